@@ -1,0 +1,117 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { isRight } from 'fp-ts/lib/Either.js'
+import { describe, expect, it } from 'vitest'
+import {
+  ControlPayload,
+  FatesEvent,
+  IdentifyPayload,
+  ServerPayload,
+  WrappedEvent,
+} from './codecs.js'
+import { describeErrors, unsafeSnowflakePaths } from './report.js'
+
+interface Step {
+  readonly kind: string
+  readonly raw?: string
+}
+
+const fixtureDir = fileURLToPath(new URL('../../fixtures/original/', import.meta.url))
+const recorded = readdirSync(fixtureDir)
+  .filter((name) => name.endsWith('.json'))
+  .flatMap((name) =>
+    (JSON.parse(readFileSync(fixtureDir + name, 'utf8')) as Step[]).map((step) => ({ name, step })),
+  )
+const received = recorded.flatMap(({ name, step }) =>
+  step.kind === 'recv' && step.raw !== undefined
+    ? step.raw
+        .split('\x1f')
+        .filter((segment) => segment !== '')
+        .map((segment) => [name, segment] as const)
+    : [],
+)
+const sent = recorded.flatMap(({ name, step }) =>
+  step.kind === 'send' && step.raw !== undefined ? [[name, step.raw] as const] : [],
+)
+
+describe('codecs against the recorded sessions', () => {
+  it('found the recordings', () => {
+    expect(received.length).toBeGreaterThan(50)
+  })
+
+  it.each(received)('%s: a received segment is a server payload (%s)', (_name, segment) => {
+    const value: unknown = JSON.parse(segment)
+    expect(ServerPayload.is(value)).toBe(true)
+    expect(isRight(ServerPayload.decode(value))).toBe(true)
+  })
+
+  it.each(sent.filter(([, raw]) => raw.startsWith('{"id":"')))(
+    '%s: a well-formed identify is an IdentifyPayload (%s)',
+    (_name, raw) => {
+      expect(IdentifyPayload.is(JSON.parse(raw))).toBe(true)
+    },
+  )
+})
+
+const control = (extra: object) => ({ code: 'ready', control: true, ...extra })
+const event = (m: object, ctx: object = { user: '1' }) => ({ m: { e: 0, ...m }, ctx })
+
+describe('ControlPayload', () => {
+  it.each([
+    ['every documented key', control({ detail: 'x', ts: 1, requests_remaining: 18 }), true],
+    ['an unknown code', { code: 'shutdown_soon', control: true }, true],
+    ['the later optional chan', control({ chan: 'global' }), true],
+    ['extra keys', control({ extra: [1, 2] }), true],
+    ['a null detail', control({ detail: null }), true],
+    ['control false', { code: 'ready', control: false }, false],
+    ['no code', { control: true }, false],
+    ['a fractional requests_remaining', control({ requests_remaining: 1.5 }), false],
+  ])('%s', (_label, value, ok) => {
+    expect(ControlPayload.is(value)).toBe(ok)
+    expect(isRight(ControlPayload.decode(value))).toBe(ok)
+  })
+})
+
+describe('FatesEvent and WrappedEvent', () => {
+  it.each([
+    ['a full vote', event({ eid: 'a', ts: 1.5, t: -1, id: '1' }, { user: '1', votes: 3 }), true],
+    ['only m.e', event({}), true],
+    ['t as a list', event({ t: [1, 2] }), true],
+    ['a numeric id', event({ id: 811073947382579200 }), true],
+    ['an unknown event number', event({ e: 999 }), true],
+    ['no m.e', { m: { eid: 'a' }, ctx: {} }, false],
+    ['m.e a string', { m: { e: '0' }, ctx: {} }, false],
+    ['no ctx', { m: { e: 0 } }, false],
+    ['ctx an array', { m: { e: 0 }, ctx: [] }, false],
+  ])('bare: %s', (_label, value, ok) => {
+    expect(FatesEvent.is(value)).toBe(ok)
+    expect(isRight(FatesEvent.decode(value))).toBe(ok)
+  })
+
+  it.each([
+    ['as the original sent it', { chan: 'global', code: 'event', control: false, dat: event({}), detail: null }, true],
+    ['without chan', { code: 'event', dat: event({}) }, true],
+    ['with a bad dat', { code: 'event', dat: { m: {} } }, false],
+  ])('wrapped: %s', (_label, value, ok) => {
+    expect(WrappedEvent.is(value)).toBe(ok)
+    expect(isRight(WrappedEvent.decode(value))).toBe(ok)
+  })
+})
+
+describe('failure reports', () => {
+  it('names the path and the expected type, never the value', () => {
+    const secret = 'sekrit-token-value'
+    const result = IdentifyPayload.decode({ id: 5, token: secret })
+    expect(isRight(result)).toBe(false)
+    if (result._tag === 'Left') {
+      const text = describeErrors(result.left)
+      expect(text).toContain('id: expected string')
+      expect(text).not.toContain(secret)
+    }
+  })
+
+  it('finds numeric snowflakes that lost precision', () => {
+    expect(unsafeSnowflakePaths(event({ id: 811073947382579200 }, { user: 12 }))).toEqual(['m.id'])
+    expect(unsafeSnowflakePaths(event({ id: '811073947382579200' }))).toEqual([])
+  })
+})

@@ -1,0 +1,102 @@
+import * as t from 'io-ts'
+
+/**
+ * An integer, typed as a plain `number` (io-ts's `t.Int` brands its type, which would force
+ * users to cast every literal they build in tests and fixtures).
+ */
+export const Integer = new t.Type<number, number, unknown>(
+  'Integer',
+  (u): u is number => typeof u === 'number' && Number.isInteger(u),
+  (u, c) => (typeof u === 'number' && Number.isInteger(u) ? t.success(u) : t.failure(u, c)),
+  t.identity,
+)
+
+/**
+ * A Discord snowflake. On the wire it is a decimal string; some producers sent a JSON number,
+ * which is accepted here but may have been rounded by `JSON.parse` (see
+ * {@link unsafeSnowflakePaths}).
+ */
+export const Snowflake = t.union([t.string, t.number], 'Snowflake')
+/** A Discord snowflake: a decimal string, or a (possibly rounded) number. */
+export type Snowflake = t.TypeOf<typeof Snowflake>
+
+/**
+ * A control payload (`control: true`). Unknown codes and extra keys pass through: the code is
+ * any string, and `t.type` keeps keys it does not name.
+ */
+export const ControlPayload = t.intersection(
+  [
+    t.type({ code: t.string, control: t.literal(true) }),
+    t.partial({
+      detail: t.union([t.string, t.null]),
+      ts: t.number,
+      requests_remaining: Integer,
+      chan: t.string,
+    }),
+  ],
+  'ControlPayload',
+)
+/** A control payload: `identity`, `ready`, `done_prior`, an error, or a code not known yet. */
+export type ControlPayload = t.TypeOf<typeof ControlPayload>
+
+/**
+ * An event's metadata. Only `e` is required: real producers omitted the rest at times.
+ */
+export const EventMeta = t.intersection(
+  [
+    t.type({ e: Integer }),
+    t.partial({
+      eid: t.string,
+      ts: t.number,
+      t: t.union([Integer, t.array(Integer)]),
+      id: t.union([Snowflake, t.null]),
+      wt: Integer,
+    }),
+  ],
+  'EventMeta',
+)
+/** An event's metadata: name `e`, and usually `eid`, `ts` and type `t`. */
+export type EventMeta = t.TypeOf<typeof EventMeta>
+
+/** An event: metadata `m` and a context `ctx` whose shape depends on `m.e`. */
+export const FatesEvent = t.type({ m: EventMeta, ctx: t.UnknownRecord }, 'FatesEvent')
+/** An event: metadata `m` and a context `ctx` whose shape depends on `m.e`. */
+export type FatesEvent = t.TypeOf<typeof FatesEvent>
+
+/** The original server's wrapping of an event: `{code:"event", dat, chan, control:false}`. */
+export const WrappedEvent = t.intersection(
+  [
+    t.type({ code: t.literal('event'), dat: FatesEvent }),
+    t.partial({ chan: t.string, control: t.literal(false), detail: t.union([t.string, t.null]) }),
+  ],
+  'WrappedEvent',
+)
+/** The original server's wrapping of an event. */
+export type WrappedEvent = t.TypeOf<typeof WrappedEvent>
+
+/** Anything the server sends: a control payload, a wrapped event or a bare event. */
+export const ServerPayload = t.union([ControlPayload, WrappedEvent, FatesEvent], 'ServerPayload')
+/** Anything the server sends. */
+export type ServerPayload = t.TypeOf<typeof ServerPayload>
+
+/** What the client sends after `identity`. */
+export const IdentifyPayload = t.intersection(
+  [
+    t.type({ id: t.string, token: t.string }),
+    t.partial({ bot: t.boolean, send_all: t.boolean, send_none: t.boolean }),
+  ],
+  'IdentifyPayload',
+)
+/** What the client sends after `identity`. */
+export type IdentifyPayload = t.TypeOf<typeof IdentifyPayload>
+
+/**
+ * An event as the client delivers it: the event itself (the `dat` of a wrapped event, or the
+ * bare event) with the channel beside it when the server named one.
+ */
+export type ReceivedEvent = FatesEvent & {
+  /** The channel the server delivered it on: `bot-<id>`, `server-<id>` or `global`. */
+  readonly chan?: string
+  /** `true` when it was replayed by `send_all` (between `ready` and `done_prior`). */
+  readonly prior?: boolean
+}

@@ -1,0 +1,3 @@
+// The single source of truth for everything on the wire: codecs, their types, failure reports.
+export * from './codecs.js'
+export * from './report.js'

@@ -1,0 +1,46 @@
+import type * as t from 'io-ts'
+import type { FatesEvent } from './codecs.js'
+
+/**
+ * Explains why a value failed a codec, naming paths and expected types only. Values are never
+ * echoed: a rejected payload may hold a token or a user's text.
+ *
+ * @example
+ * describeErrors(errors) // 'dat.m.e: expected Integer'
+ */
+export function describeErrors(errors: t.Errors, limit = 3): string {
+  const lines = new Set<string>()
+  for (const error of errors) {
+    const path = error.context
+      .map((entry) => entry.key)
+      .filter((key) => key !== '' && !/^\d+$/.test(key))
+      .join('.')
+    const expected = error.context[error.context.length - 1]?.type.name ?? 'a valid value'
+    lines.add(`${path === '' ? '(root)' : path}: expected ${expected}`)
+    if (lines.size >= limit) break
+  }
+  return [...lines].join('; ')
+}
+
+/**
+ * Fields that carry snowflakes. A snowflake sent as a JSON number larger than
+ * `Number.MAX_SAFE_INTEGER` was rounded by `JSON.parse` before anyone could see it.
+ */
+export const SnowflakeFields = Object.freeze([
+  ['m', 'id'],
+  ['ctx', 'user'],
+  ['ctx', 'new_owner'],
+] as const)
+
+/**
+ * Paths (`'ctx.user'`) of numeric snowflakes in an event that lost precision in `JSON.parse`.
+ * Empty for the usual event, and cheap: a few property reads.
+ */
+export function unsafeSnowflakePaths(event: FatesEvent): string[] {
+  const found: string[] = []
+  for (const [part, key] of SnowflakeFields) {
+    const value = (event[part] as Record<string, unknown>)[key]
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) found.push(`${part}.${key}`)
+  }
+  return found
+}

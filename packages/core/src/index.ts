@@ -1,0 +1,7 @@
+/**
+ * `@fates-rx/core`: a browser-first, isomorphic RxJS client for the Fates List websocket.
+ *
+ * @packageDocumentation
+ */
+export * from './protocol/index.js'
+export * from './codec/index.js'
