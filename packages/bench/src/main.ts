@@ -11,9 +11,10 @@ import { writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { formatTable, type Row } from './harness.js'
+import { bareReceiver, benchE2e } from './e2e.js'
 import { benchPipeline } from './pipeline.js'
 
-const SECTIONS = ['pipeline'] as const
+const SECTIONS = ['pipeline', 'e2e'] as const
 type Section = (typeof SECTIONS)[number]
 
 const args = process.argv.slice(2)
@@ -32,6 +33,9 @@ for (const section of sections) {
   switch (section) {
     case 'pipeline':
       rows.push(...benchPipeline(quick ? { payloads: 20_000, rounds: 3, warmup: 1 } : {}))
+      break
+    case 'e2e':
+      rows.push(...(await benchE2e({ receivers: [bareReceiver], ...(quick ? { payloads: 20_000, rounds: 2, seconds: 1 } : {}) })))
       break
   }
   console.error(`  ${section} took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
