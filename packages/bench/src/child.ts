@@ -16,8 +16,10 @@ export interface Started<T> {
 
 /** Forks `script` (a file beside this one in dist/) and resolves with its first IPC message. */
 export async function start<T>(script: string, args: readonly string[] = [], execArgv: readonly string[] = []): Promise<Started<T>> {
+  // BENCH_CPU_PROF=<dir> profiles every child too (`node --cpu-prof`), for finding what costs.
+  const profile = process.env['BENCH_CPU_PROF']
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [...args], {
-    execArgv: [...execArgv],
+    execArgv: [...execArgv, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const exited = once(child, 'exit').then(([code]) => {

@@ -15,7 +15,9 @@ import { buildCorpora, SEPARATOR } from './corpus.js'
 const [perFrameArg, payloadsArg] = process.argv.slice(2)
 const perFrame = Number(perFrameArg ?? 10)
 const payloads = Number(payloadsArg ?? 200_000)
-const [corpus] = buildCorpora([perFrame], { payloads })
+// Live traffic: events only, each once (controls and replays belong to the handshake, which
+// section 1 covers), so that a deduplicating receiver delivers exactly what was sent.
+const [corpus] = buildCorpora([perFrame], { payloads, controlShare: 0, repeatShare: 0 })
 if (corpus === undefined) throw new Error('no corpus')
 
 /** Stop writing while this much is queued in the socket; resume when a send completes. */
