@@ -27,7 +27,7 @@ describe('backoffDelay', () => {
           const config = { ...BackoffDefaults, initialDelayMs, factor, maxDelayMs }
           const delay = backoffDelay(attempt, config, () => r)
           expect(delay).toBeGreaterThanOrEqual(0)
-          expect(delay).toBeLessThanOrEqual(Math.min(maxDelayMs, initialDelayMs * factor ** (attempt - 1)))
+          expect(delay).toBeLessThanOrEqual(initialDelayMs === 0 ? 0 : Math.min(maxDelayMs, initialDelayMs * factor ** (attempt - 1)))
           expect(Number.isInteger(delay)).toBe(true)
         },
       ),

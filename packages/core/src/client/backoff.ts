@@ -48,6 +48,7 @@ export function backoffDelay(
   random: () => number = Math.random,
 ): number {
   const exponent = Math.max(0, attempt - 1)
-  const cap = Math.min(config.maxDelayMs, config.initialDelayMs * config.factor ** exponent)
-  return Math.floor(random() * (Number.isFinite(cap) ? cap : config.maxDelayMs))
+  // factor ** exponent overflows to Infinity after enough attempts; 0 × Infinity would be NaN.
+  const grown = config.initialDelayMs === 0 ? 0 : config.initialDelayMs * config.factor ** exponent
+  return Math.floor(random() * Math.min(config.maxDelayMs, grown))
 }

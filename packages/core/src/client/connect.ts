@@ -239,7 +239,7 @@ export function connect(options: ConnectOptions): FatesClient {
     const budgetLonger = wait.waitMs > delay
     waitThen(budgetLonger ? wait.waitMs : delay, budgetLonger ? 'budget' : 'backoff', {
       ...(close === undefined ? {} : { close }),
-      detail: budgetLonger && wait.reason !== undefined ? `${detail} ${wait.reason}` : detail,
+      detail: budgetLonger && wait.reason !== undefined ? `${detail} Then: ${wait.reason}` : detail,
     })
   }
 
@@ -360,9 +360,15 @@ export function connect(options: ConnectOptions): FatesClient {
   }
 
   const onControl = (c: Connection, payload: ControlPayload): void => {
-    if (payload.code !== ControlCode.Identity && payload.requests_remaining !== undefined) {
-      requestsRemaining = payload.requests_remaining
-      budget = afterReport(budget, payload.requests_remaining)
+    // -1 is what the server reports before identification (identity, invalid_auth,
+    // invalid_payload): no information about the budget. Only a ratelimited payload's -1 is real.
+    const remaining = payload.requests_remaining
+    if (
+      remaining !== undefined &&
+      (remaining !== Protocol.unidentifiedRequestsRemaining || payload.code === ControlCode.Ratelimited)
+    ) {
+      requestsRemaining = remaining
+      budget = afterReport(budget, remaining)
     }
     switch (payload.code) {
       case ControlCode.Identity: {
@@ -424,7 +430,7 @@ export function connect(options: ConnectOptions): FatesClient {
         const wait = identifyWait(budget, now(), budgetConfig)
         waitThen(wait.waitMs, 'budget', {
           close,
-          detail: c.errorDetail === undefined ? (wait.reason ?? policy.why) : `${c.errorDetail}. ${wait.reason ?? ''}`.trim(),
+          detail: c.errorDetail === undefined ? (wait.reason ?? policy.why) : `${c.errorDetail}. Then: ${wait.reason ?? policy.why}`,
         })
         return
       }
