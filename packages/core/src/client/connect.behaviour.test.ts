@@ -328,6 +328,31 @@ describe('connect(): streams and metrics', () => {
     sub.unsubscribe()
   })
 
+  it('redacts the token from frame$ too', () => {
+    const h = harness()
+    const frames: string[] = []
+    const sub = h.client.frame$.subscribe((frame) => frames.push(frame))
+    h.last().open().frame(identityFrame)
+    h.last().frame(control('invalid_payload', -1, `api token of ${token}`))
+    expect(frames[1]).toContain('api token of [redacted]')
+    expect(frames.join('')).not.toContain(token)
+    sub.unsubscribe()
+  })
+
+  it('treats a WebSocket constructor that throws as a failed connection, not a crash', () => {
+    let calls = 0
+    const Refusing = class {
+      constructor() {
+        calls++
+        throw new Error('blocked')
+      }
+    } as unknown as NonNullable<ConnectOptions['WebSocket']>
+    const h = harness({ WebSocket: Refusing })
+    expect(h.status()).toMatchObject({ state: 'reconnecting', close: { code: 1006 } })
+    h.clock.advance(250)
+    expect(calls).toBe(2)
+  })
+
   it('measures connect → ready, and carries lastFrameAt and requestsRemaining in statuses', () => {
     const h = harness()
     h.clock.advance(40)

@@ -32,7 +32,7 @@ import { type CloseDetails, type ConnectionState, type ConnectionStatus, canTran
 
 /** A lazy connection to the Fates List websocket, as streams. */
 export interface FatesClient {
-  /** Every text frame as received (before splitting). Carries no token: the server never sends it back in frames it batches, and control text is redacted on `control$`. */
+  /** Every text frame as received (before splitting), with the token replaced by `[redacted]` if a server echoed it. */
   readonly frame$: Observable<string>
   /** Every control payload (`identity`, `ready`, `done_prior`, errors, unknown codes), details redacted. */
   readonly control$: Observable<ControlPayload>
@@ -285,7 +285,11 @@ export function connect(options: ConnectOptions): FatesClient {
       () => timedOut(c, 'timeout', `No identity payload within ${config.identityTimeoutMs} ms.`),
       config.identityTimeoutMs,
     )
-    const subscription = webSocket$(url, config.WebSocket).subscribe((signal) => onSignal(c, signal))
+    const subscription = webSocket$(url, config.WebSocket).subscribe({
+      next: (signal) => onSignal(c, signal),
+      // webSocket$ reports failures as a close signal; this only guards against a surprise.
+      error: () => onSignal(c, { type: 'close', code: 1006, reason: '' }),
+    })
     if (c.dead) subscription.unsubscribe()
     else c.subscription = subscription
   }
@@ -320,7 +324,7 @@ export function connect(options: ConnectOptions): FatesClient {
         counters.bytes += utf8Length(signal.data)
         counters.lastFrameAt = now()
         armLiveness(c)
-        frame$.next(signal.data)
+        frame$.next(redact(signal.data))
         rawFrame$.next(signal.data)
         metricsChanged()
         return
@@ -448,6 +452,8 @@ export function connect(options: ConnectOptions): FatesClient {
   }
 
   const stop = (): void => {
+    // The next subscriber starts afresh, as if the client were new (the budget is kept).
+    failures = 0
     if (conn !== undefined) endConnection(conn)
     clearRetry()
     metricsTimer?.unsubscribe()

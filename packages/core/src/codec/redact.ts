@@ -1,3 +1,6 @@
+// Characters JSON.stringify escapes inside a string: quote, backslash, controls, lone surrogates.
+const needsEscape = /["\\\u0000-\u001f\ud800-\udfff]/
+
 /** What replaces a secret in any text the client passes on. */
 export const Redacted = '[redacted]'
 
@@ -12,7 +15,10 @@ export const Redacted = '[redacted]'
 export function redactSecret(text: string, secret: string | undefined): string {
   if (secret === undefined || secret === '') return text
   let out = text.includes(secret) ? text.split(secret).join(Redacted) : text
-  const escaped = JSON.stringify(secret).slice(1, -1)
-  if (escaped !== secret && out.includes(escaped)) out = out.split(escaped).join(Redacted)
+  // Only a token holding a character JSON escapes can appear in a second form.
+  if (needsEscape.test(secret)) {
+    const escaped = JSON.stringify(secret).slice(1, -1)
+    if (out.includes(escaped)) out = out.split(escaped).join(Redacted)
+  }
   return out
 }

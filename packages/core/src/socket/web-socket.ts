@@ -80,7 +80,16 @@ export function webSocket$(
 ): Observable<SocketSignal> {
   return new Observable<SocketSignal>((subscriber) => {
     let closed = false
-    const socket = new WebSocket(url)
+    let socket: WebSocketLike
+    try {
+      socket = new WebSocket(url)
+    } catch {
+      // A constructor that refuses (a browser's CSP, a blocked port) is a connection that
+      // failed to open: report it as a drop so that the policy decides, never as a throw.
+      subscriber.next({ type: 'close', code: 1006, reason: '' })
+      subscriber.complete()
+      return undefined
+    }
     socket.onopen = () => {
       subscriber.next({ type: 'open', send: (text) => socket.send(text) })
     }
