@@ -28,15 +28,24 @@ export function dedupeEvents<T extends ReceivedEvent>(config: DedupeEventsConfig
   }
   return (source) =>
     defer(() => {
-      // A Set iterates in insertion order, so its first key is the oldest: a FIFO in O(1).
+      // A ring of the remembered eids says which is oldest. (Deleting a Set's first key via
+      // values().next() looks O(1) but walks the deleted slots V8 keeps until it rehashes;
+      // measured, it made deduplication a fifth of the client's time once full.)
       const seen = new Set<string>()
+      const ring: string[] = []
+      let oldest = 0
       return source.pipe(
         filter((event) => {
           const eid = event.m.eid
           if (eid === undefined) return true
           if (seen.has(eid)) return false
           seen.add(eid)
-          if (seen.size > capacity) seen.delete(seen.values().next().value as string)
+          if (ring.length < capacity) ring.push(eid)
+          else {
+            seen.delete(ring[oldest] as string)
+            ring[oldest] = eid
+            oldest = (oldest + 1) % capacity
+          }
           return true
         }),
       )
