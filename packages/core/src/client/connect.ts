@@ -49,6 +49,7 @@ export interface FatesClient {
   /**
    * Connects again now: after `failed`, after giving up, after `close()`, or to replace a
    * working connection. The attempt count restarts; the ratelimit budget is still respected.
+   * With no subscriber it only clears a `close()`: the next subscription connects.
    */
   reconnect(): void
 }
