@@ -100,7 +100,8 @@ export const ContextCodecs = Object.freeze({
   [EventName.BotTransfer]: TransferContext,
 } as const)
 
-type ContextCodecTable = typeof ContextCodecs
+/** The type of {@link ContextCodecs}: event number → context codec. */
+export type ContextCodecTable = typeof ContextCodecs
 
 /** The context type of event number `E`. */
 export type ContextOf<E extends number> = E extends keyof ContextCodecTable
