@@ -20,8 +20,8 @@ export {
   type Store,
   type Unsubscribe,
 } from './stores/store.js'
-export { DEMO_BOT, DemoMix, demoEvent, startDemo, type DemoOptions, type DemoTarget } from './demo.js'
-export { PublishError, ChannelPattern, normalizePublish } from './publish.js'
+export { DEMO_BOT, DemoMix, demoEvent, startDemo, type DemoOptions, type DemoTarget, type Random } from './demo.js'
+export { PublishError, ChannelPattern, normalizePublish, type NormalizedEvent } from './publish.js'
 export { parseIdentify, type IdentifyRequest, type IdentityKind } from './identify/parse.js'
 export { silentLogger, stderrLogger, type Logger } from './log.js'
 export type { OutboxLimits } from './outbox.js'

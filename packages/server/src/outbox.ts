@@ -1,7 +1,7 @@
 import { eventFrame, type EncodedEvent } from './wire/encode.js'
 import type { ProtocolSocket } from './socket.js'
 
-/** Limits of one connection's {@link Outbox}. */
+/** Limits of one connection's writer (its outbox). */
 export interface OutboxLimits {
   /** Stop handing frames to the socket while it buffers at least this many bytes. */
   readonly highWaterBytes: number
