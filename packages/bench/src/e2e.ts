@@ -6,13 +6,14 @@
  *
  * @packageDocumentation
  */
+import { connect } from '@fates-rx/core'
+import { Subscription } from 'rxjs'
 import WebSocket from 'ws'
 import { parseFrame, type BaselineCount } from './baseline.js'
 import { nowMicros, start, stop } from './child.js'
 import { SEPARATOR } from './corpus.js'
 import type { Row } from './harness.js'
-import { median } from './stats.js'
-import { Samples } from './stats.js'
+import { median, Samples } from './stats.js'
 
 /** What the sender reported about its corpus. */
 interface SenderHello {
@@ -74,7 +75,7 @@ export const bareReceiver: Receiver = {
         },
         (text, socket) => {
           parseFrame(text, count)
-          if (count.payloads === expected.payloads) {
+          if (count.payloads === expected.events) {
             const seconds = Number(process.hrtime.bigint() - t0) / 1e9
             socket.close()
             resolve(seconds)
@@ -106,6 +107,73 @@ export const bareReceiver: Receiver = {
   },
 }
 
+/** Opens `connect()` and calls `onEvent` for each event after `ready`; rejects if the connection fails. */
+function connectSession(
+  url: string,
+  onReady: () => void,
+  onEvent: (event: { readonly ctx: Record<string, unknown> }, done: () => void) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const client = connect({ url, id: '811073947382579200', token: 'bench-token' })
+    const subscriptions = new Subscription()
+    const done = (): void => {
+      subscriptions.unsubscribe()
+      client.close()
+      resolve()
+    }
+    subscriptions.add(
+      client.status$.subscribe((status) => {
+        if (status.state === 'failed') {
+          subscriptions.unsubscribe()
+          reject(new Error(`connect() failed: ${status.detail ?? ''}`))
+        }
+      }),
+    )
+    subscriptions.add(
+      client.control$.subscribe((control) => {
+        if (control.code === 'ready') onReady()
+      }),
+    )
+    subscriptions.add(client.event$.subscribe((event) => onEvent(event, done)))
+  })
+}
+
+/** (b): `connect()`, one subscriber on `event$` (deduplicated, validated). */
+export const connectReceiver: Receiver = {
+  name: 'connect()',
+  async flood(url, expected) {
+    let t0 = 0n
+    let seconds = 0
+    let events = 0
+    await connectSession(
+      url,
+      () => {
+        t0 = process.hrtime.bigint()
+      },
+      (_event, done) => {
+        if (++events === expected.events) {
+          seconds = Number(process.hrtime.bigint() - t0) / 1e9
+          done()
+        }
+      },
+    )
+    return seconds
+  },
+  async paced(url, events, skip) {
+    const samples = new Samples(events)
+    let seen = 0
+    await connectSession(
+      url,
+      () => {},
+      (event, done) => {
+        if (seen++ >= skip) samples.add(nowMicros() - (event.ctx['sent'] as number))
+        if (seen >= events) done()
+      },
+    )
+    return samples
+  },
+}
+
 /** Options of {@link benchE2e}. */
 export interface E2eOptions {
   /** The receivers; the first is the baseline. */
@@ -132,6 +200,7 @@ export async function benchE2e(options: E2eOptions): Promise<Row[]> {
   try {
     const url = (path: string): string => `ws://127.0.0.1:${hello.port}${path}`
     const expected = { payloads: hello.payloads, events: hello.payloads - hello.controls }
+    if (hello.controls !== 0 || hello.repeats !== 0) throw new Error('the flood corpus must be events only, each once')
     const receivers = options.receivers
     const rates = receivers.map(() => [] as number[])
     // One unmeasured round to warm both up, then alternate which goes first.

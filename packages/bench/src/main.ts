@@ -11,10 +11,12 @@ import { writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { formatTable, type Row } from './harness.js'
-import { bareReceiver, benchE2e } from './e2e.js'
+import { bareReceiver, benchE2e, connectReceiver } from './e2e.js'
+import { benchFanout } from './fanout.js'
+import { benchMemory } from './memory.js'
 import { benchPipeline } from './pipeline.js'
 
-const SECTIONS = ['pipeline', 'e2e'] as const
+const SECTIONS = ['pipeline', 'e2e', 'memory', 'fanout'] as const
 type Section = (typeof SECTIONS)[number]
 
 const args = process.argv.slice(2)
@@ -35,7 +37,19 @@ for (const section of sections) {
       rows.push(...benchPipeline(quick ? { payloads: 20_000, rounds: 3, warmup: 1 } : {}))
       break
     case 'e2e':
-      rows.push(...(await benchE2e({ receivers: [bareReceiver], ...(quick ? { payloads: 20_000, rounds: 2, seconds: 1 } : {}) })))
+      rows.push(...(await benchE2e({ receivers: [bareReceiver, connectReceiver], ...(quick ? { payloads: 20_000, rounds: 2, seconds: 1 } : {}) })))
+      break
+    case 'memory':
+      rows.push(...(await benchMemory(quick ? 100_000 : 1_000_000)))
+      break
+    case 'fanout':
+      rows.push(
+        ...(await benchFanout(
+          quick
+            ? { cases: [{ clients: 1, events: 10_000 }, { clients: 100, events: 500 }, { clients: 1000, events: 100 }] }
+            : {},
+        )),
+      )
       break
   }
   console.error(`  ${section} took ${((Date.now() - t0) / 1000).toFixed(1)} s`)

@@ -4,9 +4,8 @@
  *
  * @packageDocumentation
  */
-import { ServerPayload } from '@fates-rx/core/protocol'
-import { baseline, type BaselineCount } from './baseline.js'
-import { buildCorpora, type Corpus, SEPARATOR } from './corpus.js'
+import { ConsumerLabel, type ConsumerName, consumers } from './consumers.js'
+import { buildCorpora, type Corpus } from './corpus.js'
 import { type Contender, interleave, type Row, toRow } from './harness.js'
 
 /** Options of {@link benchPipeline}. */
@@ -15,39 +14,31 @@ export interface PipelineOptions {
   readonly payloads?: number
   /** Payloads per frame, one corpus each. @default [1, 10, 100] */
   readonly perFrame?: readonly number[]
-  /** Measured rounds. @default 7 */
+  /** Measured rounds. @default 5 */
   readonly rounds?: number
-  /** Warm-up rounds. @default 2 */
+  /** Warm-up rounds. @default 1 */
   readonly warmup?: number
 }
 
-/** The issue's targets: the share of the baseline the pipeline keeps, by payloads per frame. */
+/** The issue's targets: the share of the baseline `fromFrames` keeps, by payloads per frame. */
 const TARGETS: Readonly<Record<number, number>> = { 1: 0.6, 10: 0.7 }
 
-function baselineContender(corpus: Corpus): Contender {
-  return {
-    name: `baseline split+parse @${corpus.perFrame}/frame`,
-    run() {
-      const count: BaselineCount = baseline(corpus.frames)
-      if (count.payloads !== corpus.payloads || count.controls !== corpus.controls) throw new Error('baseline miscounted')
-      return count.payloads
-    },
-  }
-}
+const ORDER: readonly ConsumerName[] = ['baseline', 'decodeLoop', 'fromFrames', 'fromFramesDedupe']
 
-/** Split + parse + the union codec's `is`: what validation alone adds, without RxJS. */
-function codecContender(corpus: Corpus): Contender {
+function contender(name: ConsumerName, corpus: Corpus, delivered: Map<ConsumerName, number>): Contender {
   return {
-    name: `split+parse+ServerPayload.is @${corpus.perFrame}/frame`,
+    name: `${ConsumerLabel[name]} @${corpus.perFrame}/frame`,
     run() {
-      let valid = 0
-      for (const frame of corpus.frames) {
-        for (const segment of frame.split(SEPARATOR)) {
-          if (segment.length === 0) continue
-          if (ServerPayload.is(JSON.parse(segment))) valid++
-        }
-      }
-      if (valid !== corpus.payloads) throw new Error(`codec accepted ${valid} of ${corpus.payloads}`)
+      const consumer = consumers[name]()
+      const frames = corpus.frames
+      for (let i = 0; i < frames.length; i++) consumer.push(frames[i] as string)
+      consumer.close()
+      const n = consumer.delivered()
+      // Everything arrives, except replayed events where the consumer deduplicates.
+      const low = name === 'fromFramesDedupe' ? corpus.payloads - corpus.repeats : corpus.payloads
+      if (n < low || n > corpus.payloads) throw new Error(`${name} delivered ${n} of ${corpus.payloads} payloads`)
+      delivered.set(name, n)
+      // Throughput is counted in payloads in, the same for every contender.
       return corpus.payloads
     },
   }
@@ -59,12 +50,10 @@ export function benchPipeline(options: PipelineOptions = {}): Row[] {
   const corpora = buildCorpora(perFrame, { payloads: options.payloads ?? 200_000 })
   const rows: Row[] = []
   for (const corpus of corpora) {
-    const base = baselineContender(corpus)
-    const contenders = [codecContender(corpus)]
-    const measured = interleave(base, contenders, {
-      ...(options.rounds === undefined ? {} : { rounds: options.rounds }),
-      ...(options.warmup === undefined ? {} : { warmup: options.warmup }),
-    })
+    const delivered = new Map<ConsumerName, number>()
+    const [base, ...rest] = ORDER.map((name) => contender(name, corpus, delivered))
+    if (base === undefined) throw new Error('no baseline')
+    const measured = interleave(base, rest, { rounds: options.rounds ?? 5, warmup: options.warmup ?? 1 })
     const params = {
       section: 'pipeline',
       perFrame: corpus.perFrame,
@@ -72,15 +61,16 @@ export function benchPipeline(options: PipelineOptions = {}): Row[] {
       controls: corpus.controls,
       repeats: corpus.repeats,
       frames: corpus.frames.length,
-      bytes: corpus.bytes,
+      megabytes: Math.round(corpus.bytes / 1e4) / 100,
       rounds: measured[0]?.rates.length ?? 0,
     }
     const threshold = TARGETS[corpus.perFrame]
     measured.forEach((m, i) => {
-      const isPipeline = m.name.startsWith('fromFrames ')
+      const name = ORDER[i] as ConsumerName
       rows.push(
         toRow(m, i === 0 ? undefined : base.name, params, {
-          ...(isPipeline && threshold !== undefined
+          metrics: { delivered: delivered.get(name) ?? 0 },
+          ...(name === 'fromFrames' && threshold !== undefined
             ? { target: { text: `≥ ${threshold * 100}% of baseline`, threshold } }
             : {}),
         }),
