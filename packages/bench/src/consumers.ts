@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { decodePayload, dedupeEvents, fromFrames } from '@fates-rx/core'
+import { connect, decodePayload, dedupeEvents, fromFrames, type WebSocketLike } from '@fates-rx/core'
 import { Subject, Subscription } from 'rxjs'
 import { parseFrame, type BaselineCount } from './baseline.js'
 import { SEPARATOR } from './corpus.js'
@@ -30,6 +30,66 @@ function pipeline(dedupe: boolean): FrameConsumer {
     push: (frame) => frame$.next(frame),
     delivered: () => delivered,
     close: () => subscriptions.unsubscribe(),
+  }
+}
+
+/**
+ * A socket inside this process, for `connect()`'s `WebSocket` option: it hands frames to the
+ * client synchronously, so that connect()'s own cost is measured without the network, `ws`
+ * and the other process that section 2 adds.
+ */
+class InProcessSocket implements WebSocketLike {
+  /** The socket the last `connect()` opened. */
+  static last: InProcessSocket | undefined
+  onopen: WebSocketLike['onopen'] = null
+  onmessage: WebSocketLike['onmessage'] = null
+  onclose: WebSocketLike['onclose'] = null
+  onerror: WebSocketLike['onerror'] = null
+  identified = false
+
+  constructor(_url: string) {
+    InProcessSocket.last = this
+  }
+
+  send(): void {
+    this.identified = true
+  }
+
+  close(code = 1000): void {
+    this.onclose?.({ code, reason: '' })
+  }
+}
+
+const control = (code: string, remaining: number): string =>
+  JSON.stringify({ code, detail: '', ts: 1_700_000_000, requests_remaining: remaining, control: true })
+
+/** `connect()` over {@link InProcessSocket}: handshake done, then one subscriber on each of `control$` and `event$`. */
+function connectInProcess(): FrameConsumer {
+  const client = connect({ url: 'ws://in-process.invalid/ws', id: '811073947382579200', token: 'bench-token', WebSocket: InProcessSocket })
+  let delivered = 0
+  let ready = false
+  const subscriptions = new Subscription()
+  subscriptions.add(
+    client.control$.subscribe((c) => {
+      if (ready) delivered++
+      else if (c.code === 'ready') ready = true
+    }),
+  )
+  subscriptions.add(client.event$.subscribe(() => delivered++))
+  const socket = InProcessSocket.last
+  if (socket === undefined) throw new Error('connect() opened no socket')
+  socket.onopen?.({})
+  socket.onmessage?.({ data: control('identity', -1) })
+  if (!socket.identified) throw new Error('connect() did not identify')
+  socket.onmessage?.({ data: control('ready', 18) })
+  if (!ready) throw new Error('connect() did not reach ready')
+  return {
+    push: (frame) => socket.onmessage?.({ data: frame }),
+    delivered: () => delivered,
+    close() {
+      subscriptions.unsubscribe()
+      client.close()
+    },
   }
 }
 
@@ -60,6 +120,8 @@ export const consumers = {
   fromFrames: (): FrameConsumer => pipeline(false),
   /** The same with `dedupeEvents()` (default capacity) on `event$`. */
   fromFramesDedupe: (): FrameConsumer => pipeline(true),
+  /** `connect()` (which always deduplicates) over an in-process socket. */
+  connectInProcess,
 } as const satisfies Record<string, () => FrameConsumer>
 
 /** A consumer's name. */
@@ -71,4 +133,5 @@ export const ConsumerLabel: Readonly<Record<ConsumerName, string>> = {
   decodeLoop: 'split+decodePayload loop (no RxJS)',
   fromFrames: 'fromFrames',
   fromFramesDedupe: 'fromFrames + dedupeEvents',
+  connectInProcess: 'connect() over an in-process socket',
 }
