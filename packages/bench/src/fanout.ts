@@ -25,7 +25,7 @@ export interface FanoutCase {
 
 /** Options of {@link benchFanout}. */
 export interface FanoutOptions {
-  /** @default 1 client × 100k events, 100 × 5000, 1000 × 1000 */
+  /** @default 1 client × 50k events, 100 × 5000, 1000 × 1000 */
   readonly cases?: readonly FanoutCase[]
   /** Trials of each server per case. @default 3 */
   readonly rounds?: number
@@ -123,7 +123,7 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000
 /** Section 4's rows: per client count the bare broadcaster and the server, then handshakes. */
 export async function benchFanout(options: FanoutOptions = {}): Promise<Row[]> {
   const cases = options.cases ?? [
-    { clients: 1, events: 100_000 },
+    { clients: 1, events: 50_000 },
     { clients: 100, events: 5_000 },
     { clients: 1000, events: 1_000 },
   ]
