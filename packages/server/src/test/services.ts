@@ -94,6 +94,12 @@ export async function startRedis(): Promise<RedisService> {
 export interface PostgresService {
   readonly url: string
   stop(): Promise<void>
+  /** Ends every client session, as a database restart would. */
+  terminateSessions(): Promise<void>
+  /** Stops the server, keeping its data, until {@link resume}. */
+  pause(): Promise<void>
+  /** Starts it again on the same port with the same data. */
+  resume(): Promise<void>
   /** Replaces the rows of `bots` and `servers`. */
   setIdentities(bots: readonly { id: string; token: string }[], servers: readonly { id: string; token: string }[]): Promise<void>
 }
@@ -137,13 +143,20 @@ export async function startPostgres(): Promise<PostgresService> {
     '-D', data, '-p', String(port), '-k', dir,
     '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
   ])
-  const child = spawn(postgres, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let child: ChildProcess = spawn(postgres, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   await waitForLine(child, /ready to accept connections/, 'postgres')
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`
-  const admin = new pg.Client({ connectionString: url })
+  let admin = new pg.Client({ connectionString: url })
   await admin.connect()
   await admin.query('CREATE TABLE bots (bot_id bigint PRIMARY KEY, api_token text NOT NULL)')
   await admin.query('CREATE TABLE servers (guild_id bigint PRIMARY KEY, api_token text NOT NULL)')
+  const shutdown = async (): Promise<void> => {
+    await admin.end().catch(() => {})
+    // pg_ctl's fast shutdown, run as the same user: runuser does not pass signals on.
+    const [pgCtl, ctlArgs] = run('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '20'])
+    const stopped = spawnSync(pgCtl, ctlArgs, { encoding: 'utf8' })
+    await stop(child, stopped.status === 0 ? 'SIGTERM' : 'SIGKILL')
+  }
   return {
     url,
     async setIdentities(bots, servers) {
@@ -151,13 +164,20 @@ export async function startPostgres(): Promise<PostgresService> {
       for (const bot of bots) await admin.query('INSERT INTO bots VALUES ($1, $2)', [bot.id, bot.token])
       for (const server of servers) await admin.query('INSERT INTO servers VALUES ($1, $2)', [server.id, server.token])
     },
+    async terminateSessions() {
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'",
+      )
+    },
+    pause: shutdown,
+    async resume() {
+      child = spawn(postgres, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      await waitForLine(child, /ready to accept connections/, 'postgres')
+      admin = new pg.Client({ connectionString: url })
+      await admin.connect()
+    },
     async stop() {
-      await admin.end().catch(() => {})
-      // pg_ctl's fast shutdown, run as the same user: runuser does not pass signals on.
-      const [pgCtl, ctlArgs] = run('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '20'])
-      const stopped = spawnSync(pgCtl, ctlArgs, { encoding: 'utf8' })
-      if (stopped.status !== 0) await stop(child, 'SIGKILL')
-      else await stop(child)
+      await shutdown()
       rmSync(dir, { recursive: true, force: true })
     },
   }
