@@ -106,14 +106,14 @@ describe('fates-rx-server', () => {
     }
   })
 
-  it.concurrent.for<[string[], RegExp]>([
+  it.each<[string[], RegExp]>([
     [['--redis', 'http://x'], /redis must be a redis:\/\/ URL/],
     [['--bot', 'nocolon'], /--bot expects ID:TOKEN/],
     [['--port', 'abc'], /--port expects a number/],
     [['--port', '70000'], /port must be ≤ 65535/],
     [['--demo', '0'], /--demo expects a rate/],
     [['--bogus'], /Unknown option '--bogus'/],
-  ])('rejects %j with a clear message', async ([args, message], { expect }) => {
+  ])('rejects %j with a clear message', async (args, message) => {
     const child = spawn(process.execPath, [cli, ...args], { stdio: 'pipe' })
     children.push(child)
     let stderr = ''
