@@ -111,9 +111,13 @@ export class MemoryStore implements Store {
     this.#listeners.clear()
   }
 
-  // Expired counters would otherwise accumulate, one per identity ever seen.
+  #lastSweep = 0
+
+  // Expired counters would otherwise accumulate, one per identity ever seen. At most once a
+  // minute, so that many identities never make creating a counter quadratic.
   #sweepCounters(now: number): void {
-    if (this.#counters.size < 1024) return
+    if (this.#counters.size < 1024 || now - this.#lastSweep < 60_000) return
+    this.#lastSweep = now
     for (const [key, counter] of this.#counters) {
       if (counter.expiresAt <= now) this.#counters.delete(key)
     }

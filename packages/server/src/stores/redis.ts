@@ -83,6 +83,7 @@ export class RedisStore implements Store {
   readonly #logger: Logger
   readonly #where: string
   readonly #listeners = new Map<string, Set<EventListener>>()
+  readonly #subscriptions = new Map<string, { readonly listeners: Set<EventListener>; readonly ready: Promise<void> }>()
   readonly #interrupted = new Set<(error: Error) => void>()
   #closing = false
 
@@ -194,22 +195,28 @@ export class RedisStore implements Store {
   }
 
   async subscribe(channel: string, listener: EventListener): Promise<Unsubscribe> {
-    let listeners = this.#listeners.get(channel)
-    if (listeners === undefined) {
-      listeners = new Set()
+    let entry = this.#subscriptions.get(channel)
+    if (entry === undefined) {
+      const listeners = new Set<EventListener>()
+      const created = { listeners, ready: this.#subscriber.subscribe(channel).then(() => undefined) }
+      entry = created
       this.#listeners.set(channel, listeners)
-      try {
-        await this.#subscriber.subscribe(channel)
-      } catch (error) {
-        if (this.#listeners.get(channel) === listeners && listeners.size === 0) this.#listeners.delete(channel)
-        throw error
-      }
+      this.#subscriptions.set(channel, created)
+      created.ready.catch(() => {
+        if (this.#subscriptions.get(channel) === created) {
+          this.#subscriptions.delete(channel)
+          this.#listeners.delete(channel)
+        }
+      })
     }
-    listeners.add(listener)
-    const own = listeners
+    // Every caller waits for the one SUBSCRIBE, so none is told "active" too early.
+    await entry.ready
+    entry.listeners.add(listener)
+    const own = entry
     return async () => {
-      own.delete(listener)
-      if (own.size > 0 || this.#listeners.get(channel) !== own) return
+      own.listeners.delete(listener)
+      if (own.listeners.size > 0 || this.#subscriptions.get(channel) !== own) return
+      this.#subscriptions.delete(channel)
       this.#listeners.delete(channel)
       if (this.#subscriber.status === 'ready') await this.#subscriber.unsubscribe(channel)
     }
@@ -222,6 +229,7 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     this.#closing = true
     this.#listeners.clear()
+    this.#subscriptions.clear()
     await Promise.allSettled([this.#commands.quit(), this.#subscriber.quit()])
     this.#commands.disconnect()
     this.#subscriber.disconnect()
