@@ -5,3 +5,4 @@
  */
 export * from './protocol/index.js'
 export * from './codec/index.js'
+export * from './operators/event-stats.js'
