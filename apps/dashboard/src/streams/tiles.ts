@@ -63,6 +63,18 @@ export function tilesOf(stats: EventStats): readonly TileView[] {
   ])
 }
 
+/** The tiles before any event: zeros, with their labels. */
+export const zeroTiles: readonly TileView[] = tilesOf({
+  at: 0,
+  total: 0,
+  totals: {},
+  replayed: 0,
+  perMinute: {},
+  perMinuteTotal: 0,
+  uniqueUsers: 0,
+  latestVote: null,
+})
+
 /** The series of the rate chart, in uPlot's aligned layout: x (unix seconds), then one per group. */
 export interface ChartData {
   /** Sample times in unix seconds. */
