@@ -6,3 +6,4 @@
 export * from './protocol/index.js'
 export * from './codec/index.js'
 export * from './operators/event-stats.js'
+export * from './operators/of-event.js'

@@ -54,7 +54,7 @@ describe('codecs against the recorded sessions', () => {
 })
 
 const control = (extra: object) => ({ code: 'ready', control: true, ...extra })
-const event = (m: object, ctx: object = { user: '1' }) => ({ m: { e: 0, ...m }, ctx })
+const event = (m: object, ctx: Record<string, unknown> = { user: '1' }) => ({ m: { e: 0, ...m }, ctx })
 
 describe('ControlPayload', () => {
   it.each([

@@ -1,3 +1,4 @@
 // The single source of truth for everything on the wire: codecs, their types, failure reports.
 export * from './codecs.js'
 export * from './report.js'
+export * from './contexts.js'
