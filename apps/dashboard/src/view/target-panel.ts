@@ -267,7 +267,7 @@ export class TargetPanel {
       renderOnFrame(view.status$, (status) => {
         this.renderStatus(status)
         // A client that gave up leaves the form editable, to fix the token and try again.
-        if (status.state === 'failed' || status.state === 'closed') this.setActive(false)
+        this.setActive(status.state !== 'failed' && status.state !== 'closed')
       }),
     )
     live.add(renderOnFrame(view.tiles$, (tiles) => this.renderTiles(tiles)))
