@@ -36,7 +36,7 @@ describe('tilesOf', () => {
       ['views', '0', '0 / min'],
       ['invites', '34', '0 / min'],
       ['users', '3', 'since connect'],
-      ['latest-vote', '5,678', 'carried by the newest vote'],
+      ['latest-vote', '5,678', 'from the newest vote'],
       ['events', '1,234', '3.3 / min'],
     ])
   })

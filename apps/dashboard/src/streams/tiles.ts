@@ -52,7 +52,7 @@ export function tilesOf(stats: EventStats): readonly TileView[] {
       id: 'latest-vote',
       label: 'Vote count',
       value: latest === null ? '–' : count.format(latest.votes),
-      sub: latest === null ? 'no vote yet' : 'carried by the newest vote',
+      sub: latest === null ? 'no vote yet' : 'from the newest vote',
     },
     {
       id: 'events',

@@ -18,9 +18,10 @@ export class RateChart {
   private readonly onScheme = (): void => this.build()
 
   constructor(private readonly host: HTMLElement) {
+    // Built on the first resize callback, which comes once the host is on the page: before
+    // that, its CSS custom properties (the series colours) cannot be read.
     this.resize.observe(host)
     this.scheme.addEventListener('change', this.onScheme)
-    this.build()
   }
 
   /** Draws new data. Call it at most once per animation frame (the caller samples). */
@@ -42,6 +43,10 @@ export class RateChart {
   }
 
   private fit(): void {
+    if (this.plot === undefined) {
+      if (this.host.isConnected) this.build()
+      return
+    }
     const size = this.size()
     if (this.plot !== undefined && (this.plot.width !== size.width || this.plot.height !== size.height)) {
       this.plot.setSize(size)
@@ -53,12 +58,19 @@ export class RateChart {
     const axis = cssVar(this.host, '--fg-muted', '#666')
     const grid = cssVar(this.host, '--grid', 'rgba(128,128,128,0.2)')
     const axes: uPlot.Axis = { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } }
+    const clock = (_u: uPlot, splits: number[]): string[] =>
+      splits.map((s) => new Date(s * 1000).toLocaleTimeString('en-GB', { hour12: false }))
     this.plot = new uPlot(
       {
         ...this.size(),
         scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
-        axes: [axes, { ...axes, size: 48, label: 'per min', labelSize: 16 }],
+        axes: [
+          // Whole seconds at least: sub-second ticks say nothing about per-minute rates.
+          { ...axes, values: clock, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600], space: 70 },
+          { ...axes, size: 48, label: 'per min', labelSize: 16 },
+        ],
         cursor: { drag: { x: false, y: false } },
+        legend: { live: false },
         series: [
           { label: 'time' },
           ...chartSeriesLabels.map((label, i) => ({

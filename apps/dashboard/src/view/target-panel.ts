@@ -69,6 +69,7 @@ export class TargetPanel {
   private readonly rememberBox: HTMLInputElement
   private readonly submit: HTMLButtonElement
   private readonly formError: HTMLElement
+  private readonly summary: HTMLElement
   private readonly title: HTMLElement
   private readonly status: HTMLElement
   private readonly tiles = new Map<string, { value: HTMLElement; sub: HTMLElement }>()
@@ -115,6 +116,7 @@ export class TargetPanel {
     this.rememberBox = h('input', { testid: 'connect-remember', attrs: { type: 'checkbox' } })
     this.submit = h('button', { testid: 'connect-submit', className: 'primary', attrs: { type: 'submit' }, text: 'Connect' })
     const removeButton = h('button', { className: 'quiet', attrs: { type: 'button' }, text: 'Remove' })
+    this.summary = h('span', { className: 'connect-summary', testid: 'connect-summary' })
     this.formError = h('p', { className: 'form-error', testid: 'connect-error', attrs: { role: 'alert' } })
 
     this.fields = h(
@@ -137,7 +139,7 @@ export class TargetPanel {
       'form',
       { className: 'connect', testid: 'connect-form', attrs: { novalidate: '' } },
       this.fields,
-      h('div', { className: 'actions' }, this.submit, removeButton),
+      h('div', { className: 'actions' }, this.submit, removeButton, this.summary),
       this.formError,
     )
 
@@ -301,6 +303,12 @@ export class TargetPanel {
   private setActive(active: boolean): void {
     this.active = active
     this.fields.disabled = active
+    // While connected the form folds into one line; the fields come back to fix and retry.
+    this.form.dataset['active'] = String(active)
+    if (active) {
+      const s = this.settings()
+      setText(this.summary, `${s.url} · ${s.kind} ${s.id}${s.sendAll ? ' · send_all' : ''}${s.sendNone ? ' · send_none' : ''}`)
+    }
     setText(this.submit, active ? 'Disconnect' : 'Connect')
   }
 
