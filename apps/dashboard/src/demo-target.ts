@@ -1,4 +1,4 @@
-import type { TargetSettings } from './view/remember.js'
+import type { TargetSettings } from './streams/settings.js'
 
 /**
  * Where `pnpm start` (and the end-to-end tests) describe the demo target: a same-origin JSON
@@ -18,21 +18,27 @@ export async function loadDemoTarget(): Promise<DemoTarget | undefined> {
   try {
     const response = await fetch(demoTargetPath, { cache: 'no-store', credentials: 'omit' })
     if (!response.ok || !(response.headers.get('content-type') ?? '').includes('application/json')) return undefined
-    const body = (await response.json()) as Record<string, unknown>
-    const { url, id, token } = body
-    if (typeof url !== 'string' || typeof id !== 'string' || typeof token !== 'string') return undefined
-    return {
-      settings: {
-        url,
-        id,
-        token,
-        kind: body['kind'] === 'server' ? 'server' : 'bot',
-        sendAll: body['sendAll'] === true,
-        sendNone: false,
-      },
-      autoConnect: body['autoConnect'] !== false,
-    }
+    return parseDemoTarget(await response.json())
   } catch {
     return undefined
+  }
+}
+
+/** Reads a demo target from JSON; `undefined` unless url, id and token are strings. */
+export function parseDemoTarget(body: unknown): DemoTarget | undefined {
+  if (typeof body !== 'object' || body === null) return undefined
+  const fields = body as Record<string, unknown>
+  const { url, id, token } = fields
+  if (typeof url !== 'string' || typeof id !== 'string' || typeof token !== 'string') return undefined
+  return {
+    settings: {
+      url,
+      id,
+      token,
+      kind: fields['kind'] === 'server' ? 'server' : 'bot',
+      sendAll: fields['sendAll'] === true,
+      sendNone: false,
+    },
+    autoConnect: fields['autoConnect'] !== false,
   }
 }

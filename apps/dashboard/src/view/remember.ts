@@ -1,12 +1,6 @@
-/** What a target's connect panel holds. */
-export interface TargetSettings {
-  readonly url: string
-  readonly kind: 'bot' | 'server'
-  readonly id: string
-  readonly token: string
-  readonly sendAll: boolean
-  readonly sendNone: boolean
-}
+import type { TargetSettings } from '../streams/settings.js'
+
+export type { TargetSettings }
 
 const storageKey = 'fates-rx.dashboard.remembered'
 

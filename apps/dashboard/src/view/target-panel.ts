@@ -7,7 +7,8 @@ import { type TileView, zeroTiles } from '../streams/tiles.js'
 import { RateChart } from './chart.js'
 import { h, renderSliding, setText } from './dom.js'
 import { renderOnFrame } from './frame.js'
-import { forget, remember, type TargetSettings } from './remember.js'
+import { settingsError, type TargetSettings } from '../streams/settings.js'
+import { forget, remember } from './remember.js'
 
 /** A connected client the panel can close. */
 export interface ClientHandle extends DashboardClient {
@@ -29,25 +30,6 @@ export interface PanelOptions {
 }
 
 let panels = 0
-
-/** Checks the form's values; returns an error sentence (never echoing the token) or nothing. */
-export function settingsError(settings: TargetSettings): string | undefined {
-  let url: URL
-  try {
-    url = new URL(settings.url)
-  } catch {
-    return 'The server URL is not a URL. It looks like wss://host/path.'
-  }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return 'The server URL must start with ws:// or wss://.'
-  if (url.username !== '' || url.password !== '' || url.search !== '') {
-    return 'Put no credentials or query in the server URL; the token goes in its own field.'
-  }
-  if (!/^\d{1,20}$/.test(settings.id) || /^0+$/.test(settings.id)) {
-    return 'The ID is a Discord snowflake: digits only, as a bot or server ID.'
-  }
-  if (settings.token === '') return 'Enter the API token.'
-  return undefined
-}
 
 /**
  * One watched target: its connect panel, status, tiles, chart, feed, control log and
