@@ -91,13 +91,13 @@ describe('feedView, controlLogView and diagnosticsView', () => {
   it('count every diagnostic and keep the last few', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold<Diagnostic>('-ab|', {
-        a: { kind: 'decode', message: 'm.e: expected Integer', raw: '{"m":{"e":"x"}}' },
-        b: { kind: 'json', message: 'Unexpected token' },
+        a: { kind: 'unknown-shape', message: 'm.e: expected Integer', raw: '{"m":{"e":"x"}}' },
+        b: { kind: 'not-json', message: 'Unexpected token', raw: '' },
       })
       expectObservable(diagnosticsView(source, 1)).toBe('xab|', {
         x: { count: 0, last: [] },
-        a: { count: 1, last: [{ key: '1', kind: 'decode', message: 'm.e: expected Integer', raw: '{"m":{"e":"x"}}' }] },
-        b: { count: 2, last: [{ key: '2', kind: 'json', message: 'Unexpected token', raw: '' }] },
+        a: { count: 1, last: [{ key: '1', kind: 'unknown-shape', message: 'm.e: expected Integer', raw: '{"m":{"e":"x"}}' }] },
+        b: { count: 2, last: [{ key: '2', kind: 'not-json', message: 'Unexpected token', raw: '' }] },
       })
       expectSubscriptions(source.subscriptions).toBe('^--!')
     })

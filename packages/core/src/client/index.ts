@@ -1,0 +1,7 @@
+// connect() and the pieces of its behaviour that are pure (states, backoff, identify budget).
+export * from './status.js'
+export * from './backoff.js'
+export * from './identify-budget.js'
+export * from './metrics.js'
+export * from './options.js'
+export * from './connect.js'

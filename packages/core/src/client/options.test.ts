@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest'
+import { connect } from './connect.js'
+import { type ConnectOptions, ConnectOptionsError, identifyMessage, resolveOptions } from './options.js'
+
+const token = 'sekrit-token-value'
+const good: ConnectOptions = { url: 'ws://127.0.0.1:1/ws', id: '811073947382579200', token }
+
+describe('connect() options', () => {
+  it.each<[string, Partial<Record<keyof ConnectOptions, unknown>>, RegExp]>([
+    ['a numeric id', { id: 811073947382579200 }, /id must be a Discord snowflake as a decimal string/],
+    ['a non-decimal id', { id: 'abc' }, /id must be a Discord snowflake/],
+    ['a zero id', { id: '0' }, /id must be a Discord snowflake/],
+    ['a negative id', { id: '-5' }, /id must be a Discord snowflake/],
+    ['an id over 64 bits', { id: '18446744073709551616' }, /id must be a Discord snowflake/],
+    ['an empty token', { token: '' }, /token must not be empty/],
+    ['a numeric token', { token: 42 }, /token must be a string/],
+    ['an http url', { url: 'http://example.test/ws' }, /url must use ws: or wss:/],
+    ['a broken url', { url: 'not a url' }, /url is not a valid URL/],
+    ['the token in the url', { url: `wss://example.test/ws?token=${token}` }, /url must not contain the token/],
+    ['sendNone without sendAll', { sendNone: true }, /sendNone without sendAll would receive no events/],
+    ['a non-boolean bot', { bot: 'yes' }, /bot must be a boolean/],
+    ['a negative timeout', { identityTimeoutMs: -1 }, /identityTimeoutMs must be a non-negative/],
+    ['a fractional dedupe capacity', { dedupeCapacity: 1.5 }, /dedupeCapacity must be a positive integer/],
+    ['a backoff factor below 1', { backoff: { factor: 0.5 } }, /backoff.factor must be at least 1/],
+    ['a token too long to identify with', { token: 'x'.repeat(5000) }, /identify message would be \d+ bytes/],
+  ])('rejects %s at the call, without the token in the message', (_what, patch, message) => {
+    const options = { ...good, ...patch } as ConnectOptions
+    expect(() => connect(options)).toThrow(ConnectOptionsError)
+    expect(() => connect(options)).toThrow(message)
+    try {
+      connect(options)
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain(token)
+      expect(String((error as Error).message)).not.toContain('xxxxxxxx')
+    }
+  })
+
+  it('accepts sendNone with sendAll, and functions read per attempt', () => {
+    expect(() => connect({ ...good, sendAll: true, sendNone: true })).not.toThrow()
+    expect(() => connect({ url: () => good.url as string, id: () => '1', token: () => token })).not.toThrow()
+  })
+
+  it('fills in the documented defaults', () => {
+    expect(resolveOptions(good)).toMatchObject({
+      bot: true,
+      sendAll: false,
+      sendNone: false,
+      orderReplay: true,
+      dedupeCapacity: 10_000,
+      livenessTimeoutMs: 0,
+      backoff: { initialDelayMs: 500, factor: 2, maxDelayMs: 30_000, maxAttempts: Number.POSITIVE_INFINITY, resetAfterMs: 10_000 },
+    })
+  })
+
+  it('writes the identify message with exactly the protocol keys, in order', () => {
+    expect(identifyMessage('1', 't', { bot: false, sendAll: true, sendNone: false })).toBe(
+      '{"id":"1","token":"t","bot":false,"send_all":true,"send_none":false}',
+    )
+  })
+})

@@ -1,0 +1,72 @@
+/**
+ * The states of a connection:
+ * - `connecting`: the socket is opening.
+ * - `identifying`: the socket is open; waiting for `identity`, sending identify, waiting for `ready`.
+ * - `replaying`: `ready` came on a `sendAll` connection; prior events arrive until `done_prior`.
+ * - `live`: events arrive as they are published.
+ * - `reconnecting`: waiting to connect again (backoff, the ratelimit window, or a cooldown).
+ * - `closed`: closed by the user (`close()`, or the last subscriber left), or not opened yet.
+ * - `failed`: stopped for good (rejected credentials, a client bug, or out of attempts); only
+ *   `reconnect()` tries again.
+ */
+export type ConnectionState =
+  | 'connecting'
+  | 'identifying'
+  | 'replaying'
+  | 'live'
+  | 'reconnecting'
+  | 'closed'
+  | 'failed'
+
+/** The close that ended a connection. */
+export interface CloseDetails {
+  /** The close code (1006 when the connection dropped without a close frame). */
+  readonly code: number
+  /** The reason the server sent, token redacted. */
+  readonly reason: string
+  /** What the code means, in one sentence. */
+  readonly meaning: string
+}
+
+/** A connection's status, as `status$` emits it. */
+export interface ConnectionStatus {
+  /** The state. */
+  readonly state: ConnectionState
+  /** When this state began (ms since the epoch, by the client's scheduler). */
+  readonly since: number
+  /** The ratelimit budget the server last reported (`requests_remaining`), once known. */
+  readonly requestsRemaining?: number
+  /** When the last frame arrived (ms since the epoch), once one has. */
+  readonly lastFrameAt?: number
+  /** `connecting` / `identifying` / `reconnecting`: the attempt number since the last success (1-based). */
+  readonly attempt?: number
+  /** `reconnecting`: how long the client waits before connecting again (ms). */
+  readonly delayMs?: number
+  /** `reconnecting`: when it connects again (ms since the epoch). */
+  readonly nextRetryAt?: number
+  /** `reconnecting` / `failed`: the close that caused it, when there was one. */
+  readonly close?: CloseDetails
+  /** Why, in words: the server's error detail, a timeout, the ratelimit wait (token redacted). */
+  readonly detail?: string
+}
+
+/**
+ * Every allowed transition, `from → to[]`. Anything else is a bug in the client and throws.
+ * `closed → connecting` is the first subscription or `reconnect()`; `closed → failed` an
+ * option function that returned a bad value; `reconnecting →
+ * reconnecting` is a wait that changed (for example the ratelimit window after a backoff).
+ */
+export const Transitions = Object.freeze({
+  closed: ['connecting', 'reconnecting', 'failed'],
+  connecting: ['identifying', 'reconnecting', 'failed', 'closed'],
+  identifying: ['replaying', 'live', 'reconnecting', 'failed', 'closed'],
+  replaying: ['live', 'reconnecting', 'failed', 'closed'],
+  live: ['reconnecting', 'failed', 'closed'],
+  reconnecting: ['connecting', 'reconnecting', 'failed', 'closed'],
+  failed: ['connecting', 'reconnecting', 'closed'],
+} as const satisfies Record<ConnectionState, readonly ConnectionState[]>)
+
+/** True when the state machine allows `from → to`. */
+export function canTransition(from: ConnectionState, to: ConnectionState): boolean {
+  return (Transitions[from] as readonly ConnectionState[]).includes(to)
+}

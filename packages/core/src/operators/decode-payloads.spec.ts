@@ -1,0 +1,126 @@
+import fc from 'fast-check'
+import { TestScheduler } from 'rxjs/testing'
+import { describe, expect, it } from 'vitest'
+import { ServerPayload } from '../codec/index.js'
+import { decodePayload, decodePayloads } from './decode-payloads.js'
+import { MaxDiagnosticRaw } from './diagnostic.js'
+
+const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+
+const ready = { code: 'ready', detail: 'Waiting for messages with 2 already made', ts: 1700000000, requests_remaining: 18, control: true }
+const dat = { m: { e: 0, eid: 'a', ts: 1700000000.001, t: -1 }, ctx: { user: '563808552288780322', votes: 57, test: false } }
+const wrapped = { chan: 'bot-811073947382579200', code: 'event', control: false, dat, detail: null }
+
+describe('decodePayloads', () => {
+  it('maps each segment to a control payload, an event or a diagnostic', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const segments = cold('-c-w-b-g-|', {
+        c: JSON.stringify(ready),
+        w: JSON.stringify(wrapped),
+        b: JSON.stringify(dat),
+        g: 'garbage',
+      })
+      expectObservable(segments.pipe(decodePayloads())).toBe('-c-w-b-g-|', {
+        c: { type: 'control', control: ready },
+        w: { type: 'event', event: { ...dat, chan: wrapped.chan } },
+        b: { type: 'event', event: dat },
+        g: {
+          type: 'diagnostic',
+          diagnostic: { kind: 'not-json', message: expect.any(String), raw: 'garbage' },
+        },
+      })
+      expectSubscriptions(segments.subscriptions).toBe('^--------!')
+    })
+  })
+
+  it('redacts the token from diagnostics and control details', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const redact = (text: string) => text.split('s3cret').join('[redacted]')
+      const segments = cold('-a-b-|', {
+        a: '{"id":"1","token":"s3cret"',
+        b: JSON.stringify({ ...ready, code: 'invalid_payload', detail: 'api token of s3cret' }),
+      })
+      expectObservable(segments.pipe(decodePayloads({ redact }))).toBe('-a-b-|', {
+        a: {
+          type: 'diagnostic',
+          diagnostic: { kind: 'not-json', message: expect.not.stringContaining('s3cret'), raw: '{"id":"1","token":"[redacted]"' },
+        },
+        b: { type: 'control', control: { ...ready, code: 'invalid_payload', detail: 'api token of [redacted]' } },
+      })
+      expectSubscriptions(segments.subscriptions).toBe('^----!')
+    })
+  })
+})
+
+describe('decodePayload', () => {
+  it.each([
+    ['not JSON', '{', 'not-json'],
+    ['an array', '[1,2]', 'unknown-shape'],
+    ['a number', '42', 'unknown-shape'],
+    ['null', 'null', 'unknown-shape'],
+    ['a control payload without a code', '{"control":true}', 'unknown-shape'],
+    ['an event without m.e', '{"m":{"eid":"x"},"ctx":{}}', 'unknown-shape'],
+    ['a wrapped event with a bad dat', '{"code":"event","dat":{"m":{"e":"0"},"ctx":{}}}', 'unknown-shape'],
+  ] as const)('%s is a %s diagnostic', (_what, segment, kind) => {
+    const decoded = decodePayload(segment)
+    expect(decoded).toMatchObject({ type: 'diagnostic', diagnostic: { kind, raw: segment } })
+  })
+
+  it('explains a shape failure by path and type, without values', () => {
+    const decoded = decodePayload('{"code":"event","dat":{"m":{"e":"secretvalue"},"ctx":{}}}')
+    expect(decoded.type === 'diagnostic' && decoded.diagnostic.message).toBe('dat.m.e: expected Integer')
+  })
+
+  it('passes unknown control codes through', () => {
+    expect(decodePayload('{"code":"shiny_new","control":true,"extra":1}')).toEqual({
+      type: 'control',
+      control: { code: 'shiny_new', control: true, extra: 1 },
+    })
+  })
+
+  it('delivers an event with a rounded numeric snowflake and reports it', () => {
+    const segment = '{"m":{"e":0,"eid":"u"},"ctx":{"user":563808552288780322}}'
+    const decoded = decodePayload(segment)
+    expect(decoded).toMatchObject({
+      type: 'event',
+      event: { m: { e: 0, eid: 'u' } },
+      diagnostic: { kind: 'unsafe-number', raw: segment, message: expect.stringContaining('ctx.user') },
+    })
+  })
+
+  it('cuts raw to 1024 characters after redacting', () => {
+    const token = 'tok'.repeat(10)
+    const segment = 'x'.repeat(1020) + token
+    const decoded = decodePayload(segment, (t) => t.split(token).join('[redacted]'))
+    expect(decoded.type === 'diagnostic' && decoded.diagnostic.raw).toBe('x'.repeat(1020) + '[red')
+    expect(decodePayload('y'.repeat(5000))).toMatchObject({ diagnostic: { raw: 'y'.repeat(MaxDiagnosticRaw) } })
+  })
+
+  it('agrees with ServerPayload.is and .decode on any JSON value (is/decode agreement)', () => {
+    const meta = fc.record(
+      { e: fc.oneof(fc.integer(), fc.double(), fc.string()), eid: fc.string(), ts: fc.double(), t: fc.oneof(fc.integer(), fc.array(fc.integer())) },
+      { requiredKeys: [] },
+    )
+    const shaped = fc.oneof(
+      fc.record({ code: fc.oneof(fc.string(), fc.constant('event')), control: fc.oneof(fc.boolean(), fc.constant(true)), detail: fc.oneof(fc.string(), fc.constant(null)), requests_remaining: fc.oneof(fc.integer(), fc.double()) }, { requiredKeys: [] }),
+      fc.record({ m: meta, ctx: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.jsonValue()) }, { requiredKeys: [] }),
+      fc.record({ code: fc.constant('event'), control: fc.oneof(fc.boolean(), fc.constant(null)), chan: fc.oneof(fc.string(), fc.integer()), dat: fc.record({ m: meta, ctx: fc.dictionary(fc.string(), fc.jsonValue()) }, { requiredKeys: [] }) }, { requiredKeys: [] }),
+      fc.jsonValue(),
+    )
+    fc.assert(
+      fc.property(shaped, (value) => {
+        const valid = ServerPayload.is(value)
+        expect(ServerPayload.decode(value)._tag === 'Right').toBe(valid)
+        const decoded = decodePayload(JSON.stringify(value) ?? 'null')
+        // JSON.stringify drops -0 and undefined: compare against the round-tripped value.
+        const roundTripped: unknown = JSON.parse(JSON.stringify(value) ?? 'null')
+        expect(decoded.type !== 'diagnostic' || decoded.diagnostic.kind !== 'unknown-shape').toBe(ServerPayload.is(roundTripped))
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('never throws on any string', () => {
+    fc.assert(fc.property(fc.string(), (s) => void decodePayload(s)))
+  })
+})

@@ -1,0 +1,117 @@
+import type { OperatorFunction } from 'rxjs'
+import { map } from 'rxjs'
+import {
+  ControlPayload,
+  describeErrors,
+  FatesEvent,
+  type ReceivedEvent,
+  unsafeSnowflakePaths,
+  WrappedEvent,
+} from '../codec/index.js'
+import { looksLikeControl, looksLikeEvent, looksLikeWrappedEvent } from './fast-guards.js'
+import {
+  type Decoded,
+  type Diagnostic,
+  type DiagnosticKind,
+  MaxDiagnosticRaw,
+  type Redact,
+} from './diagnostic.js'
+
+/** Options of {@link decodePayloads}. */
+export interface DecodePayloadsConfig {
+  /**
+   * Applied to every text passed on (diagnostic `raw` and `message`, control `detail`): the
+   * client gives a function that replaces its token by `[redacted]`.
+   * @default the identity
+   */
+  readonly redact?: Redact
+}
+
+const keep: Redact = (text) => text
+
+function diagnostic(kind: DiagnosticKind, message: string, raw: string, redact: Redact): Diagnostic {
+  // Redact before cutting: cutting first could leave a token's prefix the redactor misses.
+  return { kind, message: redact(message), raw: redact(raw).slice(0, MaxDiagnosticRaw) }
+}
+
+function received(event: FatesEvent, chan: unknown): ReceivedEvent {
+  // Keys beside m and ctx are extras of the wire format, not part of the event.
+  return typeof chan === 'string' ? { m: event.m, ctx: event.ctx, chan } : { m: event.m, ctx: event.ctx }
+}
+
+function asEvent(event: ReceivedEvent, segment: string, redact: Redact): Decoded {
+  const unsafe = unsafeSnowflakePaths(event)
+  if (unsafe.length === 0) return { type: 'event', event }
+  const message = `${unsafe.join(', ')}: numeric snowflake beyond Number.MAX_SAFE_INTEGER was rounded by JSON.parse`
+  return { type: 'event', event, diagnostic: diagnostic('unsafe-number', message, segment, redact) }
+}
+
+/**
+ * Decodes one segment. The hot path checks validity (fast guards that imply the codecs' `is`,
+ * then `is` itself) and runs `decode` only to explain a failure. It agrees with `ServerPayload`: a
+ * value is a control payload, a wrapped event or a bare event exactly when `ServerPayload.is`
+ * says so, tried in the union's order (a property test holds this).
+ */
+export function decodePayload(segment: string, redact: Redact = keep): Decoded {
+  let value: unknown
+  try {
+    value = JSON.parse(segment)
+  } catch (error) {
+    // V8's message quotes the input, which may hold a token: it goes through redact too.
+    const reason = error instanceof Error ? error.message : String(error)
+    return { type: 'diagnostic', diagnostic: diagnostic('not-json', reason, segment, redact) }
+  }
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>
+    if (record['control'] === true) {
+      if (looksLikeControl(record) || ControlPayload.is(record)) {
+        const detail = record.detail
+        if (typeof detail === 'string' && redact !== keep) {
+          const clean = redact(detail)
+          if (clean !== detail) return { type: 'control', control: { ...record, detail: clean } }
+        }
+        return { type: 'control', control: record }
+      }
+    } else if (record['code'] === 'event' && (looksLikeWrappedEvent(record) || WrappedEvent.is(record))) {
+      return asEvent(received(record.dat, record.chan), segment, redact)
+    }
+    const chan = record['chan']
+    if (looksLikeEvent(record) || FatesEvent.is(record)) return asEvent(received(record, chan), segment, redact)
+  }
+  return {
+    type: 'diagnostic',
+    diagnostic: diagnostic('unknown-shape', explain(value), segment, redact),
+  }
+}
+
+function explain(value: unknown): string {
+  // Explain against the codec the payload most looks like; the union's report would list
+  // every branch and bury the one mistake.
+  const record = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}
+  const codec =
+    record['control'] === true
+      ? ControlPayload
+      : record['code'] === 'event'
+        ? WrappedEvent
+        : 'm' in record || 'ctx' in record
+          ? FatesEvent
+          : undefined
+  if (codec === undefined) {
+    const what = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value
+    return `(root): expected a control payload or an event, got ${what}`
+  }
+  const result = codec.decode(value)
+  return result._tag === 'Left' ? describeErrors(result.left) : `(root): expected ${codec.name}`
+}
+
+/**
+ * Segments → decoded results: each a control payload, an event, or a diagnostic. A bad
+ * segment is a value, never an error: the stream neither errors nor completes because of it.
+ *
+ * @example
+ * frame$.pipe(splitFrames(), decodePayloads({ redact }))
+ */
+export function decodePayloads(config: DecodePayloadsConfig = {}): OperatorFunction<string, Decoded> {
+  const redact = config.redact ?? keep
+  return map((segment) => decodePayload(segment, redact))
+}

@@ -1,0 +1,52 @@
+import fc from 'fast-check'
+import { from, lastValueFrom, toArray } from 'rxjs'
+import { TestScheduler } from 'rxjs/testing'
+import { describe, expect, it } from 'vitest'
+import type { ReceivedEvent } from '../codec/index.js'
+import { dedupeEvents } from './dedupe-events.js'
+
+const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+const ev = (eid?: string): ReceivedEvent => ({ m: eid === undefined ? { e: 0 } : { e: 0, eid }, ctx: {} })
+
+describe('dedupeEvents', () => {
+  it('drops a repeated eid and passes events without one', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const values = { a: ev('a'), b: ev('b'), n: ev() }
+      const source = cold('-a-b-a-n-n-b-|', values)
+      expectObservable(source.pipe(dedupeEvents())).toBe('-a-b---n-n---|', values)
+      expectSubscriptions(source.subscriptions).toBe('^------------!')
+    })
+  })
+
+  it('forgets the oldest eid first when full', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const values = { a: ev('a'), b: ev('b'), c: ev('c') }
+      const source = cold('-a-b-c-a-c-|', values)
+      // Capacity 2: c pushes a out, so a passes again; c is still remembered.
+      expectObservable(source.pipe(dedupeEvents({ capacity: 2 }))).toBe('-a-b-c-a---|', values)
+      expectSubscriptions(source.subscriptions).toBe('^----------!')
+    })
+  })
+
+  it('keeps separate memory per subscription', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const values = { a: ev('a') }
+      const deduped = cold('-a-a-|', values).pipe(dedupeEvents())
+      expectObservable(deduped).toBe('-a---|', values)
+      expectObservable(deduped).toBe('-a---|', values)
+    })
+  })
+
+  it('rejects a capacity that is not a positive integer', () => {
+    expect(() => dedupeEvents({ capacity: 0 })).toThrow(RangeError)
+  })
+
+  it('delivers each eid exactly once when repeats fall within the capacity (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 300 }), async (ids) => {
+        const out = await lastValueFrom(from(ids.map((n) => ev(String(n)))).pipe(dedupeEvents({ capacity: 64 }), toArray()))
+        expect(out.map((e) => e.m.eid)).toEqual([...new Set(ids.map(String))])
+      }),
+    )
+  })
+})

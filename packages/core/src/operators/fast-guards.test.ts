@@ -1,0 +1,57 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { ControlPayload, FatesEvent, WrappedEvent } from '../codec/index.js'
+import { looksLikeControl, looksLikeEvent, looksLikeWrappedEvent } from './fast-guards.js'
+
+// Values as JSON.parse makes them, biased towards the shapes the guards look at.
+const scalar = fc.oneof(fc.integer(), fc.double(), fc.string(), fc.boolean(), fc.constant(null))
+const meta = fc.record(
+  {
+    e: fc.oneof(fc.integer(), scalar),
+    eid: fc.oneof(fc.string(), scalar),
+    ts: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), scalar),
+    t: fc.oneof(fc.integer(), fc.array(fc.integer()), fc.array(scalar), scalar),
+    id: scalar,
+    wt: fc.oneof(fc.integer(), scalar),
+  },
+  { requiredKeys: [] },
+)
+const ctx = fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.array(scalar), scalar)
+const event = fc.record({ m: fc.oneof(meta, scalar), ctx }, { requiredKeys: [] })
+const wrapped = fc.record(
+  { code: fc.constant('event'), dat: fc.oneof(event, scalar), chan: scalar, control: scalar, detail: scalar },
+  { requiredKeys: ['code'] },
+)
+const control = fc.record(
+  { code: scalar, control: fc.constant(true), detail: scalar, ts: scalar, requests_remaining: scalar, chan: scalar },
+  { requiredKeys: ['control'] },
+)
+const json = <T>(arbitrary: fc.Arbitrary<T>) =>
+  arbitrary.map((value) => JSON.parse(JSON.stringify(value)) as Record<string, unknown>)
+
+describe('fast guards imply their codec', () => {
+  it.each([
+    ['looksLikeEvent', looksLikeEvent, FatesEvent, event],
+    ['looksLikeWrappedEvent', looksLikeWrappedEvent, WrappedEvent, wrapped],
+    ['looksLikeControl', looksLikeControl, ControlPayload, control],
+  ] as const)('%s(x) ⇒ codec.is(x), and it accepts the common valid shape', (_name, guard, codec, shape) => {
+    let accepted = 0
+    fc.assert(
+      fc.property(json(shape as fc.Arbitrary<unknown>), (value) => {
+        if (guard(value)) {
+          accepted++
+          expect(codec.is(value)).toBe(true)
+        }
+      }),
+      { numRuns: 3000 },
+    )
+    expect(accepted).toBeGreaterThan(0)
+  })
+
+  it('accepts the recorded shapes without falling back to the codec', () => {
+    const dat = { ctx: { test: false, user: '118', votes: 18 }, m: { e: 0, eid: '4c85', t: -1, ts: 1700000018.5 } }
+    expect(looksLikeEvent(dat)).toBe(true)
+    expect(looksLikeWrappedEvent({ chan: 'bot-1', code: 'event', control: false, dat, detail: null })).toBe(true)
+    expect(looksLikeControl({ code: 'ready', detail: 'x', ts: 1, requests_remaining: 18, control: true })).toBe(true)
+  })
+})

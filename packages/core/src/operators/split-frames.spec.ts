@@ -1,0 +1,60 @@
+import fc from 'fast-check'
+import { from, lastValueFrom, toArray } from 'rxjs'
+import { TestScheduler } from 'rxjs/testing'
+import { describe, expect, it } from 'vitest'
+import { splitFrames } from './split-frames.js'
+
+const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+
+describe('splitFrames', () => {
+  it('emits each non-empty segment in order, skipping empty ones', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const frames = cold('-a--b---c-|', {
+        a: 'E1\x1f\x1fE2\x1f\x1fE3\x1f',
+        b: '\x1f\x1f',
+        c: 'C',
+      })
+      expectObservable(frames.pipe(splitFrames())).toBe('-(xyz)--c-|', {
+        x: 'E1',
+        y: 'E2',
+        z: 'E3',
+        c: 'C',
+      })
+      expectSubscriptions(frames.subscriptions).toBe('^---------!')
+    })
+  })
+
+  it('passes an error on and unsubscribes with the subscriber', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const frames = cold('-a----#', { a: 'x\x1fy' })
+      expectObservable(frames.pipe(splitFrames())).toBe('-(xy)-#', { x: 'x', y: 'y' })
+      expectSubscriptions(frames.subscriptions).toBe('^-----!')
+      const endless = cold('-a---a', { a: 'p' })
+      expectObservable(endless.pipe(splitFrames()), '^--!').toBe('-p-', { p: 'p' })
+      expectSubscriptions(endless.subscriptions).toBe('^--!')
+    })
+  })
+
+  it('stops emitting a frame\'s segments once the subscriber is closed', async () => {
+    const { take } = await import('rxjs')
+    const seen = await lastValueFrom(from(['a\x1fb\x1fc']).pipe(splitFrames(), take(2), toArray()))
+    expect(seen).toEqual(['a', 'b'])
+  })
+
+  it('splits payloads joined by any mix of single, doubled and trailing separators back exactly', async () => {
+    const payload = fc.string({ minLength: 1 }).filter((s) => !s.includes('\x1f'))
+    const joint = fc.constantFrom('\x1f', '\x1f\x1f', '\x1f\x1f\x1f')
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(payload, joint), { maxLength: 20 }),
+        fc.constantFrom('', '\x1f', '\x1f\x1f'),
+        fc.constantFrom('', '\x1f'),
+        async (parts, trailing, leading) => {
+          const frame = leading + parts.map(([p, j], i) => (i === parts.length - 1 ? p : p + j)).join('') + trailing
+          const out = await lastValueFrom(from([frame]).pipe(splitFrames(), toArray()))
+          expect(out).toEqual(parts.map(([p]) => p))
+        },
+      ),
+    )
+  })
+})

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest'
+import { CloseCode, CloseInfo } from './close.js'
+import { type CloseAction, closePolicy, ClosePolicy, UnknownClosePolicy } from './close-policy.js'
+
+describe('the close-code policy', () => {
+  it.each<[number, CloseAction]>([
+    [1000, 'backoff'],
+    [1001, 'backoff'],
+    [1006, 'backoff'],
+    [1009, 'fail'],
+    [4000, 'backoff'],
+    [4004, 'fail'],
+    [4012, 'cooldown'],
+    [4500, 'backoff'],
+  ])('close %i → %s', (code, action) => {
+    expect(closePolicy(code).action).toBe(action)
+    expect(closePolicy(code).why.length).toBeGreaterThan(10)
+  })
+
+  it.each([1002, 1011, 3000, 4001, 4999])('an unknown code %i backs off', (code) => {
+    expect(closePolicy(code)).toBe(UnknownClosePolicy)
+  })
+
+  it('covers every known close code and is frozen', () => {
+    expect(Object.keys(ClosePolicy).sort()).toEqual(Object.keys(CloseInfo).sort())
+    expect(Object.values(CloseCode).every((code) => code in ClosePolicy)).toBe(true)
+    expect(Object.isFrozen(ClosePolicy)).toBe(true)
+    expect(Object.isFrozen(UnknownClosePolicy)).toBe(true)
+  })
+})

@@ -1,0 +1,2 @@
+// The effectful edge: a WebSocket as signals.
+export * from './web-socket.js'
