@@ -4,9 +4,9 @@
  */
 export const E2E = Object.freeze({
   /** The websocket server the `webServer` entry starts (demo traffic, known tokens). */
-  serverPort: 47_311,
+  serverPort: 18_731,
   /** The Vite dev server of the dashboard. */
-  appPort: 47_310,
+  appPort: 18_730,
   /** Bearer token for `POST /publish` from the tests. */
   adminToken: 'fates-rx-e2e-admin-token',
   /** The demo bot, as `pnpm start` serves it. */

@@ -77,14 +77,17 @@ describe('feedView, controlLogView and diagnosticsView', () => {
 
   it('log control payloads with code, detail and budget', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const source = cold<ControlPayload>('-a|', {
-        a: { code: 'ready', control: true, detail: 'Waiting for messages with 2 already made', ts: 1, requests_remaining: 18 },
+      const source = cold<ControlPayload>('-ab|', {
+        a: { code: 'identity', control: true, detail: 'Send Bot ID', ts: 1, requests_remaining: -1 },
+        b: { code: 'ready', control: true, detail: 'Waiting for messages with 2 already made', ts: 2, requests_remaining: 18 },
       })
-      expectObservable(controlLogView(source, 5, () => 0)).toBe('xa|', {
+      const identity = { key: '1', time: clockTime(1_000), code: 'identity', detail: 'Send Bot ID', remaining: '' }
+      expectObservable(controlLogView(source, 5, () => 0)).toBe('xab|', {
         x: [],
-        a: [{ key: '1', time: clockTime(1_000), code: 'ready', detail: 'Waiting for messages with 2 already made', remaining: '18' }],
+        a: [identity],
+        b: [{ key: '2', time: clockTime(2_000), code: 'ready', detail: 'Waiting for messages with 2 already made', remaining: '18' }, identity],
       })
-      expectSubscriptions(source.subscriptions).toBe('^-!')
+      expectSubscriptions(source.subscriptions).toBe('^--!')
     })
   })
 

@@ -123,8 +123,12 @@ export function controlLogView(
           key: String(index + 1),
           time: clockTime(payload.ts === undefined ? now() : payload.ts * 1000),
           code: payload.code,
-          detail: shorten(payload.detail ?? '', 200),
-          remaining: payload.requests_remaining === undefined ? '' : String(payload.requests_remaining),
+          detail: shorten(payload.detail ?? '', 140),
+          // -1 before identification means "not counted yet", not a budget.
+          remaining:
+            payload.requests_remaining === undefined || payload.requests_remaining < 0
+              ? ''
+              : String(payload.requests_remaining),
         }),
     ),
     newest(length),
