@@ -10,7 +10,7 @@ test('markup in an event is shown as text and runs nothing', async ({ page }) =>
   await expectLive(panel)
 
   const review = '<img src=x onerror="window.__pwned=1">'
-  const user = '<script>window.__pwned=2</script>'
+  const user = '<i>u</i>'
   await publish(`bot-${E2E.bot.id}`, {
     m: { e: 31, eid: randomUUID(), ts: Date.now() / 1000, t: -1 },
     ctx: { user, id: randomUUID(), star_rating: 5, reply: false, review },

@@ -39,9 +39,18 @@ export interface DiagnosticsView {
 export const maxFieldChars = 80
 const maxFields = 4
 
-/** A clock time in the page's locale, 24-hour, with seconds. */
+const clock = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })
+let lastSecond = Number.NaN
+let lastClock = ''
+
+/** A clock time (local, 24-hour, with seconds). Memoised per second: a burst shares one. */
 export function clockTime(epochMs: number): string {
-  return new Date(epochMs).toLocaleTimeString('en-GB', { hour12: false })
+  const second = Math.floor(epochMs / 1000)
+  if (second !== lastSecond) {
+    lastSecond = second
+    lastClock = clock.format(second * 1000)
+  }
+  return lastClock
 }
 
 const shorten = (text: string, max = maxFieldChars): string =>

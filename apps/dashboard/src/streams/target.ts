@@ -1,5 +1,5 @@
 import { type EventStats, eventStats } from '@fates-rx/core'
-import { asyncScheduler, map, type Observable, type SchedulerLike, share, shareReplay } from 'rxjs'
+import { asyncScheduler, type Observable, type SchedulerLike, share, shareReplay } from 'rxjs'
 import type { DashboardClient } from './client.js'
 import {
   type ControlRow,
@@ -10,7 +10,7 @@ import {
   feedView,
 } from './feed.js'
 import { type StatusView, statusView } from './status.js'
-import { type ChartData, chartView, type TileView, tilesOf } from './tiles.js'
+import { type ChartData, chartView } from './tiles.js'
 
 /** Options of {@link targetView}. */
 export interface TargetViewConfig {
@@ -60,8 +60,8 @@ export const TargetViewDefaults = Object.freeze({
 /** Everything one target's panel renders, as streams of ready-to-draw values (no DOM). */
 export interface TargetView {
   readonly status$: Observable<StatusView>
+  /** One snapshot per event and per second; word it with `tilesOf` after sampling. */
   readonly stats$: Observable<EventStats>
-  readonly tiles$: Observable<readonly TileView[]>
   readonly chart$: Observable<ChartData>
   readonly feed$: Observable<readonly FeedRow[]>
   readonly controlLog$: Observable<readonly ControlRow[]>
@@ -84,7 +84,6 @@ export function targetView(client: DashboardClient, config: TargetViewConfig = {
   return {
     status$: statusView({ status$: client.status$, event$, control$ }, scheduler),
     stats$,
-    tiles$: stats$.pipe(map(tilesOf)),
     chart$: chartView(stats$, { spanMs: config.chartSpanMs ?? TargetViewDefaults.chartSpanMs, scheduler }),
     feed$: feedView(event$, config.feedLength ?? TargetViewDefaults.feedLength, now),
     controlLog$: controlLogView(control$, config.controlLogLength ?? TargetViewDefaults.controlLogLength, now),

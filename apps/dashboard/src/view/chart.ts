@@ -77,6 +77,7 @@ export class RateChart {
             label,
             stroke: cssVar(this.host, seriesVars[i] ?? '--fg', '#888'),
             width: 2,
+            points: { show: false },
             value: (_u: uPlot, v: number | null) => (v === null ? '–' : v.toFixed(1)),
           })),
         ],

@@ -3,12 +3,18 @@ import type { DashboardClient } from '../streams/client.js'
 import type { ControlRow, DiagnosticsView, FeedRow } from '../streams/feed.js'
 import { idleStatus, type StatusView } from '../streams/status.js'
 import { type TargetViewConfig, targetView } from '../streams/target.js'
-import { type TileView, zeroTiles } from '../streams/tiles.js'
+import { type TileView, tilesOf, zeroTiles } from '../streams/tiles.js'
 import { RateChart } from './chart.js'
 import { h, renderSliding, setText } from './dom.js'
 import { renderOnFrame } from './frame.js'
 import { settingsError, type TargetSettings } from '../streams/settings.js'
 import { forget, remember } from './remember.js'
+
+/**
+ * The tiles, the feed and the logs redraw at most this often (and once per frame): a person
+ * reads ten updates a second at best, and each redraw costs layout and paint.
+ */
+const listIntervalMs = 100
 
 /** A connected client the panel can close. */
 export interface ClientHandle extends DashboardClient {
@@ -254,11 +260,12 @@ export class TargetPanel {
         this.setActive(status.state !== 'failed' && status.state !== 'closed')
       }),
     )
-    live.add(renderOnFrame(view.tiles$, (tiles) => this.renderTiles(tiles)))
+    // Worded after pacing: a snapshot per event, words ten times a second.
+    live.add(renderOnFrame(view.stats$, (stats) => this.renderTiles(tilesOf(stats)), listIntervalMs))
     live.add(renderOnFrame(view.chart$, (chart) => this.chart.update(chart)))
-    live.add(renderOnFrame(view.feed$, (rows) => renderSliding(this.feed, rows, feedRow)))
-    live.add(renderOnFrame(view.controlLog$, (rows) => renderSliding(this.controlLog, rows, controlRow)))
-    live.add(renderOnFrame(view.diagnostics$, (d) => this.renderDiagnostics(d)))
+    live.add(renderOnFrame(view.feed$, (rows) => renderSliding(this.feed, rows, feedRow), listIntervalMs))
+    live.add(renderOnFrame(view.controlLog$, (rows) => renderSliding(this.controlLog, rows, controlRow), listIntervalMs))
+    live.add(renderOnFrame(view.diagnostics$, (d) => this.renderDiagnostics(d), listIntervalMs))
     this.live = live
   }
 
