@@ -19,7 +19,13 @@ const meta = fc.record(
 const ctx = fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.array(scalar), scalar)
 const event = fc.record({ m: fc.oneof(meta, scalar), ctx }, { requiredKeys: [] })
 const wrapped = fc.record(
-  { code: fc.constant('event'), dat: fc.oneof(event, scalar), chan: scalar, control: scalar, detail: scalar },
+  {
+    code: fc.constant('event'),
+    dat: fc.oneof(event, scalar),
+    chan: fc.oneof(fc.string(), scalar),
+    control: fc.oneof(fc.constant(false), scalar),
+    detail: fc.oneof(fc.constant(null), scalar),
+  },
   { requiredKeys: ['code'] },
 )
 const control = fc.record(

@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { DEMO_BOT } from './demo.js'
+import { stderrLogger } from './log.js'
+import { ServerDefaults, type ServerOptions } from './options.js'
+import { startServer } from './start.js'
+import type { Credentials } from './stores/store.js'
+
+const usage = `Usage: fates-rx-server [options]
+
+A Fates List websocket server faithful to the original. With no options it serves the demo
+bot ${DEMO_BOT.id} (token "${DEMO_BOT.token}") with demo traffic.
+
+Options:
+  --host HOST               address to listen on (default ${ServerDefaults.host})
+  --port PORT               port; 0 picks a free one (default ${ServerDefaults.port})
+  --bot ID:TOKEN            a bot that may identify (repeatable)
+  --server ID:TOKEN         a server (guild) that may identify (repeatable)
+  --admin-token TOKEN       Bearer token for POST /publish (default: generated, printed)
+  --demo RATE               publish demo traffic, RATE events per second
+  --rate-limit N            highest ratelimit counter allowed (default ${ServerDefaults.rateLimit})
+  --rate-window SECONDS     ratelimit window (default ${ServerDefaults.rateWindowMs / 1000})
+  --identify-timeout SECONDS  close with 4000 when no identify arrives in time (default ${ServerDefaults.identifyTimeoutMs / 1000}; 0 = never)
+  --help                    show this text
+
+Prints "listening ws://HOST:PORT/ws" then the admin token on stdout; logs go to stderr.
+Publish: curl -H "Authorization: Bearer TOKEN" -d '{"channel":"bot-ID","event":{"m":{"e":0},"ctx":{"user":"1","votes":1}}}' http://HOST:PORT/publish`
+
+/** A CLI usage error: printed with a hint, exit code 2. */
+class UsageError extends Error {}
+
+function credentials(flag: string, values: readonly string[]): Credentials[] {
+  return values.map((value) => {
+    const colon = value.indexOf(':')
+    if (colon <= 0 || colon === value.length - 1) throw new UsageError(`--${flag} expects ID:TOKEN`)
+    return { id: value.slice(0, colon), token: value.slice(colon + 1) }
+  })
+}
+
+function number(flag: string, value: string | undefined, scale = 1): number | undefined {
+  if (value === undefined) return undefined
+  const parsed = Number(value)
+  if (value.trim() === '' || !Number.isFinite(parsed)) throw new UsageError(`--${flag} expects a number, got "${value}"`)
+  return Math.round(parsed * scale)
+}
+
+function parse(argv: readonly string[]): ServerOptions | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      bot: { type: 'string', multiple: true },
+      server: { type: 'string', multiple: true },
+      'admin-token': { type: 'string' },
+      demo: { type: 'string' },
+      'rate-limit': { type: 'string' },
+      'rate-window': { type: 'string' },
+      'identify-timeout': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help === true) return 'help'
+  const bots = credentials('bot', values.bot ?? [])
+  const servers = credentials('server', values.server ?? [])
+  const demoRate = values.demo === undefined ? undefined : Number(values.demo)
+  if (values.demo !== undefined && !(demoRate !== undefined && Number.isFinite(demoRate) && demoRate > 0)) {
+    throw new UsageError(`--demo expects a rate in events per second > 0, got "${values.demo}"`)
+  }
+  const identities = bots.length + servers.length
+  const options: Record<string, unknown> = {
+    host: values.host,
+    port: number('port', values.port),
+    bots,
+    servers,
+    adminToken: values['admin-token'],
+    // No identities and no --demo: serve the demo bot with demo traffic.
+    demo: demoRate ?? (identities === 0 ? 5 : undefined),
+    rateLimit: number('rate-limit', values['rate-limit']),
+    rateWindowMs: number('rate-window', values['rate-window'], 1000),
+    identifyTimeoutMs: number('identify-timeout', values['identify-timeout'], 1000),
+    logger: stderrLogger,
+  }
+  for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key]
+  return options as ServerOptions
+}
+
+async function main(): Promise<void> {
+  let options: ServerOptions | 'help'
+  try {
+    options = parse(process.argv.slice(2))
+  } catch (error) {
+    process.stderr.write(`fates-rx-server: ${error instanceof Error ? error.message : String(error)}\nTry --help.\n`)
+    process.exitCode = 2
+    return
+  }
+  if (options === 'help') {
+    process.stdout.write(`${usage}\n`)
+    return
+  }
+  let server
+  try {
+    server = await startServer(options)
+  } catch (error) {
+    process.stderr.write(`fates-rx-server: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exitCode = 1
+    return
+  }
+  process.stdout.write(`listening ${server.url}\n`)
+  // The operator needs the admin token to publish; stdout is theirs, logs (stderr) never hold it.
+  process.stdout.write(`admin token ${server.adminToken}\n`)
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    stderrLogger.info(`${signal}: closing every connection with 1001`)
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`fates-rx-server: ${String(error)}\n`)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+void main()

@@ -1,0 +1,95 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from './log.js'
+import { PublishError } from './publish.js'
+import { describe, type FatesServer } from './server.js'
+
+/** The largest publish body accepted. */
+const MaxBodyBytes = 1024 * 1024
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest()
+
+function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  })
+  res.end(text)
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > MaxBodyBytes) return undefined
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * The HTTP side of the port: `POST /publish` (Bearer admin token) stores and delivers an event
+ * like the original's producer; everything else is 404.
+ */
+export function httpHandler(
+  server: FatesServer,
+  adminToken: string,
+  logger: Logger,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const expected = sha256(`Bearer ${adminToken}`)
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (path !== '/publish') {
+      reply(res, 404, { error: 'not found: POST /publish publishes; the websocket is at /ws' })
+      return
+    }
+    if (req.method !== 'POST') {
+      reply(res, 405, { error: 'method not allowed: use POST' }, { allow: 'POST' })
+      return
+    }
+    if (!timingSafeEqual(sha256(req.headers.authorization ?? ''), expected)) {
+      reply(res, 401, { error: 'unauthorized: send Authorization: Bearer <admin token>' }, {
+        'www-authenticate': 'Bearer',
+      })
+      req.resume()
+      return
+    }
+    void (async () => {
+      const text = await readBody(req)
+      if (text === undefined) {
+        reply(res, 413, { error: `body larger than ${MaxBodyBytes} bytes` })
+        req.destroy()
+        return
+      }
+      let body: unknown
+      try {
+        body = JSON.parse(text)
+      } catch (error) {
+        reply(res, 400, { error: `body is not JSON: ${describe(error)}` })
+        return
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        reply(res, 400, { error: 'body must be a JSON object {"channel": …, "event": {"m": …, "ctx": …}}' })
+        return
+      }
+      const { channel, event } = body as Record<string, unknown>
+      try {
+        const eid = await server.publish(channel as string, event)
+        reply(res, 200, { eid })
+      } catch (error) {
+        if (error instanceof PublishError) {
+          reply(res, 400, { error: error.message })
+          return
+        }
+        logger.error(`publish failed: ${describe(error)}`)
+        reply(res, 500, { error: 'the store failed; try again' })
+      }
+    })().catch((error: unknown) => {
+      logger.error(`publish request failed: ${describe(error)}`)
+      if (!res.headersSent) reply(res, 500, { error: 'internal error' })
+    })
+  }
+}

@@ -1,0 +1,52 @@
+import { either } from 'fp-ts'
+import { describe, expect, it } from 'vitest'
+import { goParseInt, parseIdentify } from './parse.js'
+
+describe('parseIdentify', () => {
+  it.each([
+    [
+      '{"id": 811073947382579200, "token": "testtoken", "bot": true}',
+      'json: cannot unmarshal number into Go struct field WebsocketIdentifyPayload.id of type string',
+    ],
+    ['{"id":"1","token":"t","bot":"yes"}', 'json: cannot unmarshal string into Go struct field WebsocketIdentifyPayload.bot of type bool'],
+    ['{"id":"1","token":["t"]}', 'json: cannot unmarshal array into Go struct field WebsocketIdentifyPayload.token of type string'],
+    ['{"id":{},"token":1}', 'json: cannot unmarshal object into Go struct field WebsocketIdentifyPayload.id of type string'],
+    ['"hello"', 'json: cannot unmarshal string into Go value of type main.WebsocketIdentifyPayload'],
+    ['null', 'strconv.ParseInt: parsing "": invalid syntax'],
+    ['{"id":"abc","token":"t"}', 'strconv.ParseInt: parsing "abc": invalid syntax'],
+    ['{"id":"99999999999999999999","token":"t"}', 'strconv.ParseInt: parsing "99999999999999999999": value out of range'],
+    ['{"id":"0","token":"secret"}', 'Invalid ID or token sent. Got ID of 0'],
+    ['{"id":"-5","token":"secret"}', 'Invalid ID or token sent. Got ID of -5'],
+    ['{"id":"7","token":""}', 'Invalid ID or token sent. Got ID of 7'],
+  ])('%s → invalid_payload %j', (text, detail) => {
+    expect(parseIdentify(text)).toEqual(either.left(detail))
+  })
+
+  it.each([
+    ['{"id":"811073947382579200","token":"t","bot":true,"send_all":true}', { kind: 'bot', id: '811073947382579200', token: 't', sendAll: true, sendNone: false }],
+    ['{"id":"5","token":"t"}', { kind: 'server', id: '5', token: 't', sendAll: false, sendNone: false }],
+    // Go matches keys case-insensitively, ignores unknown keys and leaves null fields unset.
+    ['{"ID":"+05","Token":"t","BOT":true,"send_none":null,"extra":[1]}', { kind: 'bot', id: '5', token: 't', sendAll: false, sendNone: false }],
+  ])('%s → %j', (text, request) => {
+    expect(parseIdentify(text)).toEqual(either.right(request))
+  })
+
+  it('never puts the token in a detail', () => {
+    for (const text of ['{"id":"0","token":"s3cret"}', '{"id":"-1","token":"s3cret"}', '{"id":"x","token":"s3cret"}']) {
+      const result = parseIdentify(text)
+      expect(either.isLeft(result) && result.left.includes('s3cret')).toBe(false)
+    }
+  })
+})
+
+describe('goParseInt', () => {
+  it.each([
+    ['9223372036854775807', either.right(9223372036854775807n)],
+    ['-9223372036854775808', either.right(-9223372036854775808n)],
+    ['9223372036854775808', either.left('strconv.ParseInt: parsing "9223372036854775808": value out of range')],
+    ['1_000', either.left('strconv.ParseInt: parsing "1_000": invalid syntax')],
+    [' 1', either.left('strconv.ParseInt: parsing " 1": invalid syntax')],
+  ])('%j', (text, expected) => {
+    expect(goParseInt(text)).toEqual(expected)
+  })
+})

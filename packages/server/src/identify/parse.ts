@@ -1,0 +1,115 @@
+import { either } from 'fp-ts'
+import { IdentifyPayload } from '@fates-rx/core/protocol'
+import { goSyntaxError } from './go-json.js'
+
+/** Who is identifying: a bot or a server (guild). */
+export type IdentityKind = 'bot' | 'server'
+
+/** A well-formed identify, ready to be checked against the store. */
+export interface IdentifyRequest {
+  readonly kind: IdentityKind
+  /** The ID as the canonical decimal string of the parsed integer (`"+5"` becomes `"5"`). */
+  readonly id: string
+  readonly token: string
+  readonly sendAll: boolean
+  readonly sendNone: boolean
+}
+
+/** The original's Go struct, by JSON key: what type each field must have. */
+const Fields = Object.freeze({
+  id: 'string',
+  token: 'string',
+  bot: 'bool',
+  send_all: 'bool',
+  send_none: 'bool',
+} as const satisfies Record<string, 'string' | 'bool'>)
+
+type FieldName = keyof typeof Fields
+
+/** The name of the Go struct the original decoded into; it appears in its error texts. */
+const GoStruct = 'WebsocketIdentifyPayload'
+
+/** The largest value of Go's int64, which the original parsed IDs into. */
+const MaxInt64 = 2n ** 63n - 1n
+const MinInt64 = -(2n ** 63n)
+
+/** Go's name for the kind of a decoded JSON value, as `UnmarshalTypeError` words it. */
+function goKind(value: unknown): string {
+  if (Array.isArray(value)) return 'array'
+  switch (typeof value) {
+    case 'string':
+      return 'string'
+    case 'number':
+      return 'number'
+    case 'boolean':
+      return 'bool'
+    default:
+      return 'object'
+  }
+}
+
+const matchesType = (value: unknown, type: 'string' | 'bool'): boolean =>
+  type === 'string' ? typeof value === 'string' : typeof value === 'boolean'
+
+/**
+ * Go's `strconv.ParseInt(s, 10, 64)`: an optional sign and decimal digits, within int64.
+ * Returns the value or the error text Go would give.
+ */
+export function goParseInt(s: string): either.Either<string, bigint> {
+  const quoted = JSON.stringify(s)
+  if (!/^[+-]?\d+$/.test(s)) return either.left(`strconv.ParseInt: parsing ${quoted}: invalid syntax`)
+  const value = BigInt(s)
+  if (value > MaxInt64 || value < MinInt64) {
+    return either.left(`strconv.ParseInt: parsing ${quoted}: value out of range`)
+  }
+  return either.right(value)
+}
+
+/**
+ * Parses an identify message the way the original did, in its order: JSON syntax, field types
+ * (Go's decoder: keys matched case-insensitively, `null` leaves a field unset, unknown keys are
+ * ignored), the ID as a 64-bit integer, then `id > 0` and a non-empty token. Left is the
+ * `invalid_payload` detail. Unlike the original, no detail ever contains the token.
+ *
+ * @example
+ * parseIdentify('{not json') // left("invalid character 'n' looking for beginning of object key string")
+ */
+export function parseIdentify(text: string): either.Either<string, IdentifyRequest> {
+  const syntax = goSyntaxError(text)
+  if (syntax !== undefined) return either.left(syntax)
+  const parsed: unknown = JSON.parse(text)
+  if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+    return either.left(`json: cannot unmarshal ${goKind(parsed)} into Go value of type main.${GoStruct}`)
+  }
+  const fields: Partial<Record<FieldName, unknown>> = {}
+  let typeError: string | undefined
+  for (const [key, value] of Object.entries(parsed ?? {})) {
+    const name = (Object.keys(Fields) as FieldName[]).find((f) => f === key) ??
+      (Object.keys(Fields) as FieldName[]).find((f) => f === key.toLowerCase())
+    if (name === undefined || value === null) continue
+    if (!matchesType(value, Fields[name])) {
+      // Go keeps decoding after a type mismatch and reports the first one.
+      typeError ??= `json: cannot unmarshal ${goKind(value)} into Go struct field ${GoStruct}.${name} of type ${Fields[name]}`
+      continue
+    }
+    fields[name] = value
+  }
+  if (typeError !== undefined) return either.left(typeError)
+
+  const payload = IdentifyPayload.decode({ id: '', token: '', ...fields })
+  if (either.isLeft(payload)) return either.left('invalid identify payload')
+  const { id, token, bot = false, send_all = false, send_none = false } = payload.right
+  const number = goParseInt(id)
+  if (either.isLeft(number)) return number
+  if (number.right <= 0n || token === '') {
+    // The original appended "and api token of <token>": a secret in a log-friendly text.
+    return either.left(`Invalid ID or token sent. Got ID of ${number.right}`)
+  }
+  return either.right({
+    kind: bot ? 'bot' : 'server',
+    id: number.right.toString(),
+    token,
+    sendAll: send_all,
+    sendNone: send_none,
+  })
+}

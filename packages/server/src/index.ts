@@ -1,0 +1,27 @@
+/**
+ * `@fates-rx/server`: a Fates List websocket server faithful to the original, for development,
+ * tests and demos. The public surface only; no logic lives here.
+ *
+ * @packageDocumentation
+ */
+export { startServer, type RunningServer } from './start.js'
+export { ServerDefaults, type ServerOptions } from './options.js'
+export { makeServer, ServerDetail, type FatesServer, type ProtocolConfig } from './server.js'
+export type { PeerInfo, ProtocolSocket, SocketHandlers } from './socket.js'
+export { useServer, bindWebSocket } from './use/ws.js'
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
+export {
+  channelOf,
+  rateKey,
+  GlobalChannel,
+  type Credentials,
+  type EventListener,
+  type EventsById,
+  type Store,
+  type Unsubscribe,
+} from './stores/store.js'
+export { DEMO_BOT, DemoMix, demoEvent, startDemo, type DemoOptions, type DemoTarget, type Random } from './demo.js'
+export { PublishError, ChannelPattern, normalizePublish, type NormalizedEvent } from './publish.js'
+export { parseIdentify, type IdentifyRequest, type IdentityKind } from './identify/parse.js'
+export { silentLogger, stderrLogger, type Logger } from './log.js'
+export type { OutboxLimits } from './outbox.js'

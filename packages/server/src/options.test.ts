@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest'
+import { MemoryStore } from './stores/memory.js'
+import { resolveOptions, ServerDefaults, type ServerOptions } from './options.js'
+import { startServer } from './start.js'
+
+describe('resolveOptions', () => {
+  it('applies the defaults table', () => {
+    expect(resolveOptions({})).toEqual(ServerDefaults)
+  })
+
+  it.each<[string, ServerOptions, RegExp]>([
+    ['a negative port', { port: -1 }, /port must be a whole number ≥ 0/],
+    ['a port too large', { port: 65536 }, /port must be ≤ 65535/],
+    ['a fractional rate limit', { rateLimit: 1.5 }, /rateLimit must be a whole number/],
+    ['a zero window', { rateWindowMs: 0 }, /rateWindowMs must be a whole number ≥ 1/],
+    ['a string timeout', { identifyTimeoutMs: '5' as unknown as number }, /identifyTimeoutMs/],
+    ['an empty host', { host: '' }, /host must be a non-empty string/],
+    ['a numeric bot id', { bots: [{ id: 5 as unknown as string, token: 't' }] }, /bots\[0\]\.id must be a snowflake/],
+    ['an empty server token', { servers: [{ id: '5', token: '' }] }, /servers\[0\]\.token/],
+    ['bots with a custom store', { store: new MemoryStore(), bots: [{ id: '5', token: 't' }] }, /with a custom store/],
+    ['a short admin token', { adminToken: 'short' }, /adminToken/],
+    ['a zero demo rate', { demo: 0 }, /demo must be/],
+    ['a negative demo rate', { demo: { rate: -1 } }, /demo must be/],
+  ])('rejects %s', (_name, options, message) => {
+    expect(() => resolveOptions(options)).toThrow(message)
+  })
+
+  it('makes startServer reject at the call, before listening', async () => {
+    await expect(startServer({ port: 0, pingIntervalMs: 0 })).rejects.toThrow(/pingIntervalMs/)
+  })
+})

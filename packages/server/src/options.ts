@@ -1,0 +1,133 @@
+import { Protocol } from '@fates-rx/core/protocol'
+import type { DemoOptions } from './demo.js'
+import type { Logger } from './log.js'
+import type { Credentials, Store } from './stores/store.js'
+
+/** Options of `startServer`. Every number is checked; a bad one throws at the call. */
+export interface ServerOptions {
+  /** The address to listen on. @default '127.0.0.1' */
+  readonly host?: string
+  /** The port; `0` picks a free one. @default 8787 */
+  readonly port?: number
+  /** Bots that may identify (in-memory store only). @default [] */
+  readonly bots?: readonly Credentials[]
+  /** Servers (guilds) that may identify (in-memory store only). @default [] */
+  readonly servers?: readonly Credentials[]
+  /** The Bearer token `POST /publish` requires. @default a random 32-byte hex string */
+  readonly adminToken?: string
+  /**
+   * Demo traffic to every configured bot and server (the demo bot `DEMO_BOT` when none is
+   * configured): a rate in events per second, or options. @default false
+   */
+  readonly demo?: number | DemoOptions | false
+  /** The highest ratelimit counter value allowed. @default 20 */
+  readonly rateLimit?: number
+  /** The ratelimit window, fixed at a counter's first request (milliseconds). @default 420000 */
+  readonly rateWindowMs?: number
+  /** What an identify costs. @default 2 */
+  readonly identifyCost?: number
+  /** What every later client message costs. @default 1 */
+  readonly messageCost?: number
+  /** Close with 4000 when no identify arrives within this time (milliseconds; 0 = never). @default 30000 */
+  readonly identifyTimeoutMs?: number
+  /** How often to ping each connection (milliseconds). @default 54000 */
+  readonly pingIntervalMs?: number
+  /** Drop a connection silent (no pong, no message) this long (milliseconds). @default 60000 */
+  readonly pongTimeoutMs?: number
+  /** Delay between the `send_all` replay and `done_prior` (milliseconds). @default 1000 */
+  readonly donePriorDelayMs?: number
+  /** The largest client message accepted; larger ones close with 1009. @default 4096 */
+  readonly maxMessageBytes?: number
+  /** Pause writing to a connection while its socket buffers this many bytes. @default 65536 */
+  readonly highWaterBytes?: number
+  /** A connection with more events queued than this is closed with 4500. @default 50000 */
+  readonly maxQueuedEvents?: number
+  /**
+   * Where tokens, ratelimits and events live. The caller keeps ownership: `close()` does not
+   * close a store passed here. @default a `MemoryStore` with `bots` and `servers`
+   */
+  readonly store?: Store
+  /** Where one-line log entries go (never with a token). @default no logging */
+  readonly logger?: Logger
+}
+
+/** The defaults of {@link ServerOptions}, in one table. */
+export const ServerDefaults = Object.freeze({
+  host: '127.0.0.1',
+  port: 8787,
+  rateLimit: Protocol.rateLimit,
+  rateWindowMs: Protocol.rateWindowMs,
+  identifyCost: Protocol.identifyCost,
+  messageCost: Protocol.messageCost,
+  identifyTimeoutMs: 30_000,
+  pingIntervalMs: Protocol.pingIntervalMs,
+  pongTimeoutMs: Protocol.pongTimeoutMs,
+  donePriorDelayMs: Protocol.donePriorDelayMs,
+  maxMessageBytes: Protocol.maxMessageBytes,
+  highWaterBytes: 64 * 1024,
+  maxQueuedEvents: 50_000,
+} as const satisfies Partial<Record<keyof ServerOptions, string | number>>)
+
+type NumberOption = {
+  [K in keyof typeof ServerDefaults]: (typeof ServerDefaults)[K] extends number ? K : never
+}[keyof typeof ServerDefaults]
+
+/** The smallest value each numeric option accepts (all must be whole numbers). */
+const Minimum: Readonly<Record<NumberOption, number>> = Object.freeze({
+  port: 0,
+  rateLimit: 0,
+  rateWindowMs: 1,
+  identifyCost: 0,
+  messageCost: 0,
+  identifyTimeoutMs: 0,
+  pingIntervalMs: 1,
+  pongTimeoutMs: 1,
+  donePriorDelayMs: 0,
+  maxMessageBytes: 1,
+  highWaterBytes: 1,
+  maxQueuedEvents: 1,
+})
+
+/** Options with every default applied. */
+export type ResolvedOptions = Required<Pick<ServerOptions, NumberOption | 'host'>>
+
+const snowflake = /^[1-9]\d{0,18}$/
+
+/** Applies defaults and checks every option; throws a `TypeError`/`RangeError` naming it. */
+export function resolveOptions(options: ServerOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('startServer options must be an object')
+  const resolved: Record<string, unknown> = { host: options.host ?? ServerDefaults.host }
+  if (typeof resolved.host !== 'string' || resolved.host === '') throw new TypeError('host must be a non-empty string')
+  for (const key of Object.keys(Minimum) as NumberOption[]) {
+    const value = options[key] ?? ServerDefaults[key]
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < Minimum[key]) {
+      throw new RangeError(`${key} must be a whole number ≥ ${Minimum[key]}, got ${String(value)}`)
+    }
+    resolved[key] = value
+  }
+  if ((resolved.port as number) > 65535) throw new RangeError(`port must be ≤ 65535, got ${String(resolved.port)}`)
+  for (const key of ['bots', 'servers'] as const) {
+    const list = options[key]
+    if (list === undefined) continue
+    if (!Array.isArray(list)) throw new TypeError(`${key} must be an array of { id, token }`)
+    for (const [index, entry] of list.entries()) {
+      const { id, token } = (entry ?? {}) as Partial<Credentials>
+      if (typeof id !== 'string' || !snowflake.test(id)) {
+        throw new TypeError(`${key}[${index}].id must be a snowflake as a decimal string`)
+      }
+      if (typeof token !== 'string' || token === '') throw new TypeError(`${key}[${index}].token must be a non-empty string`)
+    }
+    if (options.store !== undefined && list.length > 0) {
+      throw new TypeError(`${key} configure the in-memory store; with a custom store, its token lookup decides`)
+    }
+  }
+  if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken.length < 8)) {
+    throw new TypeError('adminToken must be a string of at least 8 characters')
+  }
+  const { demo } = options
+  const rate = typeof demo === 'object' && demo !== null ? demo.rate : demo
+  if (demo !== undefined && demo !== false && rate !== undefined && !(typeof rate === 'number' && Number.isFinite(rate) && rate > 0)) {
+    throw new RangeError(`demo must be false, a rate in events per second > 0, or { rate }, got ${String(rate)}`)
+  }
+  return resolved as ResolvedOptions
+}

@@ -1,0 +1,130 @@
+import { eventFrame, type EncodedEvent } from './wire/encode.js'
+import type { ProtocolSocket } from './socket.js'
+
+/** Limits of one connection's writer (its outbox). */
+export interface OutboxLimits {
+  /** Stop handing frames to the socket while it buffers at least this many bytes. */
+  readonly highWaterBytes: number
+  /** Start a new frame once a batch of events reaches this many characters. */
+  readonly maxFrameChars: number
+  /** More queued events than this means the peer cannot keep up. */
+  readonly maxQueuedEvents: number
+}
+
+/** A control payload in the queue: written alone in its frame. */
+interface Control {
+  readonly control: string
+}
+
+type Item = EncodedEvent | Control
+
+/**
+ * One connection's writer, batching the way the original's did: a control payload alone in its
+ * frame; events queued, and every event waiting when the writer runs goes into one frame
+ * (`E1\x1f\x1fE2\x1f…`). The writer runs once per turn of the event loop (see `flushSoon`) and
+ * pauses while the socket's buffer is above the high-water mark, so a slow reader gets fewer,
+ * larger frames and the process never buffers more than one frame per connection beyond it.
+ */
+export class Outbox {
+  #items: Item[] = []
+  #head = 0
+  #inFlight = 0
+  #paused = false
+  #queuedEvents = 0
+
+  constructor(
+    private readonly socket: ProtocolSocket,
+    private readonly limits: OutboxLimits,
+    private readonly flushSoon: (outbox: Outbox) => void,
+    private readonly overflow: () => void,
+  ) {}
+
+  /** Events queued and not yet handed to the socket. */
+  get queuedEvents(): number {
+    return this.#queuedEvents
+  }
+
+  /** Queues a control payload. */
+  control(text: string): void {
+    this.#items.push({ control: text })
+    this.flushSoon(this)
+  }
+
+  /** Queues one serialized event (shared between connections: never copied). */
+  event(event: EncodedEvent): void {
+    this.#items.push(event)
+    if (++this.#queuedEvents > this.limits.maxQueuedEvents) {
+      this.discard()
+      this.overflow()
+      return
+    }
+    this.flushSoon(this)
+  }
+
+  /** Queues events to go out together, in one frame where the limits allow. */
+  events(events: readonly EncodedEvent[]): void {
+    for (const event of events) this.#items.push(event)
+    this.#queuedEvents += events.length
+    this.flushSoon(this)
+  }
+
+  /** Forgets everything not yet handed to the socket. */
+  discard(): void {
+    this.#items = []
+    this.#head = 0
+    this.#queuedEvents = 0
+  }
+
+  /** Hands queued frames to the socket until the queue is empty or the socket is full. */
+  flush(): void {
+    const items = this.#items
+    while (this.#head < items.length) {
+      if (this.#inFlight > 0 && this.socket.bufferedAmount >= this.limits.highWaterBytes) {
+        this.#paused = true
+        // Drop what was written so a long backlog does not keep its sent prefix alive.
+        if (this.#head > 1024) {
+          this.#items = items.slice(this.#head)
+          this.#head = 0
+        }
+        return
+      }
+      const first = items[this.#head++] as Item
+      if ('control' in first) {
+        this.#write(first.control)
+        continue
+      }
+      let chars = first.text.length
+      let last = this.#head
+      while (last < items.length && chars < this.limits.maxFrameChars) {
+        const next = items[last] as Item
+        if ('control' in next) break
+        chars += next.text.length
+        last++
+      }
+      if (last === this.#head) {
+        this.#queuedEvents--
+        this.#write(first.frame)
+        continue
+      }
+      const batch = [first.text]
+      for (; this.#head < last; this.#head++) batch.push((items[this.#head] as EncodedEvent).text)
+      this.#queuedEvents -= batch.length
+      this.#write(eventFrame(batch))
+    }
+    this.#items = []
+    this.#head = 0
+  }
+
+  #write(frame: string | Buffer): void {
+    this.#inFlight++
+    this.socket.send(frame, this.#written)
+  }
+
+  readonly #written = (): void => {
+    this.#inFlight--
+    if (this.#paused) {
+      this.#paused = false
+      this.flushSoon(this)
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer } from 'ws'
+import { CloseCode, Protocol } from '@fates-rx/core/protocol'
+import { DEMO_BOT, startDemo, type DemoTarget } from './demo.js'
+import { httpHandler } from './http.js'
+import { silentLogger } from './log.js'
+import { resolveOptions, type ServerOptions } from './options.js'
+import { describe, makeServer, type FatesServer } from './server.js'
+import { MemoryStore } from './stores/memory.js'
+import { bindWebSocket } from './use/ws.js'
+
+/** A running server. */
+export interface RunningServer {
+  /** The websocket URL, `ws://HOST:PORT/ws`. */
+  readonly url: string
+  /** The port it listens on (the chosen one when `port: 0`). */
+  readonly port: number
+  /** The host it listens on. */
+  readonly host: string
+  /** The Bearer token `POST /publish` accepts (generated when not given). */
+  readonly adminToken: string
+  /** Stores and delivers an event in-process; resolves to its event ID. */
+  publish(channel: string, event: unknown): Promise<string>
+  /** The protocol logic, for counting connections and other introspection. */
+  readonly server: FatesServer
+  /** Closes every connection with 1001, stops listening and releases the store it created. */
+  close(): Promise<void>
+}
+
+/** The websocket paths served: the Go server's `/ws`, with or without a trailing slash. */
+const SocketPaths: ReadonlySet<string> = new Set([Protocol.path, `${Protocol.path}/`])
+
+/**
+ * Starts a Fates websocket server: the protocol on `/ws`, `POST /publish` on the same port.
+ *
+ * @example
+ * const server = await startServer({ port: 0, bots: [{ id: '1', token: 'secret' }] })
+ * await server.publish('bot-1', { m: { e: 0 }, ctx: { user: '2', votes: 1 } })
+ * await server.close()
+ */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const config = resolveOptions(options)
+  const logger = options.logger ?? silentLogger
+  const demoRequested = options.demo !== undefined && options.demo !== false
+  const bots = options.bots ?? []
+  const servers = options.servers ?? []
+  const useDemoBot = demoRequested && bots.length === 0 && servers.length === 0
+  const ownStore = options.store === undefined
+  const store =
+    options.store ??
+    new MemoryStore({ bots: useDemoBot && options.store === undefined ? [DEMO_BOT] : bots, servers })
+  const adminToken = options.adminToken ?? randomBytes(32).toString('hex')
+
+  const server = makeServer({
+    store,
+    logger,
+    rateLimit: config.rateLimit,
+    rateWindowMs: config.rateWindowMs,
+    identifyCost: config.identifyCost,
+    messageCost: config.messageCost,
+    identifyTimeoutMs: config.identifyTimeoutMs,
+    pingIntervalMs: config.pingIntervalMs,
+    pongTimeoutMs: config.pongTimeoutMs,
+    donePriorDelayMs: config.donePriorDelayMs,
+    outbox: {
+      highWaterBytes: config.highWaterBytes,
+      maxFrameChars: 1024 * 1024,
+      maxQueuedEvents: config.maxQueuedEvents,
+    },
+    now: Date.now,
+  })
+
+  // gorilla/websocket did not validate UTF-8 in text frames; Go's JSON parser answered such
+  // bytes with invalid_payload, so ours does too instead of closing with 1007.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxMessageBytes,
+    skipUTF8Validation: true,
+  })
+  wss.on('connection', (ws, request) => bindWebSocket(server, ws, request))
+  const http = createServer(httpHandler(server, adminToken, logger))
+  http.on('upgrade', (request, socket, head) => {
+    socket.on('error', () => {})
+    const path = (request.url ?? '/').split('?')[0] ?? '/'
+    if (!SocketPaths.has(path)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request))
+  })
+  http.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    else socket.destroy()
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(config.port, config.host, () => {
+      http.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = http.address() as AddressInfo
+  const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host
+  const url = `ws://${hostInUrl}:${port}${Protocol.path}`
+  logger.info(`listening ${url}`)
+
+  let stopDemo: (() => void) | undefined
+  if (demoRequested) {
+    const targets: DemoTarget[] = useDemoBot
+      ? [{ kind: 'bot', id: DEMO_BOT.id }]
+      : [...bots.map((b) => ({ kind: 'bot' as const, id: b.id })), ...servers.map((s) => ({ kind: 'server' as const, id: s.id }))]
+    const demo = typeof options.demo === 'number' ? { rate: options.demo } : (options.demo ?? {})
+    try {
+      stopDemo = startDemo(server.publish, targets, demo, (error) => logger.error(`demo publish failed: ${describe(error)}`))
+    } catch (error) {
+      http.close()
+      throw error
+    }
+  }
+
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    port,
+    host: config.host,
+    adminToken,
+    publish: server.publish,
+    server,
+    close() {
+      closing ??= (async () => {
+        stopDemo?.()
+        const stopped = new Promise<void>((resolve) => http.close(() => resolve()))
+        http.closeAllConnections()
+        await server.closeAll(CloseCode.GoingAway)
+        wss.close()
+        await stopped
+        if (ownStore) await store.close()
+      })()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest'
+import { MemoryStore } from './memory.js'
+import type { EventsById } from './store.js'
+
+describe('MemoryStore', () => {
+  it('counts requests in a window fixed at creation, not extended by increments', async () => {
+    let now = 0
+    const store = new MemoryStore({ now: () => now })
+    expect(await store.countRequest('k', 2, 1000)).toBe(2)
+    now = 900
+    expect(await store.countRequest('k', 1, 1000)).toBe(3)
+    now = 1000
+    expect(await store.countRequest('k', 2, 1000)).toBe(2)
+    now = 1999
+    expect(await store.countRequest('k', 2, 1000)).toBe(4)
+  })
+
+  it('looks tokens up by kind and id', async () => {
+    const store = new MemoryStore({ bots: [{ id: '1', token: 'a' }], servers: [{ id: '2', token: 'b' }] })
+    expect(await store.tokenOf('bot', '1')).toBe('a')
+    expect(await store.tokenOf('server', '1')).toBeUndefined()
+    expect(await store.tokenOf('server', '2')).toBe('b')
+  })
+
+  it('stores events per channel keyed by eid and keeps the newest', async () => {
+    const store = new MemoryStore({ maxStoredPerChannel: 2 })
+    await store.publish('bot-1', 'a', { n: 1 })
+    await store.publish('bot-1', 'b', { n: 2 })
+    await store.publish('bot-1', 'a', { n: 3 })
+    await store.publish('bot-1', 'c', { n: 4 })
+    expect(await store.storedEvents('bot-1')).toEqual({ a: { n: 3 }, c: { n: 4 } })
+    expect(await store.storedEvents('bot-2')).toEqual({})
+  })
+
+  it('delivers to subscribers in publish order, synchronously, until unsubscribed', async () => {
+    const store = new MemoryStore()
+    const seen: [string, EventsById][] = []
+    const unsubscribe = await store.subscribe('global', (channel, events) => seen.push([channel, events]))
+    void store.publish('global', 'a', 1)
+    void store.publish('bot-1', 'b', 2)
+    void store.publish('global', 'c', 3)
+    expect(seen).toEqual([
+      ['global', { a: 1 }],
+      ['global', { c: 3 }],
+    ])
+    await unsubscribe()
+    await store.publish('global', 'd', 4)
+    expect(seen).toHaveLength(2)
+  })
+
+  it('rejects a bad maxStoredPerChannel', () => {
+    expect(() => new MemoryStore({ maxStoredPerChannel: -1 })).toThrow(/maxStoredPerChannel/)
+  })
+})

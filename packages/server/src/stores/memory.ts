@@ -1,0 +1,117 @@
+import type { IdentityKind } from '../identify/parse.js'
+import type { Credentials, EventListener, EventsById, Store, Unsubscribe } from './store.js'
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Bots that may identify. @default [] */
+  readonly bots?: readonly Credentials[]
+  /** Servers (guilds) that may identify. @default [] */
+  readonly servers?: readonly Credentials[]
+  /**
+   * How many events each channel keeps for `send_all`; the oldest go first. The original kept
+   * every event forever in Redis; a process's memory cannot.
+   * @default 1000
+   */
+  readonly maxStoredPerChannel?: number
+  /** The clock, for tests. @default Date.now */
+  readonly now?: () => number
+}
+
+interface Counter {
+  value: number
+  readonly expiresAt: number
+}
+
+/**
+ * A {@link Store} in this process's memory: the default, for development, tests and the demo.
+ * Publishing delivers synchronously to subscribers, so publish order is delivery order.
+ */
+export class MemoryStore implements Store {
+  readonly #tokens = new Map<string, string>()
+  readonly #counters = new Map<string, Counter>()
+  readonly #events = new Map<string, Map<string, unknown>>()
+  readonly #listeners = new Map<string, Set<EventListener>>()
+  readonly #maxStored: number
+  readonly #now: () => number
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const { bots = [], servers = [], maxStoredPerChannel = 1000, now = Date.now } = options
+    if (!Number.isInteger(maxStoredPerChannel) || maxStoredPerChannel < 0) {
+      throw new RangeError(`maxStoredPerChannel must be a whole number ≥ 0, got ${maxStoredPerChannel}`)
+    }
+    for (const bot of bots) this.#tokens.set(`bot:${bot.id}`, bot.token)
+    for (const server of servers) this.#tokens.set(`server:${server.id}`, server.token)
+    this.#maxStored = maxStoredPerChannel
+    this.#now = now
+  }
+
+  /** Adds or replaces an identity's token (e.g. for tests that create bots on the fly). */
+  setToken(kind: IdentityKind, id: string, token: string): void {
+    this.#tokens.set(`${kind}:${id}`, token)
+  }
+
+  async tokenOf(kind: IdentityKind, id: string): Promise<string | undefined> {
+    return this.#tokens.get(`${kind}:${id}`)
+  }
+
+  async countRequest(key: string, cost: number, windowMs: number): Promise<number> {
+    const now = this.#now()
+    const counter = this.#counters.get(key)
+    if (counter === undefined || counter.expiresAt <= now) {
+      this.#counters.set(key, { value: cost, expiresAt: now + windowMs })
+      this.#sweepCounters(now)
+      return cost
+    }
+    counter.value += cost
+    return counter.value
+  }
+
+  // Synchronous up to the listeners so that publish order is delivery order even when callers
+  // do not await each publish.
+  publish(channel: string, eid: string, event: unknown): Promise<void> {
+    if (this.#maxStored > 0) {
+      let stored = this.#events.get(channel)
+      if (stored === undefined) this.#events.set(channel, (stored = new Map()))
+      stored.delete(eid)
+      stored.set(eid, event)
+      if (stored.size > this.#maxStored) {
+        const oldest = stored.keys().next()
+        if (oldest.done !== true) stored.delete(oldest.value)
+      }
+    }
+    const listeners = this.#listeners.get(channel)
+    if (listeners !== undefined) {
+      const message: EventsById = { [eid]: event }
+      for (const listener of listeners) listener(channel, message)
+    }
+    return Promise.resolve()
+  }
+
+  async storedEvents(channel: string): Promise<EventsById> {
+    return Object.fromEntries(this.#events.get(channel) ?? [])
+  }
+
+  async subscribe(channel: string, listener: EventListener): Promise<Unsubscribe> {
+    let listeners = this.#listeners.get(channel)
+    if (listeners === undefined) this.#listeners.set(channel, (listeners = new Set()))
+    listeners.add(listener)
+    return async () => {
+      listeners.delete(listener)
+      if (listeners.size === 0 && this.#listeners.get(channel) === listeners) {
+        this.#listeners.delete(channel)
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear()
+  }
+
+  // Expired counters would otherwise accumulate, one per identity ever seen.
+  #sweepCounters(now: number): void {
+    if (this.#counters.size < 1024) return
+    for (const [key, counter] of this.#counters) {
+      if (counter.expiresAt <= now) this.#counters.delete(key)
+    }
+  }
+}

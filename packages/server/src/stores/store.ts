@@ -1,0 +1,60 @@
+import type { IdentityKind } from '../identify/parse.js'
+
+/** Events keyed by event ID, as the original stored and published them (`{"<eid>": event}`). */
+export type EventsById = Readonly<Record<string, unknown>>
+
+/** Receives live events published on a channel, in publish order. */
+export type EventListener = (channel: string, events: EventsById) => void
+
+/** Stops a subscription. */
+export type Unsubscribe = () => Promise<void>
+
+/**
+ * Where the server keeps its state, and how events travel between instances. The server's
+ * protocol logic talks only to this interface; the in-memory store is the default, and a
+ * shared store (Redis, PostgreSQL) lets several instances serve one audience.
+ *
+ * Every method is async so that a networked store fits; a rejected promise means the store
+ * failed (the server closes affected connections with 4500, never hangs them).
+ */
+export interface Store {
+  /**
+   * The API token of the bot or server `id` (a canonical decimal string), or `undefined` when
+   * there is none. The server compares it in constant time; a store never compares tokens.
+   */
+  tokenOf(kind: IdentityKind, id: string): Promise<string | undefined>
+  /**
+   * Adds `cost` to the counter `key` and resolves to its value afterwards. A counter that does
+   * not exist (or has expired) is created with an expiry of `windowMs`; later increments do not
+   * extend it.
+   */
+  countRequest(key: string, cost: number, windowMs: number): Promise<number>
+  /** Stores `event` under `eid` in `channel`'s stored events, then publishes it live. */
+  publish(channel: string, eid: string, event: unknown): Promise<void>
+  /** Every stored event of `channel`, keyed by event ID (order unspecified). */
+  storedEvents(channel: string): Promise<EventsById>
+  /**
+   * Starts delivering `channel`'s live events to `listener`; resolves once delivery is active,
+   * so nothing published after that is missed.
+   */
+  subscribe(channel: string, listener: EventListener): Promise<Unsubscribe>
+  /** Releases connections and timers. */
+  close(): Promise<void>
+}
+
+/** A bot's or server's credentials. */
+export interface Credentials {
+  /** The Discord snowflake, as a decimal string. */
+  readonly id: string
+  /** The API token. */
+  readonly token: string
+}
+
+/** The ratelimit counter key the original used for an identity: `wsrl-<id>-bot` / `-server`. */
+export const rateKey = (kind: IdentityKind, id: string): string => `wsrl-${id}-${kind}`
+
+/** The channel an identity's events are published on: `bot-<id>` / `server-<id>`. */
+export const channelOf = (kind: IdentityKind, id: string): string => `${kind}-${id}`
+
+/** The channel every identified connection also receives. */
+export const GlobalChannel = 'global'

@@ -1,0 +1,219 @@
+// Transport rows of PROTOCOL.md: identify timeout, pings and dead peers, the read limit,
+// binary frames, floods, store failures and shutdown.
+import { connect as tcpConnect } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { MemoryStore } from '../stores/memory.js'
+import type { Store } from '../stores/store.js'
+import type { RunningServer } from '../start.js'
+import {
+  identified,
+  normalizeTs,
+  RecordedBot,
+  RecordedServer,
+  startTestServer,
+  TestClient,
+} from './harness.js'
+
+let server: RunningServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+const identify = JSON.stringify({ id: RecordedBot.id, token: RecordedBot.token, bot: true })
+
+describe('identify timeout', () => {
+  it('closes a connection that does not identify in time with 4000', async () => {
+    server = await startTestServer({ identifyTimeoutMs: 150 })
+    const client = await TestClient.open(server.url)
+    expect(normalizeTs(await client.next())).toContain('"code":"identity"')
+    expect(await client.closed).toEqual({ code: 4000, reason: 'Invalid connection, try again' })
+    expect(client.unread).toEqual([])
+  })
+
+  it('does not close an identified connection', async () => {
+    server = await startTestServer({ identifyTimeoutMs: 100 })
+    const { client } = await identified(server)
+    await server.publish(`bot-${RecordedBot.id}`, { m: { e: 0 }, ctx: { user: '1', votes: 1 } })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await server.publish(`bot-${RecordedBot.id}`, { m: { e: 0 }, ctx: { user: '1', votes: 2 } })
+    expect(await client.next()).toContain('"votes":1')
+    expect(await client.next()).toContain('"votes":2')
+    client.ws.terminate()
+  })
+})
+
+describe('pings', () => {
+  it('pings on the interval and keeps a peer that answers', async () => {
+    server = await startTestServer({ pingIntervalMs: 40, pongTimeoutMs: 120 })
+    const client = await TestClient.open(server.url)
+    await client.next()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(client.pings.length).toBeGreaterThanOrEqual(3)
+    expect(client.ws.readyState).toBe(client.ws.OPEN)
+    client.ws.terminate()
+  })
+
+  it('drops a peer that stops answering (no close frame: 1006)', async () => {
+    server = await startTestServer({ pingIntervalMs: 40, pongTimeoutMs: 150 })
+    const client = await TestClient.open(server.url, { autoPong: false })
+    const opened = Date.now()
+    expect((await client.closed).code).toBe(1006)
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(140)
+  })
+})
+
+describe('read limit', () => {
+  it('accepts a message of exactly 4096 bytes', async () => {
+    server = await startTestServer()
+    const client = await TestClient.open(server.url)
+    await client.next()
+    const padded = identify.slice(0, -1) + ' '.repeat(4096 - identify.length) + '}'
+    expect(Buffer.byteLength(padded)).toBe(4096)
+    client.send(padded)
+    expect(normalizeTs(await client.next())).toContain('"code":"ready"')
+    client.ws.terminate()
+  })
+
+  it('closes with 1009 on a message of 4097 bytes', async () => {
+    server = await startTestServer()
+    const { client } = await identified(server)
+    client.send('x'.repeat(4097))
+    expect((await client.closed).code).toBe(1009)
+    expect(client.unread).toEqual([])
+  })
+})
+
+describe('bad input never crashes the server', () => {
+  it('reads a binary identify as its bytes, as Go did', async () => {
+    server = await startTestServer()
+    const client = await TestClient.open(server.url)
+    await client.next()
+    client.send(Buffer.from(identify), true)
+    expect(normalizeTs(await client.next())).toContain('"code":"ready"')
+    client.ws.terminate()
+  })
+
+  it('answers invalid UTF-8 and random bytes with invalid_payload and 4004', async () => {
+    server = await startTestServer()
+    for (const bytes of [Buffer.from([0xff, 0xfe, 0x7b]), Buffer.from([0x00]), Buffer.alloc(0)]) {
+      const client = await TestClient.open(server.url)
+      await client.next()
+      client.send(bytes, true)
+      expect(normalizeTs(await client.next())).toContain('"code":"invalid_payload"')
+      expect(await client.closed).toEqual({ code: 4004, reason: 'Invalid authentication, try again' })
+    }
+  })
+
+  it('survives a flood of connections, garbage and raw TCP noise, then serves normally', async () => {
+    server = await startTestServer()
+    const url = new URL(server.url)
+    const noise = Array.from({ length: 20 }, () =>
+      new Promise<void>((resolve) => {
+        const socket = tcpConnect(Number(url.port), url.hostname, () => socket.end('\x16\x03\x01 not http\r\n\r\n'))
+        socket.on('error', () => resolve())
+        socket.on('close', () => resolve())
+        socket.resume()
+      }),
+    )
+    const floods = Array.from({ length: 100 }, async (_, n) => {
+      const client = await TestClient.open(server!.url)
+      client.send(n % 2 === 0 ? '{"id":' : Buffer.from([n, 0xff, 0x00]), n % 3 === 0)
+      return (await client.closed).code
+    })
+    const codes = await Promise.all(floods)
+    await Promise.all(noise)
+    expect(new Set(codes)).toEqual(new Set([4004]))
+    const { ready } = await identified(server, { id: RecordedServer.id, token: RecordedServer.token, bot: false })
+    expect(normalizeTs(ready)).toContain('"code":"ready"')
+  })
+
+  it('always delivers the error payload before the close frame', async () => {
+    server = await startTestServer()
+    const attempts = await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        const client = await TestClient.open(server!.url)
+        await client.next()
+        client.send('{"id":"1","token":"wrong","bot":true}')
+        const closed = await client.closed
+        return { frames: client.unread.map(normalizeTs), closed }
+      }),
+    )
+    for (const { frames, closed } of attempts) {
+      expect(frames).toEqual([
+        '{"code":"invalid_auth","detail":"no rows in result set","ts":0,"requests_remaining":-1,"control":true}',
+      ])
+      expect(closed).toEqual({ code: 4004, reason: 'Invalid authentication, try again' })
+    }
+  })
+
+  it('does not echo the token in any payload', async () => {
+    server = await startTestServer()
+    const secret = 'sup3r-s3cret-token'
+    for (const payload of [
+      { id: '0', token: secret, bot: true },
+      { id: '-5', token: secret, bot: true },
+      { id: RecordedBot.id, token: secret, bot: true },
+      { id: 'abc', token: secret, bot: true },
+    ]) {
+      const client = await TestClient.open(server.url)
+      await client.next()
+      client.send(JSON.stringify(payload))
+      await client.closed
+      expect(client.frames.join('')).not.toContain(secret)
+    }
+  })
+})
+
+describe('store failures', () => {
+  /** A memory store whose methods can be made to fail, like a lost Redis connection. */
+  function flakyStore(): { store: Store; fail: (on: boolean) => void } {
+    const inner = new MemoryStore({ bots: [RecordedBot] })
+    let failing = false
+    const guard = <A extends unknown[], R>(f: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
+      failing ? Promise.reject(new Error('connection lost')) : f(...args)
+    const store: Store = {
+      tokenOf: guard(inner.tokenOf.bind(inner)),
+      countRequest: guard(inner.countRequest.bind(inner)),
+      publish: guard(inner.publish.bind(inner)),
+      storedEvents: guard(inner.storedEvents.bind(inner)),
+      subscribe: guard(inner.subscribe.bind(inner)),
+      close: () => inner.close(),
+    }
+    return { store, fail: (on) => (failing = on) }
+  }
+
+  it('closes with 4500 instead of hanging when the store fails during identify', async () => {
+    const { store, fail } = flakyStore()
+    server = await startTestServer({ store, bots: [], servers: [] })
+    fail(true)
+    const client = await TestClient.open(server.url)
+    await client.next()
+    client.send(identify)
+    expect(await client.closed).toEqual({ code: 4500, reason: 'Internal Server Error, try reconnecting?' })
+    fail(false)
+    const { ready } = await identified(server)
+    expect(normalizeTs(ready)).toContain('"code":"ready"')
+  })
+
+  it('closes with 4500 when counting a later message fails', async () => {
+    const { store, fail } = flakyStore()
+    server = await startTestServer({ store, bots: [], servers: [] })
+    const { client } = await identified(server)
+    fail(true)
+    client.send('{"msg":1}')
+    expect((await client.closed).code).toBe(4500)
+  })
+})
+
+describe('shutdown', () => {
+  it('closes every connection with 1001', async () => {
+    server = await startTestServer()
+    const clients = await Promise.all([identified(server), identified(server)])
+    const unidentified = await TestClient.open(server.url)
+    await server.close()
+    for (const { client } of clients) expect((await client.closed).code).toBe(1001)
+    expect((await unidentified.closed).code).toBe(1001)
+    expect(server.server.connections).toBe(0)
+  })
+})

@@ -1,0 +1,96 @@
+// POST /publish and the in-process publish: authentication, validation and what gets stored.
+import { afterEach, describe, expect, it } from 'vitest'
+import type { RunningServer } from '../start.js'
+import { PublishError } from '../publish.js'
+import { identified, RecordedBot, startTestServer } from './harness.js'
+
+let server: RunningServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+const adminToken = 'admin-token-for-tests'
+const publishUrl = (s: RunningServer): string => `http://127.0.0.1:${s.port}/publish`
+
+async function post(body: string, headers: Record<string, string> = { authorization: `Bearer ${adminToken}` }) {
+  const response = await fetch(publishUrl(server!), { method: 'POST', body, headers })
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
+const validEvent = { m: { e: 0, t: -1 }, ctx: { user: '1', votes: 3, test: false } }
+
+describe('POST /publish', () => {
+  it.each([
+    ['no Authorization header', {}],
+    ['a wrong token', { authorization: 'Bearer nope' }],
+    ['the token without Bearer', { authorization: adminToken }],
+  ])('answers 401 to %s, never echoing a token', async (_name, headers) => {
+    server = await startTestServer({ adminToken })
+    const reply = await post(JSON.stringify({ channel: 'global', event: validEvent }), headers)
+    expect(reply.status).toBe(401)
+    expect(JSON.stringify(reply.body)).not.toContain(adminToken)
+  })
+
+  it.each([
+    ['not JSON', '{nope', /^body is not JSON: /],
+    ['a JSON array', '[]', /^body must be a JSON object/],
+    ['an unknown channel', JSON.stringify({ channel: 'bots-1', event: validEvent }), /^channel must be/],
+    ['a missing channel', JSON.stringify({ event: validEvent }), /^channel must be/],
+    ['an event without m', JSON.stringify({ channel: 'global', event: { ctx: {} } }), /^event: m: expected/],
+    ['a non-integer m.e', JSON.stringify({ channel: 'global', event: { m: { e: 1.5 }, ctx: {} } }), /^event: m\.e: expected Integer/],
+    ['an empty eid', JSON.stringify({ channel: 'global', event: { m: { e: 1, eid: '' }, ctx: {} } }), /^event: m\.eid must not be empty/],
+  ])('answers 400 with a clear message to %s', async (_name, body, message) => {
+    server = await startTestServer({ adminToken })
+    const reply = await post(body)
+    expect(reply.status).toBe(400)
+    expect(reply.body.error).toMatch(message)
+  })
+
+  it('answers 404 elsewhere and 405 to other methods', async () => {
+    server = await startTestServer({ adminToken })
+    expect((await fetch(`http://127.0.0.1:${server.port}/`)).status).toBe(404)
+    const get = await fetch(publishUrl(server))
+    expect(get.status).toBe(405)
+    expect(get.headers.get('allow')).toBe('POST')
+  })
+
+  it('stores and delivers the event, assigning eid and ts, and answers {"eid"}', async () => {
+    server = await startTestServer({ adminToken })
+    const { client } = await identified(server)
+    const before = Date.now() / 1000
+    const reply = await post(JSON.stringify({ channel: `bot-${RecordedBot.id}`, event: validEvent }))
+    expect(reply.status).toBe(200)
+    const eid = reply.body.eid as string
+    expect(eid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    const frame = await client.next()
+    const { dat } = JSON.parse(frame.slice(0, -1)) as { dat: { m: { eid: string; ts: number } } }
+    expect(dat.m.eid).toBe(eid)
+    expect(dat.m.ts).toBeGreaterThanOrEqual(before)
+    expect(dat.m.ts).toBeLessThanOrEqual(Date.now() / 1000)
+    // Stored under its eid: a send_all replay sends it again with the same eid.
+    const { client: replaying } = await identified(server, { send_all: true, send_none: true })
+    expect(await replaying.next()).toBe(frame)
+    client.ws.terminate()
+    replaying.ws.terminate()
+  })
+
+  it('keeps a given eid and ts', async () => {
+    server = await startTestServer({ adminToken })
+    const reply = await post(JSON.stringify({ channel: 'global', event: { m: { e: 19, eid: 'my-eid', ts: 5 }, ctx: {} } }))
+    expect(reply.body).toEqual({ eid: 'my-eid' })
+  })
+})
+
+describe('server.publish', () => {
+  it('rejects a bad channel or event with PublishError', async () => {
+    server = await startTestServer()
+    await expect(server.publish('nope', validEvent)).rejects.toBeInstanceOf(PublishError)
+    await expect(server.publish('global', { m: {} })).rejects.toThrow(/^event: /)
+  })
+
+  it('resolves to the eid', async () => {
+    server = await startTestServer()
+    await expect(server.publish('global', { m: { e: 19, eid: 'x' }, ctx: {} })).resolves.toBe('x')
+  })
+})

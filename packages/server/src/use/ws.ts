@@ -1,0 +1,49 @@
+import type { IncomingMessage } from 'node:http'
+import { WebSocket, type RawData, type WebSocketServer } from 'ws'
+import type { FatesServer } from '../server.js'
+import type { ProtocolSocket } from '../socket.js'
+
+const toText = (data: RawData): string => {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8')
+  return data.toString('utf8')
+}
+
+/** Binds one `ws` socket to the protocol logic. */
+export function bindWebSocket(server: FatesServer, ws: WebSocket, request: IncomingMessage): void {
+  const socket: ProtocolSocket = {
+    send(frame, written) {
+      ws.send(frame, { binary: false }, written)
+    },
+    get bufferedAmount() {
+      return ws.bufferedAmount
+    },
+    close(code, reason) {
+      ws.close(code, reason)
+    },
+    terminate() {
+      ws.terminate()
+    },
+    ping() {
+      if (ws.readyState === WebSocket.OPEN) ws.ping()
+    },
+  }
+  const { remoteAddress = '?', remotePort = 0 } = request.socket
+  const handlers = server.opened(socket, { remote: `${remoteAddress}:${remotePort}` })
+  // Go read binary messages as bytes and parsed them like text; so do we.
+  ws.on('message', (data) => handlers.message(toText(data)))
+  ws.on('pong', () => handlers.pong())
+  ws.on('close', (code) => handlers.closed(code))
+  // `ws` reports protocol violations (oversized or malformed frames) here and then closes the
+  // socket itself (1009 for a message over maxPayload); the close handler does the rest.
+  ws.on('error', () => {})
+}
+
+/**
+ * Serves the protocol on a `ws` server: every connection it accepts is bound to `server`.
+ * Configure the `WebSocketServer` with `maxPayload: Protocol.maxMessageBytes` for the
+ * original's read limit.
+ */
+export function useServer(server: FatesServer, wss: WebSocketServer): void {
+  wss.on('connection', (ws, request) => bindWebSocket(server, ws, request))
+}
