@@ -241,6 +241,7 @@ export async function benchE2e(options: E2eOptions): Promise<Row[]> {
         params: { section: 'e2e', perFrame, rate, seconds, events: events - skip, warmupEvents: skip },
         metrics: {
           p50ms: Math.round(samples.quantile(0.5)) / 1000,
+          p90ms: Math.round(samples.quantile(0.9)) / 1000,
           p99ms: Math.round(samples.quantile(0.99)) / 1000,
           maxms: Math.round(samples.quantile(1)) / 1000,
         },
