@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process'
-import { nextMessage, start, stop } from './child.js'
+import { nextMessage, start, stop, within } from './child.js'
 import { benchBots, type MemoryStats } from './fanout-shared.js'
 import type { Row } from './harness.js'
 import { median } from './stats.js'
@@ -139,7 +139,7 @@ export async function benchFanout(options: FanoutOptions = {}): Promise<Row[]> {
     const trials: Record<Kind, Trial[]> = { bare: [], fates: [] }
     for (let round = 0; round < rounds; round++) {
       const order: Kind[] = round % 2 === 0 ? ['bare', 'fates'] : ['fates', 'bare']
-      for (const kind of order) trials[kind].push(await trial(kind, clients, events, concurrency))
+      for (const kind of order) trials[kind].push(await within(trial(kind, clients, events, concurrency), 180_000, `${Label[kind]} with ${clients} clients`))
     }
     const params = { section: 'fanout', clients, eventsPublished: events, deliveries: clients * events, channel: 'global', rounds, concurrency }
     const paired = (pick: (t: Trial) => number): number =>

@@ -15,7 +15,7 @@ export interface PipelineOptions {
   readonly payloads?: number
   /** Payloads per frame, one corpus each. @default [1, 10, 100] */
   readonly perFrame?: readonly number[]
-  /** Measured rounds. @default 4 */
+  /** Measured rounds. @default 3 */
   readonly rounds?: number
   /** Warm-up rounds. @default 1 */
   readonly warmup?: number
@@ -69,7 +69,7 @@ export function benchPipeline(options: PipelineOptions = {}): Row[] {
     const parts = slices(corpus, PARTS)
     const [base, ...rest] = ORDER.map((name) => contender(name, corpus, parts, delivered))
     if (base === undefined) throw new Error('no baseline')
-    const rounds = options.rounds ?? 4
+    const rounds = options.rounds ?? 3
     const warmup = options.warmup ?? 1
     const measured = interleave(base, rest, { rounds, warmup, parts: PARTS })
     const params = {
