@@ -1,10 +1,11 @@
-import { map } from 'rxjs'
+import { map, timer } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import { connect } from '../client/connect.js'
 import { EventName } from '../protocol/events.js'
 import { fatesEvent, joinFrames, wrapEvent } from './builders.js'
 import { acceptIdentify, rejectIdentify, scriptedWebSockets } from './scripted-web-socket.js'
+import { VirtualClock } from './virtual-clock.js'
 
 const options = { url: 'ws://127.0.0.1:9/ws', id: '811073947382579200', token: 'tok-secret', random: () => 0.5 }
 const vote = (votes: number) => joinFrames(wrapEvent(fatesEvent(EventName.BotVote, { user: '1', votes })))
@@ -88,6 +89,23 @@ describe('scriptedWebSockets with connect()', () => {
       flush()
       expect(server.sockets.map((s) => s.closed?.code)).toEqual([1006, 1006])
     })
+  })
+
+  it('runs step by step on a VirtualClock shared with connect()', () => {
+    const clock = new VirtualClock()
+    const server = scriptedWebSockets([acceptIdentify(timer(5_000, clock).pipe(map(() => vote(7))))], { scheduler: clock })
+    const client = connect({ ...options, WebSocket: server.WebSocket, scheduler: clock })
+    const votes: unknown[] = []
+    const subscription = client.event$.subscribe((e) => votes.push(e.ctx['votes']))
+    clock.advance(0)
+    expect(server.sockets[0]?.sent).toHaveLength(1)
+    clock.advance(4_999)
+    expect(votes).toEqual([])
+    clock.advance(1)
+    expect(votes).toEqual([7])
+    subscription.unsubscribe()
+    clock.advance(0)
+    expect(server.sockets[0]?.closed?.code).toBe(1000)
   })
 
   it('refuses a send before open, as a browser socket does', () => {
