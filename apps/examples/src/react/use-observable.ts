@@ -33,7 +33,6 @@ export function observableStore<T>(source: Observable<T>, initial: T): Observabl
  * `initial` is read when the source changes, not on every render.
  */
 export function useObservable<T>(source: Observable<T>, initial: T): T {
-  // eslint-disable-next-line react-hooks/exhaustive-deps -- see `initial` above
   const store = useMemo(() => observableStore(source, initial), [source])
   return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot)
 }
