@@ -47,6 +47,21 @@ describe('scriptedWebSockets with connect()', () => {
     })
   })
 
+  it('plays a ratelimited identify: the client waits for the window instead of failing', () => {
+    marbles().run(({ expectObservable, flush }) => {
+      const server = scriptedWebSockets([rejectIdentify('ratelimited')])
+      const client = connect({ ...options, WebSocket: server.WebSocket })
+      expectObservable(client.status$.pipe(map((s) => [s.state, s.close?.code, s.requestsRemaining])), '^ 1000ms !').toBe('(zabc)', {
+        z: ['closed', undefined, undefined],
+        a: ['connecting', undefined, undefined],
+        b: ['identifying', undefined, undefined],
+        c: ['reconnecting', 4012, -2],
+      })
+      flush()
+      expect(server.sockets.map((s) => s.closed)).toEqual([{ code: 4012, reason: 'Ratelimited' }])
+    })
+  })
+
   it('decides from the close alone when the error payload lost the race', () => {
     marbles().run(({ expectObservable }) => {
       const server = scriptedWebSockets([rejectIdentify('invalid_auth', true)])
