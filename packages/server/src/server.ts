@@ -123,7 +123,10 @@ export function makeServer(config: ProtocolConfig): FatesServer {
   const join = async (channel: string, connection: Connection): Promise<void> => {
     let entry = channels.get(channel)
     if (entry === undefined) {
-      const subscription = store.subscribe(channel, deliver)
+      // A listener of its own per subscription: were `deliver` itself passed, a leave and a
+      // join in the same turn would share one listener, and the leave's unsubscribe would
+      // silently remove the join's.
+      const subscription = store.subscribe(channel, (from, events) => deliver(from, events))
       entry = { members: new Set(), subscription }
       channels.set(channel, entry)
       const created = entry
