@@ -251,7 +251,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     #close(code: number, payload?: string): void {
       if (this.#phase === 'closing' || this.#phase === 'closed') return
       this.#phase = 'closing'
-      this.#outbox.discard()
+      this.#outbox.flushControlsOnly()
       // The socket writes in order, so the payload always precedes the close frame (the
       // original raced them and lost the payload about a quarter of the time).
       if (payload !== undefined) this.#socket.send(payload, () => {})

@@ -147,6 +147,19 @@ describe('bad input never crashes the server', () => {
     }
   })
 
+  it('keeps ready before ratelimited when the messages arrive together with the identify', async () => {
+    server = await startTestServer()
+    const client = await TestClient.open(server.url)
+    client.send(identify)
+    for (let n = 1; n <= 19; n++) client.send(`{"msg":${n}}`)
+    expect(await client.closed).toEqual({ code: 4012, reason: 'Ratelimited' })
+    expect(client.frames.map(normalizeTs).map((f) => f.replace(/"detail":"Send Bot ID[^"]*"/, '"detail":"…"'))).toEqual([
+      '{"code":"identity","detail":"…","ts":0,"requests_remaining":-1,"control":true}',
+      '{"code":"ready","detail":"Waiting for messages with 2 already made","ts":0,"requests_remaining":18,"control":true}',
+      '{"code":"ratelimited","detail":"Past max requests that can be sent (21)","ts":0,"requests_remaining":-1,"control":true}',
+    ])
+  })
+
   it('does not echo the token in any payload', async () => {
     server = await startTestServer()
     const secret = 'sup3r-s3cret-token'
