@@ -265,6 +265,52 @@ describe('connect(): reconnection', () => {
   })
 })
 
+describe('connect(): page visibility', () => {
+  it('reconnects at once when the page becomes visible again, not when it is hidden', () => {
+    const target = new EventTarget()
+    const g = globalThis as { addEventListener?: unknown; removeEventListener?: unknown; document?: unknown }
+    const page = { visibilityState: 'hidden' }
+    g.addEventListener = target.addEventListener.bind(target)
+    g.removeEventListener = target.removeEventListener.bind(target)
+    g.document = page
+    try {
+      const h = harness()
+      h.last().handshake()
+      h.last().closeFromServer(1006)
+      target.dispatchEvent(new Event('visibilitychange'))
+      expect(h.status().state).toBe('reconnecting')
+      page.visibilityState = 'visible'
+      target.dispatchEvent(new Event('visibilitychange'))
+      expect(h.status().state).toBe('connecting')
+      h.leave()
+    } finally {
+      delete g.addEventListener
+      delete g.removeEventListener
+      delete g.document
+    }
+  })
+
+  it('does not skip a ratelimit wait when the browser comes back online', () => {
+    const target = new EventTarget()
+    const g = globalThis as { addEventListener?: unknown; removeEventListener?: unknown }
+    g.addEventListener = target.addEventListener.bind(target)
+    g.removeEventListener = target.removeEventListener.bind(target)
+    try {
+      const h = harness()
+      h.last().handshake(0)
+      h.last().closeFromServer(1006)
+      expect(h.status().detail).toMatch(/requests left/)
+      target.dispatchEvent(new Event('online'))
+      expect(h.status().state).toBe('reconnecting')
+      expect(h.sockets).toHaveLength(1)
+      h.leave()
+    } finally {
+      delete g.addEventListener
+      delete g.removeEventListener
+    }
+  })
+})
+
 describe('connect(): replay and dedupe', () => {
   it('marks a sendAll replay prior, orders it by m.ts, and delivers live events after it', () => {
     const h = harness({ sendAll: true })

@@ -27,6 +27,27 @@ describe('partitionPayloads', () => {
     })
   })
 
+  it('subscribes the upstream again after it completed and everyone left', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const decoded = cold<Decoded>('-c|', { c: { type: 'control', control } })
+      const { control$ } = partitionPayloads(decoded)
+      expectObservable(control$).toBe('-c|', { c: control })
+      expectObservable(control$, '----^').toBe('-----c|', { c: control })
+      expectSubscriptions(decoded.subscriptions).toBe(['^-!', '----^-!'])
+    })
+  })
+
+  it('passes an upstream error to all three outputs', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const decoded = cold<Decoded>('--#')
+      const { control$, event$, diagnostic$ } = partitionPayloads(decoded)
+      expectObservable(control$).toBe('--#')
+      expectObservable(event$).toBe('--#')
+      expectObservable(diagnostic$).toBe('--#')
+      expectSubscriptions(decoded.subscriptions).toBe('^-!')
+    })
+  })
+
   it('keeps the upstream while any output is subscribed, and lets go after the last', () => {
     scheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
       const decoded = hot<Decoded>('-c-e-c-e-|', {

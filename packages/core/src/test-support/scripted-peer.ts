@@ -100,6 +100,8 @@ export class ScriptedPeer {
 
 /** A TCP proxy on loopback that can cut every connection abruptly (no close frame: 1006). */
 export class CuttingProxy {
+  /** TCP connections accepted so far. */
+  connections = 0
   private readonly sockets = new Set<Socket>()
   private constructor(private readonly server: Server, readonly port: number) {}
 
@@ -110,6 +112,7 @@ export class CuttingProxy {
     })
     const ready = await proxy
     server.on('connection', (client) => {
+      ready.connections++
       const upstream = new (client.constructor as typeof Socket)()
       upstream.connect(targetPort, '127.0.0.1')
       for (const s of [client, upstream]) {

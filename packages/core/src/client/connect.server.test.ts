@@ -1,0 +1,117 @@
+import { MemoryStore, startServer, type RunningServer } from '@fates-rx/server'
+import { filter, firstValueFrom, timeout } from 'rxjs'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { ReceivedEvent } from '../codec/index.js'
+import { CuttingProxy } from '../test-support/scripted-peer.js'
+import { connect, type FatesClient } from './connect.js'
+import type { ConnectOptions } from './options.js'
+import type { ConnectionStatus } from './status.js'
+
+// End-to-end fault tests against the real @fates-rx/server on loopback.
+const id = '811073947382579200'
+const token = 'e2e-token'
+const channel = `bot-${id}`
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const cleanup: (() => unknown)[] = []
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step()
+})
+
+async function server(options: Parameters<typeof startServer>[0] = {}): Promise<RunningServer> {
+  const bots = options.store === undefined ? { bots: [{ id, token }] } : {}
+  const running = await startServer({ port: 0, ...bots, adminToken: 'admin-e2e', donePriorDelayMs: 50, ...options })
+  cleanup.push(() => running.close())
+  return running
+}
+
+function start(options: Partial<ConnectOptions> & Pick<ConnectOptions, 'url'>) {
+  const client = connect({ id, token, backoff: { initialDelayMs: 20, maxDelayMs: 100 }, ...options })
+  const statuses: ConnectionStatus[] = []
+  const events: ReceivedEvent[] = []
+  const subs = [client.status$.subscribe((s) => statuses.push(s)), client.event$.subscribe((e) => events.push(e))]
+  cleanup.push(() => {
+    for (const s of subs) s.unsubscribe()
+    client.close()
+  })
+  return { client, statuses, events }
+}
+
+const statusWhere = (client: FatesClient, test: (s: ConnectionStatus) => boolean, ms = 10_000) =>
+  firstValueFrom(client.status$.pipe(filter(test), timeout(ms)))
+
+const vote = (i: number) => ({ m: { e: 0, t: -1, ts: 1_700_000_000 + i / 1000 }, ctx: { user: '563808552288780322', votes: i, test: false } })
+
+// Resolves once the harness's own subscription has collected `count` events.
+async function allArrived(client: FatesClient, events: ReceivedEvent[], count: number, ms = 15_000): Promise<void> {
+  if (events.length >= count) return
+  await firstValueFrom(client.event$.pipe(filter(() => events.length >= count), timeout(ms)))
+}
+
+describe('connect() against @fates-rx/server under faults', () => {
+  it('delivers every published eid exactly once while connections are cut abruptly', async () => {
+    const running = await server()
+    const proxy = await CuttingProxy.start(running.port)
+    cleanup.push(() => proxy.close())
+    const { client, statuses, events } = start({ url: proxy.url, sendAll: true })
+    await statusWhere(client, (s) => s.state === 'live')
+    const published: string[] = []
+    for (let i = 0; i < 200; i++) {
+      published.push(await running.publish(channel, vote(i)))
+      if (i % 50 === 49) proxy.cut()
+      await pause(5)
+    }
+    await allArrived(client, events, published.length)
+    await pause(100) // late duplicates would show up here
+    const eids = events.map((e) => e.m.eid)
+    expect(eids.length).toBe(published.length)
+    expect([...eids].sort()).toEqual([...published].sort())
+    const drops = statuses.filter((s) => s.state === 'reconnecting')
+    expect(drops.length).toBeGreaterThanOrEqual(4)
+    expect(drops.every((s) => s.close?.code === 1006)).toBe(true)
+    expect(statuses.at(-1)?.state).toBe('live')
+  })
+
+  it('fails on a wrong token and makes no second attempt', async () => {
+    const running = await server()
+    const proxy = await CuttingProxy.start(running.port)
+    cleanup.push(() => proxy.close())
+    const { client } = start({ url: proxy.url, token: 'not-the-token', backoff: { initialDelayMs: 5 } })
+    const failed = await statusWhere(client, (s) => s.state === 'failed')
+    expect(failed.close?.code).toBe(4004)
+    expect(failed.detail).toMatch(/^invalid_auth|rejected/)
+    expect(JSON.stringify(failed)).not.toContain('not-the-token')
+    // Any retry would come within a few backoff delays of 5 ms.
+    await pause(300)
+    expect(proxy.connections).toBe(1)
+  })
+
+  it('after 4012 does not identify before the cooldown', async () => {
+    const running = await server({ rateLimit: 2, rateWindowMs: 800 })
+    const first = start({ url: running.url })
+    await statusWhere(first.client, (s) => s.state === 'live')
+    // The budget is spent by the first client; a second identify is ratelimited.
+    const second = start({ url: running.url, rateWindowMs: 800 })
+    const waiting = await statusWhere(second.client, (s) => s.state === 'reconnecting')
+    const at = Date.now()
+    expect(waiting.close?.code).toBe(4012)
+    await statusWhere(second.client, (s) => s.state === 'connecting' && s.since > waiting.since)
+    expect(Date.now() - at).toBeGreaterThanOrEqual(700)
+  })
+
+  it('survives a server restart during a replay, with every event once', async () => {
+    const store = new MemoryStore({ bots: [{ id, token }], maxStoredPerChannel: 5000 })
+    cleanup.push(() => store.close())
+    let running = await server({ store, donePriorDelayMs: 300 })
+    const port = running.port
+    const published: string[] = []
+    for (let i = 0; i < 500; i++) published.push(await running.publish(channel, vote(i)))
+    const { client, events, statuses } = start({ url: running.url, sendAll: true })
+    await statusWhere(client, (s) => s.state === 'replaying')
+    await running.close()
+    running = await server({ store, port, donePriorDelayMs: 50 })
+    await statusWhere(client, (s) => s.state === 'live')
+    expect(statuses.some((s) => s.state === 'reconnecting' && s.close?.code === 1001)).toBe(true)
+    expect(events.map((e) => e.m.eid).sort()).toEqual([...published].sort())
+    expect(events.every((e) => e.prior === true)).toBe(true)
+  })
+})
