@@ -1,5 +1,5 @@
 // The protocol logic on its own, over a fake socket: no `ws`, no network.
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { makeServer, type ProtocolConfig } from './server.js'
 import type { ProtocolSocket } from './socket.js'
 import { MemoryStore } from './stores/memory.js'
@@ -82,13 +82,22 @@ describe('makeServer over a fake socket', () => {
     handlers.closed(4012)
   })
 
-  it('pings on the interval and terminates a peer that stays silent', async () => {
-    const server = makeServer(config({ pingIntervalMs: 10, pongTimeoutMs: 35 }))
-    const { socket, log } = fakeSocket()
-    const handlers = server.opened(socket, { remote: 'test' })
-    await new Promise((resolve) => setTimeout(resolve, 60))
-    expect(log.filter((entry) => entry === 'ping').length).toBeGreaterThanOrEqual(2)
-    expect(log).toContain('terminate')
-    handlers.closed(1006)
+  it('pings on the interval, keeps a peer that answers and terminates one that stays silent', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'] })
+    try {
+      const server = makeServer(config({ pingIntervalMs: 10, pongTimeoutMs: 35 }))
+      const { socket, log } = fakeSocket()
+      const handlers = server.opened(socket, { remote: 'test' })
+      vi.advanceTimersByTime(30)
+      handlers.pong()
+      vi.advanceTimersByTime(30)
+      expect(log.filter((entry) => entry === 'ping')).toHaveLength(6)
+      expect(log).not.toContain('terminate')
+      vi.advanceTimersByTime(5)
+      expect(log.at(-1)).toBe('terminate')
+      handlers.closed(1006)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
