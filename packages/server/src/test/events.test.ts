@@ -223,7 +223,7 @@ describe('the batching writer', () => {
     const { client: c } = await client()
     const socket = (c.ws as unknown as { _socket: Socket })._socket
     socket.pause()
-    const total = 3000
+    const total = 5000
     // Enough bytes to fill the kernel's loopback buffers (several MB) behind the paused reader.
     const padding = 'x'.repeat(4000)
     for (let n = 0; n < total; n++) {
@@ -255,7 +255,8 @@ describe('the batching writer', () => {
     const socket = (c.ws as unknown as { _socket: Socket })._socket
     socket.pause()
     const padding = 'x'.repeat(4000)
-    for (let n = 0; n < 2000; n++) {
+    // 20 MB: more than the kernel's loopback buffers can hold behind a paused reader.
+    for (let n = 0; n < 5000; n++) {
       void server.publish(botChannel, { m: { e: 16 }, ctx: { user: '1', padding } })
       if (n % 20 === 19) await new Promise((resolve) => setImmediate(resolve))
     }
