@@ -6,6 +6,15 @@ import { ServerDefaults, type ServerOptions } from './options.js'
 import { startServer } from './start.js'
 import type { Credentials } from './stores/store.js'
 
+/** Environment variables that supply options when their flag is absent. */
+const EnvVar = Object.freeze({
+  host: 'FATES_RX_HOST',
+  port: 'FATES_RX_PORT',
+  'admin-token': 'FATES_RX_ADMIN_TOKEN',
+  redis: 'FATES_RX_REDIS_URL',
+  postgres: 'FATES_RX_POSTGRES_URL',
+} as const)
+
 const usage = `Usage: fates-rx-server [options]
 
 A Fates List websocket server faithful to the original. With no options it serves the demo
@@ -21,7 +30,12 @@ Options:
   --rate-limit N            highest ratelimit counter allowed (default ${ServerDefaults.rateLimit})
   --rate-window SECONDS     ratelimit window (default ${ServerDefaults.rateWindowMs / 1000})
   --identify-timeout SECONDS  close with 4000 when no identify arrives in time (default ${ServerDefaults.identifyTimeoutMs / 1000}; 0 = never)
+  --redis URL               keep events, pub/sub and ratelimits in Redis (shared by instances)
+  --postgres URL            check tokens against the bots and servers tables in PostgreSQL
   --help                    show this text
+
+Environment (flags win): ${Object.values(EnvVar).join(', ')}.
+Secrets are better passed there than as flags, which other users can see in the process list.
 
 Prints "listening ws://HOST:PORT/ws" then the admin token on stdout; logs go to stderr.
 Publish: curl -H "Authorization: Bearer TOKEN" -d '{"channel":"bot-ID","event":{"m":{"e":0},"ctx":{"user":"1","votes":1}}}' http://HOST:PORT/publish`
@@ -59,10 +73,16 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
       'rate-limit': { type: 'string' },
       'rate-window': { type: 'string' },
       'identify-timeout': { type: 'string' },
+      redis: { type: 'string' },
+      postgres: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
   if (values.help === true) return 'help'
+  for (const [flag, name] of Object.entries(EnvVar) as [keyof typeof EnvVar, string][]) {
+    const value = process.env[name]
+    if (values[flag] === undefined && value !== undefined && value !== '') values[flag] = value
+  }
   const bots = credentials('bot', values.bot ?? [])
   const servers = credentials('server', values.server ?? [])
   const demoRate = values.demo === undefined ? undefined : Number(values.demo)
@@ -76,11 +96,14 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
     bots,
     servers,
     adminToken: values['admin-token'],
-    // No identities and no --demo: serve the demo bot with demo traffic.
-    demo: demoRate ?? (identities === 0 ? 5 : undefined),
+    // No identities and no --demo: serve the demo bot with demo traffic (unless the tokens
+    // live in PostgreSQL, where the operator's identities are).
+    demo: demoRate ?? (identities === 0 && values.postgres === undefined ? 5 : undefined),
     rateLimit: number('rate-limit', values['rate-limit']),
     rateWindowMs: number('rate-window', values['rate-window'], 1000),
     identifyTimeoutMs: number('identify-timeout', values['identify-timeout'], 1000),
+    redis: values.redis,
+    postgres: values.postgres,
     logger: stderrLogger,
   }
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key]

@@ -10,7 +10,11 @@ export { makeServer, ServerDetail, type FatesServer, type ProtocolConfig } from 
 export type { PeerInfo, ProtocolSocket, SocketHandlers } from './socket.js'
 export { useServer, bindWebSocket } from './use/ws.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
+export { RedisStore, redactUrl, type RedisStoreOptions } from './stores/redis.js'
+export { PostgresTokens, type PostgresTokensOptions } from './stores/postgres.js'
 export {
+  MemoryTokens,
+  type TokenLookup,
   channelOf,
   rateKey,
   GlobalChannel,

@@ -43,6 +43,16 @@ export interface ServerOptions {
   /** A connection with more events queued than this is closed with 4500. @default 50000 */
   readonly maxQueuedEvents?: number
   /**
+   * Redis URL (`redis://[user:password@]host:port[/db]`): events, pub/sub and ratelimits in
+   * Redis with the original's keys, shared by every instance using it. @default in memory
+   */
+  readonly redis?: string
+  /**
+   * PostgreSQL URL: tokens checked against the original's `bots(bot_id, api_token)` and
+   * `servers(guild_id, api_token)` tables instead of `bots` / `servers`. @default in memory
+   */
+  readonly postgres?: string
+  /**
    * Where tokens, ratelimits and events live. The caller keeps ownership: `close()` does not
    * close a store passed here. @default a `MemoryStore` with `bots` and `servers`
    */
@@ -118,11 +128,30 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
       if (typeof token !== 'string' || token === '') throw new TypeError(`${key}[${index}].token must be a non-empty string`)
     }
     if (options.store !== undefined && list.length > 0) {
-      throw new TypeError(`${key} configure the in-memory store; with a custom store, its token lookup decides`)
+      throw new TypeError(`${key} configure the in-memory tokens; with a custom store, its token lookup decides`)
+    }
+    if (options.postgres !== undefined && list.length > 0) {
+      throw new TypeError(`${key} configure the in-memory tokens; with postgres, the bots and servers tables decide`)
     }
   }
   if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken.length < 8)) {
     throw new TypeError('adminToken must be a string of at least 8 characters')
+  }
+  for (const key of ['redis', 'postgres'] as const) {
+    const url = options[key]
+    if (url === undefined) continue
+    if (options.store !== undefined) throw new TypeError(`${key} and store exclude each other`)
+    const scheme = key === 'redis' ? /^rediss?:$/ : /^postgres(?:ql)?:$/
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(url)
+    } catch {
+      parsed = undefined
+    }
+    if (typeof url !== 'string' || parsed === undefined || !scheme.test(parsed.protocol)) {
+      // The URL may hold a password: name the option, not its value.
+      throw new TypeError(`${key} must be a ${key === 'redis' ? 'redis://' : 'postgres://'} URL`)
+    }
   }
   const { demo } = options
   const rate = typeof demo === 'object' && demo !== null ? demo.rate : demo

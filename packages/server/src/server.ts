@@ -223,6 +223,11 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       this.#markDone()
     }
 
+    /** Closes an identifying or identified connection whose live events may have been lost. */
+    interrupt(): void {
+      if (this.#phase === 'identifying' || this.#phase === 'ready') this.#close(CloseCode.InternalError)
+    }
+
     /** Closes at server shutdown. */
     shutdown(code: number): void {
       this.#close(code)
@@ -322,6 +327,11 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       for (const { eid, event } of held) if (!replayed.has(eid)) this.#outbox.event(event)
     }
   }
+
+  store.onInterrupted?.((error) => {
+    logger.error(`${describe(error)}: closing identified connections with 4500 so that clients reconnect`)
+    for (const connection of connections) connection.interrupt()
+  })
 
   return {
     opened(socket, peer) {

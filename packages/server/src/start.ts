@@ -5,10 +5,13 @@ import { WebSocketServer } from 'ws'
 import { CloseCode, Protocol } from '@fates-rx/core/protocol'
 import { DEMO_BOT, startDemo, type DemoTarget } from './demo.js'
 import { httpHandler } from './http.js'
-import { silentLogger } from './log.js'
+import { silentLogger, type Logger } from './log.js'
 import { resolveOptions, type ServerOptions } from './options.js'
 import { describe, makeServer, type FatesServer } from './server.js'
 import { MemoryStore } from './stores/memory.js'
+import { PostgresTokens } from './stores/postgres.js'
+import { RedisStore } from './stores/redis.js'
+import { MemoryTokens, type Credentials, type Store, type TokenLookup } from './stores/store.js'
 import { bindWebSocket } from './use/ws.js'
 
 /** A running server. */
@@ -47,10 +50,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const bots = options.bots ?? []
   const servers = options.servers ?? []
   const useDemoBot = demoRequested && bots.length === 0 && servers.length === 0
-  const ownStore = options.store === undefined
-  const store =
-    options.store ??
-    new MemoryStore({ bots: useDemoBot && options.store === undefined ? [DEMO_BOT] : bots, servers })
+  const owned: { close(): Promise<void> }[] = []
+  const release = async (): Promise<void> => {
+    for (const resource of owned.splice(0).reverse()) await resource.close().catch(() => {})
+  }
+  let store: Store
+  try {
+    store = options.store ?? (await ownStore(options, useDemoBot ? [DEMO_BOT] : bots, servers, logger, owned))
+  } catch (error) {
+    await release()
+    throw error
+  }
   const adminToken = options.adminToken ?? randomBytes(32).toString('hex')
 
   const server = makeServer({
@@ -95,13 +105,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     else socket.destroy()
   })
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject)
-    http.listen(config.port, config.host, () => {
-      http.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject)
+      http.listen(config.port, config.host, () => {
+        http.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (error) {
+    await release()
+    throw error
+  }
   const { port } = http.address() as AddressInfo
   const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host
   const url = `ws://${hostInUrl}:${port}${Protocol.path}`
@@ -113,12 +128,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ? [{ kind: 'bot', id: DEMO_BOT.id }]
       : [...bots.map((b) => ({ kind: 'bot' as const, id: b.id })), ...servers.map((s) => ({ kind: 'server' as const, id: s.id }))]
     const demo = typeof options.demo === 'number' ? { rate: options.demo } : (options.demo ?? {})
-    try {
-      stopDemo = startDemo(server.publish, targets, demo, (error) => logger.error(`demo publish failed: ${describe(error)}`))
-    } catch (error) {
-      http.close()
-      throw error
-    }
+    stopDemo = startDemo(server.publish, targets, demo, (error) => logger.error(`demo publish failed: ${describe(error)}`))
   }
 
   let closing: Promise<void> | undefined
@@ -137,9 +147,33 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await server.closeAll(CloseCode.GoingAway)
         wss.close()
         await stopped
-        if (ownStore) await store.close()
+        await release()
       })()
       return closing
     },
   }
+}
+
+/** Builds the store the options ask for; everything it opens goes into `owned`. */
+async function ownStore(
+  options: ServerOptions,
+  bots: readonly Credentials[],
+  servers: readonly Credentials[],
+  logger: Logger,
+  owned: { close(): Promise<void> }[],
+): Promise<Store> {
+  let tokens: TokenLookup = new MemoryTokens(bots, servers)
+  if (options.postgres !== undefined) {
+    const postgres = await PostgresTokens.connect({ url: options.postgres, logger })
+    owned.push(postgres)
+    tokens = postgres
+  }
+  if (options.redis !== undefined) {
+    const redis = await RedisStore.connect({ url: options.redis, tokens, logger })
+    owned.push(redis)
+    return redis
+  }
+  const memory = new MemoryStore({ tokens })
+  owned.push(memory)
+  return memory
 }

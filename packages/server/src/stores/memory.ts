@@ -1,5 +1,13 @@
 import type { IdentityKind } from '../identify/parse.js'
-import type { Credentials, EventListener, EventsById, Store, Unsubscribe } from './store.js'
+import {
+  MemoryTokens,
+  type Credentials,
+  type EventListener,
+  type EventsById,
+  type Store,
+  type TokenLookup,
+  type Unsubscribe,
+} from './store.js'
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -7,6 +15,8 @@ export interface MemoryStoreOptions {
   readonly bots?: readonly Credentials[]
   /** Servers (guilds) that may identify. @default [] */
   readonly servers?: readonly Credentials[]
+  /** Where tokens come from instead of `bots` and `servers` (e.g. PostgreSQL). */
+  readonly tokens?: TokenLookup
   /**
    * How many events each channel keeps for `send_all`; the oldest go first. The original kept
    * every event forever in Redis; a process's memory cannot.
@@ -27,7 +37,7 @@ interface Counter {
  * Publishing delivers synchronously to subscribers, so publish order is delivery order.
  */
 export class MemoryStore implements Store {
-  readonly #tokens = new Map<string, string>()
+  readonly #tokens: TokenLookup
   readonly #counters = new Map<string, Counter>()
   readonly #events = new Map<string, Map<string, unknown>>()
   readonly #listeners = new Map<string, Set<EventListener>>()
@@ -35,23 +45,17 @@ export class MemoryStore implements Store {
   readonly #now: () => number
 
   constructor(options: MemoryStoreOptions = {}) {
-    const { bots = [], servers = [], maxStoredPerChannel = 1000, now = Date.now } = options
+    const { bots = [], servers = [], tokens, maxStoredPerChannel = 1000, now = Date.now } = options
     if (!Number.isInteger(maxStoredPerChannel) || maxStoredPerChannel < 0) {
       throw new RangeError(`maxStoredPerChannel must be a whole number ≥ 0, got ${maxStoredPerChannel}`)
     }
-    for (const bot of bots) this.#tokens.set(`bot:${bot.id}`, bot.token)
-    for (const server of servers) this.#tokens.set(`server:${server.id}`, server.token)
+    this.#tokens = tokens ?? new MemoryTokens(bots, servers)
     this.#maxStored = maxStoredPerChannel
     this.#now = now
   }
 
-  /** Adds or replaces an identity's token (e.g. for tests that create bots on the fly). */
-  setToken(kind: IdentityKind, id: string, token: string): void {
-    this.#tokens.set(`${kind}:${id}`, token)
-  }
-
-  async tokenOf(kind: IdentityKind, id: string): Promise<string | undefined> {
-    return this.#tokens.get(`${kind}:${id}`)
+  tokenOf(kind: IdentityKind, id: string): Promise<string | undefined> {
+    return this.#tokens.tokenOf(kind, id)
   }
 
   async countRequest(key: string, cost: number, windowMs: number): Promise<number> {
@@ -107,9 +111,13 @@ export class MemoryStore implements Store {
     this.#listeners.clear()
   }
 
-  // Expired counters would otherwise accumulate, one per identity ever seen.
+  #lastSweep = 0
+
+  // Expired counters would otherwise accumulate, one per identity ever seen. At most once a
+  // minute, so that many identities never make creating a counter quadratic.
   #sweepCounters(now: number): void {
-    if (this.#counters.size < 1024) return
+    if (this.#counters.size < 1024 || now - this.#lastSweep < 60_000) return
+    this.#lastSweep = now
     for (const [key, counter] of this.#counters) {
       if (counter.expiresAt <= now) this.#counters.delete(key)
     }

@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
 import { normalizeTs, TestClient } from './harness.js'
+import { startRedis } from './services.js'
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 const children: ChildProcessWithoutNullStreams[] = []
@@ -20,10 +22,10 @@ interface Started {
   readonly exited: Promise<number | null>
 }
 
-async function run(args: readonly string[]): Promise<Started> {
+async function run(args: readonly string[], env: Record<string, string> = {}): Promise<Started> {
   // The CLI is the built bin; `pnpm test` builds before it runs the tests.
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`pnpm run build\` first`)
-  const child = spawn(process.execPath, [cli, ...args], { stdio: 'pipe' })
+  const child = spawn(process.execPath, [cli, ...args], { stdio: 'pipe', env: { ...process.env, ...env } })
   children.push(child)
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
@@ -82,7 +84,30 @@ describe('fates-rx-server', () => {
     expect(await exited).toBe(0)
   })
 
-  it.each([
+  it('takes Redis and the admin token from the environment', async () => {
+    const redis = await startRedis()
+    try {
+      const admin = 'env-admin-token-789'
+      const { child, lines, exited } = await run(['--port', '0', '--bot', '42:t0ken-42'], {
+        FATES_RX_REDIS_URL: redis.url,
+        FATES_RX_ADMIN_TOKEN: admin,
+      })
+      expect(lines[1]).toBe(`admin token ${admin}`)
+      const client = await TestClient.open(lines[0]!.slice('listening '.length))
+      await client.next()
+      expect(await client.identify({ id: '42', token: 't0ken-42', bot: true })).toContain('"code":"ready"')
+      const store = new Redis(redis.url)
+      expect(await store.get('wsrl-42-bot')).toBe('2')
+      store.disconnect()
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+    } finally {
+      await redis.stop()
+    }
+  })
+
+  it.each<[string[], RegExp]>([
+    [['--redis', 'http://x'], /redis must be a redis:\/\/ URL/],
     [['--bot', 'nocolon'], /--bot expects ID:TOKEN/],
     [['--port', 'abc'], /--port expects a number/],
     [['--port', '70000'], /port must be ≤ 65535/],

@@ -1,9 +1,11 @@
 // Live events, replay, send_none, the global channel and the batching writer, compared with
 // the recorded sessions b, c and d where they apply.
 import type { Socket } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../start.js'
 import {
+  backends,
+  memoryBackend,
   EventFramePattern,
   fixture,
   identified,
@@ -40,147 +42,163 @@ async function client(payload: Record<string, unknown> = {}): Promise<{ client: 
   return result
 }
 
-describe('live events (recording b)', () => {
-  const recorded = fixture('b')
-  const frames = recvs(recorded)
-
-  it('wraps a published event exactly as the original did', async () => {
-    server = await startTestServer()
-    const { client: c, ready } = await client({ send_all: false, send_none: false })
-    expect(normalizeTs(ready)).toBe(normalizeTs(frames[1] ?? ''))
-    const note = recorded.find((e) => e.published !== undefined)!
-    const [event] = Object.values(JSON.parse(note.published!) as Record<string, unknown>)
-    await server.publish(botChannel, event)
-    expect(await c.next()).toBe(frames[2])
-  })
-
-  it('sends events published one at a time as single frames `E\\x1f`', async () => {
-    server = await startTestServer()
-    const { client: c } = await client()
-    // The 20 sequential publishes of the recording, in its order, each awaited.
-    for (const frame of frames.slice(3, 23)) {
-      const [event] = eventsIn(frame)
-      await server.publish(botChannel, event)
-      expect(await c.next()).toBe(frame)
-    }
-  })
-
-  it('keeps publish order for a burst and batches what is queued in one turn', async () => {
-    server = await startTestServer()
-    const { client: c } = await client()
-    // The producer's order (rising votes); the recording shows them as they arrived, shuffled.
-    const ordered = frames.slice(23).sort(byVotes)
-    const burst = ordered.map((frame) => eventsIn(frame)[0])
-    expect(burst).toHaveLength(20)
-    // The original published each from its own goroutine and they arrived shuffled; ours keeps
-    // publish order, and events queued in the same turn share a frame.
-    await Promise.all(burst.map((event) => server!.publish(botChannel, event)))
-    const frame = await c.next()
-    expect(frame).toMatch(EventFramePattern)
-    expect(frame).toBe(ordered.map((f) => f.slice(0, -1)).join('\x1f\x1f') + '\x1f')
-  })
-})
-
 /** Orders recorded single-event frames by their `votes` (their publish order). */
 function byVotes(a: string, b: string): number {
   const votes = (frame: string): number => (JSON.parse(segments(frame)[0] ?? "") as { dat: { ctx: { votes: number } } }).dat.ctx.votes
   return votes(a) - votes(b)
 }
 
-describe('send_all replay and done_prior (recording c)', () => {
-  const recorded = fixture('c')
-  const run = recorded.filter((e) => e.conn === 'run1')
-  const frames = recvs(recorded, 'run1')
+// The protocol rows run against every backend; the writer's tests below are about the
+// socket side only and run on the in-memory store (a store only feeds the writer).
+describe.each(backends())('$name backend', (backend) => {
+  beforeAll(() => backend.setup())
+  afterAll(() => backend.teardown())
 
-  it('replays stored events in one batched frame, then done_prior about a second later', async () => {
-    server = await startTestServer()
-    const stored = recorded[0]!
-    const order = (stored as unknown as { order: string[] }).order
-    const byEid = JSON.parse(stored.hget_ws!) as Record<string, unknown>
-    for (const eid of order) await server.publish(botChannel, byEid[eid])
-
-    const { client: c, ready } = await client({ send_all: true, send_none: false })
-    const readyAt = Date.now()
-    expect(normalizeTs(ready)).toBe(normalizeTs(frames[1]!))
-    const replay = await c.next()
-    expect(replay).toMatch(EventFramePattern)
-    // Order is unspecified (the original iterated a map); the documents are identical.
-    expect(segments(replay).sort()).toEqual(segments(frames[2]!).sort())
-    const done = await c.next()
-    expect(Date.now() - readyAt).toBeGreaterThanOrEqual(900)
-    expect(normalizeTs(done)).toBe(normalizeTs(frames[3]!))
-
-    const live = run.length > 0 ? recorded.find((e) => e.kind === 'note' && e.published !== undefined)! : undefined
-    const [event] = Object.values(JSON.parse(live!.published!) as Record<string, unknown>)
-    await server.publish(botChannel, event)
-    expect(await c.next()).toBe(frames[4])
-  })
-
-  it('replays the target channel, then global, and never sends a held live event twice', async () => {
-    server = await startTestServer({ donePriorDelayMs: 50 })
-    await server.publish('global', { m: { e: 19, eid: 'g-1', ts: 1, t: -1 }, ctx: { user: null } })
-    await server.publish(botChannel, { m: { e: 16, eid: 'b-1', ts: 2, t: -1 }, ctx: { user: '1' } })
-    const { client: c } = await client({ send_all: true })
-    const replay = await c.next()
-    expect(segments(replay).map((s) => (JSON.parse(s) as { chan: string }).chan)).toEqual([botChannel, 'global'])
-    expect(normalizeTs(await c.next())).toContain('"code":"done_prior"')
-    await server.publish('global', { m: { e: 19, eid: 'g-2', ts: 3, t: -1 }, ctx: { user: null } })
-    expect(await c.next()).toBe(
-      '{"chan":"global","code":"event","control":false,"dat":{"ctx":{"user":null},"m":{"e":19,"eid":"g-2","t":-1,"ts":3}},"detail":null}\x1f',
-    )
-  })
-
-  it('sends done_prior even when nothing is stored', async () => {
-    server = await startTestServer({ donePriorDelayMs: 20 })
-    const { client: c, ready } = await client({ send_all: true })
-    const remaining = /"requests_remaining":(-?\d+)/.exec(ready)![1]
-    expect(normalizeTs(await c.next())).toBe(
-      `{"code":"done_prior","detail":"Done sending all prior messages","ts":0,"requests_remaining":${remaining},"control":true}`,
-    )
-  })
-})
-
-describe('send_none (recording d)', () => {
-  const recorded = fixture('d')
-
-  it('with send_all: replay and done_prior, then no live events; alone: no events at all', async () => {
-    server = await startTestServer()
+  describe('live events (recording b)', () => {
+    const recorded = fixture('b')
     const frames = recvs(recorded)
-    for (const event of eventsIn(frames[2]!)) await server.publish(botChannel, event)
 
-    const { client: both, ready } = await client({ send_all: true, send_none: true })
-    expect(normalizeTs(ready)).toBe(normalizeTs(frames[1]!))
-    expect(segments(await both.next()).sort()).toEqual(segments(frames[2]!).sort())
-    expect(normalizeTs(await both.next())).toBe(normalizeTs(frames[3]!))
+    it('wraps a published event exactly as the original did', async () => {
+      server = await startTestServer({}, backend)
+      const { client: c, ready } = await client({ send_all: false, send_none: false })
+      expect(normalizeTs(ready)).toBe(normalizeTs(frames[1] ?? ''))
+      const note = recorded.find((e) => e.published !== undefined)!
+      const [event] = Object.values(JSON.parse(note.published!) as Record<string, unknown>)
+      await server.publish(botChannel, event)
+      expect(await c.next()).toBe(frames[2])
+    })
 
-    const { client: noneOnly, ready: readyNone } = await client({ send_all: false, send_none: true })
-    expect(normalizeTs(readyNone)).toBe(normalizeTs(recvs(recorded, 'none-only')[1]!))
+    it('sends events published one at a time as single frames `E\\x1f`', async () => {
+      server = await startTestServer({}, backend)
+      const { client: c } = await client()
+      // The 20 sequential publishes of the recording, in its order, each awaited.
+      for (const frame of frames.slice(3, 23)) {
+        const [event] = eventsIn(frame)
+        await server.publish(botChannel, event)
+        expect(await c.next()).toBe(frame)
+      }
+    })
 
-    const live = recorded.find((e) => e.kind === 'note' && e.published !== undefined)!
-    const [event] = Object.values(JSON.parse(live.published!) as Record<string, unknown>)
-    await server.publish(botChannel, event)
-    await server.publish('global', { m: { e: 19 }, ctx: {} })
-    await quietFor(150)
-    expect(both.unread).toEqual([])
-    expect(noneOnly.unread).toEqual([])
+    it('keeps publish order for a burst and batches what is queued in one turn', async () => {
+      server = await startTestServer({}, backend)
+      const { client: c } = await client()
+      // The producer's order (rising votes); the recording shows them as they arrived, shuffled.
+      const ordered = frames.slice(23).sort(byVotes)
+      const burst = ordered.map((frame) => eventsIn(frame)[0])
+      expect(burst).toHaveLength(20)
+      // The original published each from its own goroutine and they arrived shuffled; ours keeps
+      // publish order, and events queued in the same turn share a frame.
+      await Promise.all(burst.map((event) => server!.publish(botChannel, event)))
+      const received: string[] = []
+      const frameList: string[] = []
+      while (received.length < burst.length) {
+        const frame = await c.next()
+        expect(frame).toMatch(EventFramePattern)
+        frameList.push(frame)
+        received.push(...segments(frame))
+      }
+      expect(received).toEqual(ordered.map((f) => f.slice(0, -1)))
+      // In memory, publishing is synchronous: all 20 are queued in one turn and share a frame.
+      // Through Redis they arrive as separate messages and batch as they happen to meet.
+      if (backend === memoryBackend) expect(frameList).toHaveLength(1)
+    })
   })
-})
 
-describe('channels', () => {
-  it('delivers bot-<id> to the bot, server-<id> to the server, global to both', async () => {
-    server = await startTestServer()
-    const { client: bot } = await client()
-    const { client: guild } = await client({ id: RecordedServer.id, token: RecordedServer.token, bot: false })
-    await server.publish(`server-${RecordedServer.id}`, { m: { e: 71, eid: 's', ts: 1, t: -1 }, ctx: { user: '1', votes: 1 } })
-    await server.publish(botChannel, { m: { e: 0, eid: 'b', ts: 1, t: -1 }, ctx: { user: '1', votes: 1 } })
-    await server.publish('global', { m: { e: 19, eid: 'g', ts: 1, t: -1 }, ctx: { user: null } })
-    const chans = async (c: TestClient, n: number): Promise<string[]> => {
-      const seen: string[] = []
-      while (seen.length < n) for (const s of segments(await c.next())) seen.push((JSON.parse(s) as { chan: string }).chan)
-      return seen
-    }
-    expect(await chans(guild, 2)).toEqual([`server-${RecordedServer.id}`, 'global'])
-    expect(await chans(bot, 2)).toEqual([botChannel, 'global'])
+  describe('send_all replay and done_prior (recording c)', () => {
+    const recorded = fixture('c')
+    const run = recorded.filter((e) => e.conn === 'run1')
+    const frames = recvs(recorded, 'run1')
+
+    it('replays stored events in one batched frame, then done_prior about a second later', async () => {
+      server = await startTestServer({}, backend)
+      const stored = recorded[0]!
+      const order = (stored as unknown as { order: string[] }).order
+      const byEid = JSON.parse(stored.hget_ws!) as Record<string, unknown>
+      for (const eid of order) await server.publish(botChannel, byEid[eid])
+
+      const { client: c, ready } = await client({ send_all: true, send_none: false })
+      const readyAt = Date.now()
+      expect(normalizeTs(ready)).toBe(normalizeTs(frames[1]!))
+      const replay = await c.next()
+      expect(replay).toMatch(EventFramePattern)
+      // Order is unspecified (the original iterated a map); the documents are identical.
+      expect(segments(replay).sort()).toEqual(segments(frames[2]!).sort())
+      const done = await c.next()
+      expect(Date.now() - readyAt).toBeGreaterThanOrEqual(900)
+      expect(normalizeTs(done)).toBe(normalizeTs(frames[3]!))
+
+      const live = run.length > 0 ? recorded.find((e) => e.kind === 'note' && e.published !== undefined)! : undefined
+      const [event] = Object.values(JSON.parse(live!.published!) as Record<string, unknown>)
+      await server.publish(botChannel, event)
+      expect(await c.next()).toBe(frames[4])
+    })
+
+    it('replays the target channel, then global, and never sends a held live event twice', async () => {
+      server = await startTestServer({ donePriorDelayMs: 50 }, backend)
+      await server.publish('global', { m: { e: 19, eid: 'g-1', ts: 1, t: -1 }, ctx: { user: null } })
+      await server.publish(botChannel, { m: { e: 16, eid: 'b-1', ts: 2, t: -1 }, ctx: { user: '1' } })
+      const { client: c } = await client({ send_all: true })
+      const replay = await c.next()
+      expect(segments(replay).map((s) => (JSON.parse(s) as { chan: string }).chan)).toEqual([botChannel, 'global'])
+      expect(normalizeTs(await c.next())).toContain('"code":"done_prior"')
+      await server.publish('global', { m: { e: 19, eid: 'g-2', ts: 3, t: -1 }, ctx: { user: null } })
+      expect(await c.next()).toBe(
+        '{"chan":"global","code":"event","control":false,"dat":{"ctx":{"user":null},"m":{"e":19,"eid":"g-2","t":-1,"ts":3}},"detail":null}\x1f',
+      )
+    })
+
+    it('sends done_prior even when nothing is stored', async () => {
+      server = await startTestServer({ donePriorDelayMs: 20 }, backend)
+      const { client: c, ready } = await client({ send_all: true })
+      const remaining = /"requests_remaining":(-?\d+)/.exec(ready)![1]
+      expect(normalizeTs(await c.next())).toBe(
+        `{"code":"done_prior","detail":"Done sending all prior messages","ts":0,"requests_remaining":${remaining},"control":true}`,
+      )
+    })
+  })
+
+  describe('send_none (recording d)', () => {
+    const recorded = fixture('d')
+
+    it('with send_all: replay and done_prior, then no live events; alone: no events at all', async () => {
+      server = await startTestServer({}, backend)
+      const frames = recvs(recorded)
+      for (const event of eventsIn(frames[2]!)) await server.publish(botChannel, event)
+
+      const { client: both, ready } = await client({ send_all: true, send_none: true })
+      expect(normalizeTs(ready)).toBe(normalizeTs(frames[1]!))
+      expect(segments(await both.next()).sort()).toEqual(segments(frames[2]!).sort())
+      expect(normalizeTs(await both.next())).toBe(normalizeTs(frames[3]!))
+
+      const { client: noneOnly, ready: readyNone } = await client({ send_all: false, send_none: true })
+      expect(normalizeTs(readyNone)).toBe(normalizeTs(recvs(recorded, 'none-only')[1]!))
+
+      const live = recorded.find((e) => e.kind === 'note' && e.published !== undefined)!
+      const [event] = Object.values(JSON.parse(live.published!) as Record<string, unknown>)
+      await server.publish(botChannel, event)
+      await server.publish('global', { m: { e: 19 }, ctx: {} })
+      await quietFor(150)
+      expect(both.unread).toEqual([])
+      expect(noneOnly.unread).toEqual([])
+    })
+  })
+
+  describe('channels', () => {
+    it('delivers bot-<id> to the bot, server-<id> to the server, global to both', async () => {
+      server = await startTestServer({}, backend)
+      const { client: bot } = await client()
+      const { client: guild } = await client({ id: RecordedServer.id, token: RecordedServer.token, bot: false })
+      await server.publish(`server-${RecordedServer.id}`, { m: { e: 71, eid: 's', ts: 1, t: -1 }, ctx: { user: '1', votes: 1 } })
+      await server.publish(botChannel, { m: { e: 0, eid: 'b', ts: 1, t: -1 }, ctx: { user: '1', votes: 1 } })
+      await server.publish('global', { m: { e: 19, eid: 'g', ts: 1, t: -1 }, ctx: { user: null } })
+      const chans = async (c: TestClient, n: number): Promise<string[]> => {
+        const seen: string[] = []
+        while (seen.length < n) for (const s of segments(await c.next())) seen.push((JSON.parse(s) as { chan: string }).chan)
+        return seen
+      }
+      expect(await chans(guild, 2)).toEqual([`server-${RecordedServer.id}`, 'global'])
+      expect(await chans(bot, 2)).toEqual([botChannel, 'global'])
+    })
   })
 })
 

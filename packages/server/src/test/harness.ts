@@ -1,8 +1,10 @@
 // Test support: a recording websocket client, fixture loading and frame normalisation.
 import { readFileSync } from 'node:fs'
+import { Redis } from 'ioredis'
 import { WebSocket, type ClientOptions } from 'ws'
 import { startServer, type RunningServer } from '../start.js'
 import type { ServerOptions } from '../options.js'
+import { startPostgres, startRedis, type PostgresService, type RedisService } from './services.js'
 
 /** The identities of the recorded sessions (packages/core/fixtures/original/README.md). */
 export const RecordedBot = { id: '811073947382579200', token: 'testtoken' } as const
@@ -129,15 +131,65 @@ export class TestClient {
   }
 }
 
+/**
+ * Where a test server keeps its state. The protocol tests run once per backend: the same
+ * frames must come out whatever the store.
+ */
+export interface Backend {
+  readonly name: string
+  /** Starts the services it needs (in `beforeAll`). */
+  setup(): Promise<void>
+  /** Stops them (in `afterAll`). */
+  teardown(): Promise<void>
+  /** Empties the state and returns the options of a server with the recorded identities. */
+  prepare(): Promise<ServerOptions>
+}
+
+/** The in-memory store (the default). */
+export const memoryBackend: Backend = {
+  name: 'memory',
+  async setup() {},
+  async teardown() {},
+  async prepare() {
+    return { bots: [RecordedBot], servers: [RecordedServer] }
+  },
+}
+
+/** A throwaway redis-server; tokens in memory, or in a throwaway PostgreSQL with `postgres`. */
+export function redisBackend(withPostgres: boolean): Backend & { readonly redis: () => RedisService } {
+  let redis: RedisService | undefined
+  let postgres: PostgresService | undefined
+  let admin: Redis | undefined
+  return {
+    name: withPostgres ? 'redis + postgres' : 'redis',
+    redis: () => redis!,
+    async setup() {
+      redis = await startRedis()
+      if (withPostgres) postgres = await startPostgres()
+      admin = new Redis(redis.url)
+      // It outlives the outage tests' stopped server; its reconnect errors are expected.
+      admin.on('error', () => {})
+    },
+    async teardown() {
+      admin?.disconnect()
+      await redis?.stop()
+      await postgres?.stop()
+    },
+    async prepare() {
+      await admin!.flushall()
+      if (postgres === undefined) return { redis: redis!.url, bots: [RecordedBot], servers: [RecordedServer] }
+      await postgres.setIdentities([RecordedBot], [RecordedServer])
+      return { redis: redis!.url, postgres: postgres.url }
+    },
+  }
+}
+
+/** Every backend, for `describe.each`. */
+export const backends = (): Backend[] => [memoryBackend, redisBackend(false), redisBackend(true)]
+
 /** Starts a server on a free loopback port with the recorded sessions' identities. */
-export function startTestServer(options: ServerOptions = {}): Promise<RunningServer> {
-  return startServer({
-    host: '127.0.0.1',
-    port: 0,
-    bots: [RecordedBot],
-    servers: [RecordedServer],
-    ...options,
-  })
+export async function startTestServer(options: ServerOptions = {}, backend: Backend = memoryBackend): Promise<RunningServer> {
+  return startServer({ host: '127.0.0.1', port: 0, ...(await backend.prepare()), ...options })
 }
 
 /** Connects, takes the `identity` frame and identifies as the recorded bot (or `payload`). */

@@ -1,9 +1,10 @@
 // The recorded sessions with the original server, replayed against ours: every frame compared
 // byte for byte with control `ts` normalised. Where ours deliberately differs (it never echoes a
 // token and never loses an error payload), the table below says so, and that is asserted too.
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../start.js'
 import {
+  backends,
   fixture,
   normalizeTs,
   RecordedBot,
@@ -101,7 +102,9 @@ const connections = (entries: readonly RecordedEntry[]): (string | undefined)[] 
   ...new Set(entries.filter((e) => e.kind !== 'note').map((e) => e.conn)),
 ]
 
-describe('transcripts of the original server', () => {
+describe.each(backends())('transcripts of the original server ($name backend)', (backend) => {
+  beforeAll(() => backend.setup())
+  afterAll(() => backend.teardown())
   let server: RunningServer | undefined
   afterEach(async () => {
     await server?.close()
@@ -120,7 +123,7 @@ describe('transcripts of the original server', () => {
     ['k', 'a server (guild) identity on server-<id>'],
   ])('recording %s (%s) matches frame for frame', async (name) => {
     const entries = fixture(name)
-    server = await startTestServer()
+    server = await startTestServer({}, backend)
     for (const conn of connections(entries)) {
       const own = entries.filter((e) => e.conn === conn || (e.kind === 'note' && conn === undefined))
       await replay(server, own, Differences[name]?.[conn ?? ''])

@@ -1,0 +1,216 @@
+// The Redis backend as the original used it: shared by several instances, readable and
+// writable by the original's producer, its ratelimit keys, and what happens when Redis goes
+// away.
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { RunningServer } from '../start.js'
+import {
+  identified,
+  normalizeTs,
+  RecordedBot,
+  redisBackend,
+  segments,
+  startTestServer,
+  TestClient,
+} from './harness.js'
+
+const backend = redisBackend(false)
+const botChannel = `bot-${RecordedBot.id}`
+let admin: Redis
+const servers: RunningServer[] = []
+const clients: TestClient[] = []
+
+beforeAll(async () => {
+  await backend.setup()
+  admin = new Redis(backend.redis().url)
+  admin.on('error', () => {})
+})
+afterAll(async () => {
+  admin.disconnect()
+  await backend.teardown()
+})
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.ws.terminate()
+  await Promise.all(servers.splice(0).map((s) => s.close()))
+})
+
+/** Starts an instance on the shared Redis; `fresh` empties Redis first. */
+async function instance(fresh = false, options = {}): Promise<RunningServer> {
+  const base = fresh ? await backend.prepare() : { redis: backend.redis().url, bots: [RecordedBot] }
+  const server = await startTestServer({ ...base, ...options }, { ...backend, prepare: async () => ({}) })
+  servers.push(server)
+  return server
+}
+
+async function connect(server: RunningServer, payload: Record<string, unknown> = {}) {
+  const result = await identified(server, payload)
+  clients.push(result.client)
+  return result
+}
+
+/** Identifies on a new connection: the `ready` frame, or undefined when the server closed it. */
+async function tryIdentify(server: RunningServer, payload: Record<string, unknown> = {}): Promise<TestClient | undefined> {
+  const client = await TestClient.open(server.url)
+  clients.push(client)
+  await client.next()
+  client.send(JSON.stringify({ id: RecordedBot.id, token: RecordedBot.token, bot: true, ...payload }))
+  const reply = await Promise.race([client.next().catch(() => ''), client.closed.then(() => '')])
+  return reply.includes('"code":"ready"') ? client : undefined
+}
+
+/** Retries identifying until the server (reconnecting to its store) accepts. */
+async function identifyWhenBack(server: RunningServer, payload: Record<string, unknown> = {}): Promise<TestClient> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const client = await tryIdentify(server, payload)
+    if (client !== undefined) return client
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error('the server did not recover within 10 s')
+}
+
+const event = (n: number) => ({ m: { e: 0, eid: `eid-${n}`, ts: n, t: -1 }, ctx: { user: '1', votes: n, test: false } })
+const eidsIn = (frame: string): string[] =>
+  segments(frame).map((s) => (JSON.parse(s) as { dat: { m: { eid: string } } }).dat.m.eid)
+
+describe('several instances sharing one Redis', () => {
+  it('delivers an event published on one instance to clients of the other', async () => {
+    const a = await instance(true)
+    const b = await instance()
+    const { client: onA } = await connect(a)
+    const { client: onB } = await connect(b)
+    await a.publish(botChannel, event(1))
+    const reply = await fetch(`http://127.0.0.1:${b.port}/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${b.adminToken}` },
+      body: JSON.stringify({ channel: botChannel, event: event(2) }),
+    })
+    expect(reply.status).toBe(200)
+    for (const client of [onA, onB]) {
+      const seen: string[] = []
+      while (seen.length < 2) seen.push(...eidsIn(await client.next()))
+      expect(seen).toEqual(['eid-1', 'eid-2'])
+    }
+  })
+
+  it('shares the ratelimit counter: identifies on either instance count together', async () => {
+    const a = await instance(true)
+    const b = await instance()
+    expect(normalizeTs((await connect(a)).ready)).toContain('"requests_remaining":18')
+    expect(normalizeTs((await connect(b)).ready)).toContain('"requests_remaining":16')
+  })
+
+  it('keeps stored events across a restart of every instance and replays them with send_all', async () => {
+    const a = await instance(true)
+    const b = await instance()
+    for (const n of [1, 2, 3]) await (n % 2 === 0 ? b : a).publish(botChannel, event(n))
+    await a.publish('global', { m: { e: 19, eid: 'g-1', ts: 4 }, ctx: { user: null } })
+    await Promise.all(servers.splice(0).map((s) => s.close()))
+    const c = await instance(false, { donePriorDelayMs: 10 })
+    const { client } = await connect(c, { send_all: true })
+    expect(eidsIn(await client.next()).sort()).toEqual(['eid-1', 'eid-2', 'eid-3', 'g-1'])
+    expect(normalizeTs(await client.next())).toContain('"code":"done_prior"')
+  })
+
+  it('loses nothing for a client cut off from one instance and reconnected to the other', async () => {
+    const a = await instance(true, { donePriorDelayMs: 10 })
+    const b = await instance(false, { donePriorDelayMs: 10 })
+    const { client: first } = await connect(a, { send_all: true })
+    expect(normalizeTs(await first.next())).toContain('"code":"done_prior"')
+    const seen = new Set<string>()
+    await b.publish(botChannel, event(1))
+    for (const eid of eidsIn(await first.next())) seen.add(eid)
+    first.ws.terminate()
+    // Published while the client is away, on both instances.
+    await a.publish(botChannel, event(2))
+    await b.publish(botChannel, event(3))
+    const { client: second } = await connect(b, { send_all: true })
+    for (const eid of eidsIn(await second.next())) seen.add(eid)
+    expect([...seen].sort()).toEqual(['eid-1', 'eid-2', 'eid-3'])
+  })
+})
+
+describe('the original producer and keys', () => {
+  it('picks up events written the way the original producer wrote them', async () => {
+    const server = await instance(true, { donePriorDelayMs: 10 })
+    const { client } = await connect(server)
+    const stored = '{"p-1":{"ctx":{"user":"9","votes":7},"m":{"e":0,"eid":"p-1","t":-1,"ts":1.5}}}'
+    await admin.hset(botChannel, 'ws', stored)
+    await admin.publish(botChannel, stored)
+    expect(await client.next()).toBe(
+      `{"chan":"${botChannel}","code":"event","control":false,"dat":{"ctx":{"user":"9","votes":7},"m":{"e":0,"eid":"p-1","t":-1,"ts":1.5}},"detail":null}\x1f`,
+    )
+    // The original's reader took stored global events from a plain string key.
+    await admin.set('global', '{"g-s":{"ctx":{},"m":{"e":19,"eid":"g-s"}}}')
+    const { client: replaying } = await connect(server, { send_all: true, send_none: true })
+    expect(eidsIn(await replaying.next())).toEqual(['p-1', 'g-s'])
+  })
+
+  it('writes stored events where the original read them, keeping the bytes of each event', async () => {
+    const server = await instance(true)
+    await server.publish(botChannel, { m: { e: 0, eid: 'a', ts: 1 }, ctx: { user: 811073947382579200123, votes: 1 } })
+    await server.publish(botChannel, { m: { e: 16, eid: 'b', ts: 2 }, ctx: { user: '<x>' } })
+    expect(await admin.hget(botChannel, 'ws')).toBe(
+      '{"a":{"ctx":{"user":811073947382579200000,"votes":1},"m":{"e":0,"eid":"a","ts":1}},"b":{"ctx":{"user":"\\u003cx\\u003e"},"m":{"e":16,"eid":"b","ts":2}}}',
+    )
+    await server.publish('global', { m: { e: 19, eid: 'g' }, ctx: {} })
+    expect(await admin.type('global')).toBe('hash')
+  })
+
+  it('counts in wsrl-<id>-bot with a window fixed at the first identify', async () => {
+    const server = await instance(true, { rateWindowMs: 60_000 })
+    await connect(server)
+    expect(await admin.get(`wsrl-${RecordedBot.id}-bot`)).toBe('2')
+    const ttl = await admin.pttl(`wsrl-${RecordedBot.id}-bot`)
+    expect(ttl).toBeGreaterThan(55_000)
+    expect(ttl).toBeLessThanOrEqual(60_000)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await connect(server)
+    expect(await admin.get(`wsrl-${RecordedBot.id}-bot`)).toBe('4')
+    expect(await admin.pttl(`wsrl-${RecordedBot.id}-bot`)).toBeLessThan(ttl)
+  })
+})
+
+describe('when Redis goes away', () => {
+  it('reconnects after dropped connections, closing identified clients with 4500, losing nothing stored', async () => {
+    const server = await instance(true)
+    await server.publish(botChannel, event(1))
+    const { client } = await connect(server)
+    await admin.client('KILL', 'TYPE', 'pubsub')
+    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
+    expect(await client.closed).toEqual({ code: 4500, reason: 'Internal Server Error, try reconnecting?' })
+    // Retried in the background: identifying works again and the stored event is still there.
+    const again = await identifyWhenBack(server, { send_all: true })
+    expect(eidsIn(await again.next())).toEqual(['eid-1'])
+  })
+
+  it('answers 4500 instead of hanging while Redis is down, and serves again once it is back', async () => {
+    const server = await instance(true)
+    const { client } = await connect(server)
+    await backend.redis().stop()
+    try {
+      expect((await client.closed).code).toBe(4500)
+      const during = await TestClient.open(server.url)
+      clients.push(during)
+      await during.next()
+      during.send(JSON.stringify({ id: RecordedBot.id, token: RecordedBot.token, bot: true }))
+      expect(await during.closed).toEqual({ code: 4500, reason: 'Internal Server Error, try reconnecting?' })
+      const reply = await fetch(`http://127.0.0.1:${server.port}/publish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.adminToken}` },
+        body: JSON.stringify({ channel: botChannel, event: event(1) }),
+      })
+      expect(reply.status).toBe(500)
+    } finally {
+      await backend.redis().restart()
+    }
+    const after = await identifyWhenBack(server)
+    await server.publish(botChannel, event(2))
+    expect(eidsIn(await after.next())).toEqual(['eid-2'])
+  })
+
+  it('refuses to start with a clear error when Redis is unreachable, naming no password', async () => {
+    await expect(
+      startTestServer({ redis: 'redis://user:hunter2@127.0.0.1:1', bots: [RecordedBot] }, { ...backend, prepare: async () => ({}) }),
+    ).rejects.toThrow(/^cannot reach Redis at redis:\/\/127\.0\.0\.1:1(?![^]*hunter2)/)
+  })
+})
