@@ -6,6 +6,7 @@
  * (`fakeWebSockets`), or skip the socket entirely and feed marbles to `fakeClient`.
  *
  * @example
+ * import { map } from 'rxjs'
  * import { TestScheduler } from 'rxjs/testing'
  * import { connect, EventName } from '@fates-rx/core'
  * import { acceptIdentify, fatesEvent, joinFrames, scriptedWebSockets, wrapEvent } from '@fates-rx/core/testing'
@@ -13,8 +14,9 @@
  * const vote = fatesEvent(EventName.BotVote, { user: '1', votes: 57 })
  * new TestScheduler((a, b) => expect(a).toEqual(b)).run(({ cold, expectObservable }) => {
  *   const server = scriptedWebSockets([acceptIdentify(cold('--a', { a: joinFrames(wrapEvent(vote)) }))])
- *   const client = connect({ url: 'ws://test/ws', id: '1', token: 't', WebSocket: server.WebSocket })
- *   expectObservable(client.event$.pipe(map((e) => e.ctx['votes']))).toBe('--a', { a: 57 })
+ *   const client = connect({ url: 'ws://127.0.0.1:9/ws', id: '42', token: 'secret', WebSocket: server.WebSocket })
+ *   // Unsubscribe at 9 ms (which closes the socket), or the connection stays open forever.
+ *   expectObservable(client.event$.pipe(map((e) => e.ctx['votes'])), '^ 9ms !').toBe('--a', { a: 57 })
  * })
  *
  * @packageDocumentation

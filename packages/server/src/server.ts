@@ -123,7 +123,10 @@ export function makeServer(config: ProtocolConfig): FatesServer {
   const join = async (channel: string, connection: Connection): Promise<void> => {
     let entry = channels.get(channel)
     if (entry === undefined) {
-      const subscription = store.subscribe(channel, deliver)
+      // A listener of its own per subscription: were `deliver` itself passed, a leave and a
+      // join in the same turn would share one listener, and the leave's unsubscribe would
+      // silently remove the join's.
+      const subscription = store.subscribe(channel, (from, events) => deliver(from, events))
       entry = { members: new Set(), subscription }
       channels.set(channel, entry)
       const created = entry
@@ -248,7 +251,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     #close(code: number, payload?: string): void {
       if (this.#phase === 'closing' || this.#phase === 'closed') return
       this.#phase = 'closing'
-      this.#outbox.discard()
+      this.#outbox.flushControlsOnly()
       // The socket writes in order, so the payload always precedes the close frame (the
       // original raced them and lost the payload about a quarter of the time).
       if (payload !== undefined) this.#socket.send(payload, () => {})

@@ -13,7 +13,12 @@ export interface PageWatch {
 
 declare global {
   interface Window {
-    __e2e: { violations: string[]; sockets: string[]; longTasks: { start: number; duration: number }[] }
+    __e2e: {
+      violations: string[]
+      sockets: string[]
+      longTasks: { start: number; duration: number }[]
+      frames?: { start: number; duration: number; scripts: string[] }[]
+    }
   }
 }
 

@@ -30,6 +30,7 @@ export function observableStore<T>(source: Observable<T>, initial: T): Observabl
 /**
  * The latest value of an observable, re-rendering on each new one. Pass a stable observable
  * (module-level or memoized): a new one on each render would resubscribe each time.
+ * `initial` is read when the source changes, not on every render.
  */
 export function useObservable<T>(source: Observable<T>, initial: T): T {
   const store = useMemo(() => observableStore(source, initial), [source])

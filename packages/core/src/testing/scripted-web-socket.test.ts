@@ -1,10 +1,11 @@
-import { map } from 'rxjs'
+import { map, timer } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import { connect } from '../client/connect.js'
 import { EventName } from '../protocol/events.js'
 import { fatesEvent, joinFrames, wrapEvent } from './builders.js'
 import { acceptIdentify, rejectIdentify, scriptedWebSockets } from './scripted-web-socket.js'
+import { VirtualClock } from './virtual-clock.js'
 
 const options = { url: 'ws://127.0.0.1:9/ws', id: '811073947382579200', token: 'tok-secret', random: () => 0.5 }
 const vote = (votes: number) => joinFrames(wrapEvent(fatesEvent(EventName.BotVote, { user: '1', votes })))
@@ -43,6 +44,21 @@ describe('scriptedWebSockets with connect()', () => {
       })
       flush()
       expect(server.sockets).toHaveLength(1)
+    })
+  })
+
+  it('plays a ratelimited identify: the client waits for the window instead of failing', () => {
+    marbles().run(({ expectObservable, flush }) => {
+      const server = scriptedWebSockets([rejectIdentify('ratelimited')])
+      const client = connect({ ...options, WebSocket: server.WebSocket })
+      expectObservable(client.status$.pipe(map((s) => [s.state, s.close?.code, s.requestsRemaining])), '^ 1000ms !').toBe('(zabc)', {
+        z: ['closed', undefined, undefined],
+        a: ['connecting', undefined, undefined],
+        b: ['identifying', undefined, undefined],
+        c: ['reconnecting', 4012, -2],
+      })
+      flush()
+      expect(server.sockets.map((s) => s.closed)).toEqual([{ code: 4012, reason: 'Ratelimited' }])
     })
   })
 
@@ -88,6 +104,23 @@ describe('scriptedWebSockets with connect()', () => {
       flush()
       expect(server.sockets.map((s) => s.closed?.code)).toEqual([1006, 1006])
     })
+  })
+
+  it('runs step by step on a VirtualClock shared with connect()', () => {
+    const clock = new VirtualClock()
+    const server = scriptedWebSockets([acceptIdentify(timer(5_000, clock).pipe(map(() => vote(7))))], { scheduler: clock })
+    const client = connect({ ...options, WebSocket: server.WebSocket, scheduler: clock })
+    const votes: unknown[] = []
+    const subscription = client.event$.subscribe((e) => votes.push(e.ctx['votes']))
+    clock.advance(0)
+    expect(server.sockets[0]?.sent).toHaveLength(1)
+    clock.advance(4_999)
+    expect(votes).toEqual([])
+    clock.advance(1)
+    expect(votes).toEqual([7])
+    subscription.unsubscribe()
+    clock.advance(0)
+    expect(server.sockets[0]?.closed?.code).toBe(1000)
   })
 
   it('refuses a send before open, as a browser socket does', () => {

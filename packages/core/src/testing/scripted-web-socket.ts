@@ -160,7 +160,7 @@ class ScriptedWebSocket implements WebSocketLike, ScriptedSocket {
  * testScheduler.run(({ cold, expectObservable }) => {
  *   const server = scriptedWebSockets([acceptIdentify(cold('--a', { a: joinFrames(wrapEvent(vote)) }))])
  *   const client = connect({ url, id, token, WebSocket: server.WebSocket })
- *   expectObservable(client.event$.pipe(map((e) => e.ctx['votes']))).toBe('--a', { a: 57 })
+ *   expectObservable(client.event$.pipe(map((e) => e.ctx['votes'])), '^ 9ms !').toBe('--a', { a: 57 })
  * })
  */
 export function scriptedWebSockets(
