@@ -117,7 +117,7 @@ async function connectAll(url: string, bots: Bot[], concurrency: number): Promis
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, bots.length) }, worker))
   const seconds = (nowMicros() - t0) / 1e6
-  process.send?.({ type: 'connected', clients: clients.length, failures, firstError, seconds })
+  process.send?.({ type: 'connected', clients: clients.length, failures, firstError, seconds, startAt: t0, endAt: nowMicros() })
 }
 
 function expect(count: number, timeoutMs: number): void {

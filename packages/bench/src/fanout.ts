@@ -29,8 +29,10 @@ export interface FanoutOptions {
   readonly cases?: readonly FanoutCase[]
   /** Trials of each server per case. @default 3 */
   readonly rounds?: number
-  /** Handshakes in flight at once while the clients connect. @default 100 */
+  /** Handshakes in flight at once while the clients connect, per client process. @default 50 */
   readonly concurrency?: number
+  /** Processes the clients are spread over (fewer when there are fewer clients). @default 2 */
+  readonly clientProcesses?: number
 }
 
 /** What the issue says the original Go server achieved on a machine like these. */
@@ -54,6 +56,8 @@ interface Connected {
   readonly failures: number
   readonly firstError: string
   readonly seconds: number
+  readonly startAt: number
+  readonly endAt: number
 }
 interface Received {
   readonly type: 'received'
@@ -87,37 +91,46 @@ function ask<T extends { type: string }>(child: ChildProcess, message: object, t
   return reply
 }
 
-async function trial(kind: Kind, clients: number, events: number, concurrency: number): Promise<Trial> {
+async function trial(kind: Kind, clients: number, events: number, concurrency: number, processes: number): Promise<Trial> {
   // A fresh server per trial, so that its peak RSS belongs to this client count.
   const server = await start<{ url: string }>(Script[kind], [String(clients)])
+  const groups: ChildProcess[] = []
   try {
-    const client = await start<{ type: 'hello' }>('./fanout-clients.js')
-    try {
-      const connected = await ask<Connected>(client.child, { type: 'connect', url: server.hello.url, bots: benchBots(clients), concurrency }, 'connected')
-      if (connected.failures > 0) throw new Error(`${Label[kind]}: ${connected.failures} of ${clients} clients failed to connect: ${connected.firstError}`)
-      const idle = await ask<ServerStats>(server.child, { type: 'stats' }, 'stats')
-      await ask(client.child, { type: 'expect', count: events, timeoutMs: 60_000 }, 'expecting')
-      const received = nextMessage<Received>(client.child, (m) => m.type === 'received')
-      const published = await ask<Published>(server.child, { type: 'publish', count: events }, 'published')
-      const got = await received
-      const stats = await ask<ServerStats>(server.child, { type: 'stats' }, 'stats')
-      await ask(client.child, { type: 'close' }, 'closed')
-      return {
-        eventsPerSecond: got.received / ((got.lastAt - published.startAt) / 1e6),
-        handshakesPerSecond: connected.clients / connected.seconds,
-        lost: clients * events - got.received,
-        duplicates: got.duplicates,
-        outOfOrder: got.outOfOrder,
-        timedOut: got.timedOut,
-        publishSeconds: (published.endAt - published.startAt) / 1e6,
-        peakRss: stats.peakRss,
-        connectedRss: idle.rss,
-        heapUsed: stats.heapUsed,
-      }
-    } finally {
-      await stop(client.child)
+    const count = Math.max(1, Math.min(processes, clients))
+    for (let i = 0; i < count; i++) groups.push((await start<{ type: 'hello' }>('./fanout-clients.js')).child)
+    const bots = benchBots(clients)
+    const share = Math.ceil(clients / count)
+    const connected = await Promise.all(
+      groups.map((child, i) =>
+        ask<Connected>(child, { type: 'connect', url: server.hello.url, bots: bots.slice(i * share, (i + 1) * share), concurrency }, 'connected'),
+      ),
+    )
+    const failed = connected.find((c) => c.failures > 0)
+    if (failed !== undefined) throw new Error(`${Label[kind]}: ${failed.failures} clients failed to connect: ${failed.firstError}`)
+    const handshakeSeconds = (Math.max(...connected.map((c) => c.endAt)) - Math.min(...connected.map((c) => c.startAt))) / 1e6
+    const idle = await ask<ServerStats>(server.child, { type: 'stats' }, 'stats')
+    await Promise.all(groups.map((child) => ask(child, { type: 'expect', count: events, timeoutMs: 60_000 }, 'expecting')))
+    const received = Promise.all(groups.map((child) => nextMessage<Received>(child, (m) => m.type === 'received')))
+    const published = await ask<Published>(server.child, { type: 'publish', count: events }, 'published')
+    const got = await received
+    const stats = await ask<ServerStats>(server.child, { type: 'stats' }, 'stats')
+    await Promise.all(groups.map((child) => ask(child, { type: 'close' }, 'closed')))
+    const sum = (pick: (r: Received) => number): number => got.reduce((total, r) => total + pick(r), 0)
+    const lastAt = Math.max(...got.map((r) => r.lastAt))
+    return {
+      eventsPerSecond: sum((r) => r.received) / ((lastAt - published.startAt) / 1e6),
+      handshakesPerSecond: clients / handshakeSeconds,
+      lost: clients * events - sum((r) => r.received),
+      duplicates: sum((r) => r.duplicates),
+      outOfOrder: sum((r) => r.outOfOrder),
+      timedOut: got.some((r) => r.timedOut),
+      publishSeconds: (published.endAt - published.startAt) / 1e6,
+      peakRss: stats.peakRss,
+      connectedRss: idle.rss,
+      heapUsed: stats.heapUsed,
     }
   } finally {
+    for (const child of groups) await stop(child)
     await stop(server.child)
   }
 }
@@ -133,15 +146,16 @@ export async function benchFanout(options: FanoutOptions = {}): Promise<Row[]> {
     { clients: 1000, events: 1_000 },
   ]
   const rounds = options.rounds ?? 3
-  const concurrency = options.concurrency ?? 100
+  const concurrency = options.concurrency ?? 50
+  const processes = options.clientProcesses ?? 2
   const rows: Row[] = []
   for (const { clients, events } of cases) {
     const trials: Record<Kind, Trial[]> = { bare: [], fates: [] }
     for (let round = 0; round < rounds; round++) {
       const order: Kind[] = round % 2 === 0 ? ['bare', 'fates'] : ['fates', 'bare']
-      for (const kind of order) trials[kind].push(await within(trial(kind, clients, events, concurrency), 180_000, `${Label[kind]} with ${clients} clients`))
+      for (const kind of order) trials[kind].push(await within(trial(kind, clients, events, concurrency, processes), 180_000, `${Label[kind]} with ${clients} clients`))
     }
-    const params = { section: 'fanout', clients, eventsPublished: events, deliveries: clients * events, channel: 'global', rounds, concurrency }
+    const params = { section: 'fanout', clients, eventsPublished: events, deliveries: clients * events, channel: 'global', rounds, concurrency, clientProcesses: Math.min(processes, clients) }
     const paired = (pick: (t: Trial) => number): number =>
       round3(median(trials.fates.map((t, i) => pick(t) / pick(trials.bare[i] as Trial))))
     for (const kind of ['bare', 'fates'] as const) {
@@ -182,7 +196,7 @@ export async function benchFanout(options: FanoutOptions = {}): Promise<Row[]> {
           eventsPerSecond: rate,
           ratio: kind === 'bare' ? null : paired((t) => t.handshakesPerSecond),
           ...(kind === 'bare' ? {} : { baseline: `handshakes: ${Label.bare}, connect + identify → ready` }),
-          params: { section: 'fanout', clients, rounds, concurrency },
+          params: { section: 'fanout', clients, rounds, concurrency, clientProcesses: Math.min(processes, clients) },
           metrics: { timesOriginal: Math.round((rate / Original.handshakesPerSecond) * 100) / 100 },
           ...(kind === 'fates' ? { target: { text: '≥ 3000 handshakes/s', met: rate >= 3000 } } : {}),
         })
