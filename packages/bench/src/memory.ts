@@ -18,10 +18,10 @@ interface MemoryReport {
 
 const LIMIT = 2 * 2 ** 20
 
-/** Section 3's rows: the baseline for reference, then `fromFrames` with dedupe. */
+/** Section 3's rows: the baseline for reference, `fromFrames` with dedupe (the target), and `connect()`. */
 export async function benchMemory(events = 1_000_000): Promise<Row[]> {
   const rows: Row[] = []
-  for (const name of ['baseline', 'fromFramesDedupe'] as const satisfies readonly ConsumerName[]) {
+  for (const name of ['baseline', 'fromFramesDedupe', 'connectInProcess'] as const satisfies readonly ConsumerName[]) {
     const { child, hello } = await within(start<MemoryReport>('./memory-child.js', [name, String(events)], ['--expose-gc']), 180_000, `memory of ${name}`)
     await stop(child)
     const growth = hello.after - hello.before
