@@ -199,10 +199,11 @@ export function connect(options: ConnectOptions): FatesClient {
     c.handshakeTimer?.unsubscribe()
     c.livenessTimer?.unsubscribe()
     c.stableTimer?.unsubscribe()
-    // Events already received are real: deliver a partial replay rather than lose it.
-    flushReplay(c)
     c.subscription?.unsubscribe()
     if (conn === c) conn = undefined
+    // Events already received are real: deliver a partial replay rather than lose it. Last,
+    // because it runs subscribers' code, which must find the connection already gone.
+    flushReplay(c)
   }
 
   const clearRetry = (): void => {
@@ -210,6 +211,11 @@ export function connect(options: ConnectOptions): FatesClient {
     retryTimer = undefined
     retryKind = undefined
   }
+
+  // Every emission runs user code, and a subscriber may close(), reconnect() or leave from
+  // inside it. After one, the caller's plan is stale when any of these says so: it must not
+  // move the state on (the table rightly forbids, say, closed → live) or arm a timer.
+  const superseded = (): boolean => refs === 0 || stoppedByUser || conn !== undefined || retryTimer !== undefined
 
   const countReconnect = (key: string): void => {
     counters.reconnects[key] = (counters.reconnects[key] ?? 0) + 1
@@ -219,6 +225,7 @@ export function connect(options: ConnectOptions): FatesClient {
     clearRetry()
     retryKind = kind
     move('reconnecting', { attempt: failures, delayMs: waitMs, nextRetryAt: now() + waitMs, ...extra })
+    if (superseded()) return
     retryTimer = scheduler.schedule(() => {
       retryTimer = undefined
       retryKind = undefined
@@ -282,6 +289,7 @@ export function connect(options: ConnectOptions): FatesClient {
     const c: Connection = { phase: 'opening', startedAt: now(), id, token, replay: [], dead: false }
     conn = c
     move('connecting', { attempt: failures })
+    if (c.dead) return
     c.handshakeTimer = scheduler.schedule(
       () => timedOut(c, 'timeout', `No identity payload within ${config.identityTimeoutMs} ms.`),
       config.identityTimeoutMs,
@@ -299,6 +307,7 @@ export function connect(options: ConnectOptions): FatesClient {
     if (c !== conn) return
     endConnection(c)
     countReconnect(key)
+    if (superseded()) return
     retryAfterBackoff(undefined, detail)
   }
 
@@ -318,7 +327,7 @@ export function connect(options: ConnectOptions): FatesClient {
         c.send = signal.send
         c.phase = 'awaiting-identity'
         move('identifying', { attempt: failures })
-        armLiveness(c)
+        if (!c.dead) armLiveness(c)
         return
       case 'frame': {
         counters.frames++
@@ -407,6 +416,7 @@ export function connect(options: ConnectOptions): FatesClient {
       case ControlCode.DonePrior: {
         if (c.phase !== 'replaying') return
         flushReplay(c)
+        if (c.dead) return
         c.phase = 'live'
         move('live')
         return
@@ -422,16 +432,18 @@ export function connect(options: ConnectOptions): FatesClient {
   }
 
   const onClose = (c: Connection, code: number, rawReason: string): void => {
-    endConnection(c)
     const close: CloseDetails = { code, reason: redact(rawReason), meaning: closeMeaning(code) }
     const policy = closePolicy(code)
+    // A 4012 is a fact about the budget whatever happens next.
+    if (policy.action === 'cooldown') budget = afterRatelimited(budget, now(), budgetConfig)
+    endConnection(c)
+    if (superseded()) return
     switch (policy.action) {
       case 'fail':
         fail(c.errorDetail ?? `${close.meaning} ${policy.why}`, close)
         return
       case 'cooldown': {
         countReconnect(String(code))
-        budget = afterRatelimited(budget, now(), budgetConfig)
         const wait = identifyWait(budget, now(), budgetConfig)
         waitThen(wait.waitMs, 'budget', {
           close,
@@ -502,6 +514,9 @@ export function connect(options: ConnectOptions): FatesClient {
   const lazy = <T>(source: Observable<T>): Observable<T> =>
     new Observable<T>((subscriber) => {
       const inner = source.subscribe(subscriber)
+      // `status$.pipe(take(1))` reads the replayed state and is done before it counts: opening
+      // a socket only to close it in the same tick would cost a TCP (and TLS) handshake.
+      if (subscriber.closed) return inner
       acquire()
       return () => {
         inner.unsubscribe()
