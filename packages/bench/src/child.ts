@@ -61,3 +61,12 @@ export async function stop(child: ChildProcess): Promise<void> {
 export function nowMicros(): number {
   return Number(process.hrtime.bigint() / 1000n)
 }
+
+/** Rejects when `promise` has not settled within `ms`: a stuck run fails the bench instead of hanging it. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}

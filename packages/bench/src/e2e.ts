@@ -10,7 +10,7 @@ import { connect } from '@fates-rx/core'
 import { Subscription } from 'rxjs'
 import WebSocket from 'ws'
 import { parseFrame, type BaselineCount } from './baseline.js'
-import { nowMicros, start, stop } from './child.js'
+import { nowMicros, start, stop, within } from './child.js'
 import { SEPARATOR } from './corpus.js'
 import type { Row } from './harness.js'
 import { median, Samples } from './stats.js'
@@ -209,7 +209,7 @@ export async function benchE2e(options: E2eOptions): Promise<Row[]> {
         const i = (k + Math.max(round, 0)) % receivers.length
         const receiver = receivers[i] as Receiver
         globalThis.gc?.()
-        const s = await receiver.flood(url('/flood'), expected)
+        const s = await within(receiver.flood(url('/flood'), expected), 120_000, `${receiver.name} flood`)
         if (round >= 0) (rates[i] as number[]).push(hello.payloads / s)
       }
     }
@@ -232,7 +232,11 @@ export async function benchE2e(options: E2eOptions): Promise<Row[]> {
     const events = Math.round(rate * seconds) + skip
     for (const receiver of receivers) {
       globalThis.gc?.()
-      const samples = await receiver.paced(url(`/paced?rate=${rate}&seconds=${seconds + 0.5}&perFrame=${perFrame}`), events, skip)
+      const samples = await within(
+        receiver.paced(url(`/paced?rate=${rate}&seconds=${seconds + 0.5}&perFrame=${perFrame}`), events, skip),
+        120_000,
+        `${receiver.name} paced`,
+      )
       const p99 = samples.quantile(0.99) / 1000
       rows.push({
         name: `e2e paced latency: ${receiver.name}`,
@@ -241,6 +245,7 @@ export async function benchE2e(options: E2eOptions): Promise<Row[]> {
         params: { section: 'e2e', perFrame, rate, seconds, events: events - skip, warmupEvents: skip },
         metrics: {
           p50ms: Math.round(samples.quantile(0.5)) / 1000,
+          p90ms: Math.round(samples.quantile(0.9)) / 1000,
           p99ms: Math.round(samples.quantile(0.99)) / 1000,
           maxms: Math.round(samples.quantile(1)) / 1000,
         },

@@ -9,7 +9,7 @@
  */
 import { WebSocketServer, type WebSocket } from 'ws'
 import { nowMicros } from './child.js'
-import { benchEvent, peakRss, PUBLISH_CHUNK } from './fanout-shared.js'
+import { benchEvent, memoryStats, PUBLISH_CHUNK } from './fanout-shared.js'
 
 const ready = new Set<WebSocket>()
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
@@ -38,7 +38,7 @@ async function publish(total: number): Promise<void> {
 
 process.on('message', (command: { type: string; count?: number }) => {
   if (command.type === 'publish') void publish(command.count ?? 0)
-  else if (command.type === 'stats') process.send?.({ type: 'stats', rss: process.memoryUsage().rss, peakRss: peakRss() })
+  else if (command.type === 'stats') process.send?.({ type: 'stats', ...memoryStats() })
 })
 process.on('disconnect', () => {
   for (const socket of ready) socket.terminate()

@@ -8,7 +8,7 @@
  */
 import { startServer } from '@fates-rx/server'
 import { nowMicros } from './child.js'
-import { benchBots, benchEvent, peakRss, PUBLISH_CHUNK } from './fanout-shared.js'
+import { benchBots, benchEvent, memoryStats, PUBLISH_CHUNK } from './fanout-shared.js'
 
 const server = await startServer({ port: 0, bots: benchBots(Number(process.argv[2] ?? 1)), adminToken: 'bench-admin-token' })
 
@@ -25,7 +25,7 @@ async function publish(total: number): Promise<void> {
 
 process.on('message', (command: { type: string; count?: number }) => {
   if (command.type === 'publish') void publish(command.count ?? 0)
-  else if (command.type === 'stats') process.send?.({ type: 'stats', rss: process.memoryUsage().rss, peakRss: peakRss() })
+  else if (command.type === 'stats') process.send?.({ type: 'stats', ...memoryStats() })
 })
 process.on('disconnect', () => {
   void server.close().then(() => process.exit(0))

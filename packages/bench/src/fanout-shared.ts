@@ -31,3 +31,17 @@ export function peakRss(): number {
   }
   return process.memoryUsage().rss
 }
+
+/** What a server process reports about its memory: now, and the peak so far. */
+export interface MemoryStats {
+  readonly rss: number
+  readonly peakRss: number
+  readonly heapUsed: number
+  readonly external: number
+}
+
+/** The process's memory now and its peak RSS. */
+export function memoryStats(): MemoryStats {
+  const { rss, heapUsed, external } = process.memoryUsage()
+  return { rss, peakRss: peakRss(), heapUsed, external }
+}

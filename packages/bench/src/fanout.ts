@@ -12,8 +12,8 @@
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process'
-import { nextMessage, start, stop } from './child.js'
-import { benchBots } from './fanout-shared.js'
+import { nextMessage, start, stop, within } from './child.js'
+import { benchBots, type MemoryStats } from './fanout-shared.js'
 import type { Row } from './harness.js'
 import { median } from './stats.js'
 
@@ -25,7 +25,7 @@ export interface FanoutCase {
 
 /** Options of {@link benchFanout}. */
 export interface FanoutOptions {
-  /** @default 1 client × 100k events, 100 × 5000, 1000 × 1000 */
+  /** @default 1 client × 50k events, 100 × 5000, 1000 × 1000 */
   readonly cases?: readonly FanoutCase[]
   /** Trials of each server per case. @default 3 */
   readonly rounds?: number
@@ -45,10 +45,8 @@ interface Published {
   readonly startAt: number
   readonly endAt: number
 }
-interface ServerStats {
+interface ServerStats extends MemoryStats {
   readonly type: 'stats'
-  readonly rss: number
-  readonly peakRss: number
 }
 interface Connected {
   readonly type: 'connected'
@@ -77,6 +75,10 @@ interface Trial {
   readonly timedOut: boolean
   readonly publishSeconds: number
   readonly peakRss: number
+  /** RSS once every client is ready, before any event: what the connections cost. */
+  readonly connectedRss: number
+  /** Heap used after the run (not collected first). */
+  readonly heapUsed: number
 }
 
 function ask<T extends { type: string }>(child: ChildProcess, message: object, type: T['type']): Promise<T> {
@@ -93,6 +95,7 @@ async function trial(kind: Kind, clients: number, events: number, concurrency: n
     try {
       const connected = await ask<Connected>(client.child, { type: 'connect', url: server.hello.url, bots: benchBots(clients), concurrency }, 'connected')
       if (connected.failures > 0) throw new Error(`${Label[kind]}: ${connected.failures} of ${clients} clients failed to connect: ${connected.firstError}`)
+      const idle = await ask<ServerStats>(server.child, { type: 'stats' }, 'stats')
       await ask(client.child, { type: 'expect', count: events, timeoutMs: 60_000 }, 'expecting')
       const received = nextMessage<Received>(client.child, (m) => m.type === 'received')
       const published = await ask<Published>(server.child, { type: 'publish', count: events }, 'published')
@@ -108,6 +111,8 @@ async function trial(kind: Kind, clients: number, events: number, concurrency: n
         timedOut: got.timedOut,
         publishSeconds: (published.endAt - published.startAt) / 1e6,
         peakRss: stats.peakRss,
+        connectedRss: idle.rss,
+        heapUsed: stats.heapUsed,
       }
     } finally {
       await stop(client.child)
@@ -123,7 +128,7 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000
 /** Section 4's rows: per client count the bare broadcaster and the server, then handshakes. */
 export async function benchFanout(options: FanoutOptions = {}): Promise<Row[]> {
   const cases = options.cases ?? [
-    { clients: 1, events: 100_000 },
+    { clients: 1, events: 50_000 },
     { clients: 100, events: 5_000 },
     { clients: 1000, events: 1_000 },
   ]
@@ -134,7 +139,7 @@ export async function benchFanout(options: FanoutOptions = {}): Promise<Row[]> {
     const trials: Record<Kind, Trial[]> = { bare: [], fates: [] }
     for (let round = 0; round < rounds; round++) {
       const order: Kind[] = round % 2 === 0 ? ['bare', 'fates'] : ['fates', 'bare']
-      for (const kind of order) trials[kind].push(await trial(kind, clients, events, concurrency))
+      for (const kind of order) trials[kind].push(await within(trial(kind, clients, events, concurrency), 180_000, `${Label[kind]} with ${clients} clients`))
     }
     const params = { section: 'fanout', clients, eventsPublished: events, deliveries: clients * events, channel: 'global', rounds, concurrency }
     const paired = (pick: (t: Trial) => number): number =>
@@ -161,6 +166,8 @@ export async function benchFanout(options: FanoutOptions = {}): Promise<Row[]> {
           timedOut: ts.some((t) => t.timedOut),
           publishSeconds: round3(median(ts.map((t) => t.publishSeconds))),
           peakRssMB: Math.round(peak / MB),
+          connectedRssMB: Math.round(median(ts.map((t) => t.connectedRss)) / MB),
+          heapUsedAfterMB: Math.round(median(ts.map((t) => t.heapUsed)) / MB),
         },
         ...(kind === 'fates' && clients >= 100
           ? { target: { text: `≥ 300k/s (5× original), none lost, in order${clients >= 1000 ? ', RSS < 300 MB' : ''}`, met } }

@@ -28,67 +28,71 @@ export interface Row {
   readonly target?: { readonly text: string; readonly met: boolean }
 }
 
-/** One contender: a synchronous pass over a fixed input, returning how many items it handled. */
+/** One contender: a synchronous pass over one part of a fixed input. */
 export interface Contender {
   readonly name: string
-  /** Runs one pass; returns the number of payloads handled (checked against the baseline's). */
-  run(): number
+  /** Runs over part `part` (of `parts`); returns the number of items handled. */
+  run(part: number, parts: number): number
 }
 
 /** Options of {@link interleave}. */
 export interface InterleaveOptions {
-  /** Measured rounds. @default 7 */
+  /** Measured rounds; each round runs every contender over every part. @default 5 */
   readonly rounds?: number
-  /** Unmeasured rounds first, so that every contender is optimised before it is timed. @default 2 */
+  /** Unmeasured rounds first, so that every contender is optimised before it is timed. @default 1 */
   readonly warmup?: number
+  /**
+   * The input is run in this many parts, each part by every contender back to back: a pair
+   * of measurements then lies within a fraction of a second, so the load of a shared machine
+   * changes less between the two than over a whole pass. @default 4
+   */
+  readonly parts?: number
 }
 
 /** What {@link interleave} measured for one contender. */
 export interface Measured {
   readonly name: string
-  /** Items per second, one per measured round. */
+  /** Items per second, one per measured (round, part). */
   readonly rates: readonly number[]
-  /** Contender ÷ baseline per measured round (1 for the baseline itself). */
+  /** Contender ÷ baseline per measured (round, part); 1 for the baseline itself. */
   readonly ratios: readonly number[]
-  readonly items: number
 }
 
 const collect: () => void = typeof globalThis.gc === 'function' ? globalThis.gc : () => {}
 
 /**
- * Runs the baseline and the contenders in rounds; within a round each runs once, in an order
- * that rotates from round to round so that none always runs first (or after the same one).
- * The heap is collected before every pass (with `--expose-gc`) so that one pass's garbage is
- * not charged to the next.
+ * Runs the baseline and the contenders part by part: for each part each contender runs once,
+ * in an order that rotates so that none always runs first or after the same one. The heap is
+ * collected before every run (with `--expose-gc`) so that one run's garbage is not charged to
+ * the next.
  */
 export function interleave(baseline: Contender, contenders: readonly Contender[], options: InterleaveOptions = {}): Measured[] {
-  const rounds = options.rounds ?? 7
-  const warmup = options.warmup ?? 2
+  const rounds = options.rounds ?? 5
+  const warmup = options.warmup ?? 1
+  const parts = options.parts ?? 4
   const all = [baseline, ...contenders]
   const rates = all.map(() => [] as number[])
-  const items = all.map(() => -1)
+  let turn = 0
   for (let round = 0; round < warmup + rounds; round++) {
-    const times: number[] = new Array<number>(all.length).fill(0)
-    for (let k = 0; k < all.length; k++) {
-      const index = (k + round) % all.length
-      const contender = all[index] as Contender
-      collect()
-      const start = process.hrtime.bigint()
-      const handled = contender.run()
-      const elapsed = Number(process.hrtime.bigint() - start) / 1e9
-      if (items[index] === -1) items[index] = handled
-      else if (items[index] !== handled) throw new Error(`${contender.name} handled ${handled} items, earlier ${items[index]}`)
-      times[index] = elapsed
+    for (let part = 0; part < parts; part++, turn++) {
+      const sample: number[] = new Array<number>(all.length).fill(0)
+      for (let k = 0; k < all.length; k++) {
+        const index = (k + turn) % all.length
+        const contender = all[index] as Contender
+        collect()
+        const start = process.hrtime.bigint()
+        const handled = contender.run(part, parts)
+        const elapsed = Number(process.hrtime.bigint() - start) / 1e9
+        sample[index] = handled / elapsed
+      }
+      if (round >= warmup) sample.forEach((rate, i) => (rates[i] as number[]).push(rate))
     }
-    if (round < warmup) continue
-    for (let i = 0; i < all.length; i++) (rates[i] as number[]).push((items[i] as number) / (times[i] as number))
   }
   const base = rates[0] as number[]
   return all.map((contender, i) => ({
     name: contender.name,
     rates: rates[i] as number[],
     ratios: (rates[i] as number[]).map((rate, r) => rate / (base[r] as number)),
-    items: items[i] as number,
   }))
 }
 

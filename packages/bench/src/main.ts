@@ -2,8 +2,9 @@
  * `pnpm bench`: runs the sections, prints the table and writes results.json.
  *
  * Usage: `node --expose-gc dist/main.js [section …] [--quick]`, sections `pipeline`, `e2e`,
- * `memory`, `fanout` (default: all). `--quick` shrinks every section for a smoke run; its
- * numbers are not the recorded ones and it does not write results.json.
+ * `memory`, `fanout` (default: all). `--quick` shrinks every section for a smoke run. Only a
+ * full run (every section, not quick) writes results.json, so that the committed file is
+ * always one whole recorded run.
  *
  * @packageDocumentation
  */
@@ -64,7 +65,7 @@ const machine = {
 console.log(formatTable(rows))
 console.log(`\n${machine.nproc} × ${machine.cpu}, Node ${machine.node}; ${((Date.now() - started) / 1000).toFixed(0)} s`)
 
-if (!quick) {
+if (!quick && sections.length === SECTIONS.length) {
   const out = fileURLToPath(new URL('../results.json', import.meta.url))
   const body = { recordedAt: new Date().toISOString(), machine, sections, rows }
   writeFileSync(out, `${JSON.stringify(body, null, 2)}\n`)

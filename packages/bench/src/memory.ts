@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { ConsumerLabel, type ConsumerName } from './consumers.js'
-import { start, stop } from './child.js'
+import { start, stop, within } from './child.js'
 import type { Row } from './harness.js'
 
 interface MemoryReport {
@@ -22,7 +22,7 @@ const LIMIT = 2 * 2 ** 20
 export async function benchMemory(events = 1_000_000): Promise<Row[]> {
   const rows: Row[] = []
   for (const name of ['baseline', 'fromFramesDedupe'] as const satisfies readonly ConsumerName[]) {
-    const { child, hello } = await start<MemoryReport>('./memory-child.js', [name, String(events)], ['--expose-gc'])
+    const { child, hello } = await within(start<MemoryReport>('./memory-child.js', [name, String(events)], ['--expose-gc']), 180_000, `memory of ${name}`)
     await stop(child)
     const growth = hello.after - hello.before
     rows.push({
