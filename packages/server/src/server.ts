@@ -195,12 +195,12 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       }, config.pongTimeoutMs)
     }
 
-    message(text: string): void {
+    message(data: string | Uint8Array): void {
       if (this.#phase === 'closing' || this.#phase === 'closed') return
       this.#deadTimer.refresh()
       // Messages are handled one at a time, in order, as the original's read loop did.
       this.#work = this.#work
-        .then(() => this.#handle(text))
+        .then(() => this.#handle(data))
         .catch((error: unknown) => {
           logger.error(`${this.#name} store failed: ${describe(error)}`)
           this.#close(CloseCode.InternalError)
@@ -264,8 +264,8 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       this.#close(closeCode, encodeControl(code, detail, remaining, config.now()))
     }
 
-    async #handle(text: string): Promise<void> {
-      if (this.#phase === 'waiting') return this.#identify(text)
+    async #handle(data: string | Uint8Array): Promise<void> {
+      if (this.#phase === 'waiting') return this.#identify(data)
       if (this.#phase !== 'ready' || this.#identity === undefined) return
       // Client messages beyond identify are "not implemented yet": they only cost budget.
       const { kind, id } = this.#identity
@@ -275,10 +275,10 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       }
     }
 
-    async #identify(text: string): Promise<void> {
+    async #identify(data: string | Uint8Array): Promise<void> {
       this.#phase = 'identifying'
       clearTimeout(this.#identifyTimer)
-      const parsed = parseIdentify(text)
+      const parsed = parseIdentify(data)
       if (either.isLeft(parsed)) {
         return this.#reject(ControlCode.InvalidPayload, parsed.left, Protocol.unidentifiedRequestsRemaining, CloseCode.InvalidAuthentication)
       }

@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { config, filter, firstValueFrom, take, takeWhile } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import type { ControlPayload, ReceivedEvent } from '../codec/index.js'
 import type { Diagnostic } from '../operators/index.js'
@@ -444,3 +445,126 @@ describe('connect(): streams and metrics', () => {
   })
 })
 
+
+// Timers still armed on the virtual clock (an unsubscribed action stays in the queue, closed).
+const armed = (clock: Clock) => clock.actions.filter((action) => !action.closed).length
+
+describe('connect(): subscribers that act from inside an emission', () => {
+  it('opens no socket for a subscriber that only reads the current status', async () => {
+    const h = harness()
+    h.leave()
+    const before = h.sockets.length
+    expect(await firstValueFrom(h.client.status$)).toMatchObject({ state: 'closed' })
+    h.client.status$.pipe(take(1)).subscribe()
+    expect(h.sockets).toHaveLength(before)
+  })
+
+  it('arms no handshake timer and opens no socket when the last subscriber leaves on connecting', () => {
+    const h = harness()
+    h.leave()
+    const sub = h.client.status$.pipe(takeWhile((s) => !(s.state === 'connecting' && s.attempt === 1))).subscribe()
+    h.last().handshake()
+    h.last().closeFromServer(1006)
+    const sockets = h.sockets.length
+    h.clock.advance(250)
+    expect(sub.closed).toBe(true)
+    expect(h.sockets).toHaveLength(sockets)
+    expect(armed(h.clock)).toBe(0)
+  })
+
+  it('arms no liveness timer when the last subscriber leaves on identifying', () => {
+    const h = harness({ livenessTimeoutMs: 60_000 })
+    h.leave()
+    const sub = h.client.status$.pipe(takeWhile((s) => s.state !== 'identifying')).subscribe()
+    h.last().open()
+    expect(sub.closed).toBe(true)
+    expect(armed(h.clock)).toBe(0)
+  })
+
+  it('arms no retry timer when close() is called on reconnecting', () => {
+    const h = harness()
+    h.client.status$.pipe(filter((s) => s.state === 'reconnecting'), take(1)).subscribe(() => h.client.close())
+    h.last().handshake()
+    h.last().closeFromServer(1006)
+    expect(h.states().slice(-2)).toEqual(['reconnecting', 'closed'])
+    expect(armed(h.clock)).toBe(0)
+  })
+
+  it('ends a replay taken with take(n) without an internal error (closed → live was attempted)', async () => {
+    const errors: unknown[] = []
+    const previous = config.onUnhandledError
+    config.onUnhandledError = (error) => errors.push(error)
+    try {
+      const clock = new Clock()
+      const fakes = fakeWebSockets()
+      const client = connect({ url: 'ws://127.0.0.1:9/ws', id, token, sendAll: true, WebSocket: fakes.WebSocket, scheduler: clock })
+      const taken: ReceivedEvent[] = []
+      client.event$.pipe(take(2)).subscribe((event) => taken.push(event))
+      fakes.last().handshake()
+      fakes.last().frame(`${eventFrame('c', 3)}\x1f\x1f${eventFrame('a', 1)}\x1f\x1f${eventFrame('b', 2)}\x1f`)
+      fakes.last().frame(control('done_prior', 18))
+      expect(taken.map((e) => e.m.eid)).toEqual(['a', 'b'])
+      // rxjs reports an error thrown in a subscriber on a later macrotask.
+      await new Promise((resolve) => setTimeout(resolve, 0))
+      expect(errors).toEqual([])
+      const states: string[] = []
+      client.status$.pipe(take(1)).subscribe((s) => states.push(s.state))
+      expect(states).toEqual(['closed'])
+      expect(armed(clock)).toBe(0)
+    } finally {
+      config.onUnhandledError = previous
+    }
+  })
+
+  it('stays closed when close() is called while a dropped replay is being delivered', () => {
+    const h = harness({ sendAll: true })
+    h.client.event$.pipe(take(1)).subscribe(() => h.client.close())
+    h.last().handshake()
+    h.last().frame(`${eventFrame('b', 2)}\x1f\x1f${eventFrame('a', 1)}\x1f`)
+    h.last().closeFromServer(1006)
+    expect(h.eids()).toEqual(['a', 'b'])
+    expect(h.status()).toMatchObject({ state: 'closed', detail: 'Closed by the user.' })
+    expect(armed(h.clock)).toBe(0)
+    h.clock.advance(60_000)
+    expect(h.sockets).toHaveLength(1)
+  })
+
+  it('reports a failed reconnect() after failed as failed again, without throwing', () => {
+    let reads = 0
+    const h = harness({ url: () => (reads++ === 0 ? 'ws://127.0.0.1:9/ws' : 'http://wrong.test/') })
+    h.last().open()
+    h.last().closeFromServer(4004)
+    expect(h.status().state).toBe('failed')
+    expect(() => h.client.reconnect()).not.toThrow()
+    expect(h.status()).toMatchObject({ state: 'failed', detail: 'Bad connection option: url must use ws: or wss: (got http:).' })
+  })
+})
+
+describe('connect(): leaves nothing behind', () => {
+  it.each([
+    ['close()', (h: ReturnType<typeof harness>) => h.client.close()],
+    ['the last unsubscribe', (h: ReturnType<typeof harness>) => h.leave()],
+  ])('after %s, from every phase, no timer stays armed and the socket is closed', (_how, end) => {
+    const phases: ((h: ReturnType<typeof harness>) => void)[] = [
+      () => undefined,
+      (h) => h.last().open(),
+      (h) => h.last().open().frame(identityFrame),
+      (h) => h.last().handshake(),
+      (h) => {
+        h.last().handshake()
+        h.last().closeFromServer(1006)
+      },
+      (h) => {
+        h.last().handshake(0)
+        h.last().closeFromServer(1006)
+      },
+    ]
+    for (const reach of phases) {
+      const h = harness({ sendAll: true, livenessTimeoutMs: 30_000 })
+      reach(h)
+      end(h)
+      expect(armed(h.clock)).toBe(0)
+      expect(h.sockets.every((s) => s.closedByClient !== undefined || s.onclose === null)).toBe(true)
+    }
+  })
+})

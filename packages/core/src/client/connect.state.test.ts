@@ -105,6 +105,7 @@ const walks: Walk[] = [
     from: 'failed', to: 'reconnecting', how: 'reconnect() while the budget is spent',
     reach: (h) => { spent(h); h.last().closeFromServer(1009) }, act: (h) => h.client.reconnect(),
   },
+  { from: 'failed', to: 'failed', how: 'reconnect() when the url function returns a bad url', options: badSecondRead, reach: toFailed, act: (h) => h.client.reconnect() },
   { from: 'failed', to: 'closed', how: 'close()', reach: toFailed, act: (h) => h.client.close() },
 ]
 

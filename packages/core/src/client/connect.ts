@@ -5,8 +5,8 @@ import {
   Subject,
   type Subscription,
 } from 'rxjs'
-import { type ControlPayload, type ReceivedEvent, redactSecret } from '../codec/index.js'
-import { type Decoded, decodePayloads, dedupeEvents, type Diagnostic, splitFrames } from '../operators/index.js'
+import { type ControlPayload, type ReceivedEvent, redactor } from '../codec/index.js'
+import { type Decoded, decodePayload, type Diagnostic, EventIdMemory, forEachSegment } from '../operators/index.js'
 import { closeMeaning, closePolicy, ControlCode, Protocol } from '../protocol/index.js'
 import { type SocketSignal, webSocket$ } from '../socket/index.js'
 import { backoffDelay } from './backoff.js'
@@ -153,8 +153,9 @@ export function connect(options: ConnectOptions): FatesClient {
   let failures = 0
   let budget: IdentifyBudget = {}
   let requestsRemaining: number | undefined
-  let currentToken: string | undefined = typeof config.token === 'string' ? config.token : undefined
-  const redact = (text: string): string => redactSecret(text, currentToken)
+  // Redacts the token of the current attempt; replaced when a token function gives a new one.
+  let redact = redactor(typeof config.token === 'string' ? config.token : undefined)
+  let redactedToken = typeof config.token === 'string' ? config.token : undefined
 
   // The state machine's only writer: every transition is checked against the table.
   const move = (state: ConnectionState, extra: Omit<ConnectionStatus, 'state' | 'since'> = {}): void => {
@@ -172,18 +173,19 @@ export function connect(options: ConnectOptions): FatesClient {
     publishMetrics()
   }
 
-  // One pipeline for the client's lifetime, fed by whichever connection is current.
-  const rawFrame$ = new Subject<string>()
-  const received$ = new Subject<ReceivedEvent>()
-  rawFrame$.pipe(splitFrames(), decodePayloads({ redact })).subscribe((decoded) => onDecoded(decoded))
-  received$.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
-    counters.events++
-    event$.next(event)
-  })
+  // The pipeline of fromFrames() and dedupeEvents(), run as plain calls of the same pure
+  // functions (forEachSegment, decodePayload, EventIdMemory): per payload that saves the
+  // subscriber chains of four operators and two subjects, most of the client's own cost.
+  // One memory for the client's lifetime, so that replays after reconnects are deduplicated.
+  const seen = new EventIdMemory(config.dedupeCapacity)
+  const onSegment = (segment: string): void => onDecoded(decodePayload(segment, redact))
 
   const deliver = (event: ReceivedEvent): void => {
     counters.received++
-    received$.next(event)
+    const eid = event.m.eid
+    if (eid !== undefined && !seen.firstSight(eid)) return
+    counters.events++
+    event$.next(event)
   }
 
   const flushReplay = (c: Connection): void => {
@@ -199,10 +201,11 @@ export function connect(options: ConnectOptions): FatesClient {
     c.handshakeTimer?.unsubscribe()
     c.livenessTimer?.unsubscribe()
     c.stableTimer?.unsubscribe()
-    // Events already received are real: deliver a partial replay rather than lose it.
-    flushReplay(c)
     c.subscription?.unsubscribe()
     if (conn === c) conn = undefined
+    // Events already received are real: deliver a partial replay rather than lose it. Last,
+    // because it runs subscribers' code, which must find the connection already gone.
+    flushReplay(c)
   }
 
   const clearRetry = (): void => {
@@ -210,6 +213,11 @@ export function connect(options: ConnectOptions): FatesClient {
     retryTimer = undefined
     retryKind = undefined
   }
+
+  // Every emission runs user code, and a subscriber may close(), reconnect() or leave from
+  // inside it. After one, the caller's plan is stale when any of these says so: it must not
+  // move the state on (the table rightly forbids, say, closed → live) or arm a timer.
+  const superseded = (): boolean => refs === 0 || stoppedByUser || conn !== undefined || retryTimer !== undefined
 
   const countReconnect = (key: string): void => {
     counters.reconnects[key] = (counters.reconnects[key] ?? 0) + 1
@@ -219,6 +227,7 @@ export function connect(options: ConnectOptions): FatesClient {
     clearRetry()
     retryKind = kind
     move('reconnecting', { attempt: failures, delayMs: waitMs, nextRetryAt: now() + waitMs, ...extra })
+    if (superseded()) return
     retryTimer = scheduler.schedule(() => {
       retryTimer = undefined
       retryKind = undefined
@@ -278,10 +287,14 @@ export function connect(options: ConnectOptions): FatesClient {
       fail(`Bad connection option: ${problem[0]} ${problem[1] ?? ''}.`)
       return
     }
-    currentToken = token
+    if (token !== redactedToken) {
+      redactedToken = token
+      redact = redactor(token)
+    }
     const c: Connection = { phase: 'opening', startedAt: now(), id, token, replay: [], dead: false }
     conn = c
     move('connecting', { attempt: failures })
+    if (c.dead) return
     c.handshakeTimer = scheduler.schedule(
       () => timedOut(c, 'timeout', `No identity payload within ${config.identityTimeoutMs} ms.`),
       config.identityTimeoutMs,
@@ -299,6 +312,7 @@ export function connect(options: ConnectOptions): FatesClient {
     if (c !== conn) return
     endConnection(c)
     countReconnect(key)
+    if (superseded()) return
     retryAfterBackoff(undefined, detail)
   }
 
@@ -318,15 +332,16 @@ export function connect(options: ConnectOptions): FatesClient {
         c.send = signal.send
         c.phase = 'awaiting-identity'
         move('identifying', { attempt: failures })
-        armLiveness(c)
+        if (!c.dead) armLiveness(c)
         return
       case 'frame': {
         counters.frames++
         counters.bytes += utf8Length(signal.data)
         counters.lastFrameAt = now()
         armLiveness(c)
-        frame$.next(redact(signal.data))
-        rawFrame$.next(signal.data)
+        // Redacting scans the whole frame: only for someone who reads frame$.
+        if (frame$.observed) frame$.next(redact(signal.data))
+        forEachSegment(signal.data, onSegment)
         metricsChanged()
         return
       }
@@ -407,6 +422,7 @@ export function connect(options: ConnectOptions): FatesClient {
       case ControlCode.DonePrior: {
         if (c.phase !== 'replaying') return
         flushReplay(c)
+        if (c.dead) return
         c.phase = 'live'
         move('live')
         return
@@ -422,16 +438,18 @@ export function connect(options: ConnectOptions): FatesClient {
   }
 
   const onClose = (c: Connection, code: number, rawReason: string): void => {
-    endConnection(c)
     const close: CloseDetails = { code, reason: redact(rawReason), meaning: closeMeaning(code) }
     const policy = closePolicy(code)
+    // A 4012 is a fact about the budget whatever happens next.
+    if (policy.action === 'cooldown') budget = afterRatelimited(budget, now(), budgetConfig)
+    endConnection(c)
+    if (superseded()) return
     switch (policy.action) {
       case 'fail':
         fail(c.errorDetail ?? `${close.meaning} ${policy.why}`, close)
         return
       case 'cooldown': {
         countReconnect(String(code))
-        budget = afterRatelimited(budget, now(), budgetConfig)
         const wait = identifyWait(budget, now(), budgetConfig)
         waitThen(wait.waitMs, 'budget', {
           close,
@@ -502,6 +520,9 @@ export function connect(options: ConnectOptions): FatesClient {
   const lazy = <T>(source: Observable<T>): Observable<T> =>
     new Observable<T>((subscriber) => {
       const inner = source.subscribe(subscriber)
+      // `status$.pipe(take(1))` reads the replayed state and is done before it counts: opening
+      // a socket only to close it in the same tick would cost a TCP (and TLS) handshake.
+      if (subscriber.closed) return inner
       acquire()
       return () => {
         inner.unsubscribe()

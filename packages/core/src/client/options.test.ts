@@ -17,6 +17,7 @@ describe('connect() options', () => {
     ['an http url', { url: 'http://example.test/ws' }, /url must use ws: or wss:/],
     ['a broken url', { url: 'not a url' }, /url is not a valid URL/],
     ['the token in the url', { url: `wss://example.test/ws?token=${token}` }, /url must not contain the token/],
+    ['the token as the url scheme', { url: `${token}:x` }, /url must not contain the token/],
     ['sendNone without sendAll', { sendNone: true }, /sendNone without sendAll would receive no events/],
     ['a non-boolean bot', { bot: 'yes' }, /bot must be a boolean/],
     ['a negative timeout', { identityTimeoutMs: -1 }, /identityTimeoutMs must be a non-negative/],

@@ -142,6 +142,10 @@ export function snowflakeProblem(id: unknown): string | undefined {
 /** The reason a URL is unusable, or undefined. Never echoes the URL (it might hold a secret). */
 export function urlProblem(url: unknown, token: string | undefined): string | undefined {
   if (typeof url !== 'string') return `must be a string (got a ${typeof url})`
+  // First: every later message quotes part of the URL (its scheme), which could be the token.
+  if (token !== undefined && token !== '' && url.includes(token)) {
+    return 'must not contain the token: the token is sent only inside the identify message'
+  }
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -150,9 +154,6 @@ export function urlProblem(url: unknown, token: string | undefined): string | un
   }
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
     return `must use ws: or wss: (got ${parsed.protocol})`
-  }
-  if (token !== undefined && token !== '' && url.includes(token)) {
-    return 'must not contain the token: the token is sent only inside the identify message'
   }
   return undefined
 }

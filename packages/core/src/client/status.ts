@@ -54,7 +54,9 @@ export interface ConnectionStatus {
  * Every allowed transition, `from → to[]`. Anything else is a bug in the client and throws.
  * `closed → connecting` is the first subscription or `reconnect()`; `closed → failed` an
  * option function that returned a bad value; `reconnecting →
- * reconnecting` is a wait that changed (for example the ratelimit window after a backoff).
+ * reconnecting` is a wait that changed (for example the ratelimit window after a backoff);
+ * `failed → failed` is `reconnect()` whose attempt failed at once (an option function that
+ * returned a bad value or threw), with the new reason.
  */
 export const Transitions = Object.freeze({
   closed: ['connecting', 'reconnecting', 'failed'],
@@ -63,7 +65,7 @@ export const Transitions = Object.freeze({
   replaying: ['live', 'reconnecting', 'failed', 'closed'],
   live: ['reconnecting', 'failed', 'closed'],
   reconnecting: ['connecting', 'reconnecting', 'failed', 'closed'],
-  failed: ['connecting', 'reconnecting', 'closed'],
+  failed: ['connecting', 'reconnecting', 'failed', 'closed'],
 } as const satisfies Record<ConnectionState, readonly ConnectionState[]>)
 
 /** True when the state machine allows `from → to`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { redactSecret } from './redact.js'
+import { redactSecret, redactor } from './redact.js'
 
 describe('redactSecret', () => {
   it.each([
@@ -11,6 +11,14 @@ describe('redactSecret', () => {
     ['empty secret', '', 'empty secret'],
   ])('%s without %s', (text, secret, expected) => {
     expect(redactSecret(text, secret)).toBe(expected)
+  })
+
+  it('redactor(secret) redacts as redactSecret does, both forms', () => {
+    const redact = redactor('a"b')
+    expect(redact('{"token":"a\\"b"} and a"b')).toBe('{"token":"[redacted]"} and [redacted]')
+    expect(redact('nothing')).toBe('nothing')
+    expect(redactor(undefined)('a"b')).toBe('a"b')
+    expect(redactor('')('a"b')).toBe('a"b')
   })
 
   it('leaves text alone without a secret', () => {

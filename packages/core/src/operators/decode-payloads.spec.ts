@@ -88,6 +88,20 @@ describe('decodePayload', () => {
     })
   })
 
+  it.each([
+    ['a bare word', (t: string) => `x${t}`],
+    ['a word after a good prefix', (t: string) => `{"a":1,"b":x${t}}`],
+    ['an unquoted value', (t: string) => `{"token":${t}}`],
+  ])('keeps any piece of the token out of a not-json message (%s)', (_what, build) => {
+    const token = 'abcdefghijklmnopqrstuvwxyz0123456789'
+    const decoded = decodePayload(build(token), (text) => text.split(token).join('[redacted]'))
+    expect(decoded.type).toBe('diagnostic')
+    const message = decoded.type === 'diagnostic' ? decoded.diagnostic.message : ''
+    // V8 quotes about ten characters around the bad one: no four of the token's may show.
+    for (let i = 0; i + 4 <= token.length; i++) expect(message).not.toContain(token.slice(i, i + 4))
+    expect(message).toMatch(/JSON/)
+  })
+
   it('cuts raw to 1024 characters after redacting', () => {
     const token = 'tok'.repeat(10)
     const segment = 'x'.repeat(1020) + token

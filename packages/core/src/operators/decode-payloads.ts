@@ -57,9 +57,7 @@ export function decodePayload(segment: string, redact: Redact = keep): Decoded {
   try {
     value = JSON.parse(segment)
   } catch (error) {
-    // V8's message quotes the input, which may hold a token: it goes through redact too.
-    const reason = error instanceof Error ? error.message : String(error)
-    return { type: 'diagnostic', diagnostic: diagnostic('not-json', reason, segment, redact) }
+    return { type: 'diagnostic', diagnostic: diagnostic('not-json', parseFailure(error), segment, redact) }
   }
   if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>
@@ -82,6 +80,16 @@ export function decodePayload(segment: string, redact: Redact = keep): Decoded {
     type: 'diagnostic',
     diagnostic: diagnostic('unknown-shape', explain(value), segment, redact),
   }
+}
+
+/**
+ * The engine's reason a segment is not JSON, unless it quotes the segment. V8 quotes about ten
+ * characters around the bad one (`Unexpected token 'x', "xabcdefghi"... is not valid JSON`),
+ * and Safari the bad word: a cut-off piece of a token that no redactor can recognise.
+ */
+function parseFailure(error: unknown): string {
+  const reason = error instanceof Error ? error.message : ''
+  return reason !== '' && !/["'`]/.test(reason) ? reason : 'Not valid JSON (unexpected character)'
 }
 
 function explain(value: unknown): string {

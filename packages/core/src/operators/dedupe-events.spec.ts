@@ -3,7 +3,7 @@ import { from, lastValueFrom, toArray } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { ReceivedEvent } from '../codec/index.js'
-import { dedupeEvents } from './dedupe-events.js'
+import { dedupeEvents, EventIdMemory } from './dedupe-events.js'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 const ev = (eid?: string): ReceivedEvent => ({ m: eid === undefined ? { e: 0 } : { e: 0, eid }, ctx: {} })
@@ -39,6 +39,25 @@ describe('dedupeEvents', () => {
 
   it('rejects a capacity that is not a positive integer', () => {
     expect(() => dedupeEvents({ capacity: 0 })).toThrow(RangeError)
+  })
+
+  it('EventIdMemory remembers exactly the last `capacity` first sights (property, against a list)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 400 }), (capacity, ids) => {
+        const memory = new EventIdMemory(capacity)
+        const model: string[] = []
+        for (const n of ids) {
+          const eid = `e${n}`
+          const fresh = !model.includes(eid)
+          if (fresh) {
+            model.push(eid)
+            if (model.length > capacity) model.shift()
+          }
+          expect(memory.firstSight(eid)).toBe(fresh)
+        }
+      }),
+    )
+    expect(() => new EventIdMemory(0)).toThrow(RangeError)
   })
 
   it('delivers each eid exactly once when repeats fall within the capacity (property)', async () => {

@@ -41,7 +41,7 @@ export interface EventStatsConfig {
 }
 
 /** Defaults of {@link EventStatsConfig}, in one table. */
-export const EventStatsDefaults = Object.freeze({
+export const EventStatsDefaults = /* @__PURE__ */ Object.freeze({
   windowMs: 60_000,
   tickMs: 1_000,
 } as const satisfies Required<Omit<EventStatsConfig, 'scheduler'>>)

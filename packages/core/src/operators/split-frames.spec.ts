@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { from, lastValueFrom, toArray } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
-import { splitFrames } from './split-frames.js'
+import { forEachSegment, splitFrames } from './split-frames.js'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 
@@ -39,6 +39,19 @@ describe('splitFrames', () => {
     const { take } = await import('rxjs')
     const seen = await lastValueFrom(from(['a\x1fb\x1fc']).pipe(splitFrames(), take(2), toArray()))
     expect(seen).toEqual(['a', 'b'])
+  })
+
+  it('forEachSegment agrees with the operator on any string, and stops when told', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: fc.constantFrom('a', 'b', '\x1f') }), async (frame) => {
+        const seen: string[] = []
+        forEachSegment(frame, (segment) => void seen.push(segment))
+        expect(seen).toEqual(await lastValueFrom(from([frame]).pipe(splitFrames(), toArray())))
+        const first: string[] = []
+        forEachSegment(frame, (segment) => first.push(segment) < 1)
+        expect(first).toEqual(seen.slice(0, 1))
+      }),
+    )
   })
 
   it('splits payloads joined by any mix of single, doubled and trailing separators back exactly', async () => {

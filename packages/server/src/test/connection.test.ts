@@ -95,15 +95,20 @@ describe('bad input never crashes the server', () => {
     client.ws.terminate()
   })
 
-  it('answers invalid UTF-8 and random bytes with invalid_payload and 4004', async () => {
+  it.each([
+    ['invalid UTF-8 (binary)', Buffer.from([0xff, 0xfe, 0x7b]), true, "invalid character 'ÿ' looking for beginning of value"],
+    ['invalid UTF-8 (text)', Buffer.from([0x7b, 0xc3]), false, "invalid character 'Ã' looking for beginning of object key string"],
+    ['a NUL byte', Buffer.from([0x00]), true, "invalid character '\\x00' looking for beginning of value"],
+    ['an empty message', Buffer.alloc(0), false, 'unexpected end of JSON input'],
+  ])('answers %s with Go’s invalid_payload text and 4004', async (_name, bytes, binary, detail) => {
     server = await startTestServer()
-    for (const bytes of [Buffer.from([0xff, 0xfe, 0x7b]), Buffer.from([0x00]), Buffer.alloc(0)]) {
-      const client = await TestClient.open(server.url)
-      await client.next()
-      client.send(bytes, true)
-      expect(normalizeTs(await client.next())).toContain('"code":"invalid_payload"')
-      expect(await client.closed).toEqual({ code: 4004, reason: 'Invalid authentication, try again' })
-    }
+    const client = await TestClient.open(server.url)
+    await client.next()
+    client.send(bytes, binary)
+    expect(normalizeTs(await client.next())).toBe(
+      `{"code":"invalid_payload","detail":${JSON.stringify(detail)},"ts":0,"requests_remaining":-1,"control":true}`,
+    )
+    expect(await client.closed).toEqual({ code: 4004, reason: 'Invalid authentication, try again' })
   })
 
   it('survives a flood of connections, garbage and raw TCP noise, then serves normally', async () => {
