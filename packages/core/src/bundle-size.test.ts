@@ -14,13 +14,13 @@ const Dependencies = ['rxjs', 'io-ts', 'fp-ts', 'isomorphic-ws', 'ws'] as const
 const KB = 1024
 
 /**
- * Gzip bytes per bundle. `budget` is the issue's; `ceiling` is what this test enforces today.
- * They differ because the client does not meet the budget yet (BENCHMARKS.md, "Bundle size",
+ * Gzip bytes per bundle. `budget` is the issue's; `ceiling` is what this test enforces. Where
+ * they differ, core does not meet the budget yet (packages/bench/BENCHMARKS.md, "Bundle size",
  * says by how much and what dominates): the ceiling stops it growing while that is decided,
  * and is to be lowered to the budget, never raised quietly.
  */
 const Size = Object.freeze({
-  appImportingConnect: { budget: 16 * KB, ceiling: 18 * KB },
+  appImportingConnect: { budget: 16 * KB, ceiling: 16 * KB },
   ownCode: { budget: 5 * KB, ceiling: 8 * KB },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
