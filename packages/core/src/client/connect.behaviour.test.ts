@@ -229,6 +229,28 @@ describe('connect(): reconnection', () => {
     expect(h.status()).toMatchObject({ state: 'reconnecting', detail: 'No frame for 60000 ms.' })
   })
 
+  it('keeps one liveness timer per quiet period, not one per frame, and times out exactly after the last frame', () => {
+    const h = harness({ livenessTimeoutMs: 1000 })
+    h.last().handshake()
+    const schedule = h.clock.schedule.bind(h.clock)
+    let scheduled = 0
+    h.clock.schedule = ((...args: Parameters<typeof schedule>) => {
+      scheduled++
+      return schedule(...args)
+    }) as typeof h.clock.schedule
+    for (let i = 0; i < 300; i++) {
+      h.clock.advance(10)
+      h.last().frame(eventFrame(`f${i}`))
+    }
+    // Over 3 s: a few liveness checks and metrics ticks, not one timer per frame.
+    expect(scheduled).toBeLessThan(20)
+    expect(h.status().state).toBe('live')
+    h.clock.advance(999)
+    expect(h.status().state).toBe('live')
+    h.clock.advance(1)
+    expect(h.status()).toMatchObject({ state: 'reconnecting', detail: 'No frame for 1000 ms.' })
+  })
+
   it('reads url, id and token functions at each attempt', () => {
     let n = 0
     const h = harness({ token: () => `token-${++n}`, url: () => `ws://127.0.0.1:9/ws?attempt=${n}` })
