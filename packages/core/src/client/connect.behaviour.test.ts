@@ -590,3 +590,43 @@ describe('connect(): leaves nothing behind', () => {
     }
   })
 })
+
+describe('connect(): any frame', () => {
+  it('never throws, never ends event$, and delivers the next good event (property)', async () => {
+    const errors: unknown[] = []
+    const previous = config.onUnhandledError
+    config.onUnhandledError = (error) => errors.push(error)
+    const codes = fc.constantFrom('identity', 'ready', 'done_prior', 'invalid_auth', 'invalid_payload', 'ratelimited', 'other')
+    const controlPayload = fc.record({ code: codes, control: fc.constant(true), requests_remaining: fc.integer({ min: -5, max: 20 }), detail: fc.string() })
+    const segment = fc.oneof(
+      fc.string(),
+      fc.json(),
+      controlPayload.map((p) => JSON.stringify(p)),
+      fc.record({ m: fc.record({ e: fc.integer(), eid: fc.string(), ts: fc.double({ noNaN: true }) }), ctx: fc.object() }).map((e) => JSON.stringify(e)),
+    )
+    const frame = fc.array(segment, { maxLength: 5 }).map((parts) => parts.join('\x1f\x1f'))
+    try {
+      fc.assert(
+        fc.property(fc.boolean(), fc.array(frame, { maxLength: 8 }), (sendAll, frames) => {
+          const h = harness({ sendAll })
+          let ended = false
+          h.client.event$.subscribe({ error: () => (ended = true), complete: () => (ended = true) })
+          h.last().handshake()
+          for (const f of frames) h.last().frame(f)
+          h.last().frame(control('done_prior', 18))
+          h.last().frame(eventFrame('the-last-one'))
+          expect(ended).toBe(false)
+          expect(h.events.at(-1)?.m.eid).toBe('the-last-one')
+          expect(errors).toEqual([])
+          h.leave()
+        }),
+        { numRuns: 300 },
+      )
+      // rxjs reports an error thrown in a subscriber on a later macrotask.
+      await new Promise((resolve) => setTimeout(resolve, 0))
+      expect(errors).toEqual([])
+    } finally {
+      config.onUnhandledError = previous
+    }
+  })
+})
