@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
@@ -17,6 +18,7 @@ describe('the published entry points', () => {
   it.each([
     ['@fates-rx/core', 'eventLabel'],
     ['@fates-rx/core/protocol', 'ServerPayload'],
+    ['@fates-rx/core/testing', 'scriptedWebSockets'],
   ])('%s loads from Node ESM and CommonJS', (specifier, name) => {
     const esm = run('module', `const m = await import('${specifier}'); console.log(typeof m.${name})`)
     const cjs = run('commonjs', `const m = require('${specifier}'); console.log(typeof m.${name})`)
@@ -30,5 +32,28 @@ describe('the published entry points', () => {
       `require('@fates-rx/core/protocol'); console.log(Object.keys(require.cache).some((f) => f.includes('/rxjs/')))`,
     )
     expect(loaded).toBe('false')
+  })
+
+  it('keeps the test kit free of any test runner: it imports only the runtime dependencies', async () => {
+    const { build } = await import('esbuild')
+    const result = await build({
+      entryPoints: [fileURLToPath(new URL('../dist/testing.js', import.meta.url))],
+      bundle: true,
+      write: false,
+      metafile: true,
+      packages: 'external',
+      platform: 'neutral',
+      logLevel: 'silent',
+    })
+    const external = new Set(
+      Object.values(result.metafile.inputs).flatMap((input) => input.imports.filter((i) => i.external).map((i) => i.path)),
+    )
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      dependencies: Record<string, string>
+      peerDependencies: Record<string, string>
+    }
+    const runtime = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })
+    expect(external.size).toBeGreaterThan(0)
+    for (const name of external) expect(runtime).toContain(name)
   })
 })

@@ -96,9 +96,9 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
     bots,
     servers,
     adminToken: values['admin-token'],
-    // No identities and no --demo: serve the demo bot with demo traffic (unless the tokens
-    // live in PostgreSQL, where the operator's identities are).
-    demo: demoRate ?? (identities === 0 && values.postgres === undefined ? 5 : undefined),
+    // No identities, no store and no --demo: serve the demo bot with demo traffic. Never by
+    // default into a real Redis or beside real tokens in PostgreSQL.
+    demo: demoRate ?? (identities === 0 && values.postgres === undefined && values.redis === undefined ? 5 : undefined),
     rateLimit: number('rate-limit', values['rate-limit']),
     rateWindowMs: number('rate-window', values['rate-window'], 1000),
     identifyTimeoutMs: number('identify-timeout', values['identify-timeout'], 1000),
@@ -130,6 +130,9 @@ async function main(): Promise<void> {
     process.stderr.write(`fates-rx-server: ${error instanceof Error ? error.message : String(error)}\n`)
     process.exitCode = 1
     return
+  }
+  if ((options.bots?.length ?? 0) + (options.servers?.length ?? 0) === 0 && options.postgres === undefined && options.demo === undefined) {
+    stderrLogger.error('no --bot, --server or --postgres: every identify will be answered with invalid_auth')
   }
   process.stdout.write(`listening ${server.url}\n`)
   // The operator needs the admin token to publish; stdout is theirs, logs (stderr) never hold it.

@@ -68,6 +68,19 @@ export class Outbox {
     this.flushSoon(this)
   }
 
+  /**
+   * Before a close: writes the control payloads still queued (a `ready` not yet flushed must
+   * precede the error that follows it), in order and ignoring backpressure, and drops the
+   * queued events, which a closing connection no longer needs.
+   */
+  flushControlsOnly(): void {
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i] as Item
+      if ('control' in item) this.#write(item.control)
+    }
+    this.discard()
+  }
+
   /** Forgets everything not yet handed to the socket. */
   discard(): void {
     this.#items = []

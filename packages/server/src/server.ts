@@ -123,7 +123,10 @@ export function makeServer(config: ProtocolConfig): FatesServer {
   const join = async (channel: string, connection: Connection): Promise<void> => {
     let entry = channels.get(channel)
     if (entry === undefined) {
-      const subscription = store.subscribe(channel, deliver)
+      // A listener of its own per subscription: were `deliver` itself passed, a leave and a
+      // join in the same turn would share one listener, and the leave's unsubscribe would
+      // silently remove the join's.
+      const subscription = store.subscribe(channel, (from, events) => deliver(from, events))
       entry = { members: new Set(), subscription }
       channels.set(channel, entry)
       const created = entry
@@ -192,12 +195,12 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       }, config.pongTimeoutMs)
     }
 
-    message(text: string): void {
+    message(data: string | Uint8Array): void {
       if (this.#phase === 'closing' || this.#phase === 'closed') return
       this.#deadTimer.refresh()
       // Messages are handled one at a time, in order, as the original's read loop did.
       this.#work = this.#work
-        .then(() => this.#handle(text))
+        .then(() => this.#handle(data))
         .catch((error: unknown) => {
           logger.error(`${this.#name} store failed: ${describe(error)}`)
           this.#close(CloseCode.InternalError)
@@ -248,7 +251,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     #close(code: number, payload?: string): void {
       if (this.#phase === 'closing' || this.#phase === 'closed') return
       this.#phase = 'closing'
-      this.#outbox.discard()
+      this.#outbox.flushControlsOnly()
       // The socket writes in order, so the payload always precedes the close frame (the
       // original raced them and lost the payload about a quarter of the time).
       if (payload !== undefined) this.#socket.send(payload, () => {})
@@ -261,8 +264,8 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       this.#close(closeCode, encodeControl(code, detail, remaining, config.now()))
     }
 
-    async #handle(text: string): Promise<void> {
-      if (this.#phase === 'waiting') return this.#identify(text)
+    async #handle(data: string | Uint8Array): Promise<void> {
+      if (this.#phase === 'waiting') return this.#identify(data)
       if (this.#phase !== 'ready' || this.#identity === undefined) return
       // Client messages beyond identify are "not implemented yet": they only cost budget.
       const { kind, id } = this.#identity
@@ -272,10 +275,10 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       }
     }
 
-    async #identify(text: string): Promise<void> {
+    async #identify(data: string | Uint8Array): Promise<void> {
       this.#phase = 'identifying'
       clearTimeout(this.#identifyTimer)
-      const parsed = parseIdentify(text)
+      const parsed = parseIdentify(data)
       if (either.isLeft(parsed)) {
         return this.#reject(ControlCode.InvalidPayload, parsed.left, Protocol.unidentifiedRequestsRemaining, CloseCode.InvalidAuthentication)
       }

@@ -21,8 +21,11 @@ export interface ProtocolSocket {
 
 /** What the adapter reports to the protocol logic about one socket. */
 export interface SocketHandlers {
-  /** A message arrived (binary messages are passed as their UTF-8 text, as Go read them). */
-  message(text: string): void
+  /**
+   * A message arrived, as text or as the bytes received (text and binary frames alike, as Go
+   * read them: its error texts name invalid bytes as they are).
+   */
+  message(data: string | Uint8Array): void
   /** A pong arrived. */
   pong(): void
   /** The socket closed, for whatever reason; called exactly once. */

@@ -82,7 +82,7 @@ export type OtherContext = t.TypeOf<typeof OtherContext>
  * Which context codec each known event number carries. Numbers not listed here (and unknown
  * numbers) have {@link OtherContext}.
  */
-export const ContextCodecs = Object.freeze({
+export const ContextCodecs = /* @__PURE__ */ Object.freeze({
   [EventName.BotVote]: VoteContext,
   [EventName.ServerVote]: VoteContext,
   [EventName.BotView]: ViewContext,

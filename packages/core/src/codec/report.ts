@@ -26,7 +26,7 @@ export function describeErrors(errors: t.Errors, limit = 3): string {
  * Fields that carry snowflakes. A snowflake sent as a JSON number larger than
  * `Number.MAX_SAFE_INTEGER` was rounded by `JSON.parse` before anyone could see it.
  */
-export const SnowflakeFields = Object.freeze([
+export const SnowflakeFields = /* @__PURE__ */ Object.freeze([
   ['m', 'id'],
   ['ctx', 'user'],
   ['ctx', 'new_owner'],

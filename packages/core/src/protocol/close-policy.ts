@@ -20,7 +20,7 @@ export interface ClosePolicyEntry {
  * The close-code policy as data. A close the user asked for (`close()`) always ends in
  * `closed` and never reaches this table; codes not in it back off ({@link UnknownClosePolicy}).
  */
-export const ClosePolicy = Object.freeze({
+export const ClosePolicy = /* @__PURE__ */ Object.freeze({
   1000: { action: 'backoff', why: 'The server closed normally without being asked: it may be restarting.' },
   1001: { action: 'backoff', why: 'The server is going away; another one may be up soon.' },
   1006: { action: 'backoff', why: 'The connection dropped; the network or the server may be back soon.' },
@@ -32,7 +32,7 @@ export const ClosePolicy = Object.freeze({
 } as const satisfies Record<KnownCloseCode, ClosePolicyEntry>)
 
 /** The policy for a close code not in {@link ClosePolicy}. */
-export const UnknownClosePolicy: ClosePolicyEntry = Object.freeze({
+export const UnknownClosePolicy: ClosePolicyEntry = /* @__PURE__ */ Object.freeze({
   action: 'backoff',
   why: 'An unknown close code: try again, but not in a storm.',
 })

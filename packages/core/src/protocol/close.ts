@@ -2,7 +2,7 @@
  * Close codes the server uses (and the standard ones a client meets), with the reason text the
  * original server sent and what each means to a person reading a status line.
  */
-export const CloseCode = Object.freeze({
+export const CloseCode = /* @__PURE__ */ Object.freeze({
   /** Closed normally (the client's `close()`, or the server at shutdown). */
   Normal: 1000,
   /** The peer is going away (server shutdown, page navigation). */
@@ -33,7 +33,7 @@ export interface CloseCodeInfo {
 }
 
 /** The reason text and meaning of every known close code. */
-export const CloseInfo: Readonly<Record<KnownCloseCode, CloseCodeInfo>> = Object.freeze({
+export const CloseInfo: Readonly<Record<KnownCloseCode, CloseCodeInfo>> = /* @__PURE__ */ Object.freeze({
   1000: { reason: '', meaning: 'The connection was closed normally.' },
   1001: { reason: '', meaning: 'The server is going away (restart or shutdown).' },
   1006: { reason: '', meaning: 'The connection dropped without a close frame (network loss).' },

@@ -2,7 +2,7 @@
  * Control payload codes the original server sends. Unknown codes are passed through by the
  * codec, so this table names the known ones; it does not limit what arrives.
  */
-export const ControlCode = Object.freeze({
+export const ControlCode = /* @__PURE__ */ Object.freeze({
   /** Sent on connect: the server waits for the identify payload. */
   Identity: 'identity',
   /** Identify accepted; events follow. */
@@ -24,7 +24,7 @@ export type KnownControlCode = (typeof ControlCode)[keyof typeof ControlCode]
  * Fixed texts the original server put in control payload details. The server reproduces them
  * byte for byte; clients may show them but must never parse them.
  */
-export const ControlDetail = Object.freeze({
+export const ControlDetail = /* @__PURE__ */ Object.freeze({
   identity:
     'Send Bot ID and API Token as id and token keys in json format. Set send_all to true if you want all events to be sent during startup but this may cause disconnects, more memory usage, more ratelimits and instability. Set send_none to true to not send any events at all after sending prior ones if send_all is set to true. Set bot to true for bot and false for server',
   donePrior: 'Done sending all prior messages',

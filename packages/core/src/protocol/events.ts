@@ -4,7 +4,7 @@
  * The table is data so that tests, docs and the dashboard iterate it instead of repeating it.
  * Numbers outside it still reach users: {@link eventLabel} names them `unknown event N`.
  */
-export const EventName = Object.freeze({
+export const EventName = /* @__PURE__ */ Object.freeze({
   BotVote: 0,
   BotAdd: 1,
   BotEdit: 2,
@@ -50,7 +50,7 @@ export type EventNameKey = keyof typeof EventName
 export type KnownEventNumber = (typeof EventName)[EventNameKey]
 
 /** Human-readable labels, in the words PROTOCOL.md uses. */
-export const EventLabel: Readonly<Record<KnownEventNumber, string>> = Object.freeze({
+export const EventLabel: Readonly<Record<KnownEventNumber, string>> = /* @__PURE__ */ Object.freeze({
   0: 'bot vote',
   1: 'bot add',
   2: 'bot edit',

@@ -2,7 +2,7 @@
  * Numbers of the wire protocol, shared by the client and the server. The server makes the
  * ratelimit numbers configurable; these are the original's values and the defaults.
  */
-export const Protocol = Object.freeze({
+export const Protocol = /* @__PURE__ */ Object.freeze({
   /** ASCII 31 separates JSON payloads inside one frame. */
   separator: '\x1f',
   /** The path the original Go server served the socket at. */

@@ -37,6 +37,16 @@ describe('goSyntaxError', () => {
   )
 })
 
+describe('goSyntaxError on raw bytes', () => {
+  it.each([
+    [[0xff, 0x7b], "invalid character 'ÿ' looking for beginning of value"],
+    [[0x7b, 0x80], "invalid character '\\u0080' looking for beginning of object key string"],
+    [[0x22, 0xff, 0x22], undefined],
+  ])('%j → %s', (bytes, expected) => {
+    expect(goSyntaxError(Uint8Array.from(bytes))).toBe(expected)
+  })
+})
+
 describe('goQuoteByte', () => {
   it.each([
     [0x61, "'a'"],

@@ -45,13 +45,15 @@ const fail = (byte: number, context: string): never => {
 }
 
 /**
- * Go's syntax error for `input`, or `undefined` when it is one valid JSON value.
+ * Go's syntax error for `input` (text, or the message's bytes as received), or `undefined`
+ * when it is one valid JSON value.
  *
  * @example
  * goSyntaxError('{not json') // "invalid character 'n' looking for beginning of object key string"
  */
-export function goSyntaxError(input: string): string | undefined {
-  const bytes = Buffer.from(input, 'utf8')
+export function goSyntaxError(input: string | Uint8Array): string | undefined {
+  // Go scans bytes: an invalid UTF-8 byte is named as itself, not as U+FFFD.
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input
   let i = 0
   const end = bytes.length
   const peek = (): number => {

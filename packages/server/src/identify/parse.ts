@@ -74,10 +74,10 @@ export function goParseInt(s: string): either.Either<string, bigint> {
  * @example
  * parseIdentify('{not json') // left("invalid character 'n' looking for beginning of object key string")
  */
-export function parseIdentify(text: string): either.Either<string, IdentifyRequest> {
-  const syntax = goSyntaxError(text)
+export function parseIdentify(message: string | Uint8Array): either.Either<string, IdentifyRequest> {
+  const syntax = goSyntaxError(message)
   if (syntax !== undefined) return either.left(syntax)
-  const parsed: unknown = JSON.parse(text)
+  const parsed: unknown = JSON.parse(typeof message === 'string' ? message : Buffer.from(message).toString('utf8'))
   if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
     return either.left(`json: cannot unmarshal ${goKind(parsed)} into Go value of type main.${GoStruct}`)
   }

@@ -44,11 +44,12 @@ describe('identify timeout', () => {
 })
 
 describe('pings', () => {
-  it('pings on the interval and keeps a peer that answers', async () => {
-    server = await startTestServer({ pingIntervalMs: 40, pongTimeoutMs: 120 })
+  it('pings on the interval over a real socket (keeping and dropping peers: server.test.ts)', async () => {
+    // Generous against a loaded machine: the pong must only come back within 1 s.
+    server = await startTestServer({ pingIntervalMs: 50, pongTimeoutMs: 1_000 })
     const client = await TestClient.open(server.url)
     await client.next()
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await new Promise((resolve) => setTimeout(resolve, 400))
     expect(client.pings.length).toBeGreaterThanOrEqual(3)
     expect(client.ws.readyState).toBe(client.ws.OPEN)
     client.ws.terminate()
@@ -94,15 +95,20 @@ describe('bad input never crashes the server', () => {
     client.ws.terminate()
   })
 
-  it('answers invalid UTF-8 and random bytes with invalid_payload and 4004', async () => {
+  it.each([
+    ['invalid UTF-8 (binary)', Buffer.from([0xff, 0xfe, 0x7b]), true, "invalid character 'ÿ' looking for beginning of value"],
+    ['invalid UTF-8 (text)', Buffer.from([0x7b, 0xc3]), false, "invalid character 'Ã' looking for beginning of object key string"],
+    ['a NUL byte', Buffer.from([0x00]), true, "invalid character '\\x00' looking for beginning of value"],
+    ['an empty message', Buffer.alloc(0), false, 'unexpected end of JSON input'],
+  ])('answers %s with Go’s invalid_payload text and 4004', async (_name, bytes, binary, detail) => {
     server = await startTestServer()
-    for (const bytes of [Buffer.from([0xff, 0xfe, 0x7b]), Buffer.from([0x00]), Buffer.alloc(0)]) {
-      const client = await TestClient.open(server.url)
-      await client.next()
-      client.send(bytes, true)
-      expect(normalizeTs(await client.next())).toContain('"code":"invalid_payload"')
-      expect(await client.closed).toEqual({ code: 4004, reason: 'Invalid authentication, try again' })
-    }
+    const client = await TestClient.open(server.url)
+    await client.next()
+    client.send(bytes, binary)
+    expect(normalizeTs(await client.next())).toBe(
+      `{"code":"invalid_payload","detail":${JSON.stringify(detail)},"ts":0,"requests_remaining":-1,"control":true}`,
+    )
+    expect(await client.closed).toEqual({ code: 4004, reason: 'Invalid authentication, try again' })
   })
 
   it('survives a flood of connections, garbage and raw TCP noise, then serves normally', async () => {
@@ -145,6 +151,19 @@ describe('bad input never crashes the server', () => {
       ])
       expect(closed).toEqual({ code: 4004, reason: 'Invalid authentication, try again' })
     }
+  })
+
+  it('keeps ready before ratelimited when the messages arrive together with the identify', async () => {
+    server = await startTestServer()
+    const client = await TestClient.open(server.url)
+    client.send(identify)
+    for (let n = 1; n <= 19; n++) client.send(`{"msg":${n}}`)
+    expect(await client.closed).toEqual({ code: 4012, reason: 'Ratelimited' })
+    expect(client.frames.map(normalizeTs).map((f) => f.replace(/"detail":"Send Bot ID[^"]*"/, '"detail":"…"'))).toEqual([
+      '{"code":"identity","detail":"…","ts":0,"requests_remaining":-1,"control":true}',
+      '{"code":"ready","detail":"Waiting for messages with 2 already made","ts":0,"requests_remaining":18,"control":true}',
+      '{"code":"ratelimited","detail":"Past max requests that can be sent (21)","ts":0,"requests_remaining":-1,"control":true}',
+    ])
   })
 
   it('does not echo the token in any payload', async () => {

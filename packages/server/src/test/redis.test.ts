@@ -145,6 +145,19 @@ describe('the original producer and keys', () => {
     expect(eidsIn(await replaying.next())).toEqual(['p-1', 'g-s'])
   })
 
+  it('skips a producer message or stored value that is not a JSON object, and keeps serving', async () => {
+    const server = await instance(true, { donePriorDelayMs: 10 })
+    const { client } = await connect(server)
+    await admin.publish(botChannel, 'not json')
+    await admin.publish(botChannel, '[1,2]')
+    await admin.hset(botChannel, 'ws', '{broken')
+    await server.publish('global', { m: { e: 19, eid: 'after' }, ctx: {} })
+    expect(eidsIn(await client.next())).toEqual(['after'])
+    const { client: replaying } = await connect(server, { send_all: true, send_none: true })
+    // The channel's broken value is not replayed; global's is.
+    expect(eidsIn(await replaying.next())).toEqual(['after'])
+  })
+
   it('writes stored events where the original read them, keeping the bytes of each event', async () => {
     const server = await instance(true)
     await server.publish(botChannel, { m: { e: 0, eid: 'a', ts: 1 }, ctx: { user: 811073947382579200123, votes: 1 } })

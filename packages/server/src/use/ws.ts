@@ -3,10 +3,10 @@ import { WebSocket, type RawData, type WebSocketServer } from 'ws'
 import type { FatesServer } from '../server.js'
 import type { ProtocolSocket } from '../socket.js'
 
-const toText = (data: RawData): string => {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8')
-  return data.toString('utf8')
+const toBytes = (data: RawData): Buffer => {
+  if (Array.isArray(data)) return Buffer.concat(data)
+  if (data instanceof ArrayBuffer) return Buffer.from(data)
+  return data
 }
 
 /** Binds one `ws` socket to the protocol logic. */
@@ -30,8 +30,8 @@ export function bindWebSocket(server: FatesServer, ws: WebSocket, request: Incom
   }
   const { remoteAddress = '?', remotePort = 0 } = request.socket
   const handlers = server.opened(socket, { remote: `${remoteAddress}:${remotePort}` })
-  // Go read binary messages as bytes and parsed them like text; so do we.
-  ws.on('message', (data) => handlers.message(toText(data)))
+  // Go read text and binary messages alike, as bytes; so do we.
+  ws.on('message', (data) => handlers.message(toBytes(data)))
   ws.on('pong', () => handlers.pong())
   ws.on('close', (code) => handlers.closed(code))
   // `ws` reports protocol violations (oversized or malformed frames) here and then closes the

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { settingsError, type TargetSettings } from './settings.js'
+
+const good: TargetSettings = {
+  url: 'ws://127.0.0.1:8787/ws',
+  kind: 'bot',
+  id: '811073947382579200',
+  token: 'secret-token',
+  sendAll: false,
+  sendNone: false,
+}
+
+describe('settingsError', () => {
+  it('accepts a well-formed target', () => {
+    expect(settingsError(good)).toBeUndefined()
+    expect(settingsError({ ...good, url: 'wss://api.fateslist.xyz/api/dragon/ws/' })).toBeUndefined()
+  })
+
+  it.each([
+    ['a non-URL', { url: 'not a url' }, /not a URL/],
+    ['an http URL', { url: 'http://127.0.0.1/ws' }, /ws:\/\/ or wss:\/\//],
+    ['credentials in the URL', { url: 'ws://user:pw@127.0.0.1/ws' }, /no credentials or query/],
+    ['a query in the URL', { url: 'ws://127.0.0.1/ws?token=x' }, /no credentials or query/],
+    ['a non-numeric ID', { id: '81107abc' }, /snowflake/],
+    ['a zero ID', { id: '000' }, /snowflake/],
+    ['an empty token', { token: '' }, /token/],
+  ])('rejects %s, in words', (_label, change, message) => {
+    expect(settingsError({ ...good, ...change })).toMatch(message)
+  })
+
+  it('never echoes the token', () => {
+    for (const change of [{ url: 'x' }, { id: 'y' }, { url: 'ws://a/?secret-token' }]) {
+      expect(settingsError({ ...good, ...change }) ?? '').not.toContain('secret-token')
+    }
+  })
+})

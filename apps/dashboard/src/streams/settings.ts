@@ -1,0 +1,29 @@
+/** What a target's connect panel holds. */
+export interface TargetSettings {
+  readonly url: string
+  readonly kind: 'bot' | 'server'
+  readonly id: string
+  readonly token: string
+  readonly sendAll: boolean
+  readonly sendNone: boolean
+}
+
+/** Checks the form's values; returns an error sentence (never echoing the token) or nothing. */
+export function settingsError(settings: TargetSettings): string | undefined {
+  let url: URL
+  try {
+    url = new URL(settings.url)
+  } catch {
+    return 'The server URL is not a URL. It looks like wss://host/path.'
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return 'The server URL must start with ws:// or wss://.'
+  if (url.username !== '' || url.password !== '' || url.search !== '') {
+    return 'Put no credentials or query in the server URL; the token goes in its own field.'
+  }
+  if (!/^\d{1,20}$/.test(settings.id) || /^0+$/.test(settings.id)) {
+    return 'The ID is a Discord snowflake: digits only, as a bot or server ID.'
+  }
+  if (settings.token === '') return 'Enter the API token.'
+  return undefined
+}
+

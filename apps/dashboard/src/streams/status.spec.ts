@@ -1,0 +1,113 @@
+import type { ControlPayload, ReceivedEvent } from '@fates-rx/core'
+import { map } from 'rxjs'
+import { TestScheduler } from 'rxjs/testing'
+import { describe, expect, it } from 'vitest'
+import type { ConnectionStatus } from './client.js'
+import { describeStatus, statusView } from './status.js'
+
+const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
+const authClose = { code: 4004, reason: 'Invalid authentication, try again', meaning: 'The ID or token was rejected.' }
+const dropClose = { code: 1006, reason: '', meaning: 'The connection dropped.' }
+
+describe('describeStatus', () => {
+  it.each([
+    [{ state: 'connecting', since: 0 }, 'Connecting…', 'busy'],
+    [{ state: 'connecting', since: 0, attempt: 3 }, 'Connecting (attempt 3)…', 'busy'],
+    [{ state: 'identifying', since: 0 }, 'Identifying…', 'busy'],
+    [{ state: 'replaying', since: 0 }, 'Replaying prior events: 4 received…', 'busy'],
+    [{ state: 'live', since: 0 }, 'Live', 'ok'],
+    [{ state: 'reconnecting', since: 0, attempt: 2, nextRetryAt: 2_500 }, 'Reconnecting in 2 s (attempt 2)', 'warn'],
+    [{ state: 'reconnecting', since: 0 }, 'Reconnecting…', 'warn'],
+    [{ state: 'closed', since: 0 }, 'Disconnected', 'idle'],
+    [{ state: 'failed', since: 0, close: authClose }, 'Failed: not retrying', 'bad'],
+  ] as const)('%o reads %s', (status: ConnectionStatus, headline, tone) => {
+    const view = describeStatus({ status, replayed: 4 }, 1_000)
+    expect(view.headline).toBe(headline)
+    expect(view.tone).toBe(tone)
+  })
+
+  it('says why a failed connection stopped, in words', () => {
+    const view = describeStatus(
+      {
+        status: { state: 'failed', since: 0, close: authClose, detail: 'invalid_auth: Invalid bot id or token' },
+        replayed: 0,
+      },
+      0,
+    )
+    expect(view.lines).toEqual([
+      'Last close: 4004. The ID or token was rejected.',
+      'invalid_auth: Invalid bot id or token',
+    ])
+  })
+
+  it('shows time to ready, replayed events and the budget once live', () => {
+    const view = describeStatus(
+      { status: { state: 'live', since: 0, close: dropClose }, replayed: 1, readyInMs: 41.6, requestsRemaining: 18 },
+      0,
+    )
+    expect(view.lines).toEqual([
+      'Ready in 42 ms',
+      '1 prior event replayed',
+      '18 requests remaining in the ratelimit window',
+    ])
+  })
+
+  it('never counts below zero', () => {
+    const status: ConnectionStatus = { state: 'reconnecting', since: 0, nextRetryAt: 100 }
+    expect(describeStatus({ status, replayed: 0, requestsRemaining: -2 }, 5_000)).toEqual({
+      state: 'reconnecting',
+      tone: 'warn',
+      headline: 'Reconnecting in 0 s',
+      lines: [],
+    })
+  })
+})
+
+describe('statusView', () => {
+  it('measures time to ready, counts replayed events and takes the budget from control payloads', () => {
+    scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const status$ = hot<ConnectionStatus>('a 9ms b 9ms c 9ms d', {
+        a: { state: 'connecting', since: 0 },
+        b: { state: 'identifying', since: 10 },
+        c: { state: 'replaying', since: 20 },
+        d: { state: 'live', since: 30 },
+      })
+      const event$ = hot<ReceivedEvent>('25ms p-q', {
+        p: { m: { e: 0 }, ctx: {}, prior: true },
+        q: { m: { e: 0 }, ctx: {}, prior: false },
+      })
+      const control$ = hot<ControlPayload>('20ms r', { r: { code: 'ready', control: true, requests_remaining: 18 } })
+      const seen = statusView({ status$, event$, control$ }).pipe(map((v) => [v.headline, ...v.lines]))
+      expectObservable(seen).toBe('a 9ms b 9ms (cr)-p 4ms d', {
+        a: ['Connecting…'],
+        b: ['Identifying…'],
+        c: ['Replaying prior events: 0 received…', 'Ready in 20 ms'],
+        r: ['Replaying prior events: 0 received…', 'Ready in 20 ms', '18 requests remaining in the ratelimit window'],
+        p: ['Replaying prior events: 1 received…', 'Ready in 20 ms', '18 requests remaining in the ratelimit window'],
+        d: ['Live', 'Ready in 20 ms', '1 prior event replayed', '18 requests remaining in the ratelimit window'],
+      })
+      expectSubscriptions(status$.subscriptions).toBe('^')
+      expectSubscriptions(event$.subscriptions).toBe('^')
+      expectSubscriptions(control$.subscriptions).toBe('^')
+    })
+  })
+
+  it('counts down to the next retry every second, then stops when the state moves on', () => {
+    scheduler().run(({ hot, cold, expectObservable, expectSubscriptions }) => {
+      const status$ = hot<ConnectionStatus>('a 2999ms b', {
+        a: { state: 'reconnecting', since: 0, attempt: 2, nextRetryAt: 3_000, close: dropClose },
+        b: { state: 'connecting', since: 3_000, attempt: 2 },
+      })
+      const event$ = cold<ReceivedEvent>('-')
+      const control$ = cold<ControlPayload>('-')
+      const seen = statusView({ status$, event$, control$ }).pipe(map((v) => v.headline))
+      expectObservable(seen, '^ 5000ms !').toBe('a 999ms b 999ms c 999ms d', {
+        a: 'Reconnecting in 3 s (attempt 2)',
+        b: 'Reconnecting in 2 s (attempt 2)',
+        c: 'Reconnecting in 1 s (attempt 2)',
+        d: 'Connecting (attempt 2)…',
+      })
+      expectSubscriptions(status$.subscriptions).toBe('^ 5000ms !')
+    })
+  })
+})

@@ -1,0 +1,191 @@
+import type { ControlPayload, ReceivedEvent } from '@fates-rx/core'
+import {
+  asyncScheduler,
+  map,
+  merge,
+  type Observable,
+  type SchedulerLike,
+  scan,
+  switchMap,
+  timer,
+  filter,
+  of,
+} from 'rxjs'
+import type { ConnectionState, ConnectionStatus } from './client.js'
+
+/** How a status line should look: a colour family, not a colour. */
+export type StatusTone = 'idle' | 'busy' | 'ok' | 'warn' | 'bad'
+
+/** The connection status in words a person understands. */
+export interface StatusView {
+  readonly state: ConnectionState | 'idle'
+  readonly tone: StatusTone
+  /** One short line: "Live", "Reconnecting in 3 s (attempt 2)", "Failed: not retrying". */
+  readonly headline: string
+  /** Supporting facts, one per line: the last close and its meaning, time to ready, budget. */
+  readonly lines: readonly string[]
+}
+
+/** What {@link describeStatus} needs besides the clock. */
+export interface StatusFacts {
+  readonly status: ConnectionStatus
+  /** How long the last successful identify took, from the attempt's start to `ready`. */
+  readonly readyInMs?: number | undefined
+  /** Replayed (`send_all`) events received on the current connection. */
+  readonly replayed: number
+  /** The newest `requests_remaining` a control payload or the status carried. */
+  readonly requestsRemaining?: number | undefined
+}
+
+/** The status shown before a target is connected. */
+export const idleStatus: StatusView = Object.freeze({
+  state: 'idle',
+  tone: 'idle',
+  headline: 'Not connected',
+  lines: Object.freeze(['Fill in the target and press Connect.']),
+})
+
+const tones = Object.freeze({
+  connecting: 'busy',
+  identifying: 'busy',
+  replaying: 'busy',
+  live: 'ok',
+  reconnecting: 'warn',
+  closed: 'idle',
+  failed: 'bad',
+} as const satisfies Record<ConnectionState, StatusTone>)
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`
+
+/**
+ * The words for a status at time `now` (epoch milliseconds). Pure, so that the countdown can be
+ * re-rendered every second from the same facts.
+ */
+export function describeStatus(facts: StatusFacts, now: number): StatusView {
+  const { status } = facts
+  const attempt = status.attempt !== undefined && status.attempt > 1 ? ` (attempt ${status.attempt})` : ''
+  let headline: string
+  switch (status.state) {
+    case 'connecting':
+      headline = `Connecting${attempt}…`
+      break
+    case 'identifying':
+      headline = `Identifying${attempt}…`
+      break
+    case 'replaying':
+      headline = `Replaying prior events: ${facts.replayed} received…`
+      break
+    case 'live':
+      headline = 'Live'
+      break
+    case 'reconnecting': {
+      const retryIn =
+        status.nextRetryAt === undefined ? undefined : Math.max(0, Math.ceil((status.nextRetryAt - now) / 1000))
+      headline =
+        retryIn === undefined ? `Reconnecting${attempt}…` : `Reconnecting in ${retryIn} s${attempt}`
+      break
+    }
+    case 'closed':
+      headline = 'Disconnected'
+      break
+    case 'failed':
+      headline = 'Failed: not retrying'
+      break
+  }
+  const lines: string[] = []
+  if (status.close !== undefined && status.state !== 'live') {
+    lines.push(`Last close: ${status.close.code}. ${status.close.meaning}`)
+  }
+  if (status.detail !== undefined && status.detail !== '') lines.push(status.detail)
+  if (facts.readyInMs !== undefined && (status.state === 'live' || status.state === 'replaying')) {
+    lines.push(`Ready in ${Math.round(facts.readyInMs)} ms`)
+  }
+  if (status.state === 'live' && facts.replayed > 0) {
+    lines.push(`${plural(facts.replayed, 'prior event')} replayed`)
+  }
+  const remaining = status.requestsRemaining ?? facts.requestsRemaining
+  if (remaining !== undefined && remaining >= 0) {
+    lines.push(`${plural(remaining, 'request')} remaining in the ratelimit window`)
+  }
+  return Object.freeze({ state: status.state, tone: tones[status.state], headline, lines: Object.freeze(lines) })
+}
+
+type Input =
+  | { readonly kind: 'status'; readonly status: ConnectionStatus }
+  | { readonly kind: 'prior' }
+  | { readonly kind: 'control'; readonly remaining: number }
+
+interface Acc {
+  readonly facts: StatusFacts | undefined
+  readonly attemptStartedAt: number | undefined
+}
+
+const startsAttempt = (state: ConnectionState): boolean => state === 'connecting'
+const isReady = (state: ConnectionState): boolean => state === 'replaying' || state === 'live'
+
+function step(acc: Acc, input: Input): Acc {
+  const facts = acc.facts
+  switch (input.kind) {
+    case 'prior':
+      return facts === undefined ? acc : { ...acc, facts: { ...facts, replayed: facts.replayed + 1 } }
+    case 'control':
+      return facts === undefined ? acc : { ...acc, facts: { ...facts, requestsRemaining: input.remaining } }
+    case 'status': {
+      const { status } = input
+      if (startsAttempt(status.state)) {
+        return {
+          attemptStartedAt: status.since,
+          facts: { status, replayed: 0, readyInMs: undefined, requestsRemaining: facts?.requestsRemaining },
+        }
+      }
+      const becameReady = isReady(status.state) && (facts === undefined || !isReady(facts.status.state))
+      const readyInMs =
+        becameReady && acc.attemptStartedAt !== undefined ? status.since - acc.attemptStartedAt : facts?.readyInMs
+      return {
+        ...acc,
+        facts: {
+          status,
+          replayed: facts?.replayed ?? 0,
+          readyInMs,
+          requestsRemaining: facts?.requestsRemaining,
+        },
+      }
+    }
+  }
+}
+
+/**
+ * The status line of one client: its state machine in words, the replay progress counted from
+ * `event$`, the ratelimit budget from `control$`, and while reconnecting a countdown that
+ * re-renders every second.
+ */
+export function statusView(
+  client: {
+    readonly status$: Observable<ConnectionStatus>
+    readonly event$: Observable<ReceivedEvent>
+    readonly control$: Observable<ControlPayload>
+  },
+  scheduler: SchedulerLike = asyncScheduler,
+): Observable<StatusView> {
+  const inputs = merge(
+    client.status$.pipe(map((status): Input => ({ kind: 'status', status }))),
+    client.event$.pipe(
+      filter((event) => event.prior === true),
+      map((): Input => ({ kind: 'prior' })),
+    ),
+    client.control$.pipe(
+      filter((payload) => payload.requests_remaining !== undefined && payload.requests_remaining >= 0),
+      map((payload): Input => ({ kind: 'control', remaining: payload.requests_remaining ?? 0 })),
+    ),
+  )
+  return inputs.pipe(
+    scan(step, { facts: undefined, attemptStartedAt: undefined } as Acc),
+    map((acc) => acc.facts),
+    filter((facts): facts is StatusFacts => facts !== undefined),
+    switchMap((facts) =>
+      facts.status.state === 'reconnecting' && facts.status.nextRetryAt !== undefined
+        ? timer(0, 1_000, scheduler).pipe(map(() => describeStatus(facts, scheduler.now())))
+        : of(describeStatus(facts, scheduler.now())),
+    ),
+  )
+}

@@ -1,0 +1,131 @@
+import { type EventStats, EventName } from '@fates-rx/core'
+import {
+  asyncScheduler,
+  map,
+  type Observable,
+  type SchedulerLike,
+  scan,
+  throttleTime,
+} from 'rxjs'
+
+/** The event groups the tiles and the chart show, as data. `other` is everything else. */
+export const StatGroups = Object.freeze([
+  { id: 'votes', label: 'Votes', events: [EventName.BotVote, EventName.ServerVote] },
+  { id: 'views', label: 'Views', events: [EventName.BotView, EventName.ServerView] },
+  { id: 'invites', label: 'Invites', events: [EventName.BotInvite, EventName.ServerInvite] },
+] as const satisfies readonly { id: string; label: string; events: readonly number[] }[])
+
+/** The id of a stat group. */
+export type StatGroupId = (typeof StatGroups)[number]['id']
+
+/** One stat tile, already in words. */
+export interface TileView {
+  readonly id: StatGroupId | 'users' | 'latest-vote' | 'events'
+  readonly label: string
+  /** The big number. */
+  readonly value: string
+  /** The line under it: a rate, or where the number came from. */
+  readonly sub: string
+}
+
+const count = new Intl.NumberFormat('en-US')
+const rate = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 })
+
+const sum = (record: Readonly<Record<number, number>>, events: readonly number[]): number =>
+  events.reduce((total, e) => total + (record[e] ?? 0), 0)
+
+/** The tiles for one stats snapshot. */
+export function tilesOf(stats: EventStats): readonly TileView[] {
+  const groups = StatGroups.map(
+    (group): TileView => ({
+      id: group.id,
+      label: group.label,
+      value: count.format(sum(stats.totals, group.events)),
+      sub: `${rate.format(sum(stats.perMinute, group.events))} / min`,
+    }),
+  )
+  const latest = stats.latestVote
+  return Object.freeze([
+    ...groups,
+    { id: 'users', label: 'Unique users', value: count.format(stats.uniqueUsers), sub: 'since connect' },
+    {
+      id: 'latest-vote',
+      label: 'Vote count',
+      value: latest === null ? '–' : count.format(latest.votes),
+      sub: latest === null ? 'no vote yet' : 'from the newest vote',
+    },
+    {
+      id: 'events',
+      label: 'All events',
+      value: count.format(stats.total),
+      sub: `${rate.format(stats.perMinuteTotal)} / min`,
+    },
+  ])
+}
+
+/** The tiles before any event: zeros, with their labels. */
+export const zeroTiles: readonly TileView[] = tilesOf({
+  at: 0,
+  total: 0,
+  totals: {},
+  replayed: 0,
+  perMinute: {},
+  perMinuteTotal: 0,
+  uniqueUsers: 0,
+  latestVote: null,
+})
+
+/** The series of the rate chart, in uPlot's aligned layout: x (unix seconds), then one per group. */
+export interface ChartData {
+  /** Sample times in unix seconds. */
+  readonly x: readonly number[]
+  /** Events per minute, one array per {@link StatGroups} entry and a last one for all others. */
+  readonly series: readonly (readonly number[])[]
+}
+
+/** Options of {@link chartView}. */
+export interface ChartConfig {
+  /**
+   * At most one sample per this many milliseconds, however fast stats arrive.
+   *
+   * @default 1_000
+   */
+  readonly sampleMs?: number
+  /**
+   * How much history the chart keeps (the rolling window), in milliseconds.
+   *
+   * @default 300_000
+   */
+  readonly spanMs?: number
+  /** @default asyncScheduler */
+  readonly scheduler?: SchedulerLike
+}
+
+/** Names of the chart's series, in the order of {@link ChartData.series}. */
+export const chartSeriesLabels: readonly string[] = Object.freeze([...StatGroups.map((g) => g.label), 'Other'])
+
+/**
+ * Per-minute rates by group over a rolling window, sampled from stats snapshots: the leading and
+ * the trailing snapshot of each `sampleMs` become points, older points than `spanMs` fall off.
+ */
+export function chartView(stats$: Observable<EventStats>, config: ChartConfig = {}): Observable<ChartData> {
+  const sampleMs = config.sampleMs ?? 1_000
+  const spanMs = config.spanMs ?? 300_000
+  const scheduler = config.scheduler ?? asyncScheduler
+  const empty: ChartData = { x: [], series: chartSeriesLabels.map(() => []) }
+  return stats$.pipe(
+    throttleTime(sampleMs, scheduler, { leading: true, trailing: true }),
+    scan((chart: ChartData, stats: EventStats): ChartData => {
+      const t = stats.at / 1000
+      const keepFrom = chart.x.findIndex((x) => x > t - spanMs / 1000)
+      const from = keepFrom === -1 ? chart.x.length : keepFrom
+      const groups = StatGroups.map((g) => sum(stats.perMinute, g.events))
+      const values = [...groups, Math.max(0, stats.perMinuteTotal - groups.reduce((a, b) => a + b, 0))]
+      return {
+        x: [...chart.x.slice(from), t],
+        series: chart.series.map((s, i) => [...s.slice(from), values[i] ?? 0]),
+      }
+    }, empty),
+    map((chart) => Object.freeze(chart)),
+  )
+}

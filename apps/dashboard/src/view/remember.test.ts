@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest'
+import { parseDemoTarget } from '../demo-target.js'
+import { forget, remember, rememberedTargets } from './remember.js'
+
+class MemoryStorage implements Storage {
+  private readonly map = new Map<string, string>()
+  get length(): number {
+    return this.map.size
+  }
+  clear(): void {
+    this.map.clear()
+  }
+  getItem(key: string): string | null {
+    return this.map.get(key) ?? null
+  }
+  key(index: number): string | null {
+    return [...this.map.keys()][index] ?? null
+  }
+  removeItem(key: string): void {
+    this.map.delete(key)
+  }
+  setItem(key: string, value: string): void {
+    this.map.set(key, value)
+  }
+}
+
+const target = { url: 'ws://h/ws', kind: 'bot', id: '1', token: 't', sendAll: false, sendNone: false } as const
+
+describe('remembered targets', () => {
+  it('stores nothing until asked, and forgets completely', () => {
+    const storage = new MemoryStorage()
+    expect(rememberedTargets(storage)).toEqual([])
+    remember(target, storage)
+    remember({ ...target, token: 't2' }, storage)
+    expect(rememberedTargets(storage)).toEqual([{ ...target, token: 't2' }])
+    forget(target, storage)
+    expect(storage.length).toBe(0)
+  })
+
+  it('keeps targets apart by URL, kind and ID', () => {
+    const storage = new MemoryStorage()
+    remember(target, storage)
+    remember({ ...target, kind: 'server' }, storage)
+    expect(rememberedTargets(storage)).toHaveLength(2)
+  })
+
+  it.each([['not json', '{'], ['not a list', '{}'], ['bad entries', '[{"url":1},null]']])(
+    'reads %s as nothing',
+    (_label, stored) => {
+      const storage = new MemoryStorage()
+      storage.setItem('fates-rx.dashboard.remembered', stored)
+      expect(rememberedTargets(storage)).toEqual([])
+    },
+  )
+})
+
+describe('parseDemoTarget', () => {
+  it('reads the prefill and connects by default', () => {
+    expect(parseDemoTarget({ url: 'ws://h/ws', id: '1', token: 't' })).toEqual({
+      settings: { url: 'ws://h/ws', id: '1', token: 't', kind: 'bot', sendAll: false, sendNone: false },
+      autoConnect: true,
+    })
+    expect(parseDemoTarget({ url: 'u', id: '1', token: 't', kind: 'server', autoConnect: false })?.autoConnect).toBe(false)
+  })
+
+  it.each([null, 'x', { url: 'u', id: 1, token: 't' }, { url: 'u', id: '1' }])('rejects %o', (body) => {
+    expect(parseDemoTarget(body)).toBeUndefined()
+  })
+})

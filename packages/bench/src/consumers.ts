@@ -1,0 +1,137 @@
+/**
+ * The consumers the in-process sections compare, each fed one frame at a time as a socket
+ * would feed it.
+ *
+ * @packageDocumentation
+ */
+import { connect, decodePayload, dedupeEvents, fromFrames, type WebSocketLike } from '@fates-rx/core'
+import { Subject, Subscription } from 'rxjs'
+import { parseFrame, type BaselineCount } from './baseline.js'
+import { SEPARATOR } from './corpus.js'
+
+/** A consumer of frames. */
+export interface FrameConsumer {
+  push(frame: string): void
+  /** Payloads delivered so far (events after dedupe, when it dedupes). */
+  delivered(): number
+  close(): void
+}
+
+/** `fromFrames` with one subscriber on each of `control$` and `event$`, optionally deduplicating. */
+function pipeline(dedupe: boolean): FrameConsumer {
+  const frame$ = new Subject<string>()
+  const { control$, event$ } = fromFrames(frame$)
+  let delivered = 0
+  const subscriptions = new Subscription()
+  subscriptions.add(control$.subscribe(() => delivered++))
+  const deduped$ = dedupe ? event$.pipe(dedupeEvents()) : event$
+  subscriptions.add(deduped$.subscribe(() => delivered++))
+  return {
+    push: (frame) => frame$.next(frame),
+    delivered: () => delivered,
+    close: () => subscriptions.unsubscribe(),
+  }
+}
+
+/**
+ * A socket inside this process, for `connect()`'s `WebSocket` option: it hands frames to the
+ * client synchronously, so that connect()'s own cost is measured without the network, `ws`
+ * and the other process that section 2 adds.
+ */
+class InProcessSocket implements WebSocketLike {
+  /** The socket the last `connect()` opened. */
+  static last: InProcessSocket | undefined
+  onopen: WebSocketLike['onopen'] = null
+  onmessage: WebSocketLike['onmessage'] = null
+  onclose: WebSocketLike['onclose'] = null
+  onerror: WebSocketLike['onerror'] = null
+  identified = false
+
+  constructor(_url: string) {
+    InProcessSocket.last = this
+  }
+
+  send(): void {
+    this.identified = true
+  }
+
+  close(code = 1000): void {
+    this.onclose?.({ code, reason: '' })
+  }
+}
+
+const control = (code: string, remaining: number): string =>
+  JSON.stringify({ code, detail: '', ts: 1_700_000_000, requests_remaining: remaining, control: true })
+
+/** `connect()` over {@link InProcessSocket}: handshake done, then one subscriber on each of `control$` and `event$`. */
+function connectInProcess(): FrameConsumer {
+  const client = connect({ url: 'ws://in-process.invalid/ws', id: '811073947382579200', token: 'bench-token', WebSocket: InProcessSocket })
+  let delivered = 0
+  let ready = false
+  const subscriptions = new Subscription()
+  subscriptions.add(
+    client.control$.subscribe((c) => {
+      if (ready) delivered++
+      else if (c.code === 'ready') ready = true
+    }),
+  )
+  subscriptions.add(client.event$.subscribe(() => delivered++))
+  const socket = InProcessSocket.last
+  if (socket === undefined) throw new Error('connect() opened no socket')
+  socket.onopen?.({})
+  socket.onmessage?.({ data: control('identity', -1) })
+  if (!socket.identified) throw new Error('connect() did not identify')
+  socket.onmessage?.({ data: control('ready', 18) })
+  if (!ready) throw new Error('connect() did not reach ready')
+  return {
+    push: (frame) => socket.onmessage?.({ data: frame }),
+    delivered: () => delivered,
+    close() {
+      subscriptions.unsubscribe()
+      client.close()
+    },
+  }
+}
+
+/** The consumers by name; the first is the baseline. */
+export const consumers = {
+  /** split + skip empty + `JSON.parse`: the limit. */
+  baseline(): FrameConsumer {
+    const count: BaselineCount = { payloads: 0, controls: 0 }
+    return { push: (frame) => parseFrame(frame, count), delivered: () => count.payloads, close() {} }
+  },
+  /** split + core's `decodePayload` (parse + validate) in a plain loop: validation without RxJS. */
+  decodeLoop(): FrameConsumer {
+    let delivered = 0
+    return {
+      push(frame) {
+        const segments = frame.split(SEPARATOR)
+        for (let i = 0; i < segments.length; i++) {
+          const segment = segments[i] as string
+          if (segment.length === 0) continue
+          if (decodePayload(segment).type !== 'diagnostic') delivered++
+        }
+      },
+      delivered: () => delivered,
+      close() {},
+    }
+  },
+  /** `fromFrames`, one subscriber on each of `control$` and `event$`. */
+  fromFrames: (): FrameConsumer => pipeline(false),
+  /** The same with `dedupeEvents()` (default capacity) on `event$`. */
+  fromFramesDedupe: (): FrameConsumer => pipeline(true),
+  /** `connect()` (which always deduplicates) over an in-process socket. */
+  connectInProcess,
+} as const satisfies Record<string, () => FrameConsumer>
+
+/** A consumer's name. */
+export type ConsumerName = keyof typeof consumers
+
+/** What each consumer is called in the results. */
+export const ConsumerLabel: Readonly<Record<ConsumerName, string>> = {
+  baseline: 'baseline split+parse',
+  decodeLoop: 'split+decodePayload loop (no RxJS)',
+  fromFrames: 'fromFrames',
+  fromFramesDedupe: 'fromFrames + dedupeEvents',
+  connectInProcess: 'connect() over an in-process socket',
+}

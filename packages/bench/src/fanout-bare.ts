@@ -1,0 +1,51 @@
+/**
+ * The limit for section 4: a bare `ws` server that answers the handshake without checking
+ * anything and broadcasts what is published, serialized once, in one frame per chunk of
+ * events (the original's batched form, `E1\x1f\x1fE2\x1f`) to every ready client. No store,
+ * no validation, no per-client queue. It speaks the same IPC as fanout-server.ts, so the two
+ * run interchangeably.
+ *
+ * @packageDocumentation
+ */
+import { WebSocketServer, type WebSocket } from 'ws'
+import { nowMicros } from './child.js'
+import { benchEvent, memoryStats, PUBLISH_CHUNK } from './fanout-shared.js'
+
+const ready = new Set<WebSocket>()
+const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+server.on('connection', (socket) => {
+  socket.send(JSON.stringify({ code: 'identity', detail: 'Send Bot ID and API Token', ts: Math.floor(Date.now() / 1000), requests_remaining: -1, control: true }))
+  socket.once('message', () => {
+    socket.send(JSON.stringify({ code: 'ready', detail: 'Waiting for messages with 2 already made', ts: Math.floor(Date.now() / 1000), requests_remaining: 18, control: true }))
+    ready.add(socket)
+  })
+  socket.on('close', () => ready.delete(socket))
+})
+
+async function publish(total: number): Promise<void> {
+  const startAt = nowMicros()
+  for (let seq = 0; seq < total; ) {
+    const batch: string[] = []
+    for (let i = 0; i < PUBLISH_CHUNK && seq < total; i++, seq++) {
+      batch.push(`${JSON.stringify({ chan: 'global', code: 'event', control: false, dat: benchEvent(seq), detail: null })}\x1f`)
+    }
+    const frame = batch.join('\x1f')
+    for (const socket of ready) socket.send(frame)
+    await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+  process.send?.({ type: 'published', startAt, endAt: nowMicros() })
+}
+
+process.on('message', (command: { type: string; count?: number }) => {
+  if (command.type === 'publish') void publish(command.count ?? 0)
+  else if (command.type === 'stats') process.send?.({ type: 'stats', ...memoryStats() })
+})
+process.on('disconnect', () => {
+  for (const socket of ready) socket.terminate()
+  server.close(() => process.exit(0))
+})
+server.on('listening', () => {
+  const address = server.address()
+  if (typeof address === 'string' || address === null) throw new Error('no port')
+  process.send?.({ url: `ws://127.0.0.1:${address.port}/ws` })
+})

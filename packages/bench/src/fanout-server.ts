@@ -1,0 +1,33 @@
+/**
+ * Section 4's server process: `@fates-rx/server` with one bot per client, publishing on
+ * `global` when asked. Reports its peak RSS (the kernel's high-water mark, VmHWM).
+ *
+ * argv: the number of bots. IPC in: `{ type: 'publish', count }`, `{ type: 'stats' }`.
+ *
+ * @packageDocumentation
+ */
+import { startServer } from '@fates-rx/server'
+import { nowMicros } from './child.js'
+import { benchBots, benchEvent, memoryStats, PUBLISH_CHUNK } from './fanout-shared.js'
+
+const server = await startServer({ port: 0, bots: benchBots(Number(process.argv[2] ?? 1)), adminToken: 'bench-admin-token' })
+
+async function publish(total: number): Promise<void> {
+  const startAt = nowMicros()
+  for (let seq = 0; seq < total; ) {
+    const pending: Promise<string>[] = []
+    for (let i = 0; i < PUBLISH_CHUNK && seq < total; i++, seq++) pending.push(server.publish('global', benchEvent(seq)))
+    await Promise.all(pending)
+    await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+  process.send?.({ type: 'published', startAt, endAt: nowMicros() })
+}
+
+process.on('message', (command: { type: string; count?: number }) => {
+  if (command.type === 'publish') void publish(command.count ?? 0)
+  else if (command.type === 'stats') process.send?.({ type: 'stats', ...memoryStats() })
+})
+process.on('disconnect', () => {
+  void server.close().then(() => process.exit(0))
+})
+process.send?.({ url: server.url })

@@ -1,0 +1,73 @@
+/**
+ * `pnpm bench`: runs the sections, prints the table and writes results.json.
+ *
+ * Usage: `node --expose-gc dist/main.js [section …] [--quick]`, sections `pipeline`, `e2e`,
+ * `memory`, `fanout` (default: all). `--quick` shrinks every section for a smoke run. Only a
+ * full run (every section, not quick) writes results.json, so that the committed file is
+ * always one whole recorded run.
+ *
+ * @packageDocumentation
+ */
+import { writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { formatTable, type Row } from './harness.js'
+import { bareReceiver, benchE2e, connectReceiver } from './e2e.js'
+import { benchFanout } from './fanout.js'
+import { benchMemory } from './memory.js'
+import { benchPipeline } from './pipeline.js'
+
+const SECTIONS = ['pipeline', 'e2e', 'memory', 'fanout'] as const
+type Section = (typeof SECTIONS)[number]
+
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const asked = args.filter((a) => !a.startsWith('--'))
+for (const a of asked) if (!(SECTIONS as readonly string[]).includes(a)) throw new Error(`unknown section ${a}; known: ${SECTIONS.join(', ')}`)
+const sections: readonly Section[] = asked.length > 0 ? (asked as Section[]) : SECTIONS
+
+if (typeof globalThis.gc !== 'function') console.warn('warning: run with --expose-gc (pnpm bench does) to collect between passes')
+
+const started = Date.now()
+const rows: Row[] = []
+for (const section of sections) {
+  const t0 = Date.now()
+  console.error(`… ${section}`)
+  switch (section) {
+    case 'pipeline':
+      rows.push(...benchPipeline(quick ? { payloads: 20_000, rounds: 3, warmup: 1 } : {}))
+      break
+    case 'e2e':
+      rows.push(...(await benchE2e({ receivers: [bareReceiver, connectReceiver], ...(quick ? { payloads: 20_000, rounds: 2, seconds: 1 } : {}) })))
+      break
+    case 'memory':
+      rows.push(...(await benchMemory(quick ? 100_000 : 1_000_000)))
+      break
+    case 'fanout':
+      rows.push(
+        ...(await benchFanout(
+          quick
+            ? { cases: [{ clients: 1, events: 10_000 }, { clients: 100, events: 500 }, { clients: 1000, events: 100 }] }
+            : {},
+        )),
+      )
+      break
+  }
+  console.error(`  ${section} took ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+}
+
+const machine = {
+  nproc: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+}
+console.log(formatTable(rows))
+console.log(`\n${machine.nproc} × ${machine.cpu}, Node ${machine.node}; ${((Date.now() - started) / 1000).toFixed(0)} s`)
+
+if (!quick && sections.length === SECTIONS.length) {
+  const out = fileURLToPath(new URL('../results.json', import.meta.url))
+  const body = { recordedAt: new Date().toISOString(), machine, sections, rows }
+  writeFileSync(out, `${JSON.stringify(body, null, 2)}\n`)
+  console.log(`wrote ${out}`)
+}

@@ -1,0 +1,103 @@
+// The protocol logic on its own, over a fake socket: no `ws`, no network.
+import { describe, expect, it, vi } from 'vitest'
+import { makeServer, type ProtocolConfig } from './server.js'
+import type { ProtocolSocket } from './socket.js'
+import { MemoryStore } from './stores/memory.js'
+import { silentLogger } from './log.js'
+
+/** A socket that records what the server does to it. */
+function fakeSocket() {
+  const log: string[] = []
+  const socket: ProtocolSocket = {
+    send(frame, written) {
+      log.push(typeof frame === 'string' ? frame : frame.toString('utf8'))
+      queueMicrotask(() => written())
+    },
+    bufferedAmount: 0,
+    close(code, reason) {
+      log.push(`close ${code} ${reason}`)
+    },
+    terminate() {
+      log.push('terminate')
+    },
+    ping() {
+      log.push('ping')
+    },
+  }
+  return { socket, log }
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+function config(overrides: Partial<ProtocolConfig> = {}): ProtocolConfig {
+  return {
+    store: new MemoryStore({ bots: [{ id: '42', token: 'secret' }] }),
+    logger: silentLogger,
+    rateLimit: 20,
+    rateWindowMs: 420_000,
+    identifyCost: 2,
+    messageCost: 1,
+    identifyTimeoutMs: 0,
+    pingIntervalMs: 54_000,
+    pongTimeoutMs: 60_000,
+    donePriorDelayMs: 1_000,
+    outbox: { highWaterBytes: 65_536, maxFrameChars: 1_000_000, maxQueuedEvents: 1_000 },
+    now: () => 1_700_000_000_500,
+    ...overrides,
+  }
+}
+
+describe('makeServer over a fake socket', () => {
+  it('runs the handshake and delivers a published event', async () => {
+    const server = makeServer(config())
+    const { socket, log } = fakeSocket()
+    const handlers = server.opened(socket, { remote: 'test' })
+    await turn()
+    expect(log).toHaveLength(1)
+    expect(log[0]).toMatch(/^\{"code":"identity","detail":"Send Bot ID.*","ts":1700000000,"requests_remaining":-1,"control":true\}$/)
+    handlers.message('{"id":"42","token":"secret","bot":true}')
+    await turn()
+    await turn()
+    expect(log[1]).toBe('{"code":"ready","detail":"Waiting for messages with 2 already made","ts":1700000000,"requests_remaining":18,"control":true}')
+    await server.publish('bot-42', { m: { e: 0, eid: 'x', ts: 1 }, ctx: { user: '1', votes: 1 } })
+    await turn()
+    expect(log[2]).toBe('{"chan":"bot-42","code":"event","control":false,"dat":{"ctx":{"user":"1","votes":1},"m":{"e":0,"eid":"x","ts":1}},"detail":null}\x1f')
+    handlers.closed(1000)
+    expect(server.connections).toBe(0)
+  })
+
+  it('sends the error payload, then closes, on a configurable ratelimit', async () => {
+    const server = makeServer(config({ rateLimit: 3 }))
+    const { socket, log } = fakeSocket()
+    const handlers = server.opened(socket, { remote: 'test' })
+    handlers.message('{"id":"42","token":"secret","bot":true}')
+    handlers.message('{}')
+    handlers.message('{}')
+    for (let n = 0; n < 4; n++) await turn()
+    expect(log.slice(1)).toEqual([
+      '{"code":"ready","detail":"Waiting for messages with 2 already made","ts":1700000000,"requests_remaining":1,"control":true}',
+      '{"code":"ratelimited","detail":"Past max requests that can be sent (4)","ts":1700000000,"requests_remaining":-1,"control":true}',
+      'close 4012 Ratelimited',
+    ])
+    handlers.closed(4012)
+  })
+
+  it('pings on the interval, keeps a peer that answers and terminates one that stays silent', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'] })
+    try {
+      const server = makeServer(config({ pingIntervalMs: 10, pongTimeoutMs: 35 }))
+      const { socket, log } = fakeSocket()
+      const handlers = server.opened(socket, { remote: 'test' })
+      vi.advanceTimersByTime(30)
+      handlers.pong()
+      vi.advanceTimersByTime(30)
+      expect(log.filter((entry) => entry === 'ping')).toHaveLength(6)
+      expect(log).not.toContain('terminate')
+      vi.advanceTimersByTime(5)
+      expect(log.at(-1)).toBe('terminate')
+      handlers.closed(1006)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
