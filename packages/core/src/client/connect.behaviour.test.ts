@@ -551,6 +551,16 @@ describe('connect(): subscribers that act from inside an emission', () => {
     expect(h.sockets).toHaveLength(1)
   })
 
+  it('does not apply a control payload to the connection a control$ subscriber opened on it', () => {
+    const h = harness()
+    h.client.control$.pipe(filter((c) => c.code === 'invalid_auth'), take(1)).subscribe(() => h.client.reconnect())
+    h.last().open().frame(identityFrame).frame(control('invalid_auth', -1, 'no rows in result set'))
+    expect(h.sockets).toHaveLength(2)
+    h.last().open()
+    h.last().closeFromServer(4000)
+    expect(h.status()).toMatchObject({ state: 'reconnecting', detail: 'The server asks the client to try again.' })
+  })
+
   it('reports a failed reconnect() after failed as failed again, without throwing', () => {
     let reads = 0
     const h = harness({ url: () => (reads++ === 0 ? 'ws://127.0.0.1:9/ws' : 'http://wrong.test/') })

@@ -362,10 +362,13 @@ export function connect(options: ConnectOptions): FatesClient {
   const onDecoded = (decoded: Decoded): void => {
     counters.payloads++
     switch (decoded.type) {
-      case 'control':
+      case 'control': {
+        // The connection it came on: a control$ subscriber may reconnect() from inside next().
+        const c = conn
         control$.next(decoded.control)
-        if (conn !== undefined) onControl(conn, decoded.control)
+        if (c !== undefined && c === conn) onControl(c, decoded.control)
         return
+      }
       case 'event': {
         const c = conn
         if (c !== undefined && c.phase === 'replaying') {
