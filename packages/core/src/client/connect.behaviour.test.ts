@@ -229,6 +229,28 @@ describe('connect(): reconnection', () => {
     expect(h.status()).toMatchObject({ state: 'reconnecting', detail: 'No frame for 60000 ms.' })
   })
 
+  it('keeps one liveness timer per quiet period, not one per frame, and times out exactly after the last frame', () => {
+    const h = harness({ livenessTimeoutMs: 1000 })
+    h.last().handshake()
+    const schedule = h.clock.schedule.bind(h.clock)
+    let scheduled = 0
+    h.clock.schedule = ((...args: Parameters<typeof schedule>) => {
+      scheduled++
+      return schedule(...args)
+    }) as typeof h.clock.schedule
+    for (let i = 0; i < 300; i++) {
+      h.clock.advance(10)
+      h.last().frame(eventFrame(`f${i}`))
+    }
+    // Over 3 s: a few liveness checks and metrics ticks, not one timer per frame.
+    expect(scheduled).toBeLessThan(20)
+    expect(h.status().state).toBe('live')
+    h.clock.advance(999)
+    expect(h.status().state).toBe('live')
+    h.clock.advance(1)
+    expect(h.status()).toMatchObject({ state: 'reconnecting', detail: 'No frame for 1000 ms.' })
+  })
+
   it('reads url, id and token functions at each attempt', () => {
     let n = 0
     const h = harness({ token: () => `token-${++n}`, url: () => `ws://127.0.0.1:9/ws?attempt=${n}` })
@@ -529,6 +551,16 @@ describe('connect(): subscribers that act from inside an emission', () => {
     expect(h.sockets).toHaveLength(1)
   })
 
+  it('does not apply a control payload to the connection a control$ subscriber opened on it', () => {
+    const h = harness()
+    h.client.control$.pipe(filter((c) => c.code === 'invalid_auth'), take(1)).subscribe(() => h.client.reconnect())
+    h.last().open().frame(identityFrame).frame(control('invalid_auth', -1, 'no rows in result set'))
+    expect(h.sockets).toHaveLength(2)
+    h.last().open()
+    h.last().closeFromServer(4000)
+    expect(h.status()).toMatchObject({ state: 'reconnecting', detail: 'The server asks the client to try again.' })
+  })
+
   it('reports a failed reconnect() after failed as failed again, without throwing', () => {
     let reads = 0
     const h = harness({ url: () => (reads++ === 0 ? 'ws://127.0.0.1:9/ws' : 'http://wrong.test/') })
@@ -565,6 +597,46 @@ describe('connect(): leaves nothing behind', () => {
       end(h)
       expect(armed(h.clock)).toBe(0)
       expect(h.sockets.every((s) => s.closedByClient !== undefined || s.onclose === null)).toBe(true)
+    }
+  })
+})
+
+describe('connect(): any frame', () => {
+  it('never throws, never ends event$, and delivers the next good event (property)', async () => {
+    const errors: unknown[] = []
+    const previous = config.onUnhandledError
+    config.onUnhandledError = (error) => errors.push(error)
+    const codes = fc.constantFrom('identity', 'ready', 'done_prior', 'invalid_auth', 'invalid_payload', 'ratelimited', 'other')
+    const controlPayload = fc.record({ code: codes, control: fc.constant(true), requests_remaining: fc.integer({ min: -5, max: 20 }), detail: fc.string() })
+    const segment = fc.oneof(
+      fc.string(),
+      fc.json(),
+      controlPayload.map((p) => JSON.stringify(p)),
+      fc.record({ m: fc.record({ e: fc.integer(), eid: fc.string(), ts: fc.double({ noNaN: true }) }), ctx: fc.object() }).map((e) => JSON.stringify(e)),
+    )
+    const frame = fc.array(segment, { maxLength: 5 }).map((parts) => parts.join('\x1f\x1f'))
+    try {
+      fc.assert(
+        fc.property(fc.boolean(), fc.array(frame, { maxLength: 8 }), (sendAll, frames) => {
+          const h = harness({ sendAll })
+          let ended = false
+          h.client.event$.subscribe({ error: () => (ended = true), complete: () => (ended = true) })
+          h.last().handshake()
+          for (const f of frames) h.last().frame(f)
+          h.last().frame(control('done_prior', 18))
+          h.last().frame(eventFrame('the-last-one'))
+          expect(ended).toBe(false)
+          expect(h.events.at(-1)?.m.eid).toBe('the-last-one')
+          expect(errors).toEqual([])
+          h.leave()
+        }),
+        { numRuns: 300 },
+      )
+      // rxjs reports an error thrown in a subscriber on a later macrotask.
+      await new Promise((resolve) => setTimeout(resolve, 0))
+      expect(errors).toEqual([])
+    } finally {
+      config.onUnhandledError = previous
     }
   })
 })

@@ -8,6 +8,10 @@ import type { ConnectOptions } from './options.js'
 import type { ConnectionStatus } from './status.js'
 
 // End-to-end fault tests against the real @fates-rx/server on loopback.
+// @fates-rx/server is a dev dependency of the workspace root, not of @fates-rx/core: the server
+// depends on the core, and a test-only edge back would make the package graph a cycle. This
+// import resolves through the root's node_modules, which only a checkout of the whole
+// workspace has, the one place this test runs.
 const id = '811073947382579200'
 const token = 'e2e-token'
 const channel = `bot-${id}`

@@ -63,6 +63,8 @@ interface Connection {
   readonly token: string
   handshakeTimer?: Subscription
   livenessTimer?: Subscription
+  /** When the socket opened or its last frame arrived (ms), for the liveness check. */
+  lastActivity: number
   stableTimer?: Subscription
   /** The detail of an `invalid_auth` / `invalid_payload` / `ratelimited` payload, for the close that follows. */
   errorDetail?: string
@@ -291,7 +293,8 @@ export function connect(options: ConnectOptions): FatesClient {
       redactedToken = token
       redact = redactor(token)
     }
-    const c: Connection = { phase: 'opening', startedAt: now(), id, token, replay: [], dead: false }
+    const startedAt = now()
+    const c: Connection = { phase: 'opening', startedAt, lastActivity: startedAt, id, token, replay: [], dead: false }
     conn = c
     move('connecting', { attempt: failures })
     if (c.dead) return
@@ -316,13 +319,18 @@ export function connect(options: ConnectOptions): FatesClient {
     retryAfterBackoff(undefined, detail)
   }
 
+  // One timer per quiet period, not one per frame: each frame only notes the time, and the
+  // timer, when it fires, either finds the connection quiet for long enough or waits out the
+  // rest. (Rescheduling per frame costs a setInterval and a clearInterval per frame.)
   const armLiveness = (c: Connection): void => {
     if (config.livenessTimeoutMs <= 0) return
-    c.livenessTimer?.unsubscribe()
-    c.livenessTimer = scheduler.schedule(
-      () => timedOut(c, 'liveness', `No frame for ${config.livenessTimeoutMs} ms.`),
-      config.livenessTimeoutMs,
-    )
+    c.livenessTimer = scheduler.schedule(() => checkLiveness(c), config.livenessTimeoutMs)
+  }
+  const checkLiveness = (c: Connection): void => {
+    if (c !== conn) return
+    const quiet = now() - c.lastActivity
+    if (quiet >= config.livenessTimeoutMs) timedOut(c, 'liveness', `No frame for ${config.livenessTimeoutMs} ms.`)
+    else c.livenessTimer = scheduler.schedule(() => checkLiveness(c), config.livenessTimeoutMs - quiet)
   }
 
   const onSignal = (c: Connection, signal: SocketSignal): void => {
@@ -331,14 +339,14 @@ export function connect(options: ConnectOptions): FatesClient {
       case 'open':
         c.send = signal.send
         c.phase = 'awaiting-identity'
+        c.lastActivity = now()
         move('identifying', { attempt: failures })
         if (!c.dead) armLiveness(c)
         return
       case 'frame': {
         counters.frames++
         counters.bytes += utf8Length(signal.data)
-        counters.lastFrameAt = now()
-        armLiveness(c)
+        c.lastActivity = counters.lastFrameAt = now()
         // Redacting scans the whole frame: only for someone who reads frame$.
         if (frame$.observed) frame$.next(redact(signal.data))
         forEachSegment(signal.data, onSegment)
@@ -354,10 +362,13 @@ export function connect(options: ConnectOptions): FatesClient {
   const onDecoded = (decoded: Decoded): void => {
     counters.payloads++
     switch (decoded.type) {
-      case 'control':
+      case 'control': {
+        // The connection it came on: a control$ subscriber may reconnect() from inside next().
+        const c = conn
         control$.next(decoded.control)
-        if (conn !== undefined) onControl(conn, decoded.control)
+        if (c !== undefined && c === conn) onControl(c, decoded.control)
         return
+      }
       case 'event': {
         const c = conn
         if (c !== undefined && c.phase === 'replaying') {

@@ -9,7 +9,7 @@ import {
   ServerPayload,
   WrappedEvent,
 } from './codecs.js'
-import { describeErrors, unsafeSnowflakePaths } from './report.js'
+import { describeErrors, SnowflakeFields, unsafeSnowflakePaths } from './report.js'
 
 interface Step {
   readonly kind: string
@@ -113,5 +113,12 @@ describe('failure reports', () => {
   it('finds numeric snowflakes that lost precision', () => {
     expect(unsafeSnowflakePaths(event({ id: 811073947382579200 }, { user: 12 }))).toEqual(['m.id'])
     expect(unsafeSnowflakePaths(event({ id: '811073947382579200' }))).toEqual([])
+  })
+
+  it.each(SnowflakeFields)('finds a rounded number in %s.%s (the fast check covers every field)', (part, key) => {
+    const m = part === 'm' ? { [key]: 811073947382579200 } : {}
+    const ctx = part === 'ctx' ? { [key]: 811073947382579200 } : {}
+    expect(unsafeSnowflakePaths(event(m, ctx))).toEqual([`${part}.${key}`])
+    expect(SnowflakeFields).toEqual([['m', 'id'], ['ctx', 'user'], ['ctx', 'new_owner']])
   })
 })

@@ -21,6 +21,15 @@ describe('redactSecret', () => {
     expect(redactor('')('a"b')).toBe('a"b')
   })
 
+  it.each([
+    ['a & b', '{"detail":"token a \\u0026 b"}', '{"detail":"token [redacted]"}'],
+    ['<tok>', '{"detail":"\\u003ctok\\u003e!"}', '{"detail":"[redacted]!"}'],
+    ['q"&', '{"detail":"q\\"\\u0026"}', '{"detail":"[redacted]"}'],
+  ])('redacts %s as Go encoding/json escapes it in raw JSON', (secret, raw, expected) => {
+    expect(redactSecret(raw, secret)).toBe(expected)
+    expect(redactSecret(JSON.stringify({ detail: secret }), secret)).toBe('{"detail":"[redacted]"}')
+  })
+
   it('leaves text alone without a secret', () => {
     expect(redactSecret('abc', undefined)).toBe('abc')
   })

@@ -40,6 +40,12 @@ const none: readonly string[] = Object.freeze([])
  * on every event).
  */
 export function unsafeSnowflakePaths(event: FatesEvent): readonly string[] {
+  // Named reads first: almost no event has a numeric snowflake, and the table walk's keyed
+  // reads are megamorphic. (A test pins SnowflakeFields to exactly these three.)
+  const ctx = event.ctx
+  if (typeof event.m.id !== 'number' && typeof ctx['user'] !== 'number' && typeof ctx['new_owner'] !== 'number') {
+    return none
+  }
   let found: string[] | undefined
   for (let i = 0; i < SnowflakeFields.length; i++) {
     // Indexed reads, not `const [part, key] =`: destructuring runs the iterator protocol.

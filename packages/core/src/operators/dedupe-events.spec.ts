@@ -43,11 +43,18 @@ describe('dedupeEvents', () => {
 
   it('EventIdMemory remembers exactly the last `capacity` first sights (property, against a list)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 400 }), (capacity, ids) => {
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.array(fc.nat(), { minLength: 100, maxLength: 1500, size: 'max' }),
+        fc.constantFrom('e', '9a6c1f2e-0000-4000-8000-', ''),
+        (capacity, universe, draws, prefix) => {
+        // The table is a hand-written hash table (probing, backward-shift deletion): the model
+        // is the plain definition, a list of the last `capacity` first sights.
         const memory = new EventIdMemory(capacity)
         const model: string[] = []
-        for (const n of ids) {
-          const eid = `e${n}`
+        for (const draw of draws) {
+          const eid = `${prefix}${draw % universe}`
           const fresh = !model.includes(eid)
           if (fresh) {
             model.push(eid)
@@ -56,6 +63,7 @@ describe('dedupeEvents', () => {
           expect(memory.firstSight(eid)).toBe(fresh)
         }
       }),
+      { numRuns: 150 },
     )
     expect(() => new EventIdMemory(0)).toThrow(RangeError)
   })

@@ -29,32 +29,86 @@ function checkCapacity(capacity: number): void {
  * memory.firstSight('a') // false
  */
 export class EventIdMemory {
-  // A ring of the remembered eids says which is oldest. (Deleting a Set's first key via
-  // values().next() looks O(1) but walks the deleted slots V8 keeps until it rehashes;
-  // measured, it made deduplication a fifth of the client's time once full.)
-  private readonly seen = new Set<string>()
-  private readonly ring: string[] = []
-  private oldest = 0
+  // A ring holds the remembered IDs in arrival order (it says which is oldest); an
+  // open-addressing table of typed arrays (hash, ring position; linear probing, backward-shift
+  // deletion) finds them. Measured against a Set plus the same ring, this keeps about a third
+  // more of the throughput that remembering costs at all: a lookup reads one or two cache lines
+  // of hashes and touches a stored string only when the hashes match, and no per-entry garbage
+  // or rehash ever happens. (Deleting a Set's first key via values().next() was worse still: it
+  // walks the deleted slots V8 keeps until it rehashes.)
+  private readonly ring: string[]
+  private readonly ringHash: Int32Array
+  private readonly hashes: Int32Array // 0 marks an empty slot; stored hashes are odd
+  private readonly positions: Int32Array // the ring position of the ID in each slot
+  private readonly mask: number
+  private next = 0
+  private count = 0
 
   /** @param capacity how many IDs to remember, a positive integer */
   constructor(readonly capacity: number = DefaultDedupeCapacity) {
     checkCapacity(capacity)
+    // At least twice the capacity: the table stays under half full, so probes stay short.
+    let size = 8
+    while (size < capacity * 2) size *= 2
+    this.mask = size - 1
+    this.hashes = new Int32Array(size)
+    this.positions = new Int32Array(size)
+    this.ring = new Array<string>(capacity).fill('')
+    this.ringHash = new Int32Array(capacity)
   }
 
   /** True the first time an ID is seen (and remembers it); false while it is remembered. */
   firstSight(eid: string): boolean {
-    const seen = this.seen
-    if (seen.has(eid)) return false
-    seen.add(eid)
-    const ring = this.ring
-    if (ring.length < this.capacity) ring.push(eid)
-    else {
-      seen.delete(ring[this.oldest] as string)
-      ring[this.oldest] = eid
-      this.oldest = (this.oldest + 1) % this.capacity
+    const hash = fnv1a(eid)
+    const { hashes, positions, ring, mask } = this
+    let slot = hash & mask
+    for (let found = hashes[slot] as number; found !== 0; found = hashes[slot] as number) {
+      if (found === hash && ring[positions[slot] as number] === eid) return false
+      slot = (slot + 1) & mask
     }
+    const at = this.next
+    if (this.count === this.capacity) this.forget(at)
+    else this.count++
+    // Forgetting may have shifted an entry into the empty slot found above: probe again.
+    slot = hash & mask
+    while (hashes[slot] !== 0) slot = (slot + 1) & mask
+    hashes[slot] = hash
+    positions[slot] = at
+    ring[at] = eid
+    this.ringHash[at] = hash
+    this.next = at + 1 === this.capacity ? 0 : at + 1
     return true
   }
+
+  /** Removes the ID at ring position `at` from the table. */
+  private forget(at: number): void {
+    const { hashes, positions, mask } = this
+    // The entry is in the run of occupied slots from its home slot: no empty slot before it.
+    let hole = (this.ringHash[at] as number) & mask
+    while (positions[hole] !== at) hole = (hole + 1) & mask
+    // Backward shift: pull later entries of the probe run into the hole when their home slot
+    // allows it, so that no lookup ever stops early at a gap (no tombstones needed).
+    for (let probe = (hole + 1) & mask; hashes[probe] !== 0; probe = (probe + 1) & mask) {
+      const home = (hashes[probe] as number) & mask
+      const movable = hole <= probe ? home <= hole || home > probe : home <= hole && home > probe
+      if (movable) {
+        hashes[hole] = hashes[probe] as number
+        positions[hole] = positions[probe] as number
+        hole = probe
+      }
+    }
+    hashes[hole] = 0
+  }
+}
+
+// FNV-1a over the UTF-16 code units, made odd so that 0 can mark an empty slot.
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return hash | 1
 }
 
 /**
