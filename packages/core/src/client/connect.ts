@@ -19,15 +19,7 @@ import {
   identifyWait,
 } from './identify-budget.js'
 import { type ConnectionMetrics, utf8Length } from './metrics.js'
-import {
-  type ConnectOptions,
-  identifyMessage,
-  type PerAttempt,
-  resolveOptions,
-  snowflakeProblem,
-  tokenProblem,
-  urlProblem,
-} from './options.js'
+import { type ConnectOptions, credentialsProblem, identifyMessage, type PerAttempt, resolveOptions } from './options.js'
 import { type CloseDetails, type ConnectionState, type ConnectionStatus, canTransition } from './status.js'
 
 /** A lazy connection to the Fates List websocket, as streams. */
@@ -279,14 +271,9 @@ export function connect(options: ConnectOptions): FatesClient {
       fail('Reading the url, id or token option threw; fix the function and call reconnect().')
       return
     }
-    const problems = [
-      ['token', tokenProblem(token)],
-      ['id', snowflakeProblem(id)],
-      ['url', urlProblem(url, typeof token === 'string' ? token : undefined)],
-    ] as const
-    const problem = problems.find(([, text]) => text !== undefined)
+    const problem = credentialsProblem({ url, id, token })
     if (problem !== undefined) {
-      fail(`Bad connection option: ${problem[0]} ${problem[1] ?? ''}.`)
+      fail(`Bad connection option: ${problem}.`)
       return
     }
     if (token !== redactedToken) {
