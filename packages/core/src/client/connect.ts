@@ -72,7 +72,7 @@ function read<T>(value: PerAttempt<T>): T {
 type Cause = Pick<ConnectionStatus, 'close'>
 
 const byTs = (a: ReceivedEvent, b: ReceivedEvent): number =>
-  (a.m.ts ?? Number.NEGATIVE_INFINITY) - (b.m.ts ?? Number.NEGATIVE_INFINITY)
+  (a.m.ts ?? -Infinity) - (b.m.ts ?? -Infinity)
 
 /**
  * Connects to the Fates List websocket. Lazy: nothing opens until the first subscription to

@@ -182,10 +182,10 @@ export function identifyMessage(
  */
 const Kinds = Object.freeze({
   'a boolean': (v: unknown) => typeof v === 'boolean',
-  'a non-negative finite number': (v: unknown) => typeof v === 'number' && v >= 0 && v < Number.POSITIVE_INFINITY,
+  'a non-negative finite number': (v: unknown) => typeof v === 'number' && v >= 0 && v < Infinity,
   'a non-negative number': (v: unknown) => typeof v === 'number' && v >= 0,
   'a positive integer': (v: unknown) => Number.isInteger(v) && (v as number) > 0,
-  'at least 1 and finite': (v: unknown) => typeof v === 'number' && v >= 1 && v < Number.POSITIVE_INFINITY,
+  'at least 1 and finite': (v: unknown) => typeof v === 'number' && v >= 1 && v < Infinity,
 } satisfies Record<string, (value: unknown) => boolean>)
 
 /**
