@@ -140,8 +140,8 @@ export function connect(options: ConnectOptions): FatesClient {
   let budget: IdentifyBudget = {}
   let requestsRemaining: number | undefined
   // Redacts the token of the current attempt; replaced when a token function gives a new one.
-  let redact = redactor(typeof config.token === 'string' ? config.token : undefined)
   let redactedToken = typeof config.token === 'string' ? config.token : undefined
+  let redact = redactor(redactedToken)
 
   // The state machine's only writer: every transition is checked against the table.
   const move = (state: ConnectionState, extra: Omit<ConnectionStatus, 'state' | 'since'> = {}): void => {
@@ -363,17 +363,18 @@ export function connect(options: ConnectOptions): FatesClient {
           if (config.orderReplay) c.replay.push(prior)
           else deliver(prior)
         } else deliver(decoded.event)
-        if (decoded.diagnostic !== undefined) {
-          counters.diagnostics++
-          diagnostic$.next(decoded.diagnostic)
-        }
+        if (decoded.diagnostic !== undefined) report(decoded.diagnostic)
         return
       }
       case 'diagnostic':
-        counters.diagnostics++
-        diagnostic$.next(decoded.diagnostic)
+        report(decoded.diagnostic)
         return
     }
+  }
+
+  const report = (diagnostic: Diagnostic): void => {
+    counters.diagnostics++
+    diagnostic$.next(diagnostic)
   }
 
   const onControl = (c: Connection, payload: ControlPayload): void => {
@@ -457,12 +458,6 @@ export function connect(options: ConnectOptions): FatesClient {
     }
   }
 
-  const start = (): void => {
-    if (stoppedByUser) return
-    const state = status$.value.state
-    if (state === 'closed') attempt()
-  }
-
   const closeWith = (detail: string): void => {
     drop()
     if (status$.value.state !== 'closed') move('closed', { detail })
@@ -499,7 +494,8 @@ export function connect(options: ConnectOptions): FatesClient {
       browser.addEventListener?.('online', online)
       browser.addEventListener?.('visibilitychange', visibility)
     }
-    start()
+    // attempt() itself stays away after close().
+    if (status$.value.state === 'closed') attempt()
   }
   const release = (): void => {
     refs--
