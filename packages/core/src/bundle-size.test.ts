@@ -14,14 +14,18 @@ const Dependencies = ['rxjs', 'io-ts', 'fp-ts', 'isomorphic-ws', 'ws'] as const
 const KB = 1024
 
 /**
- * Gzip bytes per bundle. `budget` is the issue's; `ceiling` is what this test enforces. Where
- * they differ, core does not meet the budget yet (packages/bench/BENCHMARKS.md, "Bundle size",
- * says by how much and what dominates): the ceiling stops it growing while that is decided,
- * and is to be lowered to the budget, never raised quietly.
+ * Gzip bytes per bundle. `budget` is the issue's; `ceiling` is what this test enforces today,
+ * set just above the size reached (app 15,231 B, own code 7,635 B when last lowered). The app
+ * meets its budget. Core's own code does not: its human-facing texts (close meanings and
+ * policies, option errors, status details, diagnostics) are about 1.2 KB of it, and without
+ * any of them the code would still be about 6.3 KB: the state machine, timers, ratelimit
+ * budget, validation, decoding and dedupe, none of which can go without losing a feature
+ * (BENCHMARKS.md, "Bundle size", says what was tried). The ceiling stops it growing; it is to
+ * be lowered as the code shrinks, never raised quietly.
  */
 const Size = Object.freeze({
-  appImportingConnect: { budget: 16 * KB, ceiling: 16 * KB },
-  ownCode: { budget: 5 * KB, ceiling: 8 * KB },
+  appImportingConnect: { budget: 16 * KB, ceiling: 15.5 * KB },
+  ownCode: { budget: 5 * KB, ceiling: 7.75 * KB },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

@@ -32,7 +32,7 @@ export const BackoffDefaults = Object.freeze({
   initialDelayMs: 500,
   factor: 2,
   maxDelayMs: 30_000,
-  maxAttempts: Number.POSITIVE_INFINITY,
+  maxAttempts: Infinity,
   resetAfterMs: 10_000,
 } as const satisfies Required<BackoffConfig>)
 

@@ -19,15 +19,7 @@ import {
   identifyWait,
 } from './identify-budget.js'
 import { type ConnectionMetrics, utf8Length } from './metrics.js'
-import {
-  type ConnectOptions,
-  identifyMessage,
-  type PerAttempt,
-  resolveOptions,
-  snowflakeProblem,
-  tokenProblem,
-  urlProblem,
-} from './options.js'
+import { type ConnectOptions, credentialsProblem, identifyMessage, type PerAttempt, resolveOptions } from './options.js'
 import { type CloseDetails, type ConnectionState, type ConnectionStatus, canTransition } from './status.js'
 
 /** A lazy connection to the Fates List websocket, as streams. */
@@ -76,8 +68,11 @@ function read<T>(value: PerAttempt<T>): T {
   return typeof value === 'function' ? (value as () => T)() : value
 }
 
+/** What ended a connection, for the status that follows. */
+type Cause = Pick<ConnectionStatus, 'close'>
+
 const byTs = (a: ReceivedEvent, b: ReceivedEvent): number =>
-  (a.m.ts ?? Number.NEGATIVE_INFINITY) - (b.m.ts ?? Number.NEGATIVE_INFINITY)
+  (a.m.ts ?? -Infinity) - (b.m.ts ?? -Infinity)
 
 /**
  * Connects to the Fates List websocket. Lazy: nothing opens until the first subscription to
@@ -112,28 +107,17 @@ export function connect(options: ConnectOptions): FatesClient {
     detail: 'Not opened yet: the connection opens on the first subscription.',
   })
 
-  const counters = {
+  // The metrics themselves, mutable; each emission is a copy.
+  const counters: { -readonly [K in keyof ConnectionMetrics]: ConnectionMetrics[K] } & { reconnects: Record<string, number> } = {
     frames: 0,
     bytes: 0,
     payloads: 0,
     events: 0,
-    received: 0,
+    duplicates: 0,
     diagnostics: 0,
-    reconnects: {} as Record<string, number>,
-    connectToReadyMs: undefined as number | undefined,
-    lastFrameAt: undefined as number | undefined,
+    reconnects: {},
   }
-  const snapshot = (): ConnectionMetrics => ({
-    frames: counters.frames,
-    bytes: counters.bytes,
-    payloads: counters.payloads,
-    events: counters.events,
-    duplicates: counters.received - counters.events,
-    diagnostics: counters.diagnostics,
-    reconnects: { ...counters.reconnects },
-    ...(counters.connectToReadyMs === undefined ? {} : { connectToReadyMs: counters.connectToReadyMs }),
-    ...(counters.lastFrameAt === undefined ? {} : { lastFrameAt: counters.lastFrameAt }),
-  })
+  const snapshot = (): ConnectionMetrics => ({ ...counters, reconnects: { ...counters.reconnects } })
   const metrics$ = new BehaviorSubject<ConnectionMetrics>(snapshot())
   let metricsTimer: Subscription | undefined
   const publishMetrics = (): void => {
@@ -156,8 +140,8 @@ export function connect(options: ConnectOptions): FatesClient {
   let budget: IdentifyBudget = {}
   let requestsRemaining: number | undefined
   // Redacts the token of the current attempt; replaced when a token function gives a new one.
-  let redact = redactor(typeof config.token === 'string' ? config.token : undefined)
   let redactedToken = typeof config.token === 'string' ? config.token : undefined
+  let redact = redactor(redactedToken)
 
   // The state machine's only writer: every transition is checked against the table.
   const move = (state: ConnectionState, extra: Omit<ConnectionStatus, 'state' | 'since'> = {}): void => {
@@ -183,9 +167,11 @@ export function connect(options: ConnectOptions): FatesClient {
   const onSegment = (segment: string): void => onDecoded(decodePayload(segment, redact))
 
   const deliver = (event: ReceivedEvent): void => {
-    counters.received++
     const eid = event.m.eid
-    if (eid !== undefined && !seen.firstSight(eid)) return
+    if (eid !== undefined && !seen.firstSight(eid)) {
+      counters.duplicates++
+      return
+    }
     counters.events++
     event$.next(event)
   }
@@ -237,12 +223,9 @@ export function connect(options: ConnectOptions): FatesClient {
     }, waitMs)
   }
 
-  const retryAfterBackoff = (close: CloseDetails | undefined, detail: string): void => {
+  const retryAfterBackoff = (cause: Cause, detail: string): void => {
     if (failures >= config.backoff.maxAttempts) {
-      move('failed', {
-        ...(close === undefined ? {} : { close }),
-        detail: `Gave up after ${failures} reconnection attempts. Last: ${detail}`,
-      })
+      move('failed', { ...cause, detail: `Gave up after ${failures} reconnection attempts. Last: ${detail}` })
       return
     }
     failures++
@@ -250,15 +233,20 @@ export function connect(options: ConnectOptions): FatesClient {
     const wait = identifyWait(budget, now(), budgetConfig)
     const budgetLonger = wait.waitMs > delay
     waitThen(budgetLonger ? wait.waitMs : delay, budgetLonger ? 'budget' : 'backoff', {
-      ...(close === undefined ? {} : { close }),
+      ...cause,
       detail: budgetLonger && wait.reason !== undefined ? `${detail} Then: ${wait.reason}` : detail,
     })
   }
 
-  const fail = (detail: string, close?: CloseDetails): void => {
+  // Ends the connection and any pending retry.
+  const drop = (): void => {
     if (conn !== undefined) endConnection(conn)
     clearRetry()
-    move('failed', { ...(close === undefined ? {} : { close }), detail })
+  }
+
+  const fail = (detail: string, cause: Cause = {}): void => {
+    drop()
+    move('failed', { ...cause, detail })
   }
 
   const attempt = (): void => {
@@ -279,14 +267,9 @@ export function connect(options: ConnectOptions): FatesClient {
       fail('Reading the url, id or token option threw; fix the function and call reconnect().')
       return
     }
-    const problems = [
-      ['token', tokenProblem(token)],
-      ['id', snowflakeProblem(id)],
-      ['url', urlProblem(url, typeof token === 'string' ? token : undefined)],
-    ] as const
-    const problem = problems.find(([, text]) => text !== undefined)
+    const problem = credentialsProblem({ url, id, token })
     if (problem !== undefined) {
-      fail(`Bad connection option: ${problem[0]} ${problem[1] ?? ''}.`)
+      fail(`Bad connection option: ${problem}.`)
       return
     }
     if (token !== redactedToken) {
@@ -298,10 +281,7 @@ export function connect(options: ConnectOptions): FatesClient {
     conn = c
     move('connecting', { attempt: failures })
     if (c.dead) return
-    c.handshakeTimer = scheduler.schedule(
-      () => timedOut(c, 'timeout', `No identity payload within ${config.identityTimeoutMs} ms.`),
-      config.identityTimeoutMs,
-    )
+    armHandshake(c, config.identityTimeoutMs, `No identity payload within ${config.identityTimeoutMs} ms.`)
     const subscription = webSocket$(url, config.WebSocket).subscribe({
       next: (signal) => onSignal(c, signal),
       // webSocket$ reports failures as a close signal; this only guards against a surprise.
@@ -311,12 +291,18 @@ export function connect(options: ConnectOptions): FatesClient {
     else c.subscription = subscription
   }
 
+  // The step of the handshake the connection waits for must come within `ms`.
+  const armHandshake = (c: Connection, ms: number, detail: string): void => {
+    c.handshakeTimer?.unsubscribe()
+    c.handshakeTimer = scheduler.schedule(() => timedOut(c, 'timeout', detail), ms)
+  }
+
   const timedOut = (c: Connection, key: string, detail: string): void => {
     if (c !== conn) return
     endConnection(c)
     countReconnect(key)
     if (superseded()) return
-    retryAfterBackoff(undefined, detail)
+    retryAfterBackoff({}, detail)
   }
 
   // One timer per quiet period, not one per frame: each frame only notes the time, and the
@@ -377,17 +363,18 @@ export function connect(options: ConnectOptions): FatesClient {
           if (config.orderReplay) c.replay.push(prior)
           else deliver(prior)
         } else deliver(decoded.event)
-        if (decoded.diagnostic !== undefined) {
-          counters.diagnostics++
-          diagnostic$.next(decoded.diagnostic)
-        }
+        if (decoded.diagnostic !== undefined) report(decoded.diagnostic)
         return
       }
       case 'diagnostic':
-        counters.diagnostics++
-        diagnostic$.next(decoded.diagnostic)
+        report(decoded.diagnostic)
         return
     }
+  }
+
+  const report = (diagnostic: Diagnostic): void => {
+    counters.diagnostics++
+    diagnostic$.next(diagnostic)
   }
 
   const onControl = (c: Connection, payload: ControlPayload): void => {
@@ -404,14 +391,10 @@ export function connect(options: ConnectOptions): FatesClient {
     switch (payload.code) {
       case ControlCode.Identity: {
         if (c.phase !== 'awaiting-identity' || c.send === undefined) return
-        c.handshakeTimer?.unsubscribe()
         c.send(identifyMessage(c.id, c.token, config))
         budget = afterIdentify(budget, now(), budgetConfig)
         c.phase = 'awaiting-ready'
-        c.handshakeTimer = scheduler.schedule(
-          () => timedOut(c, 'timeout', `No ready payload within ${config.readyTimeoutMs} ms of identifying.`),
-          config.readyTimeoutMs,
-        )
+        armHandshake(c, config.readyTimeoutMs, `No ready payload within ${config.readyTimeoutMs} ms of identifying.`)
         return
       }
       case ControlCode.Ready: {
@@ -457,7 +440,7 @@ export function connect(options: ConnectOptions): FatesClient {
     if (superseded()) return
     switch (policy.action) {
       case 'fail':
-        fail(c.errorDetail ?? `${close.meaning} ${policy.why}`, close)
+        fail(c.errorDetail ?? `${close.meaning} ${policy.why}`, { close })
         return
       case 'cooldown': {
         countReconnect(String(code))
@@ -470,25 +453,22 @@ export function connect(options: ConnectOptions): FatesClient {
       }
       case 'backoff':
         countReconnect(String(code))
-        retryAfterBackoff(close, c.errorDetail ?? policy.why)
+        retryAfterBackoff({ close }, c.errorDetail ?? policy.why)
         return
     }
   }
 
-  const start = (): void => {
-    if (stoppedByUser) return
-    const state = status$.value.state
-    if (state === 'closed') attempt()
+  const closeWith = (detail: string): void => {
+    drop()
+    if (status$.value.state !== 'closed') move('closed', { detail })
   }
 
   const stop = (): void => {
     // The next subscriber starts afresh, as if the client were new (the budget is kept).
     failures = 0
-    if (conn !== undefined) endConnection(conn)
-    clearRetry()
     metricsTimer?.unsubscribe()
     metricsTimer = undefined
-    if (status$.value.state !== 'closed') move('closed', { detail: 'No subscribers left.' })
+    closeWith('No subscribers left.')
   }
 
   const online = (): void => {
@@ -514,7 +494,8 @@ export function connect(options: ConnectOptions): FatesClient {
       browser.addEventListener?.('online', online)
       browser.addEventListener?.('visibilitychange', visibility)
     }
-    start()
+    // attempt() itself stays away after close().
+    if (status$.value.state === 'closed') attempt()
   }
   const release = (): void => {
     refs--
@@ -528,6 +509,7 @@ export function connect(options: ConnectOptions): FatesClient {
 
   // Every public stream counts as a subscriber of the connection: the first opens it, the
   // last closes it. Subscribing before acquiring lets a status$ subscriber see the start.
+  // (The new Observable also hides the subject: no asObservable() needed.)
   const lazy = <T>(source: Observable<T>): Observable<T> =>
     new Observable<T>((subscriber) => {
       const inner = source.subscribe(subscriber)
@@ -542,17 +524,15 @@ export function connect(options: ConnectOptions): FatesClient {
     })
 
   return {
-    frame$: lazy(frame$.asObservable()),
-    control$: lazy(control$.asObservable()),
-    event$: lazy(event$.asObservable()),
-    diagnostic$: lazy(diagnostic$.asObservable()),
-    status$: lazy(status$.asObservable()),
-    metrics$: lazy(metrics$.asObservable()),
+    frame$: lazy(frame$),
+    control$: lazy(control$),
+    event$: lazy(event$),
+    diagnostic$: lazy(diagnostic$),
+    status$: lazy(status$),
+    metrics$: lazy(metrics$),
     close(): void {
       stoppedByUser = true
-      if (conn !== undefined) endConnection(conn)
-      clearRetry()
-      if (status$.value.state !== 'closed') move('closed', { detail: 'Closed by the user.' })
+      closeWith('Closed by the user.')
     },
     reconnect(): void {
       stoppedByUser = false

@@ -23,6 +23,11 @@ describe('connect() options', () => {
     ['a negative timeout', { identityTimeoutMs: -1 }, /identityTimeoutMs must be a non-negative/],
     ['a fractional dedupe capacity', { dedupeCapacity: 1.5 }, /dedupeCapacity must be a positive integer/],
     ['a backoff factor below 1', { backoff: { factor: 0.5 } }, /backoff.factor must be at least 1/],
+    ['an infinite backoff factor', { backoff: { factor: Number.POSITIVE_INFINITY } }, /backoff.factor must be at least 1 and finite/],
+    ['a NaN timeout', { readyTimeoutMs: Number.NaN }, /readyTimeoutMs must be a non-negative finite number/],
+    ['a negative maxAttempts', { backoff: { maxAttempts: -1 } }, /backoff.maxAttempts must be a non-negative number/],
+    ['a non-function random', { random: 0.5 }, /random must be a function/],
+    ['a non-constructor WebSocket', { WebSocket: {} }, /WebSocket must be a WebSocket constructor/],
     ['a token too long to identify with', { token: 'x'.repeat(5000) }, /identify message would be \d+ bytes/],
   ])('rejects %s at the call, without the token in the message', (_what, patch, message) => {
     const options = { ...good, ...patch } as ConnectOptions
@@ -39,6 +44,7 @@ describe('connect() options', () => {
   it('accepts sendNone with sendAll, and functions read per attempt', () => {
     expect(() => connect({ ...good, sendAll: true, sendNone: true })).not.toThrow()
     expect(() => connect({ url: () => good.url as string, id: () => '1', token: () => token })).not.toThrow()
+    expect(() => connect({ ...good, backoff: { maxAttempts: Number.POSITIVE_INFINITY } })).not.toThrow()
   })
 
   it('fills in the documented defaults', () => {

@@ -2,6 +2,7 @@ import type { WebSocketConstructor } from '../socket/index.js'
 import { Protocol } from '../protocol/index.js'
 import type { SchedulerLike } from 'rxjs'
 import { type BackoffConfig, BackoffDefaults } from './backoff.js'
+import { utf8Length } from './metrics.js'
 
 /** A value, or a function read at each connection attempt (for rotating credentials). */
 export type PerAttempt<T> = T | (() => T)
@@ -174,19 +175,76 @@ export function identifyMessage(
   return JSON.stringify({ id, token, bot: options.bot, send_all: options.sendAll, send_none: options.sendNone })
 }
 
-function nonNegative(name: string, value: unknown, fallback: number, allowInfinity = false): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowInfinity && !Number.isFinite(value))) {
-    throw new ConnectOptionsError(`connect(): ${name} must be a non-negative ${allowInfinity ? 'number' : 'finite number'}`)
+/**
+ * What an option may be, in the words of its error message (`connect(): bot must be a boolean`),
+ * and the check. Tables instead of a function per option: the message can never drift from
+ * the check, and adding an option is one line.
+ */
+const Kinds = Object.freeze({
+  'a boolean': (v: unknown) => typeof v === 'boolean',
+  'a non-negative finite number': (v: unknown) => typeof v === 'number' && v >= 0 && v < Infinity,
+  'a non-negative number': (v: unknown) => typeof v === 'number' && v >= 0,
+  'a positive integer': (v: unknown) => Number.isInteger(v) && (v as number) > 0,
+  'at least 1 and finite': (v: unknown) => typeof v === 'number' && v >= 1 && v < Infinity,
+} satisfies Record<string, (value: unknown) => boolean>)
+
+/**
+ * The options whose kind their default does not tell. Every other option in
+ * {@link ConnectDefaults} and {@link BackoffDefaults} must be a boolean when its default is one,
+ * else a non-negative finite number.
+ */
+const KindOf: Readonly<Record<string, keyof typeof Kinds>> = Object.freeze({
+  dedupeCapacity: 'a positive integer',
+  'backoff.factor': 'at least 1 and finite',
+  'backoff.maxAttempts': 'a non-negative number',
+})
+
+type Widened<T> = { -readonly [K in keyof T]: T[K] extends boolean ? boolean : number }
+
+/** Each option of a defaults table, checked by its kind, or its default when not given. */
+function withDefaults<T extends Readonly<Record<string, boolean | number>>>(
+  defaults: T,
+  given: { readonly [K in keyof T]?: unknown },
+  prefix = '',
+): Widened<T> {
+  const resolved: Record<string, unknown> = {}
+  for (const [key, fallback] of Object.entries(defaults)) {
+    const value = given[key as keyof T]
+    const name = prefix + key
+    const kind = KindOf[name] ?? (typeof fallback === 'boolean' ? 'a boolean' : 'a non-negative finite number')
+    if (value !== undefined && !Kinds[kind](value)) throw new ConnectOptionsError(`connect(): ${name} must be ${kind}`)
+    resolved[key] = value ?? fallback
   }
-  return value
+  return resolved as Widened<T>
 }
 
-function boolean(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') throw new ConnectOptionsError(`connect(): ${name} must be a boolean`)
-  return value
+/**
+ * The first problem of the url, id and token (`token must not be empty`), or undefined. With
+ * `skipFunctions`, a value given as a function is left for when it is read.
+ */
+export function credentialsProblem(
+  values: { readonly url: unknown; readonly id: unknown; readonly token: unknown },
+  skipFunctions = false,
+): string | undefined {
+  const token = typeof values.token === 'string' ? values.token : undefined
+  const checks = [
+    ['token', tokenProblem],
+    ['id', snowflakeProblem],
+    ['url', (url: unknown) => urlProblem(url, token)],
+  ] as const
+  for (const [name, problemOf] of checks) {
+    const value = values[name]
+    const problem = skipFunctions && typeof value === 'function' ? undefined : problemOf(value)
+    if (problem !== undefined) return `${name} ${problem}`
+  }
+  return undefined
 }
+
+/** Options that must be functions when given, and what each must be. */
+const Functions = Object.freeze({
+  WebSocket: 'a WebSocket constructor',
+  random: 'a function returning a number in [0, 1)',
+} as const satisfies Partial<Record<keyof ConnectOptions, string>>)
 
 /**
  * Checks every option and fills in the defaults; throws a {@link ConnectOptionsError} naming
@@ -196,48 +254,21 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new ConnectOptionsError('connect(): options must be an object with url, id and token')
   }
-  const token = typeof options.token === 'function' ? undefined : options.token
-  if (typeof options.token !== 'function') {
-    const problem = tokenProblem(options.token)
-    if (problem !== undefined) throw new ConnectOptionsError(`connect(): token ${problem}`)
-  }
-  if (typeof options.id !== 'function') {
-    const problem = snowflakeProblem(options.id)
-    if (problem !== undefined) throw new ConnectOptionsError(`connect(): id ${problem}`)
-  }
-  if (typeof options.url !== 'function') {
-    const problem = urlProblem(options.url, token)
-    if (problem !== undefined) throw new ConnectOptionsError(`connect(): url ${problem}`)
-  }
-  const bot = boolean('bot', options.bot, ConnectDefaults.bot)
-  const sendAll = boolean('sendAll', options.sendAll, ConnectDefaults.sendAll)
-  const sendNone = boolean('sendNone', options.sendNone, ConnectDefaults.sendNone)
-  if (sendNone && !sendAll) {
+  const problem = credentialsProblem(options, true)
+  if (problem !== undefined) throw new ConnectOptionsError(`connect(): ${problem}`)
+  const resolved = withDefaults(ConnectDefaults, options)
+  if (resolved.sendNone && !resolved.sendAll) {
     throw new ConnectOptionsError(
       'connect(): sendNone without sendAll would receive no events at all (no replay and no live events); set sendAll: true with it, or drop sendNone',
     )
   }
-  if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') {
-    throw new ConnectOptionsError('connect(): WebSocket must be a WebSocket constructor')
+  for (const [name, kind] of Object.entries(Functions)) {
+    const value = options[name as keyof typeof Functions]
+    if (value !== undefined && typeof value !== 'function') throw new ConnectOptionsError(`connect(): ${name} must be ${kind}`)
   }
-  const b = options.backoff ?? {}
-  const backoff: Required<BackoffConfig> = {
-    initialDelayMs: nonNegative('backoff.initialDelayMs', b.initialDelayMs, BackoffDefaults.initialDelayMs),
-    factor: nonNegative('backoff.factor', b.factor, BackoffDefaults.factor),
-    maxDelayMs: nonNegative('backoff.maxDelayMs', b.maxDelayMs, BackoffDefaults.maxDelayMs),
-    maxAttempts: nonNegative('backoff.maxAttempts', b.maxAttempts, BackoffDefaults.maxAttempts, true),
-    resetAfterMs: nonNegative('backoff.resetAfterMs', b.resetAfterMs, BackoffDefaults.resetAfterMs),
-  }
-  if (backoff.factor < 1) throw new ConnectOptionsError('connect(): backoff.factor must be at least 1')
-  const dedupeCapacity = nonNegative('dedupeCapacity', options.dedupeCapacity, ConnectDefaults.dedupeCapacity)
-  if (!Number.isInteger(dedupeCapacity) || dedupeCapacity < 1) {
-    throw new ConnectOptionsError('connect(): dedupeCapacity must be a positive integer')
-  }
-  if (options.random !== undefined && typeof options.random !== 'function') {
-    throw new ConnectOptionsError('connect(): random must be a function returning a number in [0, 1)')
-  }
-  if (token !== undefined && typeof options.id === 'string') {
-    const bytes = new TextEncoder().encode(identifyMessage(options.id, token, { bot, sendAll, sendNone })).length
+  const { url, id, token } = options
+  if (typeof token === 'string' && typeof id === 'string') {
+    const bytes = utf8Length(identifyMessage(id, token, resolved))
     if (bytes > Protocol.maxMessageBytes) {
       throw new ConnectOptionsError(
         `connect(): the identify message would be ${bytes} bytes; the server closes anything over ${Protocol.maxMessageBytes} (check the token)`,
@@ -245,22 +276,11 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     }
   }
   return {
-    url: options.url,
-    id: options.id,
-    token: options.token,
-    bot,
-    sendAll,
-    sendNone,
+    ...resolved,
+    url,
+    id,
+    token,
     WebSocket: options.WebSocket,
-    backoff,
-    identityTimeoutMs: nonNegative('identityTimeoutMs', options.identityTimeoutMs, ConnectDefaults.identityTimeoutMs),
-    readyTimeoutMs: nonNegative('readyTimeoutMs', options.readyTimeoutMs, ConnectDefaults.readyTimeoutMs),
-    livenessTimeoutMs: nonNegative('livenessTimeoutMs', options.livenessTimeoutMs, ConnectDefaults.livenessTimeoutMs),
-    dedupeCapacity,
-    orderReplay: boolean('orderReplay', options.orderReplay, ConnectDefaults.orderReplay),
-    rateWindowMs: nonNegative('rateWindowMs', options.rateWindowMs, ConnectDefaults.rateWindowMs),
-    minIdentifySpacingMs: nonNegative('minIdentifySpacingMs', options.minIdentifySpacingMs, ConnectDefaults.minIdentifySpacingMs),
-    metricsIntervalMs: nonNegative('metricsIntervalMs', options.metricsIntervalMs, ConnectDefaults.metricsIntervalMs),
-    reconnectOnOnline: boolean('reconnectOnOnline', options.reconnectOnOnline, ConnectDefaults.reconnectOnOnline),
+    backoff: withDefaults(BackoffDefaults, options.backoff ?? {}, 'backoff.'),
   }
 }

@@ -74,16 +74,19 @@ export const WrappedEvent = t.intersection(
 /** The original server's wrapping of an event. */
 export type WrappedEvent = t.TypeOf<typeof WrappedEvent>
 
+// The client itself uses neither of the next two: marked pure so that a bundler drops them from
+// an app that does not import them (io-ts's constructors are not known to be free of effects).
+
 /** Anything the server sends: a control payload, a wrapped event or a bare event. */
-export const ServerPayload = t.union([ControlPayload, WrappedEvent, FatesEvent], 'ServerPayload')
+export const ServerPayload = /* @__PURE__ */ t.union([ControlPayload, WrappedEvent, FatesEvent], 'ServerPayload')
 /** Anything the server sends. */
 export type ServerPayload = t.TypeOf<typeof ServerPayload>
 
 /** What the client sends after `identity`. */
-export const IdentifyPayload = t.intersection(
+export const IdentifyPayload = /* @__PURE__ */ t.intersection(
   [
-    t.type({ id: t.string, token: t.string }),
-    t.partial({ bot: t.boolean, send_all: t.boolean, send_none: t.boolean }),
+    /* @__PURE__ */ t.type({ id: t.string, token: t.string }),
+    /* @__PURE__ */ t.partial({ bot: t.boolean, send_all: t.boolean, send_none: t.boolean }),
   ],
   'IdentifyPayload',
 )

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CloseCode, CloseInfo } from './close.js'
+import { CloseCode, CloseInfo, closeMeaning, CloseMeaning, CloseReason } from './close.js'
 import { type CloseAction, closePolicy, ClosePolicy, UnknownClosePolicy } from './close-policy.js'
 
 describe('the close-code policy', () => {
@@ -26,5 +26,20 @@ describe('the close-code policy', () => {
     expect(Object.values(CloseCode).every((code) => code in ClosePolicy)).toBe(true)
     expect(Object.isFrozen(ClosePolicy)).toBe(true)
     expect(Object.isFrozen(UnknownClosePolicy)).toBe(true)
+  })
+
+  it.each(Object.values(CloseCode))('close %i has a meaning, and the server\'s reason beside it in CloseInfo', (code) => {
+    expect(closeMeaning(code)).toBe(CloseMeaning[code])
+    expect(CloseMeaning[code].length).toBeGreaterThan(10)
+    expect(CloseInfo[code]).toEqual({ reason: CloseReason[code], meaning: CloseMeaning[code] })
+    expect(Object.isFrozen(CloseInfo[code])).toBe(true)
+  })
+
+  it('names an unknown close code by its number', () => {
+    expect(closeMeaning(4321)).toBe('The connection closed with code 4321.')
+  })
+
+  it('the close tables are frozen', () => {
+    for (const table of [CloseInfo, CloseMeaning, CloseReason]) expect(Object.isFrozen(table)).toBe(true)
   })
 })

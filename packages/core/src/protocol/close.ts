@@ -32,34 +32,48 @@ export interface CloseCodeInfo {
   readonly meaning: string
 }
 
-/** The reason text and meaning of every known close code. */
-export const CloseInfo: Readonly<Record<KnownCloseCode, CloseCodeInfo>> = /* @__PURE__ */ Object.freeze({
-  1000: { reason: '', meaning: 'The connection was closed normally.' },
-  1001: { reason: '', meaning: 'The server is going away (restart or shutdown).' },
-  1006: { reason: '', meaning: 'The connection dropped without a close frame (network loss).' },
-  1009: {
-    reason: '',
-    meaning: 'A message sent to the server was larger than 4096 bytes; this is a client bug.',
-  },
-  4000: {
-    reason: 'Invalid connection, try again',
-    meaning: 'The server rejected the connection (for example, no identify in time).',
-  },
-  4004: {
-    reason: 'Invalid authentication, try again',
-    meaning: 'The ID or token was rejected, or the identify payload was malformed.',
-  },
-  4012: { reason: 'Ratelimited', meaning: 'Too many requests in the ratelimit window.' },
-  4500: {
-    reason: 'Internal Server Error, try reconnecting?',
-    meaning: 'The server had an internal error.',
-  },
-})
+/**
+ * What each known close code means, in one sentence for a status line. The client shows these;
+ * the reasons ({@link CloseReason}) are the server's, in a table of their own so that a client
+ * bundle does not carry them.
+ */
+export const CloseMeaning = /* @__PURE__ */ Object.freeze({
+  1000: 'The connection was closed normally.',
+  1001: 'The server is going away (restart or shutdown).',
+  1006: 'The connection dropped without a close frame (network loss).',
+  1009: 'A message sent to the server was larger than 4096 bytes; this is a client bug.',
+  4000: 'The server rejected the connection (for example, no identify in time).',
+  4004: 'The ID or token was rejected, or the identify payload was malformed.',
+  4012: 'Too many requests in the ratelimit window.',
+  4500: 'The server had an internal error.',
+} as const satisfies Record<KnownCloseCode, string>)
+
+/** The reason text the original server sent with each known close code (empty when none). */
+export const CloseReason = /* @__PURE__ */ Object.freeze({
+  1000: '',
+  1001: '',
+  1006: '',
+  1009: '',
+  4000: 'Invalid connection, try again',
+  4004: 'Invalid authentication, try again',
+  4012: 'Ratelimited',
+  4500: 'Internal Server Error, try reconnecting?',
+} as const satisfies Record<KnownCloseCode, string>)
+
+/** The reason text and meaning of every known close code ({@link CloseReason} and {@link CloseMeaning} together). */
+export const CloseInfo: Readonly<Record<KnownCloseCode, CloseCodeInfo>> = /* @__PURE__ */ closeInfo()
+
+function closeInfo(): Readonly<Record<KnownCloseCode, CloseCodeInfo>> {
+  const info = Object.values(CloseCode).map((code) => [
+    code,
+    Object.freeze({ reason: CloseReason[code], meaning: CloseMeaning[code] }),
+  ])
+  return Object.freeze(Object.fromEntries(info) as Record<KnownCloseCode, CloseCodeInfo>)
+}
 
 /**
  * The meaning of any close code: the table's sentence for a known code, a generic one otherwise.
  */
 export function closeMeaning(code: number): string {
-  const info = (CloseInfo as Readonly<Record<number, CloseCodeInfo | undefined>>)[code]
-  return info?.meaning ?? `The connection closed with code ${code}.`
+  return (CloseMeaning as Readonly<Record<number, string | undefined>>)[code] ?? `The connection closed with code ${code}.`
 }
