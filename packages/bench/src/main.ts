@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { formatTable, type Row } from './harness.js'
 import { bareReceiver, benchE2e, connectReceiver } from './e2e.js'
@@ -29,6 +29,8 @@ const sections: readonly Section[] = asked.length > 0 ? (asked as Section[]) : S
 if (typeof globalThis.gc !== 'function') console.warn('warning: run with --expose-gc (pnpm bench does) to collect between passes')
 
 const started = Date.now()
+// The machine's load before and after: on a shared machine it says how busy the run's neighbours were.
+const loadBefore = loadavg()
 const rows: Row[] = []
 for (const section of sections) {
   const t0 = Date.now()
@@ -61,13 +63,16 @@ const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
   node: process.version,
   platform: `${process.platform} ${process.arch}`,
+  memoryGB: Math.round(totalmem() / 2 ** 30),
+  loadAverage1mBefore: Math.round((loadBefore[0] ?? 0) * 100) / 100,
+  loadAverage1mAfter: Math.round((loadavg()[0] ?? 0) * 100) / 100,
 }
 console.log(formatTable(rows))
 console.log(`\n${machine.nproc} × ${machine.cpu}, Node ${machine.node}; ${((Date.now() - started) / 1000).toFixed(0)} s`)
 
 if (!quick && sections.length === SECTIONS.length) {
   const out = fileURLToPath(new URL('../results.json', import.meta.url))
-  const body = { recordedAt: new Date().toISOString(), machine, sections, rows }
+  const body = { recordedAt: new Date().toISOString(), seconds: Math.round((Date.now() - started) / 1000), machine, sections, rows }
   writeFileSync(out, `${JSON.stringify(body, null, 2)}\n`)
   console.log(`wrote ${out}`)
 }
