@@ -2,7 +2,9 @@
  * Section 4's server process: `@fates-rx/server` with one bot per client, publishing on
  * `global` when asked. Reports its peak RSS (the kernel's high-water mark, VmHWM).
  *
- * argv: the number of bots. IPC in: `{ type: 'publish', count }`, `{ type: 'stats' }`.
+ * argv: the number of bots, then optionally a Redis URL (the Redis backend: events stored and
+ * published through Redis, as several instances would share them). IPC in:
+ * `{ type: 'publish', count }`, `{ type: 'stats' }`.
  *
  * @packageDocumentation
  */
@@ -10,7 +12,13 @@ import { startServer } from '@fates-rx/server'
 import { nowMicros } from './child.js'
 import { benchBots, benchEvent, memoryStats, PUBLISH_CHUNK } from './fanout-shared.js'
 
-const server = await startServer({ port: 0, bots: benchBots(Number(process.argv[2] ?? 1)), adminToken: 'bench-admin-token' })
+const redis = process.argv[3]
+const server = await startServer({
+  port: 0,
+  bots: benchBots(Number(process.argv[2] ?? 1)),
+  adminToken: 'bench-admin-token',
+  ...(redis === undefined ? {} : { redis }),
+})
 
 async function publish(total: number): Promise<void> {
   const startAt = nowMicros()

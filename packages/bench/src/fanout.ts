@@ -15,6 +15,7 @@ import type { ChildProcess } from 'node:child_process'
 import { nextMessage, start, stop, within } from './child.js'
 import { benchBots, type MemoryStats } from './fanout-shared.js'
 import type { Row } from './harness.js'
+import { startRedis } from './redis.js'
 import { median } from './stats.js'
 
 /** One client count and how many events to publish for it. */
@@ -38,9 +39,13 @@ export interface FanoutOptions {
 /** What the issue says the original Go server achieved on a machine like these. */
 export const Original = Object.freeze({ eventsPerSecond: 60_000, handshakesPerSecond: 1_600 } as const)
 
-type Kind = 'bare' | 'fates'
-const Script: Readonly<Record<Kind, string>> = { bare: './fanout-bare.js', fates: './fanout-server.js' }
-const Label: Readonly<Record<Kind, string>> = { bare: 'bare ws broadcast', fates: '@fates-rx/server' }
+type Kind = 'bare' | 'fates' | 'redis'
+const Script: Readonly<Record<Kind, string>> = { bare: './fanout-bare.js', fates: './fanout-server.js', redis: './fanout-server.js' }
+const Label: Readonly<Record<Kind, string>> = {
+  bare: 'bare ws broadcast',
+  fates: '@fates-rx/server',
+  redis: '@fates-rx/server on Redis',
+}
 
 interface Published {
   readonly type: 'published'
@@ -92,8 +97,10 @@ function ask<T extends { type: string }>(child: ChildProcess, message: object, t
 }
 
 async function trial(kind: Kind, clients: number, events: number, concurrency: number, processes: number): Promise<Trial> {
-  // A fresh server per trial, so that its peak RSS belongs to this client count.
-  const server = await start<{ url: string }>(Script[kind], [String(clients)])
+  // A fresh server per trial, so that its peak RSS belongs to this client count; on Redis a
+  // fresh, empty Redis too, since each publish rewrites the channel's whole stored map.
+  const redis = kind === 'redis' ? await startRedis() : undefined
+  const server = await start<{ url: string }>(Script[kind], redis === undefined ? [String(clients)] : [String(clients), redis.url])
   const groups: ChildProcess[] = []
   try {
     const count = Math.max(1, Math.min(processes, clients))
@@ -132,6 +139,7 @@ async function trial(kind: Kind, clients: number, events: number, concurrency: n
   } finally {
     for (const child of groups) await stop(child)
     await stop(server.child)
+    await redis?.close()
   }
 }
 
@@ -150,9 +158,9 @@ export async function benchFanout(options: FanoutOptions = {}): Promise<Row[]> {
   const processes = options.clientProcesses ?? 2
   const rows: Row[] = []
   for (const { clients, events } of cases) {
-    const trials: Record<Kind, Trial[]> = { bare: [], fates: [] }
+    const trials: Record<'bare' | 'fates', Trial[]> = { bare: [], fates: [] }
     for (let round = 0; round < rounds; round++) {
-      const order: Kind[] = round % 2 === 0 ? ['bare', 'fates'] : ['fates', 'bare']
+      const order: ('bare' | 'fates')[] = round % 2 === 0 ? ['bare', 'fates'] : ['fates', 'bare']
       for (const kind of order) trials[kind].push(await within(trial(kind, clients, events, concurrency, processes), 180_000, `${Label[kind]} with ${clients} clients`))
     }
     const params = { section: 'fanout', clients, eventsPublished: events, deliveries: clients * events, channel: 'global', rounds, concurrency, clientProcesses: Math.min(processes, clients) }
@@ -202,6 +210,64 @@ export async function benchFanout(options: FanoutOptions = {}): Promise<Row[]> {
         })
       }
     }
+  }
+  return rows
+}
+
+/** Options of {@link benchFanoutRedis}. */
+export interface FanoutRedisOptions {
+  /**
+   * Small on purpose: like the original, each publish through Redis rewrites the channel's
+   * whole stored map, so a trial's cost grows with the square of its events.
+   * @default 1 client × 500 events, 100 × 300, 1000 × 100
+   */
+  readonly cases?: readonly FanoutCase[]
+  /** Trials of each backend per case. @default 2 */
+  readonly rounds?: number
+  /** @default 50 */
+  readonly concurrency?: number
+  /** @default 2 */
+  readonly clientProcesses?: number
+}
+
+/**
+ * Section 4's Redis variant (issue 8): the same server with its events stored and published
+ * through a real redis-server, against the in-memory server in alternating trials, so the
+ * ratio is what Redis costs. The issue sets no target for it.
+ */
+export async function benchFanoutRedis(options: FanoutRedisOptions = {}): Promise<Row[]> {
+  const cases = options.cases ?? [
+    { clients: 1, events: 500 },
+    { clients: 100, events: 300 },
+    { clients: 1000, events: 100 },
+  ]
+  const rounds = options.rounds ?? 2
+  const concurrency = options.concurrency ?? 50
+  const processes = options.clientProcesses ?? 2
+  const rows: Row[] = []
+  for (const { clients, events } of cases) {
+    const trials: Record<'fates' | 'redis', Trial[]> = { fates: [], redis: [] }
+    for (let round = 0; round < rounds; round++) {
+      const order: ('fates' | 'redis')[] = round % 2 === 0 ? ['fates', 'redis'] : ['redis', 'fates']
+      for (const kind of order) trials[kind].push(await within(trial(kind, clients, events, concurrency, processes), 180_000, `${Label[kind]} with ${clients} clients`))
+    }
+    const ts = trials.redis
+    const plural = clients === 1 ? '' : 's'
+    rows.push({
+      name: `fan-out: ${Label.redis} → ${clients} client${plural}`,
+      eventsPerSecond: Math.round(median(ts.map((t) => t.eventsPerSecond))),
+      ratio: round3(median(ts.map((t, i) => t.eventsPerSecond / (trials.fates[i] as Trial).eventsPerSecond))),
+      baseline: `${Label.fates} in memory, same trial sizes`,
+      params: { section: 'fanout-redis', clients, eventsPublished: events, deliveries: clients * events, channel: 'global', rounds, concurrency },
+      metrics: {
+        inMemoryEventsPerSecond: Math.round(median(trials.fates.map((t) => t.eventsPerSecond))),
+        lost: ts.reduce((sum, t) => sum + t.lost, 0),
+        duplicates: ts.reduce((sum, t) => sum + t.duplicates, 0),
+        outOfOrder: ts.reduce((sum, t) => sum + t.outOfOrder, 0),
+        timedOut: ts.some((t) => t.timedOut),
+        peakRssMB: Math.round(Math.max(...ts.map((t) => t.peakRss)) / MB),
+      },
+    })
   }
   return rows
 }

@@ -2,7 +2,7 @@
  * `pnpm bench`: runs the sections, prints the table and writes results.json.
  *
  * Usage: `node --expose-gc dist/main.js [section …] [--quick]`, sections `pipeline`, `e2e`,
- * `memory`, `fanout` (default: all). `--quick` shrinks every section for a smoke run. Only a
+ * `memory`, `fanout`, `fanout-redis` (default: all; `fanout-redis` starts its own redis-server). `--quick` shrinks every section for a smoke run. Only a
  * full run (every section, not quick) writes results.json, so that the committed file is
  * always one whole recorded run.
  *
@@ -13,11 +13,11 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { formatTable, type Row } from './harness.js'
 import { bareReceiver, benchE2e, connectReceiver } from './e2e.js'
-import { benchFanout } from './fanout.js'
+import { benchFanout, benchFanoutRedis } from './fanout.js'
 import { benchMemory } from './memory.js'
 import { benchPipeline } from './pipeline.js'
 
-const SECTIONS = ['pipeline', 'e2e', 'memory', 'fanout'] as const
+const SECTIONS = ['pipeline', 'e2e', 'memory', 'fanout', 'fanout-redis'] as const
 type Section = (typeof SECTIONS)[number]
 
 const args = process.argv.slice(2)
@@ -51,6 +51,13 @@ for (const section of sections) {
           quick
             ? { cases: [{ clients: 1, events: 10_000 }, { clients: 100, events: 500 }, { clients: 1000, events: 100 }] }
             : {},
+        )),
+      )
+      break
+    case 'fanout-redis':
+      rows.push(
+        ...(await benchFanoutRedis(
+          quick ? { cases: [{ clients: 1, events: 100 }, { clients: 100, events: 100 }, { clients: 1000, events: 50 }], rounds: 1 } : {},
         )),
       )
       break
