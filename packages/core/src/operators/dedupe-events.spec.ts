@@ -47,14 +47,18 @@ describe('dedupeEvents', () => {
         fc.integer({ min: 1, max: 64 }),
         fc.integer({ min: 1, max: 200 }),
         fc.array(fc.nat(), { minLength: 100, maxLength: 1500, size: 'max' }),
-        fc.constantFrom('e', '9a6c1f2e-0000-4000-8000-', ''),
+        // Short IDs are kept as strings; the UUID prefixes pad to 36 characters, so the
+        // lowercase ones are packed into words and the uppercase ones (and the near-misses
+        // with a wrong separator) must stay distinct strings.
+        fc.constantFrom('e', '9a6c1f2e-0000-4000-8000-', '9A6C1F2E-0000-4000-8000-', '9a6c1f2e_0000-4000-8000-', ''),
         (capacity, universe, draws, prefix) => {
         // The table is a hand-written hash table (probing, backward-shift deletion): the model
         // is the plain definition, a list of the last `capacity` first sights.
         const memory = new EventIdMemory(capacity)
         const model: string[] = []
         for (const draw of draws) {
-          const eid = `${prefix}${draw % universe}`
+          const n = draw % universe
+          const eid = prefix.length === 24 ? `${prefix}${(n % 3 === 0 ? String(n) : n.toString(16)).padStart(12, '0')}` : `${prefix}${n}`
           const fresh = !model.includes(eid)
           if (fresh) {
             model.push(eid)
@@ -66,6 +70,31 @@ describe('dedupeEvents', () => {
       { numRuns: 150 },
     )
     expect(() => new EventIdMemory(0)).toThrow(RangeError)
+  })
+
+  // Pairs of UUIDs whose FNV-1a hashes collide, each differing in one 32-bit word only: the
+  // table compares stored IDs only after a hash match, so only colliding IDs test that compare.
+  it.each([
+    ['0000e792-0000-4000-8000-000000000000', '00019ebc-0000-4000-8000-000000000000'],
+    ['9a6c1f2e-0000-166e-8000-000000000000', '9a6c1f2e-0000-c69a-8000-000000000000'],
+    ['9a6c1f2e-0000-4000-0000-269100000000', '9a6c1f2e-0000-4000-0002-eb0b00000000'],
+    ['9a6c1f2e-0000-4000-8000-00000000897b', '9a6c1f2e-0000-4000-8000-0000000438a8'],
+  ])('EventIdMemory tells apart %s and %s, whose hashes collide', (first, second) => {
+    const memory = new EventIdMemory(4)
+    expect(memory.firstSight(first)).toBe(true)
+    expect(memory.firstSight(second)).toBe(true)
+    expect(memory.firstSight(first)).toBe(false)
+    expect(memory.firstSight(second)).toBe(false)
+  })
+
+  it('EventIdMemory keeps IDs that differ only in case apart', () => {
+    const memory = new EventIdMemory(4)
+    const lower = '9a6c1f2e-0000-4000-8000-00000000abcd'
+    expect(memory.firstSight(lower)).toBe(true)
+    expect(memory.firstSight(lower.toUpperCase())).toBe(true)
+    expect(memory.firstSight(lower)).toBe(false)
+    expect(memory.firstSight(lower.toUpperCase())).toBe(false)
+    expect(memory.firstSight(lower.replace('abcd', 'abce'))).toBe(true)
   })
 
   it('delivers each eid exactly once when repeats fall within the capacity (property)', async () => {
