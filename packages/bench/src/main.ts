@@ -11,6 +11,7 @@
 import { writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 import { formatTable, type Row } from './harness.js'
 import { bareReceiver, benchE2e, connectReceiver } from './e2e.js'
 import { benchFanout, benchFanoutRedis } from './fanout.js'
@@ -20,9 +21,8 @@ import { benchPipeline } from './pipeline.js'
 const SECTIONS = ['pipeline', 'e2e', 'memory', 'fanout', 'fanout-redis'] as const
 type Section = (typeof SECTIONS)[number]
 
-const args = process.argv.slice(2)
-const quick = args.includes('--quick')
-const asked = args.filter((a) => !a.startsWith('--'))
+const { values, positionals: asked } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, allowPositionals: true })
+const quick = values.quick
 for (const a of asked) if (!(SECTIONS as readonly string[]).includes(a)) throw new Error(`unknown section ${a}; known: ${SECTIONS.join(', ')}`)
 const sections: readonly Section[] = asked.length > 0 ? (asked as Section[]) : SECTIONS
 
