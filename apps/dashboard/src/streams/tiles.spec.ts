@@ -1,4 +1,4 @@
-import { type EventStats, EventName } from '@fates-rx/core'
+import { type EventStats, EventName, NoEventStats } from '@fates-rx/core'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import { chartView, tilesOf } from './tiles.js'
@@ -6,14 +6,10 @@ import { chartView, tilesOf } from './tiles.js'
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 
 const stats = (at: number, perMinute: Record<number, number>, extra: Partial<EventStats> = {}): EventStats => ({
+  ...NoEventStats,
   at,
-  total: 0,
-  totals: {},
-  replayed: 0,
   perMinute,
   perMinuteTotal: Object.values(perMinute).reduce((a, b) => a + b, 0),
-  uniqueUsers: 0,
-  latestVote: null,
   ...extra,
 })
 

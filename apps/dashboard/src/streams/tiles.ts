@@ -1,4 +1,4 @@
-import { type EventStats, EventName } from '@fates-rx/core'
+import { type EventStats, EventName, NoEventStats } from '@fates-rx/core'
 import {
   asyncScheduler,
   map,
@@ -64,16 +64,7 @@ export function tilesOf(stats: EventStats): readonly TileView[] {
 }
 
 /** The tiles before any event: zeros, with their labels. */
-export const zeroTiles: readonly TileView[] = tilesOf({
-  at: 0,
-  total: 0,
-  totals: {},
-  replayed: 0,
-  perMinute: {},
-  perMinuteTotal: 0,
-  uniqueUsers: 0,
-  latestVote: null,
-})
+export const zeroTiles: readonly TileView[] = tilesOf(NoEventStats)
 
 /** The series of the rate chart, in uPlot's aligned layout: x (unix seconds), then one per group. */
 export interface ChartData {

@@ -3,7 +3,7 @@ import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { ReceivedEvent } from '../codec/index.js'
 import { EventName } from '../protocol/index.js'
-import { type EventStats, eventStats } from './event-stats.js'
+import { type EventStats, eventStats, NoEventStats } from './event-stats.js'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 
@@ -13,16 +13,7 @@ const ev = (e: number, ctx: Record<string, unknown> = {}, m: object = {}, extra:
   ...extra,
 })
 
-const zero: EventStats = {
-  at: 0,
-  total: 0,
-  totals: {},
-  replayed: 0,
-  perMinute: {},
-  perMinuteTotal: 0,
-  uniqueUsers: 0,
-  latestVote: null,
-}
+const zero: EventStats = NoEventStats
 
 describe('eventStats', () => {
   it('emits a zero snapshot, then one per event, and completes with the source', () => {

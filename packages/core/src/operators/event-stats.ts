@@ -86,6 +86,18 @@ export interface EventStats {
   readonly latestVote: LatestVote | null
 }
 
+/** The stats before any event, at time 0: what a view shows before the first snapshot. */
+export const NoEventStats: EventStats = /* @__PURE__ */ Object.freeze({
+  at: 0,
+  total: 0,
+  totals: /* @__PURE__ */ Object.freeze({}),
+  replayed: 0,
+  perMinute: /* @__PURE__ */ Object.freeze({}),
+  perMinuteTotal: 0,
+  uniqueUsers: 0,
+  latestVote: null,
+})
+
 const voteEvents: ReadonlySet<number> = new Set([EventName.BotVote, EventName.ServerVote])
 
 type Step = { readonly kind: 'event'; readonly event: ReceivedEvent } | { readonly kind: 'tick' }
