@@ -1,58 +1,13 @@
 import fc from 'fast-check'
 import { config, filter, firstValueFrom, take, takeWhile } from 'rxjs'
 import { describe, expect, it } from 'vitest'
-import type { ControlPayload, ReceivedEvent } from '../codec/index.js'
-import type { Diagnostic } from '../operators/index.js'
+import type { ReceivedEvent } from '../codec/index.js'
 import { Clock, control, eventFrame, fakeWebSockets, identityFrame } from '../test-support/fake-web-socket.js'
 import { connect } from './connect.js'
-import type { ConnectionMetrics } from './metrics.js'
 import type { ConnectOptions } from './options.js'
 import type { ConnectionStatus } from './status.js'
+import { harness, id, token } from '../test-support/virtual-client.js'
 
-const id = '811073947382579200'
-const token = 'tok-secret'
-
-function harness(extra: Partial<ConnectOptions> = {}) {
-  const clock = new Clock()
-  const fakes = fakeWebSockets()
-  const client = connect({
-    url: 'ws://127.0.0.1:9/ws',
-    id,
-    token,
-    WebSocket: fakes.WebSocket,
-    scheduler: clock,
-    random: () => 0.5,
-    ...extra,
-  })
-  const statuses: ConnectionStatus[] = []
-  const events: ReceivedEvent[] = []
-  const controls: ControlPayload[] = []
-  const diagnostics: Diagnostic[] = []
-  let metrics: ConnectionMetrics | undefined
-  const subscriptions = [
-    client.status$.subscribe((status) => statuses.push(status)),
-    client.event$.subscribe((event) => events.push(event)),
-    client.control$.subscribe((payload) => controls.push(payload)),
-    client.diagnostic$.subscribe((diagnostic) => diagnostics.push(diagnostic)),
-    client.metrics$.subscribe((value) => (metrics = value)),
-  ]
-  return {
-    clock,
-    ...fakes,
-    client,
-    statuses,
-    events,
-    controls,
-    diagnostics,
-    metrics: () => metrics as ConnectionMetrics,
-    status: () => statuses.at(-1) as ConnectionStatus,
-    states: () => statuses.map((s) => s.state),
-    eids: () => events.map((e) => e.m.eid),
-    leave: () => {
-      for (const subscription of subscriptions) subscription.unsubscribe()
-    },
-  }
-}
 
 describe('connect(): reconnection', () => {
   it('reconnects after an abrupt drop with a jittered delay and reports the close', () => {

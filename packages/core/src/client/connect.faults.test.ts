@@ -1,10 +1,9 @@
 import { filter, firstValueFrom, map, scan, takeWhile, timeout } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ReceivedEvent } from '../codec/index.js'
 import { CuttingProxy, ScriptedPeer } from '../test-support/scripted-peer.js'
-import { connect, type FatesClient } from './connect.js'
+import type { FatesClient } from './connect.js'
 import type { ConnectOptions } from './options.js'
-import type { ConnectionStatus } from './status.js'
+import { liveClient, statusWhere } from '../test-support/live-client.js'
 
 // Fault tests over real sockets on loopback, against a scripted peer (see test-support).
 const id = '811073947382579200'
@@ -14,20 +13,8 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step()
 })
 
-function start(options: Partial<ConnectOptions> & Pick<ConnectOptions, 'url'>) {
-  const client = connect({ id, token: 'testtoken', backoff: { initialDelayMs: 20, maxDelayMs: 100 }, ...options })
-  const statuses: ConnectionStatus[] = []
-  const events: ReceivedEvent[] = []
-  const subs = [client.status$.subscribe((s) => statuses.push(s)), client.event$.subscribe((e) => events.push(e))]
-  cleanup.push(() => {
-    for (const s of subs) s.unsubscribe()
-    client.close()
-  })
-  return { client, statuses, events }
-}
-
-const statusWhere = (client: FatesClient, test: (s: ConnectionStatus) => boolean, ms = 10_000) =>
-  firstValueFrom(client.status$.pipe(filter(test), timeout(ms)))
+const start = (options: Partial<ConnectOptions> & Pick<ConnectOptions, 'url'>) =>
+  liveClient(cleanup, { id, token: 'testtoken', ...options })
 
 const eventCount = (client: FatesClient, count: number, already: number, ms = 15_000) =>
   firstValueFrom(

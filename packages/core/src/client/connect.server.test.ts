@@ -3,9 +3,9 @@ import { filter, firstValueFrom, timeout } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ReceivedEvent } from '../codec/index.js'
 import { CuttingProxy } from '../test-support/scripted-peer.js'
-import { connect, type FatesClient } from './connect.js'
+import type { FatesClient } from './connect.js'
 import type { ConnectOptions } from './options.js'
-import type { ConnectionStatus } from './status.js'
+import { liveClient, statusWhere } from '../test-support/live-client.js'
 
 // End-to-end fault tests against the real @fates-rx/server on loopback.
 // @fates-rx/server is a dev dependency of the workspace root, not of @fates-rx/core: the server
@@ -28,20 +28,8 @@ async function server(options: Parameters<typeof startServer>[0] = {}): Promise<
   return running
 }
 
-function start(options: Partial<ConnectOptions> & Pick<ConnectOptions, 'url'>) {
-  const client = connect({ id, token, backoff: { initialDelayMs: 20, maxDelayMs: 100 }, ...options })
-  const statuses: ConnectionStatus[] = []
-  const events: ReceivedEvent[] = []
-  const subs = [client.status$.subscribe((s) => statuses.push(s)), client.event$.subscribe((e) => events.push(e))]
-  cleanup.push(() => {
-    for (const s of subs) s.unsubscribe()
-    client.close()
-  })
-  return { client, statuses, events }
-}
-
-const statusWhere = (client: FatesClient, test: (s: ConnectionStatus) => boolean, ms = 10_000) =>
-  firstValueFrom(client.status$.pipe(filter(test), timeout(ms)))
+const start = (options: Partial<ConnectOptions> & Pick<ConnectOptions, 'url'>) =>
+  liveClient(cleanup, { id, token: token, ...options })
 
 const vote = (i: number) => ({ m: { e: 0, t: -1, ts: 1_700_000_000 + i / 1000 }, ctx: { user: '563808552288780322', votes: i, test: false } })
 

@@ -1,44 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import type { ReceivedEvent } from '../codec/index.js'
-import { Clock, control, eventFrame, fakeWebSockets } from '../test-support/fake-web-socket.js'
-import { connect } from './connect.js'
+import { control, eventFrame } from '../test-support/fake-web-socket.js'
+import { harness, token } from '../test-support/virtual-client.js'
 import type { ConnectOptions } from './options.js'
-import { type ConnectionState, type ConnectionStatus, Transitions } from './status.js'
+import { type ConnectionState, Transitions } from './status.js'
 
-const id = '811073947382579200'
-const token = 'tok-secret'
-
-function harness(extra: Partial<ConnectOptions> = {}) {
-  const clock = new Clock()
-  const fakes = fakeWebSockets()
-  const client = connect({
-    url: 'ws://127.0.0.1:9/ws',
-    id,
-    token,
-    WebSocket: fakes.WebSocket,
-    scheduler: clock,
-    random: () => 0.5,
-    ...extra,
-  })
-  const statuses: ConnectionStatus[] = []
-  const events: ReceivedEvent[] = []
-  const subscriptions = [
-    client.status$.subscribe((status) => statuses.push(status)),
-    client.event$.subscribe((event) => events.push(event)),
-  ]
-  return {
-    clock,
-    ...fakes,
-    client,
-    statuses,
-    events,
-    state: (): ConnectionState => statuses.at(-1)?.state ?? 'closed',
-    status: (): ConnectionStatus => statuses.at(-1) as ConnectionStatus,
-    leave: () => {
-      for (const subscription of subscriptions) subscription.unsubscribe()
-    },
-  }
-}
 type Harness = ReturnType<typeof harness>
 
 interface Walk {
