@@ -25,7 +25,7 @@ export {
   type Unsubscribe,
 } from './stores/store.js'
 export { DEMO_BOT, DemoMix, demoEvent, startDemo, type DemoOptions, type DemoTarget, type Random } from './demo.js'
-export { PublishError, ChannelPattern, normalizePublish, type NormalizedEvent } from './publish.js'
+export { PublishError, isChannel, normalizePublish, type NormalizedEvent } from './publish.js'
 export { parseIdentify, type IdentifyRequest, type IdentityKind } from './identify/parse.js'
 export { silentLogger, stderrLogger, type Logger } from './log.js'
 export type { OutboxLimits } from './outbox.js'

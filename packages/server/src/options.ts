@@ -1,4 +1,4 @@
-import { Protocol } from '@fates-rx/core/protocol'
+import { isSnowflakeId, Protocol } from '@fates-rx/core/protocol'
 import type { DemoOptions } from './demo.js'
 import type { Logger } from './log.js'
 import type { Credentials, Store } from './stores/store.js'
@@ -101,8 +101,6 @@ const Minimum: Readonly<Record<NumberOption, number>> = Object.freeze({
 /** Options with every default applied. */
 export type ResolvedOptions = Required<Pick<ServerOptions, NumberOption | 'host'>>
 
-const snowflake = /^[1-9]\d{0,18}$/
-
 /** Applies defaults and checks every option; throws a `TypeError`/`RangeError` naming it. */
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('startServer options must be an object')
@@ -122,8 +120,8 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     if (!Array.isArray(list)) throw new TypeError(`${key} must be an array of { id, token }`)
     for (const [index, entry] of list.entries()) {
       const { id, token } = (entry ?? {}) as Partial<Credentials>
-      if (typeof id !== 'string' || !snowflake.test(id)) {
-        throw new TypeError(`${key}[${index}].id must be a snowflake as a decimal string`)
+      if (!isSnowflakeId(id)) {
+        throw new TypeError(`${key}[${index}].id must be a snowflake: a positive 64-bit integer in decimal, as a string`)
       }
       if (typeof token !== 'string' || token === '') throw new TypeError(`${key}[${index}].token must be a non-empty string`)
     }

@@ -1,9 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import { either } from 'fp-ts'
-import { FatesEvent, describeErrors } from '@fates-rx/core/protocol'
+import { FatesEvent, describeErrors, isSnowflakeId } from '@fates-rx/core/protocol'
 
-/** A channel events are published on: `bot-<id>`, `server-<id>` or `global`. */
-export const ChannelPattern = /^(?:(?:bot|server)-[1-9]\d{0,19}|global)$/
+/**
+ * True for a channel events can be published on: `global`, or `bot-<id>` / `server-<id>` with
+ * an ID that can identify (core's one snowflake rule, {@link isSnowflakeId}): a channel no
+ * client could ever subscribe to is refused rather than stored.
+ */
+export function isChannel(channel: unknown): channel is string {
+  if (typeof channel !== 'string') return false
+  if (channel === 'global') return true
+  const dash = channel.indexOf('-')
+  const kind = channel.slice(0, dash)
+  return (kind === 'bot' || kind === 'server') && isSnowflakeId(channel.slice(dash + 1))
+}
 
 /** A publish request the server refused; the message says why and never echoes values. */
 export class PublishError extends Error {
@@ -27,7 +37,7 @@ export function normalizePublish(
   now: () => number = Date.now,
   newId: () => string = randomUUID,
 ): either.Either<string, NormalizedEvent> {
-  if (typeof channel !== 'string' || !ChannelPattern.test(channel)) {
+  if (!isChannel(channel)) {
     return either.left('channel must be "bot-<id>", "server-<id>" or "global"')
   }
   const decoded = FatesEvent.decode(event)

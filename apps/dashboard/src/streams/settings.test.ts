@@ -23,6 +23,8 @@ describe('settingsError', () => {
     ['a query in the URL', { url: 'ws://127.0.0.1/ws?token=x' }, /no credentials or query/],
     ['a non-numeric ID', { id: '81107abc' }, /snowflake/],
     ['a zero ID', { id: '000' }, /snowflake/],
+    ['an ID with a leading zero, which the server would not find', { id: '0811073947382579200' }, /snowflake/],
+    ['an ID beyond int64, which the server answers with invalid_payload', { id: '9223372036854775808' }, /snowflake/],
     ['an empty token', { token: '' }, /token/],
   ])('rejects %s, in words', (_label, change, message) => {
     expect(settingsError({ ...good, ...change })).toMatch(message)

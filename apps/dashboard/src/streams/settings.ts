@@ -1,3 +1,5 @@
+import { isSnowflakeId } from '@fates-rx/core'
+
 /** What a target's connect panel holds. */
 export interface TargetSettings {
   readonly url: string
@@ -20,8 +22,8 @@ export function settingsError(settings: TargetSettings): string | undefined {
   if (url.username !== '' || url.password !== '' || url.search !== '') {
     return 'Put no credentials or query in the server URL; the token goes in its own field.'
   }
-  if (!/^\d{1,20}$/.test(settings.id) || /^0+$/.test(settings.id)) {
-    return 'The ID is a Discord snowflake: digits only, as a bot or server ID.'
+  if (!isSnowflakeId(settings.id)) {
+    return 'The ID is a Discord snowflake: digits only, no leading zero, at most 9223372036854775807.'
   }
   if (settings.token === '') return 'Enter the API token.'
   return undefined

@@ -1,4 +1,5 @@
 import type { WebSocketConstructor } from '../socket/index.js'
+import { identifyText, isSnowflakeId } from '../codec/index.js'
 import { Protocol } from '../protocol/index.js'
 import type { SchedulerLike } from 'rxjs'
 import { type BackoffConfig, BackoffDefaults } from './backoff.js'
@@ -126,16 +127,13 @@ export class ConnectOptionsError extends TypeError {
   override readonly name = 'ConnectOptionsError'
 }
 
-const snowflake = /^[1-9][0-9]{0,19}$/
-const maxSnowflake = 2n ** 64n - 1n
-
-/** The reason an ID is not a snowflake, or undefined when it is one. */
+/** The reason an ID is not a snowflake ({@link isSnowflakeId}), or undefined when it is one. */
 export function snowflakeProblem(id: unknown): string | undefined {
   if (typeof id !== 'string') {
     return `must be a Discord snowflake as a decimal string (got a ${typeof id}; a snowflake does not fit a JS number)`
   }
-  if (!snowflake.test(id) || BigInt(id) > maxSnowflake) {
-    return 'must be a Discord snowflake: a positive decimal integer as a string, like "811073947382579200"'
+  if (!isSnowflakeId(id)) {
+    return 'must be a Discord snowflake: a positive 64-bit integer in decimal, no sign or leading zero, like "811073947382579200"'
   }
   return undefined
 }
@@ -172,7 +170,7 @@ export function identifyMessage(
   token: string,
   options: Pick<ResolvedOptions, 'bot' | 'sendAll' | 'sendNone'>,
 ): string {
-  return JSON.stringify({ id, token, bot: options.bot, send_all: options.sendAll, send_none: options.sendNone })
+  return identifyText({ id, token, bot: options.bot, send_all: options.sendAll, send_none: options.sendNone })
 }
 
 /**

@@ -1,12 +1,17 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { isRight } from 'fp-ts/lib/Either.js'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   ControlPayload,
   FatesEvent,
   IdentifyPayload,
+  identifyText,
+  isSnowflakeId,
+  MaxSnowflakeId,
   ServerPayload,
+  SnowflakeId,
   WrappedEvent,
 } from './codecs.js'
 import { describeErrors, SnowflakeFields, unsafeSnowflakePaths } from './report.js'
@@ -120,5 +125,48 @@ describe('failure reports', () => {
     const ctx = part === 'ctx' ? { [key]: 811073947382579200 } : {}
     expect(unsafeSnowflakePaths(event(m, ctx))).toEqual([`${part}.${key}`])
     expect(SnowflakeFields).toEqual([['m', 'id'], ['ctx', 'user'], ['ctx', 'new_owner']])
+  })
+})
+
+describe('SnowflakeId: the one rule for a bot or server ID', () => {
+  it.each([
+    ['1', true],
+    ['811073947382579200', true],
+    ['9223372036854775807', true],
+    ['9223372036854775808', false],
+    ['18446744073709551615', false],
+    ['99999999999999999999', false],
+    ['0', false],
+    ['', false],
+    ['007', false],
+    ['+5', false],
+    ['-5', false],
+    [' 5', false],
+    ['5n', false],
+    ['1e3', false],
+  ])('%j → %s', (id, ok) => {
+    expect(isSnowflakeId(id)).toBe(ok)
+    expect(SnowflakeId.is(id)).toBe(ok)
+    expect(isRight(SnowflakeId.decode(id))).toBe(ok)
+  })
+
+  it('is a positive int64 written canonically, as the original server parsed it', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 64n), max: 2n ** 65n }), (n) => {
+        expect(isSnowflakeId(n.toString())).toBe(n > 0n && n <= MaxSnowflakeId)
+      }),
+    )
+  })
+
+  it('rejects numbers: a snowflake does not fit a JS number', () => {
+    expect(isSnowflakeId(811073947382579200)).toBe(false)
+  })
+})
+
+describe('identifyText', () => {
+  it('writes every key of IdentifyPayload, in the protocol order, and decodes back', () => {
+    const text = identifyText({ id: '42', token: 't"k', bot: false, send_all: true, send_none: false })
+    expect(text).toBe('{"id":"42","token":"t\\"k","bot":false,"send_all":true,"send_none":false}')
+    expect(IdentifyPayload.is(JSON.parse(text))).toBe(true)
   })
 })

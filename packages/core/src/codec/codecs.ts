@@ -21,6 +21,37 @@ export const Snowflake = t.union([t.string, t.number], 'Snowflake')
 export type Snowflake = t.TypeOf<typeof Snowflake>
 
 /**
+ * The largest snowflake an identify may carry: the original server parsed IDs with Go's
+ * `strconv.ParseInt(id, 10, 64)` and rejected anything not above 0, so an ID is a positive int64.
+ */
+export const MaxSnowflakeId = /* @__PURE__ */ BigInt('9223372036854775807')
+
+// Canonical decimal: no sign, no leading zero, at most 19 digits (int64 has 19).
+const snowflakeDigits = /^[1-9][0-9]{0,18}$/
+
+/**
+ * True when `id` is a snowflake an identify can carry, written canonically: a positive int64
+ * in decimal, no sign and no leading zero (`"811073947382579200"`). The one rule for IDs, used
+ * by the client's options, the server's options, identify parsing, `POST /publish`'s channels
+ * and the dashboard's form.
+ *
+ * @example
+ * isSnowflakeId('811073947382579200') // true
+ * isSnowflakeId('9223372036854775808') // false: beyond int64
+ */
+export function isSnowflakeId(id: unknown): id is string {
+  return typeof id === 'string' && snowflakeDigits.test(id) && (id.length < 19 || BigInt(id) <= MaxSnowflakeId)
+}
+
+/** The codec of {@link isSnowflakeId}: a bot's or server's ID as identify and channels carry it. */
+export const SnowflakeId = /* @__PURE__ */ new t.Type<string, string, unknown>(
+  'SnowflakeId',
+  isSnowflakeId,
+  (u, c) => (isSnowflakeId(u) ? t.success(u) : t.failure(u, c, 'a positive int64 in decimal, like "811073947382579200"')),
+  t.identity,
+)
+
+/**
  * A control payload (`control: true`). Unknown codes and extra keys pass through: the code is
  * any string, and `t.type` keeps keys it does not name.
  */
@@ -92,6 +123,18 @@ export const IdentifyPayload = /* @__PURE__ */ t.intersection(
 )
 /** What the client sends after `identity`. */
 export type IdentifyPayload = t.TypeOf<typeof IdentifyPayload>
+
+/**
+ * The identify message for a connection, typed by {@link IdentifyPayload}: every key the
+ * protocol names, in its order, so that the text is the same whoever builds it.
+ *
+ * @example
+ * identifyText({ id: '42', token, bot: true, send_all: false, send_none: false })
+ */
+export function identifyText(payload: Required<IdentifyPayload>): string {
+  const { id, token, bot, send_all, send_none } = payload
+  return JSON.stringify({ id, token, bot, send_all, send_none } satisfies Required<IdentifyPayload>)
+}
 
 /**
  * An event as the client delivers it: the event itself (the `dat` of a wrapped event, or the

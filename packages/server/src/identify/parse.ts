@@ -1,5 +1,5 @@
 import { either } from 'fp-ts'
-import { IdentifyPayload } from '@fates-rx/core/protocol'
+import { IdentifyPayload, isSnowflakeId } from '@fates-rx/core/protocol'
 import { goSyntaxError } from './go-json.js'
 
 /** Who is identifying: a bot or a server (guild). */
@@ -101,7 +101,9 @@ export function parseIdentify(message: string | Uint8Array): either.Either<strin
   const { id, token, bot = false, send_all = false, send_none = false } = payload.right
   const number = goParseInt(id)
   if (either.isLeft(number)) return number
-  if (number.right <= 0n || token === '') {
+  // Go's ParseInt accepted a sign and leading zeros ("+007"): the canonical form of what it
+  // parsed must be core's snowflake, the rule every other part of the project checks.
+  if (!isSnowflakeId(number.right.toString()) || token === '') {
     // The original appended "and api token of <token>": a secret in a log-friendly text.
     return either.left(`Invalid ID or token sent. Got ID of ${number.right}`)
   }

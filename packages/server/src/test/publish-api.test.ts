@@ -36,6 +36,8 @@ describe('POST /publish', () => {
     ['not JSON', '{nope', /^body is not JSON: /],
     ['a JSON array', '[]', /^body must be a JSON object/],
     ['an unknown channel', JSON.stringify({ channel: 'bots-1', event: validEvent }), /^channel must be/],
+    ['a channel whose id no identify can carry (beyond int64)', JSON.stringify({ channel: 'bot-9223372036854775808', event: validEvent }), /^channel must be/],
+    ['a channel whose id has a leading zero', JSON.stringify({ channel: 'server-0811073947382579200', event: validEvent }), /^channel must be/],
     ['a missing channel', JSON.stringify({ event: validEvent }), /^channel must be/],
     ['an event without m', JSON.stringify({ channel: 'global', event: { ctx: {} } }), /^event: m: expected/],
     ['a non-integer m.e', JSON.stringify({ channel: 'global', event: { m: { e: 1.5 }, ctx: {} } }), /^event: m\.e: expected Integer/],
