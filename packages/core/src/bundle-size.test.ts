@@ -14,7 +14,18 @@ const Dependencies = ['rxjs', 'io-ts', 'fp-ts', 'isomorphic-ws', 'ws'] as const
 const KB = 1024
 
 /**
- * Gzip bytes per bundle. `budget` is the issue's; `ceiling` is what this test enforces today,
+ * Gzip bytes per bundle. `budget` is the issue's; `ceiling` is what this test enforces today.
+ *
+ * RAISED on purpose (issue 11, from 15.5 KB and 7.75 KB), not quietly: connect() became a pure
+ * state machine (client/machine.ts) and a small interpreter (client/connect.ts) running the
+ * exported operators, and gained a bounded replay and refused-upgrade handling. That costs
+ * about 1.4 KB gzip of core's own code: effects and inputs are named objects the minifier
+ * cannot shorten, and the two halves name each effect. Already taken back: the machine's
+ * decisions are local functions (minified names), and decodePayloads/dedupeEvents are written
+ * with `new Observable` (rxjs's map/filter/defer brought OperatorSubscriber and tslib, 3.8 KB
+ * minified). The README and BENCHMARKS.md record the miss; lower these as the code shrinks.
+ *
+ * Before issue 11:
  * set just above the size reached (app 15,231 B, own code 7,635 B when last lowered). The app
  * meets its budget. Core's own code does not: its human-facing texts (close meanings and
  * policies, option errors, status details, diagnostics) are about 1.2 KB of it, and without
@@ -24,8 +35,8 @@ const KB = 1024
  * be lowered as the code shrinks, never raised quietly.
  */
 const Size = Object.freeze({
-  appImportingConnect: { budget: 16 * KB, ceiling: 15.5 * KB },
-  ownCode: { budget: 5 * KB, ceiling: 7.75 * KB },
+  appImportingConnect: { budget: 16 * KB, ceiling: 17 * KB },
+  ownCode: { budget: 5 * KB, ceiling: 9.5 * KB },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

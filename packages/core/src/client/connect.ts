@@ -1,26 +1,11 @@
-import {
-  asyncScheduler,
-  BehaviorSubject,
-  Observable,
-  Subject,
-  type Subscription,
-} from 'rxjs'
+import { asyncScheduler, BehaviorSubject, Observable, Subject, type Subscription } from 'rxjs'
 import { type ControlPayload, type ReceivedEvent, redactor } from '../codec/index.js'
-import { type Decoded, decodePayload, type Diagnostic, EventIdMemory, forEachSegment } from '../operators/index.js'
-import { closeMeaning, closePolicy, ControlCode, Protocol } from '../protocol/index.js'
+import { decodePayloads, dedupeEvents, type Diagnostic, splitFrames } from '../operators/index.js'
 import { type SocketSignal, webSocket$ } from '../socket/index.js'
-import { backoffDelay } from './backoff.js'
-import {
-  afterIdentify,
-  afterRatelimited,
-  afterReport,
-  type IdentifyBudget,
-  type IdentifyBudgetConfig,
-  identifyWait,
-} from './identify-budget.js'
+import { initialState, type MachineInput, step, type TimerName } from './machine.js'
 import { type ConnectionMetrics, utf8Length } from './metrics.js'
-import { type ConnectOptions, credentialsProblem, identifyMessage, type PerAttempt, resolveOptions } from './options.js'
-import { type CloseDetails, type ConnectionState, type ConnectionStatus, canTransition } from './status.js'
+import { type ConnectOptions, credentialsProblem, type PerAttempt, resolveOptions } from './options.js'
+import type { ConnectionStatus } from './status.js'
 
 /** A lazy connection to the Fates List websocket, as streams. */
 export interface FatesClient {
@@ -46,33 +31,9 @@ export interface FatesClient {
   reconnect(): void
 }
 
-interface Connection {
-  subscription?: Subscription
-  send?: (text: string) => void
-  phase: 'opening' | 'awaiting-identity' | 'awaiting-ready' | 'replaying' | 'live'
-  readonly startedAt: number
-  readonly id: string
-  readonly token: string
-  handshakeTimer?: Subscription
-  livenessTimer?: Subscription
-  /** When the socket opened or its last frame arrived (ms), for the liveness check. */
-  lastActivity: number
-  stableTimer?: Subscription
-  /** The detail of an `invalid_auth` / `invalid_payload` / `ratelimited` payload, for the close that follows. */
-  errorDetail?: string
-  replay: ReceivedEvent[]
-  dead: boolean
-}
-
 function read<T>(value: PerAttempt<T>): T {
   return typeof value === 'function' ? (value as () => T)() : value
 }
-
-/** What ended a connection, for the status that follows. */
-type Cause = Pick<ConnectionStatus, 'close'>
-
-const byTs = (a: ReceivedEvent, b: ReceivedEvent): number =>
-  (a.m.ts ?? -Infinity) - (b.m.ts ?? -Infinity)
 
 /**
  * Connects to the Fates List websocket. Lazy: nothing opens until the first subscription to
@@ -88,36 +49,34 @@ const byTs = (a: ReceivedEvent, b: ReceivedEvent): number =>
  * client.status$.subscribe((status) => console.log(status.state, status.detail ?? ''))
  */
 export function connect(options: ConnectOptions): FatesClient {
+  // The interpreter of machine.ts: it feeds the machine its inputs one at a time and performs
+  // each step's effects before the next input. Input that user code gives while effects run
+  // (a subscriber calling close() inside next()) waits in the queue for its turn, so every
+  // subscriber sees the same statuses in the same order and no state is ever half-changed.
   const config = resolveOptions(options)
   const scheduler = options.scheduler ?? asyncScheduler
   const random = options.random ?? Math.random
   const now = (): number => scheduler.now()
-  const budgetConfig: IdentifyBudgetConfig = {
-    windowMs: config.rateWindowMs,
-    minSpacingMs: config.minIdentifySpacingMs,
-  }
 
+  let state = initialState(now())
   const frame$ = new Subject<string>()
   const control$ = new Subject<ControlPayload>()
   const event$ = new Subject<ReceivedEvent>()
   const diagnostic$ = new Subject<Diagnostic>()
-  const status$ = new BehaviorSubject<ConnectionStatus>({
-    state: 'closed',
-    since: now(),
-    detail: 'Not opened yet: the connection opens on the first subscription.',
-  })
+  const status$ = new BehaviorSubject<ConnectionStatus>(state.status)
 
   // The metrics themselves, mutable; each emission is a copy.
-  const counters: { -readonly [K in keyof ConnectionMetrics]: ConnectionMetrics[K] } & { reconnects: Record<string, number> } = {
-    frames: 0,
-    bytes: 0,
-    payloads: 0,
-    events: 0,
-    duplicates: 0,
-    diagnostics: 0,
-    reconnects: {},
+  const counters = { frames: 0, bytes: 0, payloads: 0, events: 0, offered: 0, diagnostics: 0, reconnects: {} as Record<string, number>, connectToReadyMs: undefined as number | undefined }
+  const snapshot = (): ConnectionMetrics => {
+    const { offered, connectToReadyMs, reconnects, ...counts } = counters
+    return {
+      ...counts,
+      duplicates: offered - counts.events,
+      reconnects: { ...reconnects },
+      ...(connectToReadyMs === undefined ? {} : { connectToReadyMs }),
+      ...(state.lastFrameAt === undefined ? {} : { lastFrameAt: state.lastFrameAt }),
+    }
   }
-  const snapshot = (): ConnectionMetrics => ({ ...counters, reconnects: { ...counters.reconnects } })
   const metrics$ = new BehaviorSubject<ConnectionMetrics>(snapshot())
   let metricsTimer: Subscription | undefined
   const publishMetrics = (): void => {
@@ -125,358 +84,158 @@ export function connect(options: ConnectOptions): FatesClient {
     metricsTimer = undefined
     metrics$.next(snapshot())
   }
-  const metricsChanged = (): void => {
-    if (metricsTimer === undefined && refs > 0) {
-      metricsTimer = scheduler.schedule(publishMetrics, config.metricsIntervalMs)
-    }
-  }
 
-  let refs = 0
-  let stoppedByUser = false
-  let conn: Connection | undefined
-  let retryTimer: Subscription | undefined
-  let retryKind: 'backoff' | 'budget' | undefined
-  let failures = 0
-  let budget: IdentifyBudget = {}
-  let requestsRemaining: number | undefined
-  // Redacts the token of the current attempt; replaced when a token function gives a new one.
+  // The one pipeline, made of the exported operators: frames → splitFrames → decodePayloads
+  // into the machine, and the machine's deliveries → dedupeEvents → event$. One dedupe memory
+  // for the client's lifetime, so that replays after reconnects are deduplicated.
   let redactedToken = typeof config.token === 'string' ? config.token : undefined
   let redact = redactor(redactedToken)
-
-  // The state machine's only writer: every transition is checked against the table.
-  const move = (state: ConnectionState, extra: Omit<ConnectionStatus, 'state' | 'since'> = {}): void => {
-    const from = status$.value.state
-    if (!canTransition(from, state)) {
-      throw new Error(`fates-rx: internal error, transition ${from} → ${state} is not in the table`)
-    }
-    status$.next({
-      state,
-      since: now(),
-      ...(requestsRemaining === undefined ? {} : { requestsRemaining }),
-      ...(counters.lastFrameAt === undefined ? {} : { lastFrameAt: counters.lastFrameAt }),
-      ...extra,
-    })
-    publishMetrics()
-  }
-
-  // The pipeline of fromFrames() and dedupeEvents(), run as plain calls of the same pure
-  // functions (forEachSegment, decodePayload, EventIdMemory): per payload that saves the
-  // subscriber chains of four operators and two subjects, most of the client's own cost.
-  // One memory for the client's lifetime, so that replays after reconnects are deduplicated.
-  const seen = new EventIdMemory(config.dedupeCapacity)
-  const onSegment = (segment: string): void => onDecoded(decodePayload(segment, redact))
-
-  const deliver = (event: ReceivedEvent): void => {
-    const eid = event.m.eid
-    if (eid !== undefined && !seen.firstSight(eid)) {
-      counters.duplicates++
-      return
-    }
+  const frames = new Subject<string>()
+  // The socket and time of the frame being decoded: every segment of it is an input of that socket.
+  let frameSocket = 0
+  let frameAt = 0
+  frames.pipe(splitFrames(), decodePayloads({ redact: (text) => redact(text) })).subscribe((decoded) => {
+    counters.payloads++
+    dispatch({ type: 'decoded', at: frameAt, socket: frameSocket, decoded })
+  })
+  const offered = new Subject<ReceivedEvent>()
+  offered.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
     counters.events++
     event$.next(event)
+  })
+
+  const timers = new Map<TimerName, Subscription>()
+  const cancel = (timer: TimerName): void => {
+    timers.get(timer)?.unsubscribe()
+    timers.delete(timer)
   }
+  let socket: { readonly id: number; subscription?: Subscription; send?: (text: string) => void } | undefined
 
-  const flushReplay = (c: Connection): void => {
-    if (c.replay.length === 0) return
-    const held = c.replay
-    c.replay = []
-    held.sort(byTs)
-    for (const event of held) deliver(event)
-  }
-
-  const endConnection = (c: Connection): void => {
-    c.dead = true
-    c.handshakeTimer?.unsubscribe()
-    c.livenessTimer?.unsubscribe()
-    c.stableTimer?.unsubscribe()
-    c.subscription?.unsubscribe()
-    if (conn === c) conn = undefined
-    // Events already received are real: deliver a partial replay rather than lose it. Last,
-    // because it runs subscribers' code, which must find the connection already gone.
-    flushReplay(c)
-  }
-
-  const clearRetry = (): void => {
-    retryTimer?.unsubscribe()
-    retryTimer = undefined
-    retryKind = undefined
-  }
-
-  // Every emission runs user code, and a subscriber may close(), reconnect() or leave from
-  // inside it. After one, the caller's plan is stale when any of these says so: it must not
-  // move the state on (the table rightly forbids, say, closed → live) or arm a timer.
-  const superseded = (): boolean => refs === 0 || stoppedByUser || conn !== undefined || retryTimer !== undefined
-
-  const countReconnect = (key: string): void => {
-    counters.reconnects[key] = (counters.reconnects[key] ?? 0) + 1
-  }
-
-  const waitThen = (waitMs: number, kind: 'backoff' | 'budget', extra: Omit<ConnectionStatus, 'state' | 'since'>): void => {
-    clearRetry()
-    retryKind = kind
-    move('reconnecting', { attempt: failures, delayMs: waitMs, nextRetryAt: now() + waitMs, ...extra })
-    if (superseded()) return
-    retryTimer = scheduler.schedule(() => {
-      retryTimer = undefined
-      retryKind = undefined
-      attempt()
-    }, waitMs)
-  }
-
-  const retryAfterBackoff = (cause: Cause, detail: string): void => {
-    if (failures >= config.backoff.maxAttempts) {
-      move('failed', { ...cause, detail: `Gave up after ${failures} reconnection attempts. Last: ${detail}` })
-      return
-    }
-    failures++
-    const delay = backoffDelay(failures, config.backoff, random)
-    const wait = identifyWait(budget, now(), budgetConfig)
-    const budgetLonger = wait.waitMs > delay
-    waitThen(budgetLonger ? wait.waitMs : delay, budgetLonger ? 'budget' : 'backoff', {
-      ...cause,
-      detail: budgetLonger && wait.reason !== undefined ? `${detail} Then: ${wait.reason}` : detail,
-    })
-  }
-
-  // Ends the connection and any pending retry.
-  const drop = (): void => {
-    if (conn !== undefined) endConnection(conn)
-    clearRetry()
-  }
-
-  const fail = (detail: string, cause: Cause = {}): void => {
-    drop()
-    move('failed', { ...cause, detail })
-  }
-
-  const attempt = (): void => {
-    if (refs === 0 || stoppedByUser) return
-    const wait = identifyWait(budget, now(), budgetConfig)
-    if (wait.waitMs > 0) {
-      waitThen(wait.waitMs, 'budget', wait.reason === undefined ? {} : { detail: wait.reason })
-      return
-    }
-    let url: string
-    let id: string
-    let token: string
+  const queue: MachineInput[] = []
+  let running = false
+  const dispatch = (input: MachineInput): void => {
+    queue.push(input)
+    if (running) return
+    running = true
     try {
-      token = read(config.token)
-      id = read(config.id)
-      url = read(config.url)
-    } catch {
-      fail('Reading the url, id or token option threw; fix the function and call reconnect().')
-      return
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        const result = step(state, next, config)
+        state = result.state
+        for (const effect of result.effects) perform(effect)
+      }
+    } finally {
+      running = false
     }
-    const problem = credentialsProblem({ url, id, token })
-    if (problem !== undefined) {
-      fail(`Bad connection option: ${problem}.`)
-      return
-    }
-    if (token !== redactedToken) {
-      redactedToken = token
-      redact = redactor(token)
-    }
-    const startedAt = now()
-    const c: Connection = { phase: 'opening', startedAt, lastActivity: startedAt, id, token, replay: [], dead: false }
-    conn = c
-    move('connecting', { attempt: failures })
-    if (c.dead) return
-    armHandshake(c, config.identityTimeoutMs, `No identity payload within ${config.identityTimeoutMs} ms.`)
-    const subscription = webSocket$(url, config.WebSocket).subscribe({
-      next: (signal) => onSignal(c, signal),
-      // webSocket$ reports failures as a close signal; this only guards against a surprise.
-      error: () => onSignal(c, { type: 'close', code: 1006, reason: '' }),
-    })
-    if (c.dead) subscription.unsubscribe()
-    else c.subscription = subscription
   }
 
-  // The step of the handshake the connection waits for must come within `ms`.
-  const armHandshake = (c: Connection, ms: number, detail: string): void => {
-    c.handshakeTimer?.unsubscribe()
-    c.handshakeTimer = scheduler.schedule(() => timedOut(c, 'timeout', detail), ms)
-  }
-
-  const timedOut = (c: Connection, key: string, detail: string): void => {
-    if (c !== conn) return
-    endConnection(c)
-    countReconnect(key)
-    if (superseded()) return
-    retryAfterBackoff({}, detail)
-  }
-
-  // One timer per quiet period, not one per frame: each frame only notes the time, and the
-  // timer, when it fires, either finds the connection quiet for long enough or waits out the
-  // rest. (Rescheduling per frame costs a setInterval and a clearInterval per frame.)
-  const armLiveness = (c: Connection): void => {
-    if (config.livenessTimeoutMs <= 0) return
-    c.livenessTimer = scheduler.schedule(() => checkLiveness(c), config.livenessTimeoutMs)
-  }
-  const checkLiveness = (c: Connection): void => {
-    if (c !== conn) return
-    const quiet = now() - c.lastActivity
-    if (quiet >= config.livenessTimeoutMs) timedOut(c, 'liveness', `No frame for ${config.livenessTimeoutMs} ms.`)
-    else c.livenessTimer = scheduler.schedule(() => checkLiveness(c), config.livenessTimeoutMs - quiet)
-  }
-
-  const onSignal = (c: Connection, signal: SocketSignal): void => {
-    if (c !== conn) return
+  const onSignal = (id: number, signal: SocketSignal): void => {
+    const at = now()
     switch (signal.type) {
       case 'open':
-        c.send = signal.send
-        c.phase = 'awaiting-identity'
-        c.lastActivity = now()
-        move('identifying', { attempt: failures })
-        if (!c.dead) armLiveness(c)
+        if (socket?.id === id) socket.send = signal.send
+        dispatch({ type: 'opened', at, socket: id })
         return
-      case 'frame': {
-        counters.frames++
-        counters.bytes += utf8Length(signal.data)
-        c.lastActivity = counters.lastFrameAt = now()
-        // Redacting scans the whole frame: only for someone who reads frame$.
-        if (frame$.observed) frame$.next(redact(signal.data))
-        forEachSegment(signal.data, onSegment)
-        metricsChanged()
+      case 'frame':
+        dispatch({ type: 'frame', at, socket: id, text: signal.data })
         return
-      }
       case 'close':
-        onClose(c, signal.code, signal.reason)
+        if (socket?.id === id) socket = undefined
+        dispatch({ type: 'closed', at, socket: id, code: signal.code, reason: signal.reason, jitter: random() })
         return
     }
   }
 
-  const onDecoded = (decoded: Decoded): void => {
-    counters.payloads++
-    switch (decoded.type) {
-      case 'control': {
-        // The connection it came on: a control$ subscriber may reconnect() from inside next().
-        const c = conn
-        control$.next(decoded.control)
-        if (c !== undefined && c === conn) onControl(c, decoded.control)
-        return
-      }
-      case 'event': {
-        const c = conn
-        if (c !== undefined && c.phase === 'replaying') {
-          const prior: ReceivedEvent = { ...decoded.event, prior: true }
-          // Held until done_prior so that it can be delivered in m.ts order.
-          if (config.orderReplay) c.replay.push(prior)
-          else deliver(prior)
-        } else deliver(decoded.event)
-        if (decoded.diagnostic !== undefined) report(decoded.diagnostic)
-        return
-      }
-      case 'diagnostic':
-        report(decoded.diagnostic)
-        return
-    }
-  }
-
-  const report = (diagnostic: Diagnostic): void => {
-    counters.diagnostics++
-    diagnostic$.next(diagnostic)
-  }
-
-  const onControl = (c: Connection, payload: ControlPayload): void => {
-    // -1 is what the server reports before identification (identity, invalid_auth,
-    // invalid_payload): no information about the budget. Only a ratelimited payload's -1 is real.
-    const remaining = payload.requests_remaining
-    if (
-      remaining !== undefined &&
-      (remaining !== Protocol.unidentifiedRequestsRemaining || payload.code === ControlCode.Ratelimited)
-    ) {
-      requestsRemaining = remaining
-      budget = afterReport(budget, remaining)
-    }
-    switch (payload.code) {
-      case ControlCode.Identity: {
-        if (c.phase !== 'awaiting-identity' || c.send === undefined) return
-        c.send(identifyMessage(c.id, c.token, config))
-        budget = afterIdentify(budget, now(), budgetConfig)
-        c.phase = 'awaiting-ready'
-        armHandshake(c, config.readyTimeoutMs, `No ready payload within ${config.readyTimeoutMs} ms of identifying.`)
-        return
-      }
-      case ControlCode.Ready: {
-        if (c.phase !== 'awaiting-ready') return
-        c.handshakeTimer?.unsubscribe()
-        counters.connectToReadyMs = now() - c.startedAt
-        c.stableTimer = scheduler.schedule(() => {
-          failures = 0
-        }, config.backoff.resetAfterMs)
-        if (config.sendAll) {
-          c.phase = 'replaying'
-          move('replaying')
-        } else {
-          c.phase = 'live'
-          move('live')
+  const perform = (effect: ReturnType<typeof step>['effects'][number]): void => {
+    switch (effect.type) {
+      case 'read-credentials': {
+        let values: { url: string; id: string; token: string }
+        try {
+          values = { token: read(config.token), id: read(config.id), url: read(config.url) }
+        } catch {
+          queue.push({ type: 'credentials-failed', at: now(), detail: 'Reading the url, id or token option threw; fix the function and call reconnect().' })
+          return
         }
+        const problem = credentialsProblem(values)
+        queue.push(problem === undefined ? { type: 'credentials', at: now(), ...values } : { type: 'credentials-failed', at: now(), detail: `Bad connection option: ${problem}.` })
         return
       }
-      case ControlCode.DonePrior: {
-        if (c.phase !== 'replaying') return
-        flushReplay(c)
-        if (c.dead) return
-        c.phase = 'live'
-        move('live')
-        return
-      }
-      case ControlCode.InvalidAuth:
-      case ControlCode.InvalidPayload:
-      case ControlCode.Ratelimited:
-        c.errorDetail = `${payload.code}: ${payload.detail ?? ''}`.trim()
-        return
-      default:
-        return
-    }
-  }
-
-  const onClose = (c: Connection, code: number, rawReason: string): void => {
-    const close: CloseDetails = { code, reason: redact(rawReason), meaning: closeMeaning(code) }
-    const policy = closePolicy(code)
-    // A 4012 is a fact about the budget whatever happens next.
-    if (policy.action === 'cooldown') budget = afterRatelimited(budget, now(), budgetConfig)
-    endConnection(c)
-    if (superseded()) return
-    switch (policy.action) {
-      case 'fail':
-        fail(c.errorDetail ?? `${close.meaning} ${policy.why}`, { close })
-        return
-      case 'cooldown': {
-        countReconnect(String(code))
-        const wait = identifyWait(budget, now(), budgetConfig)
-        waitThen(wait.waitMs, 'budget', {
-          close,
-          detail: c.errorDetail === undefined ? (wait.reason ?? policy.why) : `${c.errorDetail}. Then: ${wait.reason ?? policy.why}`,
+      case 'open': {
+        if (effect.token !== redactedToken) {
+          redactedToken = effect.token
+          redact = redactor(effect.token)
+        }
+        const id = effect.socket
+        const opened: NonNullable<typeof socket> = { id }
+        socket = opened
+        // A socket that fails at once reports its close during subscribe(): then it is gone
+        // already, and the subscription returned is closed.
+        opened.subscription = webSocket$(effect.url, config.WebSocket).subscribe({
+          next: (signal) => onSignal(id, signal),
+          // webSocket$ reports failures as a close signal; this only guards against a surprise.
+          error: () => onSignal(id, { type: 'close', code: 1006, reason: '' }),
         })
         return
       }
-      case 'backoff':
-        countReconnect(String(code))
-        retryAfterBackoff({ close }, c.errorDetail ?? policy.why)
+      case 'send':
+        if (socket?.id === effect.socket) socket.send?.(effect.text)
+        return
+      case 'close-socket':
+        if (socket?.id === effect.socket) {
+          socket.subscription?.unsubscribe()
+          socket = undefined
+        }
+        return
+      case 'arm':
+        cancel(effect.timer)
+        timers.set(
+          effect.timer,
+          scheduler.schedule(() => {
+            timers.delete(effect.timer)
+            dispatch({ type: 'timer', at: now(), timer: effect.timer, jitter: random() })
+          }, effect.ms),
+        )
+        return
+      case 'cancel':
+        cancel(effect.timer)
+        return
+      case 'decode':
+        counters.frames++
+        counters.bytes += utf8Length(effect.text)
+        // Redacting scans the whole frame: only for someone who reads frame$.
+        if (frame$.observed) frame$.next(redact(effect.text))
+        frameSocket = state.connection?.socket ?? 0
+        frameAt = state.lastFrameAt ?? now()
+        frames.next(effect.text)
+        if (metricsTimer === undefined && state.subscribed) metricsTimer = scheduler.schedule(publishMetrics, config.metricsIntervalMs)
+        return
+      case 'status':
+        status$.next(effect.status)
+        publishMetrics()
+        return
+      case 'control':
+        control$.next(effect.payload)
+        return
+      case 'deliver':
+        counters.offered++
+        offered.next(effect.event)
+        return
+      case 'diagnostic':
+        counters.diagnostics++
+        diagnostic$.next(effect.diagnostic)
+        return
+      case 'count':
+        counters.reconnects[effect.reconnect] = (counters.reconnects[effect.reconnect] ?? 0) + 1
+        return
+      case 'ready-after':
+        counters.connectToReadyMs = effect.ms
+        return
+      case 'then':
+        queue.push(effect.input)
         return
     }
   }
 
-  const closeWith = (detail: string): void => {
-    drop()
-    if (status$.value.state !== 'closed') move('closed', { detail })
-  }
-
-  const stop = (): void => {
-    // The next subscriber starts afresh, as if the client were new (the budget is kept).
-    failures = 0
-    metricsTimer?.unsubscribe()
-    metricsTimer = undefined
-    closeWith('No subscribers left.')
-  }
-
-  const online = (): void => {
-    if (status$.value.state === 'reconnecting' && retryKind === 'backoff') {
-      clearRetry()
-      attempt()
-    }
-  }
+  const online = (): void => dispatch({ type: 'online', at: now() })
   const visibility = (): void => {
     if ((globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === 'visible') online()
   }
@@ -487,24 +246,24 @@ export function connect(options: ConnectOptions): FatesClient {
   // Node has no window events; guard so that the same code runs in both.
   const listen = config.reconnectOnOnline && typeof browser.addEventListener === 'function'
 
+  let refs = 0
   const acquire = (): void => {
-    refs++
-    if (refs !== 1) return
+    if (refs++ !== 0) return
     if (listen) {
       browser.addEventListener?.('online', online)
       browser.addEventListener?.('visibilitychange', visibility)
     }
-    // attempt() itself stays away after close().
-    if (status$.value.state === 'closed') attempt()
+    dispatch({ type: 'subscribed', at: now() })
   }
   const release = (): void => {
-    refs--
-    if (refs !== 0) return
+    if (--refs !== 0) return
     if (listen) {
       browser.removeEventListener?.('online', online)
       browser.removeEventListener?.('visibilitychange', visibility)
     }
-    stop()
+    metricsTimer?.unsubscribe()
+    metricsTimer = undefined
+    dispatch({ type: 'unsubscribed', at: now() })
   }
 
   // Every public stream counts as a subscriber of the connection: the first opens it, the
@@ -530,24 +289,7 @@ export function connect(options: ConnectOptions): FatesClient {
     diagnostic$: lazy(diagnostic$),
     status$: lazy(status$),
     metrics$: lazy(metrics$),
-    close(): void {
-      stoppedByUser = true
-      closeWith('Closed by the user.')
-    },
-    reconnect(): void {
-      stoppedByUser = false
-      failures = 0
-      if (conn !== undefined) {
-        endConnection(conn)
-        countReconnect('manual')
-      }
-      clearRetry()
-      if (refs === 0) return
-      const state = status$.value.state
-      if (state !== 'closed' && state !== 'failed' && state !== 'reconnecting') {
-        move('reconnecting', { attempt: 0, delayMs: 0, nextRetryAt: now(), detail: 'reconnect() was called.' })
-      }
-      attempt()
-    },
+    close: () => dispatch({ type: 'close', at: now() }),
+    reconnect: () => dispatch({ type: 'reconnect', at: now() }),
   }
 }

@@ -67,6 +67,20 @@ export interface ConnectOptions {
    */
   readonly orderReplay?: boolean
   /**
+   * With `orderReplay`: the most replayed events held before `done_prior`. A replay that
+   * reaches it is delivered as held (ordered by `m.ts`), the connection goes `live`, and a
+   * `replay-cut` diagnostic says so; later replayed events arrive as they come.
+   * @default 100000
+   */
+  readonly maxReplayHeld?: number
+  /**
+   * With `orderReplay`: the longest wait (ms) for `done_prior` after `ready` before what is
+   * held is delivered as above; 0 waits for ever. (The server sends `done_prior` about 1 s after
+   * the last replayed event.)
+   * @default 30000
+   */
+  readonly replayTimeoutMs?: number
+  /**
    * The server's ratelimit window (ms).
    * @default 420000 (7 minutes)
    */
@@ -109,6 +123,8 @@ export const ConnectDefaults = Object.freeze({
   livenessTimeoutMs: 0,
   dedupeCapacity: 10_000,
   orderReplay: true,
+  maxReplayHeld: 100_000,
+  replayTimeoutMs: 30_000,
   rateWindowMs: Protocol.rateWindowMs,
   minIdentifySpacingMs: 0,
   metricsIntervalMs: 1_000,
@@ -193,6 +209,7 @@ const Kinds = Object.freeze({
  */
 const KindOf: Readonly<Record<string, keyof typeof Kinds>> = Object.freeze({
   dedupeCapacity: 'a positive integer',
+  maxReplayHeld: 'a positive integer',
   'backoff.factor': 'at least 1 and finite',
   'backoff.maxAttempts': 'a non-negative number',
 })

@@ -1,5 +1,4 @@
-import type { OperatorFunction } from 'rxjs'
-import { map } from 'rxjs'
+import { Observable, type OperatorFunction } from 'rxjs'
 import {
   ControlPayload,
   describeErrors,
@@ -121,5 +120,15 @@ function explain(value: unknown): string {
  */
 export function decodePayloads(config: DecodePayloadsConfig = {}): OperatorFunction<string, Decoded> {
   const redact = config.redact ?? keep
-  return map((segment) => decodePayload(segment, redact))
+  // `new Observable` rather than `map`: connect() runs this operator on every segment, and
+  // rxjs's map brings its OperatorSubscriber machinery into every app's bundle and a layer of
+  // calls per value. decodePayload never throws, so map's try/catch buys nothing here.
+  return (source) =>
+    new Observable<Decoded>((subscriber) =>
+      source.subscribe({
+        next: (segment) => subscriber.next(decodePayload(segment, redact)),
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      }),
+    )
 }

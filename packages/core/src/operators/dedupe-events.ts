@@ -1,4 +1,4 @@
-import { defer, filter, type MonoTypeOperatorFunction } from 'rxjs'
+import { type MonoTypeOperatorFunction, Observable } from 'rxjs'
 import type { ReceivedEvent } from '../codec/index.js'
 
 /** Options of {@link dedupeEvents}. */
@@ -167,14 +167,18 @@ function fnv1a(text: string): number {
 export function dedupeEvents<T extends ReceivedEvent>(config: DedupeEventsConfig = {}): MonoTypeOperatorFunction<T> {
   const capacity = config.capacity ?? DefaultDedupeCapacity
   checkCapacity(capacity)
+  // `new Observable` rather than `defer` + `filter`: connect() runs this on every event, and
+  // those bring rxjs's OperatorSubscriber into every app's bundle and a layer of calls per value.
   return (source) =>
-    defer(() => {
+    new Observable<T>((subscriber) => {
       const memory = new EventIdMemory(capacity)
-      return source.pipe(
-        filter((event) => {
+      return source.subscribe({
+        next: (event) => {
           const eid = event.m.eid
-          return eid === undefined || memory.firstSight(eid)
-        }),
-      )
+          if (eid === undefined || memory.firstSight(eid)) subscriber.next(event)
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      })
     })
 }

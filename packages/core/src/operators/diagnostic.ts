@@ -1,11 +1,13 @@
 import type { ControlPayload, ReceivedEvent } from '../codec/index.js'
 
 /** Why a segment became a diagnostic instead of a payload. */
-export type DiagnosticKind = 'not-json' | 'unknown-shape' | 'unsafe-number'
+export type DiagnosticKind = 'not-json' | 'unknown-shape' | 'unsafe-number' | 'replay-cut'
 
 /**
  * A segment the client could not deliver as it was: not JSON, not a known shape, or an event
- * whose numeric snowflake was rounded by `JSON.parse` (that event is still delivered).
+ * whose numeric snowflake was rounded by `JSON.parse` (that event is still delivered); or
+ * `replay-cut`, a `sendAll` replay the client stopped holding (too many events, or no
+ * `done_prior` in time: `raw` is empty).
  */
 export interface Diagnostic {
   /** What went wrong. */

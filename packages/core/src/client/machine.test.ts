@@ -1,0 +1,311 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { type ControlPayload, type ReceivedEvent, redactSecret } from '../codec/index.js'
+import { closePolicy, Protocol } from '../protocol/index.js'
+import { type Effect, initialState, type MachineConfig, type MachineInput, type MachineState, MaxRefusedUpgrades, step, type TimerName } from './machine.js'
+import { resolveOptions } from './options.js'
+import { type ConnectionState, Transitions } from './status.js'
+
+// The pure machine driven by random sequences of what can happen to a client, against a
+// model of the world: a server that counts identifies exactly as the original did (20 per
+// window, an identify costs 2) and sockets and timers that exist only when the effects say so.
+
+const token = 'machine-secret'
+const WindowMs = 60_000
+
+const config = (backoff: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number }): MachineConfig =>
+  resolveOptions({
+    url: 'ws://127.0.0.1:9/ws',
+    id: '42',
+    token,
+    sendAll: true,
+    livenessTimeoutMs: 30_000,
+    rateWindowMs: WindowMs,
+    maxReplayHeld: 5,
+    backoff: { ...backoff, resetAfterMs: 10_000 },
+  })
+
+/** What the test can make happen. */
+type Action =
+  | { readonly kind: 'subscribe' | 'unsubscribe' | 'close' | 'reconnect' | 'online' | 'open' | 'identity' | 'ready' | 'done' | 'fire' }
+  | { readonly kind: 'wait'; readonly ms: number }
+  | { readonly kind: 'event'; readonly ts: number }
+  | { readonly kind: 'error'; readonly code: 'invalid_auth' | 'ratelimited' }
+  | { readonly kind: 'drop'; readonly code: number; readonly httpStatus?: number }
+  | { readonly kind: 'badCredentials'; readonly bad: boolean }
+
+const action: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom<Action>({ kind: 'subscribe' }, { kind: 'unsubscribe' }, { kind: 'close' }, { kind: 'reconnect' }, { kind: 'online' }) },
+  { weight: 6, arbitrary: fc.constantFrom<Action>({ kind: 'open' }, { kind: 'identity' }, { kind: 'ready' }, { kind: 'done' }) },
+  { weight: 5, arbitrary: fc.constant<Action>({ kind: 'fire' }) },
+  { weight: 2, arbitrary: fc.integer({ min: 1, max: 120_000 }).map((ms): Action => ({ kind: 'wait', ms })) },
+  { weight: 3, arbitrary: fc.integer({ min: 0, max: 9 }).map((ts): Action => ({ kind: 'event', ts })) },
+  { weight: 1, arbitrary: fc.constantFrom<Action>({ kind: 'error', code: 'invalid_auth' }, { kind: 'error', code: 'ratelimited' }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('drop' as const),
+      code: fc.constantFrom(1000, 1001, 1006, 1006, 1009, 4000, 4004, 4012, 4500, 3999),
+      httpStatus: fc.option(fc.constantFrom(404, 403, 502), { nil: undefined }),
+    }).map(({ kind, code, httpStatus }): Action => (httpStatus === undefined ? { kind, code } : { kind, code: 1006, httpStatus })),
+  },
+  { weight: 1, arbitrary: fc.boolean().map((bad): Action => ({ kind: 'badCredentials', bad })) },
+)
+
+interface Trace {
+  readonly inputs: MachineInput[]
+  readonly effects: Effect[][]
+  readonly statuses: { state: ConnectionState; cause: MachineInput }[]
+}
+
+/** Runs actions against the world model, checking the invariants after every step. */
+function run(actions: readonly Action[], backoff: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number }, jitter: number): Trace {
+  const cfg = config(backoff)
+  let now = 1_000_000
+  let state: MachineState = initialState(now)
+  let subscribed = false
+  let badCredentials = false
+  let open: number | undefined // the socket the world has open
+  let identified = false
+  const timers = new Map<TimerName, number>()
+  // The server's ratelimit, as the original kept it: a window fixed at the first identify.
+  let windowStart: number | undefined
+  let counter = 0
+  let cooldownUntil = -Infinity
+  const trace: Trace = { inputs: [], effects: [], statuses: [] }
+  const queue: MachineInput[] = []
+
+  const feed = (input: MachineInput): void => {
+    queue.push(input)
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      const before = state
+      const result = step(state, next, cfg)
+      state = result.state
+      trace.inputs.push(next)
+      trace.effects.push([...result.effects])
+      for (const effect of result.effects) perform(effect, next, before)
+    }
+  }
+
+  const perform = (effect: Effect, cause: MachineInput, before: MachineState): void => {
+    switch (effect.type) {
+      case 'read-credentials':
+        queue.push(badCredentials ? { type: 'credentials-failed', at: now, detail: 'Bad connection option: url must use ws: or wss:.' } : { type: 'credentials', at: now, url: 'ws://x/ws', id: '42', token })
+        return
+      case 'open':
+        // Never two sockets at once; never a connection inside a 4012 cooldown.
+        expect(open).toBeUndefined()
+        expect(now).toBeGreaterThanOrEqual(cooldownUntil)
+        expect(subscribed).toBe(true)
+        open = effect.socket
+        identified = false
+        return
+      case 'close-socket':
+        expect(effect.socket).toBe(open)
+        open = undefined
+        return
+      case 'send': {
+        expect(effect.socket).toBe(open)
+        expect(JSON.parse(effect.text)).toMatchObject({ id: '42', token })
+        // The server's arithmetic: a new window at the first identify after the last ended.
+        if (windowStart === undefined || now >= windowStart + WindowMs) {
+          windowStart = now
+          counter = 0
+        }
+        counter += Protocol.identifyCost
+        // The client never spends more than the server allows.
+        expect(counter).toBeLessThanOrEqual(Protocol.rateLimit)
+        identified = true
+        return
+      }
+      case 'arm':
+        expect(effect.ms).toBeGreaterThanOrEqual(0)
+        timers.set(effect.timer, now + effect.ms)
+        return
+      case 'cancel':
+        timers.delete(effect.timer)
+        return
+      case 'status': {
+        const from = trace.statuses.at(-1)?.state ?? before.status.state
+        expect(Transitions[from] as readonly string[]).toContain(effect.status.state)
+        expect(JSON.stringify(effect.status)).not.toContain(token)
+        trace.statuses.push({ state: effect.status.state, cause })
+        if (effect.status.state === 'reconnecting' && state.retry === 'backoff') {
+          // Backoff delays within [0, cap].
+          const attempt = effect.status.attempt ?? 0
+          const cap = Math.min(backoff.maxDelayMs, backoff.initialDelayMs * 2 ** Math.max(0, attempt - 1))
+          expect(effect.status.delayMs).toBeGreaterThanOrEqual(0)
+          expect(effect.status.delayMs).toBeLessThanOrEqual(cap)
+        }
+        if (effect.status.state === 'failed') {
+          // Failed only from the policy's fatal rows, giving up, refused upgrades or a bad option.
+          const why = effect.status.detail ?? ''
+          const fatalClose = cause.type === 'closed' && closePolicy(cause.code).action === 'fail'
+          const refused = why.startsWith(`Gave up after ${MaxRefusedUpgrades} refused upgrades`)
+          expect(fatalClose || refused || why.startsWith('Gave up after') || cause.type === 'credentials-failed').toBe(true)
+        }
+        return
+      }
+      case 'then':
+        queue.push(effect.input)
+        return
+      default:
+        return
+    }
+  }
+
+  const fromServer = (payload: ControlPayload | ReceivedEvent): void => {
+    if (open === undefined) return
+    const socket = open
+    // The pipeline before the machine (decodePayloads with the client's redactor) redacts.
+    const clean = JSON.parse(redactSecret(JSON.stringify(payload), token)) as typeof payload
+    const decoded = 'control' in clean ? { type: 'control' as const, control: clean } : { type: 'event' as const, event: clean }
+    feed({ type: 'frame', at: now, socket, text: JSON.stringify(payload) })
+    feed({ type: 'decoded', at: now, socket, decoded })
+  }
+  const remaining = (): number => (windowStart !== undefined && now < windowStart + WindowMs ? Protocol.rateLimit - counter : Protocol.rateLimit)
+  const serverClose = (code: number, httpStatus?: number): void => {
+    if (open === undefined) return
+    const socket = open
+    open = undefined
+    if (code === 4012) {
+      // The server bans until the window of the first identify has passed.
+      cooldownUntil = windowStart !== undefined && now < windowStart + WindowMs ? windowStart + WindowMs : now + WindowMs
+    }
+    feed({ type: 'closed', at: now, socket, code, reason: `bye ${token}`, jitter, ...(httpStatus === undefined ? {} : { httpStatus }) })
+  }
+
+  for (const a of actions) {
+    switch (a.kind) {
+      case 'subscribe':
+        if (subscribed) break
+        subscribed = true
+        feed({ type: 'subscribed', at: now })
+        break
+      case 'unsubscribe':
+        if (!subscribed) break
+        subscribed = false
+        feed({ type: 'unsubscribed', at: now })
+        // Every socket opened is closed after the last unsubscribe, and no timer is left armed.
+        expect(open).toBeUndefined()
+        expect([...timers.keys()]).toEqual([])
+        break
+      case 'close':
+        feed({ type: 'close', at: now })
+        expect(open).toBeUndefined()
+        expect([...timers.keys()]).toEqual([])
+        break
+      case 'reconnect':
+        feed({ type: 'reconnect', at: now })
+        break
+      case 'online':
+        feed({ type: 'online', at: now })
+        break
+      case 'open':
+        if (open !== undefined) feed({ type: 'opened', at: now, socket: open })
+        break
+      case 'identity':
+        fromServer({ code: 'identity', control: true, requests_remaining: -1 })
+        break
+      case 'ready':
+        if (identified) fromServer({ code: 'ready', control: true, requests_remaining: remaining() })
+        break
+      case 'done':
+        fromServer({ code: 'done_prior', control: true, requests_remaining: remaining() })
+        break
+      case 'event':
+        fromServer({ m: { e: 0, eid: `e${a.ts}`, ts: a.ts }, ctx: {} })
+        break
+      case 'error':
+        if (a.code === 'ratelimited') {
+          fromServer({ code: 'ratelimited', control: true, requests_remaining: -1, detail: 'Ratelimited' })
+          serverClose(4012)
+        } else {
+          fromServer({ code: 'invalid_auth', control: true, requests_remaining: -1, detail: `no rows for ${token}` })
+          serverClose(4004)
+        }
+        break
+      case 'drop':
+        // A 4012 only comes from a server whose budget is spent; elsewhere it is another code.
+        serverClose(a.code === 4012 && remaining() >= Protocol.identifyCost ? 4500 : a.code, a.httpStatus)
+        break
+      case 'badCredentials':
+        badCredentials = a.bad
+        break
+      case 'wait':
+        now += a.ms
+        break
+      case 'fire': {
+        // The earliest armed timer fires at its time.
+        const earliest = [...timers.entries()].sort((x, y) => x[1] - y[1])[0]
+        if (earliest === undefined) break
+        now = Math.max(now, earliest[1])
+        timers.delete(earliest[0])
+        feed({ type: 'timer', at: now, timer: earliest[0], jitter })
+        break
+      }
+    }
+  }
+  return trace
+}
+
+const backoffs = fc.record({
+  maxAttempts: fc.constantFrom(0, 1, 3, Infinity),
+  initialDelayMs: fc.integer({ min: 0, max: 2_000 }),
+  maxDelayMs: fc.integer({ min: 1, max: 60_000 }),
+})
+const jitters = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })
+
+describe('the connection machine (properties over random histories)', () => {
+  it('never two sockets, never over the ratelimit, never inside a cooldown; statuses follow the table; nothing left after close or the last unsubscribe', () => {
+    fc.assert(
+      fc.property(fc.array(action, { maxLength: 120 }), backoffs, jitters, (actions, backoff, jitter) => {
+        run([{ kind: 'subscribe' }, ...actions, { kind: 'close' }], backoff, jitter)
+      }),
+      { numRuns: 400 },
+    )
+  })
+
+  it('is deterministic: the same inputs give the same effects', () => {
+    fc.assert(
+      fc.property(fc.array(action, { maxLength: 80 }), backoffs, jitters, (actions, backoff, jitter) => {
+        const a = run([{ kind: 'subscribe' }, ...actions], backoff, jitter)
+        const b = run([{ kind: 'subscribe' }, ...actions], backoff, jitter)
+        expect(b.effects).toEqual(a.effects)
+      }),
+      { numRuns: 100 },
+    )
+  })
+
+  it('resets the attempt count after a stable live period', () => {
+    const cfg = config({ maxAttempts: Infinity, initialDelayMs: 1000, maxDelayMs: 30_000 })
+    let state = initialState(0)
+    const feed = (input: MachineInput): Effect[] => {
+      const result = step(state, input, cfg)
+      state = result.state
+      return [...result.effects]
+    }
+    const connectOnce = (at: number): number => {
+      feed({ type: 'credentials', at, url: 'ws://x/ws', id: '42', token })
+      feed({ type: 'open-now', at })
+      const socket = state.connection?.socket as number
+      feed({ type: 'opened', at, socket })
+      feed({ type: 'decoded', at, socket, decoded: { type: 'control', control: { code: 'identity', control: true } } })
+      feed({ type: 'decoded', at, socket, decoded: { type: 'control', control: { code: 'ready', control: true, requests_remaining: 18 } } })
+      return socket
+    }
+    feed({ type: 'subscribed', at: 0 })
+    let socket = connectOnce(0)
+    for (let i = 0; i < 3; i++) {
+      feed({ type: 'closed', at: 1, socket, code: 1006, reason: '', jitter: 0.5 })
+      feed({ type: 'timer', at: 30_000 * (i + 1), timer: 'retry', jitter: 0.5 })
+      socket = connectOnce(30_000 * (i + 1))
+    }
+    expect(state.failures).toBe(3)
+    feed({ type: 'timer', at: 200_000, timer: 'stable', jitter: 0.5 })
+    expect(state.failures).toBe(0)
+    const effects = feed({ type: 'closed', at: 200_001, socket, code: 1006, reason: '', jitter: 0.5 })
+    const status = effects.find((e) => e.type === 'status')
+    expect(status).toMatchObject({ status: { state: 'reconnecting', attempt: 1, delayMs: 500 } })
+  })
+})

@@ -1,0 +1,532 @@
+import { type ControlPayload, type ReceivedEvent, redactSecret } from '../codec/index.js'
+import type { Decoded, Diagnostic } from '../operators/diagnostic.js'
+import { closeMeaning, closePolicy, ControlCode, Protocol } from '../protocol/index.js'
+import { backoffDelay } from './backoff.js'
+import {
+  afterIdentify,
+  afterRatelimited,
+  afterReport,
+  type IdentifyBudget,
+  type IdentifyBudgetConfig,
+  identifyWait,
+} from './identify-budget.js'
+import { identifyMessage, type ResolvedOptions } from './options.js'
+import { type CloseDetails, type ConnectionState, type ConnectionStatus, canTransition } from './status.js'
+
+// The connection as a pure state machine ("sans-I/O", as h11 does HTTP): `step(state, input)`
+// returns the next state and the effects to perform. It owns every decision (when to connect,
+// what to send, which timer to arm, what to emit) and performs none: no socket, no timer, no
+// Subject, no clock; time and jitter arrive in the inputs. The interpreter in connect.ts runs
+// the effects after each step, so user code only ever sees settled state.
+
+/** The timers the machine arms, by name; at most one of each is armed at a time. */
+export type TimerName = 'retry' | 'handshake' | 'liveness' | 'stable' | 'replay'
+
+/** What happens to the machine. Every input carries the time it happened (`at`, ms). */
+export type MachineInput =
+  | { readonly type: 'subscribed'; readonly at: number }
+  | { readonly type: 'unsubscribed'; readonly at: number }
+  | { readonly type: 'close'; readonly at: number }
+  | { readonly type: 'reconnect'; readonly at: number }
+  | { readonly type: 'online'; readonly at: number }
+  | { readonly type: 'credentials'; readonly at: number; readonly url: string; readonly id: string; readonly token: string }
+  | { readonly type: 'credentials-failed'; readonly at: number; readonly detail: string }
+  | { readonly type: 'open-now'; readonly at: number }
+  | { readonly type: 'opened'; readonly at: number; readonly socket: number }
+  | { readonly type: 'frame'; readonly at: number; readonly socket: number; readonly text: string }
+  /** One segment of a frame of that socket, through `splitFrames()` and `decodePayloads()`. */
+  | { readonly type: 'decoded'; readonly at: number; readonly socket: number; readonly decoded: Decoded }
+  | {
+      readonly type: 'closed'
+      readonly at: number
+      readonly socket: number
+      readonly code: number
+      readonly reason: string
+      /** What the socket knows of a failure to connect (never the token). */
+      readonly error?: string
+      /** The HTTP status of a refused upgrade, where the runtime tells it. */
+      readonly httpStatus?: number
+      /** A number in [0, 1) for the backoff's jitter. */
+      readonly jitter: number
+    }
+  | { readonly type: 'timer'; readonly at: number; readonly timer: TimerName; readonly jitter: number }
+
+/** What the interpreter must do. The machine returns them in the order they must happen. */
+export type Effect =
+  | { readonly type: 'read-credentials' }
+  | { readonly type: 'open'; readonly socket: number; readonly url: string; readonly token: string }
+  | { readonly type: 'send'; readonly socket: number; readonly text: string }
+  | { readonly type: 'close-socket'; readonly socket: number }
+  | { readonly type: 'arm'; readonly timer: TimerName; readonly ms: number }
+  | { readonly type: 'cancel'; readonly timer: TimerName }
+  | { readonly type: 'decode'; readonly text: string }
+  | { readonly type: 'status'; readonly status: ConnectionStatus }
+  | { readonly type: 'control'; readonly payload: ControlPayload }
+  | { readonly type: 'deliver'; readonly event: ReceivedEvent }
+  | { readonly type: 'diagnostic'; readonly diagnostic: Diagnostic }
+  | { readonly type: 'count'; readonly reconnect: string }
+  | { readonly type: 'ready-after'; readonly ms: number }
+  /** Feed this input next, after any input user code queued while the effects ran. */
+  | { readonly type: 'then'; readonly input: MachineInput }
+
+/** Events held back during a replay, newest first: appending shares the older cells. */
+interface Held {
+  readonly event: ReceivedEvent
+  readonly older: Held | undefined
+}
+
+/** Where one connection is, from reading its credentials to live. */
+type Phase = 'reading' | 'ready-to-open' | 'opening' | 'awaiting-identity' | 'awaiting-ready' | 'replaying' | 'live'
+
+/** The one connection the machine may have. */
+interface Connection {
+  /** Its number: inputs from an older socket are ignored. */
+  readonly socket: number
+  readonly phase: Phase
+  readonly startedAt: number
+  readonly url: string
+  readonly id: string
+  readonly token: string
+  /** When the socket opened (or the attempt began): quiet since then counts for liveness. */
+  readonly openedAt: number
+  /** The detail of an `invalid_auth` / `invalid_payload` / `ratelimited` payload, for the close that follows. */
+  readonly errorDetail?: string
+  /** The replay held until `done_prior` to order it, and how many. */
+  readonly held?: Held | undefined
+  readonly heldCount: number
+  /** Set when a held replay was cut short: later replayed events still count as prior. */
+  readonly priorUntilDone?: boolean
+}
+
+/** Everything the client knows, in one immutable value. */
+export interface MachineState {
+  /** The last status emitted: its `state` is the public state. */
+  readonly status: ConnectionStatus
+  /** Some stream has a subscriber. */
+  readonly subscribed: boolean
+  /** `close()` was called and no `reconnect()` since. */
+  readonly stopped: boolean
+  /** Failed attempts since the last stable connection. */
+  readonly failures: number
+  /** Consecutive upgrades refused with an HTTP 4xx. */
+  readonly refusals: number
+  readonly budget: IdentifyBudget
+  readonly requestsRemaining?: number
+  readonly lastFrameAt?: number
+  /** While `reconnecting`: what the wait is for (only a backoff may be cut short by `online`). */
+  readonly retry?: 'backoff' | 'budget' | undefined
+  readonly connection?: Connection | undefined
+  /** The number the next socket gets. */
+  readonly nextSocket: number
+}
+
+/** The options the machine decides by. */
+export type MachineConfig = Pick<
+  ResolvedOptions,
+  | 'bot'
+  | 'sendAll'
+  | 'sendNone'
+  | 'backoff'
+  | 'identityTimeoutMs'
+  | 'readyTimeoutMs'
+  | 'livenessTimeoutMs'
+  | 'orderReplay'
+  | 'maxReplayHeld'
+  | 'replayTimeoutMs'
+  | 'rateWindowMs'
+  | 'minIdentifySpacingMs'
+>
+
+/** What one step returns. */
+export interface Step {
+  readonly state: MachineState
+  readonly effects: readonly Effect[]
+}
+
+/** Upgrades refused with an HTTP 4xx in a row before the client stops: a wrong URL, not a blip. */
+export const MaxRefusedUpgrades = 3
+
+/** The machine before anything happened: `closed`, not opened yet. */
+export function initialState(at: number): MachineState {
+  return {
+    status: { state: 'closed', since: at, detail: 'Not opened yet: the connection opens on the first subscription.' },
+    subscribed: false,
+    stopped: false,
+    failures: 0,
+    refusals: 0,
+    budget: {},
+    nextSocket: 1,
+  }
+}
+
+type Extra = Omit<ConnectionStatus, 'state' | 'since'>
+
+const byTs = (a: ReceivedEvent, b: ReceivedEvent): number => (a.m.ts ?? -Infinity) - (b.m.ts ?? -Infinity)
+
+const ConnectionTimers = ['handshake', 'liveness', 'stable', 'replay'] as const
+
+/**
+ * One step of the connection: the state after `input`, and the effects to perform, in order.
+ * Pure and deterministic: the same state and input always give the same result.
+ *
+ * @example
+ * let { state, effects } = step(initialState(0), { type: 'subscribed', at: 0 }, config)
+ * // effects: [{ type: 'read-credentials' }]
+ */
+export function step(state: MachineState, input: MachineInput, config: MachineConfig): Step {
+  const connection = state.connection
+  // The two inputs of the hot path, a frame and a live event of the current socket, decided
+  // first: they are most inputs, and neither emits a status.
+  if (connection !== undefined && 'socket' in input && input.socket === connection.socket) {
+    if (input.type === 'frame') return { state: { ...state, lastFrameAt: input.at }, effects: [{ type: 'decode', text: input.text }] }
+    if (
+      input.type === 'decoded' &&
+      input.decoded.type === 'event' &&
+      input.decoded.diagnostic === undefined &&
+      connection.phase === 'live' &&
+      connection.priorUntilDone !== true
+    ) {
+      return { state, effects: [{ type: 'deliver', event: input.decoded.event }] }
+    }
+  }
+
+  // Every other input: the decisions below read and replace `next`, and list their effects;
+  // nothing escapes until the step returns. (Local functions rather than a class: they
+  // minify to a few letters, and core's bundle has a ceiling.)
+  const { at } = input
+  let next = state
+  const effects: Effect[] = []
+  const budgetConfig: IdentifyBudgetConfig = { windowMs: config.rateWindowMs, minSpacingMs: config.minIdentifySpacingMs }
+  const set = (change: Partial<MachineState>): void => {
+    next = { ...next, ...change }
+  }
+  const setConnection = (change: Partial<Connection>): void => {
+    if (next.connection !== undefined) set({ connection: { ...next.connection, ...change } })
+  }
+  const emit = (effect: Effect): void => {
+    effects.push(effect)
+  }
+
+  // Every status goes through the transition table: the table decides what is possible.
+  const move = (to: ConnectionState, extra: Extra = {}): void => {
+    const from = next.status.state
+    if (!canTransition(from, to)) throw new Error(`fates-rx: internal error, transition ${from} → ${to} is not in the table`)
+    const { requestsRemaining, lastFrameAt } = next
+    const status: ConnectionStatus = {
+      state: to,
+      since: at,
+      ...(requestsRemaining === undefined ? {} : { requestsRemaining }),
+      ...(lastFrameAt === undefined ? {} : { lastFrameAt }),
+      ...extra,
+    }
+    set({ status })
+    emit({ type: 'status', status })
+  }
+
+  const deliverHeld = (): void => {
+    const held: ReceivedEvent[] = []
+    for (let cell = next.connection?.held; cell !== undefined; cell = cell.older) held.push(cell.event)
+    if (held.length === 0) return
+    setConnection({ held: undefined, heldCount: 0 })
+    // Newest first in the list; reversed, a stable sort keeps arrival order among equal ts.
+    for (const event of held.reverse().sort(byTs)) emit({ type: 'deliver', event })
+  }
+
+  /** Ends the connection: its socket (unless it closed itself), its timers; delivers what it held. */
+  const endConnection = (closeSocket: boolean): void => {
+    const ending = next.connection
+    if (ending === undefined) return
+    if (closeSocket && ending.phase !== 'reading' && ending.phase !== 'ready-to-open') {
+      emit({ type: 'close-socket', socket: ending.socket })
+    }
+    for (const timer of ConnectionTimers) emit({ type: 'cancel', timer })
+    // Events already received are real: deliver a partial replay rather than lose it.
+    deliverHeld()
+    set({ connection: undefined })
+  }
+
+  const cancelRetry = (): void => {
+    if (next.retry === undefined) return
+    emit({ type: 'cancel', timer: 'retry' })
+    set({ retry: undefined })
+  }
+
+  const drop = (): void => {
+    endConnection(true)
+    cancelRetry()
+  }
+
+  const fail = (detail: string, cause: Extra = {}): void => {
+    drop()
+    move('failed', { ...cause, detail })
+  }
+
+  const closeWith = (detail: string): void => {
+    drop()
+    if (next.status.state !== 'closed') move('closed', { detail })
+  }
+
+  const waitThen = (waitMs: number, kind: 'backoff' | 'budget', extra: Extra): void => {
+    cancelRetry()
+    move('reconnecting', { attempt: next.failures, delayMs: waitMs, nextRetryAt: at + waitMs, ...extra })
+    set({ retry: kind })
+    emit({ type: 'arm', timer: 'retry', ms: waitMs })
+  }
+
+  const retryAfterBackoff = (jitter: number, cause: Extra, detail: string): void => {
+    const failures = next.failures
+    if (failures >= config.backoff.maxAttempts) {
+      move('failed', { ...cause, detail: `Gave up after ${failures} reconnection attempts. Last: ${detail}` })
+      return
+    }
+    set({ failures: failures + 1 })
+    const delay = backoffDelay(failures + 1, config.backoff, () => jitter)
+    const wait = identifyWait(next.budget, at, budgetConfig)
+    const budgetLonger = wait.waitMs > delay
+    waitThen(budgetLonger ? wait.waitMs : delay, budgetLonger ? 'budget' : 'backoff', {
+      ...cause,
+      detail: budgetLonger && wait.reason !== undefined ? `${detail} Then: ${wait.reason}` : detail,
+    })
+  }
+
+  /** Connects if it may: subscribed, not stopped, and the identify budget allows it now. */
+  const attempt = (): void => {
+    if (!next.subscribed || next.stopped) return
+    const wait = identifyWait(next.budget, at, budgetConfig)
+    if (wait.waitMs > 0) {
+      waitThen(wait.waitMs, 'budget', wait.reason === undefined ? {} : { detail: wait.reason })
+      return
+    }
+    const socket = next.nextSocket
+    set({
+      nextSocket: socket + 1,
+      connection: { socket, phase: 'reading', startedAt: at, url: '', id: '', token: '', openedAt: at, heldCount: 0 },
+    })
+    emit({ type: 'read-credentials' })
+  }
+
+  const timedOut = (key: string, detail: string, jitter: number): void => {
+    endConnection(true)
+    emit({ type: 'count', reconnect: key })
+    retryAfterBackoff(jitter, {}, detail)
+  }
+
+  /** A replay without end: deliver what is held, in order, and go live, saying why. */
+  const cutReplay = (why: string): void => {
+    emit({ type: 'cancel', timer: 'replay' })
+    const message = `${why}: delivered the ${next.connection?.heldCount ?? 0} held, ordered by m.ts; later replayed events arrive as they come.`
+    deliverHeld()
+    setConnection({ phase: 'live', priorUntilDone: true })
+    emit({ type: 'diagnostic', diagnostic: { kind: 'replay-cut', message, raw: '' } })
+    move('live', { detail: message })
+  }
+
+  const onControl = (current: Connection, payload: ControlPayload): void => {
+    emit({ type: 'control', payload })
+    // -1 is what the server reports before identification (identity, invalid_auth,
+    // invalid_payload): no information about the budget. Only a ratelimited payload's -1 is real.
+    const remaining = payload.requests_remaining
+    if (remaining !== undefined && (remaining !== Protocol.unidentifiedRequestsRemaining || payload.code === ControlCode.Ratelimited)) {
+      set({ requestsRemaining: remaining, budget: afterReport(next.budget, remaining) })
+    }
+    switch (payload.code) {
+      case ControlCode.Identity:
+        if (current.phase !== 'awaiting-identity') return
+        emit({ type: 'send', socket: current.socket, text: identifyMessage(current.id, current.token, config) })
+        set({ budget: afterIdentify(next.budget, at, budgetConfig) })
+        setConnection({ phase: 'awaiting-ready' })
+        emit({ type: 'arm', timer: 'handshake', ms: config.readyTimeoutMs })
+        return
+      case ControlCode.Ready:
+        if (current.phase !== 'awaiting-ready') return
+        emit({ type: 'cancel', timer: 'handshake' })
+        emit({ type: 'ready-after', ms: at - current.startedAt })
+        emit({ type: 'arm', timer: 'stable', ms: config.backoff.resetAfterMs })
+        set({ refusals: 0 })
+        setConnection({ phase: config.sendAll ? 'replaying' : 'live' })
+        if (config.sendAll && config.orderReplay && config.replayTimeoutMs > 0) {
+          emit({ type: 'arm', timer: 'replay', ms: config.replayTimeoutMs })
+        }
+        move(config.sendAll ? 'replaying' : 'live')
+        return
+      case ControlCode.DonePrior:
+        if (current.phase === 'live') setConnection({ priorUntilDone: false })
+        if (current.phase !== 'replaying') return
+        emit({ type: 'cancel', timer: 'replay' })
+        deliverHeld()
+        setConnection({ phase: 'live' })
+        move('live')
+        return
+      case ControlCode.InvalidAuth:
+      case ControlCode.InvalidPayload:
+      case ControlCode.Ratelimited:
+        setConnection({ errorDetail: `${payload.code}: ${payload.detail ?? ''}`.trim() })
+        return
+    }
+  }
+
+  const onEvent = (current: Connection, event: ReceivedEvent): void => {
+    if (current.phase !== 'replaying') {
+      emit({ type: 'deliver', event: current.priorUntilDone === true ? { ...event, prior: true } : event })
+      return
+    }
+    const prior: ReceivedEvent = { ...event, prior: true }
+    if (!config.orderReplay) {
+      emit({ type: 'deliver', event: prior })
+      return
+    }
+    // Held until done_prior so that it can be delivered in m.ts order.
+    const heldCount = current.heldCount + 1
+    setConnection({ held: { event: prior, older: current.held }, heldCount })
+    if (heldCount >= config.maxReplayHeld) {
+      cutReplay(`The replay reached ${config.maxReplayHeld} held events before done_prior (maxReplayHeld)`)
+    }
+  }
+
+  const onClosed = (current: Connection, closed: Extract<MachineInput, { type: 'closed' }>): void => {
+    const { code, httpStatus, error, jitter } = closed
+    const close: CloseDetails = { code, reason: redactSecret(closed.reason, current.token), meaning: closeMeaning(code) }
+    const policy = closePolicy(code)
+    // A 4012 is a fact about the budget whatever happens next.
+    if (policy.action === 'cooldown') set({ budget: afterRatelimited(next.budget, at, budgetConfig) })
+    endConnection(false)
+    const refused = httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500
+    set({ refusals: refused ? next.refusals + 1 : 0 })
+    // What the socket knew of a failure to connect, said after the policy's words.
+    let known = httpStatus === undefined ? '' : ` The server answered the upgrade with HTTP ${httpStatus}.`
+    if (error !== undefined) known += ` The socket reported: ${redactSecret(error, current.token)}.`
+    if (refused && next.refusals >= MaxRefusedUpgrades) {
+      fail(`Gave up after ${MaxRefusedUpgrades} refused upgrades in a row: check the url.${known}`, { close })
+      return
+    }
+    switch (policy.action) {
+      case 'fail':
+        fail(current.errorDetail ?? `${close.meaning} ${policy.why}`, { close })
+        return
+      case 'cooldown': {
+        emit({ type: 'count', reconnect: String(code) })
+        const wait = identifyWait(next.budget, at, budgetConfig)
+        const then = wait.reason ?? policy.why
+        waitThen(wait.waitMs, 'budget', {
+          close,
+          detail: current.errorDetail === undefined ? then : `${current.errorDetail}. Then: ${then}`,
+        })
+        return
+      }
+      case 'backoff':
+        emit({ type: 'count', reconnect: String(code) })
+        retryAfterBackoff(jitter, { close }, (current.errorDetail ?? policy.why) + known)
+        return
+    }
+  }
+
+  const onTimer = (timer: TimerName, jitter: number): void => {
+    switch (timer) {
+      case 'retry':
+        if (next.retry === undefined || connection !== undefined) return
+        set({ retry: undefined })
+        attempt()
+        return
+      case 'stable':
+        if (connection !== undefined) set({ failures: 0 })
+        return
+      case 'handshake':
+        if (connection === undefined) return
+        timedOut(
+          'timeout',
+          connection.phase === 'awaiting-ready'
+            ? `No ready payload within ${config.readyTimeoutMs} ms of identifying.`
+            : `No identity payload within ${config.identityTimeoutMs} ms.`,
+          jitter,
+        )
+        return
+      case 'liveness': {
+        if (connection === undefined || config.livenessTimeoutMs <= 0) return
+        // One timer per quiet period, not one per frame: each frame only notes the time.
+        const quiet = at - Math.max(connection.openedAt, next.lastFrameAt ?? -Infinity)
+        if (quiet >= config.livenessTimeoutMs) timedOut('liveness', `No frame for ${config.livenessTimeoutMs} ms.`, jitter)
+        else emit({ type: 'arm', timer: 'liveness', ms: config.livenessTimeoutMs - quiet })
+        return
+      }
+      case 'replay':
+        if (connection?.phase === 'replaying') cutReplay(`No done_prior within ${config.replayTimeoutMs} ms of ready (replayTimeoutMs)`)
+        return
+    }
+  }
+
+  switch (input.type) {
+    case 'subscribed':
+      set({ subscribed: true })
+      if (state.status.state === 'closed' && connection === undefined) attempt()
+      break
+    case 'unsubscribed':
+      // The next subscriber starts afresh, as if the client were new (the budget is kept).
+      set({ subscribed: false, failures: 0 })
+      closeWith('No subscribers left.')
+      break
+    case 'close':
+      set({ stopped: true })
+      closeWith('Closed by the user.')
+      break
+    case 'reconnect': {
+      set({ stopped: false, failures: 0 })
+      if (connection !== undefined) {
+        endConnection(true)
+        emit({ type: 'count', reconnect: 'manual' })
+      }
+      cancelRetry()
+      if (!state.subscribed) break
+      const current = state.status.state
+      if (current !== 'closed' && current !== 'failed' && current !== 'reconnecting') {
+        move('reconnecting', { attempt: 0, delayMs: 0, nextRetryAt: at, detail: 'reconnect() was called.' })
+      }
+      attempt()
+      break
+    }
+    case 'online':
+      if (state.status.state === 'reconnecting' && state.retry === 'backoff') {
+        cancelRetry()
+        attempt()
+      }
+      break
+    case 'credentials':
+      if (connection?.phase !== 'reading') break
+      setConnection({ phase: 'ready-to-open', url: input.url, id: input.id, token: input.token, startedAt: at, openedAt: at })
+      move('connecting', { attempt: state.failures })
+      // Opened only once the status has settled: a subscriber that leaves on `connecting`
+      // costs no socket.
+      emit({ type: 'then', input: { type: 'open-now', at } })
+      break
+    case 'credentials-failed':
+      if (connection?.phase === 'reading') fail(input.detail)
+      break
+    case 'open-now':
+      if (connection?.phase !== 'ready-to-open') break
+      setConnection({ phase: 'opening' })
+      emit({ type: 'arm', timer: 'handshake', ms: config.identityTimeoutMs })
+      emit({ type: 'open', socket: connection.socket, url: connection.url, token: connection.token })
+      break
+    case 'timer':
+      onTimer(input.timer, input.jitter)
+      break
+    default:
+      // Everything else comes from a socket: only the current one counts.
+      if (connection === undefined || input.socket !== connection.socket) break
+      if (input.type === 'opened') {
+        if (connection.phase !== 'opening') break
+        setConnection({ phase: 'awaiting-identity', openedAt: at })
+        move('identifying', { attempt: state.failures })
+        if (config.livenessTimeoutMs > 0) emit({ type: 'arm', timer: 'liveness', ms: config.livenessTimeoutMs })
+      } else if (input.type === 'closed') onClosed(connection, input)
+      else if (input.type === 'decoded') {
+        // The partition of partitionPayloads(), made here: each kind leads to a decision.
+        const decoded = input.decoded
+        if (decoded.type === 'control') onControl(connection, decoded.control)
+        else {
+          if (decoded.type === 'event') onEvent(connection, decoded.event)
+          if (decoded.diagnostic !== undefined) emit({ type: 'diagnostic', diagnostic: decoded.diagnostic })
+        }
+      }
+  }
+  return { state: next, effects }
+}
