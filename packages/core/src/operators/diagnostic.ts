@@ -1,11 +1,17 @@
 import type { ControlPayload, ReceivedEvent } from '../codec/index.js'
 
-/** Why a segment became a diagnostic instead of a payload. */
-export type DiagnosticKind = 'not-json' | 'unknown-shape' | 'unsafe-number'
+/**
+ * Why a segment became a diagnostic: not JSON (`not-json`), not a payload's shape
+ * (`unknown-shape`), an event delivered with a numeric snowflake `JSON.parse` rounded
+ * (`unsafe-number`), or an event delivered whose `ctx` does not fit its name's context codec
+ * (`ctx-mismatch`: `ofEvent` and `isEvent` leave it out, so this is where it surfaces).
+ */
+export type DiagnosticKind = 'not-json' | 'unknown-shape' | 'unsafe-number' | 'ctx-mismatch'
 
 /**
  * A segment the client could not deliver as it was: not JSON, not a known shape, or an event
- * whose numeric snowflake was rounded by `JSON.parse` (that event is still delivered).
+ * delivered with a flaw (a numeric snowflake rounded by `JSON.parse`, or a `ctx` that does not
+ * fit its event name's context codec).
  */
 export interface Diagnostic {
   /** What went wrong. */
@@ -25,7 +31,11 @@ export type Decoded =
   | {
       readonly type: 'event'
       readonly event: ReceivedEvent
-      /** Set when the event was delivered but a numeric snowflake in it lost precision. */
+      /**
+       * Set when the event was delivered with a flaw: a numeric snowflake in it lost precision
+       * (`unsafe-number`), or its ctx does not fit its name's codec (`ctx-mismatch`, whose
+       * message also names a rounded snowflake when the event has both).
+       */
       readonly diagnostic?: Diagnostic
     }
   | { readonly type: 'diagnostic'; readonly diagnostic: Diagnostic }
