@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { allStrings, secretArb, writeJson } from '../test-support/json-escapes.js'
-import { redactSecret, redactor, toRedactor } from './redact.js'
+import { redactSecret, redactor } from './redact.js'
 
 
 describe('redactSecret', () => {
@@ -45,7 +45,6 @@ describe('redactor: any JSON spelling', () => {
     ['a mix of literal and escaped', '{"t":"h\\u0075nt\\u0065r2"}'],
   ])('redacts hunter2 written with %s', (_what, raw) => {
     const redact = redactor('hunter2')
-    expect(redact.mayHold(raw)).toBe(true)
     expect(redact(raw)).toBe('{"t":"[redacted]"}')
   })
 
@@ -55,31 +54,14 @@ describe('redactor: any JSON spelling', () => {
     expect(redactor(secret)(raw)).toBe('"[redacted]!"')
   })
 
-  it('says a text holds no form when none is there, and redacts parsed values only where needed', () => {
-    const redact = redactor('hunter2')
-    expect(redact.mayHold('{"t":"hunter3 \\u0041"}')).toBe(false)
-    const clean = { a: ['x', { b: 'y' }], c: 1 }
-    expect(redact.value(clean)).toBe(clean)
-    const dirty = { a: ['x', { b: 'my hunter2' }], c: 1, hunter2: true }
-    expect(redact.value(dirty)).toEqual({ a: ['x', { b: 'my [redacted]' }], c: 1, '[redacted]': true })
-    expect(dirty.a[1]).toEqual({ b: 'my hunter2' }) // not mutated
+  it('returns text holding no form of the secret as it is', () => {
+    const text = '{"t":"hunter3 \\u0041"}'
+    expect(redactor('hunter2')(text)).toBe(text)
   })
 
-  it('keeps "__proto__" an own key of a redacted copy', () => {
-    const parsed = JSON.parse('{"__proto__":{"x":"hunter2"}}') as object
-    const clean = redactor('hunter2').value(parsed)
-    expect(Object.getPrototypeOf(clean)).toBe(Object.prototype)
-    expect(Object.getOwnPropertyDescriptor(clean, '__proto__')?.value).toEqual({ x: '[redacted]' })
-  })
-
-  it('wraps a plain function so that it reaches every parsed string', () => {
-    const plain = (text: string) => text.split('s3cret').join('***')
-    const r = toRedactor(plain)
-    expect(r.mayHold('anything')).toBe(true)
-    expect(r.value({ reason: 's3cret', n: [1, 's3cret'] })).toEqual({ reason: '***', n: [1, '***'] })
-    expect(toRedactor(plain)).toBe(r)
-    const built = redactor('x')
-    expect(toRedactor(built)).toBe(built)
+  it('keeps JSON valid: parsed, the redacted text holds the secret in no string or key', () => {
+    const raw = '{"hunter2":["x",{"b":"my hunt\\u0065r2"}],"c":1}'
+    expect(JSON.parse(redactor('hunter2')(raw))).toEqual({ '[redacted]': ['x', { b: 'my [redacted]' }], c: 1 })
   })
 
   it('finds the secret in any JSON spelling of any value holding it (property)', () => {
@@ -88,13 +70,17 @@ describe('redactor: any JSON spelling', () => {
         const { text, value: parsed } = writeJson(value, seed, { secret, chance: 0.5 })
         expect(JSON.parse(text)).toEqual(parsed) // the writer writes valid JSON
         const redact = redactor(secret)
-        const holds = allStrings(parsed).some((s) => s.includes(secret))
-        // No false negative: a parsed string holding it means the raw text holds some form.
-        if (holds) expect(redact.mayHold(text)).toBe(true)
         const out = redact(text)
         expect(out).not.toContain(secret)
-        expect(redact.mayHold(out)).toBe(false)
-        for (const s of allStrings(redact.value(parsed))) expect(s).not.toContain(secret)
+        expect(redact(out)).toBe(out) // no spelling of it left
+        // Redacting raw text is enough: parsed, it holds the secret in no string or key.
+        let reparsed: unknown
+        try {
+          reparsed = JSON.parse(out)
+        } catch {
+          return // a secret holding JSON syntax may be cut out of the structure: still clean
+        }
+        for (const s of allStrings(reparsed)) expect(s).not.toContain(secret)
       }),
       { numRuns: 500 },
     )

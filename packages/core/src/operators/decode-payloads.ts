@@ -2,13 +2,9 @@ import type { OperatorFunction } from 'rxjs'
 import { map } from 'rxjs'
 import {
   ControlPayload,
-  contextCodecOf,
   describeErrors,
   FatesEvent,
-  OtherContext,
   type ReceivedEvent,
-  type Redactor,
-  toRedactor,
   unsafeSnowflakePaths,
   WrappedEvent,
 } from '../codec/index.js'
@@ -24,10 +20,11 @@ import {
 /** Options of {@link decodePayloads}. */
 export interface DecodePayloadsConfig {
   /**
-   * Applied to every text passed on: diagnostic `raw` and `message`, and every string (and
-   * key) of a control payload or an event. The client gives `redactor(token)`, which also finds
-   * the token spelt with JSON escapes and costs one scan of a segment that holds no form of it;
-   * any other function is applied to every string of every payload.
+   * Applied to each segment before it is parsed, and to diagnostic messages: so every string
+   * and key of a control payload or an event, and every diagnostic's `raw`, is redacted. The
+   * client gives `redactor(token)`, which finds the token in any JSON spelling (`\uXXXX`
+   * escapes included) and costs one scan of a segment holding none. Its replacement must be
+   * valid inside a JSON string (`[redacted]` is).
    * @default the identity
    */
   readonly redact?: Redact
@@ -35,10 +32,10 @@ export interface DecodePayloadsConfig {
 
 const keep: Redact = (text) => text
 
-function diagnostic(kind: DiagnosticKind, message: string, raw: string, redact: Redact | undefined): Diagnostic {
-  // Redact before cutting: cutting first could leave a token's prefix the redactor misses.
-  if (redact === undefined) return { kind, message, raw: raw.slice(0, MaxDiagnosticRaw) }
-  return { kind, message: redact(message), raw: redact(raw).slice(0, MaxDiagnosticRaw) }
+function diagnostic(kind: DiagnosticKind, message: string, raw: string, redact: Redact): Diagnostic {
+  // `raw` is the segment as redacted before parsing: cut after redacting, as cutting first
+  // could leave a token's prefix the redactor misses.
+  return { kind, message: redact(message), raw: raw.slice(0, MaxDiagnosticRaw) }
 }
 
 function received(event: FatesEvent, chan: unknown): ReceivedEvent {
@@ -46,37 +43,11 @@ function received(event: FatesEvent, chan: unknown): ReceivedEvent {
   return typeof chan === 'string' ? { m: event.m, ctx: event.ctx, chan } : { m: event.m, ctx: event.ctx }
 }
 
-/** Why an event's ctx does not fit its name's context codec, or undefined when it fits. */
-function ctxMismatch(event: ReceivedEvent): string | undefined {
-  const codec = contextCodecOf(event.m.e)
-  // Every event's ctx is a record already (the guards checked): nothing more to ask of it.
-  if (codec === OtherContext || codec.is(event.ctx)) return undefined
-  const result = codec.decode(event.ctx)
-  const why = result._tag === 'Left' ? describeErrors(result.left) : `(root): expected ${codec.name}`
-  // describeErrors names paths inside the ctx: say whose they are.
-  const paths = why
-    .split('; ')
-    .map((line) => (line.startsWith('(root)') ? `ctx${line.slice(6)}` : `ctx.${line}`))
-    .join('; ')
-  return `event ${event.m.e}: ${paths} (delivered on event$; ofEvent leaves it out)`
-}
-
-function asEvent(event: ReceivedEvent, segment: string, redactor: Redactor | undefined): Decoded {
-  const clean = redactor === undefined ? event : redactor.value(event)
-  const unsafe = unsafeSnowflakePaths(clean)
-  const mismatch = ctxMismatch(clean)
-  if (unsafe.length === 0 && mismatch === undefined) return { type: 'event', event: clean }
-  const rounded =
-    unsafe.length === 0
-      ? undefined
-      : `${unsafe.join(', ')}: numeric snowflake beyond Number.MAX_SAFE_INTEGER was rounded by JSON.parse`
-  // One diagnostic per event: a mismatch is the graver (ofEvent drops the event), so it names
-  // the kind, and a rounded snowflake in the same event is told in its message.
-  const diagnosis =
-    mismatch === undefined
-      ? diagnostic('unsafe-number', rounded as string, segment, redactor)
-      : diagnostic('ctx-mismatch', rounded === undefined ? mismatch : `${mismatch}; ${rounded}`, segment, redactor)
-  return { type: 'event', event: clean, diagnostic: diagnosis }
+function asEvent(event: ReceivedEvent, segment: string, redact: Redact): Decoded {
+  const unsafe = unsafeSnowflakePaths(event)
+  if (unsafe.length === 0) return { type: 'event', event }
+  const message = `${unsafe.join(', ')}: numeric snowflake beyond Number.MAX_SAFE_INTEGER was rounded by JSON.parse`
+  return { type: 'event', event, diagnostic: diagnostic('unsafe-number', message, segment, redact) }
 }
 
 /**
@@ -85,35 +56,31 @@ function asEvent(event: ReceivedEvent, segment: string, redactor: Redactor | und
  * value is a control payload, a wrapped event or a bare event exactly when `ServerPayload.is`
  * says so, tried in the union's order (a property test holds this).
  *
- * With `redact`, every string passed on is redacted; with a {@link Redactor} (as
- * `redactor(token)` builds) a segment holding no form of the secret costs one scan, and only
- * the others have their parsed strings searched.
+ * With `redact`, the segment is redacted before it is parsed, so nothing passed on (no string
+ * or key of a payload, no diagnostic) holds what it redacts; `redactor(token)` costs one scan
+ * of a segment holding no form of the token.
  */
-export function decodePayload(segment: string, redact: Redact = keep): Decoded {
-  const redactor = redact === keep ? undefined : toRedactor(redact)
+export function decodePayload(raw: string, redact: Redact = keep): Decoded {
+  const segment = redact(raw)
   let value: unknown
   try {
     value = JSON.parse(segment)
   } catch (error) {
-    return { type: 'diagnostic', diagnostic: diagnostic('not-json', parseFailure(error), segment, redactor) }
+    return { type: 'diagnostic', diagnostic: diagnostic('not-json', parseFailure(error), segment, redact) }
   }
-  // The one scan: a segment with no form of the secret passes on no string that holds it.
-  const dirty = redactor !== undefined && redactor.mayHold(segment) ? redactor : undefined
   if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>
     if (record['control'] === true) {
-      if (looksLikeControl(record) || ControlPayload.is(record)) {
-        return { type: 'control', control: dirty === undefined ? record : dirty.value(record) }
-      }
+      if (looksLikeControl(record) || ControlPayload.is(record)) return { type: 'control', control: record }
     } else if (record['code'] === 'event' && (looksLikeWrappedEvent(record) || WrappedEvent.is(record))) {
-      return asEvent(received(record.dat, record.chan), segment, dirty)
+      return asEvent(received(record.dat, record.chan), segment, redact)
     }
     const chan = record['chan']
-    if (looksLikeEvent(record) || FatesEvent.is(record)) return asEvent(received(record, chan), segment, dirty)
+    if (looksLikeEvent(record) || FatesEvent.is(record)) return asEvent(received(record, chan), segment, redact)
   }
   return {
     type: 'diagnostic',
-    diagnostic: diagnostic('unknown-shape', explain(value), segment, redactor),
+    diagnostic: diagnostic('unknown-shape', explain(value), segment, redact),
   }
 }
 
@@ -155,7 +122,6 @@ function explain(value: unknown): string {
  * frame$.pipe(splitFrames(), decodePayloads({ redact }))
  */
 export function decodePayloads(config: DecodePayloadsConfig = {}): OperatorFunction<string, Decoded> {
-  // Wrapped once here, not per segment.
-  const redact = config.redact === undefined ? keep : toRedactor(config.redact)
+  const redact = config.redact ?? keep
   return map((segment) => decodePayload(segment, redact))
 }
