@@ -4,7 +4,8 @@
  *
  * @packageDocumentation
  */
-import { connect, decodePayload, dedupeEvents, fromFrames, type WebSocketLike } from '@fates-rx/core'
+import { connect, dedupeEvents, fromFrames, type WebSocketLike } from '@fates-rx/core'
+import { decodePayload } from '@fates-rx/core/building-blocks'
 import { Subject, Subscription } from 'rxjs'
 import { parseFrame, type BaselineCount } from './baseline.js'
 import { SEPARATOR } from './corpus.js'
