@@ -86,9 +86,16 @@ interface NodeWebSocket {
 
 /** The message of an error or of ws's error event; undefined when there is none (a browser's event). */
 function errorText(thrown: unknown): string | undefined {
-  if (typeof thrown !== 'object' || thrown === null) return undefined
-  const message = (thrown as { readonly message?: unknown }).message
+  const message = (thrown as { readonly message?: unknown } | null | undefined)?.message
   return typeof message === 'string' && message !== '' ? message : undefined
+}
+
+/** A close signal, with what is known of why. */
+function closeSignal(code: number, reason: string, error: string | undefined, httpStatus?: number): SocketClose {
+  const signal: { -readonly [K in keyof SocketClose]: SocketClose[K] } = { type: 'close', code, reason }
+  if (error !== undefined) signal.error = error
+  if (httpStatus !== undefined) signal.httpStatus = httpStatus
+  return signal
 }
 
 /**
@@ -115,8 +122,7 @@ export function webSocket$(
       // A constructor that refuses (a browser's CSP, a blocked port, a malformed URL) is a
       // connection that failed to open: report it as a drop so that the policy decides, never
       // as a throw, with the reason when there is one.
-      const error = errorText(thrown)
-      subscriber.next(error === undefined ? { type: 'close', code: 1006, reason: '' } : { type: 'close', code: 1006, reason: '', error })
+      subscriber.next(closeSignal(1006, '', errorText(thrown)))
       subscriber.complete()
       return undefined
     }
@@ -124,14 +130,13 @@ export function webSocket$(
     let error: string | undefined
     let httpStatus: number | undefined
     const ws = socket as WebSocketLike & Partial<NodeWebSocket>
-    if (typeof ws.on === 'function' && typeof ws.terminate === 'function') {
-      // Node's ws: listening takes over what ws would do itself (abort with an error naming
-      // the status), so abort the same way after noting the status.
-      const terminate = ws.terminate.bind(ws)
-      ws.on('unexpected-response', (_request: unknown, response: { readonly statusCode?: number }) => {
+    // Node's ws: listening takes over what ws would do itself (abort with an error naming the
+    // status), so abort the same way after noting the status. A browser's socket has no `on`.
+    if (ws.terminate !== undefined) {
+      ws.on?.('unexpected-response', (_request, response) => {
         httpStatus = response.statusCode
-        error ??= `Unexpected server response: ${httpStatus ?? 'unknown'}`
-        terminate()
+        error ??= `Unexpected server response: ${httpStatus}`
+        ws.terminate?.()
       })
     }
     socket.onopen = () => {
@@ -147,13 +152,7 @@ export function webSocket$(
     }
     socket.onclose = (event) => {
       closed = true
-      subscriber.next({
-        type: 'close',
-        code: event.code,
-        reason: event.reason,
-        ...(error === undefined ? {} : { error }),
-        ...(httpStatus === undefined ? {} : { httpStatus }),
-      })
+      subscriber.next(closeSignal(event.code, event.reason, error, httpStatus))
       subscriber.complete()
     }
     return () => {
