@@ -4,7 +4,9 @@
  *
  * @packageDocumentation
  */
-import { connect, decodePayload, dedupeEvents, fromFrames, type WebSocketLike } from '@fates-rx/core'
+import { connect, dedupeEvents, fromFrames, type WebSocketLike } from '@fates-rx/core'
+import { decodePayload } from '@fates-rx/core/building-blocks'
+import { redactor } from '@fates-rx/core/protocol'
 import { Subject, Subscription } from 'rxjs'
 import { parseFrame, type BaselineCount } from './baseline.js'
 import { SEPARATOR } from './corpus.js'
@@ -17,10 +19,13 @@ export interface FrameConsumer {
   close(): void
 }
 
-/** `fromFrames` with one subscriber on each of `control$` and `event$`, optionally deduplicating. */
-function pipeline(dedupe: boolean): FrameConsumer {
+/** A token the corpus never holds, as long as a real one: what `connect()` redacts. */
+const BenchToken = 'bench-token-4f1c2e8a9b7d6c5e4f3a2b1c0d9e8f7a'
+
+/** `fromFrames` with one subscriber on each of `control$` and `event$`, optionally deduplicating or redacting a token. */
+function pipeline(dedupe: boolean, redact = false): FrameConsumer {
   const frame$ = new Subject<string>()
-  const { control$, event$ } = fromFrames(frame$)
+  const { control$, event$ } = fromFrames(frame$, redact ? { redact: redactor(BenchToken) } : {})
   let delivered = 0
   const subscriptions = new Subscription()
   subscriptions.add(control$.subscribe(() => delivered++))
@@ -118,6 +123,8 @@ export const consumers = {
   },
   /** `fromFrames`, one subscriber on each of `control$` and `event$`. */
   fromFrames: (): FrameConsumer => pipeline(false),
+  /** The same, redacting a token (absent from the corpus, as it is from real traffic): one regex scan per segment. */
+  fromFramesRedact: (): FrameConsumer => pipeline(false, true),
   /** The same with `dedupeEvents()` (default capacity) on `event$`. */
   fromFramesDedupe: (): FrameConsumer => pipeline(true),
   /** `connect()` (which always deduplicates) over an in-process socket. */
@@ -132,6 +139,7 @@ export const ConsumerLabel: Readonly<Record<ConsumerName, string>> = {
   baseline: 'baseline split+parse',
   decodeLoop: 'split+decodePayload loop (no RxJS)',
   fromFrames: 'fromFrames',
+  fromFramesRedact: 'fromFrames, redacting a token',
   fromFramesDedupe: 'fromFrames + dedupeEvents',
   connectInProcess: 'connect() over an in-process socket',
 }

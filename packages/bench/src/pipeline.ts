@@ -27,7 +27,7 @@ const TARGETS: Readonly<Record<number, number>> = { 1: 0.6, 10: 0.7 }
 /** Each round runs the corpus in this many parts, every contender back to back on each. */
 const PARTS = 4
 
-const ORDER: readonly ConsumerName[] = ['baseline', 'decodeLoop', 'fromFrames', 'fromFramesDedupe', 'connectInProcess']
+const ORDER: readonly ConsumerName[] = ['baseline', 'decodeLoop', 'fromFrames', 'fromFramesRedact', 'fromFramesDedupe', 'connectInProcess']
 
 /** The corpus's frames cut into `parts` runs of whole frames, and the payloads in each. */
 function slices(corpus: Corpus, parts: number): { frames: readonly string[]; payloads: number }[] {

@@ -18,8 +18,9 @@ const KB = 1024
  *
  * RAISED on purpose (issue 11, from 15.5 KB and 7.75 KB), not quietly: connect() became a pure
  * state machine (client/machine.ts) and a small interpreter (client/connect.ts) running the
- * exported operators, and gained a bounded replay and refused-upgrade handling. That costs
- * about 1.4 KB gzip of core's own code: effects and inputs are named objects the minifier
+ * exported operators, and gained a bounded replay and refused-upgrade handling (and the
+ * decoder redacts every string and reports ctx mismatches). That costs about 1.6 KB gzip of
+ * core's own code (9,825 B when last raised): effects and inputs are named objects the minifier
  * cannot shorten, and the two halves name each effect. Already taken back: the machine's
  * decisions are local functions (minified names), and decodePayloads/dedupeEvents are written
  * with `new Observable` (rxjs's map/filter/defer brought OperatorSubscriber and tslib, 3.8 KB
@@ -36,7 +37,7 @@ const KB = 1024
  */
 const Size = Object.freeze({
   appImportingConnect: { budget: 16 * KB, ceiling: 17 * KB },
-  ownCode: { budget: 5 * KB, ceiling: 9.5 * KB },
+  ownCode: { budget: 5 * KB, ceiling: 9.75 * KB },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

@@ -18,12 +18,25 @@ describe('the published entry points', () => {
   it.each([
     ['@fates-rx/core', 'eventLabel'],
     ['@fates-rx/core/protocol', 'ServerPayload'],
+    ['@fates-rx/core/building-blocks', 'identifyWait'],
     ['@fates-rx/core/testing', 'scriptedWebSockets'],
   ])('%s loads from Node ESM and CommonJS', (specifier, name) => {
     const esm = run('module', `const m = await import('${specifier}'); console.log(typeof m.${name})`)
     const cjs = run('commonjs', `const m = require('${specifier}'); console.log(typeof m.${name})`)
     expect(esm).not.toBe('undefined')
     expect(cjs).toBe(esm)
+  })
+
+  it('keeps the main entry to what the README documents (building blocks are on their own entry)', () => {
+    const names = run('module', `const m = await import('@fates-rx/core'); console.log(Object.keys(m).sort().join(' '))`)
+    expect(names.split(' ')).toEqual(
+      [
+        'ClosePolicy', 'ConnectOptionsError', 'EventName', 'NoEventStats', 'Transitions', 'connect', 'decodePayloads',
+        'dedupeEvents', 'eventLabel', 'eventStats', 'fromFrames', 'isEvent', 'ofEvent', 'partitionPayloads', 'splitFrames',
+      ].sort(),
+    )
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
+    for (const name of names.split(' ')) expect(readme, name).toContain(name)
   })
 
   it('keeps the protocol entry free of RxJS', () => {

@@ -1,4 +1,4 @@
-import { isSnowflakeId } from '@fates-rx/core'
+import { isSnowflakeId } from '@fates-rx/core/protocol'
 
 /** What a target's connect panel holds. */
 export interface TargetSettings {

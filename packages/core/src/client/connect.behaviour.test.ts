@@ -341,7 +341,7 @@ describe('connect(): streams and metrics', () => {
     h.last().handshake()
     h.last().frame(`${eventFrame('a')}\x1f\x1f{oops\x1f\x1f${eventFrame('b')}\x1f`)
     h.last().frame('{"code":"brand_new","control":true}')
-    h.last().frame(JSON.stringify({ m: { e: 0, eid: 'u' }, ctx: { user: 563808552288780322 } }))
+    h.last().frame(JSON.stringify({ m: { e: 0, eid: 'u' }, ctx: { user: 563808552288780322, votes: 1 } }))
     expect(h.eids()).toEqual(['a', 'b', 'u'])
     expect(h.controls.map((c) => c.code)).toEqual(['identity', 'ready', 'brand_new'])
     expect(h.diagnostics.map((d) => d.kind)).toEqual(['not-json', 'unsafe-number'])

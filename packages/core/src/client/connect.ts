@@ -140,7 +140,16 @@ export function connect(options: ConnectOptions): FatesClient {
         return
       case 'close':
         if (socket?.id === id) socket = undefined
-        dispatch({ type: 'closed', at, socket: id, code: signal.code, reason: signal.reason, jitter: random() })
+        dispatch({
+          type: 'closed',
+          at,
+          socket: id,
+          code: signal.code,
+          reason: signal.reason,
+          jitter: random(),
+          ...(signal.error === undefined ? {} : { error: signal.error }),
+          ...(signal.httpStatus === undefined ? {} : { httpStatus: signal.httpStatus }),
+        })
         return
     }
   }

@@ -67,8 +67,27 @@ export const ControlPayload = t.intersection(
   ],
   'ControlPayload',
 )
-/** A control payload: `identity`, `ready`, `done_prior`, an error, or a code not known yet. */
-export type ControlPayload = t.TypeOf<typeof ControlPayload>
+/**
+ * A control payload: `identity`, `ready`, `done_prior`, an error, or a code not known yet.
+ * Keys the protocol does not name pass through as they came.
+ */
+export interface ControlPayload extends t.TypeOf<typeof ControlPayload> {
+  /**
+   * The payload's name: `identity`, `ready`, `done_prior`, `invalid_payload`, `invalid_auth`,
+   * `ratelimited` (see `ControlCode`), or a code not known yet, passed through.
+   */
+  code: string
+  /** Always `true`: what tells a control payload from an event. */
+  control: true
+  /** Text for a person, from the server (the client redacts its token from it). */
+  detail?: string | null
+  /** When the server sent it, in Unix seconds (a float type holding a whole number). */
+  ts?: number
+  /** Requests left in the ratelimit window: `-1` before identification, negative once exceeded. */
+  requests_remaining?: number
+  /** The channel, sent by a later server version. */
+  chan?: string
+}
 
 /**
  * An event's metadata. Only `e` is required: real producers omitted the rest at times.
@@ -87,12 +106,33 @@ export const EventMeta = t.intersection(
   'EventMeta',
 )
 /** An event's metadata: name `e`, and usually `eid`, `ts` and type `t`. */
-export type EventMeta = t.TypeOf<typeof EventMeta>
+export interface EventMeta extends t.TypeOf<typeof EventMeta> {
+  /** The event's name: a number of `EventName` (`0` a bot vote…), or one not known yet. */
+  e: number
+  /** The event's ID (a UUID): a replayed event keeps it, so dedupe on it. */
+  eid?: string
+  /** When it happened, in Unix seconds, fractional (`1700000000.001`). Order by it, not by arrival. */
+  ts?: number
+  /** The event's type, or several; `-1` when none. */
+  t?: number | number[]
+  /** The target bot or user, a snowflake; `null` or absent when none. */
+  id?: Snowflake | null
+  /** The webhook type (webhook events only). */
+  wt?: number
+}
 
 /** An event: metadata `m` and a context `ctx` whose shape depends on `m.e`. */
 export const FatesEvent = t.type({ m: EventMeta, ctx: t.UnknownRecord }, 'FatesEvent')
 /** An event: metadata `m` and a context `ctx` whose shape depends on `m.e`. */
-export type FatesEvent = t.TypeOf<typeof FatesEvent>
+export interface FatesEvent extends t.TypeOf<typeof FatesEvent> {
+  /** The metadata: name, ID, time and type. */
+  m: EventMeta
+  /**
+   * The context, whose shape depends on `m.e` (`ContextOf<E>`; `ofEvent` and `isEvent` narrow
+   * it). Strings in it come from end users: treat them as untrusted text.
+   */
+  ctx: { [key: string]: unknown }
+}
 
 /** The original server's wrapping of an event: `{code:"event", dat, chan, control:false}`. */
 export const WrappedEvent = t.intersection(
@@ -103,7 +143,18 @@ export const WrappedEvent = t.intersection(
   'WrappedEvent',
 )
 /** The original server's wrapping of an event. */
-export type WrappedEvent = t.TypeOf<typeof WrappedEvent>
+export interface WrappedEvent extends t.TypeOf<typeof WrappedEvent> {
+  /** Always `"event"`. */
+  code: 'event'
+  /** The event itself. */
+  dat: FatesEvent
+  /** The channel: `bot-<id>`, `server-<id>` or `global`. */
+  chan?: string
+  /** Always `false` when present. */
+  control?: false
+  /** Always `null` when present. */
+  detail?: string | null
+}
 
 // The client itself uses neither of the next two: marked pure so that a bundler drops them from
 // an app that does not import them (io-ts's constructors are not known to be free of effects).
@@ -111,7 +162,7 @@ export type WrappedEvent = t.TypeOf<typeof WrappedEvent>
 /** Anything the server sends: a control payload, a wrapped event or a bare event. */
 export const ServerPayload = /* @__PURE__ */ t.union([ControlPayload, WrappedEvent, FatesEvent], 'ServerPayload')
 /** Anything the server sends. */
-export type ServerPayload = t.TypeOf<typeof ServerPayload>
+export type ServerPayload = ControlPayload | WrappedEvent | FatesEvent
 
 /** What the client sends after `identity`. */
 export const IdentifyPayload = /* @__PURE__ */ t.intersection(
@@ -122,7 +173,18 @@ export const IdentifyPayload = /* @__PURE__ */ t.intersection(
   'IdentifyPayload',
 )
 /** What the client sends after `identity`. */
-export type IdentifyPayload = t.TypeOf<typeof IdentifyPayload>
+export interface IdentifyPayload extends t.TypeOf<typeof IdentifyPayload> {
+  /** The bot's or server's (guild's) ID: a snowflake as a decimal string. */
+  id: string
+  /** The API token of that bot or server. Sent only here, never in a URL. */
+  token: string
+  /** `true`: a bot; `false` or absent: a server (guild). */
+  bot?: boolean
+  /** Replay every stored event first, then `done_prior`. */
+  send_all?: boolean
+  /** With `send_all`: after the replay, send no live events. */
+  send_none?: boolean
+}
 
 /**
  * The identify message for a connection, typed by {@link IdentifyPayload}: every key the
@@ -140,7 +202,7 @@ export function identifyText(payload: Required<IdentifyPayload>): string {
  * An event as the client delivers it: the event itself (the `dat` of a wrapped event, or the
  * bare event) with the channel beside it when the server named one.
  */
-export type ReceivedEvent = FatesEvent & {
+export interface ReceivedEvent extends FatesEvent {
   /** The channel the server delivered it on: `bot-<id>`, `server-<id>` or `global`. */
   readonly chan?: string
   /** `true` when it was replayed by `send_all` (between `ready` and `done_prior`). */

@@ -5,6 +5,11 @@ import { Integer, Snowflake } from './codecs.js'
 // Context shapes seen from the original producers (PROTOCOL.md section 4). Every key but the
 // ones a consumer cannot do without is optional: producers changed often and omitted fields,
 // and a context that is merely sparser than usual must still narrow.
+//
+// Each type is an interface extending its codec's type, so that hovers and docs show a name
+// and a line per field; TypeScript checks each field against the codec. The index signature
+// is what the codec lets through (t.type keeps unnamed keys), and keeps a narrowed event
+// assignable to ReceivedEvent, whose ctx is a record.
 
 /** The acting user: a snowflake, or `null` for system actions. */
 const User = t.union([Snowflake, t.null], 'User')
@@ -15,7 +20,16 @@ export const VoteContext = t.intersection(
   'VoteContext',
 )
 /** A vote's context. */
-export type VoteContext = t.TypeOf<typeof VoteContext>
+export interface VoteContext extends t.TypeOf<typeof VoteContext> {
+  /** Keys the codec does not name, as the producer sent them: not checked, so `unknown`. */
+  [key: string]: unknown
+  /** Who voted: a snowflake (usually a string), or `null`. */
+  user: Snowflake | null
+  /** The bot's or server's vote count after this vote. */
+  votes: number
+  /** `true` for a test vote sent from the site. */
+  test?: boolean
+}
 
 /** A view's context: `widget` is true when the view came from an embedded widget. */
 export const ViewContext = t.intersection(
@@ -23,7 +37,14 @@ export const ViewContext = t.intersection(
   'ViewContext',
 )
 /** A view's context. */
-export type ViewContext = t.TypeOf<typeof ViewContext>
+export interface ViewContext extends t.TypeOf<typeof ViewContext> {
+  /** Keys the codec does not name, as the producer sent them: not checked, so `unknown`. */
+  [key: string]: unknown
+  /** Who viewed: a snowflake, or `null` for an anonymous view. */
+  user: Snowflake | null
+  /** `true` when the view came from an embedded widget. */
+  widget?: boolean
+}
 
 /** An invite's context: `api` is true when the invite was requested through the API. */
 export const InviteContext = t.intersection(
@@ -31,7 +52,14 @@ export const InviteContext = t.intersection(
   'InviteContext',
 )
 /** An invite's context. */
-export type InviteContext = t.TypeOf<typeof InviteContext>
+export interface InviteContext extends t.TypeOf<typeof InviteContext> {
+  /** Keys the codec does not name, as the producer sent them: not checked, so `unknown`. */
+  [key: string]: unknown
+  /** Who asked for the invite: a snowflake, or `null`. */
+  user: Snowflake | null
+  /** `true` when the invite was requested through the API. */
+  api?: boolean
+}
 
 /** A review event's context. `review` holds end-user text: render it as text, never as HTML. */
 export const ReviewContext = t.intersection(
@@ -50,7 +78,26 @@ export const ReviewContext = t.intersection(
   'ReviewContext',
 )
 /** A review event's context. */
-export type ReviewContext = t.TypeOf<typeof ReviewContext>
+export interface ReviewContext extends t.TypeOf<typeof ReviewContext> {
+  /** Keys the codec does not name, as the producer sent them: not checked, so `unknown`. */
+  [key: string]: unknown
+  /** Who acted: a snowflake, or `null`. */
+  user: Snowflake | null
+  /** The review's ID. */
+  id?: string
+  /** The review's rating. */
+  star_rating?: number
+  /** `true` when the review is a reply to another. */
+  reply?: boolean
+  /** The review's text: end-user text, render it as text, never as HTML. */
+  review?: string
+  /** Upvotes after this event. */
+  upvotes?: number
+  /** Downvotes after this event. */
+  downvotes?: number
+  /** For a review vote: `true` an upvote, `false` a downvote. */
+  upvote?: boolean
+}
 
 /** A command or resource added or deleted. `names` are end-user text. */
 export const ItemContext = t.intersection(
@@ -66,17 +113,37 @@ export const ItemContext = t.intersection(
   'ItemContext',
 )
 /** A command or resource added or deleted. */
-export type ItemContext = t.TypeOf<typeof ItemContext>
+export interface ItemContext extends t.TypeOf<typeof ItemContext> {
+  /** Keys the codec does not name, as the producer sent them: not checked, so `unknown`. */
+  [key: string]: unknown
+  /** Who acted: usually `null` (a system action). */
+  user: Snowflake | null
+  /** The item's ID, when one item changed. */
+  id?: string
+  /** The items' IDs, when several changed. */
+  ids?: string[]
+  /** The items' names: end-user text. */
+  names?: string[]
+  /** `true` when every item was deleted at once. */
+  nuke?: boolean
+}
 
 /** A bot transferred to a new owner. */
 export const TransferContext = t.type({ user: User, new_owner: Snowflake }, 'TransferContext')
 /** A bot transferred to a new owner. */
-export type TransferContext = t.TypeOf<typeof TransferContext>
+export interface TransferContext extends t.TypeOf<typeof TransferContext> {
+  /** Keys the codec does not name, as the producer sent them: not checked, so `unknown`. */
+  [key: string]: unknown
+  /** Who made the transfer: a snowflake, or `null`. */
+  user: Snowflake | null
+  /** The new owner: a snowflake. */
+  new_owner: Snowflake
+}
 
 /** Any other event: a record, with `user` when the producer sent one. */
 export const OtherContext = t.UnknownRecord
-/** Any other event's context. */
-export type OtherContext = t.TypeOf<typeof OtherContext>
+/** Any other event's context: a record of unknown values, `user` among them when sent. */
+export type OtherContext = { [key: string]: unknown }
 
 /**
  * Which context codec each known event number carries. Numbers not listed here (and unknown
@@ -103,9 +170,24 @@ export const ContextCodecs = /* @__PURE__ */ Object.freeze({
 /** The type of {@link ContextCodecs}: event number → context codec. */
 export type ContextCodecTable = typeof ContextCodecs
 
+/** The named context type of a context codec (so that hovers show `VoteContext`, not its structure). */
+export type ContextType<C> = C extends typeof VoteContext
+  ? VoteContext
+  : C extends typeof ViewContext
+    ? ViewContext
+    : C extends typeof InviteContext
+      ? InviteContext
+      : C extends typeof ReviewContext
+        ? ReviewContext
+        : C extends typeof ItemContext
+          ? ItemContext
+          : C extends typeof TransferContext
+            ? TransferContext
+            : OtherContext
+
 /** The context type of event number `E`. */
 export type ContextOf<E extends number> = E extends keyof ContextCodecTable
-  ? t.TypeOf<ContextCodecTable[E]>
+  ? ContextType<ContextCodecTable[E]>
   : OtherContext
 
 /** The codec of event number `e`'s context. */

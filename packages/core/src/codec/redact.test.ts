@@ -1,5 +1,8 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { allStrings, secretArb, writeJson } from '../test-support/json-escapes.js'
 import { redactSecret, redactor } from './redact.js'
+
 
 describe('redactSecret', () => {
   it.each([
@@ -32,5 +35,54 @@ describe('redactSecret', () => {
 
   it('leaves text alone without a secret', () => {
     expect(redactSecret('abc', undefined)).toBe('abc')
+  })
+})
+
+describe('redactor: any JSON spelling', () => {
+  it.each([
+    ['every character escaped, lower hex', '{"t":"\\u0068\\u0075\\u006e\\u0074\\u0065\\u0072\\u0032"}'],
+    ['every character escaped, upper hex', '{"t":"\\u0068\\u0075\\u006E\\u0074\\u0065\\u0072\\u0032"}'],
+    ['a mix of literal and escaped', '{"t":"h\\u0075nt\\u0065r2"}'],
+  ])('redacts hunter2 written with %s', (_what, raw) => {
+    const redact = redactor('hunter2')
+    expect(redact(raw)).toBe('{"t":"[redacted]"}')
+  })
+
+  it('redacts a secret with a slash written as \\/ and a character beyond the BMP as two escapes', () => {
+    const secret = 'a/b\u{1F600}'
+    const raw = '"a\\/b\\ud83d\\uDE00!"'
+    expect(redactor(secret)(raw)).toBe('"[redacted]!"')
+  })
+
+  it('returns text holding no form of the secret as it is', () => {
+    const text = '{"t":"hunter3 \\u0041"}'
+    expect(redactor('hunter2')(text)).toBe(text)
+  })
+
+  it('keeps JSON valid: parsed, the redacted text holds the secret in no string or key', () => {
+    const raw = '{"hunter2":["x",{"b":"my hunt\\u0065r2"}],"c":1}'
+    expect(JSON.parse(redactor('hunter2')(raw))).toEqual({ '[redacted]': ['x', { b: 'my [redacted]' }], c: 1 })
+  })
+
+  it('finds the secret in any JSON spelling of any value holding it (property)', () => {
+    fc.assert(
+      fc.property(secretArb, fc.jsonValue(), fc.integer(), (secret, value, seed) => {
+        const { text, value: parsed } = writeJson(value, seed, { secret, chance: 0.5 })
+        expect(JSON.parse(text)).toEqual(parsed) // the writer writes valid JSON
+        const redact = redactor(secret)
+        const out = redact(text)
+        expect(out).not.toContain(secret)
+        expect(redact(out)).toBe(out) // no spelling of it left
+        // Redacting raw text is enough: parsed, it holds the secret in no string or key.
+        let reparsed: unknown
+        try {
+          reparsed = JSON.parse(out)
+        } catch {
+          return // a secret holding JSON syntax may be cut out of the structure: still clean
+        }
+        for (const s of allStrings(reparsed)) expect(s).not.toContain(secret)
+      }),
+      { numRuns: 500 },
+    )
   })
 })

@@ -1,47 +1,60 @@
-// Characters JSON.stringify escapes inside a string: quote, backslash, controls, lone surrogates.
-const needsEscape = /["\\\u0000-\u001f\ud800-\udfff]/
-// Characters Go's encoding/json escapes beyond those (HTML-safe output, on by default).
-const goEscapes = /[<>&\u2028\u2029]/
-const goEscapesAll = /[<>&\u2028\u2029]/g
-
 /** What replaces a secret in any text the client passes on. */
 export const Redacted = '[redacted]'
 
 /**
- * Replaces every occurrence of `secret` in `text` by `[redacted]`, both as written and as it
- * appears inside a JSON string (a token holding `"` or `\` is escaped on the wire, and a raw
- * segment is JSON). An empty or missing secret leaves the text alone.
+ * Replaces every occurrence of `secret` in `text` by `[redacted]`, as written and in any
+ * spelling a JSON string may give it: each character literal, as a `\uXXXX` escape in either
+ * case of hex, or as its short escape (`\"`, `\\`, `\/`, `\n`…). That covers `JSON.stringify`,
+ * Go's `encoding/json` (`\u003c` for `<`) and a server that escapes every character. An empty
+ * or missing secret leaves the text alone.
  *
  * @example
  * redactSecret('bad token hunter2', 'hunter2') // 'bad token [redacted]'
+ * redactSecret('{"t":"hunt\\u0065r2"}', 'hunter2') // '{"t":"[redacted]"}'
  */
 export function redactSecret(text: string, secret: string | undefined): string {
   return redactor(secret)(text)
 }
 
 /**
- * {@link redactSecret} for one secret, with its JSON-escaped form worked out once: for text
- * without the secret (nearly all of it) a call costs one `includes` per form.
+ * A regular expression source matching one UTF-16 code unit in any JSON spelling: itself,
+ * `\uXXXX` (either case of hex) or its short escape (`\"`, `\n`, `\/`…).
+ */
+function anySpelling(unit: number): string {
+  const char = String.fromCharCode(unit)
+  const hex = unit.toString(16).padStart(4, '0')
+  // Written as \uXXXX in the expression too: no character of the secret is then special in it.
+  let source = `\\u${hex}|\\\\u${hex.replace(/[a-f]/g, (d) => `[${d}${d.toUpperCase()}]`)}`
+  // JSON.stringify writes the short escape when the character has one; / has one it never uses.
+  const short = char === '/' ? '\\/' : JSON.stringify(char).slice(1, -1)
+  // Its second character is \ only for the backslash, which the expression must escape.
+  if (short.length === 2) source += `|\\\\${short[1] === '\\' ? '\\\\' : (short[1] as string)}`
+  return `(?:${source})`
+}
+
+const keep = (text: string): string => text
+
+/**
+ * {@link redactSecret} for one secret, its expression built once: for text holding no form of
+ * the secret (nearly all of it) a call is one scan with one regular expression, and returns
+ * the text itself.
+ *
+ * Redacting raw JSON text before `JSON.parse` is enough to keep the secret out of every string
+ * and key the parse yields: a parsed string holds the secret only if the text held some
+ * spelling of it, and no spelling is left. (`decodePayload` relies on this.)
  *
  * @example
  * const redact = redactor(token)
  * redact(frame)
  */
 export function redactor(secret: string | undefined): (text: string) => string {
-  if (secret === undefined || secret === '') return (text) => text
-  // The forms a secret takes in raw JSON text: as JSON.stringify writes it, and as Go's
-  // encoding/json (the original server's) writes it, which also escapes <, > and & (and U+2028,
-  // U+2029) as \u003c and so on. Only a secret holding such a character has a second form.
-  const forms = new Set([secret])
-  if (needsEscape.test(secret) || goEscapes.test(secret)) {
-    const escaped = JSON.stringify(secret).slice(1, -1)
-    forms.add(escaped)
-    forms.add(escaped.replace(goEscapesAll, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
-  }
-  const all = [...forms]
-  return (text) => {
-    let out = text
-    for (const form of all) if (out.includes(form)) out = out.split(form).join(Redacted)
-    return out
-  }
+  if (secret === undefined || secret === '') return keep
+  // Per code unit, so that a character beyond the BMP matches as its two escaped surrogates,
+  // the way JSON writes it.
+  let source = ''
+  for (let i = 0; i < secret.length; i++) source += anySpelling(secret.charCodeAt(i))
+  // Two objects, as `test` and `replace` on one global expression would share lastIndex.
+  const probe = new RegExp(source)
+  const every = new RegExp(source, 'g')
+  return (text) => (probe.test(text) ? text.replace(every, Redacted) : text)
 }

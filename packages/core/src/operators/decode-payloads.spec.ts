@@ -1,9 +1,12 @@
 import fc from 'fast-check'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
-import { ServerPayload } from '../codec/index.js'
+import { redactor, ServerPayload } from '../codec/index.js'
+import { EventName } from '../protocol/events.js'
+import { allStrings, secretArb, writeJson } from '../test-support/json-escapes.js'
 import { decodePayload, decodePayloads } from './decode-payloads.js'
-import { MaxDiagnosticRaw } from './diagnostic.js'
+import { type Decoded, MaxDiagnosticRaw } from './diagnostic.js'
+import { fromFrames } from './from-frames.js'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 
@@ -52,6 +55,84 @@ describe('decodePayloads', () => {
   })
 })
 
+describe('decodePayloads: an event whose ctx does not fit its name', () => {
+  it('delivers it on event$ as it is: only ofEvent and isEvent, which narrow, leave it out (and report it)', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const lots = { m: { e: EventName.BotVote, eid: 'l' }, ctx: { user: '1', votes: 'lots' } }
+      const { event$, diagnostic$ } = fromFrames(cold('-a-|', { a: JSON.stringify(lots) }))
+      expectObservable(event$).toBe('-a-|', { a: lots })
+      expectObservable(diagnostic$).toBe('---|')
+    })
+  })
+})
+
+describe('decodePayload: redaction of every string passed on', () => {
+  const token = 'hunter2-token'
+  const redact = redactor(token)
+
+  it.each([
+    ['a control payload\'s other string field', `{"code":"invalid_auth","control":true,"reason":"bad ${token}"}`, { type: 'control', control: { code: 'invalid_auth', control: true, reason: 'bad [redacted]' } }],
+    ['a nested extra of a control payload', `{"code":"x","control":true,"extra":{"list":["${token}"]}}`, { type: 'control', control: { code: 'x', control: true, extra: { list: ['[redacted]'] } } }],
+    ['an event\'s ctx', `{"m":{"e":30},"ctx":{"user":"1","review":"my token is ${token}"}}`, { type: 'event', event: { m: { e: 30 }, ctx: { user: '1', review: 'my token is [redacted]' } } }],
+    ['an event\'s m and chan', `{"code":"event","chan":"${token}","dat":{"m":{"e":99,"eid":"${token}"},"ctx":{}}}`, { type: 'event', event: { m: { e: 99, eid: '[redacted]' }, ctx: {}, chan: '[redacted]' } }],
+    ['a ctx written with \\u escapes', `{"m":{"e":99},"ctx":{"x":"${[...token].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"}}`, { type: 'event', event: { m: { e: 99 }, ctx: { x: '[redacted]' } } }],
+  ])('redacts %s', (_what, segment, expected) => {
+    expect(decodePayload(segment, redact)).toEqual(expected)
+  })
+
+  it('redacts a diagnostic\'s raw when the server wrote the token as \\u escapes', () => {
+    const escaped = [...token].map((c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`).join('')
+    const decoded = decodePayload(`{"id":"1","token":"${escaped}"`, redact)
+    expect(decoded).toMatchObject({ type: 'diagnostic', diagnostic: { kind: 'not-json', raw: '{"id":"1","token":"[redacted]"' } })
+  })
+
+  it('passes a payload without the token on as parsed, not copied', () => {
+    const ctx = decodePayload('{"m":{"e":99},"ctx":{"a":{"b":"c"}}}', redact)
+    expect(ctx).toEqual({ type: 'event', event: { m: { e: 99 }, ctx: { a: { b: 'c' } } } })
+  })
+
+  const shapes = fc.oneof(
+    fc.record({ code: fc.string(), control: fc.constant(true), detail: fc.oneof(fc.string(), fc.constant(null)), reason: fc.string(), requests_remaining: fc.integer(), extra: fc.jsonValue() }, { requiredKeys: ['code', 'control'] }),
+    fc.record({
+      code: fc.constant('event'),
+      chan: fc.string(),
+      dat: fc.record({
+        m: fc.record({ e: fc.constantFrom(0, 12, 16, 17, 30, 40, 71, 99), eid: fc.string(), ts: fc.double({ noNaN: true, noDefaultInfinity: true }) }, { requiredKeys: ['e'] }),
+        ctx: fc.dictionary(fc.string(), fc.jsonValue()),
+      }),
+    }, { requiredKeys: ['code', 'dat'] }),
+    fc.record({ m: fc.record({ e: fc.constantFrom(0, 16, 30, 99), eid: fc.string() }, { requiredKeys: ['e'] }), ctx: fc.record({ user: fc.string(), votes: fc.oneof(fc.integer(), fc.string()), review: fc.string(), names: fc.array(fc.string()) }, { requiredKeys: [] }) }),
+    fc.jsonValue(),
+  )
+
+  it('passes the token on in nothing, however the server escaped it and wherever it put it (property)', () => {
+    const seen = new Set<string>()
+    fc.assert(
+      fc.property(secretArb, shapes, fc.integer(), fc.nat(), (secret, shape, seed, cut) => {
+        const written = writeJson(shape, seed, { secret, chance: 0.25 })
+        // Whole segments, and cut ones (not JSON: the raw diagnostic path).
+        const segment = cut % 4 === 0 ? written.text.slice(0, cut % (written.text.length + 1)) : written.text
+        const r = redactor(secret)
+        const decoded: Decoded = decodePayload(segment, r)
+        seen.add(decoded.type === 'diagnostic' ? decoded.diagnostic.kind : decoded.type)
+        if (decoded.type === 'event' && decoded.diagnostic !== undefined) seen.add(decoded.diagnostic.kind)
+        const passed = decoded.type === 'control' ? decoded.control : decoded.type === 'event' ? decoded.event : undefined
+        for (const s of allStrings(passed)) expect(s).not.toContain(secret)
+        const diagnostic = decoded.type === 'diagnostic' ? decoded.diagnostic : decoded.type === 'event' ? decoded.diagnostic : undefined
+        if (diagnostic !== undefined) {
+          for (const text of [diagnostic.raw, diagnostic.message]) {
+            expect(text).not.toContain(secret)
+            expect(r(text)).toBe(text) // no spelling of it left
+          }
+        }
+      }),
+      { numRuns: 1500 },
+    )
+    // Not vacuous: every path was taken.
+    expect([...seen].sort()).toEqual(['control', 'event', 'not-json', 'unknown-shape'])
+  })
+})
+
 describe('decodePayload', () => {
   it.each([
     ['not JSON', '{', 'not-json'],
@@ -79,7 +160,7 @@ describe('decodePayload', () => {
   })
 
   it('delivers an event with a rounded numeric snowflake and reports it', () => {
-    const segment = '{"m":{"e":0,"eid":"u"},"ctx":{"user":563808552288780322}}'
+    const segment = '{"m":{"e":0,"eid":"u"},"ctx":{"user":563808552288780322,"votes":1}}'
     const decoded = decodePayload(segment)
     expect(decoded).toMatchObject({
       type: 'event',

@@ -19,8 +19,11 @@ import {
 /** Options of {@link decodePayloads}. */
 export interface DecodePayloadsConfig {
   /**
-   * Applied to every text passed on (diagnostic `raw` and `message`, control `detail`): the
-   * client gives a function that replaces its token by `[redacted]`.
+   * Applied to each segment before it is parsed, and to diagnostic messages: so every string
+   * and key of a control payload or an event, and every diagnostic's `raw`, is redacted. The
+   * client gives `redactor(token)`, which finds the token in any JSON spelling (`\uXXXX`
+   * escapes included) and costs one scan of a segment holding none. Its replacement must be
+   * valid inside a JSON string (`[redacted]` is).
    * @default the identity
    */
   readonly redact?: Redact
@@ -29,8 +32,9 @@ export interface DecodePayloadsConfig {
 const keep: Redact = (text) => text
 
 function diagnostic(kind: DiagnosticKind, message: string, raw: string, redact: Redact): Diagnostic {
-  // Redact before cutting: cutting first could leave a token's prefix the redactor misses.
-  return { kind, message: redact(message), raw: redact(raw).slice(0, MaxDiagnosticRaw) }
+  // `raw` is the segment as redacted before parsing: cut after redacting, as cutting first
+  // could leave a token's prefix the redactor misses.
+  return { kind, message: redact(message), raw: raw.slice(0, MaxDiagnosticRaw) }
 }
 
 function received(event: FatesEvent, chan: unknown): ReceivedEvent {
@@ -50,8 +54,13 @@ function asEvent(event: ReceivedEvent, segment: string, redact: Redact): Decoded
  * then `is` itself) and runs `decode` only to explain a failure. It agrees with `ServerPayload`: a
  * value is a control payload, a wrapped event or a bare event exactly when `ServerPayload.is`
  * says so, tried in the union's order (a property test holds this).
+ *
+ * With `redact`, the segment is redacted before it is parsed, so nothing passed on (no string
+ * or key of a payload, no diagnostic) holds what it redacts; `redactor(token)` costs one scan
+ * of a segment holding no form of the token.
  */
-export function decodePayload(segment: string, redact: Redact = keep): Decoded {
+export function decodePayload(raw: string, redact: Redact = keep): Decoded {
+  const segment = redact(raw)
   let value: unknown
   try {
     value = JSON.parse(segment)
@@ -61,14 +70,7 @@ export function decodePayload(segment: string, redact: Redact = keep): Decoded {
   if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>
     if (record['control'] === true) {
-      if (looksLikeControl(record) || ControlPayload.is(record)) {
-        const detail = record.detail
-        if (typeof detail === 'string' && redact !== keep) {
-          const clean = redact(detail)
-          if (clean !== detail) return { type: 'control', control: { ...record, detail: clean } }
-        }
-        return { type: 'control', control: record }
-      }
+      if (looksLikeControl(record) || ControlPayload.is(record)) return { type: 'control', control: record }
     } else if (record['code'] === 'event' && (looksLikeWrappedEvent(record) || WrappedEvent.is(record))) {
       return asEvent(received(record.dat, record.chan), segment, redact)
     }

@@ -1,13 +1,19 @@
 import type { ControlPayload, ReceivedEvent } from '../codec/index.js'
 
-/** Why a segment became a diagnostic instead of a payload. */
-export type DiagnosticKind = 'not-json' | 'unknown-shape' | 'unsafe-number' | 'replay-cut'
+/**
+ * Why a segment became a diagnostic: not JSON (`not-json`), not a payload's shape
+ * (`unknown-shape`), an event delivered with a numeric snowflake `JSON.parse` rounded
+ * (`unsafe-number`), an event delivered whose `ctx` does not fit its name's context codec
+ * (`ctx-mismatch`: `ofEvent` and `isEvent` leave it out, so this is where it surfaces), or a
+ * `sendAll` replay the client stopped holding (`replay-cut`: too many events, or no
+ * `done_prior` in time; its `raw` is empty).
+ */
+export type DiagnosticKind = 'not-json' | 'unknown-shape' | 'unsafe-number' | 'ctx-mismatch' | 'replay-cut'
 
 /**
  * A segment the client could not deliver as it was: not JSON, not a known shape, or an event
- * whose numeric snowflake was rounded by `JSON.parse` (that event is still delivered); or
- * `replay-cut`, a `sendAll` replay the client stopped holding (too many events, or no
- * `done_prior` in time: `raw` is empty).
+ * delivered with a flaw (a numeric snowflake rounded by `JSON.parse`, or a `ctx` that does not
+ * fit its event name's context codec); or a replay the client stopped holding.
  */
 export interface Diagnostic {
   /** What went wrong. */
@@ -27,7 +33,11 @@ export type Decoded =
   | {
       readonly type: 'event'
       readonly event: ReceivedEvent
-      /** Set when the event was delivered but a numeric snowflake in it lost precision. */
+      /**
+       * Set when the event was delivered with a flaw: a numeric snowflake in it lost precision
+       * (`unsafe-number`), or its ctx does not fit its name's codec (`ctx-mismatch`, whose
+       * message also names a rounded snowflake when the event has both).
+       */
       readonly diagnostic?: Diagnostic
     }
   | { readonly type: 'diagnostic'; readonly diagnostic: Diagnostic }

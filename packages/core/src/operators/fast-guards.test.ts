@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ControlPayload, FatesEvent, WrappedEvent } from '../codec/index.js'
-import { looksLikeControl, looksLikeEvent, looksLikeWrappedEvent } from './fast-guards.js'
+import { ContextCodecs, contextCodecOf, ControlPayload, FatesEvent, WrappedEvent } from '../codec/index.js'
+import { looksLikeContext, looksLikeControl, looksLikeEvent, looksLikeWrappedEvent } from './fast-guards.js'
 
 // Values as JSON.parse makes them, biased towards the shapes the guards look at.
 const scalar = fc.oneof(fc.integer(), fc.double(), fc.string(), fc.boolean(), fc.constant(null))
@@ -84,9 +84,32 @@ describe('fast guards imply their codec', () => {
     expect(accepted).toBeGreaterThan(0)
   })
 
+  it('looksLikeContext(e, ctx) ⇒ contextCodecOf(e).is(ctx), for every name with a codec', () => {
+    const names = Object.keys(ContextCodecs).map(Number)
+    const user = fc.oneof(fc.string(), fc.integer(), fc.constant(null), scalar)
+    const context = fc.record(
+      { user, votes: fc.oneof(fc.integer(), scalar), test: fc.oneof(fc.boolean(), scalar), widget: fc.oneof(fc.boolean(), scalar), api: fc.oneof(fc.boolean(), scalar), new_owner: user },
+      { requiredKeys: [] },
+    )
+    let accepted = 0
+    fc.assert(
+      fc.property(fc.constantFrom(...names, 19, 999), json(context), (e, ctx) => {
+        if (looksLikeContext(e, ctx)) {
+          accepted++
+          expect(contextCodecOf(e).is(ctx)).toBe(true)
+        }
+      }),
+      { numRuns: 3000 },
+    )
+    expect(accepted).toBeGreaterThan(0)
+  })
+
   it('accepts the recorded shapes without falling back to the codec', () => {
     const dat = { ctx: { test: false, user: '118', votes: 18 }, m: { e: 0, eid: '4c85', t: -1, ts: 1700000018.5 } }
     expect(looksLikeEvent(dat)).toBe(true)
+    expect(looksLikeContext(dat.m.e, dat.ctx)).toBe(true)
+    expect(looksLikeContext(16, { user: null, widget: false })).toBe(true)
+    expect(looksLikeContext(17, { user: 1, api: true })).toBe(true)
     expect(looksLikeWrappedEvent({ chan: 'bot-1', code: 'event', control: false, dat, detail: null })).toBe(true)
     expect(looksLikeControl({ code: 'ready', detail: 'x', ts: 1, requests_remaining: 18, control: true })).toBe(true)
   })

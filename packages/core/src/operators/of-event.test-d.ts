@@ -1,9 +1,9 @@
 import type { Observable } from 'rxjs'
 import { describe, expectTypeOf, it } from 'vitest'
 import type { ReceivedEvent } from '../codec/codecs.js'
-import type { InviteContext, OtherContext, TransferContext, VoteContext } from '../codec/contexts.js'
+import type { InviteContext, OtherContext, TransferContext, ViewContext, VoteContext } from '../codec/contexts.js'
 import { EventName } from '../protocol/events.js'
-import { ofEvent, type TypedEvent } from './of-event.js'
+import { isEvent, ofEvent, type TypedEvent } from './of-event.js'
 
 declare const event$: Observable<ReceivedEvent>
 
@@ -30,5 +30,60 @@ describe('ofEvent types', () => {
   it('rejects a non-number name', () => {
     // @ts-expect-error event names are numbers
     ofEvent('vote')
+  })
+})
+
+describe('isEvent types', () => {
+  it('picks one member of an ofEvent union with if / else', () => {
+    event$.pipe(ofEvent(EventName.BotVote, EventName.BotView)).subscribe((ev) => {
+      if (isEvent(ev, EventName.BotVote)) {
+        expectTypeOf(ev.ctx).toEqualTypeOf<VoteContext>()
+        expectTypeOf(ev.ctx.votes).toEqualTypeOf<number>()
+      } else {
+        expectTypeOf(ev.ctx).toEqualTypeOf<ViewContext>()
+        expectTypeOf(ev.m.e).toEqualTypeOf<16>()
+      }
+    })
+  })
+
+  it('narrows in a switch (true)', () => {
+    event$.pipe(ofEvent(EventName.BotVote, EventName.BotView, EventName.BotInvite)).subscribe((ev) => {
+      switch (true) {
+        case isEvent(ev, EventName.BotVote):
+          expectTypeOf(ev.ctx.votes).toEqualTypeOf<number>()
+          break
+        case isEvent(ev, EventName.BotView, EventName.BotInvite):
+          expectTypeOf(ev.ctx).toEqualTypeOf<ViewContext | InviteContext>()
+          break
+      }
+    })
+  })
+
+  it('narrows a plain ReceivedEvent from event$', () => {
+    event$.subscribe((ev) => {
+      if (isEvent(ev, EventName.BotTransfer)) {
+        expectTypeOf(ev.ctx).toEqualTypeOf<TransferContext>()
+        expectTypeOf(ev.chan).toEqualTypeOf<string | undefined>()
+      }
+      // @ts-expect-error without the guard, ctx is a plain record
+      ev.ctx.votes.toFixed()
+    })
+  })
+
+  it('keeps a typed event assignable to ReceivedEvent', () => {
+    expectTypeOf<TypedEvent<typeof EventName.BotVote>>().toExtend<ReceivedEvent>()
+  })
+})
+
+describe('ofEvent config types', () => {
+  it('takes { onMismatch } after the names and still infers them', () => {
+    event$.pipe(ofEvent(EventName.BotVote, EventName.BotView, { onMismatch: (d) => expectTypeOf(d.kind).toExtend<string>() })).subscribe((ev) => {
+      expectTypeOf(ev.m.e).toEqualTypeOf<0 | 16>()
+    })
+  })
+
+  it('rejects the config before the names', () => {
+    // @ts-expect-error the config comes last
+    ofEvent({ onMismatch: () => undefined }, EventName.BotVote)
   })
 })

@@ -1,6 +1,9 @@
 import { filter, type OperatorFunction } from 'rxjs'
-import { contextCodecOf, type ContextOf } from '../codec/contexts.js'
 import type { EventMeta, ReceivedEvent } from '../codec/codecs.js'
+import { contextCodecOf, type ContextOf } from '../codec/contexts.js'
+import { describeErrors } from '../codec/report.js'
+import { type Diagnostic, MaxDiagnosticRaw } from './diagnostic.js'
+import { looksLikeContext } from './fast-guards.js'
 
 /**
  * A received event whose name is `E`, with `ctx` narrowed to that event's context shape.
@@ -13,21 +16,114 @@ export type TypedEvent<E extends number> = E extends number
     }
   : never
 
+/** The least an event needs for {@link isEvent}: a name `m.e` and a context. */
+export interface EventLike {
+  /** The metadata; only the name is read. */
+  readonly m: { readonly e: number }
+  /** The context, checked against the name's context codec. */
+  readonly ctx: unknown
+}
+
+/**
+ * What {@link isEvent} narrows `T` to for names `E`: the members of a union of typed events
+ * whose name is one of `E` (so an `if` or a `switch (true)` inside an `ofEvent(A, B)`
+ * subscriber picks one), or `T` as a {@link TypedEvent} when its name is any number.
+ */
+export type NarrowedEvent<T, E extends number> = T extends { readonly m: { readonly e: infer X } }
+  ? number extends X
+    ? Omit<T, 'm' | 'ctx'> & TypedEvent<E>
+    : X extends E
+      ? T
+      : never
+  : never
+
+/** Options of {@link ofEvent}, given after the names. */
+export interface OfEventConfig {
+  /**
+   * Called with a `ctx-mismatch` diagnostic for each event that has one of the names but
+   * whose ctx does not fit its context codec: the events this operator leaves out. Give it
+   * your diagnostics sink, so that no event vanishes unseen.
+   * @default none: such events are left out silently
+   */
+  readonly onMismatch?: (diagnostic: Diagnostic) => void
+}
+
+function fits(event: EventLike): boolean {
+  const e = event.m.e
+  const ctx = event.ctx
+  // The fast guard first: the commonest contexts without io-ts's closures.
+  return typeof ctx === 'object' && ctx !== null && looksLikeContext(e, ctx as Record<string, unknown>)
+    ? true
+    : contextCodecOf(e).is(ctx)
+}
+
+/**
+ * A `ctx-mismatch` diagnostic when `event`'s ctx does not fit the context codec of its name
+ * (`{"votes":"lots"}` for a vote), else `undefined`. The message names paths and expected
+ * types, never values; `raw` is the event as delivered (already redacted by the client).
+ *
+ * @example
+ * contextMismatch({ m: { e: EventName.BotVote }, ctx: { user: '1', votes: 'lots' } })
+ * // { kind: 'ctx-mismatch', message: 'event 0: ctx.votes: expected Integer (…)', raw: '{"m":…' }
+ */
+export function contextMismatch(event: ReceivedEvent): Diagnostic | undefined {
+  if (fits(event)) return undefined
+  const codec = contextCodecOf(event.m.e)
+  const result = codec.decode(event.ctx)
+  const why = result._tag === 'Left' ? describeErrors(result.left) : `(root): expected ${codec.name}`
+  // describeErrors names paths inside the ctx: say whose they are.
+  const paths = why
+    .split('; ')
+    .map((line) => (line.startsWith('(root)') ? `ctx${line.slice(6)}` : `ctx.${line}`))
+    .join('; ')
+  return {
+    kind: 'ctx-mismatch',
+    message: `event ${event.m.e}: ${paths} (on event$, left out by ofEvent and isEvent)`,
+    raw: JSON.stringify(event).slice(0, MaxDiagnosticRaw),
+  }
+}
+
+/**
+ * True when `event` has one of the names and its ctx fits that name's context codec; then
+ * TypeScript narrows it to that event's type. Nested `m.e` does not narrow a union by
+ * itself (`if (ev.m.e === EventName.BotVote)` leaves `ev.ctx` unnarrowed): this guard does.
+ *
+ * @example
+ * client.event$.pipe(ofEvent(EventName.BotVote, EventName.BotView)).subscribe((ev) => {
+ *   if (isEvent(ev, EventName.BotVote)) console.log(ev.ctx.votes) // number
+ *   else console.log(ev.ctx.widget) // boolean | undefined: a view
+ * })
+ */
+export function isEvent<T extends EventLike, E extends number>(event: T, ...names: readonly E[]): event is Extract<NarrowedEvent<T, E>, T> {
+  return (names as readonly number[]).includes(event.m.e) && fits(event)
+}
+
 /**
  * Keeps the events with one of the given names and narrows their `ctx` to the shape those
  * events carry. An event whose ctx does not have that shape is left out of this stream (it is
- * still on `event$`): the narrowed type would otherwise be a lie.
+ * still on `event$`): the narrowed type would otherwise be a lie. Give `{ onMismatch }` after
+ * the names to be told of each one left out.
  *
  * @example
- * client.event$.pipe(ofEvent(EventName.BotVote)).subscribe((vote) => {
+ * client.event$.pipe(ofEvent(EventName.BotVote, { onMismatch: (d) => console.warn(d.message) })).subscribe((vote) => {
  *   console.log(vote.ctx.votes) // number
  * })
  */
-export function ofEvent<E extends number>(...names: readonly E[]): OperatorFunction<ReceivedEvent, TypedEvent<E>> {
+export function ofEvent<E extends number>(...names: readonly E[]): OperatorFunction<ReceivedEvent, TypedEvent<E>>
+export function ofEvent<E extends number>(
+  ...namesThenConfig: readonly [...names: E[], config: OfEventConfig]
+): OperatorFunction<ReceivedEvent, TypedEvent<E>>
+export function ofEvent<E extends number>(...args: readonly (E | OfEventConfig)[]): OperatorFunction<ReceivedEvent, TypedEvent<E>> {
+  const last = args[args.length - 1]
+  const config: OfEventConfig = typeof last === 'object' ? last : {}
+  const names = (typeof last === 'object' ? args.slice(0, -1) : args) as readonly number[]
   if (names.length === 0) throw new TypeError('ofEvent() needs at least one event name')
   const wanted = new Set<number>(names)
-  return filter(
-    (event): event is ReceivedEvent & TypedEvent<E> =>
-      wanted.has(event.m.e) && contextCodecOf(event.m.e).is(event.ctx),
-  )
+  const onMismatch = config.onMismatch
+  return filter((event): event is ReceivedEvent & TypedEvent<E> => {
+    if (!wanted.has(event.m.e)) return false
+    if (fits(event)) return true
+    if (onMismatch !== undefined) onMismatch(contextMismatch(event) as Diagnostic)
+    return false
+  })
 }

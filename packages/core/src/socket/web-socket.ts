@@ -47,6 +47,20 @@ export interface SocketClose {
   readonly code: number
   /** The close reason as sent (not yet redacted). */
   readonly reason: string
+  /**
+   * What failed, when the socket said: in Node, `ws`'s error (`connect ECONNREFUSED
+   * 127.0.0.1:9`, `Unexpected server response: 404`, an invalid frame), or the constructor's
+   * refusal (`Invalid URL: …`). Absent in a browser, which hides why a connection failed on
+   * purpose (the close is a bare 1006). It never holds the token (the client sends it only in
+   * the identify message), but it may quote server text such as a redirect's `Location`:
+   * redact it as you redact `reason`.
+   */
+  readonly error?: string
+  /**
+   * The HTTP status the server answered the upgrade request with instead of 101 (`404` for a
+   * wrong path), when known: in Node with `ws`. Absent in a browser.
+   */
+  readonly httpStatus?: number
 }
 
 /** What a socket reports: it opened (with a way to send), a text frame, or its close. */
@@ -64,9 +78,30 @@ function asText(data: unknown): string {
   return String(data)
 }
 
+/** The part of Node's `ws` socket beyond the WHATWG interface that tells why a handshake failed. */
+interface NodeWebSocket {
+  on(event: 'unexpected-response', listener: (request: unknown, response: { readonly statusCode?: number }) => void): unknown
+  terminate(): void
+}
+
+/** The message of an error or of ws's error event; undefined when there is none (a browser's event). */
+function errorText(thrown: unknown): string | undefined {
+  const message = (thrown as { readonly message?: unknown } | null | undefined)?.message
+  return typeof message === 'string' && message !== '' ? message : undefined
+}
+
+/** A close signal, with what is known of why. */
+function closeSignal(code: number, reason: string, error: string | undefined, httpStatus?: number): SocketClose {
+  const signal: { -readonly [K in keyof SocketClose]: SocketClose[K] } = { type: 'close', code, reason }
+  if (error !== undefined) signal.error = error
+  if (httpStatus !== undefined) signal.httpStatus = httpStatus
+  return signal
+}
+
 /**
  * One WebSocket connection as an observable: subscribing opens it, it emits `open`, each text
- * frame, then `close` (the code is 1006 when the connection dropped) and completes.
+ * frame, then `close` (the code is 1006 when the connection dropped, with `error` and
+ * `httpStatus` when the socket knows why: in Node, not in a browser) and completes.
  * Unsubscribing closes it with 1000. This is the only file of the client with effects on the
  * network; everything else is testable without a socket.
  *
@@ -83,12 +118,26 @@ export function webSocket$(
     let socket: WebSocketLike
     try {
       socket = new WebSocket(url)
-    } catch {
-      // A constructor that refuses (a browser's CSP, a blocked port) is a connection that
-      // failed to open: report it as a drop so that the policy decides, never as a throw.
-      subscriber.next({ type: 'close', code: 1006, reason: '' })
+    } catch (thrown) {
+      // A constructor that refuses (a browser's CSP, a blocked port, a malformed URL) is a
+      // connection that failed to open: report it as a drop so that the policy decides, never
+      // as a throw, with the reason when there is one.
+      subscriber.next(closeSignal(1006, '', errorText(thrown)))
       subscriber.complete()
       return undefined
+    }
+    // What the socket knew before it closed; the first failure is the cause, the rest follow it.
+    let error: string | undefined
+    let httpStatus: number | undefined
+    const ws = socket as WebSocketLike & Partial<NodeWebSocket>
+    // Node's ws: listening takes over what ws would do itself (abort with an error naming the
+    // status), so abort the same way after noting the status. A browser's socket has no `on`.
+    if (ws.terminate !== undefined) {
+      ws.on?.('unexpected-response', (_request, response) => {
+        httpStatus = response.statusCode
+        error ??= `Unexpected server response: ${httpStatus}`
+        ws.terminate?.()
+      })
     }
     socket.onopen = () => {
       subscriber.next({ type: 'open', send: (text) => socket.send(text) })
@@ -96,12 +145,14 @@ export function webSocket$(
     socket.onmessage = (event) => {
       subscriber.next({ type: 'frame', data: asText(event.data) })
     }
-    // Errors carry no useful information (browsers hide it on purpose); the close that always
-    // follows carries the code.
-    socket.onerror = () => undefined
+    // A browser's error event says nothing (on purpose); ws's carries the failure. The close
+    // that always follows carries the code, and what was learnt here.
+    socket.onerror = (event) => {
+      error ??= errorText(event)
+    }
     socket.onclose = (event) => {
       closed = true
-      subscriber.next({ type: 'close', code: event.code, reason: event.reason })
+      subscriber.next(closeSignal(event.code, event.reason, error, httpStatus))
       subscriber.complete()
     }
     return () => {

@@ -9,4 +9,4 @@ export const identityFrame = joinFrames(identityPayload({ detail: 'Send Bot IDâ€
 export const control = (code: string, remaining: number, detail = '') =>
   joinFrames(controlPayload(code, { detail, requestsRemaining: remaining, ts: 1 }))
 export const eventFrame = (eid: string, ts = 1, extra: object = {}) =>
-  JSON.stringify({ ...wrapEvent(fatesEvent(0 as number, { user: '1' }, { eid, ts }), 'bot-1'), ...extra })
+  JSON.stringify({ ...wrapEvent(fatesEvent(0 as number, { user: '1', votes: 1 }, { eid, ts }), 'bot-1'), ...extra })

@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { firstValueFrom, lastValueFrom, toArray } from 'rxjs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocketServer } from 'ws'
+import { type SocketClose, type SocketSignal, type WebSocketLike, webSocket$ } from './web-socket.js'
+
+// Real sockets on loopback: what a user with a wrong URL meets, and what the close must say.
+
+const servers: Server[] = []
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))))
+})
+
+async function listen(server: Server): Promise<number> {
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return (server.address() as AddressInfo).port
+}
+
+/** A port nothing listens on: bound, then released. */
+async function refusedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+const closeOf = async (url: string): Promise<SocketSignal[]> => lastValueFrom(webSocket$(url).pipe(toArray()))
+
+describe('webSocket$ in Node: the close says why a connection failed', () => {
+  it('carries ws\'s error for a refused connection', async () => {
+    const port = await refusedPort()
+    const signals = await closeOf(`ws://127.0.0.1:${port}/ws`)
+    expect(signals).toEqual([{ type: 'close', code: 1006, reason: '', error: expect.stringMatching(/ECONNREFUSED/) }])
+  })
+
+  it.each([404, 403, 500])('carries the HTTP status %i a server answered the upgrade with', async (status) => {
+    const port = await listen(createServer((_request, response) => response.writeHead(status).end('not a websocket')))
+    const signals = await closeOf(`ws://127.0.0.1:${port}/wrong-path`)
+    expect(signals).toEqual([{ type: 'close', code: 1006, reason: '', error: `Unexpected server response: ${status}`, httpStatus: status }])
+  })
+
+  it('carries the constructor\'s refusal of a malformed URL', async () => {
+    const signals = await closeOf('http//nowhere')
+    expect(signals).toEqual([{ type: 'close', code: 1006, reason: '', error: expect.stringMatching(/Invalid URL/) }])
+  })
+
+  it('adds nothing to a close that followed a good connection', async () => {
+    const server = createServer()
+    const wss = new WebSocketServer({ server })
+    wss.on('connection', (socket) => socket.close(4000, 'Invalid connection, try again'))
+    const port = await listen(server)
+    const signals = await closeOf(`ws://127.0.0.1:${port}/ws`)
+    expect(signals.map((s) => s.type)).toEqual(['open', 'close'])
+    expect(signals[1]).toEqual({ type: 'close', code: 4000, reason: 'Invalid connection, try again' })
+    wss.close()
+  })
+})
+
+describe('webSocket$ with a browser-like socket', () => {
+  it('says nothing more than the code: a browser\'s error event carries no reason', async () => {
+    class BrowserLike implements WebSocketLike {
+      onopen: WebSocketLike['onopen'] = null
+      onmessage: WebSocketLike['onmessage'] = null
+      onclose: WebSocketLike['onclose'] = null
+      onerror: WebSocketLike['onerror'] = null
+      constructor(_url: string) {
+        queueMicrotask(() => {
+          this.onerror?.({ type: 'error' })
+          this.onclose?.({ code: 1006, reason: '' })
+        })
+      }
+      send(): void {}
+      close(): void {}
+    }
+    const close = (await firstValueFrom(webSocket$('ws://127.0.0.1:9/ws', BrowserLike))) as SocketClose
+    expect(close).toEqual({ type: 'close', code: 1006, reason: '' })
+  })
+})
