@@ -37,8 +37,19 @@ describe('dedupeEvents', () => {
     })
   })
 
-  it('rejects a capacity that is not a positive integer', () => {
-    expect(() => dedupeEvents({ capacity: 0 })).toThrow(RangeError)
+  it.each([0, -1, 2.5, Number.NaN, Number.POSITIVE_INFINITY])('rejects a capacity of %d, saying why', (capacity) => {
+    expect(() => dedupeEvents({ capacity })).toThrow(new RangeError(`dedupeEvents: capacity must be a positive integer (got ${String(capacity)})`))
+    expect(() => new EventIdMemory(capacity)).toThrow(/positive integer/)
+  })
+
+  it('accepts the smallest capacity, 1: it remembers the last ID only', () => {
+    const memory = new EventIdMemory(1)
+    expect([memory.firstSight('a'), memory.firstSight('a'), memory.firstSight('b'), memory.firstSight('a')]).toEqual([
+      true,
+      false,
+      true,
+      true,
+    ])
   })
 
   it('EventIdMemory remembers exactly the last `capacity` first sights (property, against a list)', () => {
