@@ -56,7 +56,8 @@ export class EventIdMemory {
     checkCapacity(capacity)
     // At least twice the capacity: the table stays under half full, so probes stay short.
     let size = 8
-    // Stryker disable next-line EqualityOperator: `<=` only doubles the table once more for a power-of-two capacity (same answers); `>` leaves it too small, which the property test kills.
+    // (An equivalent mutant, left counted: `size <= capacity * 2` only doubles the table once
+    // more for a power-of-two capacity.)
     while (size < capacity * 2) size *= 2
     this.mask = size - 1
     this.hashes = new Int32Array(size)
@@ -116,7 +117,8 @@ export class EventIdMemory {
     // allows it, so that no lookup ever stops early at a gap (no tombstones needed).
     for (let probe = (hole + 1) & mask; hashes[probe] !== 0; probe = (probe + 1) & mask) {
       const home = (hashes[probe] as number) & mask
-      // Stryker disable next-line EqualityOperator: `hole < probe` is equivalent: probe starts past hole and moves on before hole catches up, so they are never equal.
+      // (An equivalent mutant, left counted: `hole < probe`, as probe starts past hole and moves on
+      // before hole catches up, so the two are never equal.)
       const movable = hole <= probe ? home <= hole || home > probe : home <= hole && home > probe
       if (movable) {
         hashes[hole] = hashes[probe] as number
@@ -164,7 +166,7 @@ function packUuid(eid: string, out: Uint32Array): boolean {
 // FNV-1a over the UTF-16 code units, made odd so that 0 can mark an empty slot.
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5
-  // Stryker disable next-line all: every mutant here is still a function of the string (a worse hash, even a constant one, only makes probe runs longer: answers come from exact compares).
+  // Stryker disable next-line all: every mutant here but two is still a function of the string (a worse hash, even a constant one, only makes probe runs longer: answers come from exact compares); `i--` and `i >= text.length` hang, which Stryker would count as killed.
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i)
     hash = Math.imul(hash, 0x01000193)
