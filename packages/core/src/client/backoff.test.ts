@@ -15,6 +15,19 @@ describe('backoffDelay', () => {
     expect(backoffDelay(attempt, BackoffDefaults, () => 0.999_999)).toBe(Math.floor(0.999_999 * cap))
   })
 
+  // Attempts count from 1; an attempt below that (none made yet) gets the first cap, not less.
+  it.each([0, -3])('attempt %i waits as the first one does', (attempt) => {
+    expect(backoffDelay(attempt, BackoffDefaults, () => 0.5)).toBe(250)
+  })
+
+  // factor ** attempts overflows to Infinity long before attempts run out; with no initial
+  // delay the answer must stay 0, not 0 × Infinity = NaN.
+  it('with no initial delay waits 0 at any attempt, however far the factor has grown', () => {
+    const config = { ...BackoffDefaults, initialDelayMs: 0, factor: 10 }
+    expect(10 ** 5000).toBe(Infinity)
+    expect(backoffDelay(5001, config, () => 0.5)).toBe(0)
+  })
+
   it('every delay is within [0, cap] for any attempt and configuration (property)', () => {
     fc.assert(
       fc.property(

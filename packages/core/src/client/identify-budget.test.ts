@@ -44,6 +44,58 @@ describe('the identify budget', () => {
     expect(identifyWait(stranger, 2000, config).waitMs).toBe(420_000)
   })
 
+  // A 4012 cooldown must end: at its last instant the client still waits, from then on it may
+  // identify (the window it waited out has passed, so the old count no longer holds).
+  it.each([
+    ['the client identified in the window', afterIdentify({}, 1000, config), 2000, 421_000],
+    ['another client spent the window', {}, 2000, 422_000],
+  ])('after a 4012 when %s, waits until the cooldown ends and not longer', (_who, before, at, until) => {
+    const cooled = afterRatelimited(before, at, config)
+    expect(cooled).toMatchObject({ remaining: 0, cooldownUntil: until })
+    expect(identifyWait(cooled, until - 1, config)).toMatchObject({ waitMs: 1, reason: expect.stringMatching(/4012/) })
+    expect(identifyWait(cooled, until, config)).toEqual({ waitMs: 0 })
+    expect(afterIdentify(cooled, until, config)).toMatchObject({ windowStart: until, remaining: 18 })
+  })
+
+  it('after a 4012 counts nothing left in the window, even if the last report said more', () => {
+    const reported = afterReport(afterIdentify({}, 0, config), 12)
+    expect(afterRatelimited(reported, 1000, config)).toEqual({
+      windowStart: 0,
+      remaining: 0,
+      lastIdentifyAt: 0,
+      cooldownUntil: 420_000,
+    })
+    // A negative report stays as the server said it.
+    expect(afterRatelimited(afterReport({}, -4), 1000, config).remaining).toBe(-4)
+  })
+
+  it('does not lift a 4012 cooldown by identifying (only time does)', () => {
+    const cooled = afterRatelimited({}, 0, config)
+    const identified = afterIdentify(cooled, 5000, config)
+    expect(identified.cooldownUntil).toBe(420_000)
+    expect(identifyWait(identified, 6000, config).waitMs).toBe(414_000)
+  })
+
+  it('uses the rate limit as the count when a window is open and no count is known', () => {
+    expect(afterIdentify({ windowStart: 0 }, 1000, config)).toEqual({ windowStart: 0, remaining: 18, lastIdentifyAt: 1000 })
+    expect(afterIdentify({ windowStart: 0, remaining: 6 }, 1000, config).remaining).toBe(4)
+  })
+
+  it('waits for the window only while it is open, from the start of the window', () => {
+    const spent = { windowStart: 1000, remaining: 0 }
+    expect(identifyWait(spent, 1000 + 420_000 - 1, config)).toMatchObject({ waitMs: 1 })
+    expect(identifyWait(spent, 1000 + 420_000, config)).toEqual({ waitMs: 0 })
+    expect(identifyWait({ remaining: 0 }, 5000, config)).toEqual({ waitMs: 0 })
+    expect(identifyWait(spent, 2000, config).reason).toBe(
+      '0 requests left in the ratelimit window and an identify costs 2: waiting for the window to pass.',
+    )
+  })
+
+  it('without a minimum spacing never waits for spacing, even when the clock steps back', () => {
+    const budget = afterIdentify({}, 10_000, config)
+    expect(identifyWait(budget, 9000, config)).toEqual({ waitMs: 0 })
+  })
+
   it('keeps the optional minimum spacing between identifies', () => {
     const spaced = { windowMs: 420_000, minSpacingMs: 65_000 }
     const budget = afterIdentify({}, 0, spaced)

@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { encodedLength, utf8Length } from './metrics.js'
 
 const utf8 = (text: string) => new TextEncoder().encode(text).length
@@ -13,6 +13,10 @@ describe('utf8Length and encodedLength', () => {
     ['a lone surrogate, sent as U+FFFD', '\ud800', 3],
     ['the separator', '\x1f', 1],
     ['empty', '', 0],
+    // Fewer UTF-16 units than the reused buffer has bytes, more UTF-8 bytes than it holds:
+    // counting into it would stop at its end.
+    ['three-byte characters past the reused buffer', '€'.repeat(30_000), 90_000],
+    ['surrogate pairs past the reused buffer', '😀'.repeat(20_000), 80_000],
   ])('counts %s', (_what, text, bytes) => {
     expect(utf8Length(text)).toBe(bytes)
     expect(encodedLength(text)).toBe(bytes)
@@ -28,5 +32,47 @@ describe('utf8Length and encodedLength', () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('encodedLength on the hot path', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+    vi.restoreAllMocks()
+  })
+
+  // Its TSDoc promises no allocation per call below 64 K characters: it runs on every frame.
+  it('counts many short strings with one reused buffer and no per-call encoding', () => {
+    const encode = vi.spyOn(TextEncoder.prototype, 'encode')
+    let buffers = 0
+    vi.stubGlobal(
+      'Uint8Array',
+      class CountedUint8Array extends Uint8Array {
+        constructor(length: number) {
+          super(length)
+          buffers += 1
+        }
+      },
+    )
+    const counts = Array.from({ length: 50 }, (_, i) => encodedLength('é'.repeat(i * 400)))
+    vi.unstubAllGlobals()
+    expect(counts).toEqual(Array.from({ length: 50 }, (_, i) => i * 800))
+    expect(encode).not.toHaveBeenCalled()
+    expect(buffers).toBeLessThanOrEqual(1)
+  })
+})
+
+describe('utf8Length without Node', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+    vi.resetModules()
+  })
+
+  // A browser has no Buffer: the module must pick TextEncoder when it loads there.
+  it('counts with TextEncoder when there is no Buffer', async () => {
+    vi.stubGlobal('Buffer', undefined)
+    vi.resetModules()
+    const browser = await import('./metrics.js')
+    expect(browser.utf8Length('é€😀')).toBe(9)
   })
 })

@@ -152,6 +152,46 @@ describe('decodePayload', () => {
     expect(decoded.type === 'diagnostic' && decoded.diagnostic.message).toBe('dat.m.e: expected Integer')
   })
 
+  // The explanation names the shape the segment most looks like, so that it points at the one
+  // mistake rather than at every branch of the union.
+  it.each([
+    ['an array', '[1,2]', /^\(root\): .*got an array$/],
+    ['a number', '42', /^\(root\): .*got number$/],
+    ['a string', '"text"', /^\(root\): .*got string$/],
+    ['a boolean', 'true', /^\(root\): .*got boolean$/],
+    ['null', 'null', /^\(root\): .*got null$/],
+    ['an object like nothing known', '{"code":"x","control":false}', /^\(root\): .*got object$/],
+    ['a control payload', '{"control":true}', /^code: expected string$/],
+    ['a wrapped event', '{"code":"event"}', /^dat: expected /],
+    ['an event by its m', '{"m":{"e":0}}', /^ctx: expected /],
+    ['an event by its ctx', '{"ctx":{}}', /^m: expected /],
+  ])('explains %s against the shape it looks like', (_what, segment, message) => {
+    const decoded = decodePayload(segment)
+    expect(decoded.type === 'diagnostic' && decoded.diagnostic.message).toMatch(message)
+  })
+
+  // The engine's own reason is kept when it quotes nothing of the segment (V8 quotes the text
+  // around a bad character; end of input it just names).
+  it.each(['', '{"a":', '[1,'])('keeps the engine\'s reason for %j, which quotes nothing', (segment) => {
+    let reason = ''
+    try {
+      JSON.parse(segment)
+    } catch (error) {
+      reason = (error as Error).message
+    }
+    expect(reason).not.toMatch(/["'`]/)
+    expect(decodePayload(segment)).toMatchObject({ type: 'diagnostic', diagnostic: { kind: 'not-json', message: reason } })
+  })
+
+  it.each([
+    ['no detail', { code: 'ready', control: true }],
+    ['a null detail', { code: 'ready', control: true, detail: null }],
+    ['a detail without the token', { code: 'ready', control: true, detail: 'all fine' }],
+  ])('passes a control payload with %s through a redactor unchanged', (_what, control) => {
+    const redact = (text: string) => text.split('s3cret').join('[redacted]')
+    expect(decodePayload(JSON.stringify(control), redact)).toEqual({ type: 'control', control })
+  })
+
   it('passes unknown control codes through', () => {
     expect(decodePayload('{"code":"shiny_new","control":true,"extra":1}')).toEqual({
       type: 'control',

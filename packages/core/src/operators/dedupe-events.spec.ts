@@ -37,8 +37,19 @@ describe('dedupeEvents', () => {
     })
   })
 
-  it('rejects a capacity that is not a positive integer', () => {
-    expect(() => dedupeEvents({ capacity: 0 })).toThrow(RangeError)
+  it.each([0, -1, 2.5, Number.NaN, Number.POSITIVE_INFINITY])('rejects a capacity of %d, saying why', (capacity) => {
+    expect(() => dedupeEvents({ capacity })).toThrow(new RangeError(`dedupeEvents: capacity must be a positive integer (got ${String(capacity)})`))
+    expect(() => new EventIdMemory(capacity)).toThrow(/positive integer/)
+  })
+
+  it('accepts the smallest capacity, 1: it remembers the last ID only', () => {
+    const memory = new EventIdMemory(1)
+    expect([memory.firstSight('a'), memory.firstSight('a'), memory.firstSight('b'), memory.firstSight('a')]).toEqual([
+      true,
+      false,
+      true,
+      true,
+    ])
   })
 
   it('EventIdMemory remembers exactly the last `capacity` first sights (property, against a list)', () => {
@@ -79,12 +90,26 @@ describe('dedupeEvents', () => {
     ['9a6c1f2e-0000-166e-8000-000000000000', '9a6c1f2e-0000-c69a-8000-000000000000'],
     ['9a6c1f2e-0000-4000-0000-269100000000', '9a6c1f2e-0000-4000-0002-eb0b00000000'],
     ['9a6c1f2e-0000-4000-8000-00000000897b', '9a6c1f2e-0000-4000-8000-0000000438a8'],
+    // Kept as strings, not words: the string compare after the hash match.
+    ['event-112461', 'eid-302081'],
+    // One kept as words, one as a string.
+    ['9a6c1f2e-0000-4000-8000-000000027b12', 'not-a-uuid-0000000000000000000103289'],
   ])('EventIdMemory tells apart %s and %s, whose hashes collide', (first, second) => {
     const memory = new EventIdMemory(4)
     expect(memory.firstSight(first)).toBe(true)
     expect(memory.firstSight(second)).toBe(true)
     expect(memory.firstSight(first)).toBe(false)
     expect(memory.firstSight(second)).toBe(false)
+  })
+
+  // A string ID that takes over a UUID's place in the ring leaves the UUID's words behind:
+  // they must not make the UUID, seen again, look remembered (hashes collide, as above).
+  it('EventIdMemory forgets a UUID whose place a string ID with the same hash took', () => {
+    const memory = new EventIdMemory(1)
+    const uuid = '9a6c1f2e-0000-4000-8000-000000027b12'
+    expect(memory.firstSight(uuid)).toBe(true)
+    expect(memory.firstSight('not-a-uuid-0000000000000000000103289')).toBe(true)
+    expect(memory.firstSight(uuid)).toBe(true)
   })
 
   it('EventIdMemory keeps IDs that differ only in case apart', () => {

@@ -1,4 +1,5 @@
-import { map } from 'rxjs'
+import fc from 'fast-check'
+import { map, type SchedulerLike, Subject } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { ReceivedEvent } from '../codec/index.js'
@@ -200,4 +201,69 @@ describe('eventStats', () => {
   ])('rejects %s at the call', (_label, config) => {
     expect(() => eventStats(config)).toThrow(RangeError)
   })
+
+  // The sliding window is a queue with a moving head that is compacted now and then; the model
+  // is the definition: live events of the last `windowMs`, scaled to a minute from the time seen.
+  it('rates equal the live events of the last window, scaled, at every event (property, against the definition)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3_000 }),
+        fc.array(fc.tuple(fc.nat({ max: 40 }), fc.constantFrom(EventName.BotVote, EventName.BotView, 99), fc.boolean()), {
+          maxLength: 2_500,
+        }),
+        (windowMs, arrivals) => {
+          const { clock, feed, latest } = drive(windowMs)
+          const live: [at: number, e: number][] = []
+          for (const [gap, e, prior] of arrivals) {
+            clock.t += gap
+            feed(ev(e, {}, {}, prior ? { prior: true } : {}))
+            if (!prior) live.push([clock.t, e])
+            const span = Math.min(windowMs, Math.max(clock.t, 1_000))
+            const expected: Record<number, number> = {}
+            let sum = 0
+            for (const [at, name] of live) {
+              if (at > clock.t - windowMs) {
+                expected[name] = (expected[name] ?? 0) + 60_000 / span
+                sum += 60_000 / span
+              }
+            }
+            const stats = latest()
+            expect(Object.keys(stats.perMinute).sort()).toEqual(Object.keys(expected).sort())
+            for (const [name, rate] of Object.entries(stats.perMinute)) expect(rate).toBeCloseTo(expected[Number(name)] ?? 0, 6)
+            expect(stats.perMinuteTotal).toBeCloseTo(sum, 6)
+          }
+        },
+      ),
+      { numRuns: 40 },
+    )
+  })
+
+  // Past 1024 evicted arrivals the queue drops its evicted head: the rate must not notice.
+  it('keeps the rate exact across the queue dropping its evicted head', () => {
+    const { clock, feed, latest } = drive(1_000)
+    const rates: number[] = []
+    for (let i = 1; i <= 5_000; i++) {
+      clock.t = i * 10
+      feed(ev(EventName.BotView))
+      rates.push(latest().perMinute[EventName.BotView] ?? 0)
+    }
+    // 100 events per second from 1 s on: 6000 a minute.
+    expect(new Set(rates.slice(99))).toEqual(new Set([6_000]))
+    expect(latest().total).toBe(5_000)
+  })
 })
+
+/** eventStats over a Subject with a hand-set clock and no ticks: one snapshot per event fed. */
+function drive(windowMs: number) {
+  const clock = { t: 0 }
+  const scheduler: SchedulerLike = {
+    now: () => clock.t,
+    schedule: () => {
+      throw new Error('no ticks in this test')
+    },
+  }
+  const source = new Subject<ReceivedEvent>()
+  let last: EventStats = NoEventStats
+  source.pipe(eventStats({ windowMs, tickMs: 0, scheduler })).subscribe((stats) => (last = stats))
+  return { clock, feed: (event: ReceivedEvent) => source.next(event), latest: () => last }
+}

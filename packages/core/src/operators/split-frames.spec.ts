@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { from, lastValueFrom, toArray } from 'rxjs'
+import { config, from, lastValueFrom, type ObservableNotification, take, toArray } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import { forEachSegment, splitFrames } from './split-frames.js'
@@ -39,6 +39,25 @@ describe('splitFrames', () => {
     const { take } = await import('rxjs')
     const seen = await lastValueFrom(from(['a\x1fb\x1fc']).pipe(splitFrames(), take(2), toArray()))
     expect(seen).toEqual(['a', 'b'])
+  })
+
+  // Pushing at a subscriber that left is silently dropped by rxjs, so `take` above cannot tell;
+  // rxjs reports each such push to config.onStoppedNotification, which can.
+  it('pushes nothing at a subscriber once it has left, even within one frame', async () => {
+    const dropped: ObservableNotification<unknown>[] = []
+    const before = config.onStoppedNotification
+    config.onStoppedNotification = (notification) => void dropped.push(notification)
+    try {
+      const seen = await lastValueFrom(from(['a\x1fb\x1fc\x1fd']).pipe(splitFrames(), take(2), toArray()))
+      expect(seen).toEqual(['a', 'b'])
+      // rxjs reports through a zero-delay timeout; one queued after those runs after them.
+      await new Promise((resolve) => setTimeout(resolve, 0))
+      // Only values count: a synchronous source's own completion still arrives (rxjs cannot
+      // unsubscribe from a source that has not returned its subscription yet).
+      expect(dropped.filter((n) => n.kind === 'N')).toEqual([])
+    } finally {
+      config.onStoppedNotification = before
+    }
   })
 
   it('forEachSegment agrees with the operator on any string, and stops when told', async () => {
