@@ -66,7 +66,7 @@ export function connect(options: ConnectOptions): FatesClient {
   const status$ = new BehaviorSubject<ConnectionStatus>(state.status)
 
   // The metrics themselves, mutable; each emission is a copy.
-  const counters = { frames: 0, bytes: 0, payloads: 0, events: 0, offered: 0, diagnostics: 0, reconnects: {} as Record<string, number>, connectToReadyMs: undefined as number | undefined }
+  const counters = { frames: 0, bytes: 0, payloads: 0, events: 0, resumed: 0, offered: 0, diagnostics: 0, reconnects: {} as Record<string, number>, connectToReadyMs: undefined as number | undefined }
   const snapshot = (): ConnectionMetrics => {
     const { offered, connectToReadyMs, reconnects, ...counts } = counters
     return {
@@ -101,6 +101,7 @@ export function connect(options: ConnectOptions): FatesClient {
   const offered = new Subject<ReceivedEvent>()
   offered.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
     counters.events++
+    if (event.resumed === true) counters.resumed++
     event$.next(event)
   })
 

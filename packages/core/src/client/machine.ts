@@ -75,6 +75,22 @@ interface Held {
   readonly older: Held | undefined
 }
 
+/** The newest event delivered, by `m.ts` then `m.eid`: a resumed replay passes on only what is newer. */
+export interface Watermark {
+  /** The event's `m.ts` (Unix seconds; `-Infinity` when it had none). */
+  readonly ts: number
+  /** The event's `m.eid` (`''` when it had none). */
+  readonly eid: string
+}
+
+/** True when `event` is newer than `mark`: a later `m.ts`, or the same and a greater `m.eid`. */
+export function newerThan(event: ReceivedEvent, mark: Watermark): boolean {
+  const ts = event.m.ts ?? -Infinity
+  return ts !== mark.ts ? ts > mark.ts : (event.m.eid ?? '') > mark.eid
+}
+
+const markOf = (event: ReceivedEvent): Watermark => ({ ts: event.m.ts ?? -Infinity, eid: event.m.eid ?? '' })
+
 /** Where one connection is, from reading its credentials to live. */
 type Phase = 'reading' | 'ready-to-open' | 'opening' | 'awaiting-identity' | 'awaiting-ready' | 'replaying' | 'live'
 
@@ -94,8 +110,10 @@ interface Connection {
   /** The replay held until `done_prior` to order it, and how many. */
   readonly held: Held | undefined
   readonly heldCount: number
-  /** Set when a held replay was cut short: later replayed events still count as prior. */
+  /** Set when a held replay was cut short: later replayed events are still treated as replayed. */
   readonly priorUntilDone: boolean
+  /** A resumed connection: its replay passes on only events newer than this mark. */
+  readonly resumeFrom: Watermark | undefined
 }
 
 /**
@@ -117,6 +135,11 @@ export interface MachineState {
   readonly budget: IdentifyBudget
   readonly requestsRemaining: number | undefined
   readonly lastFrameAt: number | undefined
+  /**
+   * The newest event delivered (moved only with `resume`); set at the first `ready`, so it also
+   * says that the client has been connected: every later connection fills a gap.
+   */
+  readonly watermark: Watermark | undefined
   /** While `reconnecting`: what the wait is for (only a backoff may be cut short by `online`). */
   readonly retry: 'backoff' | 'budget' | undefined
   readonly connection: Connection | undefined
@@ -128,6 +151,7 @@ export interface MachineState {
 export type MachineConfig = Pick<
   ResolvedOptions,
   | 'bot'
+  | 'resume'
   | 'sendAll'
   | 'sendNone'
   | 'backoff'
@@ -161,6 +185,7 @@ export function initialState(at: number): MachineState {
     budget: {},
     requestsRemaining: undefined,
     lastFrameAt: undefined,
+    watermark: undefined,
     retry: undefined,
     connection: undefined,
     nextSocket: 1,
@@ -187,6 +212,23 @@ const framed = (s: MachineState, at: number): MachineState => ({
   budget: s.budget,
   requestsRemaining: s.requestsRemaining,
   lastFrameAt: at,
+  watermark: s.watermark,
+  retry: s.retry,
+  connection: s.connection,
+  nextSocket: s.nextSocket,
+})
+
+/** The state with a new watermark, written out as {@link framed} is, for the same reason. */
+const marked = (s: MachineState, watermark: Watermark): MachineState => ({
+  status: s.status,
+  subscribed: s.subscribed,
+  stopped: s.stopped,
+  failures: s.failures,
+  refusals: s.refusals,
+  budget: s.budget,
+  requestsRemaining: s.requestsRemaining,
+  lastFrameAt: s.lastFrameAt,
+  watermark,
   retry: s.retry,
   connection: s.connection,
   nextSocket: s.nextSocket,
@@ -215,7 +257,11 @@ export function step(state: MachineState, input: MachineInput, config: MachineCo
       connection.phase === 'live' &&
       !connection.priorUntilDone
     ) {
-      return { state, effects: [{ type: 'deliver', event: input.decoded.event }] }
+      const event = input.decoded.event
+      const effects: Effect[] = [{ type: 'deliver', event }]
+      const mark = state.watermark
+      if (!config.resume || (mark !== undefined && !newerThan(event, mark))) return { state, effects }
+      return { state: marked(state, markOf(event)), effects }
     }
   }
   return decide(state, input, config)
@@ -257,13 +303,18 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
     emit({ type: 'status', status })
   }
 
+  const deliver = (event: ReceivedEvent): void => {
+    emit({ type: 'deliver', event })
+    if (config.resume && (next.watermark === undefined || newerThan(event, next.watermark))) set({ watermark: markOf(event) })
+  }
+
   const deliverHeld = (): void => {
     const held: ReceivedEvent[] = []
     for (let cell = next.connection?.held; cell !== undefined; cell = cell.older) held.push(cell.event)
     if (held.length === 0) return
     setConnection({ held: undefined, heldCount: 0 })
     // Newest first in the list; reversed, a stable sort keeps arrival order among equal ts.
-    for (const event of held.reverse().sort(byTs)) emit({ type: 'deliver', event })
+    for (const event of held.reverse().sort(byTs)) deliver(event)
   }
 
   /** Ends the connection: its socket (unless it closed itself), its timers; delivers what it held. */
@@ -346,6 +397,7 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         held: undefined,
         heldCount: 0,
         priorUntilDone: false,
+        resumeFrom: undefined,
       },
     })
     emit({ type: 'read-credentials' })
@@ -378,23 +430,35 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
     switch (payload.code) {
       case ControlCode.Identity:
         if (current.phase !== 'awaiting-identity') return
-        emit({ type: 'send', socket: current.socket, text: identifyMessage(current.id, current.token, config) })
+        // A resumed connection asks for the history to find what it missed.
+        emit({
+          type: 'send',
+          socket: current.socket,
+          text: identifyMessage(current.id, current.token, { ...config, sendAll: config.sendAll || current.resumeFrom !== undefined }),
+        })
         set({ budget: afterIdentify(next.budget, at, budgetConfig) })
         setConnection({ phase: 'awaiting-ready' })
         emit({ type: 'arm', timer: 'handshake', ms: config.readyTimeoutMs })
         return
-      case ControlCode.Ready:
+      case ControlCode.Ready: {
         if (current.phase !== 'awaiting-ready') return
         emit({ type: 'cancel', timer: 'handshake' })
         emit({ type: 'ready-after', ms: at - current.startedAt })
         emit({ type: 'arm', timer: 'stable', ms: config.backoff.resetAfterMs })
         set({ refusals: 0 })
-        setConnection({ phase: config.sendAll ? 'replaying' : 'live' })
-        if (config.sendAll && config.orderReplay && config.replayTimeoutMs > 0) {
+        // The first ready marks the client connected: events from now on are what a gap loses.
+        if (next.watermark === undefined) set({ watermark: { ts: at / 1000, eid: '' } })
+        const replaying = config.sendAll || current.resumeFrom !== undefined
+        setConnection({ phase: replaying ? 'replaying' : 'live' })
+        if (replaying && config.orderReplay && config.replayTimeoutMs > 0) {
           emit({ type: 'arm', timer: 'replay', ms: config.replayTimeoutMs })
         }
-        move(config.sendAll ? 'replaying' : 'live')
+        move(
+          replaying ? 'replaying' : 'live',
+          current.resumeFrom === undefined ? {} : { detail: 'Resuming: filling the gap with the events published since the last one delivered.' },
+        )
         return
+      }
       case ControlCode.DonePrior:
         if (current.phase === 'live') setConnection({ priorUntilDone: false })
         if (current.phase !== 'replaying') return
@@ -411,19 +475,28 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
     }
   }
 
+  /** A replayed event as it is passed on (`prior`, or `resumed` if newer than the gap), or undefined. */
+  const replayed = (current: Connection, event: ReceivedEvent): ReceivedEvent | undefined => {
+    const from = current.resumeFrom
+    if (from === undefined) return { ...event, prior: true }
+    return newerThan(event, from) ? { ...event, resumed: true } : undefined
+  }
+
   const onEvent = (current: Connection, event: ReceivedEvent): void => {
     if (current.phase !== 'replaying') {
-      emit({ type: 'deliver', event: current.priorUntilDone ? { ...event, prior: true } : event })
+      const passed = current.priorUntilDone ? replayed(current, event) : event
+      if (passed !== undefined) deliver(passed)
       return
     }
-    const prior: ReceivedEvent = { ...event, prior: true }
+    const passed = replayed(current, event)
+    if (passed === undefined) return
     if (!config.orderReplay) {
-      emit({ type: 'deliver', event: prior })
+      deliver(passed)
       return
     }
     // Held until done_prior so that it can be delivered in m.ts order.
     const heldCount = current.heldCount + 1
-    setConnection({ held: { event: prior, older: current.held }, heldCount })
+    setConnection({ held: { event: passed, older: current.held }, heldCount })
     if (heldCount >= config.maxReplayHeld) {
       cutReplay(`The replay reached ${config.maxReplayHeld} held events before done_prior (maxReplayHeld)`)
     }
@@ -507,7 +580,7 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
       break
     case 'unsubscribed':
       // The next subscriber starts afresh, as if the client were new (the budget is kept).
-      set({ subscribed: false, failures: 0 })
+      set({ subscribed: false, failures: 0, watermark: undefined })
       closeWith('No subscribers left.')
       break
     case 'close':
@@ -535,14 +608,22 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         attempt()
       }
       break
-    case 'credentials':
+    case 'credentials': {
       if (connection?.phase !== 'reading') break
-      setConnection({ phase: 'ready-to-open', url: input.url, id: input.id, token: input.token, startedAt: at, openedAt: at })
-      move('connecting', { attempt: state.failures })
+      // Every connection after the first fills the gap since the last event delivered.
+      const resumeFrom = config.resume ? state.watermark : undefined
+      setConnection({ phase: 'ready-to-open', url: input.url, id: input.id, token: input.token, startedAt: at, openedAt: at, resumeFrom })
+      move(
+        'connecting',
+        !config.resume && state.watermark !== undefined
+          ? { attempt: state.failures, detail: 'resume is off: events published while the client was disconnected are not delivered.' }
+          : { attempt: state.failures },
+      )
       // Opened only once the status has settled: a subscriber that leaves on `connecting`
       // costs no socket.
       emit({ type: 'then', input: { type: 'open-now', at } })
       break
+    }
     case 'credentials-failed':
       if (connection?.phase === 'reading') fail(input.detail)
       break

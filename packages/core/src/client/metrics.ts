@@ -8,6 +8,8 @@ export interface ConnectionMetrics {
   readonly payloads: number
   /** Events delivered on `event$` (after deduplication). */
   readonly events: number
+  /** Events delivered to fill a gap after a reconnect (`resumed: true`). */
+  readonly resumed: number
   /** Events dropped as duplicates (same `m.eid`). */
   readonly duplicates: number
   /** Diagnostics emitted. */

@@ -22,6 +22,17 @@ export interface ConnectOptions {
    */
   readonly bot?: boolean
   /**
+   * After any reconnect (a drop, a timeout, a server restart), identify with `send_all` and
+   * pass on, of the replayed events, only those newer (by `m.ts`, then `m.eid`) than the newest
+   * one delivered before the gap, in `m.ts` order, each marked `resumed: true`: no event
+   * published while the client was disconnected is lost, none arrives twice. Nothing from
+   * before the first connection arrives unless `sendAll` asks for it. The mark starts at the
+   * client's clock when the first connection is ready, so a server clock far behind the
+   * client's can make the first gap lose what was published in that difference.
+   * @default true
+   */
+  readonly resume?: boolean
+  /**
    * Ask the server to replay all stored events first (they arrive with `prior: true`).
    * @default false
    */
@@ -116,6 +127,7 @@ export interface ConnectOptions {
 /** The defaults of {@link ConnectOptions}, in one table. */
 export const ConnectDefaults = Object.freeze({
   bot: true,
+  resume: true,
   sendAll: false,
   sendNone: false,
   identityTimeoutMs: 10_000,

@@ -207,4 +207,6 @@ export interface ReceivedEvent extends FatesEvent {
   readonly chan?: string
   /** `true` when it was replayed by `send_all` (between `ready` and `done_prior`). */
   readonly prior?: boolean
+  /** `true` when it was published while the client was disconnected and replayed to fill that gap (`resume`). */
+  readonly resumed?: boolean
 }
