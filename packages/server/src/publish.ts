@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { either } from 'fp-ts'
-import { FatesEvent, describeErrors, isSnowflakeId } from '@fates-rx/core/protocol'
+import { contextCodecOf, FatesEvent, describeErrors, isSnowflakeId } from '@fates-rx/core/protocol'
 
 /**
  * True for a channel events can be published on: `global`, or `bot-<id>` / `server-<id>` with
@@ -27,9 +27,40 @@ export interface NormalizedEvent {
 }
 
 /**
+ * Limits on what `POST /publish` and `publish()` accept. Real events are two or three levels
+ * deep and carry UUIDs as eids; the limits only keep out what would hurt every client of the
+ * channel (a replay that cannot be encoded, an eid that dwarfs the event).
+ */
+export const PublishLimits = Object.freeze({
+  /** The deepest nesting of arrays and objects in an event (`{"m":{…}}` is 2). */
+  maxDepth: 32,
+  /** The longest `m.eid`, in characters (a UUID has 36). */
+  maxEidLength: 128,
+} as const)
+
+/**
+ * True when `value` nests arrays and objects deeper than `limit`. Iterative, so that a payload
+ * cannot exhaust the stack of the check meant to refuse it.
+ */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!
+    if (typeof item !== 'object' || item === null) continue
+    if (depth + 1 > limit) return true
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return false
+}
+
+/**
  * Checks a channel and an event and fills in what the original's producer always set: `m.eid`
- * (a random UUID) and `m.ts` (unix seconds, fractional) when missing. Pure apart from the
- * UUID and the clock, which can be injected.
+ * (a random UUID) and `m.ts` (unix seconds, fractional) when missing. The event must fit the
+ * context codec core defines for its `m.e` (a vote's `votes` is an integer), since every
+ * client drops an event that does not; unknown event numbers take any object, as the protocol
+ * allows. Pure apart from the UUID and the clock, which can be injected.
  */
 export function normalizePublish(
   channel: unknown,
@@ -40,10 +71,21 @@ export function normalizePublish(
   if (!isChannel(channel)) {
     return either.left('channel must be "bot-<id>", "server-<id>" or "global"')
   }
+  // Before anything walks the event: a decoder or encoder must never meet unbounded depth.
+  if (nestedDeeperThan(event, PublishLimits.maxDepth)) {
+    return either.left(`event: nested deeper than ${PublishLimits.maxDepth} levels`)
+  }
   const decoded = FatesEvent.decode(event)
   if (either.isLeft(decoded)) return either.left(`event: ${describeErrors(decoded.left)}`)
-  const { m } = decoded.right
+  const { m, ctx } = decoded.right
+  // 1e300 is an integer to JavaScript but no producer's event number; Go would not decode it.
+  if (!Number.isSafeInteger(m.e)) return either.left('event: m.e: expected a safe integer')
   if (m.eid !== undefined && m.eid === '') return either.left('event: m.eid must not be empty')
+  if (m.eid !== undefined && m.eid.length > PublishLimits.maxEidLength) {
+    return either.left(`event: m.eid must be at most ${PublishLimits.maxEidLength} characters`)
+  }
+  const context = contextCodecOf(m.e).decode(ctx)
+  if (either.isLeft(context)) return either.left(`event: ctx: ${describeErrors(context.left)} (for m.e ${m.e})`)
   const eid = m.eid ?? newId()
   const ts = m.ts ?? now() / 1000
   return either.right({ eid, event: { ...decoded.right, m: { ...m, eid, ts } } })

@@ -42,11 +42,27 @@ describe('POST /publish', () => {
     ['an event without m', JSON.stringify({ channel: 'global', event: { ctx: {} } }), /^event: m: expected/],
     ['a non-integer m.e', JSON.stringify({ channel: 'global', event: { m: { e: 1.5 }, ctx: {} } }), /^event: m\.e: expected Integer/],
     ['an empty eid', JSON.stringify({ channel: 'global', event: { m: { e: 1, eid: '' }, ctx: {} } }), /^event: m\.eid must not be empty/],
-  ])('answers 400 with a clear message to %s', async (_name, body, message) => {
-    server = await startTestServer({ adminToken })
+    ['an eid of 129 characters', JSON.stringify({ channel: 'global', event: { m: { e: 1, eid: 'x'.repeat(129) }, ctx: {} } }), /^event: m\.eid must be at most 128 characters$/],
+    ['an m.e beyond the safe integers', '{"channel":"global","event":{"m":{"e":1e300},"ctx":{}}}', /^event: m\.e: expected a safe integer$/],
+    ['a channel id beyond int64 (no identify can reach it)', JSON.stringify({ channel: 'bot-99999999999999999999', event: validEvent }), /^channel must be/],
+    ['a vote whose votes is a string', JSON.stringify({ channel: `bot-${RecordedBot.id}`, event: { m: { e: 0 }, ctx: { user: '1', votes: 'lots' } } }), /^event: ctx: votes: expected Integer \(for m\.e 0\)$/],
+    ['a transfer without new_owner', JSON.stringify({ channel: `bot-${RecordedBot.id}`, event: { m: { e: 12 }, ctx: { user: '1' } } }), /^event: ctx: new_owner: expected/],
+    ['10,000 nested arrays in ctx', `{"channel":"bot-${RecordedBot.id}","event":{"m":{"e":16},"ctx":{"user":"1","deep":${'['.repeat(10_000)}${']'.repeat(10_000)}}}}`, /^event: nested deeper than 32 levels$/],
+  ])('answers 400 with a clear message to %s, and stores nothing', async (_name, body, message) => {
+    server = await startTestServer({ adminToken, donePriorDelayMs: 0 })
     const reply = await post(body)
     expect(reply.status).toBe(400)
     expect(reply.body.error).toMatch(message)
+    // Nothing stored: the replay is empty, straight to done_prior.
+    const { client } = await identified(server, { send_all: true, send_none: true })
+    expect(await client.next()).toContain('"code":"done_prior"')
+    client.ws.terminate()
+  })
+
+  it('accepts any context for an event number it does not know', async () => {
+    server = await startTestServer({ adminToken })
+    const reply = await post(JSON.stringify({ channel: 'global', event: { m: { e: 999, eid: 'u' }, ctx: { votes: 'lots', x: [1, { y: 2 }] } } }))
+    expect(reply).toEqual({ status: 200, body: { eid: 'u' } })
   })
 
   it('answers 404 elsewhere and 405 to other methods', async () => {
