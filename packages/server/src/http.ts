@@ -19,15 +19,35 @@ function reply(res: ServerResponse, status: number, body: unknown, headers: Reco
   res.end(text)
 }
 
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MaxBodyBytes) return undefined
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks).toString('utf8')
+/**
+ * Answers a request whose body the server will not read, and closes its connection. Without
+ * `Connection: close` Node would read and discard the body to keep the connection alive,
+ * however large it is; with it, Node destroys the socket once the answer is written.
+ */
+function refuse(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  reply(res, status, body, { connection: 'close', ...headers })
+}
+
+/** The body as text, or `undefined` once it exceeds the limit (the rest is left unread). */
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length
+      if (size > MaxBodyBytes) {
+        req.off('data', onData)
+        req.off('end', onEnd)
+        resolve(undefined)
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = (): void => resolve(Buffer.concat(chunks).toString('utf8'))
+    req.on('data', onData)
+    req.once('end', onEnd)
+    req.once('error', reject)
+  })
 }
 
 /**
@@ -43,25 +63,29 @@ export function httpHandler(
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     if (path !== '/publish') {
-      reply(res, 404, { error: 'not found: POST /publish publishes; the websocket is at /ws' })
+      refuse(res, 404, { error: 'not found: POST /publish publishes; the websocket is at /ws' })
       return
     }
     if (req.method !== 'POST') {
-      reply(res, 405, { error: 'method not allowed: use POST' }, { allow: 'POST' })
+      refuse(res, 405, { error: 'method not allowed: use POST' }, { allow: 'POST' })
       return
     }
+    // The token is checked from the headers alone: an unauthenticated body is never read.
     if (!timingSafeEqual(sha256(req.headers.authorization ?? ''), expected)) {
-      reply(res, 401, { error: 'unauthorized: send Authorization: Bearer <admin token>' }, {
+      refuse(res, 401, { error: 'unauthorized: send Authorization: Bearer <admin token>' }, {
         'www-authenticate': 'Bearer',
       })
-      req.resume()
+      return
+    }
+    const declared = Number(req.headers['content-length'] ?? 0)
+    if (declared > MaxBodyBytes) {
+      refuse(res, 413, { error: `body larger than ${MaxBodyBytes} bytes` })
       return
     }
     void (async () => {
       const text = await readBody(req)
       if (text === undefined) {
-        reply(res, 413, { error: `body larger than ${MaxBodyBytes} bytes` })
-        req.destroy()
+        refuse(res, 413, { error: `body larger than ${MaxBodyBytes} bytes` })
         return
       }
       let body: unknown

@@ -43,6 +43,11 @@ export interface ServerOptions {
   /** A connection with more events queued than this is closed with 4500. @default 50000 */
   readonly maxQueuedEvents?: number
   /**
+   * An HTTP or upgrade request whose headers are not complete after this long is answered
+   * 408 and its connection closed (a slowloris defence; milliseconds). @default 10000
+   */
+  readonly headersTimeoutMs?: number
+  /**
    * Redis URL (`redis://[user:password@]host:port[/db]`): events, pub/sub and ratelimits in
    * Redis with the original's keys, shared by every instance using it. @default in memory
    */
@@ -76,6 +81,7 @@ export const ServerDefaults = Object.freeze({
   maxMessageBytes: Protocol.maxMessageBytes,
   highWaterBytes: 64 * 1024,
   maxQueuedEvents: 50_000,
+  headersTimeoutMs: 10_000,
 } as const satisfies Partial<Record<keyof ServerOptions, string | number>>)
 
 type NumberOption = {
@@ -96,6 +102,7 @@ const Minimum: Readonly<Record<NumberOption, number>> = Object.freeze({
   maxMessageBytes: 1,
   highWaterBytes: 1,
   maxQueuedEvents: 1,
+  headersTimeoutMs: 1,
 })
 
 /** Options with every default applied. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import { CloseCode, Protocol } from '@fates-rx/core/protocol'
 import { DEMO_BOT, startDemo, type DemoTarget } from './demo.js'
@@ -90,19 +91,33 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     skipUTF8Validation: true,
   })
   wss.on('connection', (ws, request) => bindWebSocket(server, ws, request))
-  const http = createServer(httpHandler(server, adminToken, logger))
+  const http = createServer(
+    {
+      // A client that never finishes its headers (slowloris) is answered and dropped after
+      // this long; Node checks on an interval, so the interval follows the timeout.
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: Math.max(config.headersTimeoutMs, 300_000),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.headersTimeoutMs / 4))),
+    },
+    httpHandler(server, adminToken, logger),
+  )
   http.on('upgrade', (request, socket, head) => {
     socket.on('error', () => {})
     const path = (request.url ?? '/').split('?')[0] ?? '/'
     if (!SocketPaths.has(path)) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      turnAway(socket, 'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
     }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request))
   })
-  http.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
-    else socket.destroy()
+  http.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    socket.on('error', () => {})
+    if (!socket.writable) {
+      socket.destroy()
+      return
+    }
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request'
+    turnAway(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
   })
 
   try {
@@ -152,6 +167,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return closing
     },
   }
+}
+
+/**
+ * Answers a connection the server will not serve, then destroys it once the answer has left
+ * this process. `end()` alone only half-closes: a peer that never closes its side would hold
+ * the descriptor forever, and a few hundred such peers exhaust the process's descriptors.
+ */
+function turnAway(socket: Duplex, response: string): void {
+  // Read and drop whatever the peer still sends, so that closing with unread bytes does not
+  // reset the connection before the answer is read.
+  socket.resume()
+  socket.end(response, () => socket.destroy())
 }
 
 /** Builds the store the options ask for; everything it opens goes into `owned`. */

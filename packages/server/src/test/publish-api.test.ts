@@ -1,4 +1,5 @@
 // POST /publish and the in-process publish: authentication, validation and what gets stored.
+import { connect as tcpConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../start.js'
 import { PublishError } from '../publish.js'
@@ -30,6 +31,63 @@ describe('POST /publish', () => {
     const reply = await post(JSON.stringify({ channel: 'global', event: validEvent }), headers)
     expect(reply.status).toBe(401)
     expect(JSON.stringify(reply.body)).not.toContain(adminToken)
+  })
+
+  it.each([
+    ['no token', ''],
+    ['a wrong token', 'authorization: Bearer nope\r\n'],
+  ])('answers 401 to an upload with %s without reading its body, and closes the connection', async (_name, auth) => {
+    server = await startTestServer({ adminToken })
+    const declared = 500 * 1024 * 1024
+    const socket = tcpConnect(server.port, '127.0.0.1')
+    socket.on('error', () => {})
+    let answer = ''
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')))
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+    let open = true
+    void closed.then(() => (open = false))
+    socket.write(`POST /publish HTTP/1.1\r\nhost: x\r\n${auth}content-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`)
+    // Upload as fast as the server takes it, up to 64 MB: a server that reads the body takes
+    // it all; one that refuses it closes the connection long before.
+    const chunk = Buffer.alloc(256 * 1024, 0x20)
+    let written = 0
+    while (open && written < 64 * 1024 * 1024) {
+      if (!socket.write(chunk)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed])
+      written += chunk.length
+    }
+    await closed
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /)
+    expect(answer.toLowerCase()).toContain('connection: close')
+    expect(answer).not.toContain(adminToken)
+    expect(written).toBeLessThan(16 * 1024 * 1024)
+  })
+
+  it('closes a refused connection whose client neither sends its body nor closes', async () => {
+    server = await startTestServer({ adminToken })
+    const socket = tcpConnect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true })
+    let answer = ''
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')))
+    const reset = new Promise<string | undefined>((resolve) => socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code)))
+    socket.write('POST /publish HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000000\r\n\r\n')
+    await new Promise((resolve) => socket.once('end', resolve))
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /)
+    // The server's FIN alone could be a half-close that keeps its descriptor; only a socket
+    // the server destroyed answers further bytes with a reset.
+    const poke = setInterval(() => socket.write('x'), 50)
+    expect(await reset).toMatch(/^(ECONNRESET|EPIPE)$/)
+    clearInterval(poke)
+    socket.destroy()
+  })
+
+  it('answers 413 to a declared body over 1 MB without reading it', async () => {
+    server = await startTestServer({ adminToken })
+    const reply = await fetch(publishUrl(server), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+      body: 'x'.repeat(1024 * 1024 + 1),
+    })
+    expect(reply.status).toBe(413)
+    expect(await reply.json()).toEqual({ error: 'body larger than 1048576 bytes' })
   })
 
   it.each([
