@@ -30,7 +30,9 @@ Options:
   --rate-limit N            highest ratelimit counter allowed (default ${ServerDefaults.rateLimit})
   --rate-window SECONDS     ratelimit window (default ${ServerDefaults.rateWindowMs / 1000})
   --identify-timeout SECONDS  close with 4000 when no identify arrives in time (default ${ServerDefaults.identifyTimeoutMs / 1000}; 0 = never)
+  --history N               events each channel keeps for send_all (default ${ServerDefaults.history})
   --redis URL               keep events, pub/sub and ratelimits in Redis (shared by instances)
+  --redis-write-original    with --redis: also append to the original's stored blob (its hash field ws)
   --postgres URL            check tokens against the bots and servers tables in PostgreSQL
   --help                    show this text
 
@@ -74,6 +76,8 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
       'rate-window': { type: 'string' },
       'identify-timeout': { type: 'string' },
       redis: { type: 'string' },
+      history: { type: 'string' },
+      'redis-write-original': { type: 'boolean' },
       postgres: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -102,7 +106,9 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
     rateLimit: number('rate-limit', values['rate-limit']),
     rateWindowMs: number('rate-window', values['rate-window'], 1000),
     identifyTimeoutMs: number('identify-timeout', values['identify-timeout'], 1000),
+    history: number('history', values.history),
     redis: values.redis,
+    writeOriginalHistory: values['redis-write-original'],
     postgres: values.postgres,
     logger: stderrLogger,
   }

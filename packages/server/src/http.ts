@@ -2,7 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from './log.js'
 import { PublishError } from './publish.js'
-import { describe, type FatesServer } from './server.js'
+import { describe, type FatesServer, type PublishRequest } from './server.js'
+import { StoreOutcomeUnknown } from './stores/store.js'
+
+/** What a publish body must be. */
+const BodyShape = 'body must be a JSON object {"channel": …, "event": {"m": …, "ctx": …}} or an array of them'
 
 /** The largest publish body accepted. */
 const MaxBodyBytes = 1024 * 1024
@@ -95,21 +99,37 @@ export function httpHandler(
         reply(res, 400, { error: `body is not JSON: ${describe(error)}` })
         return
       }
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        reply(res, 400, { error: 'body must be a JSON object {"channel": …, "event": {"m": …, "ctx": …}}' })
+      if (typeof body !== 'object' || body === null) {
+        reply(res, 400, { error: BodyShape })
         return
       }
-      const { channel, event } = body as Record<string, unknown>
+      const batch = Array.isArray(body)
+      const requests = (batch ? body : [body]) as unknown[]
+      if (batch && requests.length === 0) {
+        reply(res, 400, { error: 'a batch must hold at least one {"channel": …, "event": …}' })
+        return
+      }
+      const shapeless = requests.findIndex((request) => typeof request !== 'object' || request === null || Array.isArray(request))
+      if (shapeless >= 0) {
+        reply(res, 400, { error: `[${shapeless}] ${BodyShape}` })
+        return
+      }
       try {
-        const eid = await server.publish(channel as string, event)
-        reply(res, 200, { eid })
+        const outcomes = await server.publishMany(requests as PublishRequest[])
+        if (batch) reply(res, 200, { eids: outcomes.map((o) => o.eid), repeat: outcomes.map((o) => o.repeat) })
+        else reply(res, 200, outcomes[0])
       } catch (error) {
         if (error instanceof PublishError) {
-          reply(res, 400, { error: error.message })
+          reply(res, 400, { error: batch ? `[${error.index}] ${error.message}` : error.message })
           return
         }
         logger.error(`publish failed: ${describe(error)}`)
-        reply(res, 500, { error: 'the store failed; try again' })
+        if (error instanceof StoreOutcomeUnknown) {
+          // The eids, generated ones included, so that the retry is recognized as one.
+          reply(res, 503, { error: 'the store failed and cannot tell whether the events were stored; retry with these eids (a repeat is recognized)', eids: error.eids })
+          return
+        }
+        reply(res, 500, { error: 'the store failed; nothing was stored; try again' })
       }
     })().catch((error: unknown) => {
       logger.error(`publish request failed: ${describe(error)}`)

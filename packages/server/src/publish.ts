@@ -18,6 +18,14 @@ export function isChannel(channel: unknown): channel is string {
 /** A publish request the server refused; the message says why and never echoes values. */
 export class PublishError extends Error {
   override readonly name = 'PublishError'
+
+  constructor(
+    message: string,
+    /** In a batch, the index of the event refused. */
+    readonly index?: number,
+  ) {
+    super(message)
+  }
 }
 
 /** An event ready to store: `m.eid` and `m.ts` always present. */

@@ -10,7 +10,9 @@ import {
   channelOf,
   GlobalChannel,
   rateKey,
+  StoreOutcomeUnknown,
   type EventsById,
+  type EventToStore,
   type Store,
   type Unsubscribe,
 } from './stores/store.js'
@@ -58,10 +60,39 @@ export interface FatesServer {
    * channel or event.
    */
   publish(channel: string, event: unknown): Promise<string>
+  /**
+   * Stores and delivers several events, in order: all are checked first, and one bad event
+   * refuses the whole batch with a {@link PublishError} naming its index. Resolves to each
+   * event's eid and whether it was a repeat (an eid the history already held: neither stored
+   * nor delivered again).
+   */
+  publishMany(requests: readonly PublishRequest[]): Promise<PublishOutcome[]>
   /** Closes every connection with `code` (1001 by default) and resolves once all are closed. */
   closeAll(code?: number, graceMs?: number): Promise<void>
   /** Open connections. */
   readonly connections: number
+}
+
+/** One event to publish: where, and what. */
+export interface PublishRequest {
+  /** `bot-<id>`, `server-<id>` or `global`. */
+  readonly channel: unknown
+  /** The event, `{ m, ctx }`. */
+  readonly event: unknown
+}
+
+/** What became of one published event. */
+export interface PublishOutcome {
+  /** Its event ID (given, or generated). */
+  readonly eid: string
+  /** True when the history already held this eid: nothing was stored or delivered. */
+  readonly repeat: boolean
+}
+
+/** `m.ts` of a stored event, for ordering a replay; events without one go first. */
+function tsOf(event: unknown): number {
+  const ts = (event as { m?: { ts?: unknown } } | null)?.m?.ts
+  return typeof ts === 'number' ? ts : Number.NEGATIVE_INFINITY
 }
 
 /** Compares tokens in constant time; hashing first makes the lengths equal. */
@@ -314,7 +345,9 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       if (prior !== undefined) {
         const texts: EncodedEvent[] = []
         for (const [channel, events] of [[target, prior[0]], [GlobalChannel, prior[1]]] as const) {
-          for (const [eid, event] of Object.entries(events)) {
+          // A store keys events by eid in no useful order: replay each channel in m.ts order.
+          const ordered = Object.entries(events).sort(([, a], [, b]) => tsOf(a) - tsOf(b))
+          for (const [eid, event] of ordered) {
             replayed.add(eid)
             texts.push(encodeEvent(channel, event))
           }
@@ -347,6 +380,36 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       if (either.isLeft(normalized)) throw new PublishError(normalized.left)
       await store.publish(channel, normalized.right.eid, normalized.right.event)
       return normalized.right.eid
+    },
+    async publishMany(requests) {
+      const events: EventToStore[] = []
+      for (const [index, { channel, event }] of requests.entries()) {
+        const normalized = normalizePublish(channel, event, config.now)
+        if (either.isLeft(normalized)) throw new PublishError(normalized.left, index)
+        events.push({ channel: channel as string, eid: normalized.right.eid, event: normalized.right.event })
+      }
+      let stored: readonly boolean[]
+      try {
+        if (store.publishMany !== undefined) {
+          stored = await store.publishMany(events)
+        } else {
+          const flags: boolean[] = []
+          for (const { channel, eid, event } of events) {
+            try {
+              flags.push(await store.publish(channel, eid, event))
+            } catch (error) {
+              // One by one is not all or none: once some are stored, a plain error would lie.
+              if (flags.length === 0) throw error
+              throw new StoreOutcomeUnknown(`the store failed after ${flags.length} of ${events.length} events`)
+            }
+          }
+          stored = flags
+        }
+      } catch (error) {
+        if (error instanceof StoreOutcomeUnknown) throw new StoreOutcomeUnknown(error.message, events.map((e) => e.eid))
+        throw error
+      }
+      return events.map(({ eid }, index) => ({ eid, repeat: stored[index] !== true }))
     },
     async closeAll(code = CloseCode.GoingAway, graceMs = 2_000) {
       const open = [...connections]

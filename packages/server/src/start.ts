@@ -57,7 +57,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   let store: Store
   try {
-    store = options.store ?? (await ownStore(options, useDemoBot ? [DEMO_BOT] : bots, servers, logger, owned))
+    store = options.store ?? (await ownStore(options, config.history, useDemoBot ? [DEMO_BOT] : bots, servers, logger, owned))
   } catch (error) {
     await release()
     throw error
@@ -184,6 +184,7 @@ function turnAway(socket: Duplex, response: string): void {
 /** Builds the store the options ask for; everything it opens goes into `owned`. */
 async function ownStore(
   options: ServerOptions,
+  history: number,
   bots: readonly Credentials[],
   servers: readonly Credentials[],
   logger: Logger,
@@ -196,11 +197,17 @@ async function ownStore(
     tokens = postgres
   }
   if (options.redis !== undefined) {
-    const redis = await RedisStore.connect({ url: options.redis, tokens, logger })
+    const redis = await RedisStore.connect({
+      url: options.redis,
+      tokens,
+      logger,
+      history,
+      writeOriginalHistory: options.writeOriginalHistory ?? false,
+    })
     owned.push(redis)
     return redis
   }
-  const memory = new MemoryStore({ tokens })
+  const memory = new MemoryStore({ tokens, maxStoredPerChannel: history })
   owned.push(memory)
   return memory
 }

@@ -92,7 +92,8 @@ describe('POST /publish', () => {
 
   it.each([
     ['not JSON', '{nope', /^body is not JSON: /],
-    ['a JSON array', '[]', /^body must be a JSON object/],
+    ['a JSON number', '5', /^body must be a JSON object/],
+    ['an empty batch', '[]', /^a batch must hold at least one/],
     ['an unknown channel', JSON.stringify({ channel: 'bots-1', event: validEvent }), /^channel must be/],
     ['a channel whose id no identify can carry (beyond int64)', JSON.stringify({ channel: 'bot-9223372036854775808', event: validEvent }), /^channel must be/],
     ['a channel whose id has a leading zero', JSON.stringify({ channel: 'server-0811073947382579200', event: validEvent }), /^channel must be/],
@@ -120,7 +121,7 @@ describe('POST /publish', () => {
   it('accepts any context for an event number it does not know', async () => {
     server = await startTestServer({ adminToken })
     const reply = await post(JSON.stringify({ channel: 'global', event: { m: { e: 999, eid: 'u' }, ctx: { votes: 'lots', x: [1, { y: 2 }] } } }))
-    expect(reply).toEqual({ status: 200, body: { eid: 'u' } })
+    expect(reply).toEqual({ status: 200, body: { eid: 'u', repeat: false } })
   })
 
   it('answers 404 elsewhere and 405 to other methods', async () => {
@@ -154,7 +155,63 @@ describe('POST /publish', () => {
   it('keeps a given eid and ts', async () => {
     server = await startTestServer({ adminToken })
     const reply = await post(JSON.stringify({ channel: 'global', event: { m: { e: 19, eid: 'my-eid', ts: 5 }, ctx: {} } }))
-    expect(reply.body).toEqual({ eid: 'my-eid' })
+    expect(reply.body).toEqual({ eid: 'my-eid', repeat: false })
+  })
+})
+
+describe('POST /publish with a batch', () => {
+  const vote = (n: number, eid?: string) => ({ m: { e: 0, ...(eid === undefined ? {} : { eid }) }, ctx: { user: '1', votes: n } })
+
+  it('stores and delivers every event in order and answers their eids in order', async () => {
+    server = await startTestServer({ adminToken })
+    const { client } = await identified(server)
+    const batch = [0, 1, 2, 3].map((n) => ({ channel: n === 2 ? 'global' : `bot-${RecordedBot.id}`, event: vote(n, n === 1 ? 'given' : undefined) }))
+    const reply = await post(JSON.stringify(batch))
+    expect(reply.status).toBe(200)
+    const eids = reply.body.eids as string[]
+    expect(eids).toHaveLength(4)
+    expect(eids[1]).toBe('given')
+    expect(reply.body.repeat).toEqual([false, false, false, false])
+    const seen: { eid: string; votes: number }[] = []
+    while (seen.length < 4) {
+      for (const segment of (await client.next()).split('\x1f').filter((s) => s !== '')) {
+        const { dat } = JSON.parse(segment) as { dat: { m: { eid: string }; ctx: { votes: number } } }
+        seen.push({ eid: dat.m.eid, votes: dat.ctx.votes })
+      }
+    }
+    expect(seen).toEqual(eids.map((eid, votes) => ({ eid, votes })))
+    client.ws.terminate()
+  })
+
+  it('refuses the whole batch when one event is bad, naming its index, and stores nothing', async () => {
+    server = await startTestServer({ adminToken, donePriorDelayMs: 0 })
+    const batch = [
+      { channel: `bot-${RecordedBot.id}`, event: vote(1) },
+      { channel: `bot-${RecordedBot.id}`, event: { m: { e: 0 }, ctx: { user: '1', votes: 'lots' } } },
+    ]
+    expect(await post(JSON.stringify(batch))).toEqual({ status: 400, body: { error: '[1] event: ctx: votes: expected Integer (for m.e 0)' } })
+    expect(await post(JSON.stringify([batch[0], 7]))).toEqual({ status: 400, body: { error: expect.stringMatching(/^\[1\] body must be a JSON object/) as unknown } })
+    const { client } = await identified(server, { send_all: true, send_none: true })
+    expect(await client.next()).toContain('"code":"done_prior"')
+    client.ws.terminate()
+  })
+
+  it('recognizes a repeated eid, in a batch or across requests: stored and delivered once', async () => {
+    server = await startTestServer({ adminToken })
+    const { client } = await identified(server)
+    const channel = `bot-${RecordedBot.id}`
+    expect(await post(JSON.stringify({ channel, event: vote(1, 'same') }))).toEqual({ status: 200, body: { eid: 'same', repeat: false } })
+    expect(await post(JSON.stringify({ channel, event: vote(2, 'same') }))).toEqual({ status: 200, body: { eid: 'same', repeat: true } })
+    expect(await post(JSON.stringify([{ channel, event: vote(3, 'other') }, { channel, event: vote(4, 'other') }]))).toEqual({
+      status: 200,
+      body: { eids: ['other', 'other'], repeat: [false, true] },
+    })
+    const frames = [await client.next(), await client.next()]
+    expect(frames.join('')).toContain('"votes":1')
+    expect(frames.join('')).toContain('"votes":3')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(client.unread).toEqual([])
+    client.ws.terminate()
   })
 })
 
