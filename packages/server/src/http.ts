@@ -1,17 +1,17 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from './log.js'
 import { PublishError } from './publish.js'
+import { sameSecret } from './secret.js'
 import { describe, type FatesServer, type PublishRequest } from './server.js'
-import { StoreOutcomeUnknown } from './stores/store.js'
+import type { Registry } from 'prom-client'
+import { storeAnswers } from './metrics.js'
+import { StoreOutcomeUnknown, type Store } from './stores/store.js'
 
 /** What a publish body must be. */
 const BodyShape = 'body must be a JSON object {"channel": …, "event": {"m": …, "ctx": …}} or an array of them'
 
 /** The largest publish body accepted. */
 const MaxBodyBytes = 1024 * 1024
-
-const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest()
 
 function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body)
@@ -54,20 +54,54 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
   })
 }
 
+/** Answers 401 and closes, without reading a body. */
+const unauthorized = (res: ServerResponse): void =>
+  refuse(res, 401, { error: 'unauthorized: send Authorization: Bearer <admin token>' }, { 'www-authenticate': 'Bearer' })
+
+/** Serves `GET /metrics` and `GET /healthz`. */
+async function observe(path: '/metrics' | '/healthz', res: ServerResponse, metrics: Registry, store: Store): Promise<void> {
+  if (path === '/healthz') {
+    // Ready or not, nothing else: no store name, address or error text.
+    const up = await storeAnswers(store)
+    reply(res, up ? 200 : 503, { status: up ? 'ready' : 'not ready' }, { 'cache-control': 'no-store' })
+    return
+  }
+  const text = await metrics.metrics()
+  res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
+  res.end(text)
+}
+
 /**
  * The HTTP side of the port: `POST /publish` (Bearer admin token) stores and delivers an event
- * like the original's producer; everything else is 404.
+ * or a batch like the original's producer; `GET /metrics` (Bearer admin token) and
+ * `GET /healthz` (open) observe the server; everything else is 404.
  */
 export function httpHandler(
   server: FatesServer,
   adminToken: string,
   logger: Logger,
+  observed: { readonly metrics: Registry; readonly store: Store },
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const expected = sha256(`Bearer ${adminToken}`)
+  const expected = `Bearer ${adminToken}`
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]
+    if (path === '/metrics' || path === '/healthz') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        refuse(res, 405, { error: 'method not allowed: use GET' }, { allow: 'GET' })
+        return
+      }
+      if (path === '/metrics' && !sameSecret(expected, req.headers.authorization ?? '')) {
+        unauthorized(res)
+        return
+      }
+      observe(path, res, observed.metrics, observed.store).catch((error: unknown) => {
+        logger.error(`${path} failed: ${describe(error)}`)
+        if (!res.headersSent) reply(res, 500, { error: 'internal error' })
+      })
+      return
+    }
     if (path !== '/publish') {
-      refuse(res, 404, { error: 'not found: POST /publish publishes; the websocket is at /ws' })
+      refuse(res, 404, { error: 'not found: POST /publish publishes, GET /metrics and /healthz observe; the websocket is at /ws' })
       return
     }
     if (req.method !== 'POST') {
@@ -75,10 +109,8 @@ export function httpHandler(
       return
     }
     // The token is checked from the headers alone: an unauthenticated body is never read.
-    if (!timingSafeEqual(sha256(req.headers.authorization ?? ''), expected)) {
-      refuse(res, 401, { error: 'unauthorized: send Authorization: Bearer <admin token>' }, {
-        'www-authenticate': 'Bearer',
-      })
+    if (!sameSecret(expected, req.headers.authorization ?? '')) {
+      unauthorized(res)
       return
     }
     const declared = Number(req.headers['content-length'] ?? 0)

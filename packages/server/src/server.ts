@@ -1,10 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { either } from 'fp-ts'
 import { CloseCode, CloseInfo, ControlCode, ControlDetail, Protocol } from '@fates-rx/core/protocol'
 import { parseIdentify, type IdentifyRequest } from './identify/parse.js'
 import type { Logger } from './log.js'
 import { Outbox, type OutboxLimits } from './outbox.js'
 import { normalizePublish, PublishError } from './publish.js'
+import { sameSecret } from './secret.js'
 import type { PeerInfo, ProtocolSocket, SocketHandlers } from './socket.js'
 import {
   channelOf,
@@ -48,6 +48,28 @@ export interface ProtocolConfig {
   readonly outbox: OutboxLimits
   /** The clock. */
   readonly now: () => number
+  /** Told what happens, for metrics. @default nothing is told */
+  readonly observer?: ProtocolObserver
+}
+
+/** The states a connection goes through, in order. */
+export type ConnectionState = 'waiting' | 'identifying' | 'ready' | 'closing'
+
+/**
+ * What the protocol logic reports as it runs, for metrics (`GET /metrics` counts with it).
+ * Every method is optional and must not throw.
+ */
+export interface ProtocolObserver {
+  /** An identify ended: `ready`, or the control code it was refused with. */
+  identified?(outcome: string): void
+  /** A connection closed with `code`. */
+  closed?(code: number): void
+  /** `count` events were queued for one connection (live or replayed). */
+  delivered?(count: number): void
+  /** A publish finished: how many events were stored, how many were repeats, in what time. */
+  published?(stored: number, repeats: number, seconds: number): void
+  /** The store failed (a connection got 4500, or a publish failed). */
+  storeFailed?(): void
 }
 
 /** The protocol logic of a server, independent of any websocket library. */
@@ -71,6 +93,8 @@ export interface FatesServer {
   closeAll(code?: number, graceMs?: number): Promise<void>
   /** Open connections. */
   readonly connections: number
+  /** Open connections by state. */
+  connectionStates(): Record<ConnectionState, number>
 }
 
 /** One event to publish: where, and what. */
@@ -95,14 +119,7 @@ function tsOf(event: unknown): number {
   return typeof ts === 'number' ? ts : Number.NEGATIVE_INFINITY
 }
 
-/** Compares tokens in constant time; hashing first makes the lengths equal. */
-function tokensEqual(expected: string | undefined, given: string): boolean {
-  const a = createHash('sha256').update(expected ?? '\0no token').digest()
-  const b = createHash('sha256').update(given).digest()
-  return timingSafeEqual(a, b) && expected !== undefined
-}
-
-type Phase = 'waiting' | 'identifying' | 'ready' | 'closing' | 'closed'
+type Phase = ConnectionState | 'closed'
 
 /** A live event waiting while a connection's replay is being read. */
 interface Held {
@@ -116,6 +133,7 @@ interface Held {
  */
 export function makeServer(config: ProtocolConfig): FatesServer {
   const { store, logger } = config
+  const observer = config.observer ?? {}
   const connections = new Set<Connection>()
   let nextConnection = 1
 
@@ -234,6 +252,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
         .then(() => this.#handle(data))
         .catch((error: unknown) => {
           logger.error(`${this.#name} store failed: ${describe(error)}`)
+          observer.storeFailed?.()
           this.#close(CloseCode.InternalError)
         })
     }
@@ -253,6 +272,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       for (const channel of this.#joined) leave(channel, this)
       this.#joined = []
       connections.delete(this)
+      observer.closed?.(code)
       logger.info(`${this.#name} closed ${code}`)
       this.#markDone()
     }
@@ -275,7 +295,15 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     /** A live event on a channel this connection joined. */
     live(eid: string, event: EncodedEvent): void {
       if (this.#held !== undefined) this.#held.push({ eid, event })
-      else if (this.#phase === 'ready') this.#outbox.event(event)
+      else if (this.#phase === 'ready') {
+        this.#outbox.event(event)
+        observer.delivered?.(1)
+      }
+    }
+
+    /** Where the connection is in its life. */
+    get state(): Phase {
+      return this.#phase
     }
 
     /** Closes with `code` and its reason text, after the payload when one is given. */
@@ -291,6 +319,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     }
 
     #reject(code: string, detail: string, remaining: number, closeCode: number): void {
+      if (this.#phase === 'identifying') observer.identified?.(code)
       logger.info(`${this.#name} rejected: ${code} → ${closeCode}`)
       this.#close(closeCode, encodeControl(code, detail, remaining, config.now()))
     }
@@ -316,7 +345,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       const request = parsed.right
       const token = await store.tokenOf(request.kind, request.id)
       if (this.#phase !== 'identifying') return
-      if (!tokensEqual(token, request.token)) {
+      if (!sameSecret(token, request.token)) {
         return this.#reject(ControlCode.InvalidAuth, ServerDetail.noRows, Protocol.unidentifiedRequestsRemaining, CloseCode.InvalidAuthentication)
       }
       const count = await store.countRequest(rateKey(request.kind, request.id), config.identifyCost, config.rateWindowMs)
@@ -340,6 +369,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       logger.info(
         `${this.#name} identified as ${request.kind} ${request.id}${request.sendAll ? ' (send_all)' : ''}${request.sendNone ? ' (send_none)' : ''}, ${remaining} requests remaining`,
       )
+      observer.identified?.(ControlCode.Ready)
       this.#outbox.control(encodeControl(ControlCode.Ready, ControlDetail.ready(count), remaining, config.now()))
       const replayed = new Set<string>()
       if (prior !== undefined) {
@@ -352,7 +382,10 @@ export function makeServer(config: ProtocolConfig): FatesServer {
             texts.push(encodeEvent(channel, event))
           }
         }
-        if (texts.length > 0) this.#outbox.events(texts)
+        if (texts.length > 0) {
+          this.#outbox.events(texts)
+          observer.delivered?.(texts.length)
+        }
         this.#donePriorTimer = setTimeout(() => {
           if (this.#phase !== 'ready') return
           this.#outbox.control(encodeControl(ControlCode.DonePrior, ControlDetail.donePrior, remaining, config.now()))
@@ -360,7 +393,11 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       }
       const held = this.#held
       this.#held = undefined
-      for (const { eid, event } of held) if (!replayed.has(eid)) this.#outbox.event(event)
+      for (const { eid, event } of held) {
+        if (replayed.has(eid)) continue
+        this.#outbox.event(event)
+        observer.delivered?.(1)
+      }
     }
   }
 
@@ -369,6 +406,41 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     for (const connection of connections) connection.interrupt()
   })
 
+  const publishMany = async (requests: readonly PublishRequest[]): Promise<PublishOutcome[]> => {
+    const events: EventToStore[] = []
+    for (const [index, { channel, event }] of requests.entries()) {
+      const normalized = normalizePublish(channel, event, config.now)
+      if (either.isLeft(normalized)) throw new PublishError(normalized.left, index)
+      events.push({ channel: channel as string, eid: normalized.right.eid, event: normalized.right.event })
+    }
+    let stored: readonly boolean[]
+    const started = performance.now()
+    try {
+      if (store.publishMany !== undefined) {
+        stored = await store.publishMany(events)
+      } else {
+        const flags: boolean[] = []
+        for (const { channel, eid, event } of events) {
+          try {
+            flags.push(await store.publish(channel, eid, event))
+          } catch (error) {
+            // One by one is not all or none: once some are stored, a plain error would lie.
+            if (flags.length === 0) throw error
+            throw new StoreOutcomeUnknown(`the store failed after ${flags.length} of ${events.length} events`)
+          }
+        }
+        stored = flags
+      }
+    } catch (error) {
+      observer.storeFailed?.()
+      if (error instanceof StoreOutcomeUnknown) throw new StoreOutcomeUnknown(error.message, events.map((e) => e.eid))
+      throw error
+    }
+    const repeats = stored.filter((flag) => !flag).length
+    observer.published?.(events.length - repeats, repeats, (performance.now() - started) / 1000)
+    return events.map(({ eid }, index) => ({ eid, repeat: stored[index] !== true }))
+  }
+
   return {
     opened(socket, peer) {
       const connection = new Connection(socket, peer)
@@ -376,41 +448,10 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       return connection
     },
     async publish(channel, event) {
-      const normalized = normalizePublish(channel, event, config.now)
-      if (either.isLeft(normalized)) throw new PublishError(normalized.left)
-      await store.publish(channel, normalized.right.eid, normalized.right.event)
-      return normalized.right.eid
+      const [outcome] = await publishMany([{ channel, event }])
+      return outcome!.eid
     },
-    async publishMany(requests) {
-      const events: EventToStore[] = []
-      for (const [index, { channel, event }] of requests.entries()) {
-        const normalized = normalizePublish(channel, event, config.now)
-        if (either.isLeft(normalized)) throw new PublishError(normalized.left, index)
-        events.push({ channel: channel as string, eid: normalized.right.eid, event: normalized.right.event })
-      }
-      let stored: readonly boolean[]
-      try {
-        if (store.publishMany !== undefined) {
-          stored = await store.publishMany(events)
-        } else {
-          const flags: boolean[] = []
-          for (const { channel, eid, event } of events) {
-            try {
-              flags.push(await store.publish(channel, eid, event))
-            } catch (error) {
-              // One by one is not all or none: once some are stored, a plain error would lie.
-              if (flags.length === 0) throw error
-              throw new StoreOutcomeUnknown(`the store failed after ${flags.length} of ${events.length} events`)
-            }
-          }
-          stored = flags
-        }
-      } catch (error) {
-        if (error instanceof StoreOutcomeUnknown) throw new StoreOutcomeUnknown(error.message, events.map((e) => e.eid))
-        throw error
-      }
-      return events.map(({ eid }, index) => ({ eid, repeat: stored[index] !== true }))
-    },
+    publishMany,
     async closeAll(code = CloseCode.GoingAway, graceMs = 2_000) {
       const open = [...connections]
       for (const c of open) c.shutdown(code)
@@ -428,6 +469,14 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     },
     get connections() {
       return connections.size
+    },
+    connectionStates() {
+      const counts: Record<ConnectionState, number> = { waiting: 0, identifying: 0, ready: 0, closing: 0 }
+      for (const connection of connections) {
+        const state = connection.state
+        if (state !== 'closed') counts[state]++
+      }
+      return counts
     },
   }
 }

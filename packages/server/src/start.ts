@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws'
 import { CloseCode, Protocol } from '@fates-rx/core/protocol'
 import { DEMO_BOT, startDemo, type DemoTarget } from './demo.js'
 import { httpHandler } from './http.js'
+import { createMetrics } from './metrics.js'
 import { silentLogger, type Logger } from './log.js'
 import { resolveOptions, type ServerOptions } from './options.js'
 import { describe, makeServer, type FatesServer } from './server.js'
@@ -64,9 +65,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   const adminToken = options.adminToken ?? randomBytes(32).toString('hex')
 
+  const metrics = createMetrics()
   const server = makeServer({
     store,
     logger,
+    observer: metrics.observer,
     rateLimit: config.rateLimit,
     rateWindowMs: config.rateWindowMs,
     identifyCost: config.identifyCost,
@@ -82,6 +85,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     now: Date.now,
   })
+  metrics.watch(server, store)
 
   // gorilla/websocket did not validate UTF-8 in text frames; Go's JSON parser answered such
   // bytes with invalid_payload, so ours does too instead of closing with 1007.
@@ -99,7 +103,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       requestTimeout: Math.max(config.headersTimeoutMs, 300_000),
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.headersTimeoutMs / 4))),
     },
-    httpHandler(server, adminToken, logger),
+    httpHandler(server, adminToken, logger, { metrics: metrics.registry, store }),
   )
   http.on('upgrade', (request, socket, head) => {
     socket.on('error', () => {})
