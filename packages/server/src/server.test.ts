@@ -101,3 +101,23 @@ describe('makeServer over a fake socket', () => {
     }
   })
 })
+
+describe('the peer label', () => {
+  it('is read only when a log line needs it (it costs a system call per handshake)', async () => {
+    let reads = 0
+    const peer = {
+      get remote() {
+        reads++
+        return '127.0.0.1:1'
+      },
+    }
+    const quiet = makeServer(config())
+    quiet.opened(fakeSocket().socket, peer).closed(1000)
+    expect(reads).toBe(0)
+    const lines: string[] = []
+    const logging = makeServer(config({ logger: { info: (line) => lines.push(line), error: () => {} } }))
+    logging.opened(fakeSocket().socket, peer).closed(1000)
+    expect(reads).toBe(1)
+    expect(lines[0]).toBe('#1 open from 127.0.0.1:1')
+  })
+})

@@ -1,7 +1,7 @@
 import { either } from 'fp-ts'
 import { CloseCode, CloseInfo, ControlCode, ControlDetail, Protocol } from '@fates-rx/core/protocol'
 import { parseIdentify, type IdentifyRequest } from './identify/parse.js'
-import type { Logger } from './log.js'
+import { silentLogger, type Logger } from './log.js'
 import { Outbox, type OutboxLimits } from './outbox.js'
 import { normalizePublish, PublishError } from './publish.js'
 import { sameSecret } from './secret.js'
@@ -221,7 +221,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
         logger.info(`${this.#name} cannot keep up (over ${config.outbox.maxQueuedEvents} events queued)`)
         this.#close(CloseCode.InternalError)
       })
-      logger.info(`${this.#name} open from ${peer.remote}`)
+      if (logger !== silentLogger) logger.info(`${this.#name} open from ${peer.remote}`)
       this.#outbox.control(
         encodeControl(
           ControlCode.Identity,

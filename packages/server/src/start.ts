@@ -14,7 +14,7 @@ import { MemoryStore } from './stores/memory.js'
 import { PostgresTokens } from './stores/postgres.js'
 import { RedisStore } from './stores/redis.js'
 import { MemoryTokens, type Credentials, type Store, type TokenLookup } from './stores/store.js'
-import { bindWebSocket } from './use/ws.js'
+import { useServer } from './use/ws.js'
 
 /** A running server. */
 export interface RunningServer {
@@ -94,7 +94,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     maxPayload: config.maxMessageBytes,
     skipUTF8Validation: true,
   })
-  wss.on('connection', (ws, request) => bindWebSocket(server, ws, request))
+  useServer(server, wss)
   const http = createServer(
     {
       // A client that never finishes its headers (slowloris) is answered and dropped after
