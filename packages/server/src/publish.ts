@@ -47,18 +47,19 @@ export const PublishLimits = Object.freeze({
 } as const)
 
 /**
- * True when `value` nests arrays and objects deeper than `limit`. Iterative, so that a payload
+ * True when `value` nests arrays and objects deeper than `limit`. It recurses at most `limit`
+ * calls deep, whatever the payload: it stops as soon as the limit is passed, so a payload
  * cannot exhaust the stack of the check meant to refuse it.
  */
 export function nestedDeeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]]
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!
-    if (typeof item !== 'object' || item === null) continue
-    if (depth + 1 > limit) return true
-    for (const child of Array.isArray(item) ? item : Object.values(item)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
-    }
+  if (typeof value !== 'object' || value === null) return false
+  if (limit <= 0) return true
+  if (Array.isArray(value)) {
+    for (const item of value) if (nestedDeeperThan(item, limit - 1)) return true
+    return false
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && nestedDeeperThan((value as Record<string, unknown>)[key], limit - 1)) return true
   }
   return false
 }
@@ -83,18 +84,25 @@ export function normalizePublish(
   if (nestedDeeperThan(event, PublishLimits.maxDepth)) {
     return either.left(`event: nested deeper than ${PublishLimits.maxDepth} levels`)
   }
-  const decoded = FatesEvent.decode(event)
-  if (either.isLeft(decoded)) return either.left(`event: ${describeErrors(decoded.left)}`)
-  const { m, ctx } = decoded.right
+  // The type guard first: it allocates nothing, and most events are valid. Decoding runs only
+  // to explain a failure.
+  if (!FatesEvent.is(event)) {
+    const decoded = FatesEvent.decode(event)
+    return either.left(either.isLeft(decoded) ? `event: ${describeErrors(decoded.left)}` : 'event: expected FatesEvent')
+  }
+  const { m, ctx } = event
   // 1e300 is an integer to JavaScript but no producer's event number; Go would not decode it.
   if (!Number.isSafeInteger(m.e)) return either.left('event: m.e: expected a safe integer')
   if (m.eid !== undefined && m.eid === '') return either.left('event: m.eid must not be empty')
   if (m.eid !== undefined && m.eid.length > PublishLimits.maxEidLength) {
     return either.left(`event: m.eid must be at most ${PublishLimits.maxEidLength} characters`)
   }
-  const context = contextCodecOf(m.e).decode(ctx)
-  if (either.isLeft(context)) return either.left(`event: ctx: ${describeErrors(context.left)} (for m.e ${m.e})`)
+  const context = contextCodecOf(m.e)
+  if (!context.is(ctx)) {
+    const decoded = context.decode(ctx)
+    return either.left(`event: ctx: ${either.isLeft(decoded) ? describeErrors(decoded.left) : `expected ${context.name}`} (for m.e ${m.e})`)
+  }
   const eid = m.eid ?? newId()
   const ts = m.ts ?? now() / 1000
-  return either.right({ eid, event: { ...decoded.right, m: { ...m, eid, ts } } })
+  return either.right({ eid, event: { ...event, m: { ...m, eid, ts } } })
 }
