@@ -267,6 +267,33 @@ describe('bounded history, idempotency and batches', () => {
   })
 })
 
+describe('when only the answer of a publish is lost', () => {
+  it('finds the events stored and answers 200, delivering them once', async () => {
+    await backend.prepare()
+    // Writes are held 1.5 s, the script's answer times out after 1 s; the check that follows
+    // on the same connection is answered right after the script ran, within its own second.
+    const store = await RedisStore.connect({ url: backend.redis().url, tokens: new MemoryTokens([RecordedBot]), commandTimeoutMs: 1_000 })
+    const server = await startTestServer({ store }, { ...backend, prepare: async () => ({}) })
+    servers.push(server)
+    try {
+      const { client } = await connect(server)
+      await admin.client('PAUSE', 1500, 'WRITE')
+      const reply = await fetch(`http://127.0.0.1:${server.port}/publish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.adminToken}` },
+        body: JSON.stringify({ channel: botChannel, event: event(7) }),
+      })
+      expect({ status: reply.status, body: await reply.json() }).toEqual({ status: 200, body: { eid: 'eid-7', repeat: false } })
+      expect(eidsIn(await client.next())).toEqual(['eid-7'])
+      await quiet(150)
+      expect(client.unread).toEqual([])
+    } finally {
+      await admin.client('UNPAUSE')
+      await store.close()
+    }
+  })
+})
+
 describe('when Redis goes away', () => {
   it('reconnects after dropped connections, closing identified clients with 4500, losing nothing stored', async () => {
     const server = await instance(true)
