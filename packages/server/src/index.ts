@@ -40,4 +40,5 @@ export { PublishError, PublishLimits, isChannel, nestedDeeperThan, normalizePubl
 export { parseIdentify, type IdentifyRequest, type IdentityKind } from './identify/parse.js'
 export { silentLogger, stderrLogger, type Logger } from './log.js'
 export type { OutboxLimits } from './outbox.js'
+export { NodeTimers, type ProtocolTimers, type TimerHandle } from './timers.js'
 export { createMetrics, storeAnswers, type ServerMetrics } from './metrics.js'

@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from './log.js'
 import { Outbox, type OutboxLimits } from './outbox.js'
 import { normalizePublish, PublishError } from './publish.js'
 import { sameSecret } from './secret.js'
+import { NodeTimers, type ProtocolTimers, type TimerHandle } from './timers.js'
 import type { PeerInfo, ProtocolSocket, SocketHandlers } from './socket.js'
 import {
   channelOf,
@@ -50,6 +51,8 @@ export interface ProtocolConfig {
   readonly now: () => number
   /** Told what happens, for metrics. @default nothing is told */
   readonly observer?: ProtocolObserver
+  /** Where timeouts, intervals and the writer's flush are scheduled. @default NodeTimers */
+  readonly timers?: ProtocolTimers
 }
 
 /** The states a connection goes through, in order. */
@@ -134,6 +137,7 @@ interface Held {
 export function makeServer(config: ProtocolConfig): FatesServer {
   const { store, logger } = config
   const observer = config.observer ?? {}
+  const timers = config.timers ?? NodeTimers
   const connections = new Set<Connection>()
   let nextConnection = 1
 
@@ -151,7 +155,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     dirty.add(outbox)
     if (!flushScheduled) {
       flushScheduled = true
-      setImmediate(flushAll)
+      timers.soon(flushAll)
     }
   }
 
@@ -204,10 +208,10 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     #identity: IdentifyRequest | undefined
     #joined: string[] = []
     #held: Held[] | undefined
-    #identifyTimer: NodeJS.Timeout | undefined
-    #pingTimer: NodeJS.Timeout
-    #deadTimer: NodeJS.Timeout
-    #donePriorTimer: NodeJS.Timeout | undefined
+    #identifyTimer: TimerHandle | undefined
+    #pingTimer: TimerHandle
+    #deadTimer: TimerHandle
+    #donePriorTimer: TimerHandle | undefined
     #markDone!: () => void
     /** Settles once the socket has closed. */
     readonly done = new Promise<void>((resolve) => {
@@ -231,17 +235,17 @@ export function makeServer(config: ProtocolConfig): FatesServer {
         ),
       )
       if (config.identifyTimeoutMs > 0) {
-        this.#identifyTimer = setTimeout(() => {
+        this.#identifyTimer = timers.after(config.identifyTimeoutMs, () => {
           if (this.#phase !== 'waiting') return
           logger.info(`${this.#name} did not identify within ${config.identifyTimeoutMs} ms`)
           this.#close(CloseCode.InvalidConnection)
-        }, config.identifyTimeoutMs)
+        })
       }
-      this.#pingTimer = setInterval(() => this.#socket.ping(), config.pingIntervalMs)
-      this.#deadTimer = setTimeout(() => {
+      this.#pingTimer = timers.every(config.pingIntervalMs, () => this.#socket.ping())
+      this.#deadTimer = timers.after(config.pongTimeoutMs, () => {
         logger.info(`${this.#name} silent for ${config.pongTimeoutMs} ms: dropped`)
         this.#socket.terminate()
-      }, config.pongTimeoutMs)
+      })
     }
 
     message(data: string | Uint8Array): void {
@@ -264,10 +268,10 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     closed(code: number): void {
       if (this.#phase === 'closed') return
       this.#phase = 'closed'
-      clearTimeout(this.#identifyTimer)
-      clearTimeout(this.#donePriorTimer)
-      clearInterval(this.#pingTimer)
-      clearTimeout(this.#deadTimer)
+      this.#identifyTimer?.cancel()
+      this.#donePriorTimer?.cancel()
+      this.#pingTimer.cancel()
+      this.#deadTimer.cancel()
       this.#outbox.discard()
       for (const channel of this.#joined) leave(channel, this)
       this.#joined = []
@@ -337,7 +341,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
 
     async #identify(data: string | Uint8Array): Promise<void> {
       this.#phase = 'identifying'
-      clearTimeout(this.#identifyTimer)
+      this.#identifyTimer?.cancel()
       const parsed = parseIdentify(data)
       if (either.isLeft(parsed)) {
         return this.#reject(ControlCode.InvalidPayload, parsed.left, Protocol.unidentifiedRequestsRemaining, CloseCode.InvalidAuthentication)
@@ -386,10 +390,10 @@ export function makeServer(config: ProtocolConfig): FatesServer {
           this.#outbox.events(texts)
           observer.delivered?.(texts.length)
         }
-        this.#donePriorTimer = setTimeout(() => {
+        this.#donePriorTimer = timers.after(config.donePriorDelayMs, () => {
           if (this.#phase !== 'ready') return
           this.#outbox.control(encodeControl(ControlCode.DonePrior, ControlDetail.donePrior, remaining, config.now()))
-        }, config.donePriorDelayMs)
+        })
       }
       const held = this.#held
       this.#held = undefined
@@ -455,13 +459,13 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     async closeAll(code = CloseCode.GoingAway, graceMs = 2_000) {
       const open = [...connections]
       for (const c of open) c.shutdown(code)
-      let grace: NodeJS.Timeout | undefined
+      let grace: TimerHandle | undefined
       const expired = new Promise<void>((resolve) => {
-        grace = setTimeout(resolve, graceMs)
+        grace = timers.after(graceMs, resolve)
       })
       const closed = Promise.all(open.map((c) => c.done)).then(() => 'closed' as const)
       const outcome = await Promise.race([closed, expired.then(() => 'expired' as const)])
-      clearTimeout(grace)
+      grace?.cancel()
       if (outcome === 'expired') {
         for (const c of open) c.terminate()
         await closed
