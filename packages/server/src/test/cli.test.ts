@@ -114,6 +114,8 @@ describe('fates-rx-server', () => {
     [['--port', '70000'], /port must be ≤ 65535/],
     [['--demo', '0'], /--demo expects a rate/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--history', '0'], /history must be a whole number ≥ 1, got 0/],
+    [['--redis-write-original'], /writeOriginalHistory writes the original's blob in Redis: it needs redis/],
   ])('rejects %j with a clear message', async (args, message) => {
     const child = spawn(process.execPath, [cli, ...args], { stdio: 'pipe' })
     children.push(child)

@@ -215,6 +215,18 @@ describe('POST /publish with a batch', () => {
   })
 })
 
+describe('history', () => {
+  it('keeps the last `history` events of a channel in memory and replays them in m.ts order', async () => {
+    server = await startTestServer({ history: 2, donePriorDelayMs: 0 })
+    const channel = `bot-${RecordedBot.id}`
+    for (const [eid, ts] of [['a', 1], ['b', 3], ['c', 2]] as const) await server.publish(channel, { m: { e: 16, eid, ts }, ctx: { user: '1' } })
+    const { client } = await identified(server, { send_all: true, send_none: true })
+    const replay = (await client.next()).split('\x1f').filter((s) => s !== '')
+    expect(replay.map((s) => (JSON.parse(s) as { dat: { m: { eid: string } } }).dat.m.eid)).toEqual(['c', 'b'])
+    client.ws.terminate()
+  })
+})
+
 describe('server.publish', () => {
   it('rejects a bad channel or event with PublishError', async () => {
     server = await startTestServer()
