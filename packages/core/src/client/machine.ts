@@ -388,7 +388,6 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         emit({ type: 'cancel', timer: 'handshake' })
         emit({ type: 'ready-after', ms: at - current.startedAt })
         emit({ type: 'arm', timer: 'stable', ms: config.backoff.resetAfterMs })
-        set({ refusals: 0 })
         setConnection({ phase: config.sendAll ? 'replaying' : 'live' })
         if (config.sendAll && config.orderReplay && config.replayTimeoutMs > 0) {
           emit({ type: 'arm', timer: 'replay', ms: config.replayTimeoutMs })
