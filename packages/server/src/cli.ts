@@ -25,19 +25,23 @@ Options:
   --port PORT               port; 0 picks a free one (default ${ServerDefaults.port})
   --bot ID:TOKEN            a bot that may identify (repeatable)
   --server ID:TOKEN         a server (guild) that may identify (repeatable)
-  --admin-token TOKEN       Bearer token for POST /publish (default: generated, printed)
+  --admin-token TOKEN       Bearer token for POST /publish and GET /metrics (default: generated, printed)
   --demo RATE               publish demo traffic, RATE events per second
   --rate-limit N            highest ratelimit counter allowed (default ${ServerDefaults.rateLimit})
   --rate-window SECONDS     ratelimit window (default ${ServerDefaults.rateWindowMs / 1000})
   --identify-timeout SECONDS  close with 4000 when no identify arrives in time (default ${ServerDefaults.identifyTimeoutMs / 1000}; 0 = never)
+  --history N               events each channel keeps for send_all (default ${ServerDefaults.history})
   --redis URL               keep events, pub/sub and ratelimits in Redis (shared by instances)
+  --redis-write-original    with --redis: also append to the original's stored blob (its hash field ws)
   --postgres URL            check tokens against the bots and servers tables in PostgreSQL
   --help                    show this text
 
 Environment (flags win): ${Object.values(EnvVar).join(', ')}.
 Secrets are better passed there than as flags, which other users can see in the process list.
 
-Prints "listening ws://HOST:PORT/ws" then the admin token on stdout; logs go to stderr.
+Prints "listening ws://HOST:PORT/ws" then the admin token on stdout when it generated one
+("admin token as given" otherwise); logs go to stderr.
+Also serves GET /metrics (Prometheus text, Bearer admin token) and GET /healthz (open).
 Publish: curl -H "Authorization: Bearer TOKEN" -d '{"channel":"bot-ID","event":{"m":{"e":0},"ctx":{"user":"1","votes":1}}}' http://HOST:PORT/publish`
 
 /** A CLI usage error: printed with a hint, exit code 2. */
@@ -74,6 +78,8 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
       'rate-window': { type: 'string' },
       'identify-timeout': { type: 'string' },
       redis: { type: 'string' },
+      history: { type: 'string' },
+      'redis-write-original': { type: 'boolean' },
       postgres: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -102,7 +108,9 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
     rateLimit: number('rate-limit', values['rate-limit']),
     rateWindowMs: number('rate-window', values['rate-window'], 1000),
     identifyTimeoutMs: number('identify-timeout', values['identify-timeout'], 1000),
+    history: number('history', values.history),
     redis: values.redis,
+    writeOriginalHistory: values['redis-write-original'],
     postgres: values.postgres,
     logger: stderrLogger,
   }
@@ -135,8 +143,10 @@ async function main(): Promise<void> {
     stderrLogger.error('no --bot, --server or --postgres: every identify will be answered with invalid_auth')
   }
   process.stdout.write(`listening ${server.url}\n`)
-  // The operator needs the admin token to publish; stdout is theirs, logs (stderr) never hold it.
-  process.stdout.write(`admin token ${server.adminToken}\n`)
+  // A generated token is printed once, on stdout (the operator's; logs on stderr never hold
+  // it), since nobody else knows it. A given one is never echoed: it came from a flag or the
+  // environment, and stdout may be collected where the secret should not go.
+  process.stdout.write(options.adminToken === undefined ? `admin token ${server.adminToken}\n` : 'admin token as given\n')
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return

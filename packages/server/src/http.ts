@@ -1,13 +1,17 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from './log.js'
 import { PublishError } from './publish.js'
-import { describe, type FatesServer } from './server.js'
+import { sameSecret } from './secret.js'
+import { describe, type FatesServer, type PublishRequest } from './server.js'
+import type { Registry } from 'prom-client'
+import { storeAnswers } from './metrics.js'
+import { StoreOutcomeUnknown, type Store } from './stores/store.js'
+
+/** What a publish body must be. */
+const BodyShape = 'body must be a JSON object {"channel": …, "event": {"m": …, "ctx": …}} or an array of them'
 
 /** The largest publish body accepted. */
 const MaxBodyBytes = 1024 * 1024
-
-const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest()
 
 function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body)
@@ -19,49 +23,105 @@ function reply(res: ServerResponse, status: number, body: unknown, headers: Reco
   res.end(text)
 }
 
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MaxBodyBytes) return undefined
-    chunks.push(chunk)
+/**
+ * Answers a request whose body the server will not read, and closes its connection. Without
+ * `Connection: close` Node would read and discard the body to keep the connection alive,
+ * however large it is; with it, Node destroys the socket once the answer is written.
+ */
+function refuse(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  reply(res, status, body, { connection: 'close', ...headers })
+}
+
+/** The body as text, or `undefined` once it exceeds the limit (the rest is left unread). */
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length
+      if (size > MaxBodyBytes) {
+        req.off('data', onData)
+        req.off('end', onEnd)
+        resolve(undefined)
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = (): void => resolve(Buffer.concat(chunks).toString('utf8'))
+    req.on('data', onData)
+    req.once('end', onEnd)
+    req.once('error', reject)
+  })
+}
+
+/** Answers 401 and closes, without reading a body. */
+const unauthorized = (res: ServerResponse): void =>
+  refuse(res, 401, { error: 'unauthorized: send Authorization: Bearer <admin token>' }, { 'www-authenticate': 'Bearer' })
+
+/** Serves `GET /metrics` and `GET /healthz`. */
+async function observe(path: '/metrics' | '/healthz', res: ServerResponse, metrics: Registry, store: Store): Promise<void> {
+  if (path === '/healthz') {
+    // Ready or not, nothing else: no store name, address or error text.
+    const up = await storeAnswers(store)
+    reply(res, up ? 200 : 503, { status: up ? 'ready' : 'not ready' }, { 'cache-control': 'no-store' })
+    return
   }
-  return Buffer.concat(chunks).toString('utf8')
+  const text = await metrics.metrics()
+  res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
+  res.end(text)
 }
 
 /**
  * The HTTP side of the port: `POST /publish` (Bearer admin token) stores and delivers an event
- * like the original's producer; everything else is 404.
+ * or a batch like the original's producer; `GET /metrics` (Bearer admin token) and
+ * `GET /healthz` (open) observe the server; everything else is 404.
  */
 export function httpHandler(
   server: FatesServer,
   adminToken: string,
   logger: Logger,
+  observed: { readonly metrics: Registry; readonly store: Store },
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const expected = sha256(`Bearer ${adminToken}`)
+  const expected = `Bearer ${adminToken}`
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]
+    if (path === '/metrics' || path === '/healthz') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        refuse(res, 405, { error: 'method not allowed: use GET' }, { allow: 'GET' })
+        return
+      }
+      if (path === '/metrics' && !sameSecret(expected, req.headers.authorization ?? '')) {
+        unauthorized(res)
+        return
+      }
+      observe(path, res, observed.metrics, observed.store).catch((error: unknown) => {
+        logger.error(`${path} failed: ${describe(error)}`)
+        if (!res.headersSent) reply(res, 500, { error: 'internal error' })
+      })
+      return
+    }
     if (path !== '/publish') {
-      reply(res, 404, { error: 'not found: POST /publish publishes; the websocket is at /ws' })
+      refuse(res, 404, { error: 'not found: POST /publish publishes, GET /metrics and /healthz observe; the websocket is at /ws' })
       return
     }
     if (req.method !== 'POST') {
-      reply(res, 405, { error: 'method not allowed: use POST' }, { allow: 'POST' })
+      refuse(res, 405, { error: 'method not allowed: use POST' }, { allow: 'POST' })
       return
     }
-    if (!timingSafeEqual(sha256(req.headers.authorization ?? ''), expected)) {
-      reply(res, 401, { error: 'unauthorized: send Authorization: Bearer <admin token>' }, {
-        'www-authenticate': 'Bearer',
-      })
-      req.resume()
+    // The token is checked from the headers alone: an unauthenticated body is never read.
+    if (!sameSecret(expected, req.headers.authorization ?? '')) {
+      unauthorized(res)
+      return
+    }
+    const declared = Number(req.headers['content-length'] ?? 0)
+    if (declared > MaxBodyBytes) {
+      refuse(res, 413, { error: `body larger than ${MaxBodyBytes} bytes` })
       return
     }
     void (async () => {
       const text = await readBody(req)
       if (text === undefined) {
-        reply(res, 413, { error: `body larger than ${MaxBodyBytes} bytes` })
-        req.destroy()
+        refuse(res, 413, { error: `body larger than ${MaxBodyBytes} bytes` })
         return
       }
       let body: unknown
@@ -71,21 +131,37 @@ export function httpHandler(
         reply(res, 400, { error: `body is not JSON: ${describe(error)}` })
         return
       }
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        reply(res, 400, { error: 'body must be a JSON object {"channel": …, "event": {"m": …, "ctx": …}}' })
+      if (typeof body !== 'object' || body === null) {
+        reply(res, 400, { error: BodyShape })
         return
       }
-      const { channel, event } = body as Record<string, unknown>
+      const batch = Array.isArray(body)
+      const requests = (batch ? body : [body]) as unknown[]
+      if (batch && requests.length === 0) {
+        reply(res, 400, { error: 'a batch must hold at least one {"channel": …, "event": …}' })
+        return
+      }
+      const shapeless = requests.findIndex((request) => typeof request !== 'object' || request === null || Array.isArray(request))
+      if (shapeless >= 0) {
+        reply(res, 400, { error: `[${shapeless}] ${BodyShape}` })
+        return
+      }
       try {
-        const eid = await server.publish(channel as string, event)
-        reply(res, 200, { eid })
+        const outcomes = await server.publishMany(requests as PublishRequest[])
+        if (batch) reply(res, 200, { eids: outcomes.map((o) => o.eid), repeat: outcomes.map((o) => o.repeat) })
+        else reply(res, 200, outcomes[0])
       } catch (error) {
         if (error instanceof PublishError) {
-          reply(res, 400, { error: error.message })
+          reply(res, 400, { error: batch ? `[${error.index}] ${error.message}` : error.message })
           return
         }
         logger.error(`publish failed: ${describe(error)}`)
-        reply(res, 500, { error: 'the store failed; try again' })
+        if (error instanceof StoreOutcomeUnknown) {
+          // The eids, generated ones included, so that the retry is recognized as one.
+          reply(res, 503, { error: 'the store failed and cannot tell whether the events were stored; retry with these eids (a repeat is recognized)', eids: error.eids })
+          return
+        }
+        reply(res, 500, { error: 'the store failed; nothing was stored; try again' })
       }
     })().catch((error: unknown) => {
       logger.error(`publish request failed: ${describe(error)}`)

@@ -43,6 +43,24 @@ export interface ServerOptions {
   /** A connection with more events queued than this is closed with 4500. @default 50000 */
   readonly maxQueuedEvents?: number
   /**
+   * An HTTP or upgrade request whose headers are not complete after this long is answered
+   * 408 and its connection closed (a slowloris defence; milliseconds). @default 10000
+   */
+  readonly headersTimeoutMs?: number
+  /**
+   * How many events each channel keeps for `send_all` replays, in memory and in Redis alike;
+   * the first stored go first. A repeated eid is recognized while it is in the history.
+   * @default 1000
+   */
+  readonly history?: number
+  /**
+   * With `redis`: also append every event to the original's stored blob (hash field `ws` of
+   * the channel's key), for a fleet that still runs the original beside this server. That
+   * blob is rewritten whole on each publish and never trimmed, as the original did.
+   * @default false
+   */
+  readonly writeOriginalHistory?: boolean
+  /**
    * Redis URL (`redis://[user:password@]host:port[/db]`): events, pub/sub and ratelimits in
    * Redis with the original's keys, shared by every instance using it. @default in memory
    */
@@ -76,6 +94,8 @@ export const ServerDefaults = Object.freeze({
   maxMessageBytes: Protocol.maxMessageBytes,
   highWaterBytes: 64 * 1024,
   maxQueuedEvents: 50_000,
+  headersTimeoutMs: 10_000,
+  history: 1000,
 } as const satisfies Partial<Record<keyof ServerOptions, string | number>>)
 
 type NumberOption = {
@@ -96,6 +116,8 @@ const Minimum: Readonly<Record<NumberOption, number>> = Object.freeze({
   maxMessageBytes: 1,
   highWaterBytes: 1,
   maxQueuedEvents: 1,
+  headersTimeoutMs: 1,
+  history: 1,
 })
 
 /** Options with every default applied. */
@@ -131,6 +153,12 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     if (options.postgres !== undefined && list.length > 0) {
       throw new TypeError(`${key} configure the in-memory tokens; with postgres, the bots and servers tables decide`)
     }
+  }
+  if (options.writeOriginalHistory !== undefined && typeof options.writeOriginalHistory !== 'boolean') {
+    throw new TypeError('writeOriginalHistory must be a boolean')
+  }
+  if (options.writeOriginalHistory === true && options.redis === undefined) {
+    throw new TypeError('writeOriginalHistory writes the original\'s blob in Redis: it needs redis')
   }
   if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken.length < 8)) {
     throw new TypeError('adminToken must be a string of at least 8 characters')

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { either } from 'fp-ts'
-import { FatesEvent, describeErrors, isSnowflakeId } from '@fates-rx/core/protocol'
+import { contextCodecOf, FatesEvent, describeErrors, isSnowflakeId } from '@fates-rx/core/protocol'
 
 /**
  * True for a channel events can be published on: `global`, or `bot-<id>` / `server-<id>` with
@@ -18,6 +18,14 @@ export function isChannel(channel: unknown): channel is string {
 /** A publish request the server refused; the message says why and never echoes values. */
 export class PublishError extends Error {
   override readonly name = 'PublishError'
+
+  constructor(
+    message: string,
+    /** In a batch, the index of the event refused. */
+    readonly index?: number,
+  ) {
+    super(message)
+  }
 }
 
 /** An event ready to store: `m.eid` and `m.ts` always present. */
@@ -27,9 +35,41 @@ export interface NormalizedEvent {
 }
 
 /**
+ * Limits on what `POST /publish` and `publish()` accept. Real events are two or three levels
+ * deep and carry UUIDs as eids; the limits only keep out what would hurt every client of the
+ * channel (a replay that cannot be encoded, an eid that dwarfs the event).
+ */
+export const PublishLimits = Object.freeze({
+  /** The deepest nesting of arrays and objects in an event (`{"m":{…}}` is 2). */
+  maxDepth: 32,
+  /** The longest `m.eid`, in characters (a UUID has 36). */
+  maxEidLength: 128,
+} as const)
+
+/**
+ * True when `value` nests arrays and objects deeper than `limit`. It recurses at most `limit`
+ * calls deep, whatever the payload: it stops as soon as the limit is passed, so a payload
+ * cannot exhaust the stack of the check meant to refuse it.
+ */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  if (limit <= 0) return true
+  if (Array.isArray(value)) {
+    for (const item of value) if (nestedDeeperThan(item, limit - 1)) return true
+    return false
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && nestedDeeperThan((value as Record<string, unknown>)[key], limit - 1)) return true
+  }
+  return false
+}
+
+/**
  * Checks a channel and an event and fills in what the original's producer always set: `m.eid`
- * (a random UUID) and `m.ts` (unix seconds, fractional) when missing. Pure apart from the
- * UUID and the clock, which can be injected.
+ * (a random UUID) and `m.ts` (unix seconds, fractional) when missing. The event must fit the
+ * context codec core defines for its `m.e` (a vote's `votes` is an integer), since every
+ * client drops an event that does not; unknown event numbers take any object, as the protocol
+ * allows. Pure apart from the UUID and the clock, which can be injected.
  */
 export function normalizePublish(
   channel: unknown,
@@ -40,11 +80,29 @@ export function normalizePublish(
   if (!isChannel(channel)) {
     return either.left('channel must be "bot-<id>", "server-<id>" or "global"')
   }
-  const decoded = FatesEvent.decode(event)
-  if (either.isLeft(decoded)) return either.left(`event: ${describeErrors(decoded.left)}`)
-  const { m } = decoded.right
+  // Before anything walks the event: a decoder or encoder must never meet unbounded depth.
+  if (nestedDeeperThan(event, PublishLimits.maxDepth)) {
+    return either.left(`event: nested deeper than ${PublishLimits.maxDepth} levels`)
+  }
+  // The type guard first: it allocates nothing, and most events are valid. Decoding runs only
+  // to explain a failure.
+  if (!FatesEvent.is(event)) {
+    const decoded = FatesEvent.decode(event)
+    return either.left(either.isLeft(decoded) ? `event: ${describeErrors(decoded.left)}` : 'event: expected FatesEvent')
+  }
+  const { m, ctx } = event
+  // 1e300 is an integer to JavaScript but no producer's event number; Go would not decode it.
+  if (!Number.isSafeInteger(m.e)) return either.left('event: m.e: expected a safe integer')
   if (m.eid !== undefined && m.eid === '') return either.left('event: m.eid must not be empty')
+  if (m.eid !== undefined && m.eid.length > PublishLimits.maxEidLength) {
+    return either.left(`event: m.eid must be at most ${PublishLimits.maxEidLength} characters`)
+  }
+  const context = contextCodecOf(m.e)
+  if (!context.is(ctx)) {
+    const decoded = context.decode(ctx)
+    return either.left(`event: ctx: ${either.isLeft(decoded) ? describeErrors(decoded.left) : `expected ${context.name}`} (for m.e ${m.e})`)
+  }
   const eid = m.eid ?? newId()
   const ts = m.ts ?? now() / 1000
-  return either.right({ eid, event: { ...decoded.right, m: { ...m, eid, ts } } })
+  return either.right({ eid, event: { ...event, m: { ...m, eid, ts } } })
 }

@@ -2,6 +2,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { makeServer, type ProtocolConfig } from './server.js'
 import type { ProtocolSocket } from './socket.js'
+import type { ProtocolTimers, TimerHandle } from './timers.js'
 import { MemoryStore } from './stores/memory.js'
 import { silentLogger } from './log.js'
 
@@ -99,5 +100,90 @@ describe('makeServer over a fake socket', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+})
+
+describe('the peer label', () => {
+  it('is read only when a log line needs it (it costs a system call per handshake)', async () => {
+    let reads = 0
+    const peer = {
+      get remote() {
+        reads++
+        return '127.0.0.1:1'
+      },
+    }
+    const quiet = makeServer(config())
+    quiet.opened(fakeSocket().socket, peer).closed(1000)
+    expect(reads).toBe(0)
+    const lines: string[] = []
+    const logging = makeServer(config({ logger: { info: (line) => lines.push(line), error: () => {} } }))
+    logging.opened(fakeSocket().socket, peer).closed(1000)
+    expect(reads).toBe(1)
+    expect(lines[0]).toBe('#1 open from 127.0.0.1:1')
+  })
+})
+
+/** Timers on a virtual clock that only moves when a test says so. */
+function virtualTimers() {
+  let now = 0
+  let nextId = 0
+  const pending = new Map<number, { at: number; every: number | undefined; run: () => void }>()
+  const schedule = (ms: number, run: () => void, every: number | undefined): TimerHandle => {
+    const id = nextId++
+    pending.set(id, { at: now + ms, every, run })
+    return {
+      refresh: () => {
+        const timer = pending.get(id)
+        if (timer !== undefined) timer.at = now + ms
+      },
+      cancel: () => void pending.delete(id),
+    }
+  }
+  const timers: ProtocolTimers = {
+    after: (ms, run) => schedule(ms, run, undefined),
+    every: (ms, run) => schedule(ms, run, ms),
+    soon: (run) => queueMicrotask(run),
+  }
+  /** Moves the clock forward, running what falls due in order. */
+  const advance = async (ms: number): Promise<void> => {
+    const until = now + ms
+    for (;;) {
+      let due: [number, { at: number; every: number | undefined; run: () => void }] | undefined
+      for (const entry of pending) if (entry[1].at <= until && (due === undefined || entry[1].at < due[1].at)) due = entry
+      if (due === undefined) break
+      const [id, timer] = due
+      now = timer.at
+      if (timer.every === undefined) pending.delete(id)
+      else timer.at = now + timer.every
+      timer.run()
+      await new Promise<void>((resolve) => queueMicrotask(resolve))
+    }
+    now = until
+  }
+  return { timers, advance, now: () => now }
+}
+
+describe('in virtual time', () => {
+  it('closes with 4000 at the identify timeout, pings every interval, and drops a peer silent past the pong timeout', async () => {
+    const clock = virtualTimers()
+    const server = makeServer(config({ timers: clock.timers, identifyTimeoutMs: 30_000, pingIntervalMs: 54_000, pongTimeoutMs: 60_000, now: clock.now }))
+    const quiet = fakeSocket()
+    server.opened(quiet.socket, { remote: '-' })
+    await clock.advance(29_999)
+    expect(quiet.log.filter((l) => l.startsWith('close'))).toEqual([])
+    await clock.advance(1)
+    expect(quiet.log.at(-1)).toBe('close 4000 Invalid connection, try again')
+
+    const silent = fakeSocket()
+    const handlers = server.opened(silent.socket, { remote: '-' })
+    handlers.message(JSON.stringify({ id: '42', token: 'secret', bot: true }))
+    await clock.advance(54_000)
+    expect(silent.log.filter((l) => l === 'ping')).toHaveLength(1)
+    // A pong keeps it; then 60 s of silence drops it.
+    handlers.pong()
+    await clock.advance(59_999)
+    expect(silent.log).not.toContain('terminate')
+    await clock.advance(1)
+    expect(silent.log.at(-1)).toBe('terminate')
   })
 })

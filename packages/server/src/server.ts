@@ -1,16 +1,19 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { either } from 'fp-ts'
 import { CloseCode, CloseInfo, ControlCode, ControlDetail, Protocol } from '@fates-rx/core/protocol'
 import { parseIdentify, type IdentifyRequest } from './identify/parse.js'
-import type { Logger } from './log.js'
+import { silentLogger, type Logger } from './log.js'
 import { Outbox, type OutboxLimits } from './outbox.js'
 import { normalizePublish, PublishError } from './publish.js'
+import { sameSecret } from './secret.js'
+import { NodeTimers, type ProtocolTimers, type TimerHandle } from './timers.js'
 import type { PeerInfo, ProtocolSocket, SocketHandlers } from './socket.js'
 import {
   channelOf,
   GlobalChannel,
   rateKey,
+  StoreOutcomeUnknown,
   type EventsById,
+  type EventToStore,
   type Store,
   type Unsubscribe,
 } from './stores/store.js'
@@ -46,6 +49,30 @@ export interface ProtocolConfig {
   readonly outbox: OutboxLimits
   /** The clock. */
   readonly now: () => number
+  /** Told what happens, for metrics. @default nothing is told */
+  readonly observer?: ProtocolObserver
+  /** Where timeouts, intervals and the writer's flush are scheduled. @default NodeTimers */
+  readonly timers?: ProtocolTimers
+}
+
+/** The states a connection goes through, in order. */
+export type ConnectionState = 'waiting' | 'identifying' | 'ready' | 'closing'
+
+/**
+ * What the protocol logic reports as it runs, for metrics (`GET /metrics` counts with it).
+ * Every method is optional and must not throw.
+ */
+export interface ProtocolObserver {
+  /** An identify ended: `ready`, or the control code it was refused with. */
+  identified?(outcome: string): void
+  /** A connection closed with `code`. */
+  closed?(code: number): void
+  /** `count` events were queued for one connection (live or replayed). */
+  delivered?(count: number): void
+  /** A publish finished: how many events were stored, how many were repeats, in what time. */
+  published?(stored: number, repeats: number, seconds: number): void
+  /** The store failed (a connection got 4500, or a publish failed). */
+  storeFailed?(): void
 }
 
 /** The protocol logic of a server, independent of any websocket library. */
@@ -58,20 +85,44 @@ export interface FatesServer {
    * channel or event.
    */
   publish(channel: string, event: unknown): Promise<string>
+  /**
+   * Stores and delivers several events, in order: all are checked first, and one bad event
+   * refuses the whole batch with a {@link PublishError} naming its index. Resolves to each
+   * event's eid and whether it was a repeat (an eid the history already held: neither stored
+   * nor delivered again).
+   */
+  publishMany(requests: readonly PublishRequest[]): Promise<PublishOutcome[]>
   /** Closes every connection with `code` (1001 by default) and resolves once all are closed. */
   closeAll(code?: number, graceMs?: number): Promise<void>
   /** Open connections. */
   readonly connections: number
+  /** Open connections by state. */
+  connectionStates(): Record<ConnectionState, number>
 }
 
-/** Compares tokens in constant time; hashing first makes the lengths equal. */
-function tokensEqual(expected: string | undefined, given: string): boolean {
-  const a = createHash('sha256').update(expected ?? '\0no token').digest()
-  const b = createHash('sha256').update(given).digest()
-  return timingSafeEqual(a, b) && expected !== undefined
+/** One event to publish: where, and what. */
+export interface PublishRequest {
+  /** `bot-<id>`, `server-<id>` or `global`. */
+  readonly channel: unknown
+  /** The event, `{ m, ctx }`. */
+  readonly event: unknown
 }
 
-type Phase = 'waiting' | 'identifying' | 'ready' | 'closing' | 'closed'
+/** What became of one published event. */
+export interface PublishOutcome {
+  /** Its event ID (given, or generated). */
+  readonly eid: string
+  /** True when the history already held this eid: nothing was stored or delivered. */
+  readonly repeat: boolean
+}
+
+/** `m.ts` of a stored event, for ordering a replay; events without one go first. */
+function tsOf(event: unknown): number {
+  const ts = (event as { m?: { ts?: unknown } } | null)?.m?.ts
+  return typeof ts === 'number' ? ts : Number.NEGATIVE_INFINITY
+}
+
+type Phase = ConnectionState | 'closed'
 
 /** A live event waiting while a connection's replay is being read. */
 interface Held {
@@ -85,6 +136,8 @@ interface Held {
  */
 export function makeServer(config: ProtocolConfig): FatesServer {
   const { store, logger } = config
+  const observer = config.observer ?? {}
+  const timers = config.timers ?? NodeTimers
   const connections = new Set<Connection>()
   let nextConnection = 1
 
@@ -102,7 +155,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     dirty.add(outbox)
     if (!flushScheduled) {
       flushScheduled = true
-      setImmediate(flushAll)
+      timers.soon(flushAll)
     }
   }
 
@@ -155,10 +208,10 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     #identity: IdentifyRequest | undefined
     #joined: string[] = []
     #held: Held[] | undefined
-    #identifyTimer: NodeJS.Timeout | undefined
-    #pingTimer: NodeJS.Timeout
-    #deadTimer: NodeJS.Timeout
-    #donePriorTimer: NodeJS.Timeout | undefined
+    #identifyTimer: TimerHandle | undefined
+    #pingTimer: TimerHandle
+    #deadTimer: TimerHandle
+    #donePriorTimer: TimerHandle | undefined
     #markDone!: () => void
     /** Settles once the socket has closed. */
     readonly done = new Promise<void>((resolve) => {
@@ -172,7 +225,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
         logger.info(`${this.#name} cannot keep up (over ${config.outbox.maxQueuedEvents} events queued)`)
         this.#close(CloseCode.InternalError)
       })
-      logger.info(`${this.#name} open from ${peer.remote}`)
+      if (logger !== silentLogger) logger.info(`${this.#name} open from ${peer.remote}`)
       this.#outbox.control(
         encodeControl(
           ControlCode.Identity,
@@ -182,17 +235,17 @@ export function makeServer(config: ProtocolConfig): FatesServer {
         ),
       )
       if (config.identifyTimeoutMs > 0) {
-        this.#identifyTimer = setTimeout(() => {
+        this.#identifyTimer = timers.after(config.identifyTimeoutMs, () => {
           if (this.#phase !== 'waiting') return
           logger.info(`${this.#name} did not identify within ${config.identifyTimeoutMs} ms`)
           this.#close(CloseCode.InvalidConnection)
-        }, config.identifyTimeoutMs)
+        })
       }
-      this.#pingTimer = setInterval(() => this.#socket.ping(), config.pingIntervalMs)
-      this.#deadTimer = setTimeout(() => {
+      this.#pingTimer = timers.every(config.pingIntervalMs, () => this.#socket.ping())
+      this.#deadTimer = timers.after(config.pongTimeoutMs, () => {
         logger.info(`${this.#name} silent for ${config.pongTimeoutMs} ms: dropped`)
         this.#socket.terminate()
-      }, config.pongTimeoutMs)
+      })
     }
 
     message(data: string | Uint8Array): void {
@@ -203,6 +256,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
         .then(() => this.#handle(data))
         .catch((error: unknown) => {
           logger.error(`${this.#name} store failed: ${describe(error)}`)
+          observer.storeFailed?.()
           this.#close(CloseCode.InternalError)
         })
     }
@@ -214,14 +268,15 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     closed(code: number): void {
       if (this.#phase === 'closed') return
       this.#phase = 'closed'
-      clearTimeout(this.#identifyTimer)
-      clearTimeout(this.#donePriorTimer)
-      clearInterval(this.#pingTimer)
-      clearTimeout(this.#deadTimer)
+      this.#identifyTimer?.cancel()
+      this.#donePriorTimer?.cancel()
+      this.#pingTimer.cancel()
+      this.#deadTimer.cancel()
       this.#outbox.discard()
       for (const channel of this.#joined) leave(channel, this)
       this.#joined = []
       connections.delete(this)
+      observer.closed?.(code)
       logger.info(`${this.#name} closed ${code}`)
       this.#markDone()
     }
@@ -244,7 +299,15 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     /** A live event on a channel this connection joined. */
     live(eid: string, event: EncodedEvent): void {
       if (this.#held !== undefined) this.#held.push({ eid, event })
-      else if (this.#phase === 'ready') this.#outbox.event(event)
+      else if (this.#phase === 'ready') {
+        this.#outbox.event(event)
+        observer.delivered?.(1)
+      }
+    }
+
+    /** Where the connection is in its life. */
+    get state(): Phase {
+      return this.#phase
     }
 
     /** Closes with `code` and its reason text, after the payload when one is given. */
@@ -260,6 +323,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     }
 
     #reject(code: string, detail: string, remaining: number, closeCode: number): void {
+      if (this.#phase === 'identifying') observer.identified?.(code)
       logger.info(`${this.#name} rejected: ${code} → ${closeCode}`)
       this.#close(closeCode, encodeControl(code, detail, remaining, config.now()))
     }
@@ -277,7 +341,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
 
     async #identify(data: string | Uint8Array): Promise<void> {
       this.#phase = 'identifying'
-      clearTimeout(this.#identifyTimer)
+      this.#identifyTimer?.cancel()
       const parsed = parseIdentify(data)
       if (either.isLeft(parsed)) {
         return this.#reject(ControlCode.InvalidPayload, parsed.left, Protocol.unidentifiedRequestsRemaining, CloseCode.InvalidAuthentication)
@@ -285,7 +349,7 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       const request = parsed.right
       const token = await store.tokenOf(request.kind, request.id)
       if (this.#phase !== 'identifying') return
-      if (!tokensEqual(token, request.token)) {
+      if (!sameSecret(token, request.token)) {
         return this.#reject(ControlCode.InvalidAuth, ServerDetail.noRows, Protocol.unidentifiedRequestsRemaining, CloseCode.InvalidAuthentication)
       }
       const count = await store.countRequest(rateKey(request.kind, request.id), config.identifyCost, config.rateWindowMs)
@@ -309,25 +373,35 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       logger.info(
         `${this.#name} identified as ${request.kind} ${request.id}${request.sendAll ? ' (send_all)' : ''}${request.sendNone ? ' (send_none)' : ''}, ${remaining} requests remaining`,
       )
+      observer.identified?.(ControlCode.Ready)
       this.#outbox.control(encodeControl(ControlCode.Ready, ControlDetail.ready(count), remaining, config.now()))
       const replayed = new Set<string>()
       if (prior !== undefined) {
         const texts: EncodedEvent[] = []
         for (const [channel, events] of [[target, prior[0]], [GlobalChannel, prior[1]]] as const) {
-          for (const [eid, event] of Object.entries(events)) {
+          // A store keys events by eid in no useful order: replay each channel in m.ts order.
+          const ordered = Object.entries(events).sort(([, a], [, b]) => tsOf(a) - tsOf(b))
+          for (const [eid, event] of ordered) {
             replayed.add(eid)
             texts.push(encodeEvent(channel, event))
           }
         }
-        if (texts.length > 0) this.#outbox.events(texts)
-        this.#donePriorTimer = setTimeout(() => {
+        if (texts.length > 0) {
+          this.#outbox.events(texts)
+          observer.delivered?.(texts.length)
+        }
+        this.#donePriorTimer = timers.after(config.donePriorDelayMs, () => {
           if (this.#phase !== 'ready') return
           this.#outbox.control(encodeControl(ControlCode.DonePrior, ControlDetail.donePrior, remaining, config.now()))
-        }, config.donePriorDelayMs)
+        })
       }
       const held = this.#held
       this.#held = undefined
-      for (const { eid, event } of held) if (!replayed.has(eid)) this.#outbox.event(event)
+      for (const { eid, event } of held) {
+        if (replayed.has(eid)) continue
+        this.#outbox.event(event)
+        observer.delivered?.(1)
+      }
     }
   }
 
@@ -336,6 +410,41 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     for (const connection of connections) connection.interrupt()
   })
 
+  const publishMany = async (requests: readonly PublishRequest[]): Promise<PublishOutcome[]> => {
+    const events: EventToStore[] = []
+    for (const [index, { channel, event }] of requests.entries()) {
+      const normalized = normalizePublish(channel, event, config.now)
+      if (either.isLeft(normalized)) throw new PublishError(normalized.left, index)
+      events.push({ channel: channel as string, eid: normalized.right.eid, event: normalized.right.event })
+    }
+    let stored: readonly boolean[]
+    const started = performance.now()
+    try {
+      if (store.publishMany !== undefined) {
+        stored = await store.publishMany(events)
+      } else {
+        const flags: boolean[] = []
+        for (const { channel, eid, event } of events) {
+          try {
+            flags.push(await store.publish(channel, eid, event))
+          } catch (error) {
+            // One by one is not all or none: once some are stored, a plain error would lie.
+            if (flags.length === 0) throw error
+            throw new StoreOutcomeUnknown(`the store failed after ${flags.length} of ${events.length} events`)
+          }
+        }
+        stored = flags
+      }
+    } catch (error) {
+      observer.storeFailed?.()
+      if (error instanceof StoreOutcomeUnknown) throw new StoreOutcomeUnknown(error.message, events.map((e) => e.eid))
+      throw error
+    }
+    const repeats = stored.filter((flag) => !flag).length
+    observer.published?.(events.length - repeats, repeats, (performance.now() - started) / 1000)
+    return events.map(({ eid }, index) => ({ eid, repeat: stored[index] !== true }))
+  }
+
   return {
     opened(socket, peer) {
       const connection = new Connection(socket, peer)
@@ -343,21 +452,20 @@ export function makeServer(config: ProtocolConfig): FatesServer {
       return connection
     },
     async publish(channel, event) {
-      const normalized = normalizePublish(channel, event, config.now)
-      if (either.isLeft(normalized)) throw new PublishError(normalized.left)
-      await store.publish(channel, normalized.right.eid, normalized.right.event)
-      return normalized.right.eid
+      const [outcome] = await publishMany([{ channel, event }])
+      return outcome!.eid
     },
+    publishMany,
     async closeAll(code = CloseCode.GoingAway, graceMs = 2_000) {
       const open = [...connections]
       for (const c of open) c.shutdown(code)
-      let grace: NodeJS.Timeout | undefined
+      let grace: TimerHandle | undefined
       const expired = new Promise<void>((resolve) => {
-        grace = setTimeout(resolve, graceMs)
+        grace = timers.after(graceMs, resolve)
       })
       const closed = Promise.all(open.map((c) => c.done)).then(() => 'closed' as const)
       const outcome = await Promise.race([closed, expired.then(() => 'expired' as const)])
-      clearTimeout(grace)
+      grace?.cancel()
       if (outcome === 'expired') {
         for (const c of open) c.terminate()
         await closed
@@ -365,6 +473,14 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     },
     get connections() {
       return connections.size
+    },
+    connectionStates() {
+      const counts: Record<ConnectionState, number> = { waiting: 0, identifying: 0, ready: 0, closing: 0 }
+      for (const connection of connections) {
+        const state = connection.state
+        if (state !== 'closed') counts[state]++
+      }
+      return counts
     },
   }
 }

@@ -34,6 +34,9 @@ export interface SocketHandlers {
 
 /** What the adapter knows about a socket's peer, for log lines. */
 export interface PeerInfo {
-  /** The remote address and port, e.g. `127.0.0.1:53122`. */
+  /**
+   * The remote address and port, e.g. `127.0.0.1:53122`. May be a getter: the protocol logic
+   * reads it only when it logs.
+   */
   readonly remote: string
 }

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import { CloseCode, Protocol } from '@fates-rx/core/protocol'
 import { DEMO_BOT, startDemo, type DemoTarget } from './demo.js'
 import { httpHandler } from './http.js'
+import { createMetrics } from './metrics.js'
 import { silentLogger, type Logger } from './log.js'
 import { resolveOptions, type ServerOptions } from './options.js'
 import { describe, makeServer, type FatesServer } from './server.js'
@@ -12,7 +14,7 @@ import { MemoryStore } from './stores/memory.js'
 import { PostgresTokens } from './stores/postgres.js'
 import { RedisStore } from './stores/redis.js'
 import { MemoryTokens, type Credentials, type Store, type TokenLookup } from './stores/store.js'
-import { bindWebSocket } from './use/ws.js'
+import { useServer } from './use/ws.js'
 
 /** A running server. */
 export interface RunningServer {
@@ -56,16 +58,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
   let store: Store
   try {
-    store = options.store ?? (await ownStore(options, useDemoBot ? [DEMO_BOT] : bots, servers, logger, owned))
+    store = options.store ?? (await ownStore(options, config.history, useDemoBot ? [DEMO_BOT] : bots, servers, logger, owned))
   } catch (error) {
     await release()
     throw error
   }
   const adminToken = options.adminToken ?? randomBytes(32).toString('hex')
 
+  const metrics = createMetrics()
   const server = makeServer({
     store,
     logger,
+    observer: metrics.observer,
     rateLimit: config.rateLimit,
     rateWindowMs: config.rateWindowMs,
     identifyCost: config.identifyCost,
@@ -81,6 +85,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     now: Date.now,
   })
+  metrics.watch(server, store)
 
   // gorilla/websocket did not validate UTF-8 in text frames; Go's JSON parser answered such
   // bytes with invalid_payload, so ours does too instead of closing with 1007.
@@ -89,20 +94,34 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     maxPayload: config.maxMessageBytes,
     skipUTF8Validation: true,
   })
-  wss.on('connection', (ws, request) => bindWebSocket(server, ws, request))
-  const http = createServer(httpHandler(server, adminToken, logger))
+  useServer(server, wss)
+  const http = createServer(
+    {
+      // A client that never finishes its headers (slowloris) is answered and dropped after
+      // this long; Node checks on an interval, so the interval follows the timeout.
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: Math.max(config.headersTimeoutMs, 300_000),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.headersTimeoutMs / 4))),
+    },
+    httpHandler(server, adminToken, logger, { metrics: metrics.registry, store }),
+  )
   http.on('upgrade', (request, socket, head) => {
     socket.on('error', () => {})
     const path = (request.url ?? '/').split('?')[0] ?? '/'
     if (!SocketPaths.has(path)) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      turnAway(socket, 'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
     }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request))
   })
-  http.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
-    else socket.destroy()
+  http.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    socket.on('error', () => {})
+    if (!socket.writable) {
+      socket.destroy()
+      return
+    }
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request'
+    turnAway(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
   })
 
   try {
@@ -154,9 +173,22 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   }
 }
 
+/**
+ * Answers a connection the server will not serve, then destroys it once the answer has left
+ * this process. `end()` alone only half-closes: a peer that never closes its side would hold
+ * the descriptor forever, and a few hundred such peers exhaust the process's descriptors.
+ */
+function turnAway(socket: Duplex, response: string): void {
+  // Read and drop whatever the peer still sends, so that closing with unread bytes does not
+  // reset the connection before the answer is read.
+  socket.resume()
+  socket.end(response, () => socket.destroy())
+}
+
 /** Builds the store the options ask for; everything it opens goes into `owned`. */
 async function ownStore(
   options: ServerOptions,
+  history: number,
   bots: readonly Credentials[],
   servers: readonly Credentials[],
   logger: Logger,
@@ -169,11 +201,17 @@ async function ownStore(
     tokens = postgres
   }
   if (options.redis !== undefined) {
-    const redis = await RedisStore.connect({ url: options.redis, tokens, logger })
+    const redis = await RedisStore.connect({
+      url: options.redis,
+      tokens,
+      logger,
+      history,
+      writeOriginalHistory: options.writeOriginalHistory ?? false,
+    })
     owned.push(redis)
     return redis
   }
-  const memory = new MemoryStore({ tokens })
+  const memory = new MemoryStore({ tokens, maxStoredPerChannel: history })
   owned.push(memory)
   return memory
 }

@@ -178,3 +178,43 @@ describe('connect(): the identify message', () => {
     h.client.control$.pipe(filter((c) => c.code === 'ready')).subscribe()
   })
 })
+
+describe('connect(): what the machine decides that no other test pins', () => {
+  it('orders a held replay by m.ts, keeping arrival order among equal ts and putting events without ts first', () => {
+    const h = harness({ sendAll: true })
+    h.last().handshake()
+    const noTs = JSON.stringify({ m: { e: 0, eid: 'n' }, ctx: { user: '1', votes: 1 } })
+    h.last().frame([eventFrame('b2', 2), eventFrame('a2', 2), noTs, eventFrame('c1', 1)].join('\x1f'))
+    h.last().frame(control('done_prior', 18))
+    expect(h.eids()).toEqual(['n', 'c1', 'b2', 'a2'])
+  })
+
+  it('counts reconnect() of a working connection as a manual reconnect, and opens one new socket', () => {
+    const h = harness()
+    h.last().handshake()
+    h.client.reconnect()
+    expect(h.sockets).toHaveLength(2)
+    expect(h.sockets[0]?.closedByClient?.code).toBe(1000)
+    expect(h.metrics().reconnects).toEqual({ manual: 1 })
+    expect(h.states().slice(-2)).toEqual(['reconnecting', 'connecting'])
+    expect(h.statuses.at(-2)).toMatchObject({ attempt: 0, delayMs: 0, detail: 'reconnect() was called.' })
+  })
+
+  it('passes on the server detail of a ratelimited payload with the cooldown that follows', () => {
+    const h = harness()
+    h.last().handshake()
+    h.last().frame(control('ratelimited', -1, 'Past max requests'))
+    h.last().closeFromServer(4012)
+    expect(h.status().detail).toMatch(/^ratelimited: Past max requests\. Then: Ratelimited \(4012\)/)
+  })
+
+  it('ignores frames of a socket it has already left', () => {
+    const h = harness()
+    h.last().handshake()
+    const old = h.last()
+    h.client.reconnect()
+    old.frame(eventFrame('stale'))
+    expect(h.eids()).toEqual([])
+    expect(h.metrics().frames).toBe(2)
+  })
+})

@@ -308,4 +308,72 @@ describe('the connection machine (properties over random histories)', () => {
     const status = effects.find((e) => e.type === 'status')
     expect(status).toMatchObject({ status: { state: 'reconnecting', attempt: 1, delayMs: 500 } })
   })
+
+  it('counts refused upgrades in a row only: a connection that reaches ready starts the count again', () => {
+    const cfg = config({ maxAttempts: Infinity, initialDelayMs: 1, maxDelayMs: 1 })
+    let state = initialState(0)
+    let at = 0
+    const feed = (input: MachineInput): Effect[] => {
+      const result = step(state, input, cfg)
+      state = result.state
+      return [...result.effects]
+    }
+    const open = (): number => {
+      at += 1000
+      feed({ type: 'credentials', at, url: 'ws://x/ws', id: '42', token })
+      feed({ type: 'open-now', at })
+      return state.connection?.socket as number
+    }
+    const refuse = (): Effect[] => {
+      const socket = open()
+      const effects = feed({ type: 'closed', at, socket, code: 1006, reason: '', httpStatus: 404, jitter: 0 })
+      feed({ type: 'timer', at, timer: 'retry', jitter: 0 })
+      return effects
+    }
+    feed({ type: 'subscribed', at })
+    const statusOf = (effects: Effect[]) => effects.flatMap((e) => (e.type === 'status' ? [e.status] : [])).at(-1)
+    for (let i = 1; i < MaxRefusedUpgrades; i++) expect(statusOf(refuse())?.state).toBe('reconnecting')
+    // A connection that reaches ready in between: the refusals before it no longer count.
+    const socket = open()
+    feed({ type: 'opened', at, socket })
+    feed({ type: 'decoded', at, socket, decoded: { type: 'control', control: { code: 'identity', control: true } } })
+    feed({ type: 'decoded', at, socket, decoded: { type: 'control', control: { code: 'ready', control: true, requests_remaining: 18 } } })
+    feed({ type: 'closed', at, socket, code: 1006, reason: '', jitter: 0 })
+    feed({ type: 'timer', at, timer: 'retry', jitter: 0 })
+    for (let i = 1; i < MaxRefusedUpgrades; i++) expect(statusOf(refuse())?.state).toBe('reconnecting')
+    const last = statusOf(refuse())
+    expect(last).toMatchObject({ state: 'failed', detail: expect.stringContaining('HTTP 404') })
+  })
+
+  it('does not count an HTTP 5xx answer as a refusal', () => {
+    const cfg = config({ maxAttempts: Infinity, initialDelayMs: 1, maxDelayMs: 1 })
+    let state = step(initialState(0), { type: 'subscribed', at: 0 }, cfg).state
+    for (let i = 0; i < MaxRefusedUpgrades + 2; i++) {
+      state = step(state, { type: 'credentials', at: i, url: 'ws://x/ws', id: '42', token }, cfg).state
+      state = step(state, { type: 'open-now', at: i }, cfg).state
+      const socket = state.connection?.socket as number
+      state = step(state, { type: 'closed', at: i, socket, code: 1006, reason: '', httpStatus: 502, jitter: 0 }, cfg).state
+      expect(state.status.state).toBe('reconnecting')
+      state = step(state, { type: 'timer', at: i, timer: 'retry', jitter: 0 }, cfg).state
+    }
+  })
+
+  it('ignores every input of a socket other than the current one', () => {
+    const cfg = config({ maxAttempts: Infinity, initialDelayMs: 1, maxDelayMs: 1 })
+    let state = step(initialState(0), { type: 'subscribed', at: 0 }, cfg).state
+    state = step(state, { type: 'credentials', at: 0, url: 'ws://x/ws', id: '42', token }, cfg).state
+    state = step(state, { type: 'open-now', at: 0 }, cfg).state
+    const current = state.connection?.socket as number
+    const stale = current - 1
+    for (const input of [
+      { type: 'opened', at: 1, socket: stale },
+      { type: 'frame', at: 1, socket: stale, text: 'x' },
+      { type: 'decoded', at: 1, socket: stale, decoded: { type: 'control', control: { code: 'identity', control: true } } },
+      { type: 'closed', at: 1, socket: stale, code: 4004, reason: '', jitter: 0 },
+    ] as const satisfies readonly MachineInput[]) {
+      const result = step(state, input, cfg)
+      expect(result.effects).toEqual([])
+      expect(result.state).toEqual(state)
+    }
+  })
 })

@@ -445,7 +445,6 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         emit({ type: 'cancel', timer: 'handshake' })
         emit({ type: 'ready-after', ms: at - current.startedAt })
         emit({ type: 'arm', timer: 'stable', ms: config.backoff.resetAfterMs })
-        set({ refusals: 0 })
         // The first ready marks the client connected: events from now on are what a gap loses.
         if (next.watermark === undefined) set({ watermark: { ts: at / 1000, eid: '' } })
         const replaying = config.sendAll || current.resumeFrom !== undefined

@@ -2,8 +2,9 @@ import { either } from 'fp-ts'
 import { IdentifyPayload, isSnowflakeId } from '@fates-rx/core/protocol'
 import { goSyntaxError } from './go-json.js'
 
-/** Who is identifying: a bot or a server (guild). */
-export type IdentityKind = 'bot' | 'server'
+import type { IdentityKind } from '../stores/store.js'
+
+export type { IdentityKind }
 
 /** A well-formed identify, ready to be checked against the store. */
 export interface IdentifyRequest {

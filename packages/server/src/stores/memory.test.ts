@@ -22,14 +22,32 @@ describe('MemoryStore', () => {
     expect(await store.tokenOf('server', '2')).toBe('b')
   })
 
-  it('stores events per channel keyed by eid and keeps the newest', async () => {
+  it('stores events per channel keyed by eid, keeps the newest, and stores a repeated eid once', async () => {
     const store = new MemoryStore({ maxStoredPerChannel: 2 })
-    await store.publish('bot-1', 'a', { n: 1 })
-    await store.publish('bot-1', 'b', { n: 2 })
-    await store.publish('bot-1', 'a', { n: 3 })
-    await store.publish('bot-1', 'c', { n: 4 })
-    expect(await store.storedEvents('bot-1')).toEqual({ a: { n: 3 }, c: { n: 4 } })
+    const delivered: EventsById[] = []
+    await store.subscribe('bot-1', (_channel, events) => delivered.push(events))
+    expect(await store.publish('bot-1', 'a', { n: 1 })).toBe(true)
+    expect(await store.publish('bot-1', 'b', { n: 2 })).toBe(true)
+    expect(await store.publish('bot-1', 'a', { n: 3 })).toBe(false)
+    expect(await store.publish('bot-1', 'c', { n: 4 })).toBe(true)
+    expect(await store.storedEvents('bot-1')).toEqual({ b: { n: 2 }, c: { n: 4 } })
     expect(await store.storedEvents('bot-2')).toEqual({})
+    expect(delivered).toEqual([{ a: { n: 1 } }, { b: { n: 2 } }, { c: { n: 4 } }])
+  })
+
+  it('forgets expired ratelimit counters, however many identities there were', async () => {
+    let now = 0
+    const store = new MemoryStore({ now: () => now })
+    for (let n = 0; n < 5000; n++) await store.countRequest(`wsrl-${n}-bot`, 2, 1000)
+    now = 500
+    expect(await store.countRequest('wsrl-1-bot', 1, 1000)).toBe(3)
+    now = 1000
+    // Every counter of the first window expired; the new one starts afresh.
+    expect(await store.countRequest('wsrl-1-bot', 2, 1000)).toBe(2)
+    expect(store.counters).toBe(1)
+    now = 1500
+    expect(await store.countRequest('wsrl-2-bot', 2, 1000)).toBe(2)
+    expect(store.counters).toBe(2)
   })
 
   it('delivers to subscribers in publish order, synchronously, until unsubscribed', async () => {

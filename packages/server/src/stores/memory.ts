@@ -1,6 +1,7 @@
-import type { IdentityKind } from '../identify/parse.js'
 import {
   MemoryTokens,
+  type EventToStore,
+  type IdentityKind,
   type Credentials,
   type EventListener,
   type EventsById,
@@ -18,8 +19,9 @@ export interface MemoryStoreOptions {
   /** Where tokens come from instead of `bots` and `servers` (e.g. PostgreSQL). */
   readonly tokens?: TokenLookup
   /**
-   * How many events each channel keeps for `send_all`; the oldest go first. The original kept
-   * every event forever in Redis; a process's memory cannot.
+   * How many events each channel keeps for `send_all` (its history); the first published go
+   * first. The original kept every event forever in Redis; a process's memory cannot. A
+   * repeated eid is recognized while it is in the history, so 0 also turns off idempotency.
    * @default 1000
    */
   readonly maxStoredPerChannel?: number
@@ -60,10 +62,12 @@ export class MemoryStore implements Store {
 
   async countRequest(key: string, cost: number, windowMs: number): Promise<number> {
     const now = this.#now()
+    this.#sweepCounters(now)
     const counter = this.#counters.get(key)
     if (counter === undefined || counter.expiresAt <= now) {
+      // Deleted first so that the map's order stays creation order, which is expiry order.
+      this.#counters.delete(key)
       this.#counters.set(key, { value: cost, expiresAt: now + windowMs })
-      this.#sweepCounters(now)
       return cost
     }
     counter.value += cost
@@ -72,11 +76,20 @@ export class MemoryStore implements Store {
 
   // Synchronous up to the listeners so that publish order is delivery order even when callers
   // do not await each publish.
-  publish(channel: string, eid: string, event: unknown): Promise<void> {
+  publish(channel: string, eid: string, event: unknown): Promise<boolean> {
+    return Promise.resolve(this.#publish(channel, eid, event))
+  }
+
+  publishMany(events: readonly EventToStore[]): Promise<boolean[]> {
+    return Promise.resolve(events.map(({ channel, eid, event }) => this.#publish(channel, eid, event)))
+  }
+
+  #publish(channel: string, eid: string, event: unknown): boolean {
     if (this.#maxStored > 0) {
       let stored = this.#events.get(channel)
       if (stored === undefined) this.#events.set(channel, (stored = new Map()))
-      stored.delete(eid)
+      // The eid is the idempotency key: a producer's retry is neither stored nor delivered.
+      if (stored.has(eid)) return false
       stored.set(eid, event)
       if (stored.size > this.#maxStored) {
         const oldest = stored.keys().next()
@@ -88,7 +101,7 @@ export class MemoryStore implements Store {
       const message: EventsById = { [eid]: event }
       for (const listener of listeners) listener(channel, message)
     }
-    return Promise.resolve()
+    return true
   }
 
   async storedEvents(channel: string): Promise<EventsById> {
@@ -107,19 +120,25 @@ export class MemoryStore implements Store {
     }
   }
 
+  /** How many ratelimit counters are held, expired ones not yet dropped included. */
+  get counters(): number {
+    return this.#counters.size
+  }
+
+  async ping(): Promise<void> {}
+
   async close(): Promise<void> {
     this.#listeners.clear()
   }
 
-  #lastSweep = 0
-
-  // Expired counters would otherwise accumulate, one per identity ever seen. At most once a
-  // minute, so that many identities never make creating a counter quadratic.
+  // Expired counters would otherwise accumulate, one per identity ever seen. Every window has
+  // the same length, so the map (in creation order) is in expiry order: drop expired counters
+  // from its front and stop at the first live one. Each counter is dropped once, so the sweep
+  // costs nothing per identify beyond the counters that expired.
   #sweepCounters(now: number): void {
-    if (this.#counters.size < 1024 || now - this.#lastSweep < 60_000) return
-    this.#lastSweep = now
     for (const [key, counter] of this.#counters) {
-      if (counter.expiresAt <= now) this.#counters.delete(key)
+      if (counter.expiresAt > now) return
+      this.#counters.delete(key)
     }
   }
 }

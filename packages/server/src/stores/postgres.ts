@@ -1,8 +1,7 @@
 import pg from 'pg'
-import type { IdentityKind } from '../identify/parse.js'
 import { silentLogger, type Logger } from '../log.js'
 import { redactUrl } from './redis.js'
-import type { TokenLookup } from './store.js'
+import type { IdentityKind, TokenLookup } from './store.js'
 
 /** Options of {@link PostgresTokens}. */
 export interface PostgresTokensOptions {

@@ -1,8 +1,17 @@
 import { Redis } from 'ioredis'
-import type { IdentityKind } from '../identify/parse.js'
 import { silentLogger, type Logger } from '../log.js'
 import { goJson } from '../wire/encode.js'
-import { GlobalChannel, type EventListener, type EventsById, type Store, type TokenLookup, type Unsubscribe } from './store.js'
+import {
+  GlobalChannel,
+  StoreOutcomeUnknown,
+  type EventListener,
+  type EventsById,
+  type EventToStore,
+  type IdentityKind,
+  type Store,
+  type TokenLookup,
+  type Unsubscribe,
+} from './store.js'
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -14,26 +23,70 @@ export interface RedisStoreOptions {
   readonly logger?: Logger
   /** A command without an answer in this time fails (and its client gets 4500). @default 5000 */
   readonly commandTimeoutMs?: number
+  /** How many of the server's own events each channel keeps for `send_all`. @default 1000 */
+  readonly history?: number
+  /**
+   * Also append every event to the original's stored blob (hash field `ws` of the channel's
+   * key), for a fleet that still runs the original server beside this one. That blob is
+   * rewritten whole on each publish and never trimmed, as the original did: publishing costs
+   * more as it grows. @default false
+   */
+  readonly writeOriginalHistory?: boolean
 }
 
-// Appends one event to the channel's stored map (hash field `ws`, a JSON object keyed by eid)
-// and publishes it, atomically, so that instances sharing Redis never lose each other's
-// events. The JSON is spliced as text: decoding it with cjson would round numbers (snowflakes
-// sent as numbers) and lose the producer's bytes.
-const AppendEventScript = `
-local current = redis.call('HGET', KEYS[1], 'ws')
-local entry = ARGV[1] .. ':' .. ARGV[2]
-local updated = '{' .. entry .. '}'
-if current then
-  local body = string.match(current, '^%s*{%s*(.-)%s*}%s*$')
-  if body == nil then
-    return redis.error_reply('stored events of ' .. KEYS[1] .. ' are not a JSON object')
+/** The keys of the server's own history of a channel (see {@link RedisStore}). */
+export const RedisKeys = Object.freeze({
+  /** Hash: eid → the event as JSON. */
+  history: (channel: string): string => `fates-rx:history:${channel}`,
+  /** Sorted set: eids scored by when Redis stored them, oldest first, for trimming. */
+  order: (channel: string): string => `fates-rx:order:${channel}`,
+})
+
+// Stores and publishes a batch of events atomically, each at a cost that does not grow with
+// the history: HSETNX makes the eid the idempotency key (a repeat is neither stored nor
+// published), the sorted set orders eids by Redis's clock so that the oldest are trimmed
+// beyond the limit, and the live message is the original's `{"<eid>": event}`. Optionally it
+// also appends to the original's blob (hash field `ws`), spliced as text: decoding it with
+// cjson would round numbers and lose the producer's bytes.
+//
+// KEYS: per event, its history hash, order set and channel. ARGV: the history limit, '1' to
+// write the original's blob, then per event its eid, the eid as JSON, and the event as JSON.
+const PublishScript = `
+local limit = tonumber(ARGV[1])
+local original = ARGV[2] == '1'
+local now = redis.call('TIME')
+local clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local stored = {}
+for i = 0, #KEYS / 3 - 1 do
+  local history, order, channel = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
+  local eid, quoted, event = ARGV[i * 3 + 3], ARGV[i * 3 + 4], ARGV[i * 3 + 5]
+  if redis.call('HSETNX', history, eid, event) == 0 then
+    stored[i + 1] = 0
+  else
+    redis.call('ZADD', order, clock + i, eid)
+    local excess = redis.call('ZCARD', order) - limit
+    if excess > 0 then
+      local oldest = redis.call('ZPOPMIN', order, excess)
+      for j = 1, #oldest, 2 do redis.call('HDEL', history, oldest[j]) end
+    end
+    local entry = quoted .. ':' .. event
+    if original then
+      local current = redis.call('HGET', channel, 'ws')
+      local updated = '{' .. entry .. '}'
+      if current then
+        local body = string.match(current, '^%s*{%s*(.-)%s*}%s*$')
+        if body == nil then
+          return redis.error_reply('stored events of ' .. channel .. ' are not a JSON object')
+        end
+        if body ~= '' then updated = '{' .. body .. ',' .. entry .. '}' end
+      end
+      redis.call('HSET', channel, 'ws', updated)
+    end
+    redis.call('PUBLISH', channel, '{' .. entry .. '}')
+    stored[i + 1] = 1
   end
-  if body ~= '' then updated = '{' .. body .. ',' .. entry .. '}' end
 end
-redis.call('HSET', KEYS[1], 'ws', updated)
-redis.call('PUBLISH', KEYS[1], '{' .. entry .. '}')
-return 1
+return stored
 `
 
 // INCRBY, and an expiry only when the counter has none: the window is fixed at creation, as
@@ -55,6 +108,8 @@ export function redactUrl(url: string): string {
   }
 }
 
+const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
 /** Parses a JSON object keyed by event ID; `undefined` when it is not one. */
 function parseEvents(text: string): EventsById | undefined {
   try {
@@ -66,12 +121,15 @@ function parseEvents(text: string): EventsById | undefined {
 }
 
 /**
- * A {@link Store} in Redis with the original's keys, so that it can replace the original in
- * an existing deployment and several instances can serve one audience:
- * live events on the pub/sub channels `bot-<id>`, `server-<id>` and `global` as
- * `{"<eid>": event}`; stored events in the hash field `ws` of the channel's key (and, for
- * reading, the plain string key `global` the original read); ratelimit counters
- * `wsrl-<id>-bot` / `wsrl-<id>-server` with their expiry set at creation.
+ * A {@link Store} in Redis that can replace the original in an existing deployment and lets
+ * several instances serve one audience:
+ * live events on the original's pub/sub channels `bot-<id>`, `server-<id>` and `global` as
+ * `{"<eid>": event}`; the server's own history of each channel in a hash (eid → event) and a
+ * sorted set (eids in the order stored), trimmed to `history` events, so that a publish costs
+ * the same however long the history (see {@link RedisKeys}); a replay also reads what an
+ * original producer stored (hash field `ws` of the channel's key, and the plain string key
+ * `global` the original read); ratelimit counters `wsrl-<id>-bot` / `wsrl-<id>-server` with
+ * their expiry set at creation.
  *
  * Commands fail at once while Redis is unreachable (no offline queue), so a client is closed
  * with 4500 instead of hanging; the connections retry in the background.
@@ -85,10 +143,15 @@ export class RedisStore implements Store {
   readonly #listeners = new Map<string, Set<EventListener>>()
   readonly #subscriptions = new Map<string, { readonly listeners: Set<EventListener>; readonly ready: Promise<void> }>()
   readonly #interrupted = new Set<(error: Error) => void>()
+  readonly #history: number
+  readonly #writeOriginal: boolean
   #closing = false
 
   private constructor(options: RedisStoreOptions) {
-    const { url, tokens, logger = silentLogger, commandTimeoutMs = 5_000 } = options
+    const { url, tokens, logger = silentLogger, commandTimeoutMs = 5_000, history = 1000, writeOriginalHistory = false } = options
+    if (!Number.isSafeInteger(history) || history < 1) throw new RangeError(`history must be a whole number ≥ 1, got ${history}`)
+    this.#history = history
+    this.#writeOriginal = writeOriginalHistory
     this.#tokens = tokens
     this.#logger = logger
     this.#where = redactUrl(url)
@@ -101,7 +164,7 @@ export class RedisStore implements Store {
     }
     this.#commands = new Redis(url, { ...common, connectionName: 'fates-rx' })
     this.#subscriber = new Redis(url, { ...common, connectionName: 'fates-rx-subscriber', autoResubscribe: true })
-    this.#commands.defineCommand('fatesAppendEvent', { numberOfKeys: 1, lua: AppendEventScript })
+    this.#commands.defineCommand('fatesPublish', { lua: PublishScript })
     this.#commands.defineCommand('fatesCountRequest', { numberOfKeys: 1, lua: CountRequestScript })
     this.#watch(this.#commands, 'commands', false)
     this.#watch(this.#subscriber, 'subscriber', true)
@@ -171,11 +234,77 @@ export class RedisStore implements Store {
     return Number(value)
   }
 
-  async publish(channel: string, eid: string, event: unknown): Promise<void> {
-    await (this.#commands as unknown as Scripts).fatesAppendEvent(channel, JSON.stringify(eid), goJson(event))
+  async publish(channel: string, eid: string, event: unknown): Promise<boolean> {
+    const [stored] = await this.publishMany([{ channel, eid, event }])
+    return stored === true
+  }
+
+  async publishMany(events: readonly EventToStore[]): Promise<boolean[]> {
+    if (events.length === 0) return []
+    // Not sent at all (no offline queue): then nothing was stored, for certain.
+    if (this.#commands.status !== 'ready') throw new Error(`Redis at ${this.#where} is unreachable; nothing was stored`)
+    const keys: string[] = []
+    const args: string[] = [String(this.#history), this.#writeOriginal ? '1' : '0']
+    for (const { channel, eid, event } of events) {
+      keys.push(RedisKeys.history(channel), RedisKeys.order(channel), channel)
+      args.push(eid, JSON.stringify(eid), goJson(event))
+    }
+    try {
+      const stored = (await (this.#commands as unknown as Scripts).fatesPublish(keys.length, ...keys, ...args)) as number[]
+      return stored.map((flag) => flag === 1)
+    } catch (error) {
+      const settled = await this.#settle(events, error)
+      if (settled instanceof Array) return settled
+      throw settled
+    }
+  }
+
+  /**
+   * After a failed publish, finds out whether the script ran: it is atomic, so it ran exactly
+   * when every eid is in its history now (Redis answers a connection's commands in order, so
+   * this check sees the script's effect even when only its answer timed out). Resolves to
+   * the outcome when every event is stored (reported as stored: whether some were repeats is
+   * lost with the answer), else to the error to report: the original when nothing was stored,
+   * {@link StoreOutcomeUnknown} when Redis cannot tell.
+   */
+  async #settle(events: readonly EventToStore[], error: unknown): Promise<boolean[] | unknown> {
+    let present: number[]
+    try {
+      const check = this.#commands.pipeline()
+      for (const { channel, eid } of events) check.hexists(RedisKeys.history(channel), eid)
+      const results = (await check.exec()) ?? []
+      present = results.map(([failed, value]) => {
+        if (failed !== null) throw failed
+        return Number(value)
+      })
+    } catch {
+      return new StoreOutcomeUnknown('Redis failed while publishing and cannot say whether the events were stored; retrying with the same eids is safe')
+    }
+    if (present.length === events.length && present.every((flag) => flag === 1)) {
+      this.#logger.error(`redis: publish answered ${describeError(error)}, but every event is stored`)
+      return events.map(() => true)
+    }
+    return error
   }
 
   async storedEvents(channel: string): Promise<EventsById> {
+    const [own, original] = await Promise.all([this.#commands.hgetall(RedisKeys.history(channel)), this.#originalEvents(channel)])
+    // The original producer's events first, so that the server's own copy of an eid wins.
+    const events: Record<string, unknown> = { ...original }
+    let unreadable = 0
+    for (const [eid, text] of Object.entries(own)) {
+      try {
+        events[eid] = JSON.parse(text) as unknown
+      } catch {
+        unreadable++
+      }
+    }
+    if (unreadable > 0) this.#logger.error(`redis: ${unreadable} stored events of ${channel} are not JSON; not replayed`)
+    return events
+  }
+
+  /** What an original producer stored for `channel` (a JSON object keyed by eid). */
+  async #originalEvents(channel: string): Promise<EventsById> {
     let text: string | null
     if (channel === GlobalChannel) {
       // The original's producer wrote `global` into the hash field `ws` while its reader read
@@ -192,6 +321,10 @@ export class RedisStore implements Store {
       return {}
     }
     return events
+  }
+
+  async ping(): Promise<void> {
+    await this.#commands.ping()
   }
 
   async subscribe(channel: string, listener: EventListener): Promise<Unsubscribe> {
@@ -238,6 +371,6 @@ export class RedisStore implements Store {
 
 /** The Lua commands defined on the command connection. */
 interface Scripts {
-  fatesAppendEvent(key: string, eid: string, event: string): Promise<unknown>
+  fatesPublish(numberOfKeys: number, ...keysAndArgs: string[]): Promise<unknown>
   fatesCountRequest(key: string, cost: number, windowMs: number): Promise<unknown>
 }

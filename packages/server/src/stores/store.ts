@@ -1,4 +1,8 @@
-import type { IdentityKind } from '../identify/parse.js'
+/**
+ * Who is identifying: a bot or a server (guild). Defined here, not beside identify parsing,
+ * so that stores depend on no protocol module.
+ */
+export type IdentityKind = 'bot' | 'server'
 
 /** Events keyed by event ID, as the original stored and published them (`{"<eid>": event}`). */
 export type EventsById = Readonly<Record<string, unknown>>
@@ -24,10 +28,27 @@ export interface Store extends TokenLookup {
    * extend it.
    */
   countRequest(key: string, cost: number, windowMs: number): Promise<number>
-  /** Stores `event` under `eid` in `channel`'s stored events, then publishes it live. */
-  publish(channel: string, eid: string, event: unknown): Promise<void>
-  /** Every stored event of `channel`, keyed by event ID (order unspecified). */
+  /**
+   * Stores `event` under `eid` in `channel`'s history, then publishes it live, unless the
+   * history already holds `eid`: the eid is the idempotency key, so a producer's retry stores
+   * and delivers nothing. Resolves to `true` when stored, `false` for such a repeat. A
+   * rejection means nothing was stored or delivered (or, as a {@link StoreOutcomeUnknown},
+   * that the store could not tell: retrying with the same eids is then safe).
+   */
+  publish(channel: string, eid: string, event: unknown): Promise<boolean>
+  /**
+   * {@link publish} for several events at once, in order, all or none; resolves to one
+   * stored-or-repeat flag per event. Optional: without it the server publishes one by one.
+   */
+  publishMany?(events: readonly EventToStore[]): Promise<boolean[]>
+  /**
+   * Every stored event of `channel`, keyed by event ID (order unspecified: the server orders
+   * a replay by `m.ts`). At most the history's length for the server's own events, plus what
+   * an original producer stored.
+   */
   storedEvents(channel: string): Promise<EventsById>
+  /** Resolves when the store answers (for `GET /healthz`); rejects otherwise. */
+  ping?(): Promise<void>
   /**
    * Starts delivering `channel`'s live events to `listener`; resolves once delivery is active,
    * so nothing published after that is missed.
@@ -42,6 +63,33 @@ export interface Store extends TokenLookup {
   onInterrupted?(listener: (error: Error) => void): void
   /** Releases connections and timers. */
   close(): Promise<void>
+}
+
+/** One event for {@link Store.publishMany}. */
+export interface EventToStore {
+  /** The channel: `bot-<id>`, `server-<id>` or `global`. */
+  readonly channel: string
+  /** The event ID, its key in the history. */
+  readonly eid: string
+  /** The event, `m.eid` and `m.ts` filled in. */
+  readonly event: unknown
+}
+
+/**
+ * The store failed in a way that leaves unknown whether the events were stored (the
+ * connection dropped, or the answer was lost). Retrying with the same eids is safe: a repeat
+ * is recognized and not delivered twice.
+ */
+export class StoreOutcomeUnknown extends Error {
+  override readonly name = 'StoreOutcomeUnknown'
+
+  constructor(
+    message: string,
+    /** The eids of the events concerned, when known. */
+    readonly eids: readonly string[] = [],
+  ) {
+    super(message)
+  }
 }
 
 /** Where API tokens come from: the in-memory list, or the original's PostgreSQL tables. */

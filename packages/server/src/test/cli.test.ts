@@ -43,12 +43,12 @@ async function run(args: readonly string[], env: Record<string, string> = {}): P
 }
 
 describe('fates-rx-server', () => {
-  it('prints the URL then the admin token, serves its bots, logs without tokens, exits 0 on Ctrl-C', async () => {
+  it('prints the URL then, for a given admin token, not the token; serves its bots, logs without tokens, exits 0 on Ctrl-C', async () => {
     const token = 'cli-bot-token-123'
     const admin = 'cli-admin-token-456'
     const { child, lines, stderr, exited } = await run(['--port', '0', '--bot', `42:${token}`, '--admin-token', admin])
     expect(lines[0]).toMatch(/^listening ws:\/\/127\.0\.0\.1:\d+\/ws$/)
-    expect(lines[1]).toBe(`admin token ${admin}`)
+    expect(lines[1]).toBe('admin token as given')
     const url = lines[0]!.slice('listening '.length)
 
     const client = await TestClient.open(url)
@@ -92,7 +92,8 @@ describe('fates-rx-server', () => {
         FATES_RX_REDIS_URL: redis.url,
         FATES_RX_ADMIN_TOKEN: admin,
       })
-      expect(lines[1]).toBe(`admin token ${admin}`)
+      expect(lines[1]).toBe('admin token as given')
+      expect(lines.join('\n')).not.toContain(admin)
       const client = await TestClient.open(lines[0]!.slice('listening '.length))
       await client.next()
       expect(await client.identify({ id: '42', token: 't0ken-42', bot: true })).toContain('"code":"ready"')
@@ -113,6 +114,8 @@ describe('fates-rx-server', () => {
     [['--port', '70000'], /port must be ≤ 65535/],
     [['--demo', '0'], /--demo expects a rate/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--history', '0'], /history must be a whole number ≥ 1, got 0/],
+    [['--redis-write-original'], /writeOriginalHistory writes the original's blob in Redis: it needs redis/],
   ])('rejects %j with a clear message', async (args, message) => {
     const child = spawn(process.execPath, [cli, ...args], { stdio: 'pipe' })
     children.push(child)
@@ -131,5 +134,6 @@ describe('fates-rx-server', () => {
     expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0)
     expect(stdout).toContain('Usage: fates-rx-server')
     expect(stdout).toContain('--rate-window SECONDS')
+    expect(stdout).toContain('--history N')
   })
 })

@@ -3,6 +3,8 @@
 import type { Socket } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../start.js'
+import { MemoryStore } from '../stores/memory.js'
+import type { Store } from '../stores/store.js'
 import {
   backends,
   memoryBackend,
@@ -202,6 +204,44 @@ describe.each(backends())('$name backend', (backend) => {
       expect(await chans(guild, 2)).toEqual([`server-${RecordedServer.id}`, 'global'])
       expect(await chans(bot, 2)).toEqual([botChannel, 'global'])
     })
+  })
+})
+
+describe('live events held during a replay', () => {
+  it('sends an event published while the replay is read once, though it is both held and replayed', async () => {
+    const inner = new MemoryStore({ bots: [RecordedBot] })
+    let publishDuringReplay = true
+    // Publishes while the identify reads the history: the connection has joined the channel,
+    // so the live copy is held, and the history read afterwards holds it too.
+    const store: Store = {
+      tokenOf: (kind, id) => inner.tokenOf(kind, id),
+      countRequest: (key, cost, windowMs) => inner.countRequest(key, cost, windowMs),
+      publish: (channel, eid, event) => inner.publish(channel, eid, event),
+      subscribe: (channel, listener) => inner.subscribe(channel, listener),
+      close: () => inner.close(),
+      async storedEvents(channel) {
+        if (channel === botChannel && publishDuringReplay) {
+          publishDuringReplay = false
+          await inner.publish(botChannel, 'held', { m: { e: 16, eid: 'held', ts: 2, t: -1 }, ctx: { user: '1' } })
+          await inner.publish('global', 'held-global', { m: { e: 19, eid: 'held-global', ts: 3, t: -1 }, ctx: { user: null } })
+        }
+        return inner.storedEvents(channel)
+      },
+    }
+    server = await startTestServer({ store, donePriorDelayMs: 50 }, { ...memoryBackend, prepare: async () => ({}) })
+    await server.publish(botChannel, { m: { e: 16, eid: 'before', ts: 1, t: -1 }, ctx: { user: '1' } })
+    const { client: c } = await client({ send_all: true })
+    const eids: string[] = []
+    let frame = await c.next()
+    while (!frame.includes('"code":"done_prior"')) {
+      for (const segment of segments(frame)) eids.push((JSON.parse(segment) as { dat: { m: { eid: string } } }).dat.m.eid)
+      frame = await c.next()
+    }
+    await server.publish(botChannel, { m: { e: 16, eid: 'after', ts: 4, t: -1 }, ctx: { user: '1' } })
+    for (const segment of segments(await c.next())) eids.push((JSON.parse(segment) as { dat: { m: { eid: string } } }).dat.m.eid)
+    await quietFor(100)
+    expect(c.unread).toEqual([])
+    expect(eids).toEqual(['before', 'held', 'held-global', 'after'])
   })
 })
 

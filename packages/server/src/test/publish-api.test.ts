@@ -1,4 +1,5 @@
 // POST /publish and the in-process publish: authentication, validation and what gets stored.
+import { connect as tcpConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../start.js'
 import { PublishError } from '../publish.js'
@@ -33,8 +34,66 @@ describe('POST /publish', () => {
   })
 
   it.each([
+    ['no token', ''],
+    ['a wrong token', 'authorization: Bearer nope\r\n'],
+  ])('answers 401 to an upload with %s without reading its body, and closes the connection', async (_name, auth) => {
+    server = await startTestServer({ adminToken })
+    const declared = 500 * 1024 * 1024
+    const socket = tcpConnect(server.port, '127.0.0.1')
+    socket.on('error', () => {})
+    let answer = ''
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')))
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+    let open = true
+    void closed.then(() => (open = false))
+    socket.write(`POST /publish HTTP/1.1\r\nhost: x\r\n${auth}content-type: application/json\r\ncontent-length: ${declared}\r\n\r\n`)
+    // Upload as fast as the server takes it, up to 64 MB: a server that reads the body takes
+    // it all; one that refuses it closes the connection long before.
+    const chunk = Buffer.alloc(256 * 1024, 0x20)
+    let written = 0
+    while (open && written < 64 * 1024 * 1024) {
+      if (!socket.write(chunk)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed])
+      written += chunk.length
+    }
+    await closed
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /)
+    expect(answer.toLowerCase()).toContain('connection: close')
+    expect(answer).not.toContain(adminToken)
+    expect(written).toBeLessThan(16 * 1024 * 1024)
+  })
+
+  it('closes a refused connection whose client neither sends its body nor closes', async () => {
+    server = await startTestServer({ adminToken })
+    const socket = tcpConnect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true })
+    let answer = ''
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')))
+    const reset = new Promise<string | undefined>((resolve) => socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code)))
+    socket.write('POST /publish HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000000\r\n\r\n')
+    await new Promise((resolve) => socket.once('end', resolve))
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /)
+    // The server's FIN alone could be a half-close that keeps its descriptor; only a socket
+    // the server destroyed answers further bytes with a reset.
+    const poke = setInterval(() => socket.write('x'), 50)
+    expect(await reset).toMatch(/^(ECONNRESET|EPIPE)$/)
+    clearInterval(poke)
+    socket.destroy()
+  })
+
+  it('answers 413 to a declared body over 1 MB without reading it', async () => {
+    server = await startTestServer({ adminToken })
+    const reply = await fetch(publishUrl(server), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+      body: 'x'.repeat(1024 * 1024 + 1),
+    })
+    expect(reply.status).toBe(413)
+    expect(await reply.json()).toEqual({ error: 'body larger than 1048576 bytes' })
+  })
+
+  it.each([
     ['not JSON', '{nope', /^body is not JSON: /],
-    ['a JSON array', '[]', /^body must be a JSON object/],
+    ['a JSON number', '5', /^body must be a JSON object/],
+    ['an empty batch', '[]', /^a batch must hold at least one/],
     ['an unknown channel', JSON.stringify({ channel: 'bots-1', event: validEvent }), /^channel must be/],
     ['a channel whose id no identify can carry (beyond int64)', JSON.stringify({ channel: 'bot-9223372036854775808', event: validEvent }), /^channel must be/],
     ['a channel whose id has a leading zero', JSON.stringify({ channel: 'server-0811073947382579200', event: validEvent }), /^channel must be/],
@@ -42,11 +101,27 @@ describe('POST /publish', () => {
     ['an event without m', JSON.stringify({ channel: 'global', event: { ctx: {} } }), /^event: m: expected/],
     ['a non-integer m.e', JSON.stringify({ channel: 'global', event: { m: { e: 1.5 }, ctx: {} } }), /^event: m\.e: expected Integer/],
     ['an empty eid', JSON.stringify({ channel: 'global', event: { m: { e: 1, eid: '' }, ctx: {} } }), /^event: m\.eid must not be empty/],
-  ])('answers 400 with a clear message to %s', async (_name, body, message) => {
-    server = await startTestServer({ adminToken })
+    ['an eid of 129 characters', JSON.stringify({ channel: 'global', event: { m: { e: 1, eid: 'x'.repeat(129) }, ctx: {} } }), /^event: m\.eid must be at most 128 characters$/],
+    ['an m.e beyond the safe integers', '{"channel":"global","event":{"m":{"e":1e300},"ctx":{}}}', /^event: m\.e: expected a safe integer$/],
+    ['a channel id beyond int64 (no identify can reach it)', JSON.stringify({ channel: 'bot-99999999999999999999', event: validEvent }), /^channel must be/],
+    ['a vote whose votes is a string', JSON.stringify({ channel: `bot-${RecordedBot.id}`, event: { m: { e: 0 }, ctx: { user: '1', votes: 'lots' } } }), /^event: ctx: votes: expected Integer \(for m\.e 0\)$/],
+    ['a transfer without new_owner', JSON.stringify({ channel: `bot-${RecordedBot.id}`, event: { m: { e: 12 }, ctx: { user: '1' } } }), /^event: ctx: new_owner: expected/],
+    ['10,000 nested arrays in ctx', `{"channel":"bot-${RecordedBot.id}","event":{"m":{"e":16},"ctx":{"user":"1","deep":${'['.repeat(10_000)}${']'.repeat(10_000)}}}}`, /^event: nested deeper than 32 levels$/],
+  ])('answers 400 with a clear message to %s, and stores nothing', async (_name, body, message) => {
+    server = await startTestServer({ adminToken, donePriorDelayMs: 0 })
     const reply = await post(body)
     expect(reply.status).toBe(400)
     expect(reply.body.error).toMatch(message)
+    // Nothing stored: the replay is empty, straight to done_prior.
+    const { client } = await identified(server, { send_all: true, send_none: true })
+    expect(await client.next()).toContain('"code":"done_prior"')
+    client.ws.terminate()
+  })
+
+  it('accepts any context for an event number it does not know', async () => {
+    server = await startTestServer({ adminToken })
+    const reply = await post(JSON.stringify({ channel: 'global', event: { m: { e: 999, eid: 'u' }, ctx: { votes: 'lots', x: [1, { y: 2 }] } } }))
+    expect(reply).toEqual({ status: 200, body: { eid: 'u', repeat: false } })
   })
 
   it('answers 404 elsewhere and 405 to other methods', async () => {
@@ -80,7 +155,75 @@ describe('POST /publish', () => {
   it('keeps a given eid and ts', async () => {
     server = await startTestServer({ adminToken })
     const reply = await post(JSON.stringify({ channel: 'global', event: { m: { e: 19, eid: 'my-eid', ts: 5 }, ctx: {} } }))
-    expect(reply.body).toEqual({ eid: 'my-eid' })
+    expect(reply.body).toEqual({ eid: 'my-eid', repeat: false })
+  })
+})
+
+describe('POST /publish with a batch', () => {
+  const vote = (n: number, eid?: string) => ({ m: { e: 0, ...(eid === undefined ? {} : { eid }) }, ctx: { user: '1', votes: n } })
+
+  it('stores and delivers every event in order and answers their eids in order', async () => {
+    server = await startTestServer({ adminToken })
+    const { client } = await identified(server)
+    const batch = [0, 1, 2, 3].map((n) => ({ channel: n === 2 ? 'global' : `bot-${RecordedBot.id}`, event: vote(n, n === 1 ? 'given' : undefined) }))
+    const reply = await post(JSON.stringify(batch))
+    expect(reply.status).toBe(200)
+    const eids = reply.body.eids as string[]
+    expect(eids).toHaveLength(4)
+    expect(eids[1]).toBe('given')
+    expect(reply.body.repeat).toEqual([false, false, false, false])
+    const seen: { eid: string; votes: number }[] = []
+    while (seen.length < 4) {
+      for (const segment of (await client.next()).split('\x1f').filter((s) => s !== '')) {
+        const { dat } = JSON.parse(segment) as { dat: { m: { eid: string }; ctx: { votes: number } } }
+        seen.push({ eid: dat.m.eid, votes: dat.ctx.votes })
+      }
+    }
+    expect(seen).toEqual(eids.map((eid, votes) => ({ eid, votes })))
+    client.ws.terminate()
+  })
+
+  it('refuses the whole batch when one event is bad, naming its index, and stores nothing', async () => {
+    server = await startTestServer({ adminToken, donePriorDelayMs: 0 })
+    const batch = [
+      { channel: `bot-${RecordedBot.id}`, event: vote(1) },
+      { channel: `bot-${RecordedBot.id}`, event: { m: { e: 0 }, ctx: { user: '1', votes: 'lots' } } },
+    ]
+    expect(await post(JSON.stringify(batch))).toEqual({ status: 400, body: { error: '[1] event: ctx: votes: expected Integer (for m.e 0)' } })
+    expect(await post(JSON.stringify([batch[0], 7]))).toEqual({ status: 400, body: { error: expect.stringMatching(/^\[1\] body must be a JSON object/) as unknown } })
+    const { client } = await identified(server, { send_all: true, send_none: true })
+    expect(await client.next()).toContain('"code":"done_prior"')
+    client.ws.terminate()
+  })
+
+  it('recognizes a repeated eid, in a batch or across requests: stored and delivered once', async () => {
+    server = await startTestServer({ adminToken })
+    const { client } = await identified(server)
+    const channel = `bot-${RecordedBot.id}`
+    expect(await post(JSON.stringify({ channel, event: vote(1, 'same') }))).toEqual({ status: 200, body: { eid: 'same', repeat: false } })
+    expect(await post(JSON.stringify({ channel, event: vote(2, 'same') }))).toEqual({ status: 200, body: { eid: 'same', repeat: true } })
+    expect(await post(JSON.stringify([{ channel, event: vote(3, 'other') }, { channel, event: vote(4, 'other') }]))).toEqual({
+      status: 200,
+      body: { eids: ['other', 'other'], repeat: [false, true] },
+    })
+    const frames = [await client.next(), await client.next()]
+    expect(frames.join('')).toContain('"votes":1')
+    expect(frames.join('')).toContain('"votes":3')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(client.unread).toEqual([])
+    client.ws.terminate()
+  })
+})
+
+describe('history', () => {
+  it('keeps the last `history` events of a channel in memory and replays them in m.ts order', async () => {
+    server = await startTestServer({ history: 2, donePriorDelayMs: 0 })
+    const channel = `bot-${RecordedBot.id}`
+    for (const [eid, ts] of [['a', 1], ['b', 3], ['c', 2]] as const) await server.publish(channel, { m: { e: 16, eid, ts }, ctx: { user: '1' } })
+    const { client } = await identified(server, { send_all: true, send_none: true })
+    const replay = (await client.next()).split('\x1f').filter((s) => s !== '')
+    expect(replay.map((s) => (JSON.parse(s) as { dat: { m: { eid: string } } }).dat.m.eid)).toEqual(['c', 'b'])
+    client.ws.terminate()
   })
 })
 

@@ -4,9 +4,12 @@
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../start.js'
+import { RedisStore } from '../stores/redis.js'
+import { MemoryTokens } from '../stores/store.js'
 import {
   identified,
   normalizeTs,
+  quietFor as quiet,
   RecordedBot,
   redisBackend,
   segments,
@@ -158,8 +161,8 @@ describe('the original producer and keys', () => {
     expect(eidsIn(await replaying.next())).toEqual(['after'])
   })
 
-  it('writes stored events where the original read them, keeping the bytes of each event', async () => {
-    const server = await instance(true)
+  it('with writeOriginalHistory, also writes stored events where the original read them, keeping the bytes of each event', async () => {
+    const server = await instance(true, { writeOriginalHistory: true })
     await server.publish(botChannel, { m: { e: 0, eid: 'a', ts: 1 }, ctx: { user: 811073947382579200123, votes: 1 } })
     await server.publish(botChannel, { m: { e: 16, eid: 'b', ts: 2 }, ctx: { user: '<x>' } })
     expect(await admin.hget(botChannel, 'ws')).toBe(
@@ -180,6 +183,114 @@ describe('the original producer and keys', () => {
     await connect(server)
     expect(await admin.get(`wsrl-${RecordedBot.id}-bot`)).toBe('4')
     expect(await admin.pttl(`wsrl-${RecordedBot.id}-bot`)).toBeLessThan(ttl)
+  })
+})
+
+describe('bounded history, idempotency and batches', () => {
+  it('keeps the last `history` events per channel in a hash and a sorted set, not the original blob', async () => {
+    const server = await instance(true, { history: 3, donePriorDelayMs: 10 })
+    for (let n = 1; n <= 5; n++) await server.publish(botChannel, event(n))
+    expect(await admin.hlen(`fates-rx:history:${botChannel}`)).toBe(3)
+    expect(await admin.zrange(`fates-rx:order:${botChannel}`, 0, -1)).toEqual(['eid-3', 'eid-4', 'eid-5'])
+    expect(await admin.exists(botChannel)).toBe(0)
+    const { client } = await connect(server, { send_all: true, send_none: true })
+    expect(eidsIn(await client.next())).toEqual(['eid-3', 'eid-4', 'eid-5'])
+  })
+
+  it('replays its history and the original producer’s stored events together, once per eid, in m.ts order', async () => {
+    const server = await instance(true, { donePriorDelayMs: 10 })
+    for (const n of [3, 1, 2]) await server.publish(botChannel, event(n))
+    // The original producer's blob: one event of its own, and a copy of eid-2.
+    await admin.hset(botChannel, 'ws', JSON.stringify({ 'p-1': { m: { e: 0, eid: 'p-1', ts: 1.5 }, ctx: { user: '9', votes: 7 } }, 'eid-2': event(2) }))
+    const { client } = await connect(server, { send_all: true, send_none: true })
+    expect(eidsIn(await client.next())).toEqual(['eid-1', 'p-1', 'eid-2', 'eid-3'])
+  })
+
+  it('stores and delivers an eid published twice, on two instances, once; the answer says it was a repeat', async () => {
+    const a = await instance(true)
+    const b = await instance()
+    const { client } = await connect(a)
+    const post = (server: RunningServer, body: unknown) =>
+      fetch(`http://127.0.0.1:${server.port}/publish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.adminToken}` },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }))
+    expect(await post(a, { channel: botChannel, event: event(1) })).toEqual({ status: 200, body: { eid: 'eid-1', repeat: false } })
+    expect(await post(b, { channel: botChannel, event: event(1) })).toEqual({ status: 200, body: { eid: 'eid-1', repeat: true } })
+    expect(
+      await post(b, [
+        { channel: botChannel, event: event(1) },
+        { channel: botChannel, event: event(2) },
+        { channel: botChannel, event: event(2) },
+      ]),
+    ).toEqual({ status: 200, body: { eids: ['eid-1', 'eid-2', 'eid-2'], repeat: [true, false, true] } })
+    await a.publish(botChannel, event(3))
+    const seen: string[] = []
+    while (!seen.includes('eid-3')) seen.push(...eidsIn(await client.next()))
+    expect(seen).toEqual(['eid-1', 'eid-2', 'eid-3'])
+    expect(await admin.hlen(`fates-rx:history:${botChannel}`)).toBe(3)
+  })
+
+  it('answers 503 with the eids when Redis cannot say whether it stored them, and a retry with them is a repeat', async () => {
+    await backend.prepare()
+    const store = await RedisStore.connect({ url: backend.redis().url, tokens: new MemoryTokens([RecordedBot]), commandTimeoutMs: 100 })
+    const server = await startTestServer({ store }, { ...backend, prepare: async () => ({}) })
+    servers.push(server)
+    try {
+      const { client } = await connect(server)
+      // Redis holds every write for a second: the script's answer and the check both time out.
+      await admin.client('PAUSE', 1000, 'WRITE')
+      const first = await fetch(`http://127.0.0.1:${server.port}/publish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.adminToken}` },
+        body: JSON.stringify({ channel: botChannel, event: { m: { e: 0 }, ctx: { user: '1', votes: 1 } } }),
+      })
+      expect(first.status).toBe(503)
+      const { eids } = (await first.json()) as { eids: string[] }
+      expect(eids).toHaveLength(1)
+      // After the pause the script ran after all; the retry with the eid it named is a repeat.
+      const delivered = eidsIn(await client.next(3_000))
+      expect(delivered).toEqual(eids)
+      const retry = await fetch(`http://127.0.0.1:${server.port}/publish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.adminToken}` },
+        body: JSON.stringify({ channel: botChannel, event: { m: { e: 0, eid: eids[0] }, ctx: { user: '1', votes: 1 } } }),
+      })
+      expect(await retry.json()).toEqual({ eid: eids[0], repeat: true })
+      await quiet(150)
+      expect(client.unread).toEqual([])
+    } finally {
+      await admin.client('UNPAUSE')
+      await store.close()
+    }
+  })
+})
+
+describe('when only the answer of a publish is lost', () => {
+  it('finds the events stored and answers 200, delivering them once', async () => {
+    await backend.prepare()
+    // Writes are held 1.5 s, the script's answer times out after 1 s; the check that follows
+    // on the same connection is answered right after the script ran, within its own second.
+    const store = await RedisStore.connect({ url: backend.redis().url, tokens: new MemoryTokens([RecordedBot]), commandTimeoutMs: 1_000 })
+    const server = await startTestServer({ store }, { ...backend, prepare: async () => ({}) })
+    servers.push(server)
+    try {
+      const { client } = await connect(server)
+      await admin.client('PAUSE', 1500, 'WRITE')
+      const reply = await fetch(`http://127.0.0.1:${server.port}/publish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.adminToken}` },
+        body: JSON.stringify({ channel: botChannel, event: event(7) }),
+      })
+      expect({ status: reply.status, body: await reply.json() }).toEqual({ status: 200, body: { eid: 'eid-7', repeat: false } })
+      expect(eidsIn(await client.next())).toEqual(['eid-7'])
+      await quiet(150)
+      expect(client.unread).toEqual([])
+    } finally {
+      await admin.client('UNPAUSE')
+      await store.close()
+    }
   })
 })
 

@@ -28,8 +28,15 @@ export function bindWebSocket(server: FatesServer, ws: WebSocket, request: Incom
       if (ws.readyState === WebSocket.OPEN) ws.ping()
     },
   }
-  const { remoteAddress = '?', remotePort = 0 } = request.socket
-  const handlers = server.opened(socket, { remote: `${remoteAddress}:${remotePort}` })
+  // Read only when a log line needs it: the peer's address costs a system call, and
+  // handshakes are on the hot path.
+  const peer = {
+    get remote(): string {
+      const { remoteAddress = '?', remotePort = 0 } = request.socket
+      return `${remoteAddress}:${remotePort}`
+    },
+  }
+  const handlers = server.opened(socket, peer)
   // Go read text and binary messages alike, as bytes; so do we.
   ws.on('message', (data) => handlers.message(toBytes(data)))
   ws.on('pong', () => handlers.pong())

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { encodeControl, encodeEvent, eventFrame, goJson } from './encode.js'
 
@@ -10,8 +11,41 @@ describe('goJson', () => {
     [1e21, '1e+21'],
     [{ skip: undefined, keep: 0 }, '{"keep":0}'],
     [[Number.NaN], '[null]'],
+    [[], '[]'],
+    [{}, '{}'],
+    [{ only: undefined }, '{}'],
+    [[[], {}, [[]]], '[[],{},[[]]]'],
+    [{ a: [], b: {}, c: [{ d: {} }] }, '{"a":[],"b":{},"c":[{"d":{}}]}'],
   ])('%j → %s', (value, expected) => {
     expect(goJson(value)).toBe(expected)
+  })
+
+  it('writes what a recursive writer with sorted keys and HTML escapes writes', () => {
+    // The reference: JSON.stringify for scalars, recursion for the rest (an object cannot
+    // hold the sorted order itself: integer-like keys always come first in JavaScript).
+    const reference = (value: unknown): string => {
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`
+      if (typeof value !== 'object' || value === null) return JSON.stringify(value)
+      const record = value as Record<string, unknown>
+      const keys = Object.keys(record).sort().filter((key) => record[key] !== undefined)
+      return `{${keys.map((key) => `${JSON.stringify(key)}:${reference(record[key])}`).join(',')}}`
+    }
+    const escaped = (json: string): string =>
+      json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(goJson(value)).toBe(escaped(reference(value)))
+      }),
+    )
+  })
+
+  it('encodes 100,000 nested arrays and objects without exhausting the stack', () => {
+    const depth = 100_000
+    const arrays = JSON.parse('['.repeat(depth) + ']'.repeat(depth)) as unknown
+    expect(goJson(arrays)).toBe('['.repeat(depth) + ']'.repeat(depth))
+    let objects: unknown = 1
+    for (let n = 0; n < depth; n++) objects = { a: objects }
+    expect(goJson(objects)).toBe('{"a":'.repeat(depth) + '1' + '}'.repeat(depth))
   })
 })
 

@@ -1,11 +1,7 @@
 import { Protocol } from '@fates-rx/core/protocol'
 
-/**
- * Writes a JSON value as Go's `json.Marshal` wrote the original's events: object keys sorted,
- * `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u00XX` / `\u20XX`. Clients must not depend on
- * either, but byte-for-byte frames make transcript tests against the recordings possible.
- */
-export function goJson(value: unknown): string {
+/** A scalar as Go wrote it; `undefined` for arrays and objects. */
+function goScalar(value: unknown): string | undefined {
   if (value === null || value === undefined) return 'null'
   switch (typeof value) {
     case 'string':
@@ -14,19 +10,72 @@ export function goJson(value: unknown): string {
       return Number.isFinite(value) ? JSON.stringify(value) : 'null'
     case 'boolean':
       return value ? 'true' : 'false'
-    case 'object': {
-      if (Array.isArray(value)) return `[${value.map(goJson).join(',')}]`
-      const record = value as Record<string, unknown>
-      const parts: string[] = []
-      for (const key of Object.keys(record).sort()) {
-        const item = record[key]
-        if (item === undefined || typeof item === 'function') continue
-        parts.push(`${goString(key)}:${goJson(item)}`)
-      }
-      return `{${parts.join(',')}}`
-    }
+    case 'object':
+      return undefined
     default:
       return 'null'
+  }
+}
+
+/** An array or object being written: its remaining entries and whether one was written. */
+interface Open {
+  readonly close: string
+  /** Array items, or the sorted keys of an object. */
+  readonly entries: readonly unknown[]
+  readonly record: Record<string, unknown> | undefined
+  next: number
+  wrote: boolean
+}
+
+/**
+ * Writes a JSON value as Go's `json.Marshal` wrote the original's events: object keys sorted,
+ * `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u00XX` / `\u20XX`. Clients must not depend on
+ * either, but byte-for-byte frames make transcript tests against the recordings possible.
+ *
+ * It walks the value with its own stack, not by recursion: events also arrive from Redis,
+ * written by producers this server never validated, and no depth may exhaust the call stack.
+ */
+export function goJson(value: unknown): string {
+  let out = ''
+  const open: Open[] = []
+  let current: unknown = value
+  for (;;) {
+    const scalar = goScalar(current)
+    if (scalar !== undefined) {
+      out += scalar
+    } else if (Array.isArray(current)) {
+      out += '['
+      open.push({ close: ']', entries: current, record: undefined, next: 0, wrote: false })
+    } else {
+      const record = current as Record<string, unknown>
+      out += '{'
+      open.push({ close: '}', entries: Object.keys(record).sort(), record, next: 0, wrote: false })
+    }
+    // Find the next value to write, closing every array and object that has none left.
+    let found = false
+    while (open.length > 0 && !found) {
+      const top = open[open.length - 1]!
+      while (top.next < top.entries.length) {
+        const entry = top.entries[top.next++]
+        if (top.record === undefined) {
+          current = entry
+        } else {
+          const item = top.record[entry as string]
+          if (item === undefined || typeof item === 'function') continue
+          current = item
+        }
+        if (top.wrote) out += ','
+        top.wrote = true
+        if (top.record !== undefined) out += `${goString(entry as string)}:`
+        found = true
+        break
+      }
+      if (!found) {
+        out += top.close
+        open.pop()
+      }
+    }
+    if (!found) return out
   }
 }
 

@@ -1,0 +1,115 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { ConnectionState, FatesServer, ProtocolObserver } from './server.js'
+import type { Store } from './stores/store.js'
+
+/** How long `/metrics` and `/healthz` wait for the store to answer a ping (milliseconds). */
+export const StorePingTimeoutMs = 1_000
+
+/** Resolves to whether `store` answered a ping in time. */
+export async function storeAnswers(store: Store, timeoutMs = StorePingTimeoutMs): Promise<boolean> {
+  if (store.ping === undefined) return true
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs)
+  })
+  try {
+    return await Promise.race([store.ping().then(() => true as const), expired])
+  } catch {
+    return false
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** A server's metrics: the registry `/metrics` serves, and the observer that feeds it. */
+export interface ServerMetrics {
+  /** Holds every metric below, in the Prometheus text format on `metrics()`. */
+  readonly registry: Registry
+  /** Pass to the protocol logic (`ProtocolConfig.observer`). */
+  readonly observer: ProtocolObserver
+  /** Connects the gauges read at scrape time: connections by state and whether the store is up. */
+  watch(server: FatesServer, store: Store): void
+}
+
+/**
+ * Builds the metrics of one server in a registry of its own (several servers in one process
+ * never share counters). Labels carry codes and states only: never a token, an ID or a URL.
+ */
+export function createMetrics(): ServerMetrics {
+  const registry = new Registry()
+  const identifies = new Counter({
+    name: 'fates_identifies_total',
+    help: 'Identifies by outcome: ready, or the control code they were refused with.',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  })
+  const closes = new Counter({
+    name: 'fates_closes_total',
+    help: 'Closed websocket connections by close code.',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  })
+  const published = new Counter({
+    name: 'fates_events_published_total',
+    help: 'Events stored and delivered by publish (repeats not included).',
+    registers: [registry],
+  })
+  const repeats = new Counter({
+    name: 'fates_events_repeated_total',
+    help: 'Published events whose eid the history already held: neither stored nor delivered again.',
+    registers: [registry],
+  })
+  const delivered = new Counter({
+    name: 'fates_events_delivered_total',
+    help: 'Events queued for connections, live or replayed (one per connection that gets it).',
+    registers: [registry],
+  })
+  const latency = new Histogram({
+    name: 'fates_publish_duration_seconds',
+    help: 'Time to store and publish one publish request (a batch counts once).',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  const storeErrors = new Counter({
+    name: 'fates_store_errors_total',
+    help: 'Store failures met by a connection or a publish.',
+    registers: [registry],
+  })
+  let watched: { server: FatesServer; store: Store } | undefined
+  new Gauge({
+    name: 'fates_connections',
+    help: 'Open websocket connections by state.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      if (watched === undefined) return
+      const states = watched.server.connectionStates()
+      for (const state of Object.keys(states) as ConnectionState[]) this.set({ state }, states[state])
+    },
+  })
+  new Gauge({
+    name: 'fates_store_up',
+    help: 'Whether the store (Redis, or memory) answered a ping at this scrape: 1 or 0.',
+    registers: [registry],
+    async collect() {
+      if (watched !== undefined) this.set((await storeAnswers(watched.store)) ? 1 : 0)
+    },
+  })
+  return {
+    registry,
+    observer: {
+      identified: (outcome) => identifies.inc({ outcome }),
+      closed: (code) => closes.inc({ code: String(code) }),
+      delivered: (count) => delivered.inc(count),
+      published(stored, repeated, seconds) {
+        if (stored > 0) published.inc(stored)
+        if (repeated > 0) repeats.inc(repeated)
+        latency.observe(seconds)
+      },
+      storeFailed: () => storeErrors.inc(),
+    },
+    watch(server, store) {
+      watched = { server, store }
+    },
+  }
+}
