@@ -27,6 +27,9 @@ describe('connect(): reconnection', () => {
     h.clock.advance(1)
     expect(h.sockets).toHaveLength(2)
     h.last().handshake()
+    // Resumed: the replay that fills the gap comes first, then live.
+    expect(h.status()).toMatchObject({ state: 'replaying', detail: expect.stringMatching(/gap/) })
+    h.last().frame(control('done_prior', 18))
     expect(h.status().state).toBe('live')
     expect(h.metrics().reconnects).toEqual({ 1006: 1 })
   })

@@ -37,7 +37,7 @@ describe('connect() under faults, over real sockets', () => {
     await statusWhere(client, (s) => s.state === 'live')
     const total = 240
     for (let i = 0; i < total; i++) {
-      peer.publish(`e${i}`, 1700000000 + i / 1000)
+      peer.publish(`e${i}`, Date.now() / 1000)
       if (i % 60 === 59) proxy.cut()
       await pause(4)
     }
@@ -94,6 +94,7 @@ describe('connect() under faults, over real sockets', () => {
     let peer = await ScriptedPeer.start(script, 0, store)
     const port = peer.port
     cleanup.push(() => peer.close())
+    // History stored long before the client connects.
     for (let i = 0; i < 300; i++) peer.publish(`s${i}`, 1700000000 + i)
     const { client, events, statuses } = start({ url: peer.url, sendAll: true })
     await statusWhere(client, (s) => s.state === 'replaying')

@@ -31,7 +31,11 @@ async function server(options: Parameters<typeof startServer>[0] = {}): Promise<
 const start = (options: Partial<ConnectOptions> & Pick<ConnectOptions, 'url'>) =>
   liveClient(cleanup, { id, token: token, ...options })
 
-const vote = (i: number) => ({ m: { e: 0, t: -1, ts: 1_700_000_000 + i / 1000 }, ctx: { user: '563808552288780322', votes: i, test: false } })
+// Without a ts the server stamps the event with its own clock, as it does real producers' events.
+const vote = (i: number, ts?: number) => ({
+  m: { e: 0, t: -1, ...(ts === undefined ? {} : { ts }) },
+  ctx: { user: '563808552288780322', votes: i, test: false },
+})
 
 // Resolves once the harness's own subscription has collected `count` events.
 async function allArrived(client: FatesClient, events: ReceivedEvent[], count: number, ms = 15_000): Promise<void> {
@@ -96,7 +100,8 @@ describe('connect() against @fates-rx/server under faults', () => {
     let running = await server({ store, donePriorDelayMs: 300 })
     const port = running.port
     const published: string[] = []
-    for (let i = 0; i < 500; i++) published.push(await running.publish(channel, vote(i)))
+    // History stored long before the client connects.
+    for (let i = 0; i < 500; i++) published.push(await running.publish(channel, vote(i, 1_700_000_000 + i / 1000)))
     const { client, events, statuses } = start({ url: running.url, sendAll: true })
     await statusWhere(client, (s) => s.state === 'replaying')
     await running.close()

@@ -136,8 +136,9 @@ export interface MachineState {
   readonly requestsRemaining: number | undefined
   readonly lastFrameAt: number | undefined
   /**
-   * The newest event delivered (moved only with `resume`); set at the first `ready`, so it also
-   * says that the client has been connected: every later connection fills a gap.
+   * The newest event delivered (moved only with `resume`; `prior` history never moves it). Set
+   * at the first `ready`, to its `ts`, so it also says that the client has been connected:
+   * every later connection fills a gap.
    */
   readonly watermark: Watermark | undefined
   /** While `reconnecting`: what the wait is for (only a backoff may be cut short by `online`). */
@@ -305,7 +306,9 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
 
   const deliver = (event: ReceivedEvent): void => {
     emit({ type: 'deliver', event })
-    if (config.resume && (next.watermark === undefined || newerThan(event, next.watermark))) set({ watermark: markOf(event) })
+    // The history (prior) lies before the first ready, whatever its producers' clocks say.
+    const mark = next.watermark
+    if (config.resume && event.prior !== true && (mark === undefined || newerThan(event, mark))) set({ watermark: markOf(event) })
   }
 
   const deliverHeld = (): void => {
@@ -446,7 +449,9 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         emit({ type: 'ready-after', ms: at - current.startedAt })
         emit({ type: 'arm', timer: 'stable', ms: config.backoff.resetAfterMs })
         // The first ready marks the client connected: events from now on are what a gap loses.
-        if (next.watermark === undefined) set({ watermark: { ts: at / 1000, eid: '' } })
+        // By the server's clock, which stamps every event published without an m.ts; the
+        // client's only when the server sent none.
+        if (next.watermark === undefined) set({ watermark: { ts: payload.ts ?? at / 1000, eid: '' } })
         const replaying = config.sendAll || current.resumeFrom !== undefined
         setConnection({ phase: replaying ? 'replaying' : 'live' })
         if (replaying && config.orderReplay && config.replayTimeoutMs > 0) {
@@ -474,11 +479,13 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
     }
   }
 
-  /** A replayed event as it is passed on (`prior`, or `resumed` if newer than the gap), or undefined. */
+  /** A replayed event as it is passed on (`resumed` if newer than the gap, else `prior`), or undefined. */
   const replayed = (current: Connection, event: ReceivedEvent): ReceivedEvent | undefined => {
     const from = current.resumeFrom
-    if (from === undefined) return { ...event, prior: true }
-    return newerThan(event, from) ? { ...event, resumed: true } : undefined
+    if (from !== undefined && newerThan(event, from)) return { ...event, resumed: true }
+    // The history itself only for sendAll, which asked for it: a replay that a drop cut short
+    // is completed by the next one (dedupe drops what was delivered).
+    return from === undefined || config.sendAll ? { ...event, prior: true } : undefined
   }
 
   const onEvent = (current: Connection, event: ReceivedEvent): void => {

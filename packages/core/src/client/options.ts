@@ -26,9 +26,16 @@ export interface ConnectOptions {
    * pass on, of the replayed events, only those newer (by `m.ts`, then `m.eid`) than the newest
    * one delivered before the gap, in `m.ts` order, each marked `resumed: true`: no event
    * published while the client was disconnected is lost, none arrives twice. Nothing from
-   * before the first connection arrives unless `sendAll` asks for it. The mark starts at the
-   * client's clock when the first connection is ready, so a server clock far behind the
-   * client's can make the first gap lose what was published in that difference.
+   * before the first connection arrives unless `sendAll` asks for it (with `sendAll`, a replay
+   * cut short is completed, `prior: true`).
+   *
+   * The mark starts at the first `ready` payload's `ts` (the server's clock, the one that
+   * stamps events published without an `m.ts`; the client's clock only if `ready` has none),
+   * and rises with every event delivered after it (not with the history). So it assumes that
+   * producers which set `m.ts` themselves keep clocks near the server's: an event stamped
+   * earlier than the newest one delivered before the gap is taken for one already seen. And
+   * `ready`'s `ts` is whole seconds: if the first gap comes before any event is delivered,
+   * events from up to a second before the first connection can arrive, marked `resumed`.
    * @default true
    */
   readonly resume?: boolean

@@ -3,7 +3,7 @@ import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import { connect } from '../client/connect.js'
 import { EventName } from '../protocol/events.js'
-import { fatesEvent, joinFrames, wrapEvent } from './builders.js'
+import { donePriorPayload, fatesEvent, joinFrames, wrapEvent } from './builders.js'
 import { acceptIdentify, rejectIdentify, scriptedWebSockets } from './scripted-web-socket.js'
 import { VirtualClock } from './virtual-clock.js'
 
@@ -79,7 +79,8 @@ describe('scriptedWebSockets with connect()', () => {
     marbles().run(({ cold, expectObservable, flush }) => {
       const server = scriptedWebSockets([
         acceptIdentify(cold('-a-(b|)', { a: vote(1), b: { close: 1006 } })),
-        acceptIdentify(cold('-a', { a: vote(2) })),
+        // Resumed: the client identifies with send_all, so this server ends its (empty) replay first.
+        acceptIdentify(cold('-(da)', { d: joinFrames(donePriorPayload()), a: vote(2) })),
       ])
       const client = connect({ ...options, WebSocket: server.WebSocket, backoff: { initialDelayMs: 100, maxAttempts: 3 } /* random 0.5: 50 ms */ })
       expectObservable(client.event$.pipe(map((e) => e.ctx['votes'])), '^ 2000ms !').toBe('-a 52ms b', { a: 1, b: 2 })
