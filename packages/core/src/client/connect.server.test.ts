@@ -1,5 +1,5 @@
 import { MemoryStore, startServer, type RunningServer } from '@fates-rx/server'
-import { filter, firstValueFrom, timeout } from 'rxjs'
+import { filter, firstValueFrom, startWith, timeout } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ReceivedEvent } from '../codec/index.js'
 import { CuttingProxy } from '../test-support/scripted-peer.js'
@@ -65,6 +65,70 @@ describe('connect() against @fates-rx/server under faults', () => {
     expect(drops.length).toBeGreaterThanOrEqual(4)
     expect(drops.every((s) => s.close?.code === 1006)).toBe(true)
     expect(statuses.at(-1)?.state).toBe('live')
+  })
+
+  it('resumes every gap without sendAll: of events published at a steady rate through 4 cuts, each one after the first live arrives once, none from before', async () => {
+    const running = await server()
+    const proxy = await CuttingProxy.start(running.port)
+    cleanup.push(() => proxy.close())
+    // One publisher at a steady rate for the whole test; each event noted with the client's
+    // phase when its publish began.
+    type Phase = 'before' | 'handshake' | 'after-live'
+    let phase: Phase = 'before'
+    let publishing = true
+    const published: { eid: string; phase: Phase }[] = []
+    const publisher = (async () => {
+      for (let i = 0; publishing; i++) {
+        const at = phase
+        published.push({ eid: await running.publish(channel, vote(i)), phase: at })
+        await pause(5)
+      }
+    })()
+    cleanup.push(() => {
+      publishing = false
+      return publisher
+    })
+    await pause(150)
+    phase = 'handshake'
+    const { client, statuses, events } = start({ url: proxy.url })
+    await statusWhere(client, (s) => s.state === 'live')
+    phase = 'after-live'
+    for (let cut = 0; cut < 4; cut++) {
+      await pause(150)
+      await statusWhere(client, (s) => s.state === 'live')
+      proxy.cut()
+    }
+    await pause(200)
+    await statusWhere(client, (s) => s.state === 'live')
+    publishing = false
+    await publisher
+    const wanted = published.filter((p) => p.phase === 'after-live').map((p) => p.eid)
+    const received = new Set<string>()
+    await firstValueFrom(
+      client.event$.pipe(
+        startWith(undefined),
+        filter(() => {
+          for (const event of events) received.add(event.m.eid ?? '')
+          return wanted.every((eid) => received.has(eid))
+        }),
+        timeout(15_000),
+      ),
+    )
+    await pause(100) // late duplicates would show up here
+    const eids = events.map((e) => e.m.eid ?? '')
+    expect(new Set(eids).size).toBe(eids.length)
+    expect(wanted.filter((eid) => !eids.includes(eid))).toEqual([])
+    const before = new Set(published.filter((p) => p.phase === 'before').map((p) => p.eid))
+    expect(before.size).toBeGreaterThan(10)
+    expect(eids.filter((eid) => before.has(eid))).toEqual([])
+    expect(eids.every((eid) => published.some((p) => p.eid === eid))).toBe(true)
+    // The cuts made gaps, and the replays filled them.
+    const drops = statuses.filter((s) => s.state === 'reconnecting')
+    expect(drops.length).toBeGreaterThanOrEqual(4)
+    expect(drops.every((s) => s.close?.code === 1006)).toBe(true)
+    expect(statuses.filter((s) => s.state === 'replaying' && /gap/.test(s.detail ?? '')).length).toBeGreaterThanOrEqual(4)
+    expect(events.filter((e) => e.resumed === true).length).toBeGreaterThan(0)
+    expect(events.some((e) => e.prior === true)).toBe(false)
   })
 
   it('fails on a wrong token and makes no second attempt', async () => {
