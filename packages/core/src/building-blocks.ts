@@ -40,6 +40,7 @@ export {
   step,
   type Step,
   type TimerName,
+  type Watermark,
 } from './client/machine.js'
 export {
   ConnectDefaults,
