@@ -377,3 +377,150 @@ describe('the connection machine (properties over random histories)', () => {
     }
   })
 })
+
+// resume against a model server with a history: it stamps each published event with its own
+// clock (ms apart, as distinct instants), sends it live to every connection past `ready`,
+// replays its whole history in a random order on `send_all`, and can drop at any moment. Its
+// clock is the client's plus a skew: the client's clock must not matter.
+type ResumeAction =
+  | { readonly kind: 'publish' | 'drop' | 'reconnect' | 'open' | 'identity' | 'ready' | 'done' | 'fire' | 'handshake' }
+  | { readonly kind: 'wait'; readonly ms: number }
+
+const resumeAction: fc.Arbitrary<ResumeAction> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant<ResumeAction>({ kind: 'publish' }) },
+  { weight: 2, arbitrary: fc.constantFrom<ResumeAction>({ kind: 'drop' }, { kind: 'reconnect' }) },
+  { weight: 6, arbitrary: fc.constantFrom<ResumeAction>({ kind: 'open' }, { kind: 'identity' }, { kind: 'ready' }, { kind: 'done' }, { kind: 'fire' }) },
+  { weight: 3, arbitrary: fc.constant<ResumeAction>({ kind: 'handshake' }) },
+  { weight: 2, arbitrary: fc.integer({ min: 1, max: 3_000 }).map((ms): ResumeAction => ({ kind: 'wait', ms })) },
+)
+
+function runResume(actions: readonly ResumeAction[], seed: number, skewMs: number): { delivered: string[]; published: { eid: string; ts: number; afterFirstReady: boolean }[]; firstReadyTs: number | undefined } {
+  const cfg = resolveOptions({ url: 'ws://127.0.0.1:9/ws', id: '42', token, rateWindowMs: WindowMs, backoff: { maxAttempts: Infinity, initialDelayMs: 100, maxDelayMs: 1_000 } })
+  let now = 1_700_000_000_000
+  let state = initialState(now)
+  let random = seed
+  const shuffle = <T>(items: T[]): T[] => {
+    for (let i = items.length - 1; i > 0; i--) {
+      random = (random * 1_103_515_245 + 12_345) % 2 ** 31
+      const j = random % (i + 1)
+      ;[items[i], items[j]] = [items[j] as T, items[i] as T]
+    }
+    return items
+  }
+  const published: { eid: string; ts: number; afterFirstReady: boolean }[] = []
+  const delivered: string[] = []
+  const timers = new Map<TimerName, number>()
+  let socket: { id: number; opened: boolean; sendAll: boolean | undefined; ready: boolean; donePending: boolean } | undefined
+  let firstReadyTs: number | undefined
+  const queue: MachineInput[] = []
+  const feed = (input: MachineInput): void => {
+    queue.push(input)
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      const result = step(state, next, cfg)
+      state = result.state
+      for (const effect of result.effects) {
+        if (effect.type === 'read-credentials') queue.push({ type: 'credentials', at: now, url: 'ws://x/ws', id: '42', token })
+        else if (effect.type === 'then') queue.push(effect.input)
+        else if (effect.type === 'open') socket = { id: effect.socket, opened: false, sendAll: undefined, ready: false, donePending: false }
+        else if (effect.type === 'close-socket' && socket?.id === effect.socket) socket = undefined
+        else if (effect.type === 'send') socket = socket && { ...socket, sendAll: (JSON.parse(effect.text) as { send_all: boolean }).send_all }
+        else if (effect.type === 'arm') timers.set(effect.timer, now + effect.ms)
+        else if (effect.type === 'cancel') timers.delete(effect.timer)
+        else if (effect.type === 'deliver') delivered.push(effect.event.m.eid ?? '')
+      }
+    }
+  }
+  const send = (payload: ControlPayload | ReceivedEvent): void => {
+    if (socket === undefined) return
+    const decoded = 'control' in payload ? { type: 'control' as const, control: payload } : { type: 'event' as const, event: payload }
+    feed({ type: 'decoded', at: now, socket: socket.id, decoded })
+  }
+  const eventOf = (p: { eid: string; ts: number }): ReceivedEvent => ({ m: { e: 0, eid: p.eid, ts: p.ts }, ctx: {} })
+  const act = (a: ResumeAction): void => {
+    switch (a.kind) {
+      case 'publish': {
+        now += 1
+        const p = { eid: `e${published.length}`, ts: (now + skewMs) / 1000, afterFirstReady: firstReadyTs !== undefined }
+        published.push(p)
+        if (socket?.ready === true) send(eventOf(p))
+        break
+      }
+      case 'drop':
+        if (socket === undefined) break
+        feed({ type: 'closed', at: now, socket: socket.id, code: 1006, reason: '', jitter: 0.5 })
+        socket = undefined
+        break
+      case 'reconnect':
+        feed({ type: 'reconnect', at: now })
+        break
+      case 'open':
+        if (socket !== undefined && !socket.opened) {
+          socket.opened = true
+          feed({ type: 'opened', at: now, socket: socket.id })
+        }
+        break
+      case 'identity':
+        if (socket?.opened === true && socket.sendAll === undefined) send({ code: 'identity', control: true, requests_remaining: -1 })
+        break
+      case 'ready': {
+        if (socket === undefined || socket.sendAll === undefined || socket.ready) break
+        socket.ready = true
+        // The server's ready carries its clock in whole seconds, as the protocol's does.
+        const ts = Math.floor((now + skewMs) / 1000)
+        firstReadyTs ??= ts
+        send({ code: 'ready', control: true, ts, requests_remaining: 18 })
+        if (socket.sendAll) {
+          for (const p of shuffle([...published])) send(eventOf(p))
+          if (socket !== undefined) socket.donePending = true
+        }
+        break
+      }
+      case 'done':
+        if (socket?.donePending !== true) break
+        socket.donePending = false
+        send({ code: 'done_prior', control: true, requests_remaining: 18 })
+        break
+      case 'fire': {
+        const earliest = [...timers.entries()].sort((x, y) => x[1] - y[1])[0]
+        if (earliest === undefined) break
+        now = Math.max(now, earliest[1])
+        timers.delete(earliest[0])
+        feed({ type: 'timer', at: now, timer: earliest[0], jitter: 0.5 })
+        break
+      }
+      case 'wait':
+        now += a.ms
+        break
+      case 'handshake':
+        for (const kind of ['open', 'identity', 'ready'] as const) act({ kind })
+        break
+    }
+  }
+  feed({ type: 'subscribed', at: now })
+  for (const a of actions) act(a)
+  // Then the network heals: the client gets back to live with nothing pending.
+  const heal: ResumeAction[] = [{ kind: 'open' }, { kind: 'identity' }, { kind: 'ready' }, { kind: 'done' }]
+  for (let i = 0; i < 1_000 && !(state.status.state === 'live' && socket?.donePending === false); i++) {
+    for (const a of heal) act(a)
+    if (socket === undefined) act({ kind: 'fire' })
+  }
+  expect(state.status.state).toBe('live')
+  return { delivered, published, firstReadyTs }
+}
+
+describe('resume (properties over random histories with drops)', () => {
+  it('delivers every event published after the first ready exactly once, and none from before its second, whatever the client’s clock', () => {
+    fc.assert(
+      fc.property(fc.array(resumeAction, { minLength: 20, maxLength: 150, size: 'max' }), fc.nat(), fc.integer({ min: -60_000, max: 60_000 }), (actions, seed, skewMs) => {
+        const { delivered, published, firstReadyTs } = runResume(actions, seed, skewMs)
+        expect(new Set(delivered).size).toBe(delivered.length)
+        const got = new Set(delivered)
+        expect(published.filter((p) => p.afterFirstReady && !got.has(p.eid))).toEqual([])
+        // ready's ts is whole seconds: what came within its second may be taken for the gap.
+        expect(published.filter((p) => got.has(p.eid) && firstReadyTs !== undefined && p.ts < firstReadyTs)).toEqual([])
+        expect(published.filter((p) => got.has(p.eid) && firstReadyTs === undefined)).toEqual([])
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
