@@ -96,7 +96,9 @@ export function connect(options: ConnectOptions): FatesClient {
   let frameAt = 0
   frames.pipe(splitFrames(), decodePayloads({ redact: (text) => redact(text) })).subscribe((decoded) => {
     counters.payloads++
-    dispatch({ type: 'decoded', at: frameAt, socket: frameSocket, decoded })
+    // A control payload may start the ratelimit window (identity → identify): the window must
+    // not start before the identify is sent, so it gets the time now, not the frame's.
+    dispatch({ type: 'decoded', at: decoded.type === 'control' ? now() : frameAt, socket: frameSocket, decoded })
   })
   const offered = new Subject<ReceivedEvent>()
   offered.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
