@@ -94,7 +94,9 @@ export function connect(options: ConnectOptions): FatesClient {
   // The socket and time of the frame being decoded: every segment of it is an input of that socket.
   let frameSocket = 0
   let frameAt = 0
-  frames.pipe(splitFrames(), decodePayloads({ redact: (text) => redact(text) })).subscribe((decoded) => {
+  // Frames are redacted whole before splitting (see 'decode' below): one scan per frame, and
+  // every segment, and so everything decoded from it, is already free of the token.
+  frames.pipe(splitFrames(), decodePayloads()).subscribe((decoded) => {
     counters.payloads++
     // A control payload may start the ratelimit window (identity → identify): the window must
     // not start before the identify is sent, so it gets the time now, not the frame's.
@@ -212,11 +214,11 @@ export function connect(options: ConnectOptions): FatesClient {
       case 'decode':
         counters.frames++
         counters.bytes += utf8Length(effect.text)
-        // Redacting scans the whole frame: only for someone who reads frame$.
-        if (frame$.observed) frame$.next(redact(effect.text))
+        const clean = redact(effect.text)
+        if (frame$.observed) frame$.next(clean)
         frameSocket = state.connection?.socket ?? 0
         frameAt = state.lastFrameAt ?? now()
-        frames.next(effect.text)
+        frames.next(clean)
         if (metricsTimer === undefined && state.subscribed) metricsTimer = scheduler.schedule(publishMetrics, config.metricsIntervalMs)
         return
       case 'status':
