@@ -8,8 +8,11 @@
  * @packageDocumentation
  */
 import { WebSocketServer, type WebSocket } from 'ws'
-import { nowMicros } from './child.js'
-import { benchEvent, memoryStats, PUBLISH_CHUNK } from './fanout-shared.js'
+import { nowMicros } from '../child.js'
+import { benchEvent, memoryStats, PUBLISH_CHUNK } from '../fanout-shared.js'
+import type { FanoutServerCommand, FanoutServerHello, FanoutServerReply } from '../ipc.js'
+
+const tell = (message: FanoutServerReply | FanoutServerHello): void => void process.send?.(message)
 
 const ready = new Set<WebSocket>()
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
@@ -33,12 +36,12 @@ async function publish(total: number): Promise<void> {
     for (const socket of ready) socket.send(frame)
     await new Promise<void>((resolve) => setImmediate(resolve))
   }
-  process.send?.({ type: 'published', startAt, endAt: nowMicros() })
+  tell({ type: 'published', startAt, endAt: nowMicros() })
 }
 
-process.on('message', (command: { type: string; count?: number }) => {
-  if (command.type === 'publish') void publish(command.count ?? 0)
-  else if (command.type === 'stats') process.send?.({ type: 'stats', ...memoryStats() })
+process.on('message', (command: FanoutServerCommand) => {
+  if (command.type === 'publish') void publish(command.count)
+  else if (command.type === 'stats') tell({ type: 'stats', ...memoryStats() })
 })
 process.on('disconnect', () => {
   for (const socket of ready) socket.terminate()
@@ -47,5 +50,5 @@ process.on('disconnect', () => {
 server.on('listening', () => {
   const address = server.address()
   if (typeof address === 'string' || address === null) throw new Error('no port')
-  process.send?.({ url: `ws://127.0.0.1:${address.port}/ws` })
+  tell({ url: `ws://127.0.0.1:${address.port}/ws` })
 })

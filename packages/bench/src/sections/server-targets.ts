@@ -16,9 +16,9 @@ import { fileURLToPath } from 'node:url'
 import { Redis as RedisClient } from 'ioredis'
 import { WebSocket, WebSocketServer } from 'ws'
 import { startServer, type RunningServer } from '@fates-rx/server'
-import type { Row } from './harness.js'
-import { startRedis } from './redis.js'
-import { median, quantile } from './stats.js'
+import type { Row } from '../harness.js'
+import { startRedis } from '../redis.js'
+import { median, quantile } from '../stats.js'
 
 const botId = '811073947382579200'
 const channel = `bot-${botId}`

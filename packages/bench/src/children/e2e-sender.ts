@@ -10,7 +10,8 @@
  * @packageDocumentation
  */
 import { WebSocketServer, type WebSocket } from 'ws'
-import { buildCorpora, SEPARATOR } from './corpus.js'
+import { buildCorpora, SEPARATOR } from '../corpus.js'
+import type { SenderHello } from '../ipc.js'
 
 const [perFrameArg, payloadsArg] = process.argv.slice(2)
 const perFrame = Number(perFrameArg ?? 10)
@@ -111,6 +112,7 @@ server.on('connection', (socket, request) => {
 server.on('listening', () => {
   const address = server.address()
   if (typeof address === 'string' || address === null) throw new Error('no port')
-  process.send?.({ port: address.port, payloads: corpus.payloads, controls: corpus.controls, repeats: corpus.repeats, frames: corpus.frames.length })
+  const hello: SenderHello = { port: address.port, payloads: corpus.payloads, controls: corpus.controls, repeats: corpus.repeats, frames: corpus.frames.length }
+  process.send?.(hello)
 })
 process.on('disconnect', () => server.close(() => process.exit(0)))
