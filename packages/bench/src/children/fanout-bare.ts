@@ -7,6 +7,8 @@
  *
  * @packageDocumentation
  */
+import { Protocol } from '@fates-rx/core/protocol'
+import { identityPayload, joinFrames, readyPayload, wrapEvent } from '@fates-rx/core/testing'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { nowMicros } from '../child.js'
 import { benchEvent, memoryStats, PUBLISH_CHUNK } from '../fanout-shared.js'
@@ -17,9 +19,11 @@ const tell = (message: FanoutServerReply | FanoutServerHello): void => void proc
 const ready = new Set<WebSocket>()
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
 server.on('connection', (socket) => {
-  socket.send(JSON.stringify({ code: 'identity', detail: 'Send Bot ID and API Token', ts: Math.floor(Date.now() / 1000), requests_remaining: -1, control: true }))
+  // A short identity text, as this broadcaster always sent: the bytes of its handshake stay
+  // those the handshake ratio was recorded with.
+  socket.send(JSON.stringify(identityPayload({ detail: 'Send Bot ID and API Token', ts: Math.floor(Date.now() / 1000) })))
   socket.once('message', () => {
-    socket.send(JSON.stringify({ code: 'ready', detail: 'Waiting for messages with 2 already made', ts: Math.floor(Date.now() / 1000), requests_remaining: 18, control: true }))
+    socket.send(JSON.stringify(readyPayload(Protocol.identifyCost, { ts: Math.floor(Date.now() / 1000) })))
     ready.add(socket)
   })
   socket.on('close', () => ready.delete(socket))
@@ -29,10 +33,8 @@ async function publish(total: number): Promise<void> {
   const startAt = nowMicros()
   for (let seq = 0; seq < total; ) {
     const batch: string[] = []
-    for (let i = 0; i < PUBLISH_CHUNK && seq < total; i++, seq++) {
-      batch.push(`${JSON.stringify({ chan: 'global', code: 'event', control: false, dat: benchEvent(seq), detail: null })}\x1f`)
-    }
-    const frame = batch.join('\x1f')
+    for (let i = 0; i < PUBLISH_CHUNK && seq < total; i++, seq++) batch.push(JSON.stringify(wrapEvent(benchEvent(seq), 'global')))
+    const frame = joinFrames(...batch)
     for (const socket of ready) socket.send(frame)
     await new Promise<void>((resolve) => setImmediate(resolve))
   }

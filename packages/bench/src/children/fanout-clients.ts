@@ -12,6 +12,7 @@
  *
  * @packageDocumentation
  */
+import { ControlCode, Protocol } from '@fates-rx/core/protocol'
 import WebSocket from 'ws'
 import { nowMicros } from '../child.js'
 import type { Bot, FanoutClientsCommand, FanoutClientsReply } from '../ipc.js'
@@ -69,8 +70,8 @@ function open(url: string, bot: Bot): Promise<Client> {
       const text = data.toString()
       if (!ready) {
         const code = (JSON.parse(text) as { code?: string }).code
-        if (code === 'identity') socket.send(JSON.stringify({ id: bot.id, token: bot.token, bot: true }))
-        else if (code === 'ready') {
+        if (code === ControlCode.Identity) socket.send(JSON.stringify({ id: bot.id, token: bot.token, bot: true }))
+        else if (code === ControlCode.Ready) {
           ready = true
           resolve(client)
         } else reject(new Error(`handshake: ${String(code)}`))
@@ -78,7 +79,7 @@ function open(url: string, bot: Bot): Promise<Client> {
       }
       let start = 0
       while (start < text.length) {
-        let end = text.indexOf('\x1f', start)
+        let end = text.indexOf(Protocol.separator, start)
         if (end === -1) end = text.length
         if (end > start) onEvent(client, text.slice(start, end))
         start = end + 1

@@ -11,7 +11,7 @@ import { Subscription } from 'rxjs'
 import WebSocket from 'ws'
 import { parseFrame, type BaselineCount } from '../baseline.js'
 import { nowMicros, start, stop, within } from '../child.js'
-import { SEPARATOR } from '../corpus.js'
+import { ControlCode, Protocol } from '@fates-rx/core/protocol'
 import type { Row } from '../harness.js'
 import type { SenderHello } from '../ipc.js'
 import { median, Samples } from '../stats.js'
@@ -42,8 +42,8 @@ function bareSession(url: string, onReady: () => void, onFrame: (text: string, s
     const text = data.toString()
     if (!ready) {
       const payload = JSON.parse(text) as { code?: string }
-      if (payload.code === 'identity') socket.send(IDENTIFY)
-      else if (payload.code === 'ready') {
+      if (payload.code === ControlCode.Identity) socket.send(IDENTIFY)
+      else if (payload.code === ControlCode.Ready) {
         ready = true
         onReady()
       }
@@ -84,7 +84,7 @@ export const bareReceiver: Receiver = {
         url,
         () => {},
         (text, socket) => {
-          for (const segment of text.split(SEPARATOR)) {
+          for (const segment of text.split(Protocol.separator)) {
             if (segment === '') continue
             const value = JSON.parse(segment) as { dat: { ctx: { sent: number } } }
             if (seen++ >= skip) samples.add(nowMicros() - value.dat.ctx.sent)
