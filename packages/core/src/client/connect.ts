@@ -65,8 +65,18 @@ export function connect(options: ConnectOptions): FatesClient {
   const diagnostic$ = new Subject<Diagnostic>()
   const status$ = new BehaviorSubject<ConnectionStatus>(state.status)
 
-  // The metrics themselves, mutable; each emission is a copy.
-  const counters = { frames: 0, bytes: 0, payloads: 0, events: 0, offered: 0, diagnostics: 0, reconnects: {} as Record<string, number>, connectToReadyMs: undefined as number | undefined }
+  // The metrics themselves, mutable; each emission is a copy. `offered` counts what the machine
+  // delivered into dedupeEvents(); what did not come out of it were duplicates.
+  const counters = {
+    frames: 0,
+    bytes: 0,
+    payloads: 0,
+    events: 0,
+    offered: 0,
+    diagnostics: 0,
+    reconnects: {} as Record<string, number>,
+    connectToReadyMs: undefined as number | undefined,
+  }
   const snapshot = (): ConnectionMetrics => {
     const { offered, connectToReadyMs, reconnects, ...counts } = counters
     return {
