@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.{test,spec}.ts'],
     exclude: ['src/package.test.ts', 'src/bundle-size.test.ts'],
+    setupFiles: ['src/test-support/mutation-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

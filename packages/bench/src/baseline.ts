@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { SEPARATOR } from './corpus.js'
+import { Protocol } from '@fates-rx/core/protocol'
 
 /** What a pass over the frames saw; returned so the engine cannot drop the work. */
 export interface BaselineCount {
@@ -14,7 +14,7 @@ export interface BaselineCount {
 
 /** Splits and parses one frame, counting what it held into `count`. */
 export function parseFrame(frame: string, count: BaselineCount): void {
-  const segments = frame.split(SEPARATOR)
+  const segments = frame.split(Protocol.separator)
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i] as string
     if (segment.length === 0) continue

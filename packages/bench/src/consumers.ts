@@ -6,10 +6,10 @@
  */
 import { connect, dedupeEvents, fromFrames, type WebSocketLike } from '@fates-rx/core'
 import { decodePayload } from '@fates-rx/core/building-blocks'
-import { redactor } from '@fates-rx/core/protocol'
+import { ControlCode, Protocol, redactor } from '@fates-rx/core/protocol'
+import { controlPayload } from '@fates-rx/core/testing'
 import { Subject, Subscription } from 'rxjs'
 import { parseFrame, type BaselineCount } from './baseline.js'
-import { SEPARATOR } from './corpus.js'
 
 /** A consumer of frames. */
 export interface FrameConsumer {
@@ -65,8 +65,7 @@ class InProcessSocket implements WebSocketLike {
   }
 }
 
-const control = (code: string, remaining: number): string =>
-  JSON.stringify({ code, detail: '', ts: 1_700_000_000, requests_remaining: remaining, control: true })
+const control = (code: string, remaining: number): string => JSON.stringify(controlPayload(code, { requestsRemaining: remaining }))
 
 /** `connect()` over {@link InProcessSocket}: handshake done, then one subscriber on each of `control$` and `event$`. */
 function connectInProcess(): FrameConsumer {
@@ -84,9 +83,9 @@ function connectInProcess(): FrameConsumer {
   const socket = InProcessSocket.last
   if (socket === undefined) throw new Error('connect() opened no socket')
   socket.onopen?.({})
-  socket.onmessage?.({ data: control('identity', -1) })
+  socket.onmessage?.({ data: control(ControlCode.Identity, Protocol.unidentifiedRequestsRemaining) })
   if (!socket.identified) throw new Error('connect() did not identify')
-  socket.onmessage?.({ data: control('ready', 18) })
+  socket.onmessage?.({ data: control(ControlCode.Ready, Protocol.rateLimit - Protocol.identifyCost) })
   if (!ready) throw new Error('connect() did not reach ready')
   return {
     push: (frame) => socket.onmessage?.({ data: frame }),
@@ -110,7 +109,7 @@ export const consumers = {
     let delivered = 0
     return {
       push(frame) {
-        const segments = frame.split(SEPARATOR)
+        const segments = frame.split(Protocol.separator)
         for (let i = 0; i < segments.length; i++) {
           const segment = segments[i] as string
           if (segment.length === 0) continue

@@ -1,6 +1,7 @@
+import { Protocol } from '@fates-rx/core/protocol'
 import { describe, expect, it } from 'vitest'
 import { baseline } from './baseline.js'
-import { buildCorpora, generatePayloads, Random, SEPARATOR, toFrames } from './corpus.js'
+import { buildCorpora, generatePayloads, Random, toFrames } from './corpus.js'
 
 describe('the corpus', () => {
   const payloads = generatePayloads({ payloads: 20_000 })
@@ -34,14 +35,14 @@ describe('the corpus', () => {
     for (const frame of frames) {
       if (frame.startsWith('{"code"')) {
         // A control payload alone, with no separator.
-        expect(frame.includes(SEPARATOR)).toBe(false)
+        expect(frame.includes(Protocol.separator)).toBe(false)
         continue
       }
-      expect(frame.endsWith(SEPARATOR)).toBe(true)
-      const segments = frame.split(SEPARATOR)
+      expect(frame.endsWith(Protocol.separator)).toBe(true)
+      const segments = frame.split(Protocol.separator)
       const nonEmpty = segments.filter((s) => s !== '')
       expect(nonEmpty.length).toBeLessThanOrEqual(perFrame)
-      if (nonEmpty.length > 1) expect(frame).toContain(SEPARATOR + SEPARATOR)
+      if (nonEmpty.length > 1) expect(frame).toContain(Protocol.separator + Protocol.separator)
     }
     expect(baseline(frames).payloads).toBe(payloads.length)
   })

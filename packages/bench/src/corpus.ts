@@ -9,9 +9,9 @@
  *
  * @packageDocumentation
  */
-
-/** The ASCII unit separator between payloads in a frame. */
-export const SEPARATOR = '\x1f'
+import type { EventMeta } from '@fates-rx/core'
+import { Protocol } from '@fates-rx/core/protocol'
+import { controlPayload, donePriorPayload, joinFrames, readyPayload, wrapEvent } from '@fates-rx/core/testing'
 
 /** A seeded pseudo-random source: a 32-bit xorshift, small and identical on every engine. */
 export class Random {
@@ -168,33 +168,21 @@ function eventJson(random: Random, eid: string, ts: number, bots: readonly strin
   }
   const target = random.pick(bots)
   const chan = kind.e >= 70 && kind.e < 80 ? `server-${target}` : random.next() < 0.03 ? 'global' : `bot-${target}`
-  const m: Record<string, unknown> = { e: kind.e, eid, t: kind.e === 30 ? [1, 0] : -1, ts }
-  if (random.next() < 0.2) m['id'] = target
-  const dat = { ctx: context(random, kind.ctx, random.snowflake()), m }
-  return JSON.stringify({ chan, code: 'event', control: false, dat, detail: null })
+  const m: EventMeta = { e: kind.e, eid, t: kind.e === 30 ? [1, 0] : -1, ts }
+  if (random.next() < 0.2) m.id = target
+  // `ctx` before `m`: the original's sorted keys, which wrapEvent keeps as given.
+  return JSON.stringify(wrapEvent({ ctx: context(random, kind.ctx, random.snowflake()), m }, chan))
 }
 
 function controlJson(random: Random, ts: number): string {
   const roll = random.next()
   const remaining = 18 - 2 * random.int(5)
-  if (roll < 0.45)
-    return JSON.stringify({
-      code: 'ready',
-      detail: `Waiting for messages with ${20 - remaining} already made`,
-      ts: Math.floor(ts),
-      requests_remaining: remaining,
-      control: true,
-    })
-  if (roll < 0.9)
-    return JSON.stringify({
-      code: 'done_prior',
-      detail: 'Done sending all prior messages',
-      ts: Math.floor(ts),
-      requests_remaining: remaining,
-      control: true,
-    })
+  // `made` is what the ratelimit counter must be for `remaining` requests to be left.
+  const made = Protocol.rateLimit - remaining
+  if (roll < 0.45) return JSON.stringify(readyPayload(made, { ts: Math.floor(ts) }))
+  if (roll < 0.9) return JSON.stringify(donePriorPayload(made, { ts: Math.floor(ts) }))
   // A code no table knows yet, with the later server's `chan`: it must pass through.
-  return JSON.stringify({ code: 'maintenance', detail: 'Restarting soon', ts: Math.floor(ts), requests_remaining: remaining, control: true, chan: 'global' })
+  return JSON.stringify(controlPayload('maintenance', { detail: 'Restarting soon', ts: Math.floor(ts), requestsRemaining: remaining, chan: 'global' }))
 }
 
 /**
@@ -243,7 +231,7 @@ export function toFrames(payloads: readonly Payload[], perFrame: number): string
   let batch: string[] = []
   const flush = (): void => {
     if (batch.length === 0) return
-    frames.push(batch.map((json) => json + SEPARATOR).join(SEPARATOR))
+    frames.push(joinFrames(...batch))
     batch = []
   }
   for (const payload of payloads) {

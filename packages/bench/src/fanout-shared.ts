@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { readFileSync } from 'node:fs'
+import type { FatesEvent } from '@fates-rx/core'
 
 /** Events published per macrotask; publishing yields between chunks so that writers run. */
 export const PUBLISH_CHUNK = 100
@@ -14,7 +15,7 @@ export function benchBots(count: number): { id: string; token: string }[] {
 }
 
 /** The `seq`-th event: a vote, with its sequence number in `ctx` for the clients' order check. */
-export function benchEvent(seq: number): { m: Record<string, unknown>; ctx: Record<string, unknown> } {
+export function benchEvent(seq: number): FatesEvent {
   return {
     m: { e: 0, eid: `00000000-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`, t: -1, ts: 1_700_000_000 + seq / 1000 },
     ctx: { seq, test: false, user: '563808552288780322', votes: seq },

@@ -13,11 +13,11 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { formatTable, type Row } from './harness.js'
-import { bareReceiver, benchE2e, connectReceiver } from './e2e.js'
-import { benchFanout, benchFanoutRedis } from './fanout.js'
-import { benchMemory } from './memory.js'
-import { benchPipeline } from './pipeline.js'
-import { benchServerTargets } from './server-targets.js'
+import { bareReceiver, benchE2e, connectReceiver } from './sections/e2e.js'
+import { benchFanout, benchFanoutRedis } from './sections/fanout.js'
+import { benchMemory } from './sections/memory.js'
+import { benchPipeline } from './sections/pipeline.js'
+import { benchServerTargets } from './sections/server-targets.js'
 
 const SECTIONS = ['pipeline', 'e2e', 'memory', 'fanout', 'fanout-redis', 'server'] as const
 type Section = (typeof SECTIONS)[number]

@@ -6,17 +6,11 @@
  */
 export { startServer, type RunningServer } from './start.js'
 export { ServerDefaults, type ServerOptions } from './options.js'
-export {
-  makeServer,
-  ServerDetail,
-  type ConnectionState,
-  type FatesServer,
-  type ProtocolConfig,
-  type ProtocolObserver,
-  type PublishOutcome,
-  type PublishRequest,
-} from './server.js'
-export type { PeerInfo, ProtocolSocket, SocketHandlers } from './socket.js'
+export { makeServer, type FatesServer } from './protocol/make-server.js'
+export type { ProtocolConfig, ProtocolObserver } from './protocol/config.js'
+export { ServerDetail, type ConnectionState } from './protocol/connection.js'
+export type { PublishOutcome, PublishRequest } from './protocol/publish-events.js'
+export type { PeerInfo, ProtocolSocket, SocketHandlers } from './protocol/socket.js'
 export { useServer, bindWebSocket } from './use/ws.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
 export { RedisStore, RedisKeys, redactUrl, type RedisStoreOptions } from './stores/redis.js'
@@ -39,6 +33,6 @@ export { DEMO_BOT, DemoMix, demoEvent, startDemo, type DemoOptions, type DemoTar
 export { PublishError, PublishLimits, isChannel, nestedDeeperThan, normalizePublish, type NormalizedEvent } from './publish.js'
 export { parseIdentify, type IdentifyRequest, type IdentityKind } from './identify/parse.js'
 export { silentLogger, stderrLogger, type Logger } from './log.js'
-export type { OutboxLimits } from './outbox.js'
-export { NodeTimers, type ProtocolTimers, type TimerHandle } from './timers.js'
+export type { OutboxLimits } from './protocol/outbox.js'
+export { NodeTimers, type ProtocolTimers, type TimerHandle } from './protocol/timers.js'
 export { createMetrics, storeAnswers, type ServerMetrics } from './metrics.js'

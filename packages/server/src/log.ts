@@ -18,3 +18,8 @@ export const stderrLogger: Logger = Object.freeze({
     process.stderr.write(`${new Date().toISOString()} error: ${line}\n`)
   },
 })
+
+/** An error as one log line, without its stack (a stack would spread one event over many lines). */
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

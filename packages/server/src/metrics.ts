@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { ConnectionState, FatesServer, ProtocolObserver } from './server.js'
+import type { ProtocolObserver } from './protocol/config.js'
+import type { ConnectionState } from './protocol/connection.js'
+import type { FatesServer } from './protocol/make-server.js'
 import type { Store } from './stores/store.js'
 
 /** How long `/metrics` and `/healthz` wait for the store to answer a ping (milliseconds). */

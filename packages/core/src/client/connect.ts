@@ -65,8 +65,19 @@ export function connect(options: ConnectOptions): FatesClient {
   const diagnostic$ = new Subject<Diagnostic>()
   const status$ = new BehaviorSubject<ConnectionStatus>(state.status)
 
-  // The metrics themselves, mutable; each emission is a copy.
-  const counters = { frames: 0, bytes: 0, payloads: 0, events: 0, resumed: 0, offered: 0, diagnostics: 0, reconnects: {} as Record<string, number>, connectToReadyMs: undefined as number | undefined }
+  // The metrics themselves, mutable; each emission is a copy. `offered` counts what the machine
+  // delivered into dedupeEvents(); what did not come out of it were duplicates.
+  const counters = {
+    frames: 0,
+    bytes: 0,
+    payloads: 0,
+    events: 0,
+    resumed: 0,
+    offered: 0,
+    diagnostics: 0,
+    reconnects: {} as Record<string, number>,
+    connectToReadyMs: undefined as number | undefined,
+  }
   const snapshot = (): ConnectionMetrics => {
     const { offered, connectToReadyMs, reconnects, ...counts } = counters
     return {
@@ -94,9 +105,13 @@ export function connect(options: ConnectOptions): FatesClient {
   // The socket and time of the frame being decoded: every segment of it is an input of that socket.
   let frameSocket = 0
   let frameAt = 0
-  frames.pipe(splitFrames(), decodePayloads({ redact: (text) => redact(text) })).subscribe((decoded) => {
+  // Frames are redacted whole before splitting (see 'decode' below): one scan per frame, and
+  // every segment, and so everything decoded from it, is already free of the token.
+  frames.pipe(splitFrames(), decodePayloads()).subscribe((decoded) => {
     counters.payloads++
-    dispatch({ type: 'decoded', at: frameAt, socket: frameSocket, decoded })
+    // A control payload may start the ratelimit window (identity → identify): the window must
+    // not start before the identify is sent, so it gets the time now, not the frame's.
+    dispatch({ type: 'decoded', at: decoded.type === 'control' ? now() : frameAt, socket: frameSocket, decoded })
   })
   const offered = new Subject<ReceivedEvent>()
   offered.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
@@ -211,11 +226,11 @@ export function connect(options: ConnectOptions): FatesClient {
       case 'decode':
         counters.frames++
         counters.bytes += utf8Length(effect.text)
-        // Redacting scans the whole frame: only for someone who reads frame$.
-        if (frame$.observed) frame$.next(redact(effect.text))
+        const clean = redact(effect.text)
+        if (frame$.observed) frame$.next(clean)
         frameSocket = state.connection?.socket ?? 0
         frameAt = state.lastFrameAt ?? now()
-        frames.next(effect.text)
+        frames.next(clean)
         if (metricsTimer === undefined && state.subscribed) metricsTimer = scheduler.schedule(publishMetrics, config.metricsIntervalMs)
         return
       case 'status':

@@ -7,7 +7,14 @@ const config = { windowMs: 420_000, minSpacingMs: 0 }
 describe('the identify budget', () => {
   it('lets a fresh client identify at once and starts the window at its first identify', () => {
     expect(identifyWait({}, 0, config)).toEqual({ waitMs: 0 })
-    expect(afterIdentify({}, 1000, config)).toEqual({ windowStart: 1000, remaining: 18, lastIdentifyAt: 1000 })
+    // Strict: a budget without a cooldown has no cooldownUntil key at all.
+    expect(afterIdentify({}, 1000, config)).toStrictEqual({ windowStart: 1000, remaining: 18, lastIdentifyAt: 1000 })
+    // A later identify in the same window keeps the window where it started.
+    expect(afterIdentify(afterIdentify({}, 1000, config), 2000, config)).toStrictEqual({
+      windowStart: 1000,
+      remaining: 16,
+      lastIdentifyAt: 2000,
+    })
   })
 
   it.each([
@@ -100,7 +107,8 @@ describe('the identify budget', () => {
     const spaced = { windowMs: 420_000, minSpacingMs: 65_000 }
     const budget = afterIdentify({}, 0, spaced)
     expect(identifyWait(budget, 10_000, spaced)).toEqual({ waitMs: 55_000, reason: 'Keeping 65000 ms between identifies.' })
-    expect(identifyWait(budget, 65_000, spaced).waitMs).toBe(0)
+    expect(identifyWait(budget, 65_000, spaced)).toEqual({ waitMs: 0 })
+    expect(identifyWait(budget, 70_000, spaced)).toEqual({ waitMs: 0 })
   })
 
   it('never lets identifies cost more than the server allows in a window (property)', () => {

@@ -31,6 +31,9 @@ export interface IdentifyWait {
   readonly reason?: string
 }
 
+// Four mutants of this file are equivalent and left counted: each drops an `x !== undefined`
+// guard (in windowOpen, and for cooldownUntil, remaining and lastIdentifyAt in identifyWait)
+// that the comparison after it repeats, since any comparison with undefined (or NaN) is false.
 function windowOpen(budget: IdentifyBudget, now: number, config: IdentifyBudgetConfig): boolean {
   return budget.windowStart !== undefined && now < budget.windowStart + config.windowMs
 }

@@ -192,6 +192,20 @@ describe('decodePayload', () => {
     expect(decodePayload(JSON.stringify(control), redact)).toEqual({ type: 'control', control })
   })
 
+  it.each([
+    ['a bare event without chan', '{"m":{"e":0},"ctx":{},"x":1}', { m: { e: 0 }, ctx: {} }],
+    ['a bare event with chan', '{"m":{"e":0},"ctx":{},"chan":"bot-1"}', { m: { e: 0 }, ctx: {}, chan: 'bot-1' }],
+    ['a bare event with a non-string chan', '{"m":{"e":0},"ctx":{},"chan":5}', { m: { e: 0 }, ctx: {} }],
+  ])('keeps of %s only m, ctx and a string chan', (_what, segment, event) => {
+    // Strict: no `chan: undefined` key either.
+    expect(decodePayload(segment)).toStrictEqual({ type: 'event', event })
+  })
+
+  it('names every rounded snowflake of an event', () => {
+    const decoded = decodePayload('{"m":{"e":0,"id":811073947382579200},"ctx":{"user":563808552288780322}}')
+    expect(decoded.type === 'event' && decoded.diagnostic?.message).toMatch(/^m\.id, ctx\.user: /)
+  })
+
   it('passes unknown control codes through', () => {
     expect(decodePayload('{"code":"shiny_new","control":true,"extra":1}')).toEqual({
       type: 'control',

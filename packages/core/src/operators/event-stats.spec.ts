@@ -198,7 +198,8 @@ describe('eventStats', () => {
     ['windowMs NaN', { windowMs: Number.NaN }],
     ['tickMs negative', { tickMs: -1 }],
     ['tickMs infinite', { tickMs: Number.POSITIVE_INFINITY }],
-  ])('rejects %s at the call', (_label, config) => {
+  ])('rejects %s at the call', (label, config) => {
+    expect(() => eventStats(config)).toThrow(new RegExp(`^eventStats: ${label.split(' ')[0]} must be`))
     expect(() => eventStats(config)).toThrow(RangeError)
   })
 
@@ -238,24 +239,47 @@ describe('eventStats', () => {
     )
   })
 
+  // The rate's span counts from the subscription, not from time 0.
+  it('scales the first rates from the time since subscription', () => {
+    const { clock, feed, latest } = drive(60_000, 100_000)
+    clock.t = 100_500
+    feed(ev(EventName.BotView))
+    expect(latest().perMinute).toEqual({ [EventName.BotView]: 60 })
+    clock.t = 110_000
+    feed(ev(EventName.BotView))
+    expect(latest().perMinute).toEqual({ [EventName.BotView]: 12 })
+  })
+
+  it('takes the later of two votes with the same or no m.ts, and keeps only what the vote said', () => {
+    const { feed, latest } = drive(60_000)
+    feed(ev(EventName.BotVote, { votes: 1 }))
+    feed(ev(EventName.BotVote, { votes: 2 }))
+    expect(latest().latestVote).toStrictEqual({ votes: 2, e: EventName.BotVote })
+    feed(ev(EventName.ServerVote, { votes: 3, user: 42 }, { ts: 5 }))
+    feed(ev(EventName.BotVote, { votes: 4, user: 43 }, { ts: 5 }))
+    expect(latest().latestVote).toStrictEqual({ votes: 4, e: EventName.BotVote, user: '43', ts: 5 })
+  })
+
   // Past 1024 evicted arrivals the queue drops its evicted head: the rate must not notice.
   it('keeps the rate exact across the queue dropping its evicted head', () => {
     const { clock, feed, latest } = drive(1_000)
-    const rates: number[] = []
+    // Votes, then views: the queue's times and names must stay in step through each drop.
+    const name = (i: number) => (i <= 2_500 ? EventName.BotVote : EventName.BotView)
     for (let i = 1; i <= 5_000; i++) {
       clock.t = i * 10
-      feed(ev(EventName.BotView))
-      rates.push(latest().perMinute[EventName.BotView] ?? 0)
+      feed(ev(name(i)))
+      // 100 events per second from 1 s on; the window holds the last 100 (i-99 … i).
+      const expected: Record<number, number> = {}
+      for (let j = Math.max(1, i - 99); j <= i; j++) expected[name(j)] = (expected[name(j)] ?? 0) + 60
+      expect(latest().perMinute).toEqual(expected)
     }
-    // 100 events per second from 1 s on: 6000 a minute.
-    expect(new Set(rates.slice(99))).toEqual(new Set([6_000]))
     expect(latest().total).toBe(5_000)
   })
 })
 
 /** eventStats over a Subject with a hand-set clock and no ticks: one snapshot per event fed. */
-function drive(windowMs: number) {
-  const clock = { t: 0 }
+function drive(windowMs: number, startAt = 0) {
+  const clock = { t: startAt }
   const scheduler: SchedulerLike = {
     now: () => clock.t,
     schedule: () => {

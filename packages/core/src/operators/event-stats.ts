@@ -102,6 +102,7 @@ const voteEvents: ReadonlySet<number> = new Set([EventName.BotVote, EventName.Se
 
 type Step = { readonly kind: 'event'; readonly event: ReceivedEvent } | { readonly kind: 'tick' }
 
+// Stryker disable next-line ObjectLiteral,StringLiteral: equivalent: a step is told apart only by `kind === 'event'`.
 const tick: Step = Object.freeze({ kind: 'tick' })
 
 /**
@@ -162,6 +163,8 @@ class Accumulator {
 
   evict(now: number): void {
     const oldest = now - this.windowMs
+    // (Two equivalent mutants, left counted: `true &&` and `<=` for the bounds check, which the
+    // `?? Infinity` after it repeats: past the end nothing is older than the window.)
     while (this.head < this.times.length && (this.times[this.head] ?? Infinity) <= oldest) {
       const e = this.names[this.head] as number
       const left = (this.inWindow.get(e) ?? 1) - 1
@@ -169,6 +172,7 @@ class Accumulator {
       else this.inWindow.set(e, left)
       this.head += 1
     }
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: when to drop the evicted head changes memory and cost, never a count (a test crosses it with two names).
     if (this.head > 1024 && this.head * 2 > this.times.length) {
       this.times = this.times.slice(this.head)
       this.names = this.names.slice(this.head)
@@ -237,6 +241,7 @@ export function eventStats(config: EventStatsConfig = {}): OperatorFunction<Rece
         connect((shared) => {
           const events = shared.pipe(map((event): Step => ({ kind: 'event', event })))
           if (tickMs === 0) return events
+          // Stryker disable next-line BooleanLiteral: equivalent: takeUntil stops on any value.
           const done = shared.pipe(ignoreElements(), endWith(true))
           return merge(events, interval(tickMs, scheduler).pipe(map(() => tick), takeUntil(done)))
         }),

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { WebSocket, type RawData, type WebSocketServer } from 'ws'
-import type { FatesServer } from '../server.js'
-import type { ProtocolSocket } from '../socket.js'
+import type { FatesServer } from '../protocol/make-server.js'
+import type { ProtocolSocket } from '../protocol/socket.js'
 
 const toBytes = (data: RawData): Buffer => {
   if (Array.isArray(data)) return Buffer.concat(data)

@@ -9,8 +9,11 @@
  *
  * @packageDocumentation
  */
+import { Protocol } from '@fates-rx/core/protocol'
+import { identityPayload, readyPayload, wrapEvent } from '@fates-rx/core/testing'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { buildCorpora, SEPARATOR } from './corpus.js'
+import { buildCorpora } from '../corpus.js'
+import type { SenderHello } from '../ipc.js'
 
 const [perFrameArg, payloadsArg] = process.argv.slice(2)
 const perFrame = Number(perFrameArg ?? 10)
@@ -24,10 +27,6 @@ if (corpus === undefined) throw new Error('no corpus')
 const HIGH_WATER = 4 * 1024 * 1024
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4))
-
-function control(code: string, detail: string, remaining: number): string {
-  return JSON.stringify({ code, detail, ts: Math.floor(Date.now() / 1000), requests_remaining: remaining, control: true })
-}
 
 function flood(socket: WebSocket, frames: readonly string[]): void {
   let next = 0
@@ -68,17 +67,16 @@ function paced(socket: WebSocket, rate: number, seconds: number, batch: number):
       const sentAt = nowMicros()
       let frame = ''
       for (let i = 0; i < batch && sent < total; i++, sent++) {
-        const event = JSON.stringify({
-          chan: 'bot-811073947382579200',
-          code: 'event',
-          control: false,
-          dat: {
-            ctx: { sent: sentAt, seq: seq++, test: false, user: '563808552288780322', votes: 57 },
-            m: { e: 0, eid: `00000000-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`, t: -1, ts: Date.now() / 1000 },
-          },
-          detail: null,
-        })
-        frame += i === 0 ? event + SEPARATOR : SEPARATOR + event + SEPARATOR
+        const event = JSON.stringify(
+          wrapEvent(
+            {
+              ctx: { sent: sentAt, seq: seq++, test: false, user: '563808552288780322', votes: 57 },
+              m: { e: 0, eid: `00000000-0000-4000-8000-${seq.toString(16).padStart(12, '0')}`, t: -1, ts: Date.now() / 1000 },
+            },
+            'bot-811073947382579200',
+          ),
+        )
+        frame += i === 0 ? event + Protocol.separator : Protocol.separator + event + Protocol.separator
       }
       socket.send(frame)
     }
@@ -94,9 +92,11 @@ function paced(socket: WebSocket, rate: number, seconds: number, batch: number):
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
 server.on('connection', (socket, request) => {
   const url = new URL(request.url ?? '/', 'ws://localhost')
-  socket.send(control('identity', 'Send Bot ID and API Token as id and token keys in json format.', -1))
+  const ts = Math.floor(Date.now() / 1000)
+  // A short identity text, as this sender always sent: its handshake is not what is measured.
+  socket.send(JSON.stringify(identityPayload({ detail: 'Send Bot ID and API Token as id and token keys in json format.', ts })))
   socket.once('message', () => {
-    socket.send(control('ready', 'Waiting for messages with 2 already made', 18))
+    socket.send(JSON.stringify(readyPayload(Protocol.identifyCost, { ts: Math.floor(Date.now() / 1000) })))
     if (url.pathname === '/flood') flood(socket, corpus.frames)
     else if (url.pathname === '/paced')
       paced(
@@ -111,6 +111,7 @@ server.on('connection', (socket, request) => {
 server.on('listening', () => {
   const address = server.address()
   if (typeof address === 'string' || address === null) throw new Error('no port')
-  process.send?.({ port: address.port, payloads: corpus.payloads, controls: corpus.controls, repeats: corpus.repeats, frames: corpus.frames.length })
+  const hello: SenderHello = { port: address.port, payloads: corpus.payloads, controls: corpus.controls, repeats: corpus.repeats, frames: corpus.frames.length }
+  process.send?.(hello)
 })
 process.on('disconnect', () => server.close(() => process.exit(0)))

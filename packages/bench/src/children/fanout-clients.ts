@@ -8,18 +8,14 @@
  *
  * IPC in: `{ type: 'connect', url, bots, concurrency }`, `{ type: 'expect', count, timeoutMs }`,
  * `{ type: 'close' }`. IPC out: `{ type: 'connected', … }`, `{ type: 'received', … }`,
- * `{ type: 'closed' }`.
+ * `{ type: 'closed' }` (typed in ipc.ts).
  *
  * @packageDocumentation
  */
+import { ControlCode, Protocol } from '@fates-rx/core/protocol'
 import WebSocket from 'ws'
-import { nowMicros } from './child.js'
-
-/** Credentials of one bot. */
-interface Bot {
-  readonly id: string
-  readonly token: string
-}
+import { nowMicros } from '../child.js'
+import type { Bot, FanoutClientsCommand, FanoutClientsReply } from '../ipc.js'
 
 /** One client and what it has seen in the current run. */
 interface Client {
@@ -32,10 +28,7 @@ interface Client {
   lastAt: number
 }
 
-type Command =
-  | { type: 'connect'; url: string; bots: Bot[]; concurrency: number }
-  | { type: 'expect'; count: number; timeoutMs: number }
-  | { type: 'close' }
+const tell = (message: FanoutClientsReply): void => void process.send?.(message)
 
 const clients: Client[] = []
 let expected = 0
@@ -77,8 +70,8 @@ function open(url: string, bot: Bot): Promise<Client> {
       const text = data.toString()
       if (!ready) {
         const code = (JSON.parse(text) as { code?: string }).code
-        if (code === 'identity') socket.send(JSON.stringify({ id: bot.id, token: bot.token, bot: true }))
-        else if (code === 'ready') {
+        if (code === ControlCode.Identity) socket.send(JSON.stringify({ id: bot.id, token: bot.token, bot: true }))
+        else if (code === ControlCode.Ready) {
           ready = true
           resolve(client)
         } else reject(new Error(`handshake: ${String(code)}`))
@@ -86,7 +79,7 @@ function open(url: string, bot: Bot): Promise<Client> {
       }
       let start = 0
       while (start < text.length) {
-        let end = text.indexOf('\x1f', start)
+        let end = text.indexOf(Protocol.separator, start)
         if (end === -1) end = text.length
         if (end > start) onEvent(client, text.slice(start, end))
         start = end + 1
@@ -99,7 +92,7 @@ function open(url: string, bot: Bot): Promise<Client> {
   })
 }
 
-async function connectAll(url: string, bots: Bot[], concurrency: number): Promise<void> {
+async function connectAll(url: string, bots: readonly Bot[], concurrency: number): Promise<void> {
   const t0 = nowMicros()
   let next = 0
   let failures = 0
@@ -117,7 +110,7 @@ async function connectAll(url: string, bots: Bot[], concurrency: number): Promis
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, bots.length) }, worker))
   const seconds = (nowMicros() - t0) / 1e6
-  process.send?.({ type: 'connected', clients: clients.length, failures, firstError, seconds, startAt: t0, endAt: nowMicros() })
+  tell({ type: 'connected', clients: clients.length, failures, firstError, seconds, startAt: t0, endAt: nowMicros() })
 }
 
 function expect(count: number, timeoutMs: number): void {
@@ -146,14 +139,14 @@ function expect(count: number, timeoutMs: number): void {
       if (c.outOfOrder > 0) clientsOutOfOrder++
       lastAt = Math.max(lastAt, c.lastAt)
     }
-    process.send?.({ type: 'received', timedOut, received, duplicates, outOfOrder, clientsOutOfOrder, lastAt: timedOut ? nowMicros() : lastAt })
+    tell({ type: 'received', timedOut, received, duplicates, outOfOrder, clientsOutOfOrder, lastAt: timedOut ? nowMicros() : lastAt })
   }
   const timer = setTimeout(() => report(true), timeoutMs)
   onComplete = () => report(false)
-  process.send?.({ type: 'expecting' })
+  tell({ type: 'expecting' })
 }
 
-process.on('message', (command: Command) => {
+process.on('message', (command: FanoutClientsCommand) => {
   switch (command.type) {
     case 'connect':
       void connectAll(command.url, command.bots, command.concurrency)
@@ -164,9 +157,9 @@ process.on('message', (command: Command) => {
     case 'close':
       for (const c of clients) c.socket.terminate()
       clients.length = 0
-      process.send?.({ type: 'closed' })
+      tell({ type: 'closed' })
       break
   }
 })
 process.on('disconnect', () => process.exit(0))
-process.send?.({ type: 'hello' })
+tell({ type: 'hello' })

@@ -4,10 +4,10 @@
  *
  * @packageDocumentation
  */
-import { ConsumerLabel, type ConsumerName, consumers } from './consumers.js'
-import { baseline } from './baseline.js'
-import { buildCorpora, type Corpus } from './corpus.js'
-import { type Contender, interleave, type Row, toRow } from './harness.js'
+import { ConsumerLabel, type ConsumerName, consumers } from '../consumers.js'
+import { baseline } from '../baseline.js'
+import { buildCorpora, type Corpus } from '../corpus.js'
+import { type Contender, interleave, type Row, toRow } from '../harness.js'
 
 /** Options of {@link benchPipeline}. */
 export interface PipelineOptions {

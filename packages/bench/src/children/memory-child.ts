@@ -8,8 +8,9 @@
  *
  * @packageDocumentation
  */
-import { generatePayloads, toFrames } from './corpus.js'
-import { type ConsumerName, consumers } from './consumers.js'
+import { generatePayloads, toFrames } from '../corpus.js'
+import { type ConsumerName, consumers } from '../consumers.js'
+import type { MemoryReport } from '../ipc.js'
 
 const [name = 'baseline', eventsArg = '1000000'] = process.argv.slice(2)
 const total = Number(eventsArg)
@@ -69,5 +70,6 @@ while (pushed < total) {
 const after = heapAfterGc()
 const delivered = consumer.delivered()
 consumer.close()
-process.send?.({ before, midway, after, seconds, delivered, pushed })
+const report: MemoryReport = { before, midway, after, seconds, delivered, pushed }
+process.send?.(report)
 process.disconnect?.()

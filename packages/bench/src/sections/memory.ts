@@ -3,18 +3,10 @@
  *
  * @packageDocumentation
  */
-import { ConsumerLabel, type ConsumerName } from './consumers.js'
-import { start, stop, within } from './child.js'
-import type { Row } from './harness.js'
-
-interface MemoryReport {
-  readonly before: number
-  readonly midway: number
-  readonly after: number
-  readonly seconds: number
-  readonly delivered: number
-  readonly pushed: number
-}
+import { ConsumerLabel, type ConsumerName } from '../consumers.js'
+import { start, stop, within } from '../child.js'
+import type { Row } from '../harness.js'
+import type { MemoryReport } from '../ipc.js'
 
 const LIMIT = 2 * 2 ** 20
 
@@ -22,7 +14,7 @@ const LIMIT = 2 * 2 ** 20
 export async function benchMemory(events = 1_000_000): Promise<Row[]> {
   const rows: Row[] = []
   for (const name of ['baseline', 'fromFramesDedupe', 'connectInProcess'] as const satisfies readonly ConsumerName[]) {
-    const { child, hello } = await within(start<MemoryReport>('./memory-child.js', [name, String(events)], ['--expose-gc']), 180_000, `memory of ${name}`)
+    const { child, hello } = await within(start<MemoryReport>('./children/memory-child.js', [name, String(events)], ['--expose-gc']), 180_000, `memory of ${name}`)
     await stop(child)
     const growth = hello.after - hello.before
     rows.push({

@@ -9,20 +9,12 @@
 import { connect } from '@fates-rx/core'
 import { Subscription } from 'rxjs'
 import WebSocket from 'ws'
-import { parseFrame, type BaselineCount } from './baseline.js'
-import { nowMicros, start, stop, within } from './child.js'
-import { SEPARATOR } from './corpus.js'
-import type { Row } from './harness.js'
-import { median, Samples } from './stats.js'
-
-/** What the sender reported about its corpus. */
-interface SenderHello {
-  readonly port: number
-  readonly payloads: number
-  readonly controls: number
-  readonly repeats: number
-  readonly frames: number
-}
+import { parseFrame, type BaselineCount } from '../baseline.js'
+import { nowMicros, start, stop, within } from '../child.js'
+import { ControlCode, Protocol } from '@fates-rx/core/protocol'
+import type { Row } from '../harness.js'
+import type { SenderHello } from '../ipc.js'
+import { median, Samples } from '../stats.js'
 
 /** A receiver under test. */
 export interface Receiver {
@@ -50,8 +42,8 @@ function bareSession(url: string, onReady: () => void, onFrame: (text: string, s
     const text = data.toString()
     if (!ready) {
       const payload = JSON.parse(text) as { code?: string }
-      if (payload.code === 'identity') socket.send(IDENTIFY)
-      else if (payload.code === 'ready') {
+      if (payload.code === ControlCode.Identity) socket.send(IDENTIFY)
+      else if (payload.code === ControlCode.Ready) {
         ready = true
         onReady()
       }
@@ -92,7 +84,7 @@ export const bareReceiver: Receiver = {
         url,
         () => {},
         (text, socket) => {
-          for (const segment of text.split(SEPARATOR)) {
+          for (const segment of text.split(Protocol.separator)) {
             if (segment === '') continue
             const value = JSON.parse(segment) as { dat: { ctx: { sent: number } } }
             if (seen++ >= skip) samples.add(nowMicros() - value.dat.ctx.sent)
@@ -196,7 +188,7 @@ export async function benchE2e(options: E2eOptions): Promise<Row[]> {
   const rounds = options.rounds ?? 5
   const rate = options.rate ?? 50_000
   const seconds = options.seconds ?? 3
-  const { child, hello } = await start<SenderHello>('./e2e-sender.js', [String(perFrame), String(options.payloads ?? 200_000)])
+  const { child, hello } = await start<SenderHello>('./children/e2e-sender.js', [String(perFrame), String(options.payloads ?? 200_000)])
   try {
     const url = (path: string): string => `ws://127.0.0.1:${hello.port}${path}`
     const expected = { payloads: hello.payloads, events: hello.payloads - hello.controls }

@@ -15,10 +15,11 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { Redis as RedisClient } from 'ioredis'
 import { WebSocket, WebSocketServer } from 'ws'
+import { ControlCode, Protocol } from '@fates-rx/core/protocol'
 import { startServer, type RunningServer } from '@fates-rx/server'
-import type { Row } from './harness.js'
-import { startRedis } from './redis.js'
-import { median, quantile } from './stats.js'
+import type { Row } from '../harness.js'
+import { startRedis } from '../redis.js'
+import { median, quantile } from '../stats.js'
 
 const botId = '811073947382579200'
 const channel = `bot-${botId}`
@@ -100,6 +101,13 @@ async function redisPublish(total: number): Promise<Row> {
   }
 }
 
+// A control payload's first key is its code (the server writes them in the original's order),
+// so a prefix tells them apart without parsing every frame.
+const IdentityPrefix = `{"code":"${ControlCode.Identity}"`
+const ReadyPrefix = `{"code":"${ControlCode.Ready}"`
+/** All the bare server's handshake says: the measure is the `ws` upgrade. */
+const BareIdentity = JSON.stringify({ code: ControlCode.Identity })
+
 /** Waits until `client` has received `count` events. */
 function receiver(server: RunningServer): Promise<{ received: () => number; ws: WebSocket; ready: Promise<void> }> {
   return new Promise((resolve, reject) => {
@@ -109,9 +117,9 @@ function receiver(server: RunningServer): Promise<{ received: () => number; ws: 
     const ready = new Promise<void>((r) => (identified = r))
     ws.on('message', (data: Buffer) => {
       const text = data.toString('utf8')
-      if (text.startsWith('{"code":"identity"')) ws.send(JSON.stringify({ id: botId, token: 't', bot: true }))
-      else if (text.startsWith('{"code":"ready"')) identified()
-      else for (const segment of text.split('\x1f')) if (segment !== '') received++
+      if (text.startsWith(IdentityPrefix)) ws.send(JSON.stringify({ id: botId, token: 't', bot: true }))
+      else if (text.startsWith(ReadyPrefix)) identified()
+      else for (const segment of text.split(Protocol.separator)) if (segment !== '') received++
     })
     ws.once('open', () => resolve({ received: () => received, ws, ready }))
     ws.once('error', reject)
@@ -196,7 +204,7 @@ async function handshakes(count: number, rounds: number): Promise<Row> {
   const server = await startServer({ port: 0, bots: [{ id: botId, token: 't' }] })
   const bare = new WebSocketServer({ port: 0, host: '127.0.0.1' })
   await new Promise((resolve) => bare.once('listening', resolve))
-  bare.on('connection', (ws) => ws.send('{"code":"identity"}'))
+  bare.on('connection', (ws) => ws.send(BareIdentity))
   const bareUrl = `ws://127.0.0.1:${(bare.address() as AddressInfo).port}/ws`
   const ratios: number[] = []
   const rates: number[] = []

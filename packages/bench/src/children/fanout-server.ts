@@ -4,13 +4,16 @@
  *
  * argv: the number of bots, then optionally a Redis URL (the Redis backend: events stored and
  * published through Redis, as several instances would share them). IPC in:
- * `{ type: 'publish', count }`, `{ type: 'stats' }`.
+ * `{ type: 'publish', count }`, `{ type: 'stats' }` (typed in ipc.ts).
  *
  * @packageDocumentation
  */
 import { startServer } from '@fates-rx/server'
-import { nowMicros } from './child.js'
-import { benchBots, benchEvent, memoryStats, PUBLISH_CHUNK } from './fanout-shared.js'
+import { nowMicros } from '../child.js'
+import { benchBots, benchEvent, memoryStats, PUBLISH_CHUNK } from '../fanout-shared.js'
+import type { FanoutServerCommand, FanoutServerHello, FanoutServerReply } from '../ipc.js'
+
+const tell = (message: FanoutServerReply | FanoutServerHello): void => void process.send?.(message)
 
 const redis = process.argv[3]
 const server = await startServer({
@@ -28,14 +31,14 @@ async function publish(total: number): Promise<void> {
     await Promise.all(pending)
     await new Promise<void>((resolve) => setImmediate(resolve))
   }
-  process.send?.({ type: 'published', startAt, endAt: nowMicros() })
+  tell({ type: 'published', startAt, endAt: nowMicros() })
 }
 
-process.on('message', (command: { type: string; count?: number }) => {
-  if (command.type === 'publish') void publish(command.count ?? 0)
-  else if (command.type === 'stats') process.send?.({ type: 'stats', ...memoryStats() })
+process.on('message', (command: FanoutServerCommand) => {
+  if (command.type === 'publish') void publish(command.count)
+  else if (command.type === 'stats') tell({ type: 'stats', ...memoryStats() })
 })
 process.on('disconnect', () => {
   void server.close().then(() => process.exit(0))
 })
-process.send?.({ url: server.url })
+tell({ url: server.url })

@@ -12,11 +12,23 @@
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process'
-import { nextMessage, start, stop, within } from './child.js'
-import { benchBots, type MemoryStats } from './fanout-shared.js'
-import type { Row } from './harness.js'
-import { startRedis } from './redis.js'
-import { median } from './stats.js'
+import { nextMessage, start, stop, within } from '../child.js'
+import { benchBots } from '../fanout-shared.js'
+import type { Row } from '../harness.js'
+import type {
+  ClientsHello,
+  Connected,
+  FanoutClientsCommand,
+  FanoutClientsReply,
+  FanoutServerCommand,
+  FanoutServerHello,
+  FanoutServerReply,
+  Published,
+  Received,
+  ServerStats,
+} from '../ipc.js'
+import { startRedis } from '../redis.js'
+import { median } from '../stats.js'
 
 /** One client count and how many events to publish for it. */
 export interface FanoutCase {
@@ -40,38 +52,11 @@ export interface FanoutOptions {
 export const Original = Object.freeze({ eventsPerSecond: 60_000, handshakesPerSecond: 1_600 } as const)
 
 type Kind = 'bare' | 'fates' | 'redis'
-const Script: Readonly<Record<Kind, string>> = { bare: './fanout-bare.js', fates: './fanout-server.js', redis: './fanout-server.js' }
+const Script: Readonly<Record<Kind, string>> = { bare: './children/fanout-bare.js', fates: './children/fanout-server.js', redis: './children/fanout-server.js' }
 const Label: Readonly<Record<Kind, string>> = {
   bare: 'bare ws broadcast',
   fates: '@fates-rx/server',
   redis: '@fates-rx/server on Redis',
-}
-
-interface Published {
-  readonly type: 'published'
-  readonly startAt: number
-  readonly endAt: number
-}
-interface ServerStats extends MemoryStats {
-  readonly type: 'stats'
-}
-interface Connected {
-  readonly type: 'connected'
-  readonly clients: number
-  readonly failures: number
-  readonly firstError: string
-  readonly seconds: number
-  readonly startAt: number
-  readonly endAt: number
-}
-interface Received {
-  readonly type: 'received'
-  readonly timedOut: boolean
-  readonly received: number
-  readonly duplicates: number
-  readonly outOfOrder: number
-  readonly clientsOutOfOrder: number
-  readonly lastAt: number
 }
 
 /** One trial's measurements. */
@@ -90,8 +75,16 @@ interface Trial {
   readonly heapUsed: number
 }
 
-function ask<T extends { type: string }>(child: ChildProcess, message: object, type: T['type']): Promise<T> {
-  const reply = nextMessage<T>(child, (m) => m.type === type)
+/** Sends `message` to a fan-out server and resolves with its answer of type `type`. */
+function askServer<T extends FanoutServerReply>(child: ChildProcess, message: FanoutServerCommand, type: T['type']): Promise<T> {
+  const reply = nextMessage<FanoutServerReply>(child, (m) => m.type === type) as Promise<T>
+  child.send(message)
+  return reply
+}
+
+/** Sends `message` to a client process and resolves with its answer of type `type`. */
+function askClients<T extends FanoutClientsReply>(child: ChildProcess, message: FanoutClientsCommand, type: T['type']): Promise<T> {
+  const reply = nextMessage<FanoutClientsReply>(child, (m) => m.type === type) as Promise<T>
   child.send(message)
   return reply
 }
@@ -100,28 +93,28 @@ async function trial(kind: Kind, clients: number, events: number, concurrency: n
   // A fresh server per trial, so that its peak RSS belongs to this client count; on Redis a
   // fresh, empty Redis too, since each publish rewrites the channel's whole stored map.
   const redis = kind === 'redis' ? await startRedis() : undefined
-  const server = await start<{ url: string }>(Script[kind], redis === undefined ? [String(clients)] : [String(clients), redis.url])
+  const server = await start<FanoutServerHello>(Script[kind], redis === undefined ? [String(clients)] : [String(clients), redis.url])
   const groups: ChildProcess[] = []
   try {
     const count = Math.max(1, Math.min(processes, clients))
-    for (let i = 0; i < count; i++) groups.push((await start<{ type: 'hello' }>('./fanout-clients.js')).child)
+    for (let i = 0; i < count; i++) groups.push((await start<ClientsHello>('./children/fanout-clients.js')).child)
     const bots = benchBots(clients)
     const share = Math.ceil(clients / count)
     const connected = await Promise.all(
       groups.map((child, i) =>
-        ask<Connected>(child, { type: 'connect', url: server.hello.url, bots: bots.slice(i * share, (i + 1) * share), concurrency }, 'connected'),
+        askClients<Connected>(child, { type: 'connect', url: server.hello.url, bots: bots.slice(i * share, (i + 1) * share), concurrency }, 'connected'),
       ),
     )
     const failed = connected.find((c) => c.failures > 0)
     if (failed !== undefined) throw new Error(`${Label[kind]}: ${failed.failures} clients failed to connect: ${failed.firstError}`)
     const handshakeSeconds = (Math.max(...connected.map((c) => c.endAt)) - Math.min(...connected.map((c) => c.startAt))) / 1e6
-    const idle = await ask<ServerStats>(server.child, { type: 'stats' }, 'stats')
-    await Promise.all(groups.map((child) => ask(child, { type: 'expect', count: events, timeoutMs: 60_000 }, 'expecting')))
-    const received = Promise.all(groups.map((child) => nextMessage<Received>(child, (m) => m.type === 'received')))
-    const published = await ask<Published>(server.child, { type: 'publish', count: events }, 'published')
+    const idle = await askServer<ServerStats>(server.child, { type: 'stats' }, 'stats')
+    await Promise.all(groups.map((child) => askClients(child, { type: 'expect', count: events, timeoutMs: 60_000 }, 'expecting')))
+    const received = Promise.all(groups.map((child) => nextMessage<FanoutClientsReply>(child, (m) => m.type === 'received') as Promise<Received>))
+    const published = await askServer<Published>(server.child, { type: 'publish', count: events }, 'published')
     const got = await received
-    const stats = await ask<ServerStats>(server.child, { type: 'stats' }, 'stats')
-    await Promise.all(groups.map((child) => ask(child, { type: 'close' }, 'closed')))
+    const stats = await askServer<ServerStats>(server.child, { type: 'stats' }, 'stats')
+    await Promise.all(groups.map((child) => askClients(child, { type: 'close' }, 'closed')))
     const sum = (pick: (r: Received) => number): number => got.reduce((total, r) => total + pick(r), 0)
     const lastAt = Math.max(...got.map((r) => r.lastAt))
     return {

@@ -1,4 +1,4 @@
-import { eventFrame, type EncodedEvent } from './wire/encode.js'
+import { eventFrame, type EncodedEvent } from '../wire/encode.js'
 import type { ProtocolSocket } from './socket.js'
 
 /** Limits of one connection's writer (its outbox). */

@@ -1,10 +1,11 @@
 // The protocol logic on its own, over a fake socket: no `ws`, no network.
 import { describe, expect, it, vi } from 'vitest'
-import { makeServer, type ProtocolConfig } from './server.js'
+import type { ProtocolConfig } from './config.js'
+import { makeServer } from './make-server.js'
 import type { ProtocolSocket } from './socket.js'
 import type { ProtocolTimers, TimerHandle } from './timers.js'
-import { MemoryStore } from './stores/memory.js'
-import { silentLogger } from './log.js'
+import { MemoryStore } from '../stores/memory.js'
+import { silentLogger } from '../log.js'
 
 /** A socket that records what the server does to it. */
 function fakeSocket() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Outbox } from './outbox.js'
 import type { ProtocolSocket } from './socket.js'
-import { encodeEvent } from './wire/encode.js'
+import { encodeEvent } from '../wire/encode.js'
 
 /** A socket that records frames and completes writes only when told to. */
 function fakeSocket(): ProtocolSocket & { frames: string[]; buffered: number; complete(): void } {

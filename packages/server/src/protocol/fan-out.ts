@@ -1,0 +1,67 @@
+import { describe, type Logger } from '../log.js'
+import type { EventsById, Store, Unsubscribe } from '../stores/store.js'
+import { encodeEvent, type EncodedEvent } from '../wire/encode.js'
+
+/** What the fan-out needs of a connection: somewhere to put a live event. */
+export interface ChannelMember {
+  /** A live event on a channel the member joined, serialized once for all members. */
+  live(eid: string, event: EncodedEvent): void
+}
+
+interface ChannelEntry {
+  readonly members: Set<ChannelMember>
+  readonly subscription: Promise<Unsubscribe>
+}
+
+/**
+ * The local fan-out: one store subscription per channel however many connections want it, and
+ * each live event serialized once and handed to every member of its channel.
+ */
+export class ChannelFanOut {
+  readonly #store: Store
+  readonly #logger: Logger
+  readonly #channels = new Map<string, ChannelEntry>()
+
+  constructor(store: Store, logger: Logger) {
+    this.#store = store
+    this.#logger = logger
+  }
+
+  /** Adds `member` to `channel`; resolves once the store delivers that channel's live events. */
+  async join(channel: string, member: ChannelMember): Promise<void> {
+    let entry = this.#channels.get(channel)
+    if (entry === undefined) {
+      // A listener of its own per subscription: were one shared listener passed, a leave and a
+      // join in the same turn would share it, and the leave's unsubscribe would silently remove
+      // the join's.
+      const subscription = this.#store.subscribe(channel, (from, events) => this.#deliver(from, events))
+      entry = { members: new Set(), subscription }
+      this.#channels.set(channel, entry)
+      const created = entry
+      subscription.catch(() => {
+        if (this.#channels.get(channel) === created) this.#channels.delete(channel)
+      })
+    }
+    entry.members.add(member)
+    await entry.subscription
+  }
+
+  /** Removes `member` from `channel`; the last member out ends the store subscription. */
+  leave(channel: string, member: ChannelMember): void {
+    const entry = this.#channels.get(channel)
+    if (entry === undefined || !entry.members.delete(member) || entry.members.size > 0) return
+    this.#channels.delete(channel)
+    entry.subscription
+      .then((unsubscribe) => unsubscribe())
+      .catch((error: unknown) => this.#logger.error(`unsubscribe ${channel}: ${describe(error)}`))
+  }
+
+  #deliver(channel: string, events: EventsById): void {
+    const entry = this.#channels.get(channel)
+    if (entry === undefined) return
+    for (const [eid, event] of Object.entries(events)) {
+      const encoded = encodeEvent(channel, event)
+      for (const member of entry.members) member.live(eid, encoded)
+    }
+  }
+}

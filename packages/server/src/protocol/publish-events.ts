@@ -1,0 +1,66 @@
+import { either } from 'fp-ts'
+import { normalizePublish, PublishError } from '../publish.js'
+import { StoreOutcomeUnknown, type EventToStore, type Store } from '../stores/store.js'
+import type { ProtocolObserver } from './config.js'
+
+/** One event to publish: where, and what. */
+export interface PublishRequest {
+  /** `bot-<id>`, `server-<id>` or `global`. */
+  readonly channel: unknown
+  /** The event, `{ m, ctx }`. */
+  readonly event: unknown
+}
+
+/** What became of one published event. */
+export interface PublishOutcome {
+  /** Its event ID (given, or generated). */
+  readonly eid: string
+  /** True when the history already held this eid: nothing was stored or delivered. */
+  readonly repeat: boolean
+}
+
+/**
+ * Checks every request first (one bad event refuses the batch), then stores them all in order;
+ * delivery is the store's, through its subscriptions. An error that may come after some events
+ * were stored is a {@link StoreOutcomeUnknown} naming every eid, so that a caller can retry
+ * with the same eids safely.
+ */
+export async function publishEvents(
+  store: Store,
+  observer: ProtocolObserver,
+  now: () => number,
+  requests: readonly PublishRequest[],
+): Promise<PublishOutcome[]> {
+  const events: EventToStore[] = []
+  for (const [index, { channel, event }] of requests.entries()) {
+    const normalized = normalizePublish(channel, event, now)
+    if (either.isLeft(normalized)) throw new PublishError(normalized.left, index)
+    events.push({ channel: channel as string, eid: normalized.right.eid, event: normalized.right.event })
+  }
+  let stored: readonly boolean[]
+  const started = performance.now()
+  try {
+    if (store.publishMany !== undefined) {
+      stored = await store.publishMany(events)
+    } else {
+      const flags: boolean[] = []
+      for (const { channel, eid, event } of events) {
+        try {
+          flags.push(await store.publish(channel, eid, event))
+        } catch (error) {
+          // One by one is not all or none: once some are stored, a plain error would lie.
+          if (flags.length === 0) throw error
+          throw new StoreOutcomeUnknown(`the store failed after ${flags.length} of ${events.length} events`)
+        }
+      }
+      stored = flags
+    }
+  } catch (error) {
+    observer.storeFailed?.()
+    if (error instanceof StoreOutcomeUnknown) throw new StoreOutcomeUnknown(error.message, events.map((e) => e.eid))
+    throw error
+  }
+  const repeats = stored.filter((flag) => !flag).length
+  observer.published?.(events.length - repeats, repeats, (performance.now() - started) / 1000)
+  return events.map(({ eid }, index) => ({ eid, repeat: stored[index] !== true }))
+}
