@@ -20,7 +20,10 @@ const KB = 1024
  * state machine (client/machine.ts) and a small interpreter (client/connect.ts) running the
  * exported operators, and gained a bounded replay and refused-upgrade handling (and the
  * decoder redacts every string and reports ctx mismatches). That costs about 1.6 KB gzip of
- * core's own code (9,825 B when last raised): effects and inputs are named objects the minifier
+ * core's own code (9,825 B when first raised). Raised again, by 0.5 KB each, for `resume`
+ * (issue 12: a watermark, its filter and two status texts, about 410 B): gap-free delivery
+ * after every reconnect is worth more to a dashboard than those bytes. App 17,782 B and own
+ * code 10,313 B when last raised: effects and inputs are named objects the minifier
  * cannot shorten, and the two halves name each effect. Already taken back: the machine's
  * decisions are local functions (minified names), and decodePayloads/dedupeEvents are written
  * with `new Observable` (rxjs's map/filter/defer brought OperatorSubscriber and tslib, 3.8 KB
@@ -36,8 +39,8 @@ const KB = 1024
  * be lowered as the code shrinks, never raised quietly.
  */
 const Size = Object.freeze({
-  appImportingConnect: { budget: 16 * KB, ceiling: 17 * KB },
-  ownCode: { budget: 5 * KB, ceiling: 9.75 * KB },
+  appImportingConnect: { budget: 16 * KB, ceiling: 17.5 * KB },
+  ownCode: { budget: 5 * KB, ceiling: 10.25 * KB },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {
