@@ -27,6 +27,8 @@ async function refusing(status: number): Promise<{ url: string; upgrades: () => 
   server = createServer()
   server.on('upgrade', (_request, socket) => {
     upgrades++
+    // ws aborts the handshake on such an answer: this side may see the reset.
+    socket.on('error', () => undefined)
     socket.end(`HTTP/1.1 ${status} Nope\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`)
   })
   server.listen(0, '127.0.0.1')
