@@ -91,8 +91,6 @@ export function normalizePublish(
     return either.left(either.isLeft(decoded) ? `event: ${describeErrors(decoded.left)}` : 'event: expected FatesEvent')
   }
   const { m, ctx } = event
-  // 1e300 is an integer to JavaScript but no producer's event number; Go would not decode it.
-  if (!Number.isSafeInteger(m.e)) return either.left('event: m.e: expected a safe integer')
   if (m.eid !== undefined && m.eid === '') return either.left('event: m.eid must not be empty')
   if (m.eid !== undefined && m.eid.length > PublishLimits.maxEidLength) {
     return either.left(`event: m.eid must be at most ${PublishLimits.maxEidLength} characters`)

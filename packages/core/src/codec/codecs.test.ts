@@ -8,6 +8,7 @@ import {
   FatesEvent,
   IdentifyPayload,
   identifyText,
+  Integer,
   isSnowflakeId,
   MaxSnowflakeId,
   ServerPayload,
@@ -168,5 +169,26 @@ describe('identifyText', () => {
     const text = identifyText({ id: '42', token: 't"k', bot: false, send_all: true, send_none: false })
     expect(text).toBe('{"id":"42","token":"t\\"k","bot":false,"send_all":true,"send_none":false}')
     expect(IdentifyPayload.is(JSON.parse(text))).toBe(true)
+  })
+})
+
+describe('Integer: one rule for the client and the server', () => {
+  it.each([
+    [0, true],
+    [-7, true],
+    [Number.MAX_SAFE_INTEGER, true],
+    [Number.MAX_SAFE_INTEGER + 1, false],
+    [1e300, false],
+    [1.5, false],
+    [Number.NaN, false],
+    ['1', false],
+  ])('%s → %s', (value, ok) => {
+    expect(Integer.is(value)).toBe(ok)
+    expect(isRight(Integer.decode(value))).toBe(ok)
+  })
+
+  it('refuses an event whose m.e is beyond the safe integers, as /publish does', () => {
+    expect(FatesEvent.is({ m: { e: 1e300 }, ctx: {} })).toBe(false)
+    expect(FatesEvent.is({ m: { e: 16 }, ctx: {} })).toBe(true)
   })
 })

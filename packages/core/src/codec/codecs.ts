@@ -1,13 +1,15 @@
 import * as t from 'io-ts'
 
 /**
- * An integer, typed as a plain `number` (io-ts's `t.Int` brands its type, which would force
- * users to cast every literal they build in tests and fixtures).
+ * An integer the original's Go server could hold (an event number, a count, a budget): a safe
+ * integer, so `1e300`, an integer to JavaScript, is not one. Typed as a plain `number` (io-ts's
+ * `t.Int` brands its type, which would force users to cast every literal they build in tests
+ * and fixtures). One rule for the client's decoding and the server's `/publish`.
  */
 export const Integer = new t.Type<number, number, unknown>(
   'Integer',
-  (u): u is number => typeof u === 'number' && Number.isInteger(u),
-  (u, c) => (typeof u === 'number' && Number.isInteger(u) ? t.success(u) : t.failure(u, c)),
+  (u): u is number => typeof u === 'number' && Number.isSafeInteger(u),
+  (u, c) => (typeof u === 'number' && Number.isSafeInteger(u) ? t.success(u) : t.failure(u, c)),
   t.identity,
 )
 

@@ -15,9 +15,9 @@ const isObject = (u: unknown): u is Json => typeof u === 'object' && u !== null 
 const isOptionalString = (u: unknown): boolean => u === undefined || typeof u === 'string'
 
 function isType(t: unknown): boolean {
-  if (t === undefined || Number.isInteger(t)) return true
+  if (t === undefined || Number.isSafeInteger(t)) return true
   if (!Array.isArray(t)) return false
-  for (const item of t) if (!Number.isInteger(item)) return false
+  for (const item of t) if (!Number.isSafeInteger(item)) return false
   return true
 }
 
@@ -27,12 +27,12 @@ function isMeta(m: unknown): boolean {
   const ts = m['ts']
   const wt = m['wt']
   return (
-    Number.isInteger(m['e']) &&
+    Number.isSafeInteger(m['e']) &&
     isOptionalString(m['eid']) &&
     (ts === undefined || typeof ts === 'number') &&
     isType(m['t']) &&
     (id === undefined || id === null || typeof id === 'string' || typeof id === 'number') &&
-    (wt === undefined || Number.isInteger(wt))
+    (wt === undefined || Number.isSafeInteger(wt))
   )
 }
 
@@ -64,7 +64,7 @@ export function looksLikeControl(u: Json): u is Json & ControlPayload {
     typeof u['code'] === 'string' &&
     (detail === undefined || detail === null || typeof detail === 'string') &&
     (ts === undefined || typeof ts === 'number') &&
-    (remaining === undefined || Number.isInteger(remaining)) &&
+    (remaining === undefined || Number.isSafeInteger(remaining)) &&
     isOptionalString(u['chan'])
   )
 }
@@ -80,7 +80,7 @@ export function looksLikeContext(e: number, ctx: Json): boolean {
   switch (e) {
     case EventName.BotVote:
     case EventName.ServerVote:
-      return isUser(ctx['user']) && Number.isInteger(ctx['votes']) && isOptionalBoolean(ctx['test'])
+      return isUser(ctx['user']) && Number.isSafeInteger(ctx['votes']) && isOptionalBoolean(ctx['test'])
     case EventName.BotView:
     case EventName.ServerView:
       return isUser(ctx['user']) && isOptionalBoolean(ctx['widget'])
