@@ -5,6 +5,8 @@ import { stderrLogger } from './log.js'
 import { ServerDefaults, type ServerOptions } from './options.js'
 import { startServer } from './start.js'
 import type { Credentials } from './stores/store.js'
+import { RelayDefaults, type RelayOptions } from './relay/options.js'
+import { RelayCloseCode } from '@fates-rx/core/protocol'
 
 /** Environment variables that supply options when their flag is absent. */
 const EnvVar = Object.freeze({
@@ -13,7 +15,15 @@ const EnvVar = Object.freeze({
   'admin-token': 'FATES_RX_ADMIN_TOKEN',
   redis: 'FATES_RX_REDIS_URL',
   postgres: 'FATES_RX_POSTGRES_URL',
+  upstream: 'FATES_RX_UPSTREAM',
 } as const)
+
+/**
+ * The relay's upstream credentials from the environment, so that they stay out of the process
+ * list: comma-separated `bot:ID:TOKEN` / `server:ID:TOKEN`, added to `--upstream-bot` /
+ * `--upstream-server`.
+ */
+const UpstreamCredentialsVar = 'FATES_RX_UPSTREAM_CREDENTIALS'
 
 const usage = `Usage: fates-rx-server [options]
 
@@ -36,7 +46,21 @@ Options:
   --postgres URL            check tokens against the bots and servers tables in PostgreSQL
   --help                    show this text
 
-Environment (flags win): ${Object.values(EnvVar).join(', ')}.
+Relay mode (one upstream connection per target, shared by any number of viewers):
+  --upstream URL            relay from this upstream (an origin's or another relay's ws:// URL)
+  --upstream-bot ID:TOKEN   a bot to relay, with the upstream's token for it (repeatable)
+  --upstream-server ID:TOKEN  a server (guild) to relay, with the upstream's token (repeatable)
+  --upstream-grace SECONDS  keep a target's upstream open this long after its last viewer left
+                            (default ${RelayDefaults.graceMs / 1000})
+  In relay mode --bot/--server ID:TOKEN are the viewers' tokens for the relayed ids (each relayed
+  id needs one, different from the upstream's); viewers are ratelimited per connection
+  (--rate-limit, identify ${ServerDefaults.identifyCost}, message ${ServerDefaults.messageCost}), never by the upstream's per-id budget.
+  While the upstream reconnects viewers stay connected and get "upstream_connecting", then
+  "upstream_live"; when it fails for good (e.g. 4004) they get "upstream_failed" and close ${RelayCloseCode.UpstreamFailed}.
+  ${UpstreamCredentialsVar}="bot:ID:TOKEN,server:ID:TOKEN" adds upstream credentials
+  from the environment (tokens there cannot contain a comma).
+
+Environment (flags win): ${Object.values(EnvVar).join(', ')}, and ${UpstreamCredentialsVar}.
 Secrets are better passed there than as flags, which other users can see in the process list.
 
 Prints "listening ws://HOST:PORT/ws" then the admin token on stdout when it generated one
@@ -53,6 +77,23 @@ function credentials(flag: string, values: readonly string[]): Credentials[] {
     if (colon <= 0 || colon === value.length - 1) throw new UsageError(`--${flag} expects ID:TOKEN`)
     return { id: value.slice(0, colon), token: value.slice(colon + 1) }
   })
+}
+
+/** Entries of {@link UpstreamCredentialsVar}, split by kind; errors name the entry's position, never its text. */
+function upstreamCredentials(value: string | undefined): { bots: string[]; servers: string[] } {
+  const bots: string[] = []
+  const servers: string[] = []
+  if (value === undefined || value.trim() === '') return { bots, servers }
+  for (const [index, entry] of value.split(',').entries()) {
+    const text = entry.trim()
+    const colon = text.indexOf(':')
+    const kind = text.slice(0, colon)
+    if (colon <= 0 || (kind !== 'bot' && kind !== 'server')) {
+      throw new UsageError(`${UpstreamCredentialsVar}: entry ${index + 1} must be bot:ID:TOKEN or server:ID:TOKEN`)
+    }
+    ;(kind === 'bot' ? bots : servers).push(text.slice(colon + 1))
+  }
+  return { bots, servers }
 }
 
 function number(flag: string, value: string | undefined, scale = 1): number | undefined {
@@ -81,6 +122,10 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
       history: { type: 'string' },
       'redis-write-original': { type: 'boolean' },
       postgres: { type: 'string' },
+      upstream: { type: 'string' },
+      'upstream-bot': { type: 'string', multiple: true },
+      'upstream-server': { type: 'string', multiple: true },
+      'upstream-grace': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -96,6 +141,21 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
     throw new UsageError(`--demo expects a rate in events per second > 0, got "${values.demo}"`)
   }
   const identities = bots.length + servers.length
+  const fromEnv = upstreamCredentials(process.env[UpstreamCredentialsVar])
+  const upstreamBots = [...credentials('upstream-bot', values['upstream-bot'] ?? []), ...credentials(`upstream-bot (from ${UpstreamCredentialsVar})`, fromEnv.bots)]
+  const upstreamServers = [
+    ...credentials('upstream-server', values['upstream-server'] ?? []),
+    ...credentials(`upstream-server (from ${UpstreamCredentialsVar})`, fromEnv.servers),
+  ]
+  const relaying = values.upstream !== undefined
+  if (!relaying && (upstreamBots.length + upstreamServers.length > 0 || values['upstream-grace'] !== undefined)) {
+    throw new UsageError('--upstream-bot, --upstream-server, --upstream-grace and ' + UpstreamCredentialsVar + ' need --upstream URL')
+  }
+  if (relaying && values.demo !== undefined) throw new UsageError('--demo and --upstream exclude each other: a relay publishes what its upstream sends')
+  const graceMs = number('upstream-grace', values['upstream-grace'], 1000)
+  const relay: RelayOptions | undefined = relaying
+    ? { upstream: values.upstream!, bots: upstreamBots, servers: upstreamServers, ...(graceMs === undefined ? {} : { graceMs }) }
+    : undefined
   const options: Record<string, unknown> = {
     host: values.host,
     port: number('port', values.port),
@@ -104,7 +164,8 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
     adminToken: values['admin-token'],
     // No identities, no store and no --demo: serve the demo bot with demo traffic. Never by
     // default into a real Redis or beside real tokens in PostgreSQL.
-    demo: demoRate ?? (identities === 0 && values.postgres === undefined && values.redis === undefined ? 5 : undefined),
+    demo: demoRate ?? (identities === 0 && !relaying && values.postgres === undefined && values.redis === undefined ? 5 : undefined),
+    relay,
     rateLimit: number('rate-limit', values['rate-limit']),
     rateWindowMs: number('rate-window', values['rate-window'], 1000),
     identifyTimeoutMs: number('identify-timeout', values['identify-timeout'], 1000),

@@ -7,6 +7,7 @@ import type { PublishRequest } from './protocol/publish-events.js'
 import type { Registry } from 'prom-client'
 import { storeAnswers } from './metrics.js'
 import { StoreOutcomeUnknown, type Store } from './stores/store.js'
+import type { Relay } from './relay/relay.js'
 
 /** What a publish body must be. */
 const BodyShape = 'body must be a JSON object {"channel": …, "event": {"m": …, "ctx": …}} or an array of them'
@@ -55,16 +56,28 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
   })
 }
 
+/** What `/metrics` and `/healthz` observe. */
+interface Observed {
+  readonly metrics: Registry
+  readonly store: Store
+  /** Relay mode: the relayed targets' upstreams. */
+  readonly relay?: Pick<Relay, 'upstreams'>
+}
+
 /** Answers 401 and closes, without reading a body. */
 const unauthorized = (res: ServerResponse): void =>
   refuse(res, 401, { error: 'unauthorized: send Authorization: Bearer <admin token>' }, { 'www-authenticate': 'Bearer' })
 
 /** Serves `GET /metrics` and `GET /healthz`. */
-async function observe(path: '/metrics' | '/healthz', res: ServerResponse, metrics: Registry, store: Store): Promise<void> {
+async function observe(path: '/metrics' | '/healthz', res: ServerResponse, observed: Observed): Promise<void> {
+  const { metrics, store, relay } = observed
   if (path === '/healthz') {
-    // Ready or not, nothing else: no store name, address or error text.
-    const up = await storeAnswers(store)
-    reply(res, up ? 200 : 503, { status: up ? 'ready' : 'not ready' }, { 'cache-control': 'no-store' })
+    // Ready or not, nothing else: no store name, address or error text. A relay adds each
+    // target's upstream status, and is not ready while one has failed for good.
+    const upstreams = relay?.upstreams()
+    const up = (await storeAnswers(store)) && !(upstreams ?? []).some((u) => u.status === 'failed')
+    const body = { status: up ? 'ready' : 'not ready', ...(upstreams === undefined ? {} : { upstreams: Object.fromEntries(upstreams.map((u) => [u.target, u.status])) }) }
+    reply(res, up ? 200 : 503, body, { 'cache-control': 'no-store' })
     return
   }
   const text = await metrics.metrics()
@@ -81,7 +94,7 @@ export function httpHandler(
   server: FatesServer,
   adminToken: string,
   logger: Logger,
-  observed: { readonly metrics: Registry; readonly store: Store },
+  observed: Observed,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const expected = `Bearer ${adminToken}`
   return (req, res) => {
@@ -95,7 +108,7 @@ export function httpHandler(
         unauthorized(res)
         return
       }
-      observe(path, res, observed.metrics, observed.store).catch((error: unknown) => {
+      observe(path, res, observed).catch((error: unknown) => {
         logger.error(`${path} failed: ${describe(error)}`)
         if (!res.headersSent) reply(res, 500, { error: 'internal error' })
       })

@@ -2,6 +2,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { ProtocolObserver } from './protocol/config.js'
 import type { ConnectionState } from './protocol/connection.js'
 import type { FatesServer } from './protocol/make-server.js'
+import type { Relay } from './relay/relay.js'
+import { UpstreamStatuses } from './relay/machine.js'
 import type { Store } from './stores/store.js'
 
 /** How long `/metrics` and `/healthz` wait for the store to answer a ping (milliseconds). */
@@ -29,8 +31,11 @@ export interface ServerMetrics {
   readonly registry: Registry
   /** Pass to the protocol logic (`ProtocolConfig.observer`). */
   readonly observer: ProtocolObserver
-  /** Connects the gauges read at scrape time: connections by state and whether the store is up. */
-  watch(server: FatesServer, store: Store): void
+  /**
+   * Connects the gauges read at scrape time: connections by state, whether the store is up,
+   * and in relay mode each relayed target's upstream.
+   */
+  watch(server: FatesServer, store: Store, relay?: Pick<Relay, 'upstreams'>): void
 }
 
 /**
@@ -77,7 +82,7 @@ export function createMetrics(): ServerMetrics {
     help: 'Store failures met by a connection or a publish.',
     registers: [registry],
   })
-  let watched: { server: FatesServer; store: Store } | undefined
+  let watched: { server: FatesServer; store: Store; relay?: Pick<Relay, 'upstreams'> | undefined } | undefined
   new Gauge({
     name: 'fates_connections',
     help: 'Open websocket connections by state.',
@@ -97,6 +102,48 @@ export function createMetrics(): ServerMetrics {
       if (watched !== undefined) this.set((await storeAnswers(watched.store)) ? 1 : 0)
     },
   })
+  // Relay mode. The label is the relayed target's channel (`bot-<id>`): the one ID a label
+  // carries, since a relay's operator needs to tell its targets apart; never a token or URL.
+  new Gauge({
+    name: 'fates_upstream_status',
+    help: 'Relay mode: 1 for the status each relayed target\'s upstream connection is in (idle, connecting, live, failed), 0 for the others.',
+    labelNames: ['target', 'status'] as const,
+    registers: [registry],
+    collect() {
+      for (const upstream of watched?.relay?.upstreams() ?? []) {
+        for (const status of UpstreamStatuses) this.set({ target: upstream.target, status }, upstream.status === status ? 1 : 0)
+      }
+    },
+  })
+  new Gauge({
+    name: 'fates_upstream_viewers',
+    help: 'Relay mode: viewers connected per relayed target.',
+    labelNames: ['target'] as const,
+    registers: [registry],
+    collect() {
+      for (const upstream of watched?.relay?.upstreams() ?? []) this.set({ target: upstream.target }, upstream.viewers)
+    },
+  })
+  new Counter({
+    name: 'fates_upstream_events_received_total',
+    help: 'Relay mode: events received from each relayed target\'s upstream.',
+    labelNames: ['target'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const upstream of watched?.relay?.upstreams() ?? []) this.inc({ target: upstream.target }, upstream.events)
+    },
+  })
+  new Counter({
+    name: 'fates_upstream_connections_opened_total',
+    help: 'Relay mode: upstream connections opened per relayed target (one per period with viewers; reconnects are core\'s and not counted).',
+    labelNames: ['target'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const upstream of watched?.relay?.upstreams() ?? []) this.inc({ target: upstream.target }, upstream.opened)
+    },
+  })
   return {
     registry,
     observer: {
@@ -110,8 +157,8 @@ export function createMetrics(): ServerMetrics {
       },
       storeFailed: () => storeErrors.inc(),
     },
-    watch(server, store) {
-      watched = { server, store }
+    watch(server, store, relay) {
+      watched = { server, store, relay }
     },
   }
 }

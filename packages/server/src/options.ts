@@ -1,6 +1,7 @@
 import { isSnowflakeId, Protocol } from '@fates-rx/core/protocol'
 import type { DemoOptions } from './demo.js'
 import type { Logger } from './log.js'
+import { resolveRelay, type RelayOptions } from './relay/options.js'
 import type { Credentials, Store } from './stores/store.js'
 
 /** Options of `startServer`. Every number is checked; a bad one throws at the call. */
@@ -9,10 +10,22 @@ export interface ServerOptions {
   readonly host?: string
   /** The port; `0` picks a free one. @default 8787 */
   readonly port?: number
-  /** Bots that may identify (in-memory store only). @default [] */
+  /**
+   * Bots that may identify (in-memory store only). In relay mode, the viewer tokens of the
+   * relayed bots. @default []
+   */
   readonly bots?: readonly Credentials[]
-  /** Servers (guilds) that may identify (in-memory store only). @default [] */
+  /**
+   * Servers (guilds) that may identify (in-memory store only). In relay mode, the viewer
+   * tokens of the relayed servers. @default []
+   */
   readonly servers?: readonly Credentials[]
+  /**
+   * Relay mode: relay these targets from an upstream server instead of being their origin.
+   * Viewers are then limited per connection (`rateLimit` and the costs apply to each
+   * connection's own counter), never by the per-id counter. @default none: an origin
+   */
+  readonly relay?: RelayOptions
   /** The Bearer token `POST /publish` requires. @default a random 32-byte hex string */
   readonly adminToken?: string
   /**
@@ -178,6 +191,11 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
       // The URL may hold a password: name the option, not its value.
       throw new TypeError(`${key} must be a ${key === 'redis' ? 'redis://' : 'postgres://'} URL`)
     }
+  }
+  if (options.relay !== undefined) {
+    if (options.demo !== undefined && options.demo !== false) throw new TypeError('demo and relay exclude each other: a relay publishes what its upstream sends')
+    const inMemory = options.postgres === undefined && options.store === undefined
+    resolveRelay(options.relay, inMemory ? { viewers: { bots: options.bots ?? [], servers: options.servers ?? [] } } : {})
   }
   const { demo } = options
   const rate = typeof demo === 'object' && demo !== null ? demo.rate : demo

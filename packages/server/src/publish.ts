@@ -69,13 +69,16 @@ export function nestedDeeperThan(value: unknown, limit: number): boolean {
  * (a random UUID) and `m.ts` (unix seconds, fractional) when missing. The event must fit the
  * context codec core defines for its `m.e` (a vote's `votes` is an integer), since every
  * client drops an event that does not; unknown event numbers take any object, as the protocol
- * allows. Pure apart from the UUID and the clock, which can be injected.
+ * allows (`checkContext: false` skips that one check, for events relayed from an upstream,
+ * which a direct client of the upstream would receive too). Pure apart from the UUID and the
+ * clock, which can be injected.
  */
 export function normalizePublish(
   channel: unknown,
   event: unknown,
   now: () => number = Date.now,
   newId: () => string = randomUUID,
+  checkContext = true,
 ): either.Either<string, NormalizedEvent> {
   if (!isChannel(channel)) {
     return either.left('channel must be "bot-<id>", "server-<id>" or "global"')
@@ -96,7 +99,7 @@ export function normalizePublish(
     return either.left(`event: m.eid must be at most ${PublishLimits.maxEidLength} characters`)
   }
   const context = contextCodecOf(m.e)
-  if (!context.is(ctx)) {
+  if (checkContext && !context.is(ctx)) {
     const decoded = context.decode(ctx)
     return either.left(`event: ctx: ${either.isLeft(decoded) ? describeErrors(decoded.left) : `expected ${context.name}`} (for m.e ${m.e})`)
   }

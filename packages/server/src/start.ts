@@ -10,6 +10,9 @@ import { createMetrics } from './metrics.js'
 import { describe, silentLogger, type Logger } from './log.js'
 import { resolveOptions, type ServerOptions } from './options.js'
 import { makeServer, type FatesServer } from './protocol/make-server.js'
+import { NodeTimers } from './protocol/timers.js'
+import { resolveRelay } from './relay/options.js'
+import { Relay, type UpstreamReport } from './relay/relay.js'
 import { MemoryStore } from './stores/memory.js'
 import { PostgresTokens } from './stores/postgres.js'
 import { RedisStore } from './stores/redis.js'
@@ -30,6 +33,8 @@ export interface RunningServer {
   publish(channel: string, event: unknown): Promise<string>
   /** The protocol logic, for counting connections and other introspection. */
   readonly server: FatesServer
+  /** Relay mode: each relayed target's upstream (status, viewers, events); empty for an origin. */
+  upstreams(): UpstreamReport[]
   /** Closes every connection with 1001, stops listening and releases the store it created. */
   close(): Promise<void>
 }
@@ -66,6 +71,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const adminToken = options.adminToken ?? randomBytes(32).toString('hex')
 
   const metrics = createMetrics()
+  // Relay mode: the relay publishes through the server's own path, and the server asks the
+  // relay about viewers; `server` exists by the time the relay first publishes.
+  let publishMany: FatesServer['publishMany'] = () => Promise.reject(new Error('the server is not built yet'))
+  const relay =
+    options.relay === undefined
+      ? undefined
+      : new Relay(resolveRelay(options.relay), {
+          publish: (requests, publishOptions) => publishMany(requests, publishOptions),
+          logger,
+          timers: NodeTimers,
+        })
   const server = makeServer({
     store,
     logger,
@@ -84,8 +100,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       maxQueuedEvents: config.maxQueuedEvents,
     },
     now: Date.now,
+    ...(relay === undefined ? {} : { viewers: relay }),
   })
-  metrics.watch(server, store)
+  publishMany = server.publishMany
+  metrics.watch(server, store, relay)
 
   // gorilla/websocket did not validate UTF-8 in text frames; Go's JSON parser answered such
   // bytes with invalid_payload, so ours does too instead of closing with 1007.
@@ -103,7 +121,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       requestTimeout: Math.max(config.headersTimeoutMs, 300_000),
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.headersTimeoutMs / 4))),
     },
-    httpHandler(server, adminToken, logger, { metrics: metrics.registry, store }),
+    httpHandler(server, adminToken, logger, { metrics: metrics.registry, store, ...(relay === undefined ? {} : { relay }) }),
   )
   http.on('upgrade', (request, socket, head) => {
     socket.on('error', () => {})
@@ -133,6 +151,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       })
     })
   } catch (error) {
+    await relay?.close()
     await release()
     throw error
   }
@@ -140,6 +159,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host
   const url = `ws://${hostInUrl}:${port}${Protocol.path}`
   logger.info(`listening ${url}`)
+  if (relay !== undefined) {
+    // The upstream's host only: its URL may carry a password, never its tokens (refused).
+    const targets = relay.upstreams().map((u) => u.target).join(', ')
+    logger.info(`relaying ${targets} from ${new URL(options.relay!.upstream).host}, viewers identify with this server's tokens`)
+  }
 
   let stopDemo: (() => void) | undefined
   if (demoRequested) {
@@ -158,11 +182,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     adminToken,
     publish: server.publish,
     server,
+    upstreams: () => relay?.upstreams() ?? [],
     close() {
       closing ??= (async () => {
         stopDemo?.()
         const stopped = new Promise<void>((resolve) => http.close(() => resolve()))
         http.closeAllConnections()
+        await relay?.close()
         await server.closeAll(CloseCode.GoingAway)
         wss.close()
         await stopped

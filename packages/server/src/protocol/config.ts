@@ -2,6 +2,7 @@ import type { Logger } from '../log.js'
 import type { Store } from '../stores/store.js'
 import type { OutboxLimits } from './outbox.js'
 import type { ProtocolTimers } from './timers.js'
+import type { ViewerGate } from './viewers.js'
 
 /** Everything the protocol logic needs; `startServer` fills it from its options. */
 export interface ProtocolConfig {
@@ -31,6 +32,12 @@ export interface ProtocolConfig {
   readonly observer?: ProtocolObserver
   /** Where timeouts, intervals and the writer's flush are scheduled. @default NodeTimers */
   readonly timers?: ProtocolTimers
+  /**
+   * Relay mode: admits viewers and learns who watches which target. With it, `rateLimit` and
+   * the costs apply to each connection's own counter (in memory, gone with the connection),
+   * never to the shared per-identity counter. @default none: the server is an origin
+   */
+  readonly viewers?: ViewerGate
 }
 
 /**

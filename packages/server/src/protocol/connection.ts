@@ -1,14 +1,15 @@
 import { either } from 'fp-ts'
-import { CloseCode, CloseInfo, ControlCode, ControlDetail, Protocol } from '@fates-rx/core/protocol'
+import { CloseCode, CloseInfo, ControlCode, ControlDetail, Protocol, RelayCloseInfo } from '@fates-rx/core/protocol'
 import { parseIdentify, type IdentifyRequest } from '../identify/parse.js'
 import { describe, silentLogger } from '../log.js'
 import { sameSecret } from '../secret.js'
-import { channelOf, GlobalChannel, rateKey } from '../stores/store.js'
+import { channelOf, GlobalChannel, rateKey, type IdentityKind } from '../stores/store.js'
 import { encodeControl, encodeEvent, type EncodedEvent } from '../wire/encode.js'
 import type { ProtocolConfig, ProtocolObserver } from './config.js'
 import type { ChannelFanOut, ChannelMember } from './fan-out.js'
 import { Outbox } from './outbox.js'
 import type { SocketHandlers, ProtocolSocket, PeerInfo } from './socket.js'
+import type { Viewer } from './viewers.js'
 import type { ProtocolTimers, TimerHandle } from './timers.js'
 
 /** Details the original sent that are not fixed texts of the shared protocol tables. */
@@ -51,7 +52,7 @@ function tsOf(event: unknown): number {
  * identify timeout, the handshake (token, ratelimit, channels), the `send_all` replay with
  * `done_prior`, live events, later messages' ratelimit, pings and the dead-peer timeout.
  */
-export class Connection implements SocketHandlers, ChannelMember {
+export class Connection implements SocketHandlers, ChannelMember, Viewer {
   readonly #context: ConnectionContext
   readonly #socket: ProtocolSocket
   readonly #name: string
@@ -65,6 +66,12 @@ export class Connection implements SocketHandlers, ChannelMember {
   #pingTimer: TimerHandle
   #deadTimer: TimerHandle
   #donePriorTimer: TimerHandle | undefined
+  /** Relay mode: this connection's own ratelimit counter (the per-id one is the upstream's). */
+  #requests = 0
+  /** Relay mode: the ratelimit budget last reported to the viewer. */
+  #remaining: number = Protocol.unidentifiedRequestsRemaining
+  /** Relay mode: told the gate this viewer joined, so it must be told it left. */
+  #viewing = false
   #markDone!: () => void
   /** Settles once the socket has closed. */
   readonly done = new Promise<void>((resolve) => {
@@ -130,6 +137,10 @@ export class Connection implements SocketHandlers, ChannelMember {
     this.#outbox.discard()
     for (const channel of this.#joined) this.#context.fanOut.leave(channel, this)
     this.#joined = []
+    if (this.#viewing && this.#identity !== undefined) {
+      this.#viewing = false
+      this.#context.config.viewers?.left(this.#identity.kind, this.#identity.id, this)
+    }
     this.#context.forget(this)
     this.#context.observer.closed?.(code)
     this.#context.config.logger.info(`${this.#name} closed ${code}`)
@@ -160,21 +171,34 @@ export class Connection implements SocketHandlers, ChannelMember {
     }
   }
 
+  /** Relay mode: a control payload about the upstream, after `ready`. */
+  tell(code: string, detail: string): void {
+    if (this.#phase !== 'ready') return
+    this.#outbox.control(encodeControl(code, detail, this.#remaining, this.#context.config.now()))
+  }
+
+  /** Relay mode: a control payload, then the close (the upstream failed for good). */
+  refuse(code: string, detail: string, closeCode: number, reason: string): void {
+    if (this.#phase !== 'ready' && this.#phase !== 'identifying') return
+    this.#context.config.logger.info(`${this.#name} refused: ${code} → ${closeCode}`)
+    this.#close(closeCode, encodeControl(code, detail, this.#remaining, this.#context.config.now()), reason)
+  }
+
   /** Where the connection is in its life. */
   get state(): Phase {
     return this.#phase
   }
 
   /** Closes with `code` and its reason text, after the payload when one is given. */
-  #close(code: number, payload?: string): void {
+  #close(code: number, payload?: string, reason?: string): void {
     if (this.#phase === 'closing' || this.#phase === 'closed') return
     this.#phase = 'closing'
     this.#outbox.flushControlsOnly()
     // The socket writes in order, so the payload always precedes the close frame (the
     // original raced them and lost the payload about a quarter of the time).
     if (payload !== undefined) this.#socket.send(payload, () => {})
-    const reason = (CloseInfo as Readonly<Record<number, { reason: string } | undefined>>)[code]?.reason ?? ''
-    this.#socket.close(code, reason)
+    const known = { ...CloseInfo, ...RelayCloseInfo } as Readonly<Record<number, { reason: string } | undefined>>
+    this.#socket.close(code, reason ?? known[code]?.reason ?? '')
   }
 
   #reject(code: string, detail: string, remaining: number, closeCode: number): void {
@@ -189,7 +213,8 @@ export class Connection implements SocketHandlers, ChannelMember {
     // Client messages beyond identify are "not implemented yet": they only cost budget.
     const { config } = this.#context
     const { kind, id } = this.#identity
-    const count = await config.store.countRequest(rateKey(kind, id), config.messageCost, config.rateWindowMs)
+    const count = await this.#count(kind, id, config.messageCost)
+    this.#remaining = config.rateLimit - count
     if (count > config.rateLimit) {
       this.#reject(ControlCode.Ratelimited, ControlDetail.ratelimited(count), config.rateLimit - count, CloseCode.Ratelimited)
     }
@@ -210,9 +235,15 @@ export class Connection implements SocketHandlers, ChannelMember {
     if (!sameSecret(token, request.token)) {
       return this.#reject(ControlCode.InvalidAuth, ServerDetail.noRows, Protocol.unidentifiedRequestsRemaining, CloseCode.InvalidAuthentication)
     }
-    const count = await store.countRequest(rateKey(request.kind, request.id), config.identifyCost, config.rateWindowMs)
+    const refusal = config.viewers?.admit(request.kind, request.id)
+    if (refusal !== undefined) {
+      observer.identified?.(refusal.code)
+      return this.refuse(refusal.code, refusal.detail, refusal.closeCode, refusal.reason)
+    }
+    const count = await this.#count(request.kind, request.id, config.identifyCost)
     if (this.#phase !== 'identifying') return
     const remaining = config.rateLimit - count
+    this.#remaining = remaining
     if (count > config.rateLimit) {
       return this.#reject(ControlCode.Ratelimited, ControlDetail.ratelimited(count), remaining, CloseCode.Ratelimited)
     }
@@ -260,5 +291,20 @@ export class Connection implements SocketHandlers, ChannelMember {
       this.#outbox.event(event)
       observer.delivered?.(1)
     }
+    if (config.viewers !== undefined) {
+      this.#viewing = true
+      config.viewers.joined(request.kind, request.id, this)
+    }
+  }
+
+  /**
+   * Adds `cost` to the ratelimit counter and resolves to its value: the identity's shared
+   * counter in the store, or in relay mode this connection's own (viewers never spend the
+   * upstream's budget, and one viewer's reloads never lock out another).
+   */
+  async #count(kind: IdentityKind, id: string, cost: number): Promise<number> {
+    const { config } = this.#context
+    if (config.viewers !== undefined) return (this.#requests += cost)
+    return config.store.countRequest(rateKey(kind, id), cost, config.rateWindowMs)
   }
 }

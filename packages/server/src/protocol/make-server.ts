@@ -5,7 +5,7 @@ import type { ProtocolConfig } from './config.js'
 import { Connection, type ConnectionContext, type ConnectionState } from './connection.js'
 import { ChannelFanOut } from './fan-out.js'
 import { FlushScheduler } from './flush-scheduler.js'
-import { publishEvents, type PublishOutcome, type PublishRequest } from './publish-events.js'
+import { publishEvents, type PublishOptions, type PublishOutcome, type PublishRequest } from './publish-events.js'
 import type { PeerInfo, ProtocolSocket, SocketHandlers } from './socket.js'
 import { NodeTimers, type TimerHandle } from './timers.js'
 
@@ -23,9 +23,9 @@ export interface FatesServer {
    * Stores and delivers several events, in order: all are checked first, and one bad event
    * refuses the whole batch with a {@link PublishError} naming its index. Resolves to each
    * event's eid and whether it was a repeat (an eid the history already held: neither stored
-   * nor delivered again).
+   * nor delivered again). `options` may relax the checks (a relay's upstream events).
    */
-  publishMany(requests: readonly PublishRequest[]): Promise<PublishOutcome[]>
+  publishMany(requests: readonly PublishRequest[], options?: PublishOptions): Promise<PublishOutcome[]>
   /** Closes every connection with `code` (1001 by default) and resolves once all are closed. */
   closeAll(code?: number, graceMs?: number): Promise<void>
   /** Open connections. */
@@ -59,8 +59,8 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     for (const connection of connections) connection.interrupt()
   })
 
-  const publishMany = (requests: readonly PublishRequest[]): Promise<PublishOutcome[]> =>
-    publishEvents(store, observer, config.now, requests)
+  const publishMany = (requests: readonly PublishRequest[], options?: PublishOptions): Promise<PublishOutcome[]> =>
+    publishEvents(store, observer, config.now, requests, options)
 
   return {
     opened(socket, peer) {

@@ -11,6 +11,16 @@ export interface PublishRequest {
   readonly event: unknown
 }
 
+/** How {@link publishEvents} checks events. */
+export interface PublishOptions {
+  /**
+   * Refuse an event whose `ctx` does not fit the context codec of its `m.e`. A relay turns it
+   * off for what its upstream sent: a direct client of the upstream receives such an event
+   * (core passes it on `event$`), so a viewer of the relay must too. @default true
+   */
+  readonly checkContext?: boolean
+}
+
 /** What became of one published event. */
 export interface PublishOutcome {
   /** Its event ID (given, or generated). */
@@ -30,10 +40,12 @@ export async function publishEvents(
   observer: ProtocolObserver,
   now: () => number,
   requests: readonly PublishRequest[],
+  options: PublishOptions = {},
 ): Promise<PublishOutcome[]> {
   const events: EventToStore[] = []
+  const checkContext = options.checkContext ?? true
   for (const [index, { channel, event }] of requests.entries()) {
-    const normalized = normalizePublish(channel, event, now)
+    const normalized = normalizePublish(channel, event, now, undefined, checkContext)
     if (either.isLeft(normalized)) throw new PublishError(normalized.left, index)
     events.push({ channel: channel as string, eid: normalized.right.eid, event: normalized.right.event })
   }

@@ -1,0 +1,95 @@
+import { isSnowflakeId } from '@fates-rx/core/protocol'
+import type { Credentials } from '../stores/store.js'
+import type { RelayConfig } from './relay.js'
+
+/**
+ * Relay mode (`ServerOptions.relay`): the server relays the named targets from an upstream (an
+ * origin, or another relay) instead of being their origin. Viewers identify with the server's
+ * own credentials for those ids (`bots` / `servers` of `ServerOptions`: the viewer tokens);
+ * only the relay holds the upstream's.
+ */
+export interface RelayOptions {
+  /** The upstream's websocket URL (`ws:` or `wss:`), e.g. `wss://origin.example/ws`. Never put a token in it. */
+  readonly upstream: string
+  /** The bots relayed, with the upstream's tokens for them. @default [] */
+  readonly bots?: readonly Credentials[]
+  /** The servers (guilds) relayed, with the upstream's tokens for them. @default [] */
+  readonly servers?: readonly Credentials[]
+  /**
+   * How long a target's upstream connection stays open after its last viewer left
+   * (milliseconds; 0 closes it at once). A viewer that reloads the page within it costs the
+   * upstream nothing. @default 30000
+   */
+  readonly graceMs?: number
+  /** Extra options for each upstream `connect()`: backoff, timeouts, a `WebSocket`. @default core's defaults */
+  readonly connect?: RelayConfig['connect']
+}
+
+/** The defaults of {@link RelayOptions}, in one table. */
+export const RelayDefaults = Object.freeze({
+  graceMs: 30_000,
+} as const satisfies Partial<Record<keyof RelayOptions, number>>)
+
+/** What `resolveRelay` needs to know of the rest of the server's options. */
+interface Surroundings {
+  /** The viewer tokens, when they are held in memory (not PostgreSQL or a custom store). */
+  readonly viewers?: { readonly bots: readonly Credentials[]; readonly servers: readonly Credentials[] }
+}
+
+/**
+ * Checks relay options and applies defaults; throws a `TypeError`/`RangeError` naming the option
+ * and the target's id, never a token or the URL (which may hold a password).
+ */
+export function resolveRelay(options: RelayOptions, around: Surroundings = {}): RelayConfig {
+  if (typeof options !== 'object' || options === null) throw new TypeError('relay must be an object { upstream, bots, servers }')
+  let url: URL | undefined
+  try {
+    url = typeof options.upstream === 'string' ? new URL(options.upstream) : undefined
+  } catch {
+    url = undefined
+  }
+  if (url === undefined || (url.protocol !== 'ws:' && url.protocol !== 'wss:')) {
+    throw new TypeError('relay.upstream must be a ws:// or wss:// URL')
+  }
+  const graceMs = options.graceMs ?? RelayDefaults.graceMs
+  if (typeof graceMs !== 'number' || !Number.isSafeInteger(graceMs) || graceMs < 0) {
+    throw new RangeError(`relay.graceMs must be a whole number ≥ 0, got ${String(graceMs)}`)
+  }
+  const lists = { bots: options.bots ?? [], servers: options.servers ?? [] }
+  for (const [key, list] of Object.entries(lists) as ['bots' | 'servers', readonly Credentials[]][]) {
+    if (!Array.isArray(list)) throw new TypeError(`relay.${key} must be an array of { id, token }`)
+    const seen = new Set<string>()
+    for (const [index, entry] of list.entries()) {
+      const { id, token } = (entry ?? {}) as Partial<Credentials>
+      if (!isSnowflakeId(id)) {
+        throw new TypeError(`relay.${key}[${index}].id must be a snowflake: a positive 64-bit integer in decimal, as a string`)
+      }
+      if (typeof token !== 'string' || token === '') throw new TypeError(`relay.${key}[${index}].token must be a non-empty string`)
+      if (options.upstream.includes(token)) throw new TypeError(`relay.upstream must not contain a token (relay.${key}[${index}])`)
+      if (seen.has(id)) throw new TypeError(`relay.${key} names ${id} twice`)
+      seen.add(id)
+      const viewer = around.viewers?.[key].find((v) => v.id === id)
+      if (around.viewers !== undefined && viewer === undefined) {
+        throw new TypeError(`relay.${key}[${index}] (${id}) has no viewer token: add ${key}: [{ id: '${id}', token }] (--${key.slice(0, -1)} ${id}:VIEWER_TOKEN)`)
+      }
+      if (viewer !== undefined && viewer.token === token) {
+        throw new TypeError(`${key} ${id}: the viewer token must differ from the upstream's, or viewers would hold the upstream's credential`)
+      }
+    }
+    for (const viewer of around.viewers?.[key] ?? []) {
+      if (!seen.has(viewer.id)) {
+        throw new TypeError(`${key} ${viewer.id} is not relayed: in relay mode ${key} are viewer tokens of relayed targets (add relay.${key} { id: '${viewer.id}', token }, --upstream-${key.slice(0, -1)} ${viewer.id}:TOKEN)`)
+      }
+    }
+  }
+  if (lists.bots.length + lists.servers.length === 0) {
+    throw new TypeError('relay needs at least one target: relay.bots or relay.servers (--upstream-bot / --upstream-server ID:TOKEN)')
+  }
+  return {
+    upstream: options.upstream,
+    bots: lists.bots,
+    servers: lists.servers,
+    graceMs,
+    ...(options.connect === undefined ? {} : { connect: options.connect }),
+  }
+}

@@ -1,0 +1,275 @@
+import { connect, type ConnectOptions, type FatesClient, type ReceivedEvent } from '@fates-rx/core'
+import { CloseCode, CloseInfo, ControlCode, RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
+import type { Subscription } from 'rxjs'
+import { describe, type Logger } from '../log.js'
+import { PublishError } from '../publish.js'
+import { ServerDetail } from '../protocol/connection.js'
+import type { PublishOptions, PublishOutcome, PublishRequest } from '../protocol/publish-events.js'
+import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
+import type { Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
+import { channelOf, GlobalChannel, type Credentials, type IdentityKind } from '../stores/store.js'
+import { IdleTarget, step, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
+import { upstreamInput } from './upstream-status.js'
+
+/** One relayed target as `/metrics` and `/healthz` report it. */
+export interface UpstreamReport {
+  /** The target's channel, `bot-<id>` or `server-<id>` (never a token or a URL). */
+  readonly target: string
+  /** Where its upstream connection is. */
+  readonly status: UpstreamStatus
+  /** Viewers connected for it. */
+  readonly viewers: number
+  /** Events received from its upstream since the relay started. */
+  readonly events: number
+  /** Upstream connections opened (one per period with viewers, not one per reconnect). */
+  readonly opened: number
+}
+
+/** What the relay needs from the server it runs in. */
+export interface RelayContext {
+  /** The server's publish path: stores (history, dedupe by eid) and fans out. */
+  readonly publish: (requests: readonly PublishRequest[], options?: PublishOptions) => Promise<PublishOutcome[]>
+  readonly logger: Logger
+  readonly timers: ProtocolTimers
+}
+
+/** The settings of a {@link Relay}, checked and defaulted (see `RelayOptions`). */
+export interface RelayConfig {
+  /** The origin's websocket URL. */
+  readonly upstream: string
+  /** The bots relayed, with the origin's tokens. */
+  readonly bots: readonly Credentials[]
+  /** The servers (guilds) relayed, with the origin's tokens. */
+  readonly servers: readonly Credentials[]
+  /** How long an upstream connection outlives its last viewer (milliseconds). */
+  readonly graceMs: number
+  /** Extra options for each upstream `connect()` (tests shorten backoff or inject a socket). */
+  readonly connect?: Partial<Omit<ConnectOptions, 'url' | 'id' | 'token' | 'bot' | 'resume' | 'sendAll' | 'sendNone'>>
+}
+
+interface Target {
+  readonly kind: IdentityKind
+  readonly id: string
+  readonly token: string
+  readonly channel: string
+  state: TargetState
+  readonly viewers: Set<Viewer>
+  client: FatesClient | undefined
+  subscription: Subscription | undefined
+  grace: TimerHandle | undefined
+  events: number
+  opened: number
+}
+
+interface Pending {
+  readonly target: Target
+  readonly input: TargetInput
+  readonly viewer: Viewer | undefined
+}
+
+/**
+ * The relay's effectful edge: one upstream `connect()` from `@fates-rx/core` per relayed target,
+ * opened and closed as the pure {@link step} decides, its events published into the server's own
+ * store and fan-out. It is the server's {@link ViewerGate}: viewers identify with the relay's
+ * tokens, and only the relay ever holds the upstream's.
+ *
+ * Like core's `connect()`, it is an interpreter: inputs (viewers joining and leaving, the grace
+ * timer, upstream statuses) queue, and each step's effects run before the next input, so an
+ * effect that causes an input (opening the client emits a status) never sees half-changed state.
+ */
+export class Relay implements ViewerGate {
+  readonly #config: RelayConfig
+  readonly #context: RelayContext
+  readonly #targets = new Map<string, Target>()
+  readonly #queue: Pending[] = []
+  #draining = false
+  #closed = false
+  #publishing: Promise<void> = Promise.resolve()
+  #batch: PublishRequest[] = []
+
+  constructor(config: RelayConfig, context: RelayContext) {
+    this.#config = config
+    this.#context = context
+    for (const [kind, list] of [['bot', config.bots], ['server', config.servers]] as const) {
+      for (const { id, token } of list) {
+        const channel = channelOf(kind, id)
+        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), events: 0, opened: 0, client: undefined, subscription: undefined, grace: undefined })
+      }
+    }
+  }
+
+  admit(kind: IdentityKind, id: string): ViewerRefusal | undefined {
+    const target = this.#targets.get(channelOf(kind, id))
+    // A token lookup that knows more identities than the relay relays (PostgreSQL): those are
+    // refused as unknown, never served an empty stream.
+    if (target === undefined) {
+      const closeCode = CloseCode.InvalidAuthentication
+      return { code: ControlCode.InvalidAuth, detail: ServerDetail.noRows, closeCode, reason: CloseInfo[closeCode].reason }
+    }
+    if (target.state.upstream === 'failed') return failedRefusal(target.state.detail)
+    return undefined
+  }
+
+  joined(kind: IdentityKind, id: string, viewer: Viewer): void {
+    const target = this.#targets.get(channelOf(kind, id))
+    if (target === undefined) return
+    target.viewers.add(viewer)
+    this.#dispatch(target, { type: 'viewer-joined' }, viewer)
+  }
+
+  left(kind: IdentityKind, id: string, viewer: Viewer): void {
+    const target = this.#targets.get(channelOf(kind, id))
+    if (target === undefined || !target.viewers.delete(viewer)) return
+    this.#dispatch(target, { type: 'viewer-left' }, viewer)
+  }
+
+  /** Every relayed target's upstream, for `/metrics` and `/healthz`. */
+  upstreams(): UpstreamReport[] {
+    return [...this.#targets.values()].map((t) => ({
+      target: t.channel,
+      status: t.state.upstream,
+      viewers: t.state.viewers,
+      events: t.events,
+      opened: t.opened,
+    }))
+  }
+
+  /** Closes every upstream connection and stops every timer; resolves once queued events are published. */
+  async close(): Promise<void> {
+    this.#closed = true
+    for (const target of this.#targets.values()) {
+      target.grace?.cancel()
+      this.#closeUpstream(target)
+    }
+    await this.#publishing
+  }
+
+  #dispatch(target: Target, input: TargetInput, viewer?: Viewer): void {
+    this.#queue.push({ target, input, viewer })
+    if (this.#draining) return
+    this.#draining = true
+    try {
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+        const { state, effects } = step(next.target.state, next.input, { graceMs: this.#config.graceMs })
+        next.target.state = state
+        for (const effect of effects) this.#perform(next.target, effect, next.viewer)
+      }
+    } finally {
+      this.#draining = false
+    }
+  }
+
+  #perform(target: Target, effect: TargetEffect, joined: Viewer | undefined): void {
+    const { logger, timers } = this.#context
+    switch (effect.type) {
+      case 'open-upstream':
+        if (!this.#closed) this.#openUpstream(target)
+        return
+      case 'close-upstream':
+        this.#closeUpstream(target)
+        return
+      case 'arm-grace':
+        target.grace?.cancel()
+        target.grace = timers.after(effect.ms, () => this.#dispatch(target, { type: 'grace-expired' }))
+        return
+      case 'cancel-grace':
+        target.grace?.cancel()
+        target.grace = undefined
+        return
+      case 'tell':
+        for (const viewer of audience(target, effect.to, joined)) viewer.tell(effect.code, effect.detail)
+        return
+      case 'refuse': {
+        const { reason } = RelayCloseInfo[RelayCloseCode.UpstreamFailed]
+        for (const viewer of audience(target, effect.to, joined)) {
+          viewer.refuse(RelayControlCode.UpstreamFailed, effect.detail, RelayCloseCode.UpstreamFailed, reason)
+        }
+        return
+      }
+      case 'log':
+        logger.info(`upstream ${target.kind} ${target.id}: ${effect.line}`)
+        return
+    }
+  }
+
+  #openUpstream(target: Target): void {
+    target.opened++
+    const client = connect({
+      ...this.#config.connect,
+      url: this.#config.upstream,
+      id: target.id,
+      token: target.token,
+      bot: target.kind === 'bot',
+      resume: true,
+    })
+    target.client = client
+    const subscription = client.status$.subscribe((status) => {
+      if (target.client !== client) return
+      const input = upstreamInput(status)
+      if (input !== undefined) this.#dispatch(target, input)
+    })
+    subscription.add(
+      client.diagnostic$.subscribe((d) => this.#context.logger.error(`upstream ${target.kind} ${target.id}: ${d.kind}: ${d.message}`)),
+    )
+    subscription.add(client.event$.subscribe((event) => this.#received(target, event)))
+    target.subscription = subscription
+  }
+
+  #closeUpstream(target: Target): void {
+    const { client, subscription } = target
+    target.client = undefined
+    target.subscription = undefined
+    subscription?.unsubscribe()
+    client?.close()
+  }
+
+  /**
+   * An event from upstream: queued for the next publish, which takes every event that arrived
+   * in the same turn (one upstream frame often holds many) as one batch, in order.
+   */
+  #received(target: Target, event: ReceivedEvent): void {
+    target.events++
+    // The event as published, without the client's marks (`chan`, `prior`, `resumed`): m keeps
+    // its eid and ts, so a relay in front of this one recognizes what it already has.
+    const channel = event.chan === GlobalChannel ? GlobalChannel : target.channel
+    this.#batch.push({ channel, event: { m: event.m, ctx: event.ctx } })
+    if (this.#batch.length === 1) queueMicrotask(() => this.#flush())
+  }
+
+  #flush(): void {
+    const batch = this.#batch
+    this.#batch = []
+    if (batch.length === 0) return
+    this.#publishing = this.#publishing.then(() => this.#publish(batch))
+  }
+
+  async #publish(batch: PublishRequest[]): Promise<void> {
+    const { logger } = this.#context
+    while (batch.length > 0) {
+      try {
+        await this.#context.publish(batch, { checkContext: false })
+        return
+      } catch (error) {
+        // One event this server cannot store (nested too deep, an eid too long) must not take
+        // the rest of its batch with it.
+        if (error instanceof PublishError && error.index !== undefined) {
+          logger.error(`upstream event dropped, the relay cannot store it: ${error.message}`)
+          batch.splice(error.index, 1)
+          continue
+        }
+        logger.error(`publishing upstream events failed (${batch.length} lost): ${describe(error)}`)
+        return
+      }
+    }
+  }
+}
+
+function failedRefusal(detail: string): ViewerRefusal {
+  const { reason } = RelayCloseInfo[RelayCloseCode.UpstreamFailed]
+  return { code: RelayControlCode.UpstreamFailed, detail, closeCode: RelayCloseCode.UpstreamFailed, reason }
+}
+
+function audience(target: Target, to: 'joined' | 'all', joined: Viewer | undefined): Viewer[] {
+  if (to === 'joined') return joined === undefined ? [] : [joined]
+  return [...target.viewers]
+}

@@ -1,0 +1,41 @@
+import type { ConnectionStatus } from '@fates-rx/core'
+import { closeMeaning } from '@fates-rx/core/protocol'
+import type { TargetInput } from './machine.js'
+
+/** The relay's viewer-facing words for an upstream that fails for good. */
+const FailedDetail = 'The relay will not retry until it is restarted.'
+
+/**
+ * The machine input for an upstream client's status, or `undefined` for `closed` (the relay's
+ * own doing). Pure. The viewer-facing `detail` is built from the state, the close code and
+ * core's meaning of it: never core's own detail, which may name the origin's address. The
+ * operator's `log` line carries core's detail (core never puts a token in it).
+ */
+export function upstreamInput(status: ConnectionStatus): Extract<TargetInput, { type: 'upstream' }> | undefined {
+  const close = status.close === undefined ? '' : ` (close ${status.close.code}: ${closeMeaning(status.close.code)})`
+  const log = `${status.state}${status.close === undefined ? '' : ` after close ${status.close.code}`}${status.detail === undefined ? '' : `: ${status.detail}`}`
+  switch (status.state) {
+    case 'closed':
+      return undefined
+    case 'live':
+      return { type: 'upstream', status: 'live', detail: "The relay's upstream is live: events flow, and any gap was filled.", log }
+    case 'failed':
+      return { type: 'upstream', status: 'failed', detail: `The relay's upstream refused it${close}. ${FailedDetail}`, log }
+    case 'reconnecting': {
+      const wait = status.delayMs === undefined ? '' : ` in ${Math.max(0, Math.round(status.delayMs / 100) / 10)} s`
+      return {
+        type: 'upstream',
+        status: 'connecting',
+        detail: `The relay lost its upstream${close} and reconnects${wait}; stay connected, no event will be missed.`,
+        log,
+      }
+    }
+    default:
+      return {
+        type: 'upstream',
+        status: 'connecting',
+        detail: 'The relay is connecting to its upstream; stay connected, no event will be missed.',
+        log,
+      }
+  }
+}
