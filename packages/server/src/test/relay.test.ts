@@ -1,0 +1,338 @@
+// Relay mode, end to end: an origin and relays as real `fates-rx-server` processes on loopback,
+// viewers as websocket clients in this process.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { connect, type ConnectionStatus, type ControlPayload } from '@fates-rx/core'
+import { RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
+import { quietFor, segments, TestClient } from './harness.js'
+
+const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+const BotId = '811073947382579200'
+const UpstreamToken = 'upstream-origin-secret-7f3a9c'
+const ViewerToken = 'viewer-token-public-page'
+const OriginAdmin = 'origin-admin-token-1234'
+const RelayAdmin = 'relay-admin-token-5678'
+
+interface Process {
+  readonly url: string
+  readonly http: string
+  readonly child: ChildProcessWithoutNullStreams
+  readonly stderr: () => string
+  readonly exited: Promise<number | null>
+}
+
+const children: ChildProcessWithoutNullStreams[] = []
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+})
+
+/** Starts the CLI and resolves once it printed its URL and admin line. */
+async function start(args: readonly string[], env: Record<string, string> = {}): Promise<Process> {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`pnpm run build\` first`)
+  const child = spawn(process.execPath, [cli, ...args], { stdio: 'pipe', env: { ...process.env, ...env } })
+  children.push(child)
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const lines: string[] = []
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(line)
+      if (lines.length === 2) resolve()
+    })
+    void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)))
+  })
+  const url = lines[0]!.slice('listening '.length)
+  return { url, http: url.replace('ws://', 'http://').replace(/\/ws$/, ''), child, stderr: () => stderr, exited }
+}
+
+const startOrigin = (port = 0, token = UpstreamToken): Promise<Process> =>
+  start(['--port', String(port), '--bot', `${BotId}:${token}`, '--admin-token', OriginAdmin])
+
+/** A relay taking the upstream token from the environment variable (the documented way). */
+const startRelay = (upstream: string, args: readonly string[] = [], upstreamToken = UpstreamToken): Promise<Process> =>
+  start(['--port', '0', '--upstream', upstream, '--bot', `${BotId}:${ViewerToken}`, '--admin-token', RelayAdmin, ...args], {
+    FATES_RX_UPSTREAM_CREDENTIALS: `bot:${BotId}:${upstreamToken}`,
+  })
+
+async function stop(process: Process): Promise<void> {
+  process.child.kill('SIGTERM')
+  await process.exited
+}
+
+/** A free loopback port, for an origin that must come back on the same one. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+const scrape = async (p: Process, admin: string): Promise<string> =>
+  (await fetch(`${p.http}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text()
+
+/** The value of one sample in Prometheus text, 0 when absent. */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
+  return line === undefined ? 0 : Number(line.slice(series.length + 1))
+}
+
+/** Identifies at the origin, every outcome. */
+async function originIdentifies(origin: Process): Promise<number> {
+  const text = await scrape(origin, OriginAdmin)
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('fates_identifies_total{'))
+    .reduce((sum, l) => sum + Number(l.split(' ')[1]), 0)
+}
+
+async function healthz(p: Process): Promise<{ status: number; body: { status: string; upstreams?: Record<string, string> } }> {
+  const reply = await fetch(`${p.http}/healthz`)
+  return { status: reply.status, body: (await reply.json()) as { status: string; upstreams?: Record<string, string> } }
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await quietFor(25)
+  }
+}
+
+const upstreamLive = (relay: Process) => async () => (await healthz(relay)).body.upstreams?.[`bot-${BotId}`] === 'live'
+
+/** Publishes at the origin (eids chosen here, so that a retry is recognized); resolves to them. */
+async function publish(origin: Process, count: number, from = 0): Promise<string[]> {
+  const eids = Array.from({ length: count }, (_, i) => `relay-test-${from + i}`)
+  const body = eids.map((eid, i) => ({ channel: `bot-${BotId}`, event: { m: { e: 16, eid }, ctx: { user: String(from + i + 1), widget: false } } }))
+  const reply = await fetch(`${origin.http}/publish`, { method: 'POST', headers: { authorization: `Bearer ${OriginAdmin}` }, body: JSON.stringify(body) })
+  if (reply.status !== 200) throw new Error(`publish answered ${reply.status}`)
+  return eids
+}
+
+/** A raw viewer: connects, identifies with the viewer token, returns once `ready` came. */
+async function viewer(relay: Process, token = ViewerToken): Promise<{ client: TestClient; reply: string }> {
+  const client = await TestClient.open(relay.url)
+  await client.next()
+  const reply = await client.identify({ id: BotId, token, bot: true })
+  return { client, reply }
+}
+
+/** Every payload a viewer received, parsed. */
+const payloads = (client: TestClient): { code: string; control: boolean; dat?: { m: { eid: string } }; detail?: string }[] =>
+  client.frames.flatMap((frame) => segments(frame).map((s) => JSON.parse(s) as { code: string; control: boolean }))
+
+const eventIds = (client: TestClient): string[] =>
+  payloads(client).flatMap((p) => (p.code === 'event' && p.dat !== undefined ? [p.dat.m.eid] : []))
+
+/** Runs `task` over `items`, `width` at a time. */
+async function inBatches<T, R>(items: readonly T[], width: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = []
+  for (let i = 0; i < items.length; i += width) results.push(...(await Promise.all(items.slice(i, i + width).map(task))))
+  return results
+}
+
+describe('relay mode', () => {
+  it('200 viewers connecting and reconnecting 5 times cost one upstream identify; each gets every event once, in order; no token leaks', async () => {
+    const origin = await startOrigin()
+    const relay = await startRelay(origin.url)
+    const everyFrame: string[] = []
+    const viewers = Array.from({ length: 200 }, (_, i) => i)
+
+    // Five rounds of connect, identify, close; the sixth connection stays.
+    let connected: TestClient[] = []
+    for (let round = 0; round < 6; round++) {
+      connected = await inBatches(viewers, 50, async () => {
+        const { client, reply } = await viewer(relay)
+        expect(reply).toContain('"code":"ready"')
+        return client
+      })
+      if (round === 5) break
+      await Promise.all(connected.map((c) => c.close()))
+      for (const c of connected) everyFrame.push(...c.frames)
+    }
+    await until('the upstream to be live', upstreamLive(relay))
+
+    const eids = [...(await publish(origin, 30)), ...(await publish(origin, 30, 30))]
+    await until('every viewer to have every event', () => connected.every((c) => eventIds(c).length >= eids.length))
+    await quietFor(200)
+    for (const client of connected) expect(eventIds(client)).toEqual(eids)
+
+    // One identify for all 1,200 viewer connections (the issue allows 2).
+    expect(await originIdentifies(origin)).toBe(1)
+    const metrics = await scrape(relay, RelayAdmin)
+    expect(sample(metrics, `fates_upstream_status{target="bot-${BotId}",status="live"}`)).toBe(1)
+    expect(sample(metrics, `fates_upstream_viewers{target="bot-${BotId}"}`)).toBe(200)
+    expect(sample(metrics, `fates_upstream_connections_opened_total{target="bot-${BotId}"}`)).toBe(1)
+    expect(sample(metrics, `fates_upstream_events_received_total{target="bot-${BotId}"}`)).toBe(60)
+    expect(sample(metrics, 'fates_identifies_total{outcome="ready"}')).toBe(1200)
+
+    for (const c of connected) everyFrame.push(...c.frames)
+    const health = JSON.stringify((await healthz(relay)).body)
+    await Promise.all(connected.map((c) => c.close()))
+    await stop(relay)
+    const seen = [...everyFrame, relay.stderr(), metrics, health]
+    expect(everyFrame.length).toBeGreaterThan(1200 * 2)
+    for (const text of seen) expect(text).not.toContain(UpstreamToken)
+    expect(relay.stderr()).toContain('upstream bot')
+    await stop(origin)
+  })
+
+  it('the origin restarted mid-stream: viewers stay connected, are told, and lose no event', async () => {
+    const port = await freePort()
+    let origin = await startOrigin(port)
+    const relay = await startRelay(origin.url)
+    const viewers = await inBatches(Array.from({ length: 20 }, (_, i) => i), 20, async () => (await viewer(relay)).client)
+    // A viewer through core's client too, as a page would be.
+    const statuses: ConnectionStatus[] = []
+    const controls: ControlPayload[] = []
+    const client = connect({ url: relay.url, id: BotId, token: ViewerToken })
+    client.status$.subscribe((s) => statuses.push(s))
+    client.control$.subscribe((c) => controls.push(c))
+    const received: string[] = []
+    client.event$.subscribe((e) => received.push(e.m.eid!))
+    await until('the upstream to be live', upstreamLive(relay))
+
+    // A producer publishing one event every 10 ms, retrying each (same eid) until an origin
+    // takes it, while the origin is stopped after the 20th and started again on the same port.
+    const eids: string[] = []
+    let current = origin
+    const producer = (async () => {
+      for (let i = 0; i < 60; i++) {
+        for (;;) {
+          try {
+            eids.push(...(await publish(current, 1, i)))
+            break
+          } catch {
+            await quietFor(20)
+          }
+        }
+        await quietFor(10)
+      }
+    })()
+    await until('20 events', () => eids.length >= 20)
+    const before = viewers.map((v) => payloads(v).length)
+    await stop(origin)
+    // The relay notices the drop and tells its viewers; they stay connected.
+    await until('viewers to hear the upstream is down', () =>
+      viewers.every((v) => payloads(v).slice(before[viewers.indexOf(v)]).some((p) => p.code === RelayControlCode.UpstreamConnecting)),
+    )
+    origin = current = await startOrigin(port)
+    await producer
+    await until('every event', () => viewers.every((v) => eventIds(v).length >= 60) && received.length >= 60)
+    await quietFor(200)
+
+    for (const [index, v] of viewers.entries()) {
+      expect(eventIds(v)).toEqual(eids)
+      expect(v.ws.readyState).toBe(v.ws.OPEN)
+      const told = payloads(v).slice(before[index]).filter((p) => p.control).map((p) => p.code)
+      expect(told).toEqual([RelayControlCode.UpstreamConnecting, RelayControlCode.UpstreamLive])
+    }
+    expect(received).toEqual(eids)
+    expect(statuses.at(-1)?.state).toBe('live')
+    expect(statuses.filter((s) => s.state === 'reconnecting')).toEqual([])
+    expect(controls.map((c) => c.code)).toContain(RelayControlCode.UpstreamLive)
+    client.close()
+    for (const v of viewers) expect(v.frames.join('')).not.toContain(UpstreamToken)
+    await Promise.all(viewers.map((v) => v.close()))
+    await stop(relay)
+    expect(relay.stderr()).not.toContain(UpstreamToken)
+    await stop(origin)
+  })
+
+  it('an upstream answering 4004: viewers get upstream_failed and close 4503, later ones at identify; the relay never retries', async () => {
+    const origin = await startOrigin()
+    const relay = await startRelay(origin.url, [], 'a-wrong-upstream-token')
+    const first = await viewer(relay)
+    expect(first.reply).toContain('"code":"ready"')
+    const closed = await first.client.closed
+    expect(closed).toEqual({ code: RelayCloseCode.UpstreamFailed, reason: RelayCloseInfo[RelayCloseCode.UpstreamFailed].reason })
+    const failed = payloads(first.client).find((p) => p.code === RelayControlCode.UpstreamFailed)
+    expect(failed?.detail).toContain('4004')
+
+    // Core's client: passes the payload on control$, backs off on 4503 (no storm, and it comes
+    // back by itself once the relay is fixed and restarted).
+    const controls: string[] = []
+    const statuses: ConnectionStatus[] = []
+    const client = connect({ url: relay.url, id: BotId, token: ViewerToken })
+    client.control$.subscribe((c) => controls.push(c.code))
+    client.status$.subscribe((s) => statuses.push(s))
+    await until('the client to back off', () => statuses.some((s) => s.state === 'reconnecting'))
+    expect(controls).toContain(RelayControlCode.UpstreamFailed)
+    expect(controls).not.toContain('ready')
+    expect(statuses.find((s) => s.state === 'reconnecting')?.close?.code).toBe(RelayCloseCode.UpstreamFailed)
+    client.close()
+
+    // Viewers keep coming; the origin sees the one identify the relay made, however long.
+    const later = await inBatches(Array.from({ length: 30 }, (_, i) => i), 30, async () => {
+      const c = await TestClient.open(relay.url)
+      await c.next()
+      c.send(JSON.stringify({ id: BotId, token: ViewerToken, bot: true }))
+      return { payload: await c.next(), closed: await c.closed }
+    })
+    for (const { payload, closed } of later) {
+      expect(JSON.parse(payload)).toMatchObject({ code: RelayControlCode.UpstreamFailed, control: true })
+      expect(closed.code).toBe(RelayCloseCode.UpstreamFailed)
+    }
+    await quietFor(1_500)
+    expect(await originIdentifies(origin)).toBe(1)
+    const health = await healthz(relay)
+    expect(health).toEqual({ status: 503, body: { status: 'not ready', upstreams: { [`bot-${BotId}`]: 'failed' } } })
+    const metrics = await scrape(relay, RelayAdmin)
+    expect(sample(metrics, `fates_upstream_status{target="bot-${BotId}",status="failed"}`)).toBe(1)
+    await stop(relay)
+    expect(relay.stderr()).toContain('upstream failed for good')
+    expect(relay.stderr()).not.toContain('a-wrong-upstream-token')
+    await stop(origin)
+  })
+
+  it('relay → relay → origin: events keep their eids, the second relay\'s send_all replays its history', async () => {
+    const origin = await startOrigin()
+    const first = await startRelay(origin.url)
+    // The second relay identifies at the first with the first's viewer token, from a flag.
+    const second = await start(['--port', '0', '--upstream', first.url, '--upstream-bot', `${BotId}:${ViewerToken}`, '--bot', `${BotId}:second-viewer-token`])
+    const { client, reply } = await viewer(second, 'second-viewer-token')
+    expect(reply).toContain('"code":"ready"')
+    await until('the second relay to be live', upstreamLive(second))
+    await until('the first relay to be live', upstreamLive(first))
+    const eids = await publish(origin, 10)
+    await until('the events', () => eventIds(client).length >= 10)
+    expect(eventIds(client)).toEqual(eids)
+
+    const late = connect({ url: second.url, id: BotId, token: 'second-viewer-token', sendAll: true })
+    const replayed: string[] = []
+    late.event$.subscribe((e) => replayed.push(e.m.eid!))
+    await until('the replay', () => replayed.length >= 10)
+    expect(replayed).toEqual(eids)
+    late.close()
+    await client.close()
+    expect(await originIdentifies(origin)).toBe(1)
+    for (const p of [second, first, origin]) await stop(p)
+  })
+
+  it('refuses bad relay flags with clear errors that never echo a token', async () => {
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['--upstream-bot', `${BotId}:secret-x1`], {}, /need --upstream URL/],
+      [['--upstream', 'http://127.0.0.1:1/ws', '--upstream-bot', `${BotId}:secret-x1`, '--bot', `${BotId}:v`], {}, /ws:\/\/ or wss:\/\//],
+      [['--upstream', 'ws://127.0.0.1:1/ws', '--upstream-bot', `${BotId}:secret-x1`], {}, /has no viewer token/],
+      [['--upstream', 'ws://127.0.0.1:1/ws', '--upstream-bot', `${BotId}:secret-x1`, '--bot', `${BotId}:secret-x1`], {}, /must differ/],
+      [['--upstream', 'ws://127.0.0.1:1/ws', '--bot', `${BotId}:v`], { FATES_RX_UPSTREAM_CREDENTIALS: `robot:${BotId}:secret-x1` }, /entry 1 must be bot:ID:TOKEN/],
+      [['--upstream', 'ws://127.0.0.1:1/ws'], {}, /at least one target/],
+      [['--upstream', 'ws://127.0.0.1:1/ws', '--upstream-bot', `${BotId}:secret-x1`, '--bot', '1:v', '--bot', `${BotId}:v`], {}, /bots 1 is not relayed/],
+    ]
+    for (const [args, env, message] of cases) {
+      const child = spawn(process.execPath, [cli, '--port', '0', ...args], { stdio: 'pipe', env: { ...process.env, ...env } })
+      let stderr = ''
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+      expect(code, stderr).not.toBe(0)
+      expect(stderr).toMatch(message)
+      expect(stderr).not.toContain('secret-x1')
+    }
+  })
+})
