@@ -14,6 +14,9 @@ export function benchBots(count: number): { id: string; token: string }[] {
   return Array.from({ length: count }, (_, i) => ({ id: String(811073947382579200n + BigInt(i)), token: `bench-token-${i}` }))
 }
 
+/** The viewer token of the relay section's relay (it relays the first of {@link benchBots}). */
+export const RelayViewerToken = 'bench-relay-viewer-token'
+
 /** The `seq`-th event: a vote, with its sequence number in `ctx` for the clients' order check. */
 export function benchEvent(seq: number): FatesEvent {
   return {

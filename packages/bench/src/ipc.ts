@@ -53,6 +53,13 @@ export interface ServerStats extends MemoryStats {
 /** What a fan-out server answers. */
 export type FanoutServerReply = Published | ServerStats
 
+/** The relay section's relay process's answer to `stats`: memory, and its upstream's status. */
+export interface RelayStats extends MemoryStats {
+  readonly type: 'stats'
+  /** `idle`, `connecting`, `live` or `failed` (the server's `UpstreamStatus`). */
+  readonly upstream: string
+}
+
 /** Credentials of one bot, as the fan-out clients identify. */
 export interface Bot {
   readonly id: string

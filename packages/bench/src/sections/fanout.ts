@@ -76,14 +76,14 @@ interface Trial {
 }
 
 /** Sends `message` to a fan-out server and resolves with its answer of type `type`. */
-function askServer<T extends FanoutServerReply>(child: ChildProcess, message: FanoutServerCommand, type: T['type']): Promise<T> {
+export function askServer<T extends FanoutServerReply>(child: ChildProcess, message: FanoutServerCommand, type: T['type']): Promise<T> {
   const reply = nextMessage<FanoutServerReply>(child, (m) => m.type === type) as Promise<T>
   child.send(message)
   return reply
 }
 
 /** Sends `message` to a client process and resolves with its answer of type `type`. */
-function askClients<T extends FanoutClientsReply>(child: ChildProcess, message: FanoutClientsCommand, type: T['type']): Promise<T> {
+export function askClients<T extends FanoutClientsReply>(child: ChildProcess, message: FanoutClientsCommand, type: T['type']): Promise<T> {
   const reply = nextMessage<FanoutClientsReply>(child, (m) => m.type === type) as Promise<T>
   child.send(message)
   return reply
