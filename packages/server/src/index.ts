@@ -9,8 +9,25 @@ export { ServerDefaults, type ServerOptions } from './options.js'
 export { makeServer, type FatesServer } from './protocol/make-server.js'
 export type { ProtocolConfig, ProtocolObserver } from './protocol/config.js'
 export { ServerDetail, type ConnectionState } from './protocol/connection.js'
-export type { PublishOutcome, PublishRequest } from './protocol/publish-events.js'
+export type { PublishOptions, PublishOutcome, PublishRequest } from './protocol/publish-events.js'
 export type { PeerInfo, ProtocolSocket, SocketHandlers } from './protocol/socket.js'
+export type { Viewer, ViewerGate, ViewerRefusal } from './protocol/viewers.js'
+export { RelayDefaults, resolveRelay, type RelayOptions, type RelaySurroundings } from './relay/options.js'
+export { Relay, type RelayConfig, type RelayContext, type UpstreamReport } from './relay/relay.js'
+export {
+  step as relayStep,
+  IdleTarget,
+  OpeningDetail,
+  UpstreamStatuses,
+  type Audience,
+  type TargetConfig,
+  type TargetEffect,
+  type TargetInput,
+  type TargetState,
+  type TargetStep,
+  type UpstreamStatus,
+} from './relay/machine.js'
+export { upstreamInput } from './relay/upstream-status.js'
 export { useServer, bindWebSocket } from './use/ws.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
 export { RedisStore, RedisKeys, redactUrl, type RedisStoreOptions } from './stores/redis.js'

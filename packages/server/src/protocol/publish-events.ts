@@ -11,7 +11,7 @@ export interface PublishRequest {
   readonly event: unknown
 }
 
-/** How {@link publishEvents} checks events. */
+/** How published events are checked (`FatesServer.publishMany`). */
 export interface PublishOptions {
   /**
    * Refuse an event whose `ctx` does not fit the context codec of its `m.e`. A relay turns it

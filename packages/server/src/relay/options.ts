@@ -30,8 +30,8 @@ export const RelayDefaults = Object.freeze({
   graceMs: 30_000,
 } as const satisfies Partial<Record<keyof RelayOptions, number>>)
 
-/** What `resolveRelay` needs to know of the rest of the server's options. */
-interface Surroundings {
+/** What {@link resolveRelay} needs to know of the rest of the server's options. */
+export interface RelaySurroundings {
   /** The viewer tokens, when they are held in memory (not PostgreSQL or a custom store). */
   readonly viewers?: { readonly bots: readonly Credentials[]; readonly servers: readonly Credentials[] }
 }
@@ -40,7 +40,7 @@ interface Surroundings {
  * Checks relay options and applies defaults; throws a `TypeError`/`RangeError` naming the option
  * and the target's id, never a token or the URL (which may hold a password).
  */
-export function resolveRelay(options: RelayOptions, around: Surroundings = {}): RelayConfig {
+export function resolveRelay(options: RelayOptions, around: RelaySurroundings = {}): RelayConfig {
   if (typeof options !== 'object' || options === null) throw new TypeError('relay must be an object { upstream, bots, servers }')
   let url: URL | undefined
   try {
