@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { nestedDeeperThan, PublishLimits } from './publish.js'
+import { either } from 'fp-ts'
+import { nestedDeeperThan, normalizePublish, PublishLimits } from './publish.js'
 
 const nested = (depth: number, leaf: unknown = 1): unknown => {
   let value = leaf
@@ -23,5 +24,18 @@ describe('nestedDeeperThan', () => {
 
   it('stops at the limit, so a million levels cost no more stack than the limit', () => {
     expect(nestedDeeperThan(nested(1_000_000), PublishLimits.maxDepth)).toBe(true)
+  })
+})
+
+describe('normalizePublish for a relay (checkContext: false)', () => {
+  const vote = { m: { e: 0, eid: 'e-1', ts: 1 }, ctx: { user: '1', votes: 'lots' } }
+
+  it('refuses a ctx that does not fit its event by default, and passes it on for a relay, eid and ts kept', () => {
+    expect(either.isLeft(normalizePublish('bot-42', vote))).toBe(true)
+    expect(normalizePublish('bot-42', vote, Date.now, () => 'new', false)).toEqual(either.right({ eid: 'e-1', event: vote }))
+  })
+
+  it('still refuses what no client could decode', () => {
+    expect(either.isLeft(normalizePublish('bot-42', { m: { e: 'x' }, ctx: {} }, Date.now, () => 'new', false))).toBe(true)
   })
 })

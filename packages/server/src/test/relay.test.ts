@@ -315,6 +315,29 @@ describe('relay mode', () => {
     for (const p of [second, first, origin]) await stop(p)
   })
 
+  it('keeps the upstream for --upstream-grace after the last viewer, then closes it; the next viewer opens a new one', async () => {
+    const origin = await startOrigin()
+    const relay = await startRelay(origin.url, ['--upstream-grace', '0.3'])
+    const first = await viewer(relay)
+    await until('the upstream to be live', upstreamLive(relay))
+    await first.client.close()
+    // Back within the grace period: the same upstream connection.
+    const second = await viewer(relay)
+    await quietFor(400)
+    expect((await healthz(relay)).body.upstreams).toEqual({ [`bot-${BotId}`]: 'live' })
+    await second.client.close()
+    await until('the upstream to close', async () => (await healthz(relay)).body.upstreams?.[`bot-${BotId}`] === 'idle')
+    expect(await originIdentifies(origin)).toBe(1)
+    const third = await viewer(relay)
+    await until('the upstream to be live again', upstreamLive(relay))
+    expect(await originIdentifies(origin)).toBe(2)
+    const metrics = await scrape(relay, RelayAdmin)
+    expect(sample(metrics, `fates_upstream_connections_opened_total{target="bot-${BotId}"}`)).toBe(2)
+    await third.client.close()
+    await stop(relay)
+    await stop(origin)
+  })
+
   it('refuses bad relay flags with clear errors that never echo a token', async () => {
     const cases: [string[], Record<string, string>, RegExp][] = [
       [['--upstream-bot', `${BotId}:secret-x1`], {}, /need --upstream URL/],
