@@ -4,6 +4,7 @@ import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { ConnectionStatus } from './client.js'
 import { describeStatus, statusView } from './status.js'
+import { RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 const authClose = { code: 4004, reason: 'Invalid authentication, try again', meaning: 'The ID or token was rejected.' }
@@ -52,6 +53,22 @@ describe('describeStatus', () => {
     ])
   })
 
+  it('behind a relay: says when its upstream is down, and what a 4503 close means', () => {
+    const live: ConnectionStatus = { state: 'live', since: 0 }
+    const down = describeStatus({ status: live, replayed: 0, upstreamDown: 'The relay lost its upstream.' }, 0)
+    expect(down.headline).toBe("Live, but the relay's upstream is reconnecting")
+    expect(down.tone).toBe('warn')
+    expect(down.lines).toEqual(['Relay: The relay lost its upstream.'])
+    const failed: ConnectionStatus = {
+      state: 'reconnecting',
+      since: 0,
+      close: { code: RelayCloseCode.UpstreamFailed, reason: 'Upstream unavailable, try again later', meaning: 'The connection closed with code 4503.' },
+    }
+    expect(describeStatus({ status: failed, replayed: 0 }, 0).lines).toEqual([
+      `Last close: 4503. ${RelayCloseInfo[RelayCloseCode.UpstreamFailed].meaning}`,
+    ])
+  })
+
   it('never counts below zero', () => {
     const status: ConnectionStatus = { state: 'reconnecting', since: 0, nextRetryAt: 100 }
     expect(describeStatus({ status, replayed: 0, requestsRemaining: -2 }, 5_000)).toEqual({
@@ -89,6 +106,23 @@ describe('statusView', () => {
       expectSubscriptions(status$.subscriptions).toBe('^')
       expectSubscriptions(event$.subscriptions).toBe('^')
       expectSubscriptions(control$.subscriptions).toBe('^')
+    })
+  })
+
+  it("behind a relay, follows its upstream_connecting and upstream_live payloads", () => {
+    scheduler().run(({ hot, expectObservable }) => {
+      const status$ = hot<ConnectionStatus>('a', { a: { state: 'live', since: 0 } })
+      const event$ = hot<ReceivedEvent>('-')
+      const control$ = hot<ControlPayload>('-d-u', {
+        d: { code: RelayControlCode.UpstreamConnecting, detail: 'The relay lost its upstream.', control: true, requests_remaining: 18 },
+        u: { code: RelayControlCode.UpstreamLive, detail: 'live', control: true, requests_remaining: 18 },
+      })
+      const seen = statusView({ status$, event$, control$ }).pipe(map((v) => [v.tone, v.headline, ...v.lines]))
+      expectObservable(seen).toBe('ab-c', {
+        a: ['ok', 'Live'],
+        b: ['warn', "Live, but the relay's upstream is reconnecting", 'Relay: The relay lost its upstream.', '18 requests remaining in the ratelimit window'],
+        c: ['ok', 'Live', '18 requests remaining in the ratelimit window'],
+      })
     })
   })
 

@@ -1,4 +1,5 @@
 import type { ControlPayload, ReceivedEvent } from '@fates-rx/core'
+import { RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 import {
   asyncScheduler,
   map,
@@ -35,6 +36,11 @@ export interface StatusFacts {
   readonly replayed: number
   /** The newest `requests_remaining` a control payload or the status carried. */
   readonly requestsRemaining?: number | undefined
+  /**
+   * Connected to a relay whose upstream is down: the relay's words from its
+   * `upstream_connecting` payload, until `upstream_live` (or a new connection attempt).
+   */
+  readonly upstreamDown?: string | undefined
 }
 
 /** The status shown before a target is connected. */
@@ -76,7 +82,7 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
       headline = `Replaying prior events: ${facts.replayed} received…`
       break
     case 'live':
-      headline = 'Live'
+      headline = facts.upstreamDown === undefined ? 'Live' : "Live, but the relay's upstream is reconnecting"
       break
     case 'reconnecting': {
       const retryIn =
@@ -94,8 +100,11 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
   }
   const lines: string[] = []
   if (status.close !== undefined && status.state !== 'live') {
-    lines.push(`Last close: ${status.close.code}. ${status.close.meaning}`)
+    // A relay's close code is not core's to explain; the shared relay table is.
+    const meaning = (RelayCloseInfo as Readonly<Record<number, { meaning: string } | undefined>>)[status.close.code]?.meaning
+    lines.push(`Last close: ${status.close.code}. ${meaning ?? status.close.meaning}`)
   }
+  if (facts.upstreamDown !== undefined && isReady(status.state)) lines.push(`Relay: ${facts.upstreamDown}`)
   if (status.detail !== undefined && status.detail !== '') lines.push(status.detail)
   if (facts.readyInMs !== undefined && (status.state === 'live' || status.state === 'replaying')) {
     lines.push(`Ready in ${Math.round(facts.readyInMs)} ms`)
@@ -107,13 +116,18 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
   if (remaining !== undefined && remaining >= 0) {
     lines.push(`${plural(remaining, 'request')} remaining in the ratelimit window`)
   }
-  return Object.freeze({ state: status.state, tone: tones[status.state], headline, lines: Object.freeze(lines) })
+  const tone = status.state === 'live' && facts.upstreamDown !== undefined ? 'warn' : tones[status.state]
+  return Object.freeze({ state: status.state, tone, headline, lines: Object.freeze(lines) })
 }
 
 type Input =
   | { readonly kind: 'status'; readonly status: ConnectionStatus }
   | { readonly kind: 'prior' }
-  | { readonly kind: 'control'; readonly remaining: number }
+  /**
+   * A control payload's news: the budget it reports, and behind a relay whether its upstream
+   * went down (the relay's words) or came back (`null`).
+   */
+  | { readonly kind: 'control'; readonly remaining: number | undefined; readonly upstreamDown: string | null | undefined }
 
 interface Acc {
   readonly facts: StatusFacts | undefined
@@ -128,8 +142,12 @@ function step(acc: Acc, input: Input): Acc {
   switch (input.kind) {
     case 'prior':
       return facts === undefined ? acc : { ...acc, facts: { ...facts, replayed: facts.replayed + 1 } }
-    case 'control':
-      return facts === undefined ? acc : { ...acc, facts: { ...facts, requestsRemaining: input.remaining } }
+    case 'control': {
+      if (facts === undefined) return acc
+      const requestsRemaining = input.remaining ?? facts.requestsRemaining
+      const upstreamDown = input.upstreamDown === undefined ? facts.upstreamDown : (input.upstreamDown ?? undefined)
+      return { ...acc, facts: { ...facts, requestsRemaining, upstreamDown } }
+    }
     case 'status': {
       const { status } = input
       if (startsAttempt(status.state)) {
@@ -148,6 +166,7 @@ function step(acc: Acc, input: Input): Acc {
           replayed: facts?.replayed ?? 0,
           readyInMs,
           requestsRemaining: facts?.requestsRemaining,
+          upstreamDown: facts?.upstreamDown,
         },
       }
     }
@@ -156,8 +175,9 @@ function step(acc: Acc, input: Input): Acc {
 
 /**
  * The status line of one client: its state machine in words, the replay progress counted from
- * `event$`, the ratelimit budget from `control$`, and while reconnecting a countdown that
- * re-renders every second.
+ * `event$`, the ratelimit budget from `control$`, behind a relay whether the relay's upstream
+ * is down (its `upstream_*` payloads), and while reconnecting a countdown that re-renders every
+ * second.
  */
 export function statusView(
   client: {
@@ -174,8 +194,16 @@ export function statusView(
       map((): Input => ({ kind: 'prior' })),
     ),
     client.control$.pipe(
-      filter((payload) => payload.requests_remaining !== undefined && payload.requests_remaining >= 0),
-      map((payload): Input => ({ kind: 'control', remaining: payload.requests_remaining ?? 0 })),
+      map((payload): Input => {
+        const remaining = payload.requests_remaining
+        return {
+          kind: 'control',
+          remaining: remaining !== undefined && remaining >= 0 ? remaining : undefined,
+          upstreamDown:
+            payload.code === RelayControlCode.UpstreamConnecting ? (payload.detail ?? '') : payload.code === RelayControlCode.UpstreamLive ? null : undefined,
+        }
+      }),
+      filter((input) => input.kind === 'control' && (input.remaining !== undefined || input.upstreamDown !== undefined)),
     ),
   )
   return inputs.pipe(
