@@ -1,0 +1,143 @@
+// The relay's edge in process, over core's fake sockets: what it publishes, whom it tells what,
+// and that it opens nothing it should not. (End to end with real processes: test/relay.test.ts.)
+import { describe, expect, it } from 'vitest'
+import { EventName, RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
+import { fakeWebSockets, fatesEvent, invalidAuthPayload, joinFrames, wrapEvent, identityPayload } from '@fates-rx/core/testing'
+import { silentLogger } from '../log.js'
+import { PublishError } from '../publish.js'
+import type { PublishRequest } from '../protocol/publish-events.js'
+import type { ProtocolTimers } from '../protocol/timers.js'
+import type { Viewer } from '../protocol/viewers.js'
+import { Relay } from './relay.js'
+
+const Bot = '811073947382579200'
+const Token = 'upstream-secret'
+
+/** Timers fired by hand. */
+function manualTimers(): ProtocolTimers & { fire(): void; pending: number } {
+  let timers: { callback: () => void; live: boolean }[] = []
+  return {
+    after(_ms, callback) {
+      const timer = { callback, live: true }
+      timers.push(timer)
+      return { refresh() {}, cancel: () => void (timer.live = false) }
+    },
+    every() {
+      return { refresh() {}, cancel() {} }
+    },
+    soon(callback) {
+      setImmediate(callback)
+    },
+    fire() {
+      const due = timers.filter((t) => t.live)
+      timers = []
+      for (const t of due) t.callback()
+    },
+    get pending() {
+      return timers.filter((t) => t.live).length
+    },
+  }
+}
+
+/** A viewer that records what it is told. */
+function recordingViewer(): Viewer & { told: string[]; refused: { code: string; closeCode: number; reason: string }[] } {
+  const told: string[] = []
+  const refused: { code: string; closeCode: number; reason: string }[] = []
+  return {
+    told,
+    refused,
+    tell: (code, detail) => void told.push(`${code}: ${detail}`),
+    refuse: (code, _detail, closeCode, reason) => void refused.push({ code, closeCode, reason }),
+  }
+}
+
+function setup(publish: (requests: readonly PublishRequest[]) => Promise<void> = async () => {}) {
+  const sockets = fakeWebSockets()
+  const timers = manualTimers()
+  const batches: PublishRequest[][] = []
+  const relay = new Relay(
+    { upstream: 'ws://origin.invalid/ws', bots: [{ id: Bot, token: Token }], servers: [], graceMs: 1000, connect: { WebSocket: sockets.WebSocket } },
+    {
+      publish: async (requests) => {
+        batches.push([...requests])
+        await publish(requests)
+        return requests.map(() => ({ eid: '', repeat: false }))
+      },
+      logger: silentLogger,
+      timers,
+    },
+  )
+  return { relay, sockets, timers, batches }
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+describe('Relay', () => {
+  it('opens one upstream for its viewers, identifies with the upstream token, and publishes each turn\'s events as one batch, marks stripped', async () => {
+    const { relay, sockets, batches } = setup()
+    const a = recordingViewer()
+    const b = recordingViewer()
+    relay.joined('bot', Bot, a)
+    relay.joined('bot', Bot, b)
+    expect(sockets.sockets).toHaveLength(1)
+    const socket = sockets.last().handshake()
+    expect(JSON.parse(socket.sent[0]!)).toMatchObject({ id: Bot, token: Token, bot: true })
+    const vote = fatesEvent(EventName.BotVote, { user: '1', votes: 2 }, { eid: 'e-1' })
+    const reset = fatesEvent(EventName.VoteResetAll, {}, { eid: 'e-2' })
+    socket.frame(joinFrames(wrapEvent(vote, `bot-${Bot}`), wrapEvent(reset, 'global')))
+    await settle()
+    expect(batches).toEqual([[{ channel: `bot-${Bot}`, event: { m: vote.m, ctx: vote.ctx } }, { channel: 'global', event: { m: reset.m, ctx: reset.ctx } }]])
+    expect(a.told).toEqual([`${RelayControlCode.UpstreamConnecting}: The relay is connecting to its upstream; events follow once it is live.`, expect.stringMatching(/^upstream_live: /)])
+    expect(relay.upstreams()).toEqual([{ target: `bot-${Bot}`, status: 'live', viewers: 2, events: 2, opened: 1 }])
+    expect([...a.told, ...b.told].join('\n')).not.toContain(Token)
+  })
+
+  it('drops only the event the server cannot store, and publishes the rest of its batch', async () => {
+    let refusedOnce = false
+    const { relay, sockets, batches } = setup(async (requests) => {
+      if (!refusedOnce && requests.length === 3) {
+        refusedOnce = true
+        throw new PublishError('event: nested deeper than 32 levels', 1)
+      }
+    })
+    relay.joined('bot', Bot, recordingViewer())
+    const events = ['a', 'b', 'c'].map((eid) => fatesEvent(EventName.BotView, { user: '1' }, { eid }))
+    sockets.last().handshake().frame(joinFrames(...events.map((e) => wrapEvent(e, `bot-${Bot}`))))
+    await settle()
+    expect(batches.map((batch) => batch.map((r) => (r.event as { m: { eid: string } }).m.eid))).toEqual([['a', 'b', 'c'], ['a', 'c']])
+  })
+
+  it('upstream refused for good: every viewer gets upstream_failed and 4503, later ones at admission; nothing reopens', async () => {
+    const { relay, sockets, timers } = setup()
+    const viewer = recordingViewer()
+    relay.joined('bot', Bot, viewer)
+    sockets.last().open().frame(joinFrames(identityPayload())).frame(joinFrames(invalidAuthPayload()))
+    sockets.last().closeFromServer(4004, 'Invalid authentication, try again')
+    const refusal = { code: RelayControlCode.UpstreamFailed, closeCode: RelayCloseCode.UpstreamFailed, reason: RelayCloseInfo[4503].reason }
+    expect(viewer.refused).toEqual([refusal])
+    expect(relay.admit('bot', Bot)).toMatchObject(refusal)
+    relay.left('bot', Bot, viewer)
+    const late = recordingViewer()
+    relay.joined('bot', Bot, late)
+    expect(late.refused).toEqual([refusal])
+    timers.fire()
+    expect(sockets.sockets).toHaveLength(1)
+    expect(relay.upstreams()[0]?.status).toBe('failed')
+  })
+
+  it('refuses ids it does not relay as unknown (4004), and closes the upstream when the grace period runs out', async () => {
+    const { relay, sockets, timers } = setup()
+    expect(relay.admit('bot', '42')).toMatchObject({ code: 'invalid_auth', closeCode: 4004 })
+    expect(relay.admit('bot', Bot)).toBeUndefined()
+    const viewer = recordingViewer()
+    relay.joined('bot', Bot, viewer)
+    sockets.last().handshake()
+    relay.left('bot', Bot, viewer)
+    expect(timers.pending).toBe(1)
+    expect(sockets.last().closedByClient).toBeUndefined()
+    timers.fire()
+    expect(sockets.last().closedByClient?.code).toBe(1000)
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'idle', viewers: 0, opened: 1 })
+    await relay.close()
+  })
+})
