@@ -27,7 +27,7 @@ export {
   type TargetStep,
   type UpstreamStatus,
 } from './relay/machine.js'
-export { upstreamInput } from './relay/upstream-status.js'
+export { upstreamInput, upstreamNotice } from './relay/upstream-status.js'
 export { useServer, bindWebSocket } from './use/ws.js'
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js'
 export { RedisStore, RedisKeys, redactUrl, type RedisStoreOptions } from './stores/redis.js'

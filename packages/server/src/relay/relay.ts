@@ -9,7 +9,7 @@ import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
 import type { Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
 import { channelOf, GlobalChannel, type Credentials, type IdentityKind } from '../stores/store.js'
 import { IdleTarget, step, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
-import { upstreamInput } from './upstream-status.js'
+import { upstreamInput, upstreamNotice } from './upstream-status.js'
 
 /** One relayed target as `/metrics` and `/healthz` report it. */
 export interface UpstreamReport {
@@ -208,6 +208,13 @@ export class Relay implements ViewerGate {
       const input = upstreamInput(status)
       if (input !== undefined) this.#dispatch(target, input)
     })
+    subscription.add(
+      client.control$.subscribe((payload) => {
+        if (target.client !== client) return
+        const input = upstreamNotice(payload)
+        if (input !== undefined) this.#dispatch(target, input)
+      }),
+    )
     subscription.add(
       client.diagnostic$.subscribe((d) => this.#context.logger.error(`upstream ${target.kind} ${target.id}: ${d.kind}: ${d.message}`)),
     )

@@ -1,5 +1,5 @@
-import type { ConnectionStatus } from '@fates-rx/core'
-import { closeMeaning } from '@fates-rx/core/protocol'
+import type { ConnectionStatus, ControlPayload } from '@fates-rx/core'
+import { closeMeaning, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 import type { TargetInput } from './machine.js'
 
 /** The relay's viewer-facing words for an upstream that fails for good. */
@@ -12,7 +12,7 @@ const FailedDetail = 'The relay will not retry until it is restarted.'
  * operator's `log` line carries core's detail (core never puts a token in it).
  */
 export function upstreamInput(status: ConnectionStatus): Extract<TargetInput, { type: 'upstream' }> | undefined {
-  const close = status.close === undefined ? '' : ` (close ${status.close.code}: ${closeMeaning(status.close.code)})`
+  const close = status.close === undefined ? '' : ` (close ${status.close.code}: ${meaningOf(status.close.code)})`
   const log = `${status.state}${status.close === undefined ? '' : ` after close ${status.close.code}`}${status.detail === undefined ? '' : `: ${status.detail}`}`
   switch (status.state) {
     case 'closed':
@@ -38,4 +38,26 @@ export function upstreamInput(status: ConnectionStatus): Extract<TargetInput, { 
         log,
       }
   }
+}
+
+/** A close code's meaning, a relay's own codes included (core's client does not carry them). */
+function meaningOf(code: number): string {
+  return (RelayCloseInfo as Readonly<Record<number, { meaning: string } | undefined>>)[code]?.meaning ?? closeMeaning(code)
+}
+
+/**
+ * When the upstream is itself a relay: its `upstream_connecting` / `upstream_live` payloads
+ * say that the origin further up is down or back, though this relay's own connection is fine.
+ * They become the same machine input as this relay's own upstream trouble, so that viewers at
+ * the end of a chain learn it too. Other payloads: `undefined`.
+ */
+export function upstreamNotice(payload: ControlPayload): Extract<TargetInput, { type: 'upstream' }> | undefined {
+  const words = payload.detail ?? ''
+  if (payload.code === RelayControlCode.UpstreamConnecting) {
+    return { type: 'upstream', status: 'connecting', detail: `The relay's upstream relay is reconnecting to its own upstream: ${words}`, log: `upstream relay reports: ${words}` }
+  }
+  if (payload.code === RelayControlCode.UpstreamLive) {
+    return { type: 'upstream', status: 'live', detail: "The relay's upstream is live: events flow, and any gap was filled.", log: 'upstream relay reports its upstream live' }
+  }
+  return undefined
 }

@@ -291,8 +291,9 @@ describe('relay mode', () => {
     await stop(origin)
   })
 
-  it('relay → relay → origin: events keep their eids, the second relay\'s send_all replays its history', async () => {
-    const origin = await startOrigin()
+  it('relay → relay → origin: events keep their eids, an origin restart reaches the end of the chain, send_all replays the second relay\'s history', async () => {
+    const port = await freePort()
+    let origin = await startOrigin(port)
     const first = await startRelay(origin.url)
     // The second relay identifies at the first with the first's viewer token, from a flag.
     const second = await start(['--port', '0', '--upstream', first.url, '--upstream-bot', `${BotId}:${ViewerToken}`, '--bot', `${BotId}:second-viewer-token`])
@@ -304,13 +305,26 @@ describe('relay mode', () => {
     await until('the events', () => eventIds(client).length >= 10)
     expect(eventIds(client)).toEqual(eids)
 
+    // The origin restarts: the first relay's trouble is passed down the chain.
+    const before = payloads(client).length
+    await stop(origin)
+    await until('the viewer at the end of the chain to hear it', () =>
+      payloads(client).slice(before).some((p) => p.code === RelayControlCode.UpstreamConnecting),
+    )
+    origin = await startOrigin(port)
+    eids.push(...(await publish(origin, 10, 10)))
+    await until('the rest of the events', () => eventIds(client).length >= 20)
+    await until('upstream_live at the end of the chain', () => payloads(client).slice(before).some((p) => p.code === RelayControlCode.UpstreamLive))
+    expect(eventIds(client)).toEqual(eids)
+
     const late = connect({ url: second.url, id: BotId, token: 'second-viewer-token', sendAll: true })
     const replayed: string[] = []
     late.event$.subscribe((e) => replayed.push(e.m.eid!))
-    await until('the replay', () => replayed.length >= 10)
+    await until('the replay', () => replayed.length >= 20)
     expect(replayed).toEqual(eids)
     late.close()
     await client.close()
+    // One identify at the origin before its restart, one after.
     expect(await originIdentifies(origin)).toBe(1)
     for (const p of [second, first, origin]) await stop(p)
   })
