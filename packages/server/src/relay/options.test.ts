@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { resolveOptions, type ServerOptions } from '../options.js'
+import { RelayDefaults, resolveRelay } from './options.js'
+
+const Bot = '811073947382579200'
+const Secret = 'upstream-secret-x1'
+const upstream = 'ws://127.0.0.1:1/ws'
+const relay = (extra: Partial<NonNullable<ServerOptions['relay']>> = {}) => ({ upstream, bots: [{ id: Bot, token: Secret }], ...extra })
+
+describe('relay options', () => {
+  it('applies the defaults table', () => {
+    expect(resolveRelay(relay())).toEqual({ upstream, bots: [{ id: Bot, token: Secret }], servers: [], graceMs: RelayDefaults.graceMs })
+  })
+
+  it.each<[string, ServerOptions, RegExp]>([
+    ['an http upstream', { bots: [{ id: Bot, token: 'v' }], relay: relay({ upstream: 'http://127.0.0.1:1/ws' }) }, /relay.upstream must be a ws:\/\/ or wss:\/\/ URL/],
+    ['an upstream URL that is not one', { bots: [{ id: Bot, token: 'v' }], relay: relay({ upstream: `ws://x:${Secret}@ exa mple` }) }, /relay.upstream must be a ws:\/\/ or wss:\/\/ URL/],
+    ['a token in the upstream URL', { bots: [{ id: Bot, token: 'v' }], relay: relay({ upstream: `ws://127.0.0.1:1/ws?${Secret}` }) }, /must not contain a token/],
+    ['no target', { relay: relay({ bots: [] }) }, /at least one target/],
+    ['a relayed id without a viewer token', { relay: relay() }, new RegExp(`relay.bots\\[0\\] \\(${Bot}\\) has no viewer token`)],
+    ['a viewer token equal to the upstream\'s', { bots: [{ id: Bot, token: Secret }], relay: relay() }, /must differ from the upstream's/],
+    ['a viewer token for an id not relayed', { bots: [{ id: Bot, token: 'v' }, { id: '1', token: 'v' }], relay: relay() }, /bots 1 is not relayed/],
+    ['a target named twice', { bots: [{ id: Bot, token: 'v' }], relay: relay({ bots: [{ id: Bot, token: Secret }, { id: Bot, token: Secret }] }) }, /names 811073947382579200 twice/],
+    ['a bad target id', { bots: [{ id: Bot, token: 'v' }], relay: relay({ servers: [{ id: '0', token: Secret }] }) }, /relay.servers\[0\].id must be a snowflake/],
+    ['a negative grace period', { bots: [{ id: Bot, token: 'v' }], relay: relay({ graceMs: -1 }) }, /relay.graceMs/],
+    ['demo traffic', { bots: [{ id: Bot, token: 'v' }], demo: 5, relay: relay() }, /demo and relay exclude each other/],
+  ])('rejects %s, never echoing a token', (_name, options, message) => {
+    let error: unknown
+    try {
+      resolveOptions(options)
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).message).toMatch(message)
+    expect((error as Error).message).not.toContain(Secret)
+  })
+
+  it('leaves the viewer tokens to PostgreSQL when it holds them', () => {
+    expect(() => resolveOptions({ postgres: 'postgres://localhost/fates', relay: relay() })).not.toThrow()
+  })
+})
