@@ -141,3 +141,16 @@ describe('Relay', () => {
     await relay.close()
   })
 })
+
+describe('Relay.close', () => {
+  it('closes the upstream and arms no grace timer for viewers leaving during shutdown', async () => {
+    const { relay, sockets, timers } = setup()
+    const viewer = recordingViewer()
+    relay.joined('bot', Bot, viewer)
+    sockets.last().handshake()
+    await relay.close()
+    expect(sockets.last().closedByClient?.code).toBe(1000)
+    relay.left('bot', Bot, viewer)
+    expect(timers.pending).toBe(0)
+  })
+})

@@ -170,6 +170,8 @@ export class Relay implements ViewerGate {
         return
       case 'arm-grace':
         target.grace?.cancel()
+        // Viewers leaving as the server shuts down must not leave a timer holding the process.
+        if (this.#closed) return
         target.grace = timers.after(effect.ms, () => this.#dispatch(target, { type: 'grace-expired' }))
         return
       case 'cancel-grace':
