@@ -35,6 +35,9 @@ export interface ConnectionContext {
   readonly forget: (connection: Connection) => void
 }
 
+/** The reason text of every close code the server sends: the protocol's and a relay's. */
+const CloseReasons: Readonly<Record<number, { readonly reason: string } | undefined>> = Object.freeze({ ...CloseInfo, ...RelayCloseInfo })
+
 /** A live event waiting while a connection's replay is being read. */
 interface Held {
   readonly eid: string
@@ -197,8 +200,7 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
     // The socket writes in order, so the payload always precedes the close frame (the
     // original raced them and lost the payload about a quarter of the time).
     if (payload !== undefined) this.#socket.send(payload, () => {})
-    const known = { ...CloseInfo, ...RelayCloseInfo } as Readonly<Record<number, { reason: string } | undefined>>
-    this.#socket.close(code, reason ?? known[code]?.reason ?? '')
+    this.#socket.close(code, reason ?? CloseReasons[code]?.reason ?? '')
   }
 
   #reject(code: string, detail: string, remaining: number, closeCode: number): void {
