@@ -107,6 +107,19 @@ describe('Relay', () => {
     expect(batches.map((batch) => batch.map((r) => (r.event as { m: { eid: string } }).m.eid))).toEqual([['a', 'b', 'c'], ['a', 'c']])
   })
 
+  it('publishes a large frame in chunks of 100, in order, with a turn between them', async () => {
+    const { relay, sockets, batches } = setup()
+    relay.joined('bot', Bot, recordingViewer())
+    const events = Array.from({ length: 250 }, (_, i) => fatesEvent(EventName.BotView, { user: '1' }, { eid: `e-${i}` }))
+    sockets.last().handshake().frame(joinFrames(...events.map((e) => wrapEvent(e, `bot-${Bot}`))))
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(batches.map((b) => b.length)).toEqual([100])
+    for (let i = 0; i < 3; i++) await settle()
+    expect(batches.map((b) => b.length)).toEqual([100, 100, 50])
+    expect(batches.flat().map((r) => (r.event as { m: { eid: string } }).m.eid)).toEqual(events.map((e) => e.m.eid))
+  })
+
   it('upstream refused for good: every viewer gets upstream_failed and 4503, later ones at admission; nothing reopens', async () => {
     const { relay, sockets, timers } = setup()
     const viewer = recordingViewer()

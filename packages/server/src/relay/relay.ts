@@ -47,6 +47,9 @@ export interface RelayConfig {
   readonly connect?: Partial<Omit<ConnectOptions, 'url' | 'id' | 'token' | 'bot' | 'resume' | 'sendAll' | 'sendNone'>>
 }
 
+/** The most upstream events published in one go; see `#flush`. */
+const PublishChunk = 100
+
 interface Target {
   readonly kind: IdentityKind
   readonly id: string
@@ -248,8 +251,17 @@ export class Relay implements ViewerGate {
   #flush(): void {
     const batch = this.#batch
     this.#batch = []
-    if (batch.length === 0) return
-    this.#publishing = this.#publishing.then(() => this.#publish(batch))
+    // An upstream that fell behind sends frames of thousands of events; published at once,
+    // every viewer's queue would hold all of them before any is written. In chunks, with a
+    // turn between them, the writers flush as the events come.
+    for (let start = 0; start < batch.length; start += PublishChunk) {
+      const chunk = batch.slice(start, start + PublishChunk)
+      const yieldFirst = start > 0
+      this.#publishing = this.#publishing.then(async () => {
+        if (yieldFirst) await new Promise<void>((resolve) => this.#context.timers.soon(resolve))
+        await this.#publish(chunk)
+      })
+    }
   }
 
   async #publish(batch: PublishRequest[]): Promise<void> {
