@@ -120,6 +120,22 @@ describe('Relay', () => {
     expect(batches.flat().map((r) => (r.event as { m: { eid: string } }).m.eid)).toEqual(events.map((e) => e.m.eid))
   })
 
+  it('keeps core\'s identify budget across grace periods: viewers coming and going cannot spend the upstream\'s ratelimit', () => {
+    const { relay, sockets, timers } = setup()
+    const viewer = recordingViewer()
+    relay.joined('bot', Bot, viewer)
+    // The origin says one request is left: not enough for another identify (it costs 2).
+    sockets.last().handshake(1)
+    relay.left('bot', Bot, viewer)
+    timers.fire()
+    expect(relay.upstreams()[0]?.status).toBe('idle')
+    const back = recordingViewer()
+    relay.joined('bot', Bot, back)
+    expect(sockets.sockets).toHaveLength(1)
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'connecting', opened: 2 })
+    expect(back.told).toEqual([`${RelayControlCode.UpstreamConnecting}: The relay is connecting to its upstream; events follow once it is live.`])
+  })
+
   it('upstream refused for good: every viewer gets upstream_failed and 4503, later ones at admission; nothing reopens', async () => {
     const { relay, sockets, timers } = setup()
     const viewer = recordingViewer()

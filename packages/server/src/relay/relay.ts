@@ -199,23 +199,24 @@ export class Relay implements ViewerGate {
 
   #openUpstream(target: Target): void {
     target.opened++
-    const client = connect({
+    // One client per target for the relay's life, subscribed while the upstream is open: core
+    // keeps its identify budget across subscriptions, so viewers who come and go around the
+    // grace period cannot spend the upstream's ratelimit; each subscription starts afresh
+    // otherwise (no gap filled from before it).
+    const client = (target.client ??= connect({
       ...this.#config.connect,
       url: this.#config.upstream,
       id: target.id,
       token: target.token,
       bot: target.kind === 'bot',
       resume: true,
-    })
-    target.client = client
+    }))
     const subscription = client.status$.subscribe((status) => {
-      if (target.client !== client) return
       const input = upstreamInput(status)
       if (input !== undefined) this.#dispatch(target, input)
     })
     subscription.add(
       client.control$.subscribe((payload) => {
-        if (target.client !== client) return
         const input = upstreamNotice(payload)
         if (input !== undefined) this.#dispatch(target, input)
       }),
@@ -227,12 +228,11 @@ export class Relay implements ViewerGate {
     target.subscription = subscription
   }
 
+  /** Ends the subscription: core closes the socket (1000) with its last subscriber. */
   #closeUpstream(target: Target): void {
-    const { client, subscription } = target
-    target.client = undefined
+    const { subscription } = target
     target.subscription = undefined
     subscription?.unsubscribe()
-    client?.close()
   }
 
   /**
