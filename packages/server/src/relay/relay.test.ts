@@ -2,7 +2,7 @@
 // and that it opens nothing it should not. (End to end with real processes: test/relay.test.ts.)
 import { describe, expect, it } from 'vitest'
 import { EventName, RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
-import { fakeWebSockets, fatesEvent, invalidAuthPayload, joinFrames, wrapEvent, identityPayload } from '@fates-rx/core/testing'
+import { donePriorPayload, fakeWebSockets, fatesEvent, invalidAuthPayload, joinFrames, wrapEvent, identityPayload } from '@fates-rx/core/testing'
 import { silentLogger } from '../log.js'
 import { PublishError } from '../publish.js'
 import type { PublishRequest } from '../protocol/publish-events.js'
@@ -56,7 +56,8 @@ function setup(publish: (requests: readonly PublishRequest[]) => Promise<void> =
   const timers = manualTimers()
   const batches: PublishRequest[][] = []
   const relay = new Relay(
-    { upstream: 'ws://origin.invalid/ws', bots: [{ id: Bot, token: Token }], servers: [], graceMs: 1000, connect: { WebSocket: sockets.WebSocket } },
+    // No jitter: a reconnect's backoff is 0 ms.
+    { upstream: 'ws://origin.invalid/ws', bots: [{ id: Bot, token: Token }], servers: [], graceMs: 1000, connect: { WebSocket: sockets.WebSocket, random: () => 0 } },
     {
       publish: async (requests) => {
         batches.push([...requests])
@@ -136,12 +137,41 @@ describe('Relay', () => {
     expect(back.told).toEqual([`${RelayControlCode.UpstreamConnecting}: The relay is connecting to its upstream; events follow once it is live.`])
   })
 
+  it('tells viewers upstream_live only after the gap\'s events are published, and upstream_connecting after what came before the drop', async () => {
+    const log: string[] = []
+    const { relay, sockets } = setup(async (requests) => {
+      log.push(`publish ${requests.map((r) => (r.event as { m: { eid: string } }).m.eid).join(',')}`)
+    })
+    relay.joined('bot', Bot, { tell: (code) => void log.push(code), refuse: () => {} })
+    const at = (eid: string, ts: number) => wrapEvent(fatesEvent(EventName.BotView, { user: '1' }, { eid, ts }), `bot-${Bot}`)
+    sockets.last().handshake().frame(joinFrames(at('before', 1_700_000_010)))
+    sockets.last().closeFromServer(1006)
+    await settle()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(sockets.sockets).toHaveLength(2)
+    // The origin is back: the resumed client asks for the history and gets the gap.
+    const socket = sockets.last().handshake()
+    expect(JSON.parse(socket.sent[0]!)).toMatchObject({ send_all: true })
+    socket.frame(joinFrames(at('before', 1_700_000_010), at('gap', 1_700_000_020))).frame(joinFrames(donePriorPayload()))
+    await settle()
+    await settle()
+    expect(log).toEqual([
+      RelayControlCode.UpstreamConnecting,
+      RelayControlCode.UpstreamLive,
+      'publish before',
+      RelayControlCode.UpstreamConnecting,
+      'publish gap',
+      RelayControlCode.UpstreamLive,
+    ])
+  })
+
   it('upstream refused for good: every viewer gets upstream_failed and 4503, later ones at admission; nothing reopens', async () => {
     const { relay, sockets, timers } = setup()
     const viewer = recordingViewer()
     relay.joined('bot', Bot, viewer)
     sockets.last().open().frame(joinFrames(identityPayload())).frame(joinFrames(invalidAuthPayload()))
     sockets.last().closeFromServer(4004, 'Invalid authentication, try again')
+    await settle()
     const refusal = { code: RelayControlCode.UpstreamFailed, closeCode: RelayCloseCode.UpstreamFailed, reason: RelayCloseInfo[4503].reason }
     expect(viewer.refused).toEqual([refusal])
     expect(relay.admit('bot', Bot)).toMatchObject(refusal)

@@ -181,20 +181,39 @@ export class Relay implements ViewerGate {
         target.grace?.cancel()
         target.grace = undefined
         return
-      case 'tell':
-        for (const viewer of audience(target, effect.to, joined)) viewer.tell(effect.code, effect.detail)
+      case 'tell': {
+        const viewers = audience(target, effect.to, joined)
+        this.#inOrder(effect.to, () => {
+          for (const viewer of viewers) viewer.tell(effect.code, effect.detail)
+        })
         return
+      }
       case 'refuse': {
         const { reason } = RelayCloseInfo[RelayCloseCode.UpstreamFailed]
-        for (const viewer of audience(target, effect.to, joined)) {
-          viewer.refuse(RelayControlCode.UpstreamFailed, effect.detail, RelayCloseCode.UpstreamFailed, reason)
-        }
+        const viewers = audience(target, effect.to, joined)
+        this.#inOrder(effect.to, () => {
+          for (const viewer of viewers) viewer.refuse(RelayControlCode.UpstreamFailed, effect.detail, RelayCloseCode.UpstreamFailed, reason)
+        })
         return
       }
       case 'log':
         logger.info(`upstream ${target.kind} ${target.id}: ${effect.line}`)
         return
     }
+  }
+
+  /**
+   * Runs `notify` for the viewers: at once for the one that just joined (its `ready` was just
+   * queued), else after every event received before it has been published, so that news about
+   * the upstream keeps its place among the events (`upstream_live` after the gap it filled).
+   */
+  #inOrder(to: 'joined' | 'all', notify: () => void): void {
+    if (to === 'joined') {
+      notify()
+      return
+    }
+    this.#flush()
+    this.#publishing = this.#publishing.then(notify)
   }
 
   #openUpstream(target: Target): void {
