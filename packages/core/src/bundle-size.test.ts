@@ -28,7 +28,7 @@ const KB = 1024
  * decisions are local functions (minified names), and decodePayloads/dedupeEvents are written
  * with `new Observable` (rxjs's map/filter/defer brought OperatorSubscriber and tslib, 3.8 KB
  * minified). Raised a third time, by 0.75 KB each, for `shareAcrossTabs` (issue 12): the
- * sharing itself is a chunk of its own (`import()`, about 2.4 KB gzip) that only apps that
+ * sharing itself is a chunk of its own (`import()`, about 3.3 KB gzip) that only apps that
  * share download; what every app carries is the loader of that chunk, the option's check, the
  * machine's `from`, and what esbuild's code splitting costs (the chunks name what they share):
  * app 18,555 B and own code 11,016 B then. Put in the main chunk, the sharing would have cost
@@ -46,8 +46,12 @@ const KB = 1024
 const Size = Object.freeze({
   appImportingConnect: { budget: 16 * KB, ceiling: 18.25 * KB },
   ownCode: { budget: 5 * KB, ceiling: 11 * KB },
-  /** What `shareAcrossTabs` downloads when an app uses it: its own chunk. */
-  tabsChunk: { budget: 2.5 * KB, ceiling: 2.5 * KB },
+  /**
+   * What `shareAcrossTabs` downloads when an app uses it: its own chunk. 2.4 KB as a closure;
+   * 3.3 KB as the sans-I/O machine (tabs-machine.ts) and its interpreter, which every input and
+   * effect named costs. No issue set a budget: this one is ours.
+   */
+  tabsChunk: { budget: 3.5 * KB, ceiling: 3.5 * KB },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

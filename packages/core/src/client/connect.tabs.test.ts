@@ -7,7 +7,11 @@ import { Clock, fakeWebSockets } from '../test-support/fake-web-socket.js'
 import { connect } from './connect.js'
 import type { ConnectOptions } from './options.js'
 import type { ConnectionStatus } from './status.js'
-import { TabsRecountMs } from './tabs.js'
+import { TabsRecountMs } from './tabs-machine.js'
+
+// connect() imports the sharing chunk when asked for it; loaded here first, so that every
+// test's settle() starts from a loaded chunk (the first import transforms it, in vitest).
+await import('./tabs.js')
 
 // Tabs sharing one connection, in memory: a virtual clock for the timers, the memory browser's
 // locks and channels for the tabs, fake sockets per tab (so that a socket is always the tab's
