@@ -59,7 +59,25 @@ describe('describeStatus', () => {
       tone: 'warn',
       headline: 'Reconnecting in 0 s',
       lines: [],
+      spoken: 'Reconnecting',
     })
+  })
+
+  it.each([
+    [{ state: 'connecting', since: 0, attempt: 3 }, 'Connecting (attempt 3)'],
+    [{ state: 'replaying', since: 0 }, 'Replaying prior events'],
+    [{ state: 'live', since: 0 }, 'Live'],
+    [{ state: 'reconnecting', since: 0, attempt: 2, nextRetryAt: 2_500 }, 'Reconnecting (attempt 2)'],
+    [{ state: 'failed', since: 0, close: authClose }, 'Failed: not retrying. The ID or token was rejected.'],
+  ] as const)('%o is spoken as %s', (status: ConnectionStatus, spoken) => {
+    expect(describeStatus({ status, replayed: 4 }, 1_000).spoken).toBe(spoken)
+  })
+
+  it('speaks the same words while the countdown and the replay progress tick', () => {
+    const reconnecting: ConnectionStatus = { state: 'reconnecting', since: 0, nextRetryAt: 5_000 }
+    const replaying: ConnectionStatus = { state: 'replaying', since: 0 }
+    expect(new Set([0, 1_000, 2_000].map((now) => describeStatus({ status: reconnecting, replayed: 0 }, now).spoken)).size).toBe(1)
+    expect(new Set([0, 1, 500].map((replayed) => describeStatus({ status: replaying, replayed }, 0).spoken)).size).toBe(1)
   })
 })
 

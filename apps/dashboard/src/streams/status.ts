@@ -24,6 +24,11 @@ export interface StatusView {
   readonly headline: string
   /** Supporting facts, one per line: the last close and its meaning, time to ready, budget. */
   readonly lines: readonly string[]
+  /**
+   * What a screen reader is told: the state in words, without the numbers that tick (the
+   * countdown, the replay progress), so that it changes only when the state does.
+   */
+  readonly spoken: string
 }
 
 /** What {@link describeStatus} needs besides the clock. */
@@ -43,6 +48,7 @@ export const idleStatus: StatusView = Object.freeze({
   tone: 'idle',
   headline: 'Not connected',
   lines: Object.freeze(['Fill in the target and press Connect.']),
+  spoken: 'Not connected',
 })
 
 const tones = Object.freeze({
@@ -65,31 +71,39 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
   const { status } = facts
   const attempt = status.attempt !== undefined && status.attempt > 1 ? ` (attempt ${status.attempt})` : ''
   let headline: string
+  let spoken: string
   switch (status.state) {
     case 'connecting':
       headline = `Connecting${attempt}…`
+      spoken = `Connecting${attempt}`
       break
     case 'identifying':
       headline = `Identifying${attempt}…`
+      spoken = `Identifying${attempt}`
       break
     case 'replaying':
       headline = `Replaying prior events: ${facts.replayed} received…`
+      spoken = 'Replaying prior events'
       break
     case 'live':
       headline = 'Live'
+      spoken = headline
       break
     case 'reconnecting': {
       const retryIn =
         status.nextRetryAt === undefined ? undefined : Math.max(0, Math.ceil((status.nextRetryAt - now) / 1000))
       headline =
         retryIn === undefined ? `Reconnecting${attempt}…` : `Reconnecting in ${retryIn} s${attempt}`
+      spoken = `Reconnecting${attempt}`
       break
     }
     case 'closed':
       headline = 'Disconnected'
+      spoken = headline
       break
     case 'failed':
       headline = 'Failed: not retrying'
+      spoken = status.close === undefined ? headline : `${headline}. ${status.close.meaning}`
       break
   }
   const lines: string[] = []
@@ -107,7 +121,7 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
   if (remaining !== undefined && remaining >= 0) {
     lines.push(`${plural(remaining, 'request')} remaining in the ratelimit window`)
   }
-  return Object.freeze({ state: status.state, tone: tones[status.state], headline, lines: Object.freeze(lines) })
+  return Object.freeze({ state: status.state, tone: tones[status.state], headline, lines: Object.freeze(lines), spoken })
 }
 
 type Input =
