@@ -3,11 +3,27 @@ import { map } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { ConnectionStatus } from './client.js'
-import { describeStatus, statusView } from './status.js'
+import { describeStatus, describeTabs, statusView } from './status.js'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 const authClose = { code: 4004, reason: 'Invalid authentication, try again', meaning: 'The ID or token was rejected.' }
 const dropClose = { code: 1006, reason: '', meaning: 'The connection dropped.' }
+
+describe('describeTabs', () => {
+  it.each([
+    [{ role: 'leader', count: 1 }, 'Leader: this tab holds the connection, no other tab shares it'],
+    [{ role: 'leader', count: 5 }, 'Leader: this tab holds the connection 5 tabs share'],
+    [{ role: 'follower', count: 2 }, 'Follower: 2 tabs share the connection another tab holds'],
+  ] as const)('%o reads %s', (tabs, words) => {
+    expect(describeTabs(tabs)).toEqual({ ...tabs, words })
+  })
+
+  it('is part of the status when the connection is shared, and only then', () => {
+    const shared: ConnectionStatus = { state: 'live', since: 0, tabs: { role: 'follower', count: 3 } }
+    expect(describeStatus({ status: shared, replayed: 0 }, 0).tabs).toEqual(describeTabs({ role: 'follower', count: 3 }))
+    expect(describeStatus({ status: { state: 'live', since: 0 }, replayed: 0 }, 0)).not.toHaveProperty('tabs')
+  })
+})
 
 describe('describeStatus', () => {
   it.each([

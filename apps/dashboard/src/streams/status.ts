@@ -11,7 +11,7 @@ import {
   filter,
   of,
 } from 'rxjs'
-import type { ConnectionState, ConnectionStatus } from './client.js'
+import type { ConnectionState, ConnectionStatus, TabRole } from './client.js'
 
 /** How a status line should look: a colour family, not a colour. */
 export type StatusTone = 'idle' | 'busy' | 'ok' | 'warn' | 'bad'
@@ -29,6 +29,28 @@ export interface StatusView {
    * countdown, the replay progress), so that it changes only when the state does.
    */
   readonly spoken: string
+  /** With a connection shared across tabs: this tab's part, and the words for it. */
+  readonly tabs?: TabsView
+}
+
+/** A tab's part in a shared connection, in words. */
+export interface TabsView {
+  readonly role: TabRole
+  /** How many tabs share the connection now, this one included. */
+  readonly count: number
+  /** "Leader: this tab holds the connection 3 tabs share". */
+  readonly words: string
+}
+
+/** The words for a tab's part in a shared connection. */
+export function describeTabs(tabs: { readonly role: TabRole; readonly count: number }): TabsView {
+  const words =
+    tabs.role === 'follower'
+      ? `Follower: ${plural(tabs.count, 'tab')} share the connection another tab holds`
+      : tabs.count > 1
+        ? `Leader: this tab holds the connection ${plural(tabs.count, 'tab')} share`
+        : 'Leader: this tab holds the connection, no other tab shares it'
+  return Object.freeze({ role: tabs.role, count: tabs.count, words })
 }
 
 /** What {@link describeStatus} needs besides the clock. */
@@ -121,7 +143,8 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
   if (remaining !== undefined && remaining >= 0) {
     lines.push(`${plural(remaining, 'request')} remaining in the ratelimit window`)
   }
-  return Object.freeze({ state: status.state, tone: tones[status.state], headline, lines: Object.freeze(lines), spoken })
+  const view = { state: status.state, tone: tones[status.state], headline, lines: Object.freeze(lines), spoken }
+  return Object.freeze(status.tabs === undefined ? view : { ...view, tabs: describeTabs(status.tabs) })
 }
 
 type Input =

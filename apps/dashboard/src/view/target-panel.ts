@@ -328,6 +328,16 @@ export class TargetPanel {
     this.status.replaceChildren(
       h('span', { className: 'dot', attrs: { 'aria-hidden': 'true' } }),
       h('strong', { className: 'headline', text: status.headline }),
+      ...(status.tabs === undefined
+        ? []
+        : [
+            h('span', {
+              className: 'line tabs',
+              testid: 'tabs',
+              text: status.tabs.words,
+              attrs: { 'data-role': status.tabs.role, 'data-count': String(status.tabs.count) },
+            }),
+          ]),
       ...status.lines.map((line) => h('span', { className: 'line', text: line })),
     )
     // Unchanged words are not set again, so a reader hears each state once.
