@@ -48,7 +48,7 @@ export default defineConfig({
     {
       // The server's own CLI: the demo bot with demo traffic and a known admin token. The
       // ratelimit is the original's (10 identifies per 7 minutes); the specs that use this
-      // server identify seven times per run (the rejected one counts too), and each run starts a
+      // server identify six times per run (the rejected one counts too), and each run starts a
       // fresh server.
       command: [
         'node packages/server/dist/cli.js',
