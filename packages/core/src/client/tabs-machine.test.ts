@@ -96,6 +96,10 @@ describe('tabStep()', () => {
       leading,
     )
     expect(r.effects).toContainEqual({ type: 'broadcast', item: ['event', event('a', 1)] })
+    // A count taken while that follower reloads misses it: posting goes on all the same.
+    const recounted = run([{ type: 'recount', at: 9 }, { type: 'counted', at: 9, session: 1, waiting: 0 }, { type: 'inner', at: 9, item: ['event', event('b', 2)] }], r.state)
+    expect(recounted.state.count).toBe(1)
+    expect(recounted.effects).toContainEqual({ type: 'broadcast', item: ['event', event('b', 2)] })
   })
 
   it('counts a greeted tab whose lock request has not shown up yet, and forgets it at the next recount', () => {

@@ -56,6 +56,12 @@ export interface TabState {
   readonly count: number
   /** Tabs that said hello and not goodbye since the last count (a lock request may lag its hello). */
   readonly greeted: readonly string[]
+  /**
+   * A follower said hello since this tab began to lead: from then on it posts, whatever the
+   * count says (a count taken while a follower reloads misses it for a moment; an event not
+   * posted then would be lost to that follower).
+   */
+  readonly served: boolean
   /** The last status, without this tab's view of the tabs: what a change of role or count re-emits. */
   readonly current: ConnectionStatus
   /** The newest event this tab delivered (as machine.ts keeps it), for a takeover to resume from. */
@@ -138,6 +144,7 @@ export function initialTabState(me: string, at: number): TabState {
     known: false,
     count: 1,
     greeted: [],
+    served: false,
     current: { state: 'closed', since: at, detail: 'Not opened yet: the connection opens on the first subscription.' },
     mark: undefined,
   }
@@ -191,7 +198,7 @@ export function tabStep(state: TabState, input: TabInput, config: TabConfig): Ta
     return view
   }
   // Posting starts with the first follower: a tab alone clones nothing.
-  const posting = (): boolean => next.phase === 'leading' && (next.count > 1 || next.greeted.length > 0)
+  const posting = (): boolean => next.phase === 'leading' && (next.served || next.count > 1)
   const broadcast = (item: TabItem): void => {
     if (posting()) emit({ type: 'broadcast', item })
   }
@@ -204,7 +211,7 @@ export function tabStep(state: TabState, input: TabInput, config: TabConfig): Ta
 
   const lead = (at: number): void => {
     const following = next.phase === 'waiting' && next.known
-    set({ phase: next.name === undefined ? 'alone' : 'leading', known: true, greeted: [] })
+    set({ phase: next.name === undefined ? 'alone' : 'leading', known: true, greeted: [], served: false })
     if (following) show({ state: 'reconnecting', since: at, attempt: 0, delayMs: 0, nextRetryAt: at, detail: Say.takeover })
     emit({ type: 'open-inner', from: next.mark })
     if (next.phase === 'leading') {
@@ -252,7 +259,7 @@ export function tabStep(state: TabState, input: TabInput, config: TabConfig): Ta
   const serve = (message: TabMessage): void => {
     switch (message.type) {
       case 'hello':
-        set({ greeted: [...next.greeted.filter((tab) => tab !== message.tab), message.tab] })
+        set({ greeted: [...next.greeted.filter((tab) => tab !== message.tab), message.tab], served: true })
         emit({ type: 'welcome', to: message.tab, status: shown(next.current), mark: next.mark })
         emit({ type: 'query-locks', session: next.session })
         return
