@@ -64,6 +64,8 @@ describe('tabStep()', () => {
     expect(t.shown.map((s) => s.detail)).toContain('The tab that held the connection left: this tab takes it over and fills the gap.')
     expect(t.effects).toContainEqual({ type: 'open-inner', from: { ts: 11, eid: 'y' } })
     expect(t.state).toMatchObject({ phase: 'leading' })
+    // It posts the gap at once, before any follower has said hello to it.
+    expect(run([{ type: 'inner', at: 6, item: ['event', event('z', 12, { resumed: true })] }], t.state).types).toContain('broadcast')
   })
 
   it('leads: posts only once a follower is there, and welcomes it with its status and mark', () => {

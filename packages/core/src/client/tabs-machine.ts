@@ -211,7 +211,9 @@ export function tabStep(state: TabState, input: TabInput, config: TabConfig): Ta
 
   const lead = (at: number): void => {
     const following = next.phase === 'waiting' && next.known
-    set({ phase: next.name === undefined ? 'alone' : 'leading', known: true, greeted: [], served: false })
+    // A takeover posts from the start: the other followers' hellos may arrive after the first
+    // events of the gap, which they would then miss.
+    set({ phase: next.name === undefined ? 'alone' : 'leading', known: true, greeted: [], served: following })
     if (following) show({ state: 'reconnecting', since: at, attempt: 0, delayMs: 0, nextRetryAt: at, detail: Say.takeover })
     emit({ type: 'open-inner', from: next.mark })
     if (next.phase === 'leading') {
