@@ -15,9 +15,11 @@ const appPort = Number(process.env.FATES_RX_APP_PORT ?? 5173)
 const demoRate = Number(process.env.FATES_RX_DEMO_RATE ?? 5)
 
 async function startDemoServer() {
-  // A page reload identifies again; the original's budget (10 identifies per 7 minutes) would
-  // run out within minutes of development, so the demo allows more.
-  const options = { host: '127.0.0.1', bots: [DEMO_BOT], demo: { rate: demoRate }, rateLimit: 200 }
+  // The original's ratelimit (20 requests per 7 minutes per bot, an identify costs 2), the
+  // server's default: the demo must show what users get. The dashboard's tabs share one
+  // connection (`shareAcrossTabs`): only the leading tab identifies, so more tabs and reloads
+  // of a follower cost nothing; closing or reloading the leader costs one identify.
+  const options = { host: '127.0.0.1', bots: [DEMO_BOT], demo: { rate: demoRate } }
   // Set it to publish your own events; it is never printed (a token is not a log line).
   if (process.env.FATES_RX_ADMIN_TOKEN) options.adminToken = process.env.FATES_RX_ADMIN_TOKEN
   try {

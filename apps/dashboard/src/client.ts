@@ -10,6 +10,12 @@ export const openClient: OpenClient = (settings) => {
     bot: settings.kind === 'bot',
     sendAll: settings.sendAll,
     sendNone: settings.sendNone,
+    // Every tab of this dashboard that watches the same target (url, kind, id and token) shares
+    // one socket and one identify: under the original's ratelimit (ten identifies per 7
+    // minutes per bot) a connection per tab and per reload would lock the bot out.
+    shareAcrossTabs: true,
+    // The default, relied on: a handover between tabs fills its gap like a reconnect does.
+    resume: true,
   })
   return {
     event$: client.event$,

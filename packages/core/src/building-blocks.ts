@@ -11,6 +11,8 @@
  * - the identify budget: `identifyWait`, `afterIdentify`, `afterReport`, `afterRatelimited`;
  * - the connection itself, sans-I/O: `step` and `initialState` (the state machine connect()
  *   interprets), `MaxRefusedUpgrades`;
+ * - tabs sharing a connection, sans-I/O: `tabStep`, `initialTabState`, `tabMessage`,
+ *   `TabsRecountMs` (the state machine `shareAcrossTabs` interprets);
  * - backoff and states: `backoffDelay`, `BackoffDefaults`, `canTransition`;
  * - options: `resolveOptions`, `ConnectDefaults`, `identifyMessage`, `urlProblem`,
  *   `tokenProblem`, `snowflakeProblem`, `credentialsProblem`;
@@ -42,6 +44,20 @@ export {
   type TimerName,
   type Watermark,
 } from './client/machine.js'
+export {
+  initialTabState,
+  type TabConfig,
+  type TabEffect,
+  type TabInput,
+  type TabItem,
+  type TabMessage,
+  type TabPhase,
+  TabsRecountMs,
+  type TabState,
+  type TabStep,
+  tabMessage,
+  tabStep,
+} from './client/tabs-machine.js'
 export {
   ConnectDefaults,
   credentialsProblem,

@@ -27,7 +27,12 @@ const KB = 1024
  * cannot shorten, and the two halves name each effect. Already taken back: the machine's
  * decisions are local functions (minified names), and decodePayloads/dedupeEvents are written
  * with `new Observable` (rxjs's map/filter/defer brought OperatorSubscriber and tslib, 3.8 KB
- * minified). The README and BENCHMARKS.md record the miss; lower these as the code shrinks.
+ * minified). Raised a third time, by 0.75 KB each, for `shareAcrossTabs` (issue 12): the
+ * sharing itself is a chunk of its own (`import()`, about 3.3 KB gzip) that only apps that
+ * share download; what every app carries is the loader of that chunk, the option's check, the
+ * machine's `from`, and what esbuild's code splitting costs (the chunks name what they share):
+ * app 18,555 B and own code 11,016 B then. Put in the main chunk, the sharing would have cost
+ * every app 2 KB. The README and BENCHMARKS.md record the miss; lower these as the code shrinks.
  *
  * Before issue 11:
  * set just above the size reached (app 15,231 B, own code 7,635 B when last lowered). The app
@@ -39,14 +44,21 @@ const KB = 1024
  * be lowered as the code shrinks, never raised quietly.
  */
 const Size = Object.freeze({
-  appImportingConnect: { budget: 16 * KB, ceiling: 17.5 * KB },
-  ownCode: { budget: 5 * KB, ceiling: 10.25 * KB },
+  appImportingConnect: { budget: 16 * KB, ceiling: 18.25 * KB },
+  ownCode: { budget: 5 * KB, ceiling: 11 * KB },
+  /**
+   * What `shareAcrossTabs` downloads when an app uses it: its own chunk. 2.4 KB as a closure;
+   * 3.3 KB as the sans-I/O machine (tabs-machine.ts) and its interpreter, which every input and
+   * effect named costs. No issue set a budget: this one is ours.
+   */
+  tabsChunk: { budget: 3.5 * KB, ceiling: 3.5 * KB },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {
   readonly gzip: number
   readonly text: string
   readonly metafile: Metafile
+  readonly chunks: ReadonlyArray<{ readonly gzip: number; readonly text: string }>
 }
 
 async function bundle(contents: string, external: readonly string[] = []): Promise<Bundle> {
@@ -58,13 +70,37 @@ async function bundle(contents: string, external: readonly string[] = []): Promi
     format: 'esm',
     target: 'es2022',
     write: false,
+    // As Vite and every app bundler do: a dynamic import is its own chunk (shareAcrossTabs'
+    // code is one, downloaded only by apps that share). `gzip` is the entry chunk's, what every
+    // app downloads; `chunks` the others'.
+    splitting: true,
+    outdir: 'out',
     metafile: true,
     external: [...external],
     logLevel: 'silent',
   })
-  const output = result.outputFiles[0]
-  if (output === undefined) throw new Error('esbuild wrote nothing')
-  return { gzip: gzipSync(output.contents, { level: 9 }).length, text: output.text, metafile: result.metafile }
+  // What an app downloads up front: the entry and the chunks it imports statically; a chunk
+  // reached only by a dynamic import is downloaded when that import runs.
+  const outputs = result.metafile.outputs
+  const entry = Object.keys(outputs).find((path) => outputs[path]?.entryPoint !== undefined)
+  if (entry === undefined) throw new Error('esbuild wrote no entry chunk')
+  const upFront = new Set<string>()
+  const visit = (path: string): void => {
+    if (upFront.has(path)) return
+    upFront.add(path)
+    for (const link of outputs[path]?.imports ?? []) if (link.kind === 'import-statement' && link.external !== true) visit(link.path)
+  }
+  visit(entry)
+  const text = (paths: readonly string[]): string =>
+    paths.map((path) => result.outputFiles.find((file) => file.path.endsWith(path))?.text ?? '').join('\n')
+  const initial = text([...upFront])
+  const later = Object.keys(outputs).filter((path) => path.endsWith('.js') && !upFront.has(path))
+  return {
+    gzip: gzipSync(initial, { level: 9 }).length,
+    text: initial,
+    metafile: result.metafile,
+    chunks: later.map((path) => ({ gzip: gzipSync(text([path]), { level: 9 }).length, text: text([path]) })),
+  }
 }
 
 /** Minified bytes per package (core per file), largest first: what to read when a size breaks. */
@@ -104,6 +140,15 @@ describe('bundle size (esbuild --bundle --minify, platform browser, gzip -9)', (
     expect(own.gzip, contributions(own.metafile)).toBeLessThanOrEqual(Size.ownCode.ceiling)
     expect(Object.keys(own.metafile.inputs).filter((path) => path.includes('node_modules/'))).toEqual([])
     expect(own.text).toContain('send_all')
+  })
+
+  it(`shareAcrossTabs' own chunk, downloaded only by apps that share: ≤ ${Size.tabsChunk.ceiling} B`, async () => {
+    const app = await bundle(appImportingConnect)
+    const tabs = app.chunks.filter((chunk) => chunk.text.includes('takes it over'))
+    expect(tabs).toHaveLength(1)
+    expect(tabs[0]?.gzip).toBeLessThanOrEqual(Size.tabsChunk.ceiling)
+    // Not in what every app downloads.
+    expect(app.text).not.toContain('takes it over')
   })
 
   it("never puts Node's ws in a browser bundle: isomorphic-ws resolves to the browser's WebSocket", async () => {

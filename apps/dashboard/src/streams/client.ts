@@ -1,6 +1,6 @@
 import type { FatesClient } from '@fates-rx/core'
 
-export type { ConnectionState, ConnectionStatus, Diagnostic } from '@fates-rx/core'
+export type { ConnectionState, ConnectionStatus, Diagnostic, TabRole } from '@fates-rx/core'
 
 /**
  * The streams of one `connect()` client that the dashboard renders. A `Pick`, so that the

@@ -3,12 +3,28 @@ import { map } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { ConnectionStatus } from './client.js'
-import { describeStatus, statusView } from './status.js'
+import { describeStatus, describeTabs, statusView } from './status.js'
 import { RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 const authClose = { code: 4004, reason: 'Invalid authentication, try again', meaning: 'The ID or token was rejected.' }
 const dropClose = { code: 1006, reason: '', meaning: 'The connection dropped.' }
+
+describe('describeTabs', () => {
+  it.each([
+    [{ role: 'leader', count: 1 }, 'Leader: this tab holds the connection, no other tab shares it'],
+    [{ role: 'leader', count: 5 }, 'Leader: this tab holds the connection 5 tabs share'],
+    [{ role: 'follower', count: 2 }, 'Follower: 2 tabs share the connection another tab holds'],
+  ] as const)('%o reads %s', (tabs, words) => {
+    expect(describeTabs(tabs)).toEqual({ ...tabs, words })
+  })
+
+  it('is part of the status when the connection is shared, and only then', () => {
+    const shared: ConnectionStatus = { state: 'live', since: 0, tabs: { role: 'follower', count: 3 } }
+    expect(describeStatus({ status: shared, replayed: 0 }, 0).tabs).toEqual(describeTabs({ role: 'follower', count: 3 }))
+    expect(describeStatus({ status: { state: 'live', since: 0 }, replayed: 0 }, 0)).not.toHaveProperty('tabs')
+  })
+})
 
 describe('describeStatus', () => {
   it.each([
@@ -76,7 +92,25 @@ describe('describeStatus', () => {
       tone: 'warn',
       headline: 'Reconnecting in 0 s',
       lines: [],
+      spoken: 'Reconnecting',
     })
+  })
+
+  it.each([
+    [{ state: 'connecting', since: 0, attempt: 3 }, 'Connecting (attempt 3)'],
+    [{ state: 'replaying', since: 0 }, 'Replaying prior events'],
+    [{ state: 'live', since: 0 }, 'Live'],
+    [{ state: 'reconnecting', since: 0, attempt: 2, nextRetryAt: 2_500 }, 'Reconnecting (attempt 2)'],
+    [{ state: 'failed', since: 0, close: authClose }, 'Failed: not retrying. The ID or token was rejected.'],
+  ] as const)('%o is spoken as %s', (status: ConnectionStatus, spoken) => {
+    expect(describeStatus({ status, replayed: 4 }, 1_000).spoken).toBe(spoken)
+  })
+
+  it('speaks the same words while the countdown and the replay progress tick', () => {
+    const reconnecting: ConnectionStatus = { state: 'reconnecting', since: 0, nextRetryAt: 5_000 }
+    const replaying: ConnectionStatus = { state: 'replaying', since: 0 }
+    expect(new Set([0, 1_000, 2_000].map((now) => describeStatus({ status: reconnecting, replayed: 0 }, now).spoken)).size).toBe(1)
+    expect(new Set([0, 1, 500].map((replayed) => describeStatus({ status: replaying, replayed }, 0).spoken)).size).toBe(1)
   })
 })
 

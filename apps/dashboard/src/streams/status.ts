@@ -12,7 +12,7 @@ import {
   filter,
   of,
 } from 'rxjs'
-import type { ConnectionState, ConnectionStatus } from './client.js'
+import type { ConnectionState, ConnectionStatus, TabRole } from './client.js'
 
 /** How a status line should look: a colour family, not a colour. */
 export type StatusTone = 'idle' | 'busy' | 'ok' | 'warn' | 'bad'
@@ -25,6 +25,33 @@ export interface StatusView {
   readonly headline: string
   /** Supporting facts, one per line: the last close and its meaning, time to ready, budget. */
   readonly lines: readonly string[]
+  /**
+   * What a screen reader is told: the state in words, without the numbers that tick (the
+   * countdown, the replay progress), so that it changes only when the state does.
+   */
+  readonly spoken: string
+  /** With a connection shared across tabs: this tab's part, and the words for it. */
+  readonly tabs?: TabsView
+}
+
+/** A tab's part in a shared connection, in words. */
+export interface TabsView {
+  readonly role: TabRole
+  /** How many tabs share the connection now, this one included. */
+  readonly count: number
+  /** "Leader: this tab holds the connection 3 tabs share". */
+  readonly words: string
+}
+
+/** The words for a tab's part in a shared connection. */
+export function describeTabs(tabs: { readonly role: TabRole; readonly count: number }): TabsView {
+  const words =
+    tabs.role === 'follower'
+      ? `Follower: ${plural(tabs.count, 'tab')} share the connection another tab holds`
+      : tabs.count > 1
+        ? `Leader: this tab holds the connection ${plural(tabs.count, 'tab')} share`
+        : 'Leader: this tab holds the connection, no other tab shares it'
+  return Object.freeze({ role: tabs.role, count: tabs.count, words })
 }
 
 /** What {@link describeStatus} needs besides the clock. */
@@ -49,6 +76,7 @@ export const idleStatus: StatusView = Object.freeze({
   tone: 'idle',
   headline: 'Not connected',
   lines: Object.freeze(['Fill in the target and press Connect.']),
+  spoken: 'Not connected',
 })
 
 const tones = Object.freeze({
@@ -71,31 +99,39 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
   const { status } = facts
   const attempt = status.attempt !== undefined && status.attempt > 1 ? ` (attempt ${status.attempt})` : ''
   let headline: string
+  let spoken: string
   switch (status.state) {
     case 'connecting':
       headline = `Connecting${attempt}…`
+      spoken = `Connecting${attempt}`
       break
     case 'identifying':
       headline = `Identifying${attempt}…`
+      spoken = `Identifying${attempt}`
       break
     case 'replaying':
       headline = `Replaying prior events: ${facts.replayed} received…`
+      spoken = 'Replaying prior events'
       break
     case 'live':
       headline = facts.upstreamDown === undefined ? 'Live' : "Live, but the relay's upstream is reconnecting"
+      spoken = headline
       break
     case 'reconnecting': {
       const retryIn =
         status.nextRetryAt === undefined ? undefined : Math.max(0, Math.ceil((status.nextRetryAt - now) / 1000))
       headline =
         retryIn === undefined ? `Reconnecting${attempt}…` : `Reconnecting in ${retryIn} s${attempt}`
+      spoken = `Reconnecting${attempt}`
       break
     }
     case 'closed':
       headline = 'Disconnected'
+      spoken = headline
       break
     case 'failed':
       headline = 'Failed: not retrying'
+      spoken = status.close === undefined ? headline : `${headline}. ${status.close.meaning}`
       break
   }
   const lines: string[] = []
@@ -117,7 +153,8 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
     lines.push(`${plural(remaining, 'request')} remaining in the ratelimit window`)
   }
   const tone = status.state === 'live' && facts.upstreamDown !== undefined ? 'warn' : tones[status.state]
-  return Object.freeze({ state: status.state, tone, headline, lines: Object.freeze(lines) })
+  const view = { state: status.state, tone, headline, lines: Object.freeze(lines), spoken }
+  return Object.freeze(status.tabs === undefined ? view : { ...view, tabs: describeTabs(status.tabs) })
 }
 
 type Input =

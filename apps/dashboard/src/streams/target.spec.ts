@@ -16,7 +16,7 @@ describe('targetView', () => {
       const control$ = hot<ControlPayload>('-r', { r: { code: 'ready', control: true, requests_remaining: 18 } })
       const status$ = hot<ConnectionStatus>('l', { l: { state: 'live', since: 0 } })
       const diagnostic$ = cold<Diagnostic>('-')
-      const view = targetView({ event$, control$, status$, diagnostic$ }, { feedLength: 1 })
+      const view = targetView({ event$, control$, status$, diagnostic$ }, { feedLength: 1, announceEveryMs: 5 })
       const until = '^ 10ms !'
       expectObservable(view.stats$.pipe(map((s) => s.total)), until).toBe('a-b-c', { a: 0, b: 1, c: 2 })
       expectObservable(view.feed$.pipe(map((rows) => rows.map((r) => r.name))), until).toBe('a-b-c', {
@@ -30,6 +30,7 @@ describe('targetView', () => {
         b: ['Live', '18 requests remaining in the ratelimit window'],
       })
       expectObservable(view.diagnostics$.pipe(map((d) => d.count)), until).toBe('a', { a: 0 })
+      expectObservable(view.feedAnnouncement$, until).toBe('5ms a', { a: '2 new events: bot vote 1, bot view 1' })
       expectSubscriptions(event$.subscriptions).toBe('^ 10ms !')
       expectSubscriptions(control$.subscriptions).toBe('^ 10ms !')
     })

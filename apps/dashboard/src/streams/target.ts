@@ -9,6 +9,7 @@ import {
   type FeedRow,
   feedView,
 } from './feed.js'
+import { feedAnnouncements } from './announce.js'
 import { type StatusView, statusView } from './status.js'
 import { type ChartData, chartView } from './tiles.js'
 
@@ -44,6 +45,13 @@ export interface TargetViewConfig {
    * @default 300_000
    */
   readonly chartSpanMs?: number
+  /**
+   * A screen reader hears a summary of the live feed at most this often (milliseconds): long
+   * enough for the sentence to be spoken and for the reader's other announcements to get a turn.
+   *
+   * @default 10_000
+   */
+  readonly announceEveryMs?: number
   /** The clock of stats, countdowns and chart samples. @default asyncScheduler */
   readonly scheduler?: SchedulerLike
 }
@@ -55,6 +63,7 @@ export const TargetViewDefaults = Object.freeze({
   controlLogLength: 30,
   diagnosticsLength: 5,
   chartSpanMs: 300_000,
+  announceEveryMs: 10_000,
 } as const satisfies Required<Omit<TargetViewConfig, 'scheduler'>>)
 
 /** Everything one target's panel renders, as streams of ready-to-draw values (no DOM). */
@@ -66,6 +75,8 @@ export interface TargetView {
   readonly feed$: Observable<readonly FeedRow[]>
   readonly controlLog$: Observable<readonly ControlRow[]>
   readonly diagnostics$: Observable<DiagnosticsView>
+  /** What a screen reader hears about the feed: a summary at most once per `announceEveryMs`. */
+  readonly feedAnnouncement$: Observable<string>
 }
 
 /**
@@ -91,5 +102,6 @@ export function targetView(client: DashboardClient, config: TargetViewConfig = {
       client.diagnostic$,
       config.diagnosticsLength ?? TargetViewDefaults.diagnosticsLength,
     ),
+    feedAnnouncement$: feedAnnouncements(event$, config.announceEveryMs ?? TargetViewDefaults.announceEveryMs, scheduler),
   }
 }

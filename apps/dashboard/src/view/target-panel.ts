@@ -60,6 +60,8 @@ export class TargetPanel {
   private readonly summary: HTMLElement
   private readonly title: HTMLElement
   private readonly status: HTMLElement
+  private readonly statusAnnouncer: HTMLElement
+  private readonly feedAnnouncer: HTMLElement
   private readonly tiles = new Map<string, { value: HTMLElement; sub: HTMLElement }>()
   private readonly chart: RateChart
   private readonly feed: HTMLOListElement
@@ -132,7 +134,18 @@ export class TargetPanel {
     )
 
     this.title = h('h2', { className: 'target-title', text: `Target ${this.n}` })
-    this.status = h('div', { className: 'status', testid: 'status', attrs: { role: 'status', 'aria-live': 'polite' } })
+    // The status line is not a live region: its countdown ticks every second and its replay
+    // progress many times a second. A screen reader hears the announcer instead, whose words
+    // change only with the state.
+    this.status = h('div', { className: 'status', testid: 'status' })
+    this.statusAnnouncer = h('div', { className: 'sr-only', testid: 'status-announcer', attrs: { role: 'status' } })
+    // The feed's own list changes up to ten times a second; this says what arrived, in one
+    // sentence per ten seconds at most (see feedAnnouncements).
+    this.feedAnnouncer = h('div', {
+      className: 'sr-only',
+      testid: 'feed-announcer',
+      attrs: { 'aria-live': 'polite', 'aria-atomic': 'true' },
+    })
 
     const tileRow = h('div', { className: 'tiles' })
     for (const tile of zeroTiles) {
@@ -145,10 +158,15 @@ export class TargetPanel {
     }
 
     const chartHost = h('div', { className: 'chart-host', testid: 'chart' })
-    this.feed = h('ol', { className: 'feed', testid: 'feed', attrs: { 'aria-label': 'Newest events' } })
-    this.controlLog = h('ol', { className: 'log', testid: 'control-log', attrs: { 'aria-label': 'Control payloads' } })
+    // The lists scroll: tabindex lets a keyboard reach and scroll them.
+    this.feed = h('ol', { className: 'feed', testid: 'feed', attrs: { 'aria-label': 'Newest events', tabindex: '0' } })
+    this.controlLog = h('ol', {
+      className: 'log',
+      testid: 'control-log',
+      attrs: { 'aria-label': 'Control payloads', tabindex: '0' },
+    })
     this.diagnosticsCount = h('span', { className: 'count', text: '0' })
-    this.diagnosticsList = h('ol', { className: 'log' })
+    this.diagnosticsList = h('ol', { className: 'log', attrs: { 'aria-label': 'Newest decode failures', tabindex: '0' } })
     this.diagnostics = h(
       'section',
       { className: 'panel diagnostics', testid: 'diagnostics' },
@@ -162,6 +180,7 @@ export class TargetPanel {
       h('header', { className: 'target-head' }, this.title),
       this.form,
       this.status,
+      this.statusAnnouncer,
       tileRow,
       h(
         'figure',
@@ -172,7 +191,7 @@ export class TargetPanel {
       h(
         'div',
         { className: 'panels' },
-        h('section', { className: 'panel feed-panel' }, h('h3', { text: 'Live feed' }), this.feed),
+        h('section', { className: 'panel feed-panel' }, h('h3', { text: 'Live feed' }), this.feed, this.feedAnnouncer),
         h('section', { className: 'panel' }, h('h3', { text: 'Control log' }), this.controlLog),
         this.diagnostics,
       ),
@@ -266,13 +285,15 @@ export class TargetPanel {
     live.add(renderOnFrame(view.feed$, (rows) => renderSliding(this.feed, rows, feedRow), listIntervalMs))
     live.add(renderOnFrame(view.controlLog$, (rows) => renderSliding(this.controlLog, rows, controlRow), listIntervalMs))
     live.add(renderOnFrame(view.diagnostics$, (d) => this.renderDiagnostics(d), listIntervalMs))
+    // Set even when the words repeat: a new text node is what makes a reader speak again.
+    live.add(view.feedAnnouncement$.subscribe((text) => (this.feedAnnouncer.textContent = `${this.title.textContent}: ${text}`)))
     this.live = live
   }
 
   /** Closes the client; the last numbers stay on screen. */
   disconnect(): void {
     this.stop()
-    this.renderStatus({ ...idleStatus, state: 'closed', headline: 'Disconnected', lines: ['Closed by you.'] })
+    this.renderStatus({ ...idleStatus, state: 'closed', headline: 'Disconnected', lines: ['Closed by you.'], spoken: 'Disconnected' })
   }
 
   /** Closes the client and frees the chart. */
@@ -307,8 +328,20 @@ export class TargetPanel {
     this.status.replaceChildren(
       h('span', { className: 'dot', attrs: { 'aria-hidden': 'true' } }),
       h('strong', { className: 'headline', text: status.headline }),
+      ...(status.tabs === undefined
+        ? []
+        : [
+            h('span', {
+              className: 'line tabs',
+              testid: 'tabs',
+              text: status.tabs.words,
+              attrs: { 'data-role': status.tabs.role, 'data-count': String(status.tabs.count) },
+            }),
+          ]),
       ...status.lines.map((line) => h('span', { className: 'line', text: line })),
     )
+    // Unchanged words are not set again, so a reader hears each state once.
+    setText(this.statusAnnouncer, `${this.title.textContent}: ${status.spoken}`)
   }
 
   private renderTiles(tiles: readonly TileView[]): void {

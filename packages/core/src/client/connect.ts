@@ -2,9 +2,9 @@ import { asyncScheduler, BehaviorSubject, Observable, Subject, type Subscription
 import { type ControlPayload, type ReceivedEvent, redactor } from '../codec/index.js'
 import { decodePayloads, dedupeEvents, type Diagnostic, splitFrames } from '../operators/index.js'
 import { type SocketSignal, webSocket$ } from '../socket/index.js'
-import { initialState, type MachineInput, step, type TimerName } from './machine.js'
+import { initialState, type MachineInput, step, type TimerName, type Watermark } from './machine.js'
 import { type ConnectionMetrics, utf8Length } from './metrics.js'
-import { type ConnectOptions, credentialsProblem, type PerAttempt, resolveOptions } from './options.js'
+import { type ConnectOptions, credentialsProblem, type PerAttempt, type ResolvedOptions, resolveOptions } from './options.js'
 import type { ConnectionStatus } from './status.js'
 
 /** A lazy connection to the Fates List websocket, as streams. */
@@ -49,11 +49,67 @@ function read<T>(value: PerAttempt<T>): T {
  * client.status$.subscribe((status) => console.log(status.state, status.detail ?? ''))
  */
 export function connect(options: ConnectOptions): FatesClient {
+  const config = resolveOptions(options)
+  const sharing = options.shareAcrossTabs
+  if (sharing === undefined || sharing === false) return open(options, config)
+  // The sharing code is its own chunk, loaded now (before the first subscription needs it):
+  // an app that never shares never downloads it.
+  return later(
+    import('./tabs.js').then(
+      ({ shareAcrossTabs }) => shareAcrossTabs(sharing, config, (from) => open(options, config, from), options.scheduler ?? asyncScheduler, options.random ?? Math.random),
+      // A chunk that failed to load (a flaky network, a new deployment) must not cost the connection.
+      () => open(options, config),
+    ),
+  )
+}
+
+/**
+ * A client that is still loading, as one: each stream subscribes to the loaded client's once it
+ * is there (so `status$` replays from then), and `close()` / `reconnect()` wait for it, in order.
+ */
+function later(loading: Promise<FatesClient>): FatesClient {
+  let loaded: FatesClient | undefined
+  void loading.then((client) => (loaded = client))
+  const stream = <T>(pick: (client: FatesClient) => Observable<T>): Observable<T> =>
+    new Observable<T>((subscriber) => {
+      let inner: Subscription | undefined
+      let done = false
+      loading.then(
+        (client) => {
+          if (!done) inner = pick(client).subscribe(subscriber)
+        },
+        (error: unknown) => subscriber.error(error),
+      )
+      return () => {
+        done = true
+        inner?.unsubscribe()
+      }
+    })
+  const call = (act: (client: FatesClient) => void): void => {
+    if (loaded === undefined) void loading.then(act)
+    else act(loaded)
+  }
+  return {
+    frame$: stream((client) => client.frame$),
+    control$: stream((client) => client.control$),
+    event$: stream((client) => client.event$),
+    diagnostic$: stream((client) => client.diagnostic$),
+    status$: stream((client) => client.status$),
+    metrics$: stream((client) => client.metrics$),
+    close: () => call((client) => client.close()),
+    reconnect: () => call((client) => client.reconnect()),
+  }
+}
+
+/**
+ * This tab's own client. `from`: resume after it on the first connection (a tab taking over a
+ * shared connection).
+ */
+function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark): FatesClient {
   // The interpreter of machine.ts: it feeds the machine its inputs one at a time and performs
   // each step's effects before the next input. Input that user code gives while effects run
   // (a subscriber calling close() inside next()) waits in the queue for its turn, so every
   // subscriber sees the same statuses in the same order and no state is ever half-changed.
-  const config = resolveOptions(options)
   const scheduler = options.scheduler ?? asyncScheduler
   const random = options.random ?? Math.random
   const now = (): number => scheduler.now()
@@ -278,7 +334,8 @@ export function connect(options: ConnectOptions): FatesClient {
       browser.addEventListener?.('online', online)
       browser.addEventListener?.('visibilitychange', visibility)
     }
-    dispatch({ type: 'subscribed', at: now() })
+    dispatch(from === undefined ? { type: 'subscribed', at: now() } : { type: 'subscribed', at: now(), from })
+    from = undefined
   }
   const release = (): void => {
     if (--refs !== 0) return

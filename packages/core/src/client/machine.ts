@@ -24,7 +24,12 @@ export type TimerName = 'retry' | 'handshake' | 'liveness' | 'stable' | 'replay'
 
 /** What happens to the machine. Every input carries the time it happened (`at`, ms). */
 export type MachineInput =
-  | { readonly type: 'subscribed'; readonly at: number }
+  /**
+   * The first subscriber came. `from`: the newest event this client's streams already delivered
+   * elsewhere (a tab taking over a shared connection): the first connection then fills the gap
+   * since it, as a reconnect does.
+   */
+  | { readonly type: 'subscribed'; readonly at: number; readonly from?: Watermark }
   | { readonly type: 'unsubscribed'; readonly at: number }
   | { readonly type: 'close'; readonly at: number }
   | { readonly type: 'reconnect'; readonly at: number }
@@ -89,7 +94,8 @@ export function newerThan(event: ReceivedEvent, mark: Watermark): boolean {
   return ts !== mark.ts ? ts > mark.ts : (event.m.eid ?? '') > mark.eid
 }
 
-const markOf = (event: ReceivedEvent): Watermark => ({ ts: event.m.ts ?? -Infinity, eid: event.m.eid ?? '' })
+/** The mark of an event: its `m.ts` (or -Infinity) and `m.eid` (or ''). */
+export const markOf = (event: ReceivedEvent): Watermark => ({ ts: event.m.ts ?? -Infinity, eid: event.m.eid ?? '' })
 
 /** Where one connection is, from reading its credentials to live. */
 type Phase = 'reading' | 'ready-to-open' | 'opening' | 'awaiting-identity' | 'awaiting-ready' | 'replaying' | 'live'
@@ -581,7 +587,7 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
 
   switch (input.type) {
     case 'subscribed':
-      set({ subscribed: true })
+      set(config.resume && input.from !== undefined ? { subscribed: true, watermark: input.from } : { subscribed: true })
       if (state.status.state === 'closed' && connection === undefined) attempt()
       break
     case 'unsubscribed':

@@ -4,6 +4,7 @@ import { Protocol } from '../protocol/index.js'
 import type { SchedulerLike } from 'rxjs'
 import { type BackoffConfig, BackoffDefaults } from './backoff.js'
 import { utf8Length } from './metrics.js'
+import type { TabsEnvironment } from './tab-support.js'
 
 /** A value, or a function read at each connection attempt (for rotating credentials). */
 export type PerAttempt<T> = T | (() => T)
@@ -39,6 +40,22 @@ export interface ConnectOptions {
    * @default true
    */
   readonly resume?: boolean
+  /**
+   * Share one connection between all tabs (and windows) of this origin that connect with the
+   * same url, kind (`bot`), id, token, `sendAll`, `sendNone` and `resume`: one tab leads (holds
+   * the socket, identifies once), the others follow and receive the same streams over a
+   * `BroadcastChannel`; each tab deduplicates on its own. When the leader closes, crashes or
+   * unsubscribes, a follower takes over at once (a Web Lock passes to it), identifies and fills
+   * the gap as a reconnect does (with `resume`). A follower that closes or reloads costs nothing.
+   * The token is never posted between tabs nor part of the channel's name (a SHA-256 digest is).
+   *
+   * Where Web Locks, `BroadcastChannel` or `crypto.subtle` are missing (Node, old browsers, a
+   * page not served over https or from localhost), the client is simply not shared, and
+   * `status$`'s detail says why. `status$` shows each tab's part in `tabs`. A
+   * {@link TabsEnvironment} instead of `true` supplies them (tests, other runtimes).
+   * @default false
+   */
+  readonly shareAcrossTabs?: boolean | TabsEnvironment
   /**
    * Ask the server to replay all stored events first (they arrive with `prior: true`).
    * @default false
@@ -152,7 +169,7 @@ export const ConnectDefaults = Object.freeze({
 
 /** Options after validation, defaults filled in. */
 export interface ResolvedOptions
-  extends Required<Omit<ConnectOptions, 'WebSocket' | 'backoff' | 'scheduler' | 'random'>> {
+  extends Required<Omit<ConnectOptions, 'WebSocket' | 'backoff' | 'scheduler' | 'random' | 'shareAcrossTabs'>> {
   readonly WebSocket: WebSocketConstructor | undefined
   readonly backoff: Required<BackoffConfig>
 }
@@ -295,6 +312,14 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     throw new ConnectOptionsError(
       'connect(): sendNone without sendAll would receive no events at all (no replay and no live events); set sendAll: true with it, or drop sendNone',
     )
+  }
+  const tabs = options.shareAcrossTabs as Partial<TabsEnvironment> | boolean | undefined
+  if (
+    tabs !== undefined &&
+    typeof tabs !== 'boolean' &&
+    (typeof tabs !== 'object' || tabs === null || typeof tabs.locks?.request !== 'function' || typeof tabs.BroadcastChannel !== 'function')
+  ) {
+    throw new ConnectOptionsError('connect(): shareAcrossTabs must be a boolean, or an object with locks (a LockManager) and BroadcastChannel')
   }
   for (const [name, kind] of Object.entries(Functions)) {
     const value = options[name as keyof typeof Functions]

@@ -48,7 +48,15 @@ export interface ConnectionStatus {
   readonly close?: CloseDetails
   /** Why, in words: the server's error detail, a timeout, the ratelimit wait (token redacted). */
   readonly detail?: string
+  /**
+   * With `shareAcrossTabs`, once this tab knows its part: whether it holds the shared connection
+   * (`leader`) or receives it from the tab that does (`follower`), and how many tabs share it.
+   */
+  readonly tabs?: { readonly role: TabRole; readonly count: number }
 }
+
+/** A tab's part in a connection shared across tabs. */
+export type TabRole = 'leader' | 'follower'
 
 /**
  * Every allowed transition, `from → to[]`. Anything else is a bug in the client and throws.

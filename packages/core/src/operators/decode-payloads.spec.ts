@@ -7,6 +7,7 @@ import { allStrings, secretArb, writeJson } from '../test-support/json-escapes.j
 import { decodePayload, decodePayloads } from './decode-payloads.js'
 import { type Decoded, MaxDiagnosticRaw } from './diagnostic.js'
 import { fromFrames } from './from-frames.js'
+import { contextMismatch } from './of-event.js'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 
@@ -56,13 +57,45 @@ describe('decodePayloads', () => {
 })
 
 describe('decodePayloads: an event whose ctx does not fit its name', () => {
-  it('delivers it on event$ as it is: only ofEvent and isEvent, which narrow, leave it out (and report it)', () => {
+  const lots = { m: { e: EventName.BotVote, eid: 'l' }, ctx: { user: '1', votes: 'lots' } }
+  const fine = { m: { e: EventName.BotVote, eid: 'f' }, ctx: { user: '1', votes: 3 } }
+  const mismatch = {
+    kind: 'ctx-mismatch',
+    message: 'event 0: ctx.votes: expected Integer (on event$, left out by ofEvent and isEvent)',
+    raw: JSON.stringify(lots),
+  }
+
+  it('delivers it on event$ as it is, and says nothing unless asked to check', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const lots = { m: { e: EventName.BotVote, eid: 'l' }, ctx: { user: '1', votes: 'lots' } }
       const { event$, diagnostic$ } = fromFrames(cold('-a-|', { a: JSON.stringify(lots) }))
       expectObservable(event$).toBe('-a-|', { a: lots })
       expectObservable(diagnostic$).toBe('---|')
     })
+  })
+
+  it('with checkEvent: contextMismatch, delivers it and reports it on diagnostic$', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const frames = cold('-a-b-|', { a: JSON.stringify(lots), b: JSON.stringify(fine) })
+      const { event$, diagnostic$ } = fromFrames(frames, { checkEvent: contextMismatch })
+      expectObservable(event$).toBe('-a-b-|', { a: lots, b: fine })
+      expectObservable(diagnostic$).toBe('-d---|', { d: mismatch })
+      expectSubscriptions(frames.subscriptions).toBe('^----!')
+    })
+  })
+
+  it('with checkEvent, marks the decoded event', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const segments = cold('-a-b-|', { a: JSON.stringify(lots), b: JSON.stringify(fine) })
+      expectObservable(segments.pipe(decodePayloads({ checkEvent: contextMismatch }))).toBe('-a-b-|', {
+        a: { type: 'event', event: lots, diagnostic: mismatch },
+        b: { type: 'event', event: fine },
+      })
+    })
+  })
+
+  it('tells a rounded snowflake in the same event in the one diagnostic', () => {
+    const decoded = decodePayload('{"m":{"e":0},"ctx":{"user":563808552288780322,"votes":"x"}}', undefined, contextMismatch)
+    expect(decoded).toMatchObject({ type: 'event', diagnostic: { kind: 'ctx-mismatch', message: expect.stringMatching(/ctx\.votes: expected Integer.*; ctx\.user: numeric snowflake/) } })
   })
 })
 

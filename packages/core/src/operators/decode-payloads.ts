@@ -27,7 +27,19 @@ export interface DecodePayloadsConfig {
    * @default the identity
    */
   readonly redact?: Redact
+  /**
+   * Asked of each event, which is delivered either way: a diagnostic it returns travels with
+   * the event (to `diagnostic$` after `partitionPayloads`). Give `contextMismatch` (from
+   * `@fates-rx/core/building-blocks`) to hear of every event whose ctx does not fit its name,
+   * the ones `ofEvent` and `isEvent` leave out. A function, not a flag, so that a pipeline
+   * without it carries no context codecs.
+   * @default none
+   */
+  readonly checkEvent?: EventCheck
 }
+
+/** A check of a decoded event: a diagnostic to report beside it, or `undefined`. */
+export type EventCheck = (event: ReceivedEvent) => Diagnostic | undefined
 
 const keep: Redact = (text) => text
 
@@ -42,11 +54,15 @@ function received(event: FatesEvent, chan: unknown): ReceivedEvent {
   return typeof chan === 'string' ? { m: event.m, ctx: event.ctx, chan } : { m: event.m, ctx: event.ctx }
 }
 
-function asEvent(event: ReceivedEvent, segment: string, redact: Redact): Decoded {
+function asEvent(event: ReceivedEvent, segment: string, redact: Redact, check: EventCheck | undefined): Decoded {
+  let found = check?.(event)
   const unsafe = unsafeSnowflakePaths(event)
-  if (unsafe.length === 0) return { type: 'event', event }
-  const message = `${unsafe.join(', ')}: numeric snowflake beyond Number.MAX_SAFE_INTEGER was rounded by JSON.parse`
-  return { type: 'event', event, diagnostic: diagnostic('unsafe-number', message, segment, redact) }
+  if (unsafe.length > 0) {
+    const message = `${unsafe.join(', ')}: numeric snowflake beyond Number.MAX_SAFE_INTEGER was rounded by JSON.parse`
+    // One diagnostic per event: the check's keeps its kind, and a rounded snowflake joins its message.
+    found = found === undefined ? diagnostic('unsafe-number', message, segment, redact) : { ...found, message: `${found.message}; ${redact(message)}` }
+  }
+  return found === undefined ? { type: 'event', event } : { type: 'event', event, diagnostic: found }
 }
 
 /**
@@ -57,9 +73,10 @@ function asEvent(event: ReceivedEvent, segment: string, redact: Redact): Decoded
  *
  * With `redact`, the segment is redacted before it is parsed, so nothing passed on (no string
  * or key of a payload, no diagnostic) holds what it redacts; `redactor(token)` costs one scan
- * of a segment holding no form of the token.
+ * of a segment holding no form of the token. With `checkEvent`, each event is checked too
+ * (see {@link DecodePayloadsConfig.checkEvent}).
  */
-export function decodePayload(raw: string, redact: Redact = keep): Decoded {
+export function decodePayload(raw: string, redact: Redact = keep, checkEvent?: EventCheck): Decoded {
   const segment = redact(raw)
   let value: unknown
   try {
@@ -72,10 +89,10 @@ export function decodePayload(raw: string, redact: Redact = keep): Decoded {
     if (record['control'] === true) {
       if (looksLikeControl(record) || ControlPayload.is(record)) return { type: 'control', control: record }
     } else if (record['code'] === 'event' && (looksLikeWrappedEvent(record) || WrappedEvent.is(record))) {
-      return asEvent(received(record.dat, record.chan), segment, redact)
+      return asEvent(received(record.dat, record.chan), segment, redact, checkEvent)
     }
     const chan = record['chan']
-    if (looksLikeEvent(record) || FatesEvent.is(record)) return asEvent(received(record, chan), segment, redact)
+    if (looksLikeEvent(record) || FatesEvent.is(record)) return asEvent(received(record, chan), segment, redact, checkEvent)
   }
   return {
     type: 'diagnostic',
@@ -125,10 +142,11 @@ export function decodePayloads(config: DecodePayloadsConfig = {}): OperatorFunct
   // `new Observable` rather than `map`: connect() runs this operator on every segment, and
   // rxjs's map brings its OperatorSubscriber machinery into every app's bundle and a layer of
   // calls per value. decodePayload never throws, so map's try/catch buys nothing here.
+  const check = config.checkEvent
   return (source) =>
     new Observable<Decoded>((subscriber) =>
       source.subscribe({
-        next: (segment) => subscriber.next(decodePayload(segment, redact)),
+        next: (segment) => subscriber.next(decodePayload(segment, redact, check)),
         error: (error: unknown) => subscriber.error(error),
         complete: () => subscriber.complete(),
       }),

@@ -20,7 +20,10 @@ export interface Diagnostic {
   readonly kind: DiagnosticKind
   /** One line for a person: paths and expected types, never a value from the payload. */
   readonly message: string
-  /** The segment as received, cut to {@link MaxDiagnosticRaw} characters, any known token redacted. */
+  /**
+   * The segment as received (for `ctx-mismatch`, the event as delivered, re-serialised), cut
+   * to {@link MaxDiagnosticRaw} characters, any known token redacted in any JSON spelling.
+   */
   readonly raw: string
 }
 
