@@ -174,8 +174,29 @@ export function tabMessage(data: unknown): TabMessage | undefined {
   }
 }
 
+const NoEffects: readonly TabEffect[] = Object.freeze([])
+
+/** Posting starts with the first follower: a tab alone clones nothing. */
+const posting = (state: TabState): boolean => state.phase === 'leading' && (state.served || state.count > 1)
+
 /** The next state of a tab and what to do. Pure: no channel, lock, client or clock. */
 export function tabStep(state: TabState, input: TabInput, config: TabConfig): TabStep {
+  // The hot path, once or twice per event: decided here, without the closures decide() makes.
+  if (input.type === 'delivered') {
+    const event = input.event
+    const mark = state.mark
+    if (!config.resume || event.prior === true || (mark !== undefined && !newerThan(event, mark))) return { state, effects: NoEffects }
+    return { state: { ...state, mark: markOf(event) }, effects: NoEffects }
+  }
+  if (input.type === 'inner' && input.item[0] === 'event' && (state.phase === 'leading' || state.phase === 'alone')) {
+    const emitted: TabEffect = { type: 'emit', item: input.item }
+    return { state, effects: posting(state) ? [{ type: 'broadcast', item: input.item }, emitted] : [emitted] }
+  }
+  return decide(state, input, config)
+}
+
+/** Every other input. */
+function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
   let next = state
   const effects: TabEffect[] = []
   const set = (patch: Partial<TabState>): void => {
@@ -197,10 +218,8 @@ export function tabStep(state: TabState, input: TabInput, config: TabConfig): Ta
     emit({ type: 'emit', item: ['status', view] })
     return view
   }
-  // Posting starts with the first follower: a tab alone clones nothing.
-  const posting = (): boolean => next.phase === 'leading' && (next.served || next.count > 1)
   const broadcast = (item: TabItem): void => {
-    if (posting()) emit({ type: 'broadcast', item })
+    if (posting(next)) emit({ type: 'broadcast', item })
   }
 
   const join = (at: number): void => {
@@ -331,11 +350,6 @@ export function tabStep(state: TabState, input: TabInput, config: TabConfig): Ta
       }
       broadcast(item)
       emit({ type: 'emit', item })
-      break
-    }
-    case 'delivered': {
-      const event = input.event
-      if (config.resume && event.prior !== true && (next.mark === undefined || newerThan(event, next.mark))) set({ mark: markOf(event) })
       break
     }
     case 'counted': {
