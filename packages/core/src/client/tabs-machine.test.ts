@@ -147,3 +147,121 @@ describe('tabMessage()', () => {
     (data) => expect(tabMessage(data)).toEqual(data),
   )
 })
+
+// Each rule on its own, so that breaking one shows which (mutation testing found these unguarded).
+describe('tabStep(), rule by rule', () => {
+  const leading = (): TabState => run([{ type: 'granted', at: 3, session: 1 }], waiting()).state
+  const welcomed = (mark?: { ts: number; eid: string }): TabState =>
+    run([{ type: 'message', at: 3, session: 1, data: { type: 'welcome', to: 'me', status: { ...live, tabs: { role: 'leader', count: 4 } }, ...(mark ? { mark } : {}) } }], waiting()).state
+
+  it('starts idle, closed, knowing nothing', () => {
+    expect(initialTabState('t', 7)).toEqual({
+      me: 't',
+      phase: 'idle',
+      session: 0,
+      name: undefined,
+      subscribed: false,
+      stopped: false,
+      known: false,
+      count: 1,
+      greeted: [],
+      served: false,
+      current: { state: 'closed', since: 7, detail: 'Not opened yet: the connection opens on the first subscription.' },
+      mark: undefined,
+    })
+  })
+
+  it('leads alone, unshared, when the identity cannot be keyed: no channel, no lock, no count', () => {
+    const r = run([{ type: 'subscribed', at: 1 }, { type: 'keyed', at: 2, session: 1, name: undefined }, { type: 'inner', at: 3, item: ['status', live] }])
+    expect(r.state.phase).toBe('alone')
+    expect(r.types).toEqual(['emit', 'key', 'open-inner', 'emit'])
+    expect(r.shown.at(-1)).toEqual({ ...live, tabs: { role: 'leader', count: 1 } })
+    expect(run([{ type: 'reconnect', at: 4 }], r.state).effects).toEqual([{ type: 'inner-reconnect' }])
+    expect(run([{ type: 'message', at: 4, session: 1, data: { type: 'hello', tab: 'x' } }], r.state).effects).toEqual([])
+  })
+
+  it('shows its part only once it knows it, and a follower the leader\'s count', () => {
+    const w = waiting()
+    expect(run([{ type: 'message', at: 3, session: 1, data: { type: 'out', items: [['status', live]] } }], w).shown).toEqual([live])
+    const f = welcomed()
+    expect(run([{ type: 'message', at: 4, session: 1, data: { type: 'out', items: [['status', { ...live, tabs: { role: 'leader', count: 6 } }]] } }], f).shown.at(-1)?.tabs).toEqual({ role: 'follower', count: 6 })
+    expect(run([{ type: 'message', at: 4, session: 1, data: { type: 'out', items: [['status', live]] } }], f).shown.at(-1)?.tabs).toEqual({ role: 'follower', count: 1 })
+  })
+
+  it('adopts a welcome\'s mark only when it is newer than its own', () => {
+    const own = { ts: 10, eid: 'm' }
+    const withOwn = run([{ type: 'delivered', at: 3, event: event('m', 10) }], waiting()).state
+    expect(withOwn.mark).toEqual(own)
+    const welcome = (mark: { ts: number; eid: string }) =>
+      run([{ type: 'message', at: 4, session: 1, data: { type: 'welcome', to: 'me', status: live, mark } }], withOwn).state.mark
+    expect(welcome({ ts: 9, eid: 'z' })).toEqual(own)
+    expect(welcome({ ts: 10, eid: 'a' })).toEqual(own)
+    expect(welcome({ ts: 10, eid: 'n' })).toEqual({ ts: 10, eid: 'n' })
+    expect(welcome({ ts: 11, eid: '' })).toEqual({ ts: 11, eid: '' })
+    expect(run([{ type: 'message', at: 4, session: 1, data: { type: 'welcome', to: 'me', status: live } }], withOwn).state.mark).toEqual(own)
+  })
+
+  it('answers a new leader with hello, and ignores a welcome for another tab', () => {
+    expect(run([{ type: 'message', at: 3, session: 1, data: { type: 'lead' } }], waiting()).effects).toEqual([{ type: 'post', message: { type: 'hello', tab: 'me' } }])
+    const other = run([{ type: 'message', at: 3, session: 1, data: { type: 'welcome', to: 'you', status: live, mark: { ts: 5, eid: '' } } }], waiting())
+    expect(other.effects).toEqual([])
+    expect(other.state).toMatchObject({ known: false, mark: undefined })
+  })
+
+  it('counts each tab once, forgets only the tab that says goodbye, and counts again', () => {
+    const l = leading()
+    const hellos = run(
+      [
+        { type: 'message', at: 4, session: 1, data: { type: 'hello', tab: 'a' } },
+        { type: 'message', at: 4, session: 1, data: { type: 'hello', tab: 'a' } },
+        { type: 'message', at: 4, session: 1, data: { type: 'hello', tab: 'b' } },
+      ],
+      l,
+    )
+    expect(hellos.state.greeted).toEqual(['a', 'b'])
+    const bye = run([{ type: 'message', at: 5, session: 1, data: { type: 'bye', tab: 'a' } }], hellos.state)
+    expect(bye.state.greeted).toEqual(['b'])
+    expect(bye.effects).toEqual([{ type: 'query-locks', session: 1 }])
+    expect(run([{ type: 'counted', at: 6, session: 1, waiting: 0 }], bye.state).state.count).toBe(2)
+  })
+
+  it('ignores a count from another session, of another phase, or that changes nothing', () => {
+    const l = run([{ type: 'counted', at: 4, session: 1, waiting: 2 }], leading()).state
+    expect(l.count).toBe(3)
+    expect(run([{ type: 'counted', at: 5, session: 1, waiting: 2 }], l).effects).toEqual([])
+    expect(run([{ type: 'counted', at: 5, session: 7, waiting: 5 }], l).state.count).toBe(3)
+    expect(run([{ type: 'counted', at: 5, session: 1, waiting: 5 }], waiting()).state.count).toBe(1)
+    expect(run([{ type: 'recount', at: 5 }], waiting()).effects).toEqual([])
+    expect(run([{ type: 'granted', at: 5, session: 1 }], l).effects).toEqual([])
+    expect(run([{ type: 'keyed', at: 5, session: 1, name: 'again' }], l).effects).toEqual([])
+  })
+
+  it('takes the first ready\'s ts as its mark while it leads, else the time, and only then', () => {
+    const ready = (ts?: number) => ({ code: 'ready', control: true, ...(ts === undefined ? {} : { ts }) }) as never
+    expect(run([{ type: 'inner', at: 9000, item: ['control', ready(42)] }], leading()).state.mark).toEqual({ ts: 42, eid: '' })
+    expect(run([{ type: 'inner', at: 9000, item: ['control', ready()] }], leading()).state.mark).toEqual({ ts: 9, eid: '' })
+    expect(run([{ type: 'inner', at: 9000, item: ['control', { code: 'identity', control: true, ts: 42 } as never] }], leading()).state.mark).toBeUndefined()
+    const marked = run([{ type: 'inner', at: 1, item: ['control', ready(42)] }, { type: 'inner', at: 2, item: ['control', ready(50)] }], leading())
+    expect(marked.state.mark).toEqual({ ts: 42, eid: '' })
+    expect(tabStep(leading(), { type: 'inner', at: 1, item: ['control', ready(42)] }, { resume: false }).state.mark).toBeUndefined()
+    // Not while it follows: the leader's controls come as messages.
+    expect(run([{ type: 'inner', at: 1, item: ['control', ready(42)] }], waiting()).effects).toEqual([])
+  })
+
+  it('does nothing when closed twice, stays closed while stopped, and rejoins on reconnect() only with a subscriber', () => {
+    const l = leading()
+    const closed = run([{ type: 'close', at: 5 }], l)
+    expect(closed.types).toEqual(['leave', 'emit'])
+    expect(closed.state.known).toBe(false)
+    expect(run([{ type: 'close', at: 6 }], closed.state).effects).toEqual([])
+    const left = run([{ type: 'unsubscribed', at: 6 }, { type: 'subscribed', at: 7 }], closed.state)
+    expect(left.state).toMatchObject({ phase: 'idle', subscribed: true, stopped: true })
+    expect(left.effects).toEqual([])
+    const unsubscribed = run([{ type: 'unsubscribed', at: 8 }, { type: 'reconnect', at: 9 }], left.state)
+    expect(unsubscribed.state).toMatchObject({ phase: 'idle', subscribed: false, stopped: false })
+    expect(unsubscribed.types).toEqual([])
+    expect(run([{ type: 'subscribed', at: 10 }], unsubscribed.state).shown.at(-1)).toEqual({ state: 'connecting', since: 10, detail: 'Looking for a tab that holds this connection already.' })
+    expect(run([{ type: 'unsubscribed', at: 8 }], l).shown.at(-1)).toEqual({ state: 'closed', since: 8, detail: 'No subscribers left.' })
+    expect(run([{ type: 'reconnect', at: 3 }], run([{ type: 'subscribed', at: 1 }]).state).effects).toEqual([])
+  })
+})
