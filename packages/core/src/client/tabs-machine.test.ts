@@ -265,3 +265,30 @@ describe('tabStep(), rule by rule', () => {
     expect(run([{ type: 'reconnect', at: 3 }], run([{ type: 'subscribed', at: 1 }]).state).effects).toEqual([])
   })
 })
+
+describe('tabStep(), exactly', () => {
+  it('leads with these effects, in this order, and passes its own diagnostics to its streams only', () => {
+    const leading = run([{ type: 'granted', at: 3, session: 1 }], waiting())
+    expect(leading.effects).toEqual([{ type: 'open-inner', from: undefined }, { type: 'post', message: { type: 'lead' } }, { type: 'query-locks', session: 1 }, { type: 'arm-recount' }])
+    const diagnostic = { kind: 'not-json', message: 'x', raw: 'x' } as const
+    expect(run([{ type: 'inner', at: 4, item: ['diagnostic', diagnostic] }], leading.state).effects).toEqual([{ type: 'emit', item: ['diagnostic', diagnostic] }])
+    expect(tabStep(leading.state, { type: 'delivered', at: 4, event: event('a', 1) }, config).effects).toEqual([])
+  })
+
+  it('says reconnecting when it takes over', () => {
+    const takeover = run([{ type: 'granted', at: 5, session: 1 }], run([{ type: 'message', at: 3, session: 1, data: { type: 'welcome', to: 'me', status: live } }], waiting()).state)
+    expect(takeover.shown[0]).toEqual({
+      state: 'reconnecting',
+      since: 5,
+      attempt: 0,
+      delayMs: 0,
+      nextRetryAt: 5,
+      detail: 'The tab that held the connection left: this tab takes it over and fills the gap.',
+      tabs: { role: 'leader', count: 1 },
+    })
+  })
+
+  it('refuses a welcome whose addressee is not a tab id', () => {
+    expect(tabMessage({ type: 'welcome', to: 1, status: live })).toBeUndefined()
+  })
+})
