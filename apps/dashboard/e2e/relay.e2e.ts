@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto'
+import { startServer } from '@fates-rx/server'
+import { expect, test } from '@playwright/test'
+import { expectNoSecret, watch } from './support/page.js'
+import { countsOf, expectLiveTab, prefill, startTabsServer, vote } from './support/tabs.js'
+
+// The public dashboard of the README: the page connects to a relay with a viewer token; only
+// the relay holds the origin's token. Both servers at the original's ratelimit.
+test('a dashboard behind a relay: live with a viewer token, the origin identified once, its token never in the page', async ({ context, page }) => {
+  const bot = { id: '811073947382579501', token: `origin-${randomUUID()}` }
+  const origin = await startTabsServer(bot)
+  const viewer = { id: bot.id, token: `viewer-${randomUUID()}` }
+  const relay = await startServer({ host: '127.0.0.1', port: 0, bots: [viewer], relay: { upstream: origin.url, bots: [bot] } })
+  try {
+    await prefill(context, { url: relay.url, ...viewer })
+    const frames: string[] = []
+    page.on('websocket', (socket) => {
+      socket.on('framereceived', (frame) => frames.push(String(frame.payload)))
+      socket.on('framesent', (frame) => frames.push(String(frame.payload)))
+    })
+    const pageWatch = await watch(page)
+    await page.goto('/')
+    await expectLiveTab(page, 'leader')
+
+    await origin.publish([vote(), vote(), vote()])
+    await expect.poll(async () => (await countsOf(page))[1]).toBe(3)
+
+    // Viewers come and go; the relay keeps its one upstream connection (the grace period).
+    for (let i = 0; i < 3; i += 1) {
+      await page.reload()
+      await expectLiveTab(page, 'leader')
+    }
+    await origin.publish([vote()])
+    await expect.poll(async () => (await countsOf(page))[1]).toBe(1)
+    expect(await origin.identified()).toBe(1)
+
+    expect(frames.length).toBeGreaterThan(0)
+    expect(frames.join('\n')).not.toContain(bot.token)
+    await expectNoSecret(page, bot.token, pageWatch)
+    await expectNoSecret(page, viewer.token, pageWatch)
+  } finally {
+    await relay.close()
+    await origin.close()
+  }
+})
