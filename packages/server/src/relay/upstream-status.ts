@@ -23,10 +23,12 @@ export function upstreamInput(status: ConnectionStatus): Extract<TargetInput, { 
       return { type: 'upstream', status: 'failed', detail: `The relay's upstream refused it${close}. ${FailedDetail}`, log }
     case 'reconnecting': {
       const wait = status.delayMs === undefined ? '' : ` in ${Math.max(0, Math.round(status.delayMs / 100) / 10)} s`
+      // Without a close nothing was lost: the wait is the identify budget's or a backoff's.
+      const what = status.close === undefined ? 'is waiting to connect to its upstream' : `lost its upstream${close}`
       return {
         type: 'upstream',
         status: 'connecting',
-        detail: `The relay lost its upstream${close} and reconnects${wait}; stay connected, no event will be missed.`,
+        detail: `The relay ${what} and connects${wait}; stay connected, no event will be missed.`,
         log,
       }
     }
