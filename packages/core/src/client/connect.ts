@@ -5,6 +5,7 @@ import { type SocketSignal, webSocket$ } from '../socket/index.js'
 import { initialState, type MachineInput, step, type TimerName, type Watermark } from './machine.js'
 import { type ConnectionMetrics, utf8Length } from './metrics.js'
 import { type ConnectOptions, credentialsProblem, type PerAttempt, type ResolvedOptions, resolveOptions } from './options.js'
+import { serially } from './serially.js'
 import type { ConnectionStatus } from './status.js'
 
 /** A lazy connection to the Fates List websocket, as streams. */
@@ -183,22 +184,11 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   }
   let socket: { readonly id: number; subscription?: Subscription; send?: (text: string) => void } | undefined
 
-  const queue: MachineInput[] = []
-  let running = false
-  const dispatch = (input: MachineInput): void => {
-    queue.push(input)
-    if (running) return
-    running = true
-    try {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-        const result = step(state, next, config)
-        state = result.state
-        for (const effect of result.effects) perform(effect)
-      }
-    } finally {
-      running = false
-    }
-  }
+  const { dispatch, later: enqueue } = serially<MachineInput>((input) => {
+    const result = step(state, input, config)
+    state = result.state
+    for (const effect of result.effects) perform(effect)
+  })
 
   const onSignal = (id: number, signal: SocketSignal): void => {
     const at = now()
@@ -233,11 +223,11 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         try {
           values = { token: read(config.token), id: read(config.id), url: read(config.url) }
         } catch {
-          queue.push({ type: 'credentials-failed', at: now(), detail: 'Reading the url, id or token option threw; fix the function and call reconnect().' })
+          enqueue({ type: 'credentials-failed', at: now(), detail: 'Reading the url, id or token option threw; fix the function and call reconnect().' })
           return
         }
         const problem = credentialsProblem(values)
-        queue.push(problem === undefined ? { type: 'credentials', at: now(), ...values } : { type: 'credentials-failed', at: now(), detail: `Bad connection option: ${problem}.` })
+        enqueue(problem === undefined ? { type: 'credentials', at: now(), ...values } : { type: 'credentials-failed', at: now(), detail: `Bad connection option: ${problem}.` })
         return
       }
       case 'open': {
@@ -311,7 +301,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         counters.connectToReadyMs = effect.ms
         return
       case 'then':
-        queue.push(effect.input)
+        enqueue(effect.input)
         return
     }
   }

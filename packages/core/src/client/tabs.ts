@@ -5,6 +5,7 @@ import type { FatesClient } from './connect.js'
 import type { Watermark } from './machine.js'
 import type { ConnectionMetrics } from './metrics.js'
 import type { PerAttempt, ResolvedOptions } from './options.js'
+import { serially } from './serially.js'
 import type { ConnectionStatus } from './status.js'
 import { type TabChannel, type TabsEnvironment, tabsEnvironment } from './tab-support.js'
 import { initialTabState, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
@@ -108,22 +109,11 @@ export function sharedClient(
   // What the leader posts is batched per task: a frame of fifty events is one message.
   let batch: TabItem[] = []
 
-  const queue: TabInput[] = []
-  let running = false
-  const dispatch = (input: TabInput): void => {
-    queue.push(input)
-    if (running) return
-    running = true
-    try {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-        const result = tabStep(state, next, config)
-        state = result.state
-        for (const effect of result.effects) perform(effect)
-      }
-    } finally {
-      running = false
-    }
-  }
+  const { dispatch, later: enqueue } = serially<TabInput>((input) => {
+    const result = tabStep(state, input, config)
+    state = result.state
+    for (const effect of result.effects) perform(effect)
+  })
   /** A reply to an asynchronous request counts only while the session it was asked in lasts. */
   const current = (session: number): boolean => held?.session === session
 
@@ -157,7 +147,7 @@ export function sharedClient(
           identity = JSON.stringify([read(config.url), config.bot, read(config.id), read(config.token), config.sendAll, config.sendNone, config.resume])
         } catch {
           // An option function that throws: this tab's own client reports it, unshared.
-          queue.push({ type: 'keyed', at: now(), session, name: undefined })
+          enqueue({ type: 'keyed', at: now(), session, name: undefined })
           return
         }
         digest(identity).then(
