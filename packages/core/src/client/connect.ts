@@ -5,6 +5,7 @@ import { type SocketSignal, webSocket$ } from '../socket/index.js'
 import { initialState, type MachineInput, step, type TimerName, type Watermark } from './machine.js'
 import { type ConnectionMetrics, utf8Length } from './metrics.js'
 import { type ConnectOptions, credentialsProblem, type PerAttempt, type ResolvedOptions, resolveOptions } from './options.js'
+import { refCounted } from './ref-counted.js'
 import { serially } from './serially.js'
 import type { ConnectionStatus } from './status.js'
 
@@ -317,42 +318,27 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   // Node has no window events; guard so that the same code runs in both.
   const listen = config.reconnectOnOnline && typeof browser.addEventListener === 'function'
 
-  let refs = 0
-  const acquire = (): void => {
-    if (refs++ !== 0) return
-    if (listen) {
-      browser.addEventListener?.('online', online)
-      browser.addEventListener?.('visibilitychange', visibility)
-    }
-    dispatch(from === undefined ? { type: 'subscribed', at: now() } : { type: 'subscribed', at: now(), from })
-    from = undefined
-  }
-  const release = (): void => {
-    if (--refs !== 0) return
-    if (listen) {
-      browser.removeEventListener?.('online', online)
-      browser.removeEventListener?.('visibilitychange', visibility)
-    }
-    metricsTimer?.unsubscribe()
-    metricsTimer = undefined
-    dispatch({ type: 'unsubscribed', at: now() })
-  }
-
   // Every public stream counts as a subscriber of the connection: the first opens it, the
-  // last closes it. Subscribing before acquiring lets a status$ subscriber see the start.
-  // (The new Observable also hides the subject: no asObservable() needed.)
-  const lazy = <T>(source: Observable<T>): Observable<T> =>
-    new Observable<T>((subscriber) => {
-      const inner = source.subscribe(subscriber)
-      // `status$.pipe(take(1))` reads the replayed state and is done before it counts: opening
-      // a socket only to close it in the same tick would cost a TCP (and TLS) handshake.
-      if (subscriber.closed) return inner
-      acquire()
-      return () => {
-        inner.unsubscribe()
-        release()
+  // last closes it.
+  const lazy = refCounted(
+    () => {
+      if (listen) {
+        browser.addEventListener?.('online', online)
+        browser.addEventListener?.('visibilitychange', visibility)
       }
-    })
+      dispatch(from === undefined ? { type: 'subscribed', at: now() } : { type: 'subscribed', at: now(), from })
+      from = undefined
+    },
+    () => {
+      if (listen) {
+        browser.removeEventListener?.('online', online)
+        browser.removeEventListener?.('visibilitychange', visibility)
+      }
+      metricsTimer?.unsubscribe()
+      metricsTimer = undefined
+      dispatch({ type: 'unsubscribed', at: now() })
+    },
+  )
 
   return {
     frame$: lazy(frame$),

@@ -5,6 +5,7 @@ import type { FatesClient } from './connect.js'
 import type { Watermark } from './machine.js'
 import type { ConnectionMetrics } from './metrics.js'
 import type { PerAttempt, ResolvedOptions } from './options.js'
+import { refCounted } from './ref-counted.js'
 import { serially } from './serially.js'
 import type { ConnectionStatus } from './status.js'
 import { type TabChannel, type TabsEnvironment, tabsEnvironment } from './tab-support.js'
@@ -265,17 +266,10 @@ export function sharedClient(
     }
   }
 
-  let refs = 0
-  const lazy = <T>(source: Observable<T>): Observable<T> =>
-    new Observable<T>((subscriber) => {
-      const inner = source.subscribe(subscriber)
-      if (subscriber.closed) return inner
-      if (refs++ === 0) dispatch({ type: 'subscribed', at: now() })
-      return () => {
-        inner.unsubscribe()
-        if (--refs === 0) dispatch({ type: 'unsubscribed', at: now() })
-      }
-    })
+  const lazy = refCounted(
+    () => dispatch({ type: 'subscribed', at: now() }),
+    () => dispatch({ type: 'unsubscribed', at: now() }),
+  )
 
   return {
     frame$: lazy(frame$),
