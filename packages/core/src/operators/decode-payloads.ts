@@ -30,7 +30,7 @@ export interface DecodePayloadsConfig {
   /**
    * Asked of each event, which is delivered either way: a diagnostic it returns travels with
    * the event (to `diagnostic$` after `partitionPayloads`). Give `contextMismatch` (from
-   * `@fates-rx/core/building-blocks`) to hear of every event whose ctx does not fit its name,
+   * `@fates-rx/core/sans-io`) to hear of every event whose ctx does not fit its name,
    * the ones `ofEvent` and `isEvent` leave out. A function, not a flag, so that a pipeline
    * without it carries no context codecs.
    * @default none
