@@ -1,5 +1,5 @@
 import type { WebSocketConstructor } from '../socket/index.js'
-import { identifyText, isSnowflakeId } from '../codec/index.js'
+import { identifyText, isSnowflakeId, SnowflakeRule } from '../codec/index.js'
 import { Protocol } from '../protocol/index.js'
 import type { SchedulerLike } from 'rxjs'
 import { type BackoffConfig, BackoffDefaults } from './backoff.js'
@@ -185,7 +185,7 @@ export function snowflakeProblem(id: unknown): string | undefined {
     return `must be a Discord snowflake as a decimal string (got a ${typeof id}; a snowflake does not fit a JS number)`
   }
   if (!isSnowflakeId(id)) {
-    return 'must be a Discord snowflake: a positive 64-bit integer in decimal, no sign or leading zero, like "811073947382579200"'
+    return `must be a Discord snowflake: ${SnowflakeRule}`
   }
   return undefined
 }
