@@ -1,6 +1,13 @@
-import { type ControlPayload, type ReceivedEvent, redactSecret } from '../codec/index.js'
+import type { ControlPayload, ReceivedEvent } from '../codec/codecs.js'
+import { redactSecret } from '../codec/redact.js'
 import type { Decoded, Diagnostic } from '../operators/diagnostic.js'
-import { closeMeaning, closePolicy, ControlCode, Protocol } from '../protocol/index.js'
+// Each table from its own file: through the index, every table would count as reached by the
+// entry chunk, and a bundler's code splitting would then download up front the tables (event
+// names) that only a lazily loaded chunk (the ctx check) reads.
+import { closeMeaning } from '../protocol/close.js'
+import { closePolicy } from '../protocol/close-policy.js'
+import { ControlCode } from '../protocol/control.js'
+import { Protocol } from '../protocol/limits.js'
 import { backoffDelay } from './backoff.js'
 import {
   afterIdentify,

@@ -1,12 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs'
-import {
-  ControlPayload,
-  describeErrors,
-  FatesEvent,
-  type ReceivedEvent,
-  unsafeSnowflakePaths,
-  WrappedEvent,
-} from '../codec/index.js'
+import { ControlPayload, FatesEvent, type ReceivedEvent, WrappedEvent } from '../codec/codecs.js'
+import { describeErrors, unsafeSnowflakePaths } from '../codec/report.js'
 import { looksLikeControl, looksLikeEvent, looksLikeWrappedEvent } from './fast-guards.js'
 import {
   type Decoded,
