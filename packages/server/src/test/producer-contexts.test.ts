@@ -1,10 +1,10 @@
 // Never stricter than the original (issue 21): every ctx the original's producers sent
 // (ProducerContexts, audited in core's codec/CONTEXTS.md) is accepted by POST /publish, stored,
 // replayed and delivered to core's connect(), and reaches ofEvent typed with no ctx-mismatch.
-import { connect, type Diagnostic, type FatesClient, ofEvent, type ReceivedEvent } from '@fates-rx/core'
+import { connect, type Diagnostic, EventName, type FatesClient, ofEvent, type ReceivedEvent } from '@fates-rx/core'
 import { ProducerContexts, producerContextSamples } from '@fates-rx/core/testing'
 import fc from 'fast-check'
-import { filter, firstValueFrom, ReplaySubject, take, toArray } from 'rxjs'
+import { filter, firstValueFrom, from, ReplaySubject, take, toArray } from 'rxjs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { producerEvent } from '../../../core/src/test-support/producer-arbitraries.js'
 import type { RunningServer } from '../start.js'
@@ -90,6 +90,29 @@ describe.each(backends())('every producer fixture, with %s', (backend) => {
     for (const d of [...watcher.diagnostics, ...replaying.diagnostics]) {
       expect(d).toMatchObject({ kind: 'unsafe-number', message: expect.stringMatching(/^ctx\.(user|new_owner)(, ctx\.new_owner)?: numeric snowflake/) as unknown })
     }
+  })
+})
+
+describe('a review vote whose reply is null (issue 21)', () => {
+  it('is accepted, delivered and replayed, typed, with no ctx-mismatch', async () => {
+    server = await startTestServer({ adminToken, donePriorDelayMs: 0 })
+    const watcher = typedClient(server)
+    cleanup.push(watcher.close)
+    await live(watcher.client)
+    // vote_review_api copies the stored row: reply (like star_rating and review_text) is a nullable column.
+    const ctx = { user: '563808552288780322', id: 'r-1', star_rating: null, reply: null, review: null, upvotes: 1, downvotes: 0, upvote: true }
+    expect(await publish(server, { channel, event: { m: { e: EventName.ReviewVote, eid: 'rv-1' }, ctx } })).toEqual({ status: 200, body: { eid: 'rv-1', repeat: false } })
+    const [delivered] = await watcher.events(['rv-1'])
+    expect(delivered?.ctx).toEqual(ctx)
+    const replaying = typedClient(server, { sendAll: true, sendNone: true })
+    cleanup.push(replaying.close)
+    const [replayed] = await replaying.events(['rv-1'])
+    expect(replayed).toMatchObject({ prior: true, ctx })
+    // Typed as a review vote: reply is boolean | null | undefined.
+    const review = await firstValueFrom(from([replayed as ReceivedEvent]).pipe(ofEvent(EventName.ReviewVote)))
+    const reply: boolean | null | undefined = review.ctx.reply
+    expect(reply).toBeNull()
+    expect([...watcher.mismatches, ...replaying.mismatches, ...watcher.diagnostics, ...replaying.diagnostics]).toEqual([])
   })
 })
 
