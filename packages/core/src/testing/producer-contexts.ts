@@ -44,8 +44,8 @@ export interface ProducerContext {
 
 // The original's last commit (2021-12-05); its Go websocket server ran from 2bea362711a6
 // (2021-11-22), and the producers' shapes did not change in that time. Older producers wrote the
-// same stored map (`HSET <channel> ws`) since 6cdf80e3ebed (2021-05-17), which `send_all` replays:
-// their shapes are rows too.
+// same stored map (`HSET <bot|server>-<id> ws`, `{m, ctx}` events) since d9fffd88b197
+// (2021-06-08), which `send_all` replays: their shapes are rows too.
 const Head = '7764481bd80c'
 
 /**
@@ -63,8 +63,9 @@ export const ProducerContexts: readonly ProducerContext[] = /* @__PURE__ */ Obje
       [EventName.BotVote, 'modules/infra/dragon/webserver/main.go: POST /api/dragon/users/vote', Head, { user: ['snowflake'], votes: ['integer'], test: ['boolean'] }],
       [EventName.BotVote, 'modules/core/helpers.py: vote_bot', 'c913b052e38d', { user: ['snowflake'], votes: ['integer'], test: ['boolean'] }],
       [EventName.ServerVote, 'modules/infra/dragon/serverlist/commands.go: the vote command', Head, { user: ['snowflake'], votes: ['integer'], test: ['boolean'] }],
-      // Views: the session's user_id is an int, absent for a visitor who is not logged in.
+      // Views: the session's user_id is an int (a string until 2021-06-14), absent for a visitor who is not logged in.
       [EventName.BotView, 'modules/core/renderers.py: render_bot', Head, { user: ['snowflake-number', 'null'], widget: ['boolean'] }],
+      [EventName.BotView, 'modules/core/renderers.py: render_bot', 'd9fffd88b197', { user: ['snowflake', 'null'], widget: ['boolean'] }],
       [EventName.BotView, 'modules/discord/api/v2/widgets/widgets.py: get_widget', Head, { user: ['snowflake-number', 'null'], widget: ['boolean'] }],
       [EventName.ServerView, 'modules/discord/servers.py: guild_page', Head, { user: ['snowflake-number', 'null'], widget: ['boolean'] }],
       [EventName.ServerView, 'modules/discord/api/v2/widgets/widgets.py: get_widget', Head, { user: ['snowflake-number', 'null'], widget: ['boolean'] }],
@@ -115,7 +116,7 @@ export const ProducerContexts: readonly ProducerContext[] = /* @__PURE__ */ Obje
       [
         EventName.ReviewDelete,
         'modules/discord/api/v2/api_tomove.py: delete_review',
-        '5d7e996f5f51',
+        '8927b7e5d507',
         { user: ['snowflake'], reply: ['boolean', 'null'], id: ['uuid'], star_rating: ['float', 'null'], review: ['text', 'null'] },
       ],
       // Resources and commands: a system action, so user is None.
