@@ -46,7 +46,7 @@ export const ViewContext = t.intersection(
 export interface ViewContext extends t.TypeOf<typeof ViewContext> {
   /** Keys the codec does not name, as the producer sent them: not checked, so `unknown`. */
   [key: string]: unknown
-  /** Who viewed: a snowflake (the original sent a JSON number), or `null` for an anonymous view. */
+  /** Who viewed: a snowflake (the original sent a JSON number, a string before mid-2021), or `null` for an anonymous view. */
   user: Snowflake | null
   /** `true` when the view came from an embedded widget. */
   widget?: boolean
