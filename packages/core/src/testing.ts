@@ -3,7 +3,8 @@
  * with any test runner. Build frames from the protocol tables (`joinFrames`, `wrapEvent`,
  * `fatesEvent`, `readyPayload`, …), play a scripted server through `connect({ WebSocket })`
  * (`scriptedWebSockets`, `acceptIdentify`, `rejectIdentify`), drive a socket by hand
- * (`fakeWebSockets`), or skip the socket entirely and feed marbles to `fakeClient`.
+ * (`fakeWebSockets`), or skip the socket entirely and feed marbles to `fakeClient`. Test handlers
+ * against every `ctx` shape the original's producers sent with `producerContextSamples()`.
  *
  * @example
  * import { map } from 'rxjs'

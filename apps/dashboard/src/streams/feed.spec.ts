@@ -1,4 +1,5 @@
 import type { ControlPayload, ReceivedEvent } from '@fates-rx/core'
+import { producerContextSamples } from '@fates-rx/core/testing'
 import { map } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
@@ -16,7 +17,13 @@ describe('summarizeContext', () => {
       { user: '1', id: 'r1', star_rating: 4.5, reply: false, review: 'great', upvotes: 2 },
       'id: r1 · star_rating: 4.5 · reply: false · review: great',
     ],
+    [
+      'a review vote of a row whose nullable columns are null',
+      { user: '1', id: 'r1', star_rating: null, reply: null, review: null, upvotes: 2 },
+      'id: r1 · upvotes: 2',
+    ],
     ['a command add', { user: null, id: '5', names: ['ping', 'pong'], nuke: false }, 'id: 5 · names: ping, pong · nuke: false'],
+    ['a command add of several', { user: null, id: ['a', 'b'] }, 'id: a, b'],
     ['nested values are skipped', { user: '1', deep: { a: 1 }, list: [{}] }, ''],
     ['markup stays as written', { user: '1', review: '<img src=x onerror=alert(1)>' }, 'review: <img src=x onerror=alert(1)>'],
     ['long text is shortened', { review: 'x'.repeat(200) }, `review: ${'x'.repeat(79)}…`],
@@ -47,6 +54,21 @@ describe('toFeedRow', () => {
   it('falls back to the arrival time and names unknown events by number', () => {
     const row = toFeedRow({ m: { e: 99 }, ctx: { user: null } }, 1, 5_000)
     expect([row.name, row.user, row.time, row.prior, row.chan]).toEqual(['unknown event 99', '', clockTime(5_000), false, ''])
+  })
+})
+
+describe('toFeedRow with every ctx the original’s producers sent', () => {
+  it.each(producerContextSamples().map((s) => [s.label, s] as const))('%s', (_label, { e, ctx }) => {
+    const row = toFeedRow({ m: { e }, ctx }, 1, 0)
+    // A numeric snowflake shows its digits; null (a visitor, a system action) shows nobody.
+    const user = ctx['user']
+    const shown = typeof user === 'string' || typeof user === 'number' ? String(user) : ''
+    expect(row.user).toBe(shown.length > 24 ? `${shown.slice(0, 23)}…` : shown)
+    expect(row.fields).toBe(summarizeContext(ctx))
+  })
+
+  it('shows a numeric snowflake as its digits', () => {
+    expect(toFeedRow({ m: { e: 16 }, ctx: { user: 563808552288780300, widget: false } }, 1, 0).user).toBe('563808552288780300')
   })
 })
 

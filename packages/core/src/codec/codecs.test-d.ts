@@ -23,6 +23,15 @@ describe('wire types are their codecs\' types, under a name', () => {
     expectTypeOf<t.TypeOf<typeof contexts.TransferContext>>().toExtend<TransferContext>()
   })
 
+  it('types the fields as the original sent them: review columns nullable, an item id a list', () => {
+    expectTypeOf<ReviewContext['reply']>().toEqualTypeOf<boolean | null | undefined>()
+    expectTypeOf<ReviewContext['star_rating']>().toEqualTypeOf<number | null | undefined>()
+    expectTypeOf<ReviewContext['review']>().toEqualTypeOf<string | null | undefined>()
+    expectTypeOf<ItemContext['id']>().toEqualTypeOf<string | string[] | undefined>()
+    expectTypeOf<TransferContext['new_owner']>().toEqualTypeOf<string | number>()
+    expectTypeOf<ViewContext['user']>().toEqualTypeOf<string | number | null>()
+  })
+
   it('keeps a received event a FatesEvent with its channel', () => {
     expectTypeOf<ReceivedEvent>().toExtend<FatesEvent>()
     expectTypeOf<ReceivedEvent['chan']>().toEqualTypeOf<string | undefined>()

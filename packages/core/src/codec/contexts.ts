@@ -2,9 +2,12 @@ import * as t from 'io-ts'
 import { EventName } from '../protocol/events.js'
 import { Integer, Snowflake } from './codecs.js'
 
-// Context shapes seen from the original producers (PROTOCOL.md section 4). Every key but the
-// ones a consumer cannot do without is optional: producers changed often and omitted fields,
-// and a context that is merely sparser than usual must still narrow.
+// Context shapes the original's producers sent: CONTEXTS.md beside this file is the audit (each
+// producer, each field, the types it can send, with its source). Never stricter than that
+// table: a nullable column or optional model field means `null` is accepted, a snowflake the
+// producer held as an int arrives as a JSON number. Every key but the ones a consumer cannot do
+// without is optional: producers changed often and omitted fields, and a context that is merely
+// sparser than usual must still narrow.
 //
 // Each type is an interface extending its codec's type, so that hovers and docs show a name
 // and a line per field; TypeScript checks each field against the codec. The index signature
@@ -13,6 +16,9 @@ import { Integer, Snowflake } from './codecs.js'
 
 /** The acting user: a snowflake, or `null` for system actions. */
 const User = t.union([Snowflake, t.null], 'User')
+
+/** `c` or `null`: what a nullable column or an optional model field sends. */
+const orNull = <C extends t.Mixed>(c: C) => t.union([c, t.null])
 
 /** A vote's context: who voted and the bot's or server's vote count after it. */
 export const VoteContext = t.intersection(
@@ -40,7 +46,7 @@ export const ViewContext = t.intersection(
 export interface ViewContext extends t.TypeOf<typeof ViewContext> {
   /** Keys the codec does not name, as the producer sent them: not checked, so `unknown`. */
   [key: string]: unknown
-  /** Who viewed: a snowflake, or `null` for an anonymous view. */
+  /** Who viewed: a snowflake (the original sent a JSON number, a string before mid-2021), or `null` for an anonymous view. */
   user: Snowflake | null
   /** `true` when the view came from an embedded widget. */
   widget?: boolean
@@ -55,21 +61,28 @@ export const InviteContext = t.intersection(
 export interface InviteContext extends t.TypeOf<typeof InviteContext> {
   /** Keys the codec does not name, as the producer sent them: not checked, so `unknown`. */
   [key: string]: unknown
-  /** Who asked for the invite: a snowflake, or `null`. */
+  /**
+   * Who asked for the invite: a snowflake, or `null`. The original sent `"0"` for a visitor
+   * who was not logged in and `"None"` for an invite asked through its API.
+   */
   user: Snowflake | null
   /** `true` when the invite was requested through the API. */
   api?: boolean
 }
 
-/** A review event's context. `review` holds end-user text: render it as text, never as HTML. */
+/**
+ * A review event's context. `review` holds end-user text: render it as text, never as HTML.
+ * A review add also sends `root` (the reviewed review's ID when a reply, else `null`), passed
+ * through unnamed.
+ */
 export const ReviewContext = t.intersection(
   [
     t.type({ user: User }),
     t.partial({
       id: t.string,
-      star_rating: t.number,
-      reply: t.boolean,
-      review: t.string,
+      star_rating: orNull(t.number),
+      reply: orNull(t.boolean),
+      review: orNull(t.string),
       upvotes: t.number,
       downvotes: t.number,
       upvote: t.boolean,
@@ -83,14 +96,14 @@ export interface ReviewContext extends t.TypeOf<typeof ReviewContext> {
   [key: string]: unknown
   /** Who acted: a snowflake, or `null`. */
   user: Snowflake | null
-  /** The review's ID. */
+  /** The review's ID (a UUID). */
   id?: string
-  /** The review's rating. */
-  star_rating?: number
-  /** `true` when the review is a reply to another. */
-  reply?: boolean
-  /** The review's text: end-user text, render it as text, never as HTML. */
-  review?: string
+  /** The review's rating, fractional (`4.5`); `null` when the stored rating is (a review vote reads a nullable column). */
+  star_rating?: number | null
+  /** `true` when the review is a reply to another; `null` when the producer stored or was sent none. */
+  reply?: boolean | null
+  /** The review's text: end-user text, render it as text, never as HTML; `null` when the stored text is. */
+  review?: string | null
   /** Upvotes after this event. */
   upvotes?: number
   /** Downvotes after this event. */
@@ -104,7 +117,7 @@ export const ItemContext = t.intersection(
   [
     t.type({ user: User }),
     t.partial({
-      id: t.string,
+      id: t.union([t.string, t.array(t.string)]),
       ids: t.array(t.string),
       names: t.array(t.string),
       nuke: t.boolean,
@@ -118,8 +131,11 @@ export interface ItemContext extends t.TypeOf<typeof ItemContext> {
   [key: string]: unknown
   /** Who acted: usually `null` (a system action). */
   user: Snowflake | null
-  /** The item's ID, when one item changed. */
-  id?: string
+  /**
+   * The added items' IDs (UUIDs), or one changed item's ID as producers before September 2021
+   * sent it (stored events of that time are still replayed).
+   */
+  id?: string | string[]
   /** The items' IDs, when several changed. */
   ids?: string[]
   /** The items' names: end-user text. */
@@ -134,9 +150,9 @@ export const TransferContext = t.type({ user: User, new_owner: Snowflake }, 'Tra
 export interface TransferContext extends t.TypeOf<typeof TransferContext> {
   /** Keys the codec does not name, as the producer sent them: not checked, so `unknown`. */
   [key: string]: unknown
-  /** Who made the transfer: a snowflake, or `null`. */
+  /** Who made the transfer: a snowflake (the original's API sent a JSON number), or `null`. */
   user: Snowflake | null
-  /** The new owner: a snowflake. */
+  /** The new owner: a snowflake (a JSON number from the original's API, a string from its older admin commands). */
   new_owner: Snowflake
 }
 
