@@ -304,7 +304,15 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
   // Every status goes through the transition table: the table decides what is possible.
   const move = (to: ConnectionState, extra: Extra = {}): void => {
     const from = next.status.state
-    if (!canTransition(from, to)) throw new Error(`fates-rx: internal error, transition ${from} → ${to} is not in the table`)
+    // A pure step never throws: a move the table forbids is a bug in this machine, and the
+    // client stops as `failed` (allowed from every state) and says so, rather than tearing
+    // down the interpreter mid-effects.
+    if (!canTransition(from, to)) {
+      const message = `fates-rx: internal error, transition ${from} → ${to} is not in the table`
+      emit({ type: 'diagnostic', diagnostic: { kind: 'internal-error', message, raw: '' } })
+      fail(message)
+      return
+    }
     const { requestsRemaining, lastFrameAt } = next
     const status: ConnectionStatus = {
       state: to,
