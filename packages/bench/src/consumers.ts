@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { connect, dedupeEvents, fromFrames, type WebSocketLike } from '@fates-rx/core'
-import { decodePayload } from '@fates-rx/core/building-blocks'
+import { decodePayload } from '@fates-rx/core/sans-io'
 import { ControlCode, Protocol, redactor } from '@fates-rx/core/protocol'
 import { controlPayload } from '@fates-rx/core/testing'
 import { Subject, Subscription } from 'rxjs'

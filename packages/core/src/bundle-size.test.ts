@@ -32,7 +32,13 @@ const KB = 1024
  * share download; what every app carries is the loader of that chunk, the option's check, the
  * machine's `from`, and what esbuild's code splitting costs (the chunks name what they share):
  * app 18,555 B and own code 11,016 B then. Put in the main chunk, the sharing would have cost
- * every app 2 KB. The README and BENCHMARKS.md record the miss; lower these as the code shrinks.
+ * every app 2 KB. Raised a fourth time (issue 19 item 5), by 0.5 KB and 0.1 KB, for checking
+ * every event's ctx by default (`checkContexts`): the context codecs are a chunk of their own,
+ * but its loader costs connect.js 241 B minified, and the event-name table (566 B minified),
+ * which the chunk's codecs are keyed by, now lands up front in an app that imports `connect`
+ * alone (an app that imports `EventName`, as every app filtering events does, had it already):
+ * app 19,138 B and own code 11,324 B. A mistyped vote no longer vanishes unseen by default.
+ * The README and BENCHMARKS.md record the miss; lower these as the code shrinks.
  *
  * Before issue 11:
  * set just above the size reached (app 15,231 B, own code 7,635 B when last lowered). The app
@@ -44,8 +50,8 @@ const KB = 1024
  * be lowered as the code shrinks, never raised quietly.
  */
 const Size = Object.freeze({
-  appImportingConnect: { budget: 16 * KB, ceiling: 18.25 * KB },
-  ownCode: { budget: 5 * KB, ceiling: 11 * KB },
+  appImportingConnect: { budget: 16 * KB, ceiling: 18.75 * KB },
+  ownCode: { budget: 5 * KB, ceiling: 11.1 * KB },
   /**
    * What `shareAcrossTabs` downloads when an app uses it: its own chunk. 2.4 KB as a closure;
    * 3.3 KB as the sans-I/O machine (tabs-machine.ts) and its interpreter, which every input and
@@ -149,6 +155,14 @@ describe('bundle size (esbuild --bundle --minify, platform browser, gzip -9)', (
     expect(tabs[0]?.gzip).toBeLessThanOrEqual(Size.tabsChunk.ceiling)
     // Not in what every app downloads.
     expect(app.text).not.toContain('takes it over')
+  })
+
+  it('keeps the ctx check, which connect() runs by default, in a chunk of its own', async () => {
+    const app = await bundle(appImportingConnect)
+    const check = app.chunks.filter((chunk) => chunk.text.includes('left out by ofEvent'))
+    expect(check).toHaveLength(1)
+    expect(check[0]?.gzip).toBeLessThanOrEqual(1 * KB)
+    expect(app.text).not.toContain('left out by ofEvent')
   })
 
   it("never puts Node's ws in a browser bundle: isomorphic-ws resolves to the browser's WebSocket", async () => {

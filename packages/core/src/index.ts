@@ -1,38 +1,55 @@
 /**
  * `@fates-rx/core`: a browser-first, isomorphic RxJS client for the Fates List websocket.
  *
- * The values here are what the README documents: `connect()`, the pipeline's operators,
- * typed events, event names and the two tables the client decides by. Every type of the
- * package is here too. The protocol's other tables and its codecs are on
- * `@fates-rx/core/protocol`; the pure pieces `connect()` is built from (identify budget,
- * backoff, option checks, the socket edge, per-segment decoding) on
- * `@fates-rx/core/building-blocks`; test helpers on `@fates-rx/core/testing`.
+ * Only what an app meets is here, each name once, values as values and types by name:
+ * `connect()` and its types, the pipeline's operators, typed events, event names, and the
+ * protocol's tables a client decides by (`ClosePolicy`, `CloseCode`, `ControlCode`). The
+ * rest has an entry of its own, named for what it holds:
+ * - `@fates-rx/core/protocol`: the protocol as data and the codecs (the server imports it);
+ * - `@fates-rx/core/sans-io`: the pure pieces `connect()` is made of (its state machine, the
+ *   tabs' machine, the identify budget, backoff, option checks, per-segment decoding);
+ * - `@fates-rx/core/socket`: the one effectful edge, a WebSocket as signals;
+ * - `@fates-rx/core/testing`: test helpers for any runner.
  *
  * @packageDocumentation
  */
 
-// Every type, values excluded: a type costs nothing at run time and users meet them all.
-export type * from './protocol/index.js'
-export type * from './codec/index.js'
-export type * from './operators/index.js'
-export type * from './operators/event-stats.js'
-export type * from './socket/index.js'
-export type * from './client/index.js'
-
 // The client.
-export { connect } from './client/connect.js'
-export { ConnectOptionsError } from './client/options.js'
-export { Transitions } from './client/status.js'
-export { ClosePolicy } from './protocol/close-policy.js'
+export { connect, type FatesClient } from './client/connect.js'
+export { ConnectOptionsError, type ConnectOptions, type PerAttempt } from './client/options.js'
+export { Transitions, type CloseDetails, type ConnectionState, type ConnectionStatus, type TabRole } from './client/status.js'
+export type { ConnectionMetrics } from './client/metrics.js'
+export type { TabChannel, TabLocks, TabsEnvironment } from './client/tab-support.js'
+export type { BackoffConfig } from './client/backoff.js'
+export type { WebSocketConstructor, WebSocketLike } from './socket/web-socket.js'
+
+// The tables a client decides by.
+export { ClosePolicy, type CloseAction, type ClosePolicyEntry } from './protocol/close-policy.js'
+export { CloseCode, type KnownCloseCode } from './protocol/close.js'
+export { ControlCode, type KnownControlCode } from './protocol/control.js'
 
 // Event names.
-export { EventName, eventLabel } from './protocol/events.js'
+export { EventName, eventLabel, type EventNameKey, type KnownEventNumber } from './protocol/events.js'
+
+// What the streams carry. (These are also io-ts codecs, on `@fates-rx/core/protocol`.)
+export type { ControlPayload, EventMeta, FatesEvent, ReceivedEvent, Snowflake } from './codec/codecs.js'
+export type {
+  ContextOf,
+  InviteContext,
+  ItemContext,
+  OtherContext,
+  ReviewContext,
+  TransferContext,
+  ViewContext,
+  VoteContext,
+} from './codec/contexts.js'
+export type { Decoded, Diagnostic, DiagnosticKind } from './operators/diagnostic.js'
 
 // The pipeline, and typed events.
 export { splitFrames } from './operators/split-frames.js'
-export { decodePayloads } from './operators/decode-payloads.js'
-export { partitionPayloads } from './operators/partition-payloads.js'
+export { decodePayloads, type DecodePayloadsConfig, type EventCheck } from './operators/decode-payloads.js'
+export { partitionPayloads, type PayloadStreams } from './operators/partition-payloads.js'
 export { fromFrames } from './operators/from-frames.js'
-export { dedupeEvents } from './operators/dedupe-events.js'
-export { isEvent, ofEvent } from './operators/of-event.js'
-export { eventStats, NoEventStats } from './operators/event-stats.js'
+export { dedupeEvents, type DedupeEventsConfig } from './operators/dedupe-events.js'
+export { isEvent, ofEvent, type EventLike, type NarrowedEvent, type OfEventConfig, type TypedEvent } from './operators/of-event.js'
+export { eventStats, NoEventStats, type EventStats, type EventStatsConfig, type LatestVote } from './operators/event-stats.js'

@@ -18,7 +18,11 @@ describe('the published entry points', () => {
   it.each([
     ['@fates-rx/core', 'eventLabel'],
     ['@fates-rx/core/protocol', 'ServerPayload'],
+    ['@fates-rx/core/sans-io', 'identifyWait'],
+    ['@fates-rx/core/sans-io', 'connectionStep'],
+    ['@fates-rx/core/socket', 'webSocket$'],
     ['@fates-rx/core/building-blocks', 'identifyWait'],
+    ['@fates-rx/core/building-blocks', 'step'],
     ['@fates-rx/core/testing', 'scriptedWebSockets'],
   ])('%s loads from Node ESM and CommonJS', (specifier, name) => {
     const esm = run('module', `const m = await import('${specifier}'); console.log(typeof m.${name})`)
@@ -31,12 +35,49 @@ describe('the published entry points', () => {
     const names = run('module', `const m = await import('@fates-rx/core'); console.log(Object.keys(m).sort().join(' '))`)
     expect(names.split(' ')).toEqual(
       [
-        'ClosePolicy', 'ConnectOptionsError', 'EventName', 'NoEventStats', 'Transitions', 'connect', 'decodePayloads',
+        'CloseCode', 'ClosePolicy', 'ConnectOptionsError', 'ControlCode', 'EventName', 'NoEventStats', 'Transitions', 'connect', 'decodePayloads',
         'dedupeEvents', 'eventLabel', 'eventStats', 'fromFrames', 'isEvent', 'ofEvent', 'partitionPayloads', 'splitFrames',
       ].sort(),
     )
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')
     for (const name of names.split(' ')) expect(readme, name).toContain(name)
+  })
+
+  // `export type *` once put 131 names into autocomplete, codecs and tables among them that
+  // then failed as values (TS1362). Every name the typings declare as a value must be one.
+  it.each(['index', 'protocol', 'sans-io', 'socket', 'testing'])('dist/%s.d.ts declares as values only what the module exports at run time', async (entry) => {
+    const ts = (await import('typescript')).default
+    const file = fileURLToPath(new URL(`../dist/${entry}.d.ts`, import.meta.url))
+    const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true })
+    const checker = program.getTypeChecker()
+    const source = program.getSourceFile(file)
+    const module = source === undefined ? undefined : checker.getSymbolAtLocation(source)
+    if (module === undefined) throw new Error(`no module symbol for ${file}`)
+    const declared = checker.getExportsOfModule(module)
+    const values = declared
+      .filter((symbol) => {
+        const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol
+        // A type-only re-export of a value is an alias whose own declaration says `type`.
+        const typeOnly = symbol.declarations?.some((d) => (ts.isExportSpecifier(d) && (d.isTypeOnly || d.parent.parent.isTypeOnly))) ?? false
+        return (target.flags & ts.SymbolFlags.Value) !== 0 && !typeOnly
+      })
+      .map((symbol) => symbol.name)
+      .sort()
+    const runtime = run('module', `const m = await import('${packageDir}dist/${entry}.js'); console.log(Object.keys(m).sort().join(' '))`)
+    expect(values).toEqual(runtime.split(' '))
+    expect(values.length).toBeGreaterThan(0)
+  })
+
+  it('keeps the main entry small: about twice as many type names as values, each one an app meets', async () => {
+    const ts = (await import('typescript')).default
+    const file = fileURLToPath(new URL('../dist/index.d.ts', import.meta.url))
+    const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true })
+    const checker = program.getTypeChecker()
+    const source = program.getSourceFile(file)
+    const module = source === undefined ? undefined : checker.getSymbolAtLocation(source)
+    if (module === undefined) throw new Error(`no module symbol for ${file}`)
+    // 131 names before; the machine's inputs, effects and budget types are on /sans-io now.
+    expect(checker.getExportsOfModule(module).length).toBeLessThanOrEqual(70)
   })
 
   it('keeps the protocol entry free of RxJS', () => {

@@ -29,3 +29,10 @@ describe('resolveOptions', () => {
     await expect(startServer({ port: 0, pingIntervalMs: 0 })).rejects.toThrow(/pingIntervalMs/)
   })
 })
+
+describe('IDs', () => {
+  it("quote core's one snowflake rule", async () => {
+    const { SnowflakeRule } = await import('@fates-rx/core/protocol')
+    expect(() => resolveOptions({ bots: [{ id: '0', token: 't' }] })).toThrow(SnowflakeRule)
+  })
+})

@@ -1,4 +1,4 @@
-import { isSnowflakeId, Protocol } from '@fates-rx/core/protocol'
+import { isSnowflakeId, Protocol, SnowflakeRule } from '@fates-rx/core/protocol'
 import type { DemoOptions } from './demo.js'
 import type { Logger } from './log.js'
 import { resolveRelay, type RelayOptions } from './relay/options.js'
@@ -156,7 +156,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     for (const [index, entry] of list.entries()) {
       const { id, token } = (entry ?? {}) as Partial<Credentials>
       if (!isSnowflakeId(id)) {
-        throw new TypeError(`${key}[${index}].id must be a snowflake: a positive 64-bit integer in decimal, as a string`)
+        throw new TypeError(`${key}[${index}].id must be a snowflake as a string: ${SnowflakeRule}`)
       }
       if (typeof token !== 'string' || token === '') throw new TypeError(`${key}[${index}].token must be a non-empty string`)
     }

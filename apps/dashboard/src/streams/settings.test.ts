@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { SnowflakeRule } from '@fates-rx/core/protocol'
 import { settingsError, type TargetSettings } from './settings.js'
 
 const good: TargetSettings = {
@@ -28,6 +29,10 @@ describe('settingsError', () => {
     ['an empty token', { token: '' }, /token/],
   ])('rejects %s, in words', (_label, change, message) => {
     expect(settingsError({ ...good, ...change })).toMatch(message)
+  })
+
+  it("words a bad ID with core's one snowflake rule", () => {
+    expect(settingsError({ ...good, id: '9223372036854775808' })).toContain(SnowflakeRule)
   })
 
   it('never echoes the token', () => {

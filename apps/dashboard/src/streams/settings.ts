@@ -1,4 +1,4 @@
-import { isSnowflakeId } from '@fates-rx/core/protocol'
+import { isSnowflakeId, SnowflakeRule } from '@fates-rx/core/protocol'
 
 /** What a target's connect panel holds. */
 export interface TargetSettings {
@@ -23,7 +23,7 @@ export function settingsError(settings: TargetSettings): string | undefined {
     return 'Put no credentials or query in the server URL; the token goes in its own field.'
   }
   if (!isSnowflakeId(settings.id)) {
-    return 'The ID is a Discord snowflake: digits only, no leading zero, at most 9223372036854775807.'
+    return `The ID is a Discord snowflake: ${SnowflakeRule}.`
   }
   if (settings.token === '') return 'Enter the API token.'
   return undefined

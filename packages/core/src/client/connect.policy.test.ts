@@ -1,7 +1,7 @@
 import { filter, take } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import { ClosePolicy, type KnownCloseCode, UnknownClosePolicy } from '../protocol/index.js'
-import { control, eventFrame, identityFrame } from '../test-support/fake-web-socket.js'
+import { control, eventFrame, identityFrame } from '../test-support/frames.js'
 import { harness, token } from '../test-support/virtual-client.js'
 import type { ConnectionStatus } from './status.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { control, eventFrame } from '../test-support/fake-web-socket.js'
+import { control, eventFrame } from '../test-support/frames.js'
 import { FixedUnixSeconds } from '../testing/index.js'
 import { harness } from '../test-support/virtual-client.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { control, eventFrame } from '../test-support/fake-web-socket.js'
+import { control, eventFrame } from '../test-support/frames.js'
 import { harness, token } from '../test-support/virtual-client.js'
 import type { ConnectOptions } from './options.js'
 import { type ConnectionState, Transitions } from './status.js'

@@ -1,6 +1,12 @@
 import { asyncScheduler, BehaviorSubject, Observable, Subject, type Subscription } from 'rxjs'
-import { type ControlPayload, type ReceivedEvent, redactor } from '../codec/index.js'
-import { decodePayloads, dedupeEvents, type Diagnostic, splitFrames } from '../operators/index.js'
+// Each module from its own file, not an index: an index re-exports the ctx check and the
+// context codecs too, and a bundler's code splitting would download them up front.
+import type { ControlPayload, ReceivedEvent } from '../codec/codecs.js'
+import { redactor } from '../codec/redact.js'
+import { decodePayloads, type EventCheck } from '../operators/decode-payloads.js'
+import { dedupeEvents } from '../operators/dedupe-events.js'
+import type { Diagnostic } from '../operators/diagnostic.js'
+import { splitFrames } from '../operators/split-frames.js'
 import { type SocketSignal, webSocket$ } from '../socket/index.js'
 import { initialState, type MachineInput, step, type TimerName, type Watermark } from './machine.js'
 import { type ConnectionMetrics, utf8Length } from './metrics.js'
@@ -32,6 +38,18 @@ export interface FatesClient {
    */
   reconnect(): void
 }
+
+// The ctx check (`checkContexts`): the context codecs are a chunk of their own, so that what
+// every app downloads up front carries only this loader. Loaded once per page, by the first
+// client that checks; `undefined` until then.
+let contextCheck: EventCheck | undefined
+let contextCheckLoading: Promise<EventCheck | undefined> | undefined
+const loadContextCheck = (): Promise<EventCheck | undefined> =>
+  (contextCheckLoading ??= import('../operators/context-check.js').then(
+    (module) => (contextCheck = module.contextMismatch),
+    // A chunk that failed to load (a flaky network, a new deployment) must not cost the events.
+    () => undefined,
+  ))
 
 function read<T>(value: PerAttempt<T>): T {
   return typeof value === 'function' ? (value as () => T)() : value
@@ -171,10 +189,26 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
     // not start before the identify is sent, so it gets the time now, not the frame's.
     dispatch({ type: 'decoded', at: decoded.type === 'control' ? now() : frameAt, socket: frameSocket, decoded })
   })
+  const report = (diagnostic: Diagnostic): void => {
+    counters.diagnostics++
+    diagnostic$.next(diagnostic)
+  }
+  if (config.checkContexts) void loadContextCheck()
+  const checkContext = (event: ReceivedEvent, check: EventCheck | undefined): void => {
+    const mismatch = check?.(event)
+    if (mismatch !== undefined) report(mismatch)
+  }
   const offered = new Subject<ReceivedEvent>()
   offered.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
     counters.events++
     if (event.resumed === true) counters.resumed++
+    // Before the event, so that a subscriber to both hears why before ofEvent leaves it out.
+    if (config.checkContexts) {
+      // Until the check's chunk has loaded (a few ms after connect(), before any socket is
+      // likely open), each event is checked once it has.
+      if (contextCheck !== undefined) checkContext(event, contextCheck)
+      else void loadContextCheck().then((check) => checkContext(event, check))
+    }
     event$.next(event)
   })
 
@@ -292,8 +326,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         offered.next(effect.event)
         return
       case 'diagnostic':
-        counters.diagnostics++
-        diagnostic$.next(effect.diagnostic)
+        report(effect.diagnostic)
         return
       case 'count':
         counters.reconnects[effect.reconnect] = (counters.reconnects[effect.reconnect] ?? 0) + 1

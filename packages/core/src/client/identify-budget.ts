@@ -1,4 +1,4 @@
-import { Protocol } from '../protocol/index.js'
+import { Protocol } from '../protocol/limits.js'
 
 /** How the client spends the server's identify ratelimit. */
 export interface IdentifyBudgetConfig {

@@ -58,6 +58,31 @@ interface Trace {
   readonly statuses: { state: ConnectionState; cause: MachineInput }[]
 }
 
+/**
+ * The state's fields that could disagree (issue 19) agree after every step and its effects:
+ * a pending retry is a `reconnecting` status with no connection and the retry timer armed (and
+ * only then is that timer armed); `closed` and `failed` hold no connection and no retry; a
+ * stopped client is `closed` or `failed`; the connection's phase is the status's.
+ */
+function agree(state: MachineState, timers: ReadonlyMap<TimerName, number>): void {
+  const status = state.status.state
+  const phase = state.connection?.phase
+  expect(timers.has('retry'), `retry timer armed ⇔ retry pending (${state.retry}, ${status})`).toBe(state.retry !== undefined)
+  if (state.retry !== undefined) {
+    expect(status).toBe('reconnecting')
+    expect(phase).toBeUndefined()
+  }
+  if (status === 'closed' || status === 'failed') {
+    expect(phase === undefined || phase === 'reading' || phase === 'ready-to-open', `${status} with a ${phase} connection`).toBe(true)
+    expect(state.retry).toBeUndefined()
+  }
+  if (state.stopped) expect(['closed', 'failed']).toContain(status)
+  if (phase === 'opening') expect(status).toBe('connecting')
+  if (phase === 'awaiting-identity' || phase === 'awaiting-ready') expect(status).toBe('identifying')
+  if (phase === 'replaying') expect(status).toBe('replaying')
+  if (phase === 'live') expect(status).toBe('live')
+}
+
 /** Runs actions against the world model, checking the invariants after every step. */
 function run(actions: readonly Action[], backoff: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number }, jitter: number): Trace {
   const cfg = config(backoff)
@@ -84,6 +109,7 @@ function run(actions: readonly Action[], backoff: { maxAttempts: number; initial
       trace.inputs.push(next)
       trace.effects.push([...result.effects])
       for (const effect of result.effects) perform(effect, next, before)
+      agree(state, timers)
     }
   }
 

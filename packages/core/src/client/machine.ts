@@ -1,6 +1,13 @@
-import { type ControlPayload, type ReceivedEvent, redactSecret } from '../codec/index.js'
+import type { ControlPayload, ReceivedEvent } from '../codec/codecs.js'
+import { redactSecret } from '../codec/redact.js'
 import type { Decoded, Diagnostic } from '../operators/diagnostic.js'
-import { closeMeaning, closePolicy, ControlCode, Protocol } from '../protocol/index.js'
+// Each table from its own file: through the index, every table would count as reached by the
+// entry chunk, and a bundler's code splitting would then download up front the tables (event
+// names) that only a lazily loaded chunk (the ctx check) reads.
+import { closeMeaning } from '../protocol/close.js'
+import { closePolicy } from '../protocol/close-policy.js'
+import { ControlCode } from '../protocol/control.js'
+import { Protocol } from '../protocol/limits.js'
 import { backoffDelay } from './backoff.js'
 import {
   afterIdentify,
@@ -297,7 +304,15 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
   // Every status goes through the transition table: the table decides what is possible.
   const move = (to: ConnectionState, extra: Extra = {}): void => {
     const from = next.status.state
-    if (!canTransition(from, to)) throw new Error(`fates-rx: internal error, transition ${from} → ${to} is not in the table`)
+    // A pure step never throws: a move the table forbids is a bug in this machine, and the
+    // client stops as `failed` (allowed from every state) and says so, rather than tearing
+    // down the interpreter mid-effects.
+    if (!canTransition(from, to)) {
+      const message = `fates-rx: internal error, transition ${from} → ${to} is not in the table`
+      emit({ type: 'diagnostic', diagnostic: { kind: 'internal-error', message, raw: '' } })
+      fail(message)
+      return
+    }
     const { requestsRemaining, lastFrameAt } = next
     const status: ConnectionStatus = {
       state: to,

@@ -1,6 +1,6 @@
 import type { WebSocketConstructor } from '../socket/index.js'
-import { identifyText, isSnowflakeId } from '../codec/index.js'
-import { Protocol } from '../protocol/index.js'
+import { identifyText, isSnowflakeId, SnowflakeRule } from '../codec/codecs.js'
+import { Protocol } from '../protocol/limits.js'
 import type { SchedulerLike } from 'rxjs'
 import { type BackoffConfig, BackoffDefaults } from './backoff.js'
 import { utf8Length } from './metrics.js'
@@ -67,6 +67,16 @@ export interface ConnectOptions {
    * @default false
    */
   readonly sendNone?: boolean
+  /**
+   * Check each delivered event's `ctx` against its name's shape (the context codecs) and put a
+   * `ctx-mismatch` diagnostic on `diagnostic$` for each one that does not fit: the events that
+   * `ofEvent` and `isEvent` leave out, so that none vanishes unseen. The event is delivered
+   * either way. The codecs are a chunk of their own (about 1 KB gzip, loaded with `import()`
+   * when the client is created), so they cost nothing up front; events delivered before it has
+   * loaded are checked as soon as it has.
+   * @default true
+   */
+  readonly checkContexts?: boolean
   /**
    * The WebSocket constructor.
    * @default isomorphic-ws (the browser's `WebSocket`, or `ws` in Node)
@@ -165,6 +175,7 @@ export const ConnectDefaults = Object.freeze({
   minIdentifySpacingMs: 0,
   metricsIntervalMs: 1_000,
   reconnectOnOnline: true,
+  checkContexts: true,
 } as const)
 
 /** Options after validation, defaults filled in. */
@@ -185,7 +196,7 @@ export function snowflakeProblem(id: unknown): string | undefined {
     return `must be a Discord snowflake as a decimal string (got a ${typeof id}; a snowflake does not fit a JS number)`
   }
   if (!isSnowflakeId(id)) {
-    return 'must be a Discord snowflake: a positive 64-bit integer in decimal, no sign or leading zero, like "811073947382579200"'
+    return `must be a Discord snowflake: ${SnowflakeRule}`
   }
   return undefined
 }

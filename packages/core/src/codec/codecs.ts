@@ -28,6 +28,12 @@ export type Snowflake = t.TypeOf<typeof Snowflake>
  */
 export const MaxSnowflakeId = /* @__PURE__ */ BigInt('9223372036854775807')
 
+/**
+ * What a snowflake ID must be, in words: the one text every error about an ID quotes (the
+ * client's options, the server's and the relay's options, the codec, the dashboard's form).
+ */
+export const SnowflakeRule = `a positive 64-bit integer in decimal (at most ${MaxSnowflakeId}), no sign or leading zero, like "811073947382579200"`
+
 // Canonical decimal: no sign, no leading zero, at most 19 digits (int64 has 19).
 const snowflakeDigits = /^[1-9][0-9]{0,18}$/
 
@@ -49,7 +55,7 @@ export function isSnowflakeId(id: unknown): id is string {
 export const SnowflakeId = /* @__PURE__ */ new t.Type<string, string, unknown>(
   'SnowflakeId',
   isSnowflakeId,
-  (u, c) => (isSnowflakeId(u) ? t.success(u) : t.failure(u, c, 'a positive int64 in decimal, like "811073947382579200"')),
+  (u, c) => (isSnowflakeId(u) ? t.success(u) : t.failure(u, c, SnowflakeRule)),
   t.identity,
 )
 

@@ -2,4 +2,4 @@
 export * from './codecs.js'
 export * from './report.js'
 export * from './contexts.js'
-export * from './redact.js'
+export { Redacted, redactSecret, redactor } from './redact.js'

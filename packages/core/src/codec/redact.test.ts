@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { allStrings, secretArb, writeJson } from '../test-support/json-escapes.js'
-import { redactSecret, redactor } from './redact.js'
+import { redactorByExpression, redactSecret, redactor } from './redact.js'
 
 
 describe('redactSecret', () => {
@@ -86,3 +86,35 @@ describe('redactor: any JSON spelling', () => {
     )
   })
 })
+
+// Issue 19: the expression ran on every frame. The precheck (no backslash: only the literal
+// spelling is possible) must change no result: the expression alone is the definition.
+describe('redactor: the precheck before the expression', () => {
+  it('gives what the expression alone gives, for any JSON spelling in any value (property)', () => {
+    fc.assert(
+      fc.property(secretArb, fc.jsonValue(), fc.integer(), fc.double({ min: 0, max: 1, noNaN: true }), (secret, value, seed, chance) => {
+        const { text } = writeJson(value, seed, { secret, chance })
+        expect(redactor(secret)(text)).toBe(redactorByExpression(secret)(text))
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('gives what the expression alone gives for text without a backslash, the secret in it or not (property)', () => {
+    const noBackslash = fc.string({ unit: fc.constantFrom('a', 'b', 'h', '"', '/', 'ü', '😀', 'x') })
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', 'b', '"', '/', 'ü', '😀'), minLength: 1, maxLength: 4 }), noBackslash, noBackslash, (secret, before, after) => {
+        for (const text of [before + secret + after + secret, before, secret + secret]) {
+          expect(redactor(secret)(text)).toBe(redactorByExpression(secret)(text))
+        }
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('redacts overlapping repeats as the expression does, left to right', () => {
+    expect(redactor('aa')('aaa')).toBe(redactorByExpression('aa')('aaa'))
+    expect(redactor('aa')('aaa')).toBe('[redacted]a')
+  })
+})
+

@@ -56,5 +56,23 @@ export function redactor(secret: string | undefined): (text: string) => string {
   // Two objects, as `test` and `replace` on one global expression would share lastIndex.
   const probe = new RegExp(source)
   const every = new RegExp(source, 'g')
-  return (text) => (probe.test(text) ? text.replace(every, Redacted) : text)
+  return (text) => {
+    // Every spelling but the literal one has a backslash in it: in text with none (nearly every
+    // frame), the secret can only be as written, and two native scans settle it. A property
+    // test holds this equal to the expression alone.
+    if (text.indexOf('\\') === -1) return text.indexOf(secret) === -1 ? text : text.split(secret).join(Redacted)
+    return probe.test(text) ? text.replace(every, Redacted) : text
+  }
+}
+
+/**
+ * The expression alone, without the precheck {@link redactor} makes: the definition the
+ * precheck is tested against. Not exported from the package.
+ * @internal
+ */
+export function redactorByExpression(secret: string): (text: string) => string {
+  let source = ''
+  for (let i = 0; i < secret.length; i++) source += anySpelling(secret.charCodeAt(i))
+  const every = new RegExp(source, 'g')
+  return (text) => text.replace(every, Redacted)
 }

@@ -65,11 +65,20 @@ describe('decodePayloads: an event whose ctx does not fit its name', () => {
     raw: JSON.stringify(lots),
   }
 
-  it('delivers it on event$ as it is, and says nothing unless asked to check', () => {
+  it('fromFrames delivers it on event$ as it is and, by default, reports it on diagnostic$: nothing vanishes unseen', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const { event$, diagnostic$ } = fromFrames(cold('-a-|', { a: JSON.stringify(lots) }))
       expectObservable(event$).toBe('-a-|', { a: lots })
+      expectObservable(diagnostic$).toBe('-d-|', { d: mismatch })
+    })
+  })
+
+  it('fromFrames says nothing when its check is turned off, and decodePayloads checks only when asked', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const { event$, diagnostic$ } = fromFrames(cold('-a-|', { a: JSON.stringify(lots) }), { checkEvent: () => undefined })
+      expectObservable(event$).toBe('-a-|', { a: lots })
       expectObservable(diagnostic$).toBe('---|')
+      expectObservable(cold('-a-|', { a: JSON.stringify(lots) }).pipe(decodePayloads())).toBe('-a-|', { a: { type: 'event', event: lots } })
     })
   })
 

@@ -1,12 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs'
-import {
-  ControlPayload,
-  describeErrors,
-  FatesEvent,
-  type ReceivedEvent,
-  unsafeSnowflakePaths,
-  WrappedEvent,
-} from '../codec/index.js'
+import { ControlPayload, FatesEvent, type ReceivedEvent, WrappedEvent } from '../codec/codecs.js'
+import { describeErrors, unsafeSnowflakePaths } from '../codec/report.js'
 import { looksLikeControl, looksLikeEvent, looksLikeWrappedEvent } from './fast-guards.js'
 import {
   type Decoded,
@@ -30,7 +24,7 @@ export interface DecodePayloadsConfig {
   /**
    * Asked of each event, which is delivered either way: a diagnostic it returns travels with
    * the event (to `diagnostic$` after `partitionPayloads`). Give `contextMismatch` (from
-   * `@fates-rx/core/building-blocks`) to hear of every event whose ctx does not fit its name,
+   * `@fates-rx/core/sans-io`) to hear of every event whose ctx does not fit its name,
    * the ones `ofEvent` and `isEvent` leave out. A function, not a flag, so that a pipeline
    * without it carries no context codecs.
    * @default none

@@ -6,9 +6,10 @@ import type { ControlPayload, ReceivedEvent } from '../codec/index.js'
  * (`unsafe-number`), an event delivered whose `ctx` does not fit its name's context codec
  * (`ctx-mismatch`: `ofEvent` and `isEvent` leave it out, so this is where it surfaces), or a
  * `sendAll` replay the client stopped holding (`replay-cut`: too many events, or no
- * `done_prior` in time; its `raw` is empty).
+ * `done_prior` in time; its `raw` is empty), or a move the client's state machine does not
+ * allow (`internal-error`: a bug in the client, which then stops as `failed`; `raw` is empty).
  */
-export type DiagnosticKind = 'not-json' | 'unknown-shape' | 'unsafe-number' | 'ctx-mismatch' | 'replay-cut'
+export type DiagnosticKind = 'not-json' | 'unknown-shape' | 'unsafe-number' | 'ctx-mismatch' | 'replay-cut' | 'internal-error'
 
 /**
  * A segment the client could not deliver as it was: not JSON, not a known shape, or an event

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ContextCodecs, contextCodecOf, ControlPayload, FatesEvent, WrappedEvent } from '../codec/index.js'
-import { looksLikeContext, looksLikeControl, looksLikeEvent, looksLikeWrappedEvent } from './fast-guards.js'
+import { looksLikeContext } from './context-guard.js'
+import { looksLikeControl, looksLikeEvent, looksLikeWrappedEvent } from './fast-guards.js'
 
 // Values as JSON.parse makes them, biased towards the shapes the guards look at.
 const scalar = fc.oneof(fc.integer(), fc.double(), fc.string(), fc.boolean(), fc.constant(null))

@@ -1,5 +1,4 @@
 import type { ControlPayload, FatesEvent, WrappedEvent } from '../codec/index.js'
-import { EventName } from '../protocol/events.js'
 
 // Shortcuts for the hot path, never the definition: each guard accepts only values its codec's
 // `is` accepts (a property test holds this), and whatever a guard rejects is asked of the codec
@@ -67,27 +66,4 @@ export function looksLikeControl(u: Json): u is Json & ControlPayload {
     (remaining === undefined || Number.isSafeInteger(remaining)) &&
     isOptionalString(u['chan'])
   )
-}
-
-const isUser = (u: unknown): boolean => u === null || typeof u === 'string' || typeof u === 'number'
-const isOptionalBoolean = (u: unknown): boolean => u === undefined || typeof u === 'boolean'
-
-/**
- * A fast guard that implies `contextCodecOf(e).is(ctx)` for the commonest contexts (votes,
- * views, invites: four events in five); false for every other name, which the codec decides.
- */
-export function looksLikeContext(e: number, ctx: Json): boolean {
-  switch (e) {
-    case EventName.BotVote:
-    case EventName.ServerVote:
-      return isUser(ctx['user']) && Number.isSafeInteger(ctx['votes']) && isOptionalBoolean(ctx['test'])
-    case EventName.BotView:
-    case EventName.ServerView:
-      return isUser(ctx['user']) && isOptionalBoolean(ctx['widget'])
-    case EventName.BotInvite:
-    case EventName.ServerInvite:
-      return isUser(ctx['user']) && isOptionalBoolean(ctx['api'])
-    default:
-      return false
-  }
 }

@@ -1,9 +1,10 @@
 import { filter, type OperatorFunction } from 'rxjs'
 import type { EventMeta, ReceivedEvent } from '../codec/codecs.js'
-import { contextCodecOf, type ContextOf } from '../codec/contexts.js'
-import { describeErrors } from '../codec/report.js'
-import { type Diagnostic, MaxDiagnosticRaw } from './diagnostic.js'
-import { looksLikeContext } from './fast-guards.js'
+import type { ContextOf } from '../codec/contexts.js'
+import { contextMismatch, fits } from './context-check.js'
+import type { Diagnostic } from './diagnostic.js'
+
+export { contextMismatch }
 
 /**
  * A received event whose name is `E`, with `ctx` narrowed to that event's context shape.
@@ -46,41 +47,6 @@ export interface OfEventConfig {
    * @default none: such events are left out silently
    */
   readonly onMismatch?: (diagnostic: Diagnostic) => void
-}
-
-function fits(event: EventLike): boolean {
-  const e = event.m.e
-  const ctx = event.ctx
-  // The fast guard first: the commonest contexts without io-ts's closures.
-  return typeof ctx === 'object' && ctx !== null && looksLikeContext(e, ctx as Record<string, unknown>)
-    ? true
-    : contextCodecOf(e).is(ctx)
-}
-
-/**
- * A `ctx-mismatch` diagnostic when `event`'s ctx does not fit the context codec of its name
- * (`{"votes":"lots"}` for a vote), else `undefined`. The message names paths and expected
- * types, never values; `raw` is the event as delivered (already redacted by the client).
- *
- * @example
- * contextMismatch({ m: { e: EventName.BotVote }, ctx: { user: '1', votes: 'lots' } })
- * // { kind: 'ctx-mismatch', message: 'event 0: ctx.votes: expected Integer (…)', raw: '{"m":…' }
- */
-export function contextMismatch(event: ReceivedEvent): Diagnostic | undefined {
-  if (fits(event)) return undefined
-  const codec = contextCodecOf(event.m.e)
-  const result = codec.decode(event.ctx)
-  const why = result._tag === 'Left' ? describeErrors(result.left) : `(root): expected ${codec.name}`
-  // describeErrors names paths inside the ctx: say whose they are.
-  const paths = why
-    .split('; ')
-    .map((line) => (line.startsWith('(root)') ? `ctx${line.slice(6)}` : `ctx.${line}`))
-    .join('; ')
-  return {
-    kind: 'ctx-mismatch',
-    message: `event ${event.m.e}: ${paths} (on event$, left out by ofEvent and isEvent)`,
-    raw: JSON.stringify(event).slice(0, MaxDiagnosticRaw),
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs'
-import { Protocol } from '../protocol/index.js'
+import { Protocol } from '../protocol/limits.js'
 
 /**
  * Calls `each` with every non-empty segment of one frame, in order, until it returns `false`.

@@ -6,7 +6,7 @@ import { connect } from '../client/connect.js'
 import type { ConnectionMetrics } from '../client/metrics.js'
 import type { ConnectOptions } from '../client/options.js'
 import type { ConnectionState, ConnectionStatus } from '../client/status.js'
-import { Clock, fakeWebSockets } from './fake-web-socket.js'
+import { Clock, fakeWebSockets } from './frames.js'
 
 export const id = '811073947382579200'
 export const token = 'tok-secret'

@@ -1,5 +1,5 @@
 import { either } from 'fp-ts'
-import { IdentifyPayload, isSnowflakeId } from '@fates-rx/core/protocol'
+import { IdentifyPayload, isSnowflakeId, MaxSnowflakeId } from '@fates-rx/core/protocol'
 import { goSyntaxError } from './go-json.js'
 
 import type { IdentityKind } from '../stores/store.js'
@@ -30,9 +30,9 @@ type FieldName = keyof typeof Fields
 /** The name of the Go struct the original decoded into; it appears in its error texts. */
 const GoStruct = 'WebsocketIdentifyPayload'
 
-/** The largest value of Go's int64, which the original parsed IDs into. */
-const MaxInt64 = 2n ** 63n - 1n
-const MinInt64 = -(2n ** 63n)
+/** Go's int64, which the original parsed IDs into: its top is core's snowflake bound. */
+const MaxInt64 = MaxSnowflakeId
+const MinInt64 = -MaxSnowflakeId - 1n
 
 /** Go's name for the kind of a decoded JSON value, as `UnmarshalTypeError` words it. */
 function goKind(value: unknown): string {

@@ -1,4 +1,4 @@
-import { isSnowflakeId } from '@fates-rx/core/protocol'
+import { isSnowflakeId, SnowflakeRule } from '@fates-rx/core/protocol'
 import type { Credentials } from '../stores/store.js'
 import type { RelayConfig } from './relay.js'
 
@@ -62,7 +62,7 @@ export function resolveRelay(options: RelayOptions, around: RelaySurroundings = 
     for (const [index, entry] of list.entries()) {
       const { id, token } = (entry ?? {}) as Partial<Credentials>
       if (!isSnowflakeId(id)) {
-        throw new TypeError(`relay.${key}[${index}].id must be a snowflake: a positive 64-bit integer in decimal, as a string`)
+        throw new TypeError(`relay.${key}[${index}].id must be a snowflake as a string: ${SnowflakeRule}`)
       }
       if (typeof token !== 'string' || token === '') throw new TypeError(`relay.${key}[${index}].token must be a non-empty string`)
       if (options.upstream.includes(token)) throw new TypeError(`relay.upstream must not contain a token (relay.${key}[${index}])`)

@@ -1,6 +1,6 @@
-// Test doubles for the client's own tests. The socket doubles and the virtual clock are the
-// public test kit's (`@fates-rx/core/testing`), so the kit is exercised by every client test;
-// the short frame helpers below keep those tests terse. Not part of the build.
+// Frame helpers for the client's own tests, and the public test kit's socket doubles and virtual
+// clock under the short names those tests use (one file of doubles: the kit's, so that every
+// client test exercises it). Not part of the build.
 import { controlPayload, fatesEvent, identityPayload, joinFrames, wrapEvent } from '../testing/index.js'
 
 export { FakeWebSocket as FakeSocket, fakeWebSockets, VirtualClock as Clock } from '../testing/index.js'
