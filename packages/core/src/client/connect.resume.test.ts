@@ -30,32 +30,36 @@ describe('connect(): resume', () => {
     expect(h.eids()).toEqual(['a', 'b', 'c', 'd', 'e'])
     expect(h.events.map((e) => e.resumed)).toEqual([undefined, undefined, true, true, undefined])
     expect(h.events.some((e) => e.prior === true)).toBe(false)
-    // Nothing reached dedupe twice: the replay was filtered before it.
+    // Only the tie with the mark (b, at the mark's m.ts) reached dedupe twice: the rest of the
+    // replay was filtered before it.
     h.clock.advance(1000)
-    expect(h.metrics()).toMatchObject({ events: 5, resumed: 2, duplicates: 0 })
+    expect(h.metrics()).toMatchObject({ events: 5, resumed: 2, duplicates: 1 })
     expect(h.states().slice(-4)).toEqual(['connecting', 'identifying', 'replaying', 'live'])
   })
 
-  it('fills each of several gaps from the newest event delivered, ties settled by eid', () => {
+  it('fills each of several gaps from the newest event delivered, ties passed on whatever their eid and deduplicated', () => {
     const h = harness()
     h.last().handshake()
     h.last().frame(eventFrame('m', T + 1))
     h.last().closeFromServer(1006)
     h.clock.advance(250)
     h.last().handshake()
-    // Same ts as the newest delivered: only a greater eid is newer. No ts at all: never newer.
+    // Same ts as the newest delivered: unseen whatever the eid ('l' sorts before 'm'), and the
+    // dedupe drops 'm', delivered already. No ts at all: never newer.
     const noTs = JSON.stringify({ m: { e: 0, eid: 'z-no-ts' }, ctx: { user: '1', votes: 1 } })
     h.last().frame(frameOf(eventFrame('n', T + 1), eventFrame('l', T + 1), eventFrame('m', T + 1), noTs))
     h.last().frame(control('done_prior', 18))
-    expect(h.eids()).toEqual(['m', 'n'])
+    expect(h.eids()).toEqual(['m', 'n', 'l'])
     h.last().closeFromServer(1001)
     h.clock.advance(500)
     h.last().handshake()
     h.last().frame(frameOf(eventFrame('p', T + 3), eventFrame('n', T + 1), eventFrame('o', T + 2), eventFrame('m', T + 1)))
     h.last().frame(control('done_prior', 18))
-    expect(h.eids()).toEqual(['m', 'n', 'o', 'p'])
+    expect(h.eids()).toEqual(['m', 'n', 'l', 'o', 'p'])
     h.clock.advance(1000)
-    expect(h.metrics()).toMatchObject({ resumed: 3, duplicates: 0 })
+    // Duplicates: the ties with the mark (T + 1) go to the dedupe again: 'm' at the first
+    // resume, 'n' and 'm' at the second.
+    expect(h.metrics()).toMatchObject({ resumed: 4, duplicates: 3 })
   })
 
   it('starts the mark at the ready payload’s ts, not the client’s clock', () => {

@@ -12,6 +12,7 @@ import {
 } from './identify-budget.js'
 import { identifyMessage, type ResolvedOptions } from './options.js'
 import { type CloseDetails, type ConnectionState, type ConnectionStatus, canTransition } from './status.js'
+import { advance, readyMark, unseen, type Watermark } from './watermark.js'
 
 // The connection as a pure state machine ("sans-I/O", as h11 does HTTP): `step(state, input)`
 // returns the next state and the effects to perform. It owns every decision (when to connect,
@@ -80,22 +81,7 @@ interface Held {
   readonly older: Held | undefined
 }
 
-/** The newest event delivered, by `m.ts` then `m.eid`: a resumed replay passes on only what is newer. */
-export interface Watermark {
-  /** The event's `m.ts` (Unix seconds; `-Infinity` when it had none). */
-  readonly ts: number
-  /** The event's `m.eid` (`''` when it had none). */
-  readonly eid: string
-}
-
-/** True when `event` is newer than `mark`: a later `m.ts`, or the same and a greater `m.eid`. */
-export function newerThan(event: ReceivedEvent, mark: Watermark): boolean {
-  const ts = event.m.ts ?? -Infinity
-  return ts !== mark.ts ? ts > mark.ts : (event.m.eid ?? '') > mark.eid
-}
-
-/** The mark of an event: its `m.ts` (or -Infinity) and `m.eid` (or ''). */
-export const markOf = (event: ReceivedEvent): Watermark => ({ ts: event.m.ts ?? -Infinity, eid: event.m.eid ?? '' })
+export type { Watermark } from './watermark.js'
 
 /** Where one connection is, from reading its credentials to live. */
 type Phase = 'reading' | 'ready-to-open' | 'opening' | 'awaiting-identity' | 'awaiting-ready' | 'replaying' | 'live'
@@ -266,9 +252,10 @@ export function step(state: MachineState, input: MachineInput, config: MachineCo
     ) {
       const event = input.decoded.event
       const effects: Effect[] = [{ type: 'deliver', event }]
+      if (!config.resume) return { state, effects }
       const mark = state.watermark
-      if (!config.resume || (mark !== undefined && !newerThan(event, mark))) return { state, effects }
-      return { state: marked(state, markOf(event)), effects }
+      const moved = advance(mark, event, input.at)
+      return { state: moved === mark ? state : marked(state, moved!), effects }
     }
   }
   return decide(state, input, config)
@@ -313,8 +300,10 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
   const deliver = (event: ReceivedEvent): void => {
     emit({ type: 'deliver', event })
     // The history (prior) lies before the first ready, whatever its producers' clocks say.
+    if (!config.resume || event.prior === true) return
     const mark = next.watermark
-    if (config.resume && event.prior !== true && (mark === undefined || newerThan(event, mark))) set({ watermark: markOf(event) })
+    const moved = advance(mark, event, at)
+    if (moved !== mark) set({ watermark: moved })
   }
 
   const deliverHeld = (): void => {
@@ -457,7 +446,7 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         // The first ready marks the client connected: events from now on are what a gap loses.
         // By the server's clock, which stamps every event published without an m.ts; the
         // client's only when the server sent none.
-        if (next.watermark === undefined) set({ watermark: { ts: payload.ts ?? at / 1000, eid: '' } })
+        if (next.watermark === undefined) set({ watermark: readyMark(payload, at) })
         const replaying = config.sendAll || current.resumeFrom !== undefined
         setConnection({ phase: replaying ? 'replaying' : 'live' })
         if (replaying && config.orderReplay && config.replayTimeoutMs > 0) {
@@ -488,7 +477,7 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
   /** A replayed event as it is passed on (`resumed` if newer than the gap, else `prior`), or undefined. */
   const replayed = (current: Connection, event: ReceivedEvent): ReceivedEvent | undefined => {
     const from = current.resumeFrom
-    if (from !== undefined && newerThan(event, from)) return { ...event, resumed: true }
+    if (from !== undefined && unseen(event, from)) return { ...event, resumed: true }
     // The history itself only for sendAll, which asked for it: a replay that a drop cut short
     // is completed by the next one (dedupe drops what was delivered).
     return from === undefined || config.sendAll ? { ...event, prior: true } : undefined
