@@ -19,6 +19,12 @@ export interface PublishOptions {
    * (core passes it on `event$`), so a viewer of the relay must too. @default true
    */
   readonly checkContext?: boolean
+  /**
+   * Refuse an `m.ts` that is no time (not finite, negative, or further ahead of the server's
+   * clock than core's `Timestamps.maxAheadSeconds`). A relay turns it off for what its upstream
+   * sent, as `checkContext`: core's clients bound their resume mark themselves. @default true
+   */
+  readonly checkTimestamp?: boolean
 }
 
 /** What became of one published event. */
@@ -45,7 +51,7 @@ export async function publishEvents(
   const events: EventToStore[] = []
   const checkContext = options.checkContext ?? true
   for (const [index, { channel, event }] of requests.entries()) {
-    const normalized = normalizePublish(channel, event, now, undefined, checkContext)
+    const normalized = normalizePublish(channel, event, now, undefined, checkContext, options.checkTimestamp ?? true)
     if (either.isLeft(normalized)) throw new PublishError(normalized.left, index)
     events.push({ channel: channel as string, eid: normalized.right.eid, event: normalized.right.event })
   }

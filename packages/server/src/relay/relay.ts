@@ -287,7 +287,7 @@ export class Relay implements ViewerGate {
     const { logger } = this.#context
     while (batch.length > 0) {
       try {
-        await this.#context.publish(batch, { checkContext: false })
+        await this.#context.publish(batch, { checkContext: false, checkTimestamp: false })
         return
       } catch (error) {
         // One event this server cannot store (nested too deep, an eid too long) must not take
