@@ -62,6 +62,37 @@ describe('connect(): resume', () => {
     expect(h.metrics()).toMatchObject({ resumed: 4, duplicates: 3 })
   })
 
+  it('says the gap was filled only when the replay reached back to the mark', () => {
+    const h = harness()
+    h.last().handshake()
+    expect(h.status().gap).toBeUndefined()
+    h.last().frame(eventFrame('a', T + 1)).frame(eventFrame('b', T + 2))
+    h.last().closeFromServer(1006)
+    h.clock.advance(250)
+    h.last().handshake()
+    // The history holds 'b', the newest delivered: every event since is in it.
+    h.last().frame(frameOf(eventFrame('b', T + 2), eventFrame('c', T + 3))).frame(control('done_prior', 18))
+    expect(h.status()).toMatchObject({ state: 'live', gap: 'filled' })
+    h.last().closeFromServer(1006)
+    h.clock.advance(h.status().delayMs ?? 0)
+    h.last().handshake()
+    // A history trimmed past the mark ('c'): what came between may be lost, and it says so.
+    h.last().frame(frameOf(eventFrame('e', T + 5))).frame(control('done_prior', 18))
+    expect(h.status()).toMatchObject({ state: 'live', gap: 'unknown', detail: expect.stringMatching(/may be missing/) })
+    expect(h.eids()).toEqual(['a', 'b', 'c', 'e'])
+  })
+
+  it('says the gap is unknown when the replay was cut short', () => {
+    const h = harness({ maxReplayHeld: 2 })
+    h.last().handshake()
+    h.last().frame(eventFrame('a', T + 1))
+    h.last().closeFromServer(1006)
+    h.clock.advance(250)
+    h.last().handshake()
+    h.last().frame(frameOf(eventFrame('a', T + 1), eventFrame('b', T + 2), eventFrame('c', T + 3)))
+    expect(h.status()).toMatchObject({ state: 'live', gap: 'unknown' })
+  })
+
   it('starts the mark at the ready payload’s ts, not the client’s clock', () => {
     // The client's clock reads 0 s here, the server's T: by the client's clock the event from
     // before the first connection (T - 1) would be new.

@@ -106,6 +106,8 @@ interface Connection {
   readonly priorUntilDone: boolean
   /** A resumed connection: its replay passes on only events newer than this mark. */
   readonly resumeFrom: Watermark | undefined
+  /** The replay held an event stamped at or before `resumeFrom`: it reached back over the whole gap. */
+  readonly reachedMark: boolean
 }
 
 /**
@@ -261,6 +263,15 @@ export function step(state: MachineState, input: MachineInput, config: MachineCo
   return decide(state, input, config)
 }
 
+/** What the `live` status after a resumed replay says of the gap. */
+const gapOutcome = (reached: boolean): Extra =>
+  reached
+    ? { gap: 'filled' }
+    : {
+        gap: 'unknown',
+        detail: "The server's history did not reach back to the newest event delivered before the gap: events published during it may be missing.",
+      }
+
 /** {@link step} for every input but the hot path's. */
 function decide(state: MachineState, input: MachineInput, config: MachineConfig): Step {
   const connection = state.connection
@@ -396,6 +407,7 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         heldCount: 0,
         priorUntilDone: false,
         resumeFrom: undefined,
+        reachedMark: false,
       },
     })
     emit({ type: 'read-credentials' })
@@ -411,10 +423,11 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
   const cutReplay = (why: string): void => {
     emit({ type: 'cancel', timer: 'replay' })
     const message = `${why}: delivered the ${next.connection?.heldCount ?? 0} held, ordered by m.ts; later replayed events arrive as they come.`
+    const resumed = next.connection?.resumeFrom !== undefined
     deliverHeld()
     setConnection({ phase: 'live', priorUntilDone: true })
     emit({ type: 'diagnostic', diagnostic: { kind: 'replay-cut', message, raw: '' } })
-    move('live', { detail: message })
+    move('live', resumed ? { detail: message, gap: 'unknown' } : { detail: message })
   }
 
   const onControl = (current: Connection, payload: ControlPayload): void => {
@@ -464,7 +477,7 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         emit({ type: 'cancel', timer: 'replay' })
         deliverHeld()
         setConnection({ phase: 'live' })
-        move('live')
+        move('live', current.resumeFrom === undefined ? {} : gapOutcome(current.reachedMark))
         return
       case ControlCode.InvalidAuth:
       case ControlCode.InvalidPayload:
@@ -477,6 +490,7 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
   /** A replayed event as it is passed on (`resumed` if newer than the gap, else `prior`), or undefined. */
   const replayed = (current: Connection, event: ReceivedEvent): ReceivedEvent | undefined => {
     const from = current.resumeFrom
+    if (from !== undefined && !current.reachedMark && (event.m.ts ?? -Infinity) <= from.ts) setConnection({ reachedMark: true })
     if (from !== undefined && unseen(event, from)) return { ...event, resumed: true }
     // The history itself only for sendAll, which asked for it: a replay that a drop cut short
     // is completed by the next one (dedupe drops what was delivered).
