@@ -127,4 +127,31 @@ describe('gaps filled exactly once, in order, ties included (a TCP proxy cuts th
     expect(gaps).toEqual(['filled', 'filled', 'filled'])
     expect(proxy.accepted).toBe(4)
   })
+
+  it("a relay viewer's send_all gets the origin's history, as a direct client would; a viewer without it is not sent it live", async () => {
+    const origin = await startTestServer({ bots: [{ id: BotId, token: UpstreamToken }], servers: [], donePriorDelayMs: 20 })
+    cleanup.push(() => origin.close())
+    const before = Array.from({ length: 5 }, (_, i) => `before-relay-${i}`)
+    for (const [i, eid] of before.entries()) await origin.publish(Channel, { m: { e: 16, eid, ts: 1_700_000_000 + i }, ctx: { user: '1', widget: false } })
+    const relay = await startTestServer({
+      bots: [{ id: BotId, token: ViewerToken }],
+      servers: [],
+      donePriorDelayMs: 20,
+      history: 3,
+      relay: { upstream: origin.url, bots: [{ id: BotId, token: UpstreamToken }], connect: Fast },
+    })
+    cleanup.push(() => relay.close())
+    const first = watch(connect({ url: relay.url, id: BotId, token: ViewerToken, ...Fast }))
+    await until('the first viewer and the upstream to be live', () => first.live() && first.controls.some((c) => c.code === RelayControlCode.UpstreamLive))
+    await quietFor(100)
+    expect(first.eids).toEqual([])
+    const replay = connect({ url: relay.url, id: BotId, token: ViewerToken, sendAll: true, ...Fast })
+    const prior: boolean[] = []
+    replay.event$.subscribe((e) => prior.push(e.prior === true))
+    const second = watch(replay)
+    await until('the replay', second.live)
+    // The relay keeps the newest `history` of them, as the origin's own history is bounded.
+    expect(second.eids).toEqual(before.slice(-3))
+    expect(prior).toEqual([true, true, true])
+  })
 })
