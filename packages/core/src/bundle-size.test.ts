@@ -33,6 +33,11 @@ const KB = 1024
  * machine's `from`, and what esbuild's code splitting costs (the chunks name what they share):
  * app 18,555 B and own code 11,016 B then. Put in the main chunk, the sharing would have cost
  * every app 2 KB. The README and BENCHMARKS.md record the miss; lower these as the code shrinks.
+ * The app's raised a fourth time, by 0.375 KB, for issue 20's resume fixes (client/watermark.ts:
+ * a tie with the mark judged by the eids delivered at its timestamp instead of dropped by eid
+ * order, the mark's ceiling at the server's clock plus a skew, and the `gap` outcome after a
+ * replay): app 18,985 B then, own code within its ceiling. Losing events silently at every
+ * same-millisecond gap was not worth those bytes.
  *
  * Before issue 11:
  * set just above the size reached (app 15,231 B, own code 7,635 B when last lowered). The app
@@ -44,7 +49,7 @@ const KB = 1024
  * be lowered as the code shrinks, never raised quietly.
  */
 const Size = Object.freeze({
-  appImportingConnect: { budget: 16 * KB, ceiling: 18.25 * KB },
+  appImportingConnect: { budget: 16 * KB, ceiling: 18.625 * KB },
   ownCode: { budget: 5 * KB, ceiling: 11 * KB },
   /**
    * What `shareAcrossTabs` downloads when an app uses it: its own chunk. 2.4 KB as a closure;

@@ -30,22 +30,22 @@ describe('connect(): resume', () => {
     expect(h.eids()).toEqual(['a', 'b', 'c', 'd', 'e'])
     expect(h.events.map((e) => e.resumed)).toEqual([undefined, undefined, true, true, undefined])
     expect(h.events.some((e) => e.prior === true)).toBe(false)
-    // Only the tie with the mark (b, at the mark's m.ts) reached dedupe twice: the rest of the
-    // replay was filtered before it.
+    // Nothing reached dedupe twice: the replay was filtered before it ('b', at the mark's m.ts,
+    // is the mark's own eid).
     h.clock.advance(1000)
-    expect(h.metrics()).toMatchObject({ events: 5, resumed: 2, duplicates: 1 })
+    expect(h.metrics()).toMatchObject({ events: 5, resumed: 2, duplicates: 0 })
     expect(h.states().slice(-4)).toEqual(['connecting', 'identifying', 'replaying', 'live'])
   })
 
-  it('fills each of several gaps from the newest event delivered, ties passed on whatever their eid and deduplicated', () => {
+  it('fills each of several gaps from the newest event delivered, ties judged by the eids delivered at the mark, not by eid order', () => {
     const h = harness()
     h.last().handshake()
     h.last().frame(eventFrame('m', T + 1))
     h.last().closeFromServer(1006)
     h.clock.advance(250)
     h.last().handshake()
-    // Same ts as the newest delivered: unseen whatever the eid ('l' sorts before 'm'), and the
-    // dedupe drops 'm', delivered already. No ts at all: never newer.
+    // Same ts as the newest delivered: unseen whatever the eid's order ('l' sorts before 'm'),
+    // but for 'm' itself, delivered already. No ts at all: never newer.
     const noTs = JSON.stringify({ m: { e: 0, eid: 'z-no-ts' }, ctx: { user: '1', votes: 1 } })
     h.last().frame(frameOf(eventFrame('n', T + 1), eventFrame('l', T + 1), eventFrame('m', T + 1), noTs))
     h.last().frame(control('done_prior', 18))
@@ -57,9 +57,8 @@ describe('connect(): resume', () => {
     h.last().frame(control('done_prior', 18))
     expect(h.eids()).toEqual(['m', 'n', 'l', 'o', 'p'])
     h.clock.advance(1000)
-    // Duplicates: the ties with the mark (T + 1) go to the dedupe again: 'm' at the first
-    // resume, 'n' and 'm' at the second.
-    expect(h.metrics()).toMatchObject({ resumed: 4, duplicates: 3 })
+    // The mark remembers every eid delivered at its m.ts: none of the ties reached the dedupe.
+    expect(h.metrics()).toMatchObject({ resumed: 4, duplicates: 0 })
   })
 
   it('says the gap was filled only when the replay reached back to the mark', () => {

@@ -265,12 +265,7 @@ export function step(state: MachineState, input: MachineInput, config: MachineCo
 
 /** What the `live` status after a resumed replay says of the gap. */
 const gapOutcome = (reached: boolean): Extra =>
-  reached
-    ? { gap: 'filled' }
-    : {
-        gap: 'unknown',
-        detail: "The server's history did not reach back to the newest event delivered before the gap: events published during it may be missing.",
-      }
+  reached ? { gap: 'filled' } : { gap: 'unknown', detail: "Events of the gap may be missing: the server's history did not reach back that far." }
 
 /** {@link step} for every input but the hot path's. */
 function decide(state: MachineState, input: MachineInput, config: MachineConfig): Step {
@@ -459,7 +454,9 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         // The first ready marks the client connected: events from now on are what a gap loses.
         // By the server's clock, which stamps every event published without an m.ts; the
         // client's only when the server sent none.
-        if (next.watermark === undefined) set({ watermark: readyMark(payload, at) })
+        const mark = next.watermark
+        const ready = readyMark(payload, at, mark)
+        if (ready !== mark) set({ watermark: ready })
         const replaying = config.sendAll || current.resumeFrom !== undefined
         setConnection({ phase: replaying ? 'replaying' : 'live' })
         if (replaying && config.orderReplay && config.replayTimeoutMs > 0) {

@@ -26,7 +26,8 @@ export interface ConnectOptions {
    * After any reconnect (a drop, a timeout, a server restart), identify with `send_all` and
    * pass on, of the replayed events, every one stamped at or after the newest one delivered
    * before the gap (`m.ts` ≥ the mark's), in `m.ts` order, each marked `resumed: true`. A tie
-   * is never judged by eid (eids are random): it is passed on and the eid dedupe drops those
+   * is never judged by eid order (eids are random): the mark remembers up to 64 eids delivered
+   * at its timestamp and passes on every other tie, and past that the eid dedupe drops those
    * already delivered, so `dedupeCapacity` bounds how many events sharing the mark's timestamp
    * a gap can hold without one arriving twice. No event published while the client was
    * disconnected is lost, none arrives twice. Nothing from before the first connection arrives
