@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type ControlPayload, type ReceivedEvent, redactSecret } from '../codec/index.js'
-import { closePolicy, Protocol } from '../protocol/index.js'
+import { closePolicy, Protocol, refusalPolicy, SlowRetry } from '../protocol/index.js'
 import { type Effect, initialState, type MachineConfig, type MachineInput, type MachineState, MaxRefusedUpgrades, step, type TimerName } from './machine.js'
 import { resolveOptions } from './options.js'
 import { type ConnectionState, Transitions } from './status.js'
@@ -46,7 +46,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('drop' as const),
       code: fc.constantFrom(1000, 1001, 1006, 1006, 1009, 4000, 4004, 4012, 4500, 3999),
-      httpStatus: fc.option(fc.constantFrom(404, 403, 502), { nil: undefined }),
+      httpStatus: fc.option(fc.constantFrom(400, 401, 403, 404, 408, 410, 429, 502), { nil: undefined }),
     }).map(({ kind, code, httpStatus }): Action => (httpStatus === undefined ? { kind, code } : { kind, code: 1006, httpStatus })),
   },
   { weight: 1, arbitrary: fc.boolean().map((bad): Action => ({ kind: 'badCredentials', bad })) },
@@ -130,7 +130,11 @@ function run(actions: readonly Action[], backoff: { maxAttempts: number; initial
         expect(Transitions[from] as readonly string[]).toContain(effect.status.state)
         expect(JSON.stringify(effect.status)).not.toContain(token)
         trace.statuses.push({ state: effect.status.state, cause })
-        if (effect.status.state === 'reconnecting' && state.retry === 'backoff') {
+        if (effect.status.state === 'reconnecting' && state.retry === 'backoff' && cause.type === 'closed' && refusalPolicy(cause.httpStatus)?.action === 'slow-retry') {
+          // A refusal retried slowly: minutes, whatever the backoff.
+          expect(effect.status.delayMs).toBeGreaterThanOrEqual(SlowRetry.minMs)
+          expect(effect.status.delayMs).toBeLessThanOrEqual(2 * SlowRetry.minMs)
+        } else if (effect.status.state === 'reconnecting' && state.retry === 'backoff') {
           // Backoff delays within [0, cap].
           const attempt = effect.status.attempt ?? 0
           const cap = Math.min(backoff.maxDelayMs, backoff.initialDelayMs * 2 ** Math.max(0, attempt - 1))
@@ -326,7 +330,7 @@ describe('the connection machine (properties over random histories)', () => {
     }
     const refuse = (): Effect[] => {
       const socket = open()
-      const effects = feed({ type: 'closed', at, socket, code: 1006, reason: '', httpStatus: 404, jitter: 0 })
+      const effects = feed({ type: 'closed', at, socket, code: 1006, reason: '', httpStatus: 400, jitter: 0 })
       feed({ type: 'timer', at, timer: 'retry', jitter: 0 })
       return effects
     }
@@ -342,7 +346,7 @@ describe('the connection machine (properties over random histories)', () => {
     feed({ type: 'timer', at, timer: 'retry', jitter: 0 })
     for (let i = 1; i < MaxRefusedUpgrades; i++) expect(statusOf(refuse())?.state).toBe('reconnecting')
     const last = statusOf(refuse())
-    expect(last).toMatchObject({ state: 'failed', detail: expect.stringContaining('HTTP 404') })
+    expect(last).toMatchObject({ state: 'failed', detail: expect.stringContaining('HTTP 400') })
   })
 
   it('does not count an HTTP 5xx answer as a refusal', () => {

@@ -41,3 +41,52 @@ export const UnknownClosePolicy: ClosePolicyEntry = /* @__PURE__ */ Object.freez
 export function closePolicy(code: number): ClosePolicyEntry {
   return (ClosePolicy as Readonly<Record<number, ClosePolicyEntry | undefined>>)[code] ?? UnknownClosePolicy
 }
+
+/**
+ * What the client does when the server refuses the websocket upgrade with an HTTP 4xx:
+ * - `retry`: back off and connect again, as after a drop (the refusal is a blip).
+ * - `slow-retry`: connect again after {@link SlowRetry} (a gateway or proxy in front of the
+ *   server that refuses now may let the client in later, or the url is wrong; either way a fast
+ *   loop helps no one), saying so in the status detail.
+ * - `give-up`: count it; {@link MaxRefusedUpgrades} in a row end in `failed` (a wrong url).
+ */
+export type RefusalAction = 'retry' | 'slow-retry' | 'give-up'
+
+/** One row of the refusal policy: the action and why. */
+export interface RefusalPolicyEntry {
+  /** What the client does. */
+  readonly action: RefusalAction
+  /** Why, in one sentence. */
+  readonly why: string
+}
+
+/** Upgrades refused with a `give-up` status in a row before the client stops: a wrong URL, not a blip. */
+export const MaxRefusedUpgrades = 3
+
+/** How long a `slow-retry` waits (ms): between `minMs` and twice it, jittered. */
+export const SlowRetry = /* @__PURE__ */ Object.freeze({ minMs: 300_000 } as const)
+
+/**
+ * The refusal policy as data, by HTTP status. Statuses not in it give up after
+ * {@link MaxRefusedUpgrades} in a row ({@link UnknownRefusalPolicy}); a 5xx is no refusal but a
+ * server in trouble, and backs off as a drop does.
+ */
+export const RefusalPolicy = /* @__PURE__ */ Object.freeze({
+  408: { action: 'retry', why: 'The server timed out the upgrade request: a blip.' },
+  429: { action: 'retry', why: 'The server (or a proxy before it) asks for fewer requests: backing off.' },
+  401: { action: 'slow-retry', why: 'A gateway before the server asks for authentication (the upgrade carries none): retrying slowly.' },
+  403: { action: 'slow-retry', why: 'A gateway before the server forbids the upgrade, perhaps for a while: retrying slowly.' },
+  404: { action: 'slow-retry', why: 'Nothing answers at that url now (a deploy in progress, or a wrong url): retrying slowly.' },
+} as const satisfies Record<number, RefusalPolicyEntry>)
+
+/** The policy for a 4xx status not in {@link RefusalPolicy}. */
+export const UnknownRefusalPolicy: RefusalPolicyEntry = /* @__PURE__ */ Object.freeze({
+  action: 'give-up',
+  why: 'The server refused the upgrade: check the url.',
+})
+
+/** The refusal policy row for an HTTP status, or `undefined` when it is no 4xx refusal. */
+export function refusalPolicy(httpStatus: number | undefined): RefusalPolicyEntry | undefined {
+  if (httpStatus === undefined || httpStatus < 400 || httpStatus >= 500) return undefined
+  return (RefusalPolicy as Readonly<Record<number, RefusalPolicyEntry | undefined>>)[httpStatus] ?? UnknownRefusalPolicy
+}
