@@ -55,7 +55,7 @@ describe('connect(): what the socket knows of a failure', () => {
     sub.unsubscribe()
   })
 
-  it.each([408, 429])('keeps retrying an HTTP %i refusal on the usual backoff (a blip, not a wrong url), saying why', async (status) => {
+  it.each([408, 429] as const)('keeps retrying an HTTP %i refusal on the usual backoff (a blip, not a wrong url), saying why', async (status) => {
     const { url, upgrades } = await refusing(status)
     const client = connect({ url, id, token, backoff: fast })
     const statuses: ConnectionStatus[] = []
@@ -68,7 +68,7 @@ describe('connect(): what the socket knows of a failure', () => {
     expect(retry?.detail).toContain(`HTTP ${status}`)
   })
 
-  it.each([401, 403, 404])('retries an HTTP %i refusal slowly (minutes, not the backoff), saying so, and never fails', async (status) => {
+  it.each([401, 403, 404] as const)('retries an HTTP %i refusal slowly (minutes, not the backoff), saying so, and never fails', async (status) => {
     const { url, upgrades } = await refusing(status)
     const client = connect({ url, id, token, backoff: fast })
     const retry = await firstValueFrom(client.status$.pipe(filter((s) => s.state === 'reconnecting')))
