@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { filter, firstValueFrom } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { MaxRefusedUpgrades, RefusalPolicy, SlowRetry } from '../protocol/index.js'
+import { MaxRefusedUpgrades, RefusalWhy, SlowRetry } from '../protocol/index.js'
 import { connect } from './connect.js'
 import type { ConnectionStatus } from './status.js'
 
@@ -64,7 +64,7 @@ describe('connect(): what the socket knows of a failure', () => {
     sub.unsubscribe()
     expect(statuses.some((s) => s.state === 'failed')).toBe(false)
     const retry = statuses.find((s) => s.state === 'reconnecting')
-    expect(retry?.detail).toContain(RefusalPolicy[status].why)
+    expect(retry?.detail).toContain(RefusalWhy.retry)
     expect(retry?.detail).toContain(`HTTP ${status}`)
   })
 
@@ -74,7 +74,7 @@ describe('connect(): what the socket knows of a failure', () => {
     const retry = await firstValueFrom(client.status$.pipe(filter((s) => s.state === 'reconnecting')))
     expect(retry.delayMs).toBeGreaterThanOrEqual(SlowRetry.minMs)
     expect(retry.delayMs).toBeLessThanOrEqual(2 * SlowRetry.minMs)
-    expect(retry.detail).toContain(RefusalPolicy[status].why)
+    expect(retry.detail).toContain(RefusalWhy['slow-retry'])
     expect(retry.detail).toMatch(new RegExp(`HTTP ${status}\\..* Connecting again in \\d+ s\\.$`))
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(upgrades()).toBe(1)

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type ControlPayload, type ReceivedEvent, redactSecret } from '../codec/index.js'
-import { closePolicy, Protocol, refusalPolicy, SlowRetry } from '../protocol/index.js'
+import { closePolicy, Protocol, refusalAction, SlowRetry } from '../protocol/index.js'
 import { type Effect, initialState, type MachineConfig, type MachineInput, type MachineState, MaxRefusedUpgrades, step, type TimerName } from './machine.js'
 import { resolveOptions } from './options.js'
 import { type ConnectionState, Transitions } from './status.js'
@@ -130,7 +130,7 @@ function run(actions: readonly Action[], backoff: { maxAttempts: number; initial
         expect(Transitions[from] as readonly string[]).toContain(effect.status.state)
         expect(JSON.stringify(effect.status)).not.toContain(token)
         trace.statuses.push({ state: effect.status.state, cause })
-        if (effect.status.state === 'reconnecting' && state.retry === 'backoff' && cause.type === 'closed' && refusalPolicy(cause.httpStatus)?.action === 'slow-retry') {
+        if (effect.status.state === 'reconnecting' && state.retry === 'backoff' && cause.type === 'closed' && refusalAction(cause.httpStatus) === 'slow-retry') {
           // A refusal retried slowly: minutes, whatever the backoff.
           expect(effect.status.delayMs).toBeGreaterThanOrEqual(SlowRetry.minMs)
           expect(effect.status.delayMs).toBeLessThanOrEqual(2 * SlowRetry.minMs)

@@ -1,6 +1,6 @@
 import { type ControlPayload, type ReceivedEvent, redactSecret } from '../codec/index.js'
 import type { Decoded, Diagnostic } from '../operators/diagnostic.js'
-import { closeMeaning, closePolicy, ControlCode, MaxRefusedUpgrades, Protocol, refusalPolicy, SlowRetry } from '../protocol/index.js'
+import { closeMeaning, closePolicy, ControlCode, MaxRefusedUpgrades, Protocol, refusalAction, RefusalWhy, SlowRetry } from '../protocol/index.js'
 import { backoffDelay } from './backoff.js'
 import {
   afterIdentify,
@@ -521,25 +521,23 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
     if (policy.action === 'cooldown') set({ budget: afterRatelimited(next.budget, at, budgetConfig) })
     endConnection(false)
     // A refused upgrade is decided by its HTTP status (the refusal policy), not its close code.
-    const refusal = refusalPolicy(httpStatus)
-    const refused = refusal?.action === 'give-up'
-    set({ refusals: refused ? next.refusals + 1 : 0 })
+    const refusal = refusalAction(httpStatus)
+    set({ refusals: refusal === 'give-up' ? next.refusals + 1 : 0 })
     // What the socket knew of a failure to connect, said after the policy's words.
     let known = httpStatus === undefined ? '' : ` The server answered the upgrade with HTTP ${httpStatus}.`
     if (error !== undefined) known += ` The socket reported: ${redactSecret(error, current.token)}.`
-    if (refused && next.refusals >= MaxRefusedUpgrades) {
-      fail(`Gave up after ${MaxRefusedUpgrades} refused upgrades in a row: check the url.${known}`, { close })
-      return
-    }
-    if (refusal?.action === 'slow-retry') {
-      emit({ type: 'count', reconnect: String(code) })
-      const wait = Math.floor(SlowRetry.minMs * (1 + jitter))
-      waitThen(wait, 'backoff', { close, detail: `${refusal.why}${known} Connecting again in ${Math.round(wait / 1000)} s.` })
-      return
-    }
     if (refusal !== undefined) {
+      const why = RefusalWhy[refusal] + known
+      if (next.refusals >= MaxRefusedUpgrades) {
+        fail(`Gave up after ${MaxRefusedUpgrades} refused upgrades in a row: check the url.${known}`, { close })
+        return
+      }
       emit({ type: 'count', reconnect: String(code) })
-      retryAfterBackoff(jitter, { close }, `${refusal.why}${known}`)
+      if (refusal !== 'slow-retry') retryAfterBackoff(jitter, { close }, why)
+      else {
+        const wait = Math.floor(SlowRetry.minMs * (1 + jitter))
+        waitThen(wait, 'backoff', { close, detail: `${why} Connecting again in ${Math.round(wait / 1000)} s.` })
+      }
       return
     }
     switch (policy.action) {

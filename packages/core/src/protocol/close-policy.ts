@@ -52,14 +52,6 @@ export function closePolicy(code: number): ClosePolicyEntry {
  */
 export type RefusalAction = 'retry' | 'slow-retry' | 'give-up'
 
-/** One row of the refusal policy: the action and why. */
-export interface RefusalPolicyEntry {
-  /** What the client does. */
-  readonly action: RefusalAction
-  /** Why, in one sentence. */
-  readonly why: string
-}
-
 /** Upgrades refused with a `give-up` status in a row before the client stops: a wrong URL, not a blip. */
 export const MaxRefusedUpgrades = 3
 
@@ -67,26 +59,27 @@ export const MaxRefusedUpgrades = 3
 export const SlowRetry = /* @__PURE__ */ Object.freeze({ minMs: 300_000 } as const)
 
 /**
- * The refusal policy as data, by HTTP status. Statuses not in it give up after
- * {@link MaxRefusedUpgrades} in a row ({@link UnknownRefusalPolicy}); a 5xx is no refusal but a
- * server in trouble, and backs off as a drop does.
+ * The refusal policy as data: the action by HTTP status. A 4xx not in it gives up after
+ * {@link MaxRefusedUpgrades} in a row; a 5xx is no refusal but a server in trouble, and backs
+ * off as a drop does.
  */
 export const RefusalPolicy = /* @__PURE__ */ Object.freeze({
-  408: { action: 'retry', why: 'The server timed out the upgrade request: a blip.' },
-  429: { action: 'retry', why: 'The server (or a proxy before it) asks for fewer requests: backing off.' },
-  401: { action: 'slow-retry', why: 'A gateway before the server asks for authentication (the upgrade carries none): retrying slowly.' },
-  403: { action: 'slow-retry', why: 'A gateway before the server forbids the upgrade, perhaps for a while: retrying slowly.' },
-  404: { action: 'slow-retry', why: 'Nothing answers at that url now (a deploy in progress, or a wrong url): retrying slowly.' },
-} as const satisfies Record<number, RefusalPolicyEntry>)
+  408: 'retry',
+  429: 'retry',
+  401: 'slow-retry',
+  403: 'slow-retry',
+  404: 'slow-retry',
+} as const satisfies Record<number, RefusalAction>)
 
-/** The policy for a 4xx status not in {@link RefusalPolicy}. */
-export const UnknownRefusalPolicy: RefusalPolicyEntry = /* @__PURE__ */ Object.freeze({
-  action: 'give-up',
-  why: 'The server refused the upgrade: check the url.',
-})
+/** Why each refusal action, in words for the status detail. */
+export const RefusalWhy = /* @__PURE__ */ Object.freeze({
+  retry: 'A timed-out upgrade, or one asked to slow down: backing off.',
+  'slow-retry': 'Refused for now (a gateway, a deploy or a wrong url): retrying slowly.',
+  'give-up': 'Refused: check the url.',
+} as const satisfies Record<RefusalAction, string>)
 
-/** The refusal policy row for an HTTP status, or `undefined` when it is no 4xx refusal. */
-export function refusalPolicy(httpStatus: number | undefined): RefusalPolicyEntry | undefined {
+/** The refusal action for an HTTP status, or `undefined` when it is no 4xx refusal. */
+export function refusalAction(httpStatus: number | undefined): RefusalAction | undefined {
   if (httpStatus === undefined || httpStatus < 400 || httpStatus >= 500) return undefined
-  return (RefusalPolicy as Readonly<Record<number, RefusalPolicyEntry | undefined>>)[httpStatus] ?? UnknownRefusalPolicy
+  return (RefusalPolicy as Readonly<Record<number, RefusalAction | undefined>>)[httpStatus] ?? 'give-up'
 }
