@@ -38,7 +38,16 @@ const KB = 1024
  * which the chunk's codecs are keyed by, now lands up front in an app that imports `connect`
  * alone (an app that imports `EventName`, as every app filtering events does, had it already):
  * app 19,138 B and own code 11,324 B. A mistyped vote no longer vanishes unseen by default.
- * The README and BENCHMARKS.md record the miss; lower these as the code shrinks.
+ * Raised again, by 0.375 KB (the app), for issue 20's resume fixes (client/watermark.ts:
+ * a tie with the mark judged by the eids delivered at its timestamp instead of dropped by eid
+ * order, the mark's ceiling at the server's clock plus a skew, and the `gap` outcome after a
+ * replay): app 18,985 B then (without the ctx check), own code within its ceiling. Losing events silently at every
+ * same-millisecond gap was not worth those bytes. Both raised again by 0.25 KB for issue 20's
+ * refusal policy (408/429 retried, 401/403/404 retried slowly, a frozen table and its words):
+ * app 19,241 B and own code 11,497 B then. A relay or page that a 429 or a deploy's 404 ended
+ * for good cost more than those bytes. (Its own commits: the lead may weigh them apart.)
+ * With all three: app 19,713 B and own code 12,037 B. The README and BENCHMARKS.md record the
+ * miss; lower these as the code shrinks (the profile in BENCHMARKS.md says where: allocation).
  *
  * Before issue 11:
  * set just above the size reached (app 15,231 B, own code 7,635 B when last lowered). The app
@@ -50,8 +59,8 @@ const KB = 1024
  * be lowered as the code shrinks, never raised quietly.
  */
 const Size = Object.freeze({
-  appImportingConnect: { budget: 16 * KB, ceiling: 18.75 * KB },
-  ownCode: { budget: 5 * KB, ceiling: 11.1 * KB },
+  appImportingConnect: { budget: 16 * KB, ceiling: 19_750 },
+  ownCode: { budget: 5 * KB, ceiling: 12_050 },
   /**
    * What `shareAcrossTabs` downloads when an app uses it: its own chunk. 2.4 KB as a closure;
    * 3.3 KB as the sans-I/O machine (tabs-machine.ts) and its interpreter, which every input and

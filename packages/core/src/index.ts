@@ -17,7 +17,7 @@
 // The client.
 export { connect, type FatesClient } from './client/connect.js'
 export { ConnectOptionsError, type ConnectOptions, type PerAttempt } from './client/options.js'
-export { Transitions, type CloseDetails, type ConnectionState, type ConnectionStatus, type TabRole } from './client/status.js'
+export { Transitions, type CloseDetails, type ConnectionState, type ConnectionStatus, type GapOutcome, type TabRole } from './client/status.js'
 export type { ConnectionMetrics } from './client/metrics.js'
 export type { TabChannel, TabLocks, TabsEnvironment } from './client/tab-support.js'
 export type { BackoffConfig } from './client/backoff.js'

@@ -15,6 +15,7 @@
  * - backoff and states: `backoffDelay`, `BackoffDefaults`, `canTransition`;
  * - options: `resolveOptions`, `ConnectDefaults`, `identifyMessage`, `urlProblem`,
  *   `tokenProblem`, `snowflakeProblem`, `credentialsProblem`;
+ * - the resume mark: `advance`, `newer`, `readyMark`, `unseen`, `markCeiling`, `MaxTiedEids`;
  * - sizes and defaults: `utf8Length`, `encodedLength`, `DefaultDedupeCapacity`, `EventStatsDefaults`.
  *
  * Redaction (`redactor`, `redactSecret`) and the codecs are on `@fates-rx/core/protocol`.
@@ -77,3 +78,5 @@ export {
   urlProblem,
 } from './client/options.js'
 export { encodedLength, utf8Length } from './client/metrics.js'
+// The resume mark, one rule for both machines.
+export { advance, markCeiling, MaxTiedEids, newer, readyMark, unseen } from './client/watermark.js'

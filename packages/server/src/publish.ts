@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { either } from 'fp-ts'
-import { contextCodecOf, FatesEvent, describeErrors, isSnowflakeId } from '@fates-rx/core/protocol'
+import { contextCodecOf, FatesEvent, describeErrors, isSnowflakeId, Timestamps } from '@fates-rx/core/protocol'
 
 /**
  * True for a channel events can be published on: `global`, or `bot-<id>` / `server-<id>` with
@@ -70,8 +70,11 @@ export function nestedDeeperThan(value: unknown, limit: number): boolean {
  * context codec core defines for its `m.e` (a vote's `votes` is an integer), since every
  * client drops an event that does not; unknown event numbers take any object, as the protocol
  * allows (`checkContext: false` skips that one check, for events relayed from an upstream,
- * which a direct client of the upstream would receive too). Pure apart from the UUID and the
- * clock, which can be injected.
+ * which a direct client of the upstream would receive too). A given `m.ts` must be a time:
+ * finite, not before {@link Timestamps.min} and at most {@link Timestamps.maxAheadSeconds} ahead
+ * of the server's clock, since one event stamped `1e300` would make every client take every
+ * later event for one already seen (`checkTimestamp: false` skips it for relayed events, as
+ * `checkContext`). Pure apart from the UUID and the clock, which can be injected.
  */
 export function normalizePublish(
   channel: unknown,
@@ -79,6 +82,7 @@ export function normalizePublish(
   now: () => number = Date.now,
   newId: () => string = randomUUID,
   checkContext = true,
+  checkTimestamp = true,
 ): either.Either<string, NormalizedEvent> {
   if (!isChannel(channel)) {
     return either.left('channel must be "bot-<id>", "server-<id>" or "global"')
@@ -98,6 +102,10 @@ export function normalizePublish(
   if (m.eid !== undefined && m.eid.length > PublishLimits.maxEidLength) {
     return either.left(`event: m.eid must be at most ${PublishLimits.maxEidLength} characters`)
   }
+  if (checkTimestamp && m.ts !== undefined) {
+    const problem = timestampProblem(m.ts, now())
+    if (problem !== undefined) return either.left(`event: m.ts ${problem}`)
+  }
   const context = contextCodecOf(m.e)
   if (checkContext && !context.is(ctx)) {
     const decoded = context.decode(ctx)
@@ -106,4 +114,17 @@ export function normalizePublish(
   const eid = m.eid ?? newId()
   const ts = m.ts ?? now() / 1000
   return either.right({ eid, event: { ...event, m: { ...m, eid, ts } } })
+}
+
+/**
+ * Why `ts` (Unix seconds) is no event's time at `nowMs`, or `undefined` when it is one. The
+ * words name the bound, never the value (a value can be a megabyte of digits).
+ */
+export function timestampProblem(ts: number, nowMs: number): string | undefined {
+  if (!Number.isFinite(ts)) return 'must be a finite number of Unix seconds'
+  if (ts < Timestamps.min) return `must not be before ${Timestamps.min} (Unix seconds)`
+  if (ts > nowMs / 1000 + Timestamps.maxAheadSeconds) {
+    return `must be at most ${Timestamps.maxAheadSeconds} s ahead of the server's clock`
+  }
+  return undefined
 }

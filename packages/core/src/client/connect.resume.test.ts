@@ -30,32 +30,66 @@ describe('connect(): resume', () => {
     expect(h.eids()).toEqual(['a', 'b', 'c', 'd', 'e'])
     expect(h.events.map((e) => e.resumed)).toEqual([undefined, undefined, true, true, undefined])
     expect(h.events.some((e) => e.prior === true)).toBe(false)
-    // Nothing reached dedupe twice: the replay was filtered before it.
+    // Nothing reached dedupe twice: the replay was filtered before it ('b', at the mark's m.ts,
+    // is the mark's own eid).
     h.clock.advance(1000)
     expect(h.metrics()).toMatchObject({ events: 5, resumed: 2, duplicates: 0 })
     expect(h.states().slice(-4)).toEqual(['connecting', 'identifying', 'replaying', 'live'])
   })
 
-  it('fills each of several gaps from the newest event delivered, ties settled by eid', () => {
+  it('fills each of several gaps from the newest event delivered, ties judged by the eids delivered at the mark, not by eid order', () => {
     const h = harness()
     h.last().handshake()
     h.last().frame(eventFrame('m', T + 1))
     h.last().closeFromServer(1006)
     h.clock.advance(250)
     h.last().handshake()
-    // Same ts as the newest delivered: only a greater eid is newer. No ts at all: never newer.
+    // Same ts as the newest delivered: unseen whatever the eid's order ('l' sorts before 'm'),
+    // but for 'm' itself, delivered already. No ts at all: never newer.
     const noTs = JSON.stringify({ m: { e: 0, eid: 'z-no-ts' }, ctx: { user: '1', votes: 1 } })
     h.last().frame(frameOf(eventFrame('n', T + 1), eventFrame('l', T + 1), eventFrame('m', T + 1), noTs))
     h.last().frame(control('done_prior', 18))
-    expect(h.eids()).toEqual(['m', 'n'])
+    expect(h.eids()).toEqual(['m', 'n', 'l'])
     h.last().closeFromServer(1001)
     h.clock.advance(500)
     h.last().handshake()
     h.last().frame(frameOf(eventFrame('p', T + 3), eventFrame('n', T + 1), eventFrame('o', T + 2), eventFrame('m', T + 1)))
     h.last().frame(control('done_prior', 18))
-    expect(h.eids()).toEqual(['m', 'n', 'o', 'p'])
+    expect(h.eids()).toEqual(['m', 'n', 'l', 'o', 'p'])
     h.clock.advance(1000)
-    expect(h.metrics()).toMatchObject({ resumed: 3, duplicates: 0 })
+    // The mark remembers every eid delivered at its m.ts: none of the ties reached the dedupe.
+    expect(h.metrics()).toMatchObject({ resumed: 4, duplicates: 0 })
+  })
+
+  it('says the gap was filled only when the replay reached back to the mark', () => {
+    const h = harness()
+    h.last().handshake()
+    expect(h.status().gap).toBeUndefined()
+    h.last().frame(eventFrame('a', T + 1)).frame(eventFrame('b', T + 2))
+    h.last().closeFromServer(1006)
+    h.clock.advance(250)
+    h.last().handshake()
+    // The history holds 'b', the newest delivered: every event since is in it.
+    h.last().frame(frameOf(eventFrame('b', T + 2), eventFrame('c', T + 3))).frame(control('done_prior', 18))
+    expect(h.status()).toMatchObject({ state: 'live', gap: 'filled' })
+    h.last().closeFromServer(1006)
+    h.clock.advance(h.status().delayMs ?? 0)
+    h.last().handshake()
+    // A history trimmed past the mark ('c'): what came between may be lost, and it says so.
+    h.last().frame(frameOf(eventFrame('e', T + 5))).frame(control('done_prior', 18))
+    expect(h.status()).toMatchObject({ state: 'live', gap: 'unknown', detail: expect.stringMatching(/may be missing/) })
+    expect(h.eids()).toEqual(['a', 'b', 'c', 'e'])
+  })
+
+  it('says the gap is unknown when the replay was cut short', () => {
+    const h = harness({ maxReplayHeld: 2 })
+    h.last().handshake()
+    h.last().frame(eventFrame('a', T + 1))
+    h.last().closeFromServer(1006)
+    h.clock.advance(250)
+    h.last().handshake()
+    h.last().frame(frameOf(eventFrame('a', T + 1), eventFrame('b', T + 2), eventFrame('c', T + 3)))
+    expect(h.status()).toMatchObject({ state: 'live', gap: 'unknown' })
   })
 
   it('starts the mark at the ready payload’s ts, not the client’s clock', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type ControlPayload, type ReceivedEvent, redactSecret } from '../codec/index.js'
-import { closePolicy, Protocol } from '../protocol/index.js'
+import { closePolicy, Protocol, refusalAction, SlowRetry } from '../protocol/index.js'
 import { type Effect, initialState, type MachineConfig, type MachineInput, type MachineState, MaxRefusedUpgrades, step, type TimerName } from './machine.js'
 import { resolveOptions } from './options.js'
 import { type ConnectionState, Transitions } from './status.js'
@@ -46,7 +46,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('drop' as const),
       code: fc.constantFrom(1000, 1001, 1006, 1006, 1009, 4000, 4004, 4012, 4500, 3999),
-      httpStatus: fc.option(fc.constantFrom(404, 403, 502), { nil: undefined }),
+      httpStatus: fc.option(fc.constantFrom(400, 401, 403, 404, 408, 410, 429, 502), { nil: undefined }),
     }).map(({ kind, code, httpStatus }): Action => (httpStatus === undefined ? { kind, code } : { kind, code: 1006, httpStatus })),
   },
   { weight: 1, arbitrary: fc.boolean().map((bad): Action => ({ kind: 'badCredentials', bad })) },
@@ -156,7 +156,11 @@ function run(actions: readonly Action[], backoff: { maxAttempts: number; initial
         expect(Transitions[from] as readonly string[]).toContain(effect.status.state)
         expect(JSON.stringify(effect.status)).not.toContain(token)
         trace.statuses.push({ state: effect.status.state, cause })
-        if (effect.status.state === 'reconnecting' && state.retry === 'backoff') {
+        if (effect.status.state === 'reconnecting' && state.retry === 'backoff' && cause.type === 'closed' && refusalAction(cause.httpStatus) === 'slow-retry') {
+          // A refusal retried slowly: minutes, whatever the backoff.
+          expect(effect.status.delayMs).toBeGreaterThanOrEqual(SlowRetry.minMs)
+          expect(effect.status.delayMs).toBeLessThanOrEqual(2 * SlowRetry.minMs)
+        } else if (effect.status.state === 'reconnecting' && state.retry === 'backoff') {
           // Backoff delays within [0, cap].
           const attempt = effect.status.attempt ?? 0
           const cap = Math.min(backoff.maxDelayMs, backoff.initialDelayMs * 2 ** Math.max(0, attempt - 1))
@@ -352,7 +356,7 @@ describe('the connection machine (properties over random histories)', () => {
     }
     const refuse = (): Effect[] => {
       const socket = open()
-      const effects = feed({ type: 'closed', at, socket, code: 1006, reason: '', httpStatus: 404, jitter: 0 })
+      const effects = feed({ type: 'closed', at, socket, code: 1006, reason: '', httpStatus: 400, jitter: 0 })
       feed({ type: 'timer', at, timer: 'retry', jitter: 0 })
       return effects
     }
@@ -368,7 +372,7 @@ describe('the connection machine (properties over random histories)', () => {
     feed({ type: 'timer', at, timer: 'retry', jitter: 0 })
     for (let i = 1; i < MaxRefusedUpgrades; i++) expect(statusOf(refuse())?.state).toBe('reconnecting')
     const last = statusOf(refuse())
-    expect(last).toMatchObject({ state: 'failed', detail: expect.stringContaining('HTTP 404') })
+    expect(last).toMatchObject({ state: 'failed', detail: expect.stringContaining('HTTP 400') })
   })
 
   it('does not count an HTTP 5xx answer as a refusal', () => {
@@ -405,15 +409,25 @@ describe('the connection machine (properties over random histories)', () => {
 })
 
 // resume against a model server with a history: it stamps each published event with its own
-// clock (ms apart, as distinct instants), sends it live to every connection past `ready`,
-// replays its whole history in a random order on `send_all`, and can drop at any moment. Its
-// clock is the client's plus a skew: the client's clock must not matter.
+// clock, sends it live to every connection past `ready`, replays its whole history in a random
+// order on `send_all`, and can drop at any moment. Its clock is the client's plus a skew: the
+// client's clock must not matter. Events come in bursts: a `tie` shares the millisecond of the
+// event before it (a producer stamping a burst at once), and eids are random, so their order
+// says nothing of the publish order. The machine's own deliveries are checked, without the
+// interpreter's dedupe: the mark remembers the eids at its timestamp (bursts here stay below
+// `MaxTiedEids`), so nothing is offered twice.
 type ResumeAction =
-  | { readonly kind: 'publish' | 'drop' | 'reconnect' | 'open' | 'identity' | 'ready' | 'done' | 'fire' | 'handshake' }
+  | { readonly kind: 'drop' | 'reconnect' | 'open' | 'identity' | 'ready' | 'done' | 'fire' | 'handshake' }
+  | { readonly kind: 'publish'; readonly tie: boolean; readonly key: string }
   | { readonly kind: 'wait'; readonly ms: number }
 
 const resumeAction: fc.Arbitrary<ResumeAction> = fc.oneof(
-  { weight: 6, arbitrary: fc.constant<ResumeAction>({ kind: 'publish' }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ tie: fc.boolean(), key: fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 4, maxLength: 4 }) }).map(
+      ({ tie, key }): ResumeAction => ({ kind: 'publish', tie, key }),
+    ),
+  },
   { weight: 2, arbitrary: fc.constantFrom<ResumeAction>({ kind: 'drop' }, { kind: 'reconnect' }) },
   { weight: 6, arbitrary: fc.constantFrom<ResumeAction>({ kind: 'open' }, { kind: 'identity' }, { kind: 'ready' }, { kind: 'done' }, { kind: 'fire' }) },
   { weight: 3, arbitrary: fc.constant<ResumeAction>({ kind: 'handshake' }) },
@@ -465,8 +479,14 @@ function runResume(actions: readonly ResumeAction[], seed: number, skewMs: numbe
   const act = (a: ResumeAction): void => {
     switch (a.kind) {
       case 'publish': {
-        now += 1
-        const p = { eid: `e${published.length}`, ts: (now + skewMs) / 1000, afterFirstReady: firstReadyTs !== undefined }
+        if (!a.tie || published.length === 0) now += 1
+        // A tie shares the instant of the event before it, unless the first ready came between
+        // them (an event stamped before the mark starts is the producers' clock assumption that
+        // `resume` documents, not a tie).
+        const after = firstReadyTs !== undefined
+        const previous = a.tie ? published.at(-1) : undefined
+        const ts = previous !== undefined && previous.afterFirstReady === after ? previous.ts : (now + skewMs) / 1000
+        const p = { eid: `${a.key}-${published.length}`, ts, afterFirstReady: after }
         published.push(p)
         if (socket?.ready === true) send(eventOf(p))
         break
@@ -535,15 +555,20 @@ function runResume(actions: readonly ResumeAction[], seed: number, skewMs: numbe
 }
 
 describe('resume (properties over random histories with drops)', () => {
-  it('delivers every event published after the first ready exactly once, and none from before its second, whatever the client’s clock', () => {
+  it('delivers every event published after the first ready exactly once, in order, and none from before its second, whatever the client’s clock or ties', () => {
     fc.assert(
       fc.property(fc.array(resumeAction, { minLength: 20, maxLength: 150, size: 'max' }), fc.nat(), fc.integer({ min: -60_000, max: 60_000 }), (actions, seed, skewMs) => {
         const { delivered, published, firstReadyTs } = runResume(actions, seed, skewMs)
         expect(new Set(delivered).size).toBe(delivered.length)
         const got = new Set(delivered)
+        // Every event published after the first ready, ties with the mark included.
         expect(published.filter((p) => p.afterFirstReady && !got.has(p.eid))).toEqual([])
+        // In publish order: by m.ts, the order the model's clock stamps them in.
+        const stamps = new Map(published.map((p) => [p.eid, p.ts]))
+        const ts = delivered.map((eid) => stamps.get(eid) ?? NaN)
+        expect(ts.filter((t, i) => i > 0 && t < (ts[i - 1] ?? -Infinity))).toEqual([])
         // ready's ts is whole seconds: what came within its second may be taken for the gap.
-        expect(published.filter((p) => got.has(p.eid) && firstReadyTs !== undefined && p.ts < firstReadyTs)).toEqual([])
+        expect(published.filter((p) => got.has(p.eid) && !p.afterFirstReady && firstReadyTs !== undefined && p.ts < firstReadyTs)).toEqual([])
         expect(published.filter((p) => got.has(p.eid) && firstReadyTs === undefined)).toEqual([])
       }),
       { numRuns: 300 },

@@ -5,7 +5,7 @@ import type { Decoded, Diagnostic } from '../operators/diagnostic.js'
 // entry chunk, and a bundler's code splitting would then download up front the tables (event
 // names) that only a lazily loaded chunk (the ctx check) reads.
 import { closeMeaning } from '../protocol/close.js'
-import { closePolicy } from '../protocol/close-policy.js'
+import { closePolicy, MaxRefusedUpgrades, refusalAction, RefusalWhy, SlowRetry } from '../protocol/close-policy.js'
 import { ControlCode } from '../protocol/control.js'
 import { Protocol } from '../protocol/limits.js'
 import { backoffDelay } from './backoff.js'
@@ -19,6 +19,7 @@ import {
 } from './identify-budget.js'
 import { identifyMessage, type ResolvedOptions } from './options.js'
 import { type CloseDetails, type ConnectionState, type ConnectionStatus, canTransition } from './status.js'
+import { advance, readyMark, unseen, type Watermark } from './watermark.js'
 
 // The connection as a pure state machine ("sans-I/O", as h11 does HTTP): `step(state, input)`
 // returns the next state and the effects to perform. It owns every decision (when to connect,
@@ -87,22 +88,7 @@ interface Held {
   readonly older: Held | undefined
 }
 
-/** The newest event delivered, by `m.ts` then `m.eid`: a resumed replay passes on only what is newer. */
-export interface Watermark {
-  /** The event's `m.ts` (Unix seconds; `-Infinity` when it had none). */
-  readonly ts: number
-  /** The event's `m.eid` (`''` when it had none). */
-  readonly eid: string
-}
-
-/** True when `event` is newer than `mark`: a later `m.ts`, or the same and a greater `m.eid`. */
-export function newerThan(event: ReceivedEvent, mark: Watermark): boolean {
-  const ts = event.m.ts ?? -Infinity
-  return ts !== mark.ts ? ts > mark.ts : (event.m.eid ?? '') > mark.eid
-}
-
-/** The mark of an event: its `m.ts` (or -Infinity) and `m.eid` (or ''). */
-export const markOf = (event: ReceivedEvent): Watermark => ({ ts: event.m.ts ?? -Infinity, eid: event.m.eid ?? '' })
+export type { Watermark } from './watermark.js'
 
 /** Where one connection is, from reading its credentials to live. */
 type Phase = 'reading' | 'ready-to-open' | 'opening' | 'awaiting-identity' | 'awaiting-ready' | 'replaying' | 'live'
@@ -127,6 +113,8 @@ interface Connection {
   readonly priorUntilDone: boolean
   /** A resumed connection: its replay passes on only events newer than this mark. */
   readonly resumeFrom: Watermark | undefined
+  /** The replay held an event stamped at or before `resumeFrom`: it reached back over the whole gap. */
+  readonly reachedMark: boolean
 }
 
 /**
@@ -185,8 +173,7 @@ export interface Step {
   readonly effects: readonly Effect[]
 }
 
-/** Upgrades refused with an HTTP 4xx in a row before the client stops: a wrong URL, not a blip. */
-export const MaxRefusedUpgrades = 3
+export { MaxRefusedUpgrades } from '../protocol/close-policy.js'
 
 /** The machine before anything happened: `closed`, not opened yet. */
 export function initialState(at: number): MachineState {
@@ -273,13 +260,18 @@ export function step(state: MachineState, input: MachineInput, config: MachineCo
     ) {
       const event = input.decoded.event
       const effects: Effect[] = [{ type: 'deliver', event }]
+      if (!config.resume) return { state, effects }
       const mark = state.watermark
-      if (!config.resume || (mark !== undefined && !newerThan(event, mark))) return { state, effects }
-      return { state: marked(state, markOf(event)), effects }
+      const moved = advance(mark, event, input.at)
+      return { state: moved === mark ? state : marked(state, moved!), effects }
     }
   }
   return decide(state, input, config)
 }
+
+/** What the `live` status after a resumed replay says of the gap. */
+const gapOutcome = (reached: boolean): Extra =>
+  reached ? { gap: 'filled' } : { gap: 'unknown', detail: "Events of the gap may be missing: the server's history did not reach back that far." }
 
 /** {@link step} for every input but the hot path's. */
 function decide(state: MachineState, input: MachineInput, config: MachineConfig): Step {
@@ -328,8 +320,10 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
   const deliver = (event: ReceivedEvent): void => {
     emit({ type: 'deliver', event })
     // The history (prior) lies before the first ready, whatever its producers' clocks say.
+    if (!config.resume || event.prior === true) return
     const mark = next.watermark
-    if (config.resume && event.prior !== true && (mark === undefined || newerThan(event, mark))) set({ watermark: markOf(event) })
+    const moved = advance(mark, event, at)
+    if (moved !== mark) set({ watermark: moved })
   }
 
   const deliverHeld = (): void => {
@@ -422,6 +416,7 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         heldCount: 0,
         priorUntilDone: false,
         resumeFrom: undefined,
+        reachedMark: false,
       },
     })
     emit({ type: 'read-credentials' })
@@ -437,10 +432,11 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
   const cutReplay = (why: string): void => {
     emit({ type: 'cancel', timer: 'replay' })
     const message = `${why}: delivered the ${next.connection?.heldCount ?? 0} held, ordered by m.ts; later replayed events arrive as they come.`
+    const resumed = next.connection?.resumeFrom !== undefined
     deliverHeld()
     setConnection({ phase: 'live', priorUntilDone: true })
     emit({ type: 'diagnostic', diagnostic: { kind: 'replay-cut', message, raw: '' } })
-    move('live', { detail: message })
+    move('live', resumed ? { detail: message, gap: 'unknown' } : { detail: message })
   }
 
   const onControl = (current: Connection, payload: ControlPayload): void => {
@@ -472,7 +468,9 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         // The first ready marks the client connected: events from now on are what a gap loses.
         // By the server's clock, which stamps every event published without an m.ts; the
         // client's only when the server sent none.
-        if (next.watermark === undefined) set({ watermark: { ts: payload.ts ?? at / 1000, eid: '' } })
+        const mark = next.watermark
+        const ready = readyMark(payload, at, mark)
+        if (ready !== mark) set({ watermark: ready })
         const replaying = config.sendAll || current.resumeFrom !== undefined
         setConnection({ phase: replaying ? 'replaying' : 'live' })
         if (replaying && config.orderReplay && config.replayTimeoutMs > 0) {
@@ -490,7 +488,7 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         emit({ type: 'cancel', timer: 'replay' })
         deliverHeld()
         setConnection({ phase: 'live' })
-        move('live')
+        move('live', current.resumeFrom === undefined ? {} : gapOutcome(current.reachedMark))
         return
       case ControlCode.InvalidAuth:
       case ControlCode.InvalidPayload:
@@ -503,7 +501,8 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
   /** A replayed event as it is passed on (`resumed` if newer than the gap, else `prior`), or undefined. */
   const replayed = (current: Connection, event: ReceivedEvent): ReceivedEvent | undefined => {
     const from = current.resumeFrom
-    if (from !== undefined && newerThan(event, from)) return { ...event, resumed: true }
+    if (from !== undefined && !current.reachedMark && (event.m.ts ?? -Infinity) <= from.ts) setConnection({ reachedMark: true })
+    if (from !== undefined && unseen(event, from)) return { ...event, resumed: true }
     // The history itself only for sendAll, which asked for it: a replay that a drop cut short
     // is completed by the next one (dedupe drops what was delivered).
     return from === undefined || config.sendAll ? { ...event, prior: true } : undefined
@@ -536,13 +535,24 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
     // A 4012 is a fact about the budget whatever happens next.
     if (policy.action === 'cooldown') set({ budget: afterRatelimited(next.budget, at, budgetConfig) })
     endConnection(false)
-    const refused = httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500
-    set({ refusals: refused ? next.refusals + 1 : 0 })
+    // A refused upgrade is decided by its HTTP status (the refusal policy), not its close code.
+    const refusal = refusalAction(httpStatus)
+    set({ refusals: refusal === 'give-up' ? next.refusals + 1 : 0 })
     // What the socket knew of a failure to connect, said after the policy's words.
     let known = httpStatus === undefined ? '' : ` The server answered the upgrade with HTTP ${httpStatus}.`
     if (error !== undefined) known += ` The socket reported: ${redactSecret(error, current.token)}.`
-    if (refused && next.refusals >= MaxRefusedUpgrades) {
-      fail(`Gave up after ${MaxRefusedUpgrades} refused upgrades in a row: check the url.${known}`, { close })
+    if (refusal !== undefined) {
+      const why = RefusalWhy[refusal] + known
+      if (next.refusals >= MaxRefusedUpgrades) {
+        fail(`Gave up after ${MaxRefusedUpgrades} refused upgrades in a row: check the url.${known}`, { close })
+        return
+      }
+      emit({ type: 'count', reconnect: String(code) })
+      if (refusal !== 'slow-retry') retryAfterBackoff(jitter, { close }, why)
+      else {
+        const wait = Math.floor(SlowRetry.minMs * (1 + jitter))
+        waitThen(wait, 'backoff', { close, detail: `${why} Connecting again in ${Math.round(wait / 1000)} s.` })
+      }
       return
     }
     switch (policy.action) {

@@ -24,19 +24,25 @@ export interface ConnectOptions {
   readonly bot?: boolean
   /**
    * After any reconnect (a drop, a timeout, a server restart), identify with `send_all` and
-   * pass on, of the replayed events, only those newer (by `m.ts`, then `m.eid`) than the newest
-   * one delivered before the gap, in `m.ts` order, each marked `resumed: true`: no event
-   * published while the client was disconnected is lost, none arrives twice. Nothing from
-   * before the first connection arrives unless `sendAll` asks for it (with `sendAll`, a replay
-   * cut short is completed, `prior: true`).
+   * pass on, of the replayed events, every one stamped at or after the newest one delivered
+   * before the gap (`m.ts` ≥ the mark's), in `m.ts` order, each marked `resumed: true`. A tie
+   * is never judged by eid order (eids are random): the mark remembers up to 64 eids delivered
+   * at its timestamp and passes on every other tie, and past that the eid dedupe drops those
+   * already delivered, so `dedupeCapacity` bounds how many events sharing the mark's timestamp
+   * a gap can hold without one arriving twice. No event published while the client was
+   * disconnected is lost, none arrives twice. Nothing from before the first connection arrives
+   * unless `sendAll` asks for it (with `sendAll`, a replay cut short is completed).
    *
    * The mark starts at the first `ready` payload's `ts` (the server's clock, the one that
    * stamps events published without an `m.ts`; the client's clock only if `ready` has none),
-   * and rises with every event delivered after it (not with the history). So it assumes that
-   * producers which set `m.ts` themselves keep clocks near the server's: an event stamped
-   * earlier than the newest one delivered before the gap is taken for one already seen. And
-   * `ready`'s `ts` is whole seconds: if the first gap comes before any event is delivered,
-   * events from up to a second before the first connection can arrive, marked `resumed`.
+   * and rises with every event delivered after it (not with the history), never past the
+   * client's clock read as the server's plus `Timestamps.maxAheadSeconds` (60 s): an event
+   * stamped `1e300` cannot hide later ones. So it assumes that producers which set `m.ts`
+   * themselves keep clocks near the server's: an event stamped earlier than the newest one
+   * delivered before the gap is taken for one already seen. And `ready`'s `ts` is whole
+   * seconds: if the first gap comes before any event is delivered, events from up to a second
+   * before the first connection can arrive, marked `resumed`. The `live` status after a gap
+   * says whether it is known to be filled (`gap`).
    * @default true
    */
   readonly resume?: boolean

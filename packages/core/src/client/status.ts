@@ -49,11 +49,22 @@ export interface ConnectionStatus {
   /** Why, in words: the server's error detail, a timeout, the ratelimit wait (token redacted). */
   readonly detail?: string
   /**
+   * `live` after a reconnect's replay (with `resume`): whether the gap is known to be filled.
+   * `filled`: the replay reached back to the newest event delivered before the gap (it held an
+   * event stamped at or before it), so every event published since was in it. `unknown`: the
+   * server's history did not reach that far (it keeps a bounded number of events), or the
+   * replay was cut short (`maxReplayHeld`, `replayTimeoutMs`): events of the gap may be missing.
+   */
+  readonly gap?: GapOutcome
+  /**
    * With `shareAcrossTabs`, once this tab knows its part: whether it holds the shared connection
    * (`leader`) or receives it from the tab that does (`follower`), and how many tabs share it.
    */
   readonly tabs?: { readonly role: TabRole; readonly count: number }
 }
+
+/** Whether a reconnect's gap is known to be filled; see {@link ConnectionStatus.gap}. */
+export type GapOutcome = 'filled' | 'unknown'
 
 /** A tab's part in a connection shared across tabs. */
 export type TabRole = 'leader' | 'follower'

@@ -188,7 +188,7 @@ describe('tabStep(), rule by rule', () => {
     expect(run([{ type: 'message', at: 4, session: 1, data: { type: 'out', items: [['status', live]] } }], f).shown.at(-1)?.tabs).toEqual({ role: 'follower', count: 1 })
   })
 
-  it('adopts a welcome\'s mark only when it is newer than its own', () => {
+  it('adopts a welcome\'s mark only when it is newer than its own (by m.ts: a tie keeps its own)', () => {
     const own = { ts: 10, eid: 'm' }
     const withOwn = run([{ type: 'delivered', at: 3, event: event('m', 10) }], waiting()).state
     expect(withOwn.mark).toEqual(own)
@@ -196,7 +196,7 @@ describe('tabStep(), rule by rule', () => {
       run([{ type: 'message', at: 4, session: 1, data: { type: 'welcome', to: 'me', status: live, mark } }], withOwn).state.mark
     expect(welcome({ ts: 9, eid: 'z' })).toEqual(own)
     expect(welcome({ ts: 10, eid: 'a' })).toEqual(own)
-    expect(welcome({ ts: 10, eid: 'n' })).toEqual({ ts: 10, eid: 'n' })
+    expect(welcome({ ts: 10, eid: 'n' })).toEqual(own)
     expect(welcome({ ts: 11, eid: '' })).toEqual({ ts: 11, eid: '' })
     expect(run([{ type: 'message', at: 4, session: 1, data: { type: 'welcome', to: 'me', status: live } }], withOwn).state.mark).toEqual(own)
   })
@@ -238,11 +238,11 @@ describe('tabStep(), rule by rule', () => {
 
   it('takes the first ready\'s ts as its mark while it leads, else the time, and only then', () => {
     const ready = (ts?: number) => ({ code: 'ready', control: true, ...(ts === undefined ? {} : { ts }) }) as never
-    expect(run([{ type: 'inner', at: 9000, item: ['control', ready(42)] }], leading()).state.mark).toEqual({ ts: 42, eid: '' })
-    expect(run([{ type: 'inner', at: 9000, item: ['control', ready()] }], leading()).state.mark).toEqual({ ts: 9, eid: '' })
+    expect(run([{ type: 'inner', at: 9000, item: ['control', ready(42)] }], leading()).state.mark).toEqual({ ts: 42, eid: '', clock: 33 })
+    expect(run([{ type: 'inner', at: 9000, item: ['control', ready()] }], leading()).state.mark).toEqual({ ts: 9, eid: '', clock: 0 })
     expect(run([{ type: 'inner', at: 9000, item: ['control', { code: 'identity', control: true, ts: 42 } as never] }], leading()).state.mark).toBeUndefined()
     const marked = run([{ type: 'inner', at: 1, item: ['control', ready(42)] }, { type: 'inner', at: 2, item: ['control', ready(50)] }], leading())
-    expect(marked.state.mark).toEqual({ ts: 42, eid: '' })
+    expect(marked.state.mark).toEqual({ ts: 42, eid: '', clock: 42 - 0.001 })
     expect(tabStep(leading(), { type: 'inner', at: 1, item: ['control', ready(42)] }, { resume: false }).state.mark).toBeUndefined()
     // Not while it follows: the leader's controls come as messages.
     expect(run([{ type: 'inner', at: 1, item: ['control', ready(42)] }], waiting()).effects).toEqual([])

@@ -1,6 +1,6 @@
 import type { ControlPayload, ReceivedEvent } from '../codec/index.js'
 import type { Diagnostic } from '../operators/diagnostic.js'
-import { markOf, newerThan, type Watermark } from './machine.js'
+import { advance, newer, readyMark, type Watermark } from './watermark.js'
 import type { ConnectionMetrics } from './metrics.js'
 import type { ConnectionStatus, TabRole } from './status.js'
 
@@ -185,8 +185,8 @@ export function tabStep(state: TabState, input: TabInput, config: TabConfig): Ta
   if (input.type === 'delivered') {
     const event = input.event
     const mark = state.mark
-    if (!config.resume || event.prior === true || (mark !== undefined && !newerThan(event, mark))) return { state, effects: NoEffects }
-    return { state: { ...state, mark: markOf(event) }, effects: NoEffects }
+    const moved = !config.resume || event.prior === true ? mark : advance(mark, event, input.at)
+    return moved === mark ? { state, effects: NoEffects } : { state: { ...state, mark: moved }, effects: NoEffects }
   }
   if (input.type === 'inner' && input.item[0] === 'event' && (state.phase === 'leading' || state.phase === 'alone')) {
     const emitted: TabEffect = { type: 'emit', item: input.item }
@@ -250,10 +250,9 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
     show({ state: 'closed', since: input.at, detail })
   }
 
-  const advance = (mark: Watermark | undefined): void => {
-    if (mark !== undefined && (next.mark === undefined || mark.ts > next.mark.ts || (mark.ts === next.mark.ts && mark.eid > next.mark.eid))) {
-      set({ mark })
-    }
+  const learn = (mark: Watermark | undefined): void => {
+    const later = newer(next.mark, mark)
+    if (later !== next.mark) set({ mark: later })
   }
 
   const follow = (message: TabMessage): void => {
@@ -269,7 +268,7 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
         return
       case 'welcome':
         if (message.to !== next.me) return
-        advance(message.mark)
+        learn(message.mark)
         for (const event of message.history ?? []) emit({ type: 'emit', item: ['event', event] })
         set({ known: true })
         show(message.status)
@@ -346,7 +345,7 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
         break
       }
       if (item[0] === 'control' && item[1].code === 'ready' && next.mark === undefined && config.resume) {
-        set({ mark: { ts: item[1].ts ?? input.at / 1000, eid: '' } })
+        set({ mark: readyMark(item[1], input.at) })
       }
       broadcast(item)
       emit({ type: 'emit', item })

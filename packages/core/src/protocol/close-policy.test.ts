@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CloseCode, CloseInfo, closeMeaning, CloseMeaning, CloseReason } from './close.js'
-import { type CloseAction, closePolicy, ClosePolicy, UnknownClosePolicy } from './close-policy.js'
+import { type CloseAction, closePolicy, ClosePolicy, type RefusalAction, refusalAction, RefusalPolicy, RefusalWhy, UnknownClosePolicy } from './close-policy.js'
 
 describe('the close-code policy', () => {
   it.each<[number, CloseAction]>([
@@ -41,5 +41,30 @@ describe('the close-code policy', () => {
 
   it('the close tables are frozen', () => {
     for (const table of [CloseInfo, CloseMeaning, CloseReason]) expect(Object.isFrozen(table)).toBe(true)
+  })
+})
+
+describe('the upgrade-refusal policy', () => {
+  it.each<[number, RefusalAction]>([
+    [408, 'retry'],
+    [429, 'retry'],
+    [401, 'slow-retry'],
+    [403, 'slow-retry'],
+    [404, 'slow-retry'],
+    [400, 'give-up'],
+    [410, 'give-up'],
+    [426, 'give-up'],
+  ])('HTTP %i → %s', (status, action) => {
+    expect(refusalAction(status)).toBe(action)
+    expect(RefusalWhy[action].length).toBeGreaterThan(10)
+  })
+
+  it.each([undefined, 200, 301, 500, 502, 503])('HTTP %s is no refusal', (status) => {
+    expect(refusalAction(status)).toBeUndefined()
+  })
+
+  it('is frozen', () => {
+    expect(Object.isFrozen(RefusalPolicy)).toBe(true)
+    expect(Object.isFrozen(RefusalWhy)).toBe(true)
   })
 })

@@ -41,3 +41,45 @@ export const UnknownClosePolicy: ClosePolicyEntry = /* @__PURE__ */ Object.freez
 export function closePolicy(code: number): ClosePolicyEntry {
   return (ClosePolicy as Readonly<Record<number, ClosePolicyEntry | undefined>>)[code] ?? UnknownClosePolicy
 }
+
+/**
+ * What the client does when the server refuses the websocket upgrade with an HTTP 4xx:
+ * - `retry`: back off and connect again, as after a drop (the refusal is a blip).
+ * - `slow-retry`: connect again after {@link SlowRetry} (a gateway or proxy in front of the
+ *   server that refuses now may let the client in later, or the url is wrong; either way a fast
+ *   loop helps no one), saying so in the status detail.
+ * - `give-up`: count it; {@link MaxRefusedUpgrades} in a row end in `failed` (a wrong url).
+ */
+export type RefusalAction = 'retry' | 'slow-retry' | 'give-up'
+
+/** Upgrades refused with a `give-up` status in a row before the client stops: a wrong URL, not a blip. */
+export const MaxRefusedUpgrades = 3
+
+/** How long a `slow-retry` waits (ms): between `minMs` and twice it, jittered. */
+export const SlowRetry = /* @__PURE__ */ Object.freeze({ minMs: 300_000 } as const)
+
+/**
+ * The refusal policy as data: the action by HTTP status. A 4xx not in it gives up after
+ * {@link MaxRefusedUpgrades} in a row; a 5xx is no refusal but a server in trouble, and backs
+ * off as a drop does.
+ */
+export const RefusalPolicy = /* @__PURE__ */ Object.freeze({
+  408: 'retry',
+  429: 'retry',
+  401: 'slow-retry',
+  403: 'slow-retry',
+  404: 'slow-retry',
+} as const satisfies Record<number, RefusalAction>)
+
+/** Why each refusal action, in words for the status detail. */
+export const RefusalWhy = /* @__PURE__ */ Object.freeze({
+  retry: 'A timed-out upgrade, or one asked to slow down: backing off.',
+  'slow-retry': 'Refused for now (a gateway, a deploy or a wrong url): retrying slowly.',
+  'give-up': 'Refused: check the url.',
+} as const satisfies Record<RefusalAction, string>)
+
+/** The refusal action for an HTTP status, or `undefined` when it is no 4xx refusal. */
+export function refusalAction(httpStatus: number | undefined): RefusalAction | undefined {
+  if (httpStatus === undefined || httpStatus < 400 || httpStatus >= 500) return undefined
+  return (RefusalPolicy as Readonly<Record<number, RefusalAction | undefined>>)[httpStatus] ?? 'give-up'
+}

@@ -26,3 +26,19 @@ export const Protocol = /* @__PURE__ */ Object.freeze({
   /** Delay between the last replayed event and `done_prior` (milliseconds). */
   donePriorDelayMs: 1_000,
 } as const)
+
+/**
+ * Bounds on an event's `m.ts` (Unix seconds), one definition for the server and the client. The
+ * original accepted any number, and one event stamped `1e300` moved every client's resume mark
+ * past all later events: after the next gap, each was taken for one already seen.
+ */
+export const Timestamps = /* @__PURE__ */ Object.freeze({
+  /** The earliest `m.ts` the server accepts at publish: before 1970 is no real event's time. */
+  min: 0,
+  /**
+   * How far ahead of its clock the server accepts an `m.ts` at publish (seconds), and how far
+   * ahead of the receiver's clock a client's resume mark may move: the skew allowed between a
+   * producer's clock and the receiver's.
+   */
+  maxAheadSeconds: 60,
+} as const)

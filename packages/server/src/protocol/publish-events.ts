@@ -19,6 +19,17 @@ export interface PublishOptions {
    * (core passes it on `event$`), so a viewer of the relay must too. @default true
    */
   readonly checkContext?: boolean
+  /**
+   * Refuse an `m.ts` that is no time (not finite, negative, or further ahead of the server's
+   * clock than core's `Timestamps.maxAheadSeconds`). A relay turns it off for what its upstream
+   * sent, as `checkContext`: core's clients bound their resume mark themselves. @default true
+   */
+  readonly checkTimestamp?: boolean
+  /**
+   * `false`: store the events in the history only, for later `send_all` replays, without
+   * delivering them live (a relay keeping its origin's replay). @default true
+   */
+  readonly live?: boolean
 }
 
 /** What became of one published event. */
@@ -44,10 +55,11 @@ export async function publishEvents(
 ): Promise<PublishOutcome[]> {
   const events: EventToStore[] = []
   const checkContext = options.checkContext ?? true
+  const live = options.live ?? true
   for (const [index, { channel, event }] of requests.entries()) {
-    const normalized = normalizePublish(channel, event, now, undefined, checkContext)
+    const normalized = normalizePublish(channel, event, now, undefined, checkContext, options.checkTimestamp ?? true)
     if (either.isLeft(normalized)) throw new PublishError(normalized.left, index)
-    events.push({ channel: channel as string, eid: normalized.right.eid, event: normalized.right.event })
+    events.push({ channel: channel as string, eid: normalized.right.eid, event: normalized.right.event, ...(live ? {} : { live }) })
   }
   let stored: readonly boolean[]
   const started = performance.now()
@@ -58,7 +70,7 @@ export async function publishEvents(
       const flags: boolean[] = []
       for (const { channel, eid, event } of events) {
         try {
-          flags.push(await store.publish(channel, eid, event))
+          flags.push(await (live ? store.publish(channel, eid, event) : store.publish(channel, eid, event, false)))
         } catch (error) {
           // One by one is not all or none: once some are stored, a plain error would lie.
           if (flags.length === 0) throw error

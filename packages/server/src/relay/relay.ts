@@ -89,6 +89,8 @@ export class Relay implements ViewerGate {
   #closed = false
   #publishing: Promise<void> = Promise.resolve()
   #batch: PublishRequest[] = []
+  /** The origin's replayed history waiting to be stored (history only). */
+  #history: PublishRequest[] = []
 
   constructor(config: RelayConfig, context: RelayContext) {
     this.#config = config
@@ -229,6 +231,9 @@ export class Relay implements ViewerGate {
       token: target.token,
       bot: target.kind === 'bot',
       resume: true,
+      // The origin's history too, kept (not relayed live) so that a viewer's `send_all` gets it
+      // as a direct client would; the server's `--history` bounds it.
+      sendAll: true,
     }))
     const subscription = client.status$.subscribe((status) => {
       const input = upstreamInput(status)
@@ -263,11 +268,21 @@ export class Relay implements ViewerGate {
     // The event as published, without the client's marks (`chan`, `prior`, `resumed`): m keeps
     // its eid and ts, so a relay in front of this one recognizes what it already has.
     const channel = event.chan === GlobalChannel ? GlobalChannel : target.channel
-    this.#batch.push({ channel, event: { m: event.m, ctx: event.ctx } })
-    if (this.#batch.length === 1) queueMicrotask(() => this.#flush())
+    const request = { channel, event: { m: event.m, ctx: event.ctx } }
+    // The origin's history (`prior`) is stored for viewers' replays, not relayed live: a viewer
+    // connected now did not ask for it. Its own queue, published before the live batch of the
+    // same turn, so that a replay asked for later holds it.
+    if (event.prior === true) this.#history.push(request)
+    else this.#batch.push(request)
+    if (this.#history.length + this.#batch.length === 1) queueMicrotask(() => this.#flush())
   }
 
   #flush(): void {
+    const history = this.#history
+    this.#history = []
+    if (history.length > 0) {
+      this.#publishing = this.#publishing.then(() => this.#publish(history, false))
+    }
     const batch = this.#batch
     this.#batch = []
     // An upstream that fell behind sends frames of thousands of events; published at once,
@@ -283,11 +298,11 @@ export class Relay implements ViewerGate {
     }
   }
 
-  async #publish(batch: PublishRequest[]): Promise<void> {
+  async #publish(batch: PublishRequest[], live = true): Promise<void> {
     const { logger } = this.#context
     while (batch.length > 0) {
       try {
-        await this.#context.publish(batch, { checkContext: false })
+        await this.#context.publish(batch, { checkContext: false, checkTimestamp: false, live })
         return
       } catch (error) {
         // One event this server cannot store (nested too deep, an eid too long) must not take

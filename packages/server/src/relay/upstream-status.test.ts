@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { RelayControlCode } from '@fates-rx/core/protocol'
-import { upstreamInput, upstreamNotice } from './upstream-status.js'
+import { LiveDetail, upstreamInput, upstreamNotice } from './upstream-status.js'
 
 // What viewers are told of the relay's upstream, from the upstream client's status.
 describe('upstreamInput()', () => {
@@ -16,6 +16,15 @@ describe('upstreamInput()', () => {
     expect(waiting?.log).toContain('origin.example')
   })
 
+  it.each([
+    [undefined, LiveDetail.none],
+    ['filled', LiveDetail.filled],
+    ['unknown', LiveDetail.unknown],
+  ] as const)('says a gap was filled only when core proved it (gap %s)', (gap, detail) => {
+    expect(upstreamInput({ state: 'live', since: 1, ...(gap === undefined ? {} : { gap }) })).toMatchObject({ status: 'live', detail })
+    expect(detail.includes('filled')).toBe(gap === 'filled')
+  })
+
   it('says live, connecting and failed in its own words', () => {
     expect(upstreamInput({ state: 'live', since: 1 })).toMatchObject({ status: 'live' })
     expect(upstreamInput({ state: 'connecting', since: 1 })).toMatchObject({ status: 'connecting', detail: expect.stringMatching(/^The relay is connecting to its upstream/) })
@@ -27,7 +36,10 @@ describe('upstreamInput()', () => {
 describe('upstreamNotice()', () => {
   it('passes an upstream relay\'s news down the chain, and nothing else', () => {
     expect(upstreamNotice({ code: RelayControlCode.UpstreamConnecting, detail: 'down', control: true } as never)).toMatchObject({ status: 'connecting' })
-    expect(upstreamNotice({ code: RelayControlCode.UpstreamLive, control: true } as never)).toMatchObject({ status: 'live' })
+    expect(upstreamNotice({ code: RelayControlCode.UpstreamLive, detail: 'up there', control: true } as never)).toMatchObject({
+      status: 'live',
+      detail: "The relay's upstream relay reports its own upstream live: up there",
+    })
     expect(upstreamNotice({ code: 'ready', control: true } as never)).toBeUndefined()
   })
 })

@@ -1,9 +1,20 @@
-import type { ConnectionStatus, ControlPayload } from '@fates-rx/core'
+import type { ConnectionStatus, ControlPayload, GapOutcome } from '@fates-rx/core'
 import { closeMeaning, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 import type { TargetInput } from './machine.js'
 
 /** The relay's viewer-facing words for an upstream that fails for good. */
 const FailedDetail = 'The relay will not retry until it is restarted.'
+
+/**
+ * What viewers are told when the upstream comes live, by what core's client knows of the gap
+ * (`ConnectionStatus.gap`): "filled" only when its replay proved it.
+ */
+export const LiveDetail = Object.freeze({
+  none: "The relay's upstream is live: events flow.",
+  filled: "The relay's upstream is live: events flow, and the gap was filled.",
+  unknown:
+    "The relay's upstream is live: events flow, but the origin's history did not reach back to the last event relayed before the gap: events published during it may be missing.",
+} as const satisfies Record<GapOutcome | 'none', string>)
 
 /**
  * The machine input for an upstream client's status, or `undefined` for `closed` (the relay's
@@ -18,7 +29,7 @@ export function upstreamInput(status: ConnectionStatus): Extract<TargetInput, { 
     case 'closed':
       return undefined
     case 'live':
-      return { type: 'upstream', status: 'live', detail: "The relay's upstream is live: events flow, and any gap was filled.", log }
+      return { type: 'upstream', status: 'live', detail: LiveDetail[status.gap ?? 'none'], log }
     case 'failed':
       return { type: 'upstream', status: 'failed', detail: `The relay's upstream refused it${close}. ${FailedDetail}`, log }
     case 'reconnecting': {
@@ -59,7 +70,8 @@ export function upstreamNotice(payload: ControlPayload): Extract<TargetInput, { 
     return { type: 'upstream', status: 'connecting', detail: `The relay's upstream relay is reconnecting to its own upstream: ${words}`, log: `upstream relay reports: ${words}` }
   }
   if (payload.code === RelayControlCode.UpstreamLive) {
-    return { type: 'upstream', status: 'live', detail: "The relay's upstream is live: events flow, and any gap was filled.", log: 'upstream relay reports its upstream live' }
+    // Its words, not ours: whether the gap up there was filled is what that relay knows.
+    return { type: 'upstream', status: 'live', detail: `The relay's upstream relay reports its own upstream live: ${words}`, log: 'upstream relay reports its upstream live' }
   }
   return undefined
 }

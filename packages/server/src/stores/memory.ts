@@ -76,15 +76,15 @@ export class MemoryStore implements Store {
 
   // Synchronous up to the listeners so that publish order is delivery order even when callers
   // do not await each publish.
-  publish(channel: string, eid: string, event: unknown): Promise<boolean> {
-    return Promise.resolve(this.#publish(channel, eid, event))
+  publish(channel: string, eid: string, event: unknown, live = true): Promise<boolean> {
+    return Promise.resolve(this.#publish(channel, eid, event, live))
   }
 
   publishMany(events: readonly EventToStore[]): Promise<boolean[]> {
-    return Promise.resolve(events.map(({ channel, eid, event }) => this.#publish(channel, eid, event)))
+    return Promise.resolve(events.map(({ channel, eid, event, live = true }) => this.#publish(channel, eid, event, live)))
   }
 
-  #publish(channel: string, eid: string, event: unknown): boolean {
+  #publish(channel: string, eid: string, event: unknown, live: boolean): boolean {
     if (this.#maxStored > 0) {
       let stored = this.#events.get(channel)
       if (stored === undefined) this.#events.set(channel, (stored = new Map()))
@@ -96,7 +96,7 @@ export class MemoryStore implements Store {
         if (oldest.done !== true) stored.delete(oldest.value)
       }
     }
-    const listeners = this.#listeners.get(channel)
+    const listeners = live ? this.#listeners.get(channel) : undefined
     if (listeners !== undefined) {
       const message: EventsById = { [eid]: event }
       for (const listener of listeners) listener(channel, message)

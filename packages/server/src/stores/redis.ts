@@ -50,7 +50,8 @@ export const RedisKeys = Object.freeze({
 // cjson would round numbers and lose the producer's bytes.
 //
 // KEYS: per event, its history hash, order set and channel. ARGV: the history limit, '1' to
-// write the original's blob, then per event its eid, the eid as JSON, and the event as JSON.
+// write the original's blob, then per event its eid, the eid as JSON, the event as JSON, and
+// '1' to publish it live ('0': history only, a relay keeping its origin's replay).
 const PublishScript = `
 local limit = tonumber(ARGV[1])
 local original = ARGV[2] == '1'
@@ -59,7 +60,7 @@ local clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local stored = {}
 for i = 0, #KEYS / 3 - 1 do
   local history, order, channel = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
-  local eid, quoted, event = ARGV[i * 3 + 3], ARGV[i * 3 + 4], ARGV[i * 3 + 5]
+  local eid, quoted, event, live = ARGV[i * 4 + 3], ARGV[i * 4 + 4], ARGV[i * 4 + 5], ARGV[i * 4 + 6] == '1'
   if redis.call('HSETNX', history, eid, event) == 0 then
     stored[i + 1] = 0
   else
@@ -82,7 +83,7 @@ for i = 0, #KEYS / 3 - 1 do
       end
       redis.call('HSET', channel, 'ws', updated)
     end
-    redis.call('PUBLISH', channel, '{' .. entry .. '}')
+    if live then redis.call('PUBLISH', channel, '{' .. entry .. '}') end
     stored[i + 1] = 1
   end
 end
@@ -234,8 +235,8 @@ export class RedisStore implements Store {
     return Number(value)
   }
 
-  async publish(channel: string, eid: string, event: unknown): Promise<boolean> {
-    const [stored] = await this.publishMany([{ channel, eid, event }])
+  async publish(channel: string, eid: string, event: unknown, live = true): Promise<boolean> {
+    const [stored] = await this.publishMany([{ channel, eid, event, live }])
     return stored === true
   }
 
@@ -245,9 +246,9 @@ export class RedisStore implements Store {
     if (this.#commands.status !== 'ready') throw new Error(`Redis at ${this.#where} is unreachable; nothing was stored`)
     const keys: string[] = []
     const args: string[] = [String(this.#history), this.#writeOriginal ? '1' : '0']
-    for (const { channel, eid, event } of events) {
+    for (const { channel, eid, event, live = true } of events) {
       keys.push(RedisKeys.history(channel), RedisKeys.order(channel), channel)
-      args.push(eid, JSON.stringify(eid), goJson(event))
+      args.push(eid, JSON.stringify(eid), goJson(event), live ? '1' : '0')
     }
     try {
       const stored = (await (this.#commands as unknown as Scripts).fatesPublish(keys.length, ...keys, ...args)) as number[]

@@ -33,9 +33,10 @@ export interface Store extends TokenLookup {
    * history already holds `eid`: the eid is the idempotency key, so a producer's retry stores
    * and delivers nothing. Resolves to `true` when stored, `false` for such a repeat. A
    * rejection means nothing was stored or delivered (or, as a {@link StoreOutcomeUnknown},
-   * that the store could not tell: retrying with the same eids is then safe).
+   * that the store could not tell: retrying with the same eids is then safe). `live: false`
+   * only stores it (a relay keeping its origin's replay for its viewers' `send_all`).
    */
-  publish(channel: string, eid: string, event: unknown): Promise<boolean>
+  publish(channel: string, eid: string, event: unknown, live?: boolean): Promise<boolean>
   /**
    * {@link publish} for several events at once, in order, all or none; resolves to one
    * stored-or-repeat flag per event. Optional: without it the server publishes one by one.
@@ -73,6 +74,8 @@ export interface EventToStore {
   readonly eid: string
   /** The event, `m.eid` and `m.ts` filled in. */
   readonly event: unknown
+  /** `false`: stored in the history only, not published to live subscribers. @default true */
+  readonly live?: boolean
 }
 
 /**

@@ -2,6 +2,7 @@
 import { connect as tcpConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../start.js'
+import { Timestamps } from '@fates-rx/core/protocol'
 import { PublishError } from '../publish.js'
 import { identified, RecordedBot, startTestServer } from './harness.js'
 
@@ -106,10 +107,14 @@ describe('POST /publish', () => {
     ['a channel id beyond int64 (no identify can reach it)', JSON.stringify({ channel: 'bot-99999999999999999999', event: validEvent }), /^channel must be/],
     ['a vote whose votes is a string', JSON.stringify({ channel: `bot-${RecordedBot.id}`, event: { m: { e: 0 }, ctx: { user: '1', votes: 'lots' } } }), /^event: ctx: votes: expected Integer \(for m\.e 0\)$/],
     ['a transfer without new_owner', JSON.stringify({ channel: `bot-${RecordedBot.id}`, event: { m: { e: 12 }, ctx: { user: '1' } } }), /^event: ctx: new_owner: expected/],
+    ['an m.ts of 1e300 (it would hide every later event from resuming clients)', '{"channel":"global","event":{"m":{"e":19,"ts":1e300},"ctx":{}}}', /^event: m\.ts must be at most 60 s ahead of the server's clock$/],
+    ['an m.ts of -1e308', '{"channel":"global","event":{"m":{"e":19,"ts":-1e308},"ctx":{}}}', /^event: m\.ts must not be before 0 \(Unix seconds\)$/],
+    ['an m.ts beyond what a double holds (JSON.parse makes it Infinity)', '{"channel":"global","event":{"m":{"e":19,"ts":1e400},"ctx":{}}}', /^event: m\.ts must be a finite number of Unix seconds$/],
+    ['an m.ts an hour ahead of the server', () => JSON.stringify({ channel: 'global', event: { m: { e: 19, ts: Date.now() / 1000 + 3600 }, ctx: {} } }), /^event: m\.ts must be at most 60 s ahead/],
     ['10,000 nested arrays in ctx', `{"channel":"bot-${RecordedBot.id}","event":{"m":{"e":16},"ctx":{"user":"1","deep":${'['.repeat(10_000)}${']'.repeat(10_000)}}}}`, /^event: nested deeper than 32 levels$/],
-  ])('answers 400 with a clear message to %s, and stores nothing', async (_name, body, message) => {
+  ] as const satisfies readonly (readonly [string, string | (() => string), RegExp])[])('answers 400 with a clear message to %s, and stores nothing', async (_name, body, message) => {
     server = await startTestServer({ adminToken, donePriorDelayMs: 0 })
-    const reply = await post(body)
+    const reply = await post(typeof body === 'function' ? body() : body)
     expect(reply.status).toBe(400)
     expect(reply.body.error).toMatch(message)
     // Nothing stored: the replay is empty, straight to done_prior.
@@ -150,6 +155,14 @@ describe('POST /publish', () => {
     expect(await replaying.next()).toBe(frame)
     client.ws.terminate()
     replaying.ws.terminate()
+  })
+
+  it('accepts an m.ts up to the stated skew ahead of its clock, and 0', async () => {
+    server = await startTestServer({ adminToken })
+    for (const ts of [0, Date.now() / 1000 + Timestamps.maxAheadSeconds - 1]) {
+      const reply = await post(JSON.stringify({ channel: 'global', event: { m: { e: 19, ts }, ctx: {} } }))
+      expect(reply.status).toBe(200)
+    }
   })
 
   it('keeps a given eid and ts', async () => {
