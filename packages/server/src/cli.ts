@@ -41,6 +41,8 @@ Options:
   --rate-window SECONDS     ratelimit window (default ${ServerDefaults.rateWindowMs / 1000})
   --identify-timeout SECONDS  close with 4000 when no identify arrives in time (default ${ServerDefaults.identifyTimeoutMs / 1000}; 0 = never)
   --history N               events each channel keeps for send_all (default ${ServerDefaults.history})
+  --max-queued-bytes N      close a viewer with 1008 once more than N bytes wait for it: it reads
+                            too slowly (default ${ServerDefaults.maxQueuedBytes}; a send_all replay counts)
   --redis URL               keep events, pub/sub and ratelimits in Redis (shared by instances)
   --redis-write-original    with --redis: also append to the original's stored blob (its hash field ws)
   --postgres URL            check tokens against the bots and servers tables in PostgreSQL
@@ -120,6 +122,7 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
       'identify-timeout': { type: 'string' },
       redis: { type: 'string' },
       history: { type: 'string' },
+      'max-queued-bytes': { type: 'string' },
       'redis-write-original': { type: 'boolean' },
       postgres: { type: 'string' },
       upstream: { type: 'string' },
@@ -170,6 +173,7 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
     rateWindowMs: number('rate-window', values['rate-window'], 1000),
     identifyTimeoutMs: number('identify-timeout', values['identify-timeout'], 1000),
     history: number('history', values.history),
+    maxQueuedBytes: number('max-queued-bytes', values['max-queued-bytes']),
     redis: values.redis,
     writeOriginalHistory: values['redis-write-original'],
     postgres: values.postgres,

@@ -56,6 +56,14 @@ export interface ServerOptions {
   /** A connection with more events queued than this is closed with 4500. @default 50000 */
   readonly maxQueuedEvents?: number
   /**
+   * A connection with more bytes waiting for it than this (events and payloads queued, plus
+   * what its socket still buffers) reads too slowly: it is closed with 1008 and dropped a
+   * second later, so that one slow reader cannot make the process hold unbounded memory,
+   * whatever the size of its events. A `send_all` replay counts too: keep it above the
+   * history's size in bytes. @default 33554432 (32 MiB)
+   */
+  readonly maxQueuedBytes?: number
+  /**
    * An HTTP or upgrade request whose headers are not complete after this long is answered
    * 408 and its connection closed (a slowloris defence; milliseconds). @default 10000
    */
@@ -107,6 +115,7 @@ export const ServerDefaults = Object.freeze({
   maxMessageBytes: Protocol.maxMessageBytes,
   highWaterBytes: 64 * 1024,
   maxQueuedEvents: 50_000,
+  maxQueuedBytes: 32 * 1024 * 1024,
   headersTimeoutMs: 10_000,
   history: 1000,
 } as const satisfies Partial<Record<keyof ServerOptions, string | number>>)
@@ -129,6 +138,7 @@ const Minimum: Readonly<Record<NumberOption, number>> = Object.freeze({
   maxMessageBytes: 1,
   highWaterBytes: 1,
   maxQueuedEvents: 1,
+  maxQueuedBytes: 1,
   headersTimeoutMs: 1,
   history: 1,
 })

@@ -98,6 +98,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       highWaterBytes: config.highWaterBytes,
       maxFrameChars: 1024 * 1024,
       maxQueuedEvents: config.maxQueuedEvents,
+      maxQueuedBytes: config.maxQueuedBytes,
     },
     now: Date.now,
     ...(relay === undefined ? {} : { viewers: relay }),

@@ -3,7 +3,7 @@ import { CloseCode, CloseInfo, ControlCode, RelayCloseCode, RelayCloseInfo, Rela
 import type { Subscription } from 'rxjs'
 import { describe, type Logger } from '../log.js'
 import { PublishError } from '../publish.js'
-import { ServerDetail } from '../protocol/connection.js'
+import { ServerDetail } from '../wire/details.js'
 import type { PublishOptions, PublishOutcome, PublishRequest } from '../protocol/publish-events.js'
 import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
 import type { Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
