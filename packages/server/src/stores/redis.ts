@@ -290,7 +290,10 @@ export class RedisStore implements Store {
   async storedEvents(channel: string): Promise<EventsById> {
     const [own, original] = await Promise.all([this.#commands.hgetall(RedisKeys.history(channel)), this.#originalEvents(channel)])
     // The original producer's events first, so that the server's own copy of an eid wins.
-    const events: Record<string, unknown> = { ...original }
+    // Eids are the producers' strings: keyed into an object without a prototype, `__proto__`
+    // is an eid like any other instead of a way to replace the object's prototype.
+    const events: Record<string, unknown> = Object.create(null) as Record<string, unknown>
+    for (const [eid, event] of Object.entries(original)) events[eid] = event
     let unreadable = 0
     for (const [eid, text] of Object.entries(own)) {
       try {
