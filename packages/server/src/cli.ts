@@ -44,7 +44,8 @@ Options:
   --max-queued-bytes N      close a viewer with 1008 once more than N bytes wait for it: it reads
                             too slowly (default ${ServerDefaults.maxQueuedBytes}; a send_all replay counts)
   --redis URL               keep events, pub/sub and ratelimits in Redis (shared by instances)
-  --redis-write-original    with --redis: also append to the original's stored blob (its hash field ws)
+  --redis-write-original    with --redis: also append to the original's stored blob (its hash field ws);
+                            migration only: every write rewrites the whole, never-trimmed blob
   --postgres URL            check tokens against the bots and servers tables in PostgreSQL
   --help                    show this text
 

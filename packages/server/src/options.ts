@@ -77,7 +77,8 @@ export interface ServerOptions {
   /**
    * With `redis`: also append every event to the original's stored blob (hash field `ws` of
    * the channel's key), for a fleet that still runs the original beside this server. That
-   * blob is rewritten whole on each publish and never trimmed, as the original did.
+   * blob is rewritten whole on each write (once per script call of up to 256 events) and never
+   * trimmed, as the original did, so writes slow down as it grows: a migration-only mode.
    * @default false
    */
   readonly writeOriginalHistory?: boolean
