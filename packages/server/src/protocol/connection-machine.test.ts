@@ -159,6 +159,30 @@ describe('phase rules', () => {
   })
 })
 
+// A store answer that arrives after the connection closed, for each answer it may wait for.
+const LateAnswers: readonly (readonly [string, readonly ConnectionInput[], ConnectionInput, ConnectionRules])[] = [
+  ['token', [identify()], token(), rules],
+  ['admission', [identify(), token()], { type: 'admission', refusal: undefined }, relayRules],
+  ['count', [identify(), token()], counted(2), rules],
+  ['join', [identify(), token(), counted(2)], joined, rules],
+  ['history', [identify({ send_all: true }), token(), counted(2), joined], { type: 'history', events: [] }, rules],
+  ['a later message\'s count', [...toReady, message('{}')], counted(3), rules],
+]
+
+describe('answers after a close', () => {
+  it.each(LateAnswers)('a %s answer after the shutdown changes nothing', (_what, before, answer, r) => {
+    const { state } = run([...before, { type: 'shutdown', code: 1001 }], r)
+    expect(state.phase).toBe('closing')
+    expect(state.awaiting).not.toBeUndefined()
+    expect(step(state, answer, r)).toEqual({ state, effects: [] })
+  })
+
+  it('a message after a store failure is not counted', () => {
+    const { state } = run([...toReady, { type: 'store-failed', error: 'x' }])
+    expect(step(state, message('{}'), rules).effects).toEqual([])
+  })
+})
+
 describe('the handshake', () => {
   it('asks for the token, counts the identify on the per-id counter, joins, then is ready', () => {
     const { state, effects } = run(toReady)
