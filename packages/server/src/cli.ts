@@ -43,6 +43,8 @@ Options:
   --history N               events each channel keeps for send_all (default ${ServerDefaults.history})
   --max-queued-bytes N      close a viewer with 1008 once more than N bytes wait for it: it reads
                             too slowly (default ${ServerDefaults.maxQueuedBytes}; a send_all replay counts)
+  --max-connections-per-address N  answer 429 to an upgrade from an address that has N open
+                            (default 0: no limit; a public relay should set one, e.g. 32)
   --redis URL               keep events, pub/sub and ratelimits in Redis (shared by instances)
   --redis-write-original    with --redis: also append to the original's stored blob (its hash field ws);
                             migration only: every write rewrites the whole, never-trimmed blob
@@ -124,6 +126,7 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
       redis: { type: 'string' },
       history: { type: 'string' },
       'max-queued-bytes': { type: 'string' },
+      'max-connections-per-address': { type: 'string' },
       'redis-write-original': { type: 'boolean' },
       postgres: { type: 'string' },
       upstream: { type: 'string' },
@@ -175,6 +178,7 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
     identifyTimeoutMs: number('identify-timeout', values['identify-timeout'], 1000),
     history: number('history', values.history),
     maxQueuedBytes: number('max-queued-bytes', values['max-queued-bytes']),
+    maxConnectionsPerAddress: number('max-connections-per-address', values['max-connections-per-address']),
     redis: values.redis,
     writeOriginalHistory: values['redis-write-original'],
     postgres: values.postgres,

@@ -64,6 +64,14 @@ export interface ServerOptions {
    */
   readonly maxQueuedBytes?: number
   /**
+   * The most websocket connections open at once from one remote address; an upgrade over it
+   * is answered `429 Too Many Requests` (with `Retry-After`). 0: no limit. Behind a proxy all
+   * viewers share its address: raise it there, or cap at the proxy. A relay serving a public
+   * page should set it (say 32): anyone with its viewer token can open connections.
+   * @default 0
+   */
+  readonly maxConnectionsPerAddress?: number
+  /**
    * An HTTP or upgrade request whose headers are not complete after this long is answered
    * 408 and its connection closed (a slowloris defence; milliseconds). @default 10000
    */
@@ -117,6 +125,7 @@ export const ServerDefaults = Object.freeze({
   highWaterBytes: 64 * 1024,
   maxQueuedEvents: 50_000,
   maxQueuedBytes: 32 * 1024 * 1024,
+  maxConnectionsPerAddress: 0,
   headersTimeoutMs: 10_000,
   history: 1000,
 } as const satisfies Partial<Record<keyof ServerOptions, string | number>>)
@@ -140,6 +149,7 @@ const Minimum: Readonly<Record<NumberOption, number>> = Object.freeze({
   highWaterBytes: 1,
   maxQueuedEvents: 1,
   maxQueuedBytes: 1,
+  maxConnectionsPerAddress: 0,
   headersTimeoutMs: 1,
   history: 1,
 })
