@@ -21,8 +21,8 @@ import type { ProtocolTimers, TimerHandle } from './timers.js'
 
 export { ServerDetail } from '../wire/details.js'
 
-/** The states a connection goes through, in order (`closed` connections are forgotten). */
-export type ConnectionState = Exclude<ConnectionPhase, 'closed'>
+/** The states an open connection goes through, in order (closed connections are forgotten). */
+export type ConnectionState = 'waiting' | 'identifying' | 'ready' | 'closing'
 
 /** What a connection shares with the other connections of its server. */
 export interface ConnectionContext {
