@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../start.js'
 import { identified, RecordedBot, segments, type TestClient } from './harness.js'
 import { startTestServer } from './harness.js'
+import { startServer } from '../start.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -96,5 +97,41 @@ describe('a viewer that stops reading', () => {
     // What the slow readers held (up to 2 × 4 MiB of events, and their sockets' buffers) is
     // gone; without the limit they would hold all 40 MB each.
     expect(retained() - baseline).toBeLessThan(6 * MiB)
+  })
+
+  it('on a relay: a paused viewer is closed, the healthy viewer gets every event from the upstream', async () => {
+    const origin = await startTestServer({ history: 1 })
+    const lines: string[] = []
+    const viewerToken = 'public-viewer-token'
+    const relay = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      history: 1,
+      maxQueuedBytes: 4 * MiB,
+      bots: [{ id: RecordedBot.id, token: viewerToken }],
+      relay: { upstream: origin.url, bots: [{ id: RecordedBot.id, token: RecordedBot.token }] },
+      logger: { info: (l) => lines.push(l), error: (l) => lines.push(l) },
+    })
+    try {
+      const healthy = (await identified(relay, { token: viewerToken })).client
+      const paused = (await identified(relay, { token: viewerToken })).client
+      clients.push(healthy, paused)
+      socketOf(paused).pause()
+      // The upstream is live once the relay's core client identified: wait for its word.
+      await until(() => healthy.frames.some((frame) => frame.includes('"code":"upstream_live"')), 'the upstream to be live')
+      const padding = 'x'.repeat(500 * 1024)
+      const total = 40
+      for (let n = 0; n < total; n++) {
+        await origin.publish(botChannel, { m: { e: 16 }, ctx: { user: '1', n, padding } })
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      await until(() => received(healthy).length === total, 'the healthy viewer to get every event', 30_000)
+      expect(received(healthy)).toEqual(Array.from({ length: total }, (_, n) => n))
+      expect(lines.some((line) => line.endsWith(`cannot keep up (over ${4 * MiB} bytes queued): closed with 1008`))).toBe(true)
+      await until(() => relay.server.connections === 1, 'the paused viewer to be dropped', 5_000)
+    } finally {
+      await relay.close()
+      await origin.close()
+    }
   })
 })
