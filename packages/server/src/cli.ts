@@ -41,8 +41,13 @@ Options:
   --rate-window SECONDS     ratelimit window (default ${ServerDefaults.rateWindowMs / 1000})
   --identify-timeout SECONDS  close with 4000 when no identify arrives in time (default ${ServerDefaults.identifyTimeoutMs / 1000}; 0 = never)
   --history N               events each channel keeps for send_all (default ${ServerDefaults.history})
+  --max-queued-bytes N      close a viewer with 1008 once more than N bytes wait for it: it reads
+                            too slowly (default ${ServerDefaults.maxQueuedBytes}; a send_all replay counts)
+  --max-connections-per-address N  answer 429 to an upgrade from an address that has N open
+                            (default 0: no limit; a public relay should set one, e.g. 32)
   --redis URL               keep events, pub/sub and ratelimits in Redis (shared by instances)
-  --redis-write-original    with --redis: also append to the original's stored blob (its hash field ws)
+  --redis-write-original    with --redis: also append to the original's stored blob (its hash field ws);
+                            migration only: every write rewrites the whole, never-trimmed blob
   --postgres URL            check tokens against the bots and servers tables in PostgreSQL
   --help                    show this text
 
@@ -120,6 +125,8 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
       'identify-timeout': { type: 'string' },
       redis: { type: 'string' },
       history: { type: 'string' },
+      'max-queued-bytes': { type: 'string' },
+      'max-connections-per-address': { type: 'string' },
       'redis-write-original': { type: 'boolean' },
       postgres: { type: 'string' },
       upstream: { type: 'string' },
@@ -170,6 +177,8 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
     rateWindowMs: number('rate-window', values['rate-window'], 1000),
     identifyTimeoutMs: number('identify-timeout', values['identify-timeout'], 1000),
     history: number('history', values.history),
+    maxQueuedBytes: number('max-queued-bytes', values['max-queued-bytes']),
+    maxConnectionsPerAddress: number('max-connections-per-address', values['max-connections-per-address']),
     redis: values.redis,
     writeOriginalHistory: values['redis-write-original'],
     postgres: values.postgres,

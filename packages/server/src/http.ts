@@ -73,9 +73,11 @@ async function observe(path: '/metrics' | '/healthz', res: ServerResponse, obser
   const { metrics, store, relay } = observed
   if (path === '/healthz') {
     // Ready or not, nothing else: no store name, address or error text. A relay adds each
-    // target's upstream status, and is not ready while one has failed for good.
+    // target's upstream status, and is not ready while one has failed, or is opening and has
+    // not been live since (silent TCP, no identity, a 5xx): a load balancer must not send
+    // viewers where they would only wait.
     const upstreams = relay?.upstreams()
-    const up = (await storeAnswers(store)) && !(upstreams ?? []).some((u) => u.status === 'failed')
+    const up = (await storeAnswers(store)) && (upstreams ?? []).every((u) => u.ready)
     const body = { status: up ? 'ready' : 'not ready', ...(upstreams === undefined ? {} : { upstreams: Object.fromEntries(upstreams.map((u) => [u.target, u.status])) }) }
     reply(res, up ? 200 : 503, body, { 'cache-control': 'no-store' })
     return

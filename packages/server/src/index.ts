@@ -8,12 +8,13 @@ export { startServer, type RunningServer } from './start.js'
 export { ServerDefaults, type ServerOptions } from './options.js'
 export { makeServer, type FatesServer } from './protocol/make-server.js'
 export type { ProtocolConfig, ProtocolObserver } from './protocol/config.js'
-export { ServerDetail, type ConnectionState } from './protocol/connection.js'
+export { ServerDetail } from './wire/details.js'
+export type { ConnectionState } from './protocol/connection.js'
 export type { PublishOptions, PublishOutcome, PublishRequest } from './protocol/publish-events.js'
 export type { PeerInfo, ProtocolSocket, SocketHandlers } from './protocol/socket.js'
 export type { Viewer, ViewerGate, ViewerRefusal } from './protocol/viewers.js'
 export { RelayDefaults, resolveRelay, type RelayOptions, type RelaySurroundings } from './relay/options.js'
-export { Relay, type RelayConfig, type RelayContext, type UpstreamReport } from './relay/relay.js'
+export { Relay, UpstreamLimits, type RelayConfig, type RelayContext, type UpstreamReport } from './relay/relay.js'
 export {
   step as relayStep,
   IdleTarget,

@@ -144,6 +144,16 @@ export function createMetrics(): ServerMetrics {
       for (const upstream of watched?.relay?.upstreams() ?? []) this.inc({ target: upstream.target }, upstream.opened)
     },
   })
+  new Counter({
+    name: 'fates_upstream_events_refused_total',
+    help: 'Relay mode: upstream events not relayed per relayed target (over the size limit, or on another identity\'s channel).',
+    labelNames: ['target'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const upstream of watched?.relay?.upstreams() ?? []) this.inc({ target: upstream.target }, upstream.refused)
+    },
+  })
   return {
     registry,
     observer: {

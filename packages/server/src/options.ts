@@ -56,6 +56,22 @@ export interface ServerOptions {
   /** A connection with more events queued than this is closed with 4500. @default 50000 */
   readonly maxQueuedEvents?: number
   /**
+   * A connection with more bytes waiting for it than this (events and payloads queued, plus
+   * what its socket still buffers) reads too slowly: it is closed with 1008 and dropped a
+   * second later, so that one slow reader cannot make the process hold unbounded memory,
+   * whatever the size of its events. A `send_all` replay counts too: keep it above the
+   * history's size in bytes. @default 33554432 (32 MiB)
+   */
+  readonly maxQueuedBytes?: number
+  /**
+   * The most websocket connections open at once from one remote address; an upgrade over it
+   * is answered `429 Too Many Requests` (with `Retry-After`). 0: no limit. Behind a proxy all
+   * viewers share its address: raise it there, or cap at the proxy. A relay serving a public
+   * page should set it (say 32): anyone with its viewer token can open connections.
+   * @default 0
+   */
+  readonly maxConnectionsPerAddress?: number
+  /**
    * An HTTP or upgrade request whose headers are not complete after this long is answered
    * 408 and its connection closed (a slowloris defence; milliseconds). @default 10000
    */
@@ -69,7 +85,8 @@ export interface ServerOptions {
   /**
    * With `redis`: also append every event to the original's stored blob (hash field `ws` of
    * the channel's key), for a fleet that still runs the original beside this server. That
-   * blob is rewritten whole on each publish and never trimmed, as the original did.
+   * blob is rewritten whole on each write (once per script call of up to 256 events) and never
+   * trimmed, as the original did, so writes slow down as it grows: a migration-only mode.
    * @default false
    */
   readonly writeOriginalHistory?: boolean
@@ -107,6 +124,8 @@ export const ServerDefaults = Object.freeze({
   maxMessageBytes: Protocol.maxMessageBytes,
   highWaterBytes: 64 * 1024,
   maxQueuedEvents: 50_000,
+  maxQueuedBytes: 32 * 1024 * 1024,
+  maxConnectionsPerAddress: 0,
   headersTimeoutMs: 10_000,
   history: 1000,
 } as const satisfies Partial<Record<keyof ServerOptions, string | number>>)
@@ -129,6 +148,8 @@ const Minimum: Readonly<Record<NumberOption, number>> = Object.freeze({
   maxMessageBytes: 1,
   highWaterBytes: 1,
   maxQueuedEvents: 1,
+  maxQueuedBytes: 1,
+  maxConnectionsPerAddress: 0,
   headersTimeoutMs: 1,
   history: 1,
 })

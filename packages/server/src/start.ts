@@ -18,6 +18,7 @@ import { PostgresTokens } from './stores/postgres.js'
 import { RedisStore } from './stores/redis.js'
 import { MemoryTokens, type Credentials, type Store, type TokenLookup } from './stores/store.js'
 import { useServer } from './use/ws.js'
+import { AddressCap } from './address-cap.js'
 
 /** A running server. */
 export interface RunningServer {
@@ -98,6 +99,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       highWaterBytes: config.highWaterBytes,
       maxFrameChars: 1024 * 1024,
       maxQueuedEvents: config.maxQueuedEvents,
+      maxQueuedBytes: config.maxQueuedBytes,
     },
     now: Date.now,
     ...(relay === undefined ? {} : { viewers: relay }),
@@ -123,6 +125,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     httpHandler(server, adminToken, logger, { metrics: metrics.registry, store, ...(relay === undefined ? {} : { relay }) }),
   )
+  const perAddress = new AddressCap(config.maxConnectionsPerAddress)
   http.on('upgrade', (request, socket, head) => {
     socket.on('error', () => {})
     const path = (request.url ?? '/').split('?')[0] ?? '/'
@@ -130,6 +133,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       turnAway(socket, 'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
     }
+    const address = request.socket.remoteAddress ?? '?'
+    if (!perAddress.admit(address)) {
+      logger.info(`refused an upgrade from ${address}: over ${perAddress.limit} connections from that address`)
+      turnAway(socket, 'HTTP/1.1 429 Too Many Requests\r\nRetry-After: 10\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    // The socket's close, not the websocket's: it comes whether or not the upgrade completes.
+    socket.once('close', () => perAddress.release(address))
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request))
   })
   http.on('clientError', (error: NodeJS.ErrnoException, socket) => {

@@ -1,4 +1,5 @@
 import { eventFrame, type EncodedEvent } from '../wire/encode.js'
+import type { Overflow } from './connection-machine.js'
 import type { ProtocolSocket } from './socket.js'
 
 /** Limits of one connection's writer (its outbox). */
@@ -9,6 +10,13 @@ export interface OutboxLimits {
   readonly maxFrameChars: number
   /** More queued events than this means the peer cannot keep up. */
   readonly maxQueuedEvents: number
+  /**
+   * More bytes than this queued for the peer (events and control payloads not yet handed to
+   * the socket, plus what the socket still buffers) means it cannot keep up. Counting bytes,
+   * not events, bounds what one slow reader can make the process hold however large the
+   * events. @default unlimited (`startServer` always sets it)
+   */
+  readonly maxQueuedBytes?: number
 }
 
 /** A control payload in the queue: written alone in its frame. */
@@ -31,41 +39,59 @@ export class Outbox {
   #inFlight = 0
   #paused = false
   #queuedEvents = 0
+  #queuedBytes = 0
+  readonly #maxBytes: number
 
   constructor(
     private readonly socket: ProtocolSocket,
     private readonly limits: OutboxLimits,
     private readonly flushSoon: (outbox: Outbox) => void,
-    private readonly overflow: () => void,
-  ) {}
+    private readonly overflow: (overflow: Overflow) => void,
+  ) {
+    this.#maxBytes = limits.maxQueuedBytes ?? Number.POSITIVE_INFINITY
+  }
 
   /** Events queued and not yet handed to the socket. */
   get queuedEvents(): number {
     return this.#queuedEvents
   }
 
+  /** Bytes queued and not yet handed to the socket (UTF-8 lengths of the events' texts). */
+  get queuedBytes(): number {
+    return this.#queuedBytes
+  }
+
   /** Queues a control payload. */
   control(text: string): void {
     this.#items.push({ control: text })
+    this.#queuedBytes += text.length
     this.flushSoon(this)
   }
 
   /** Queues one serialized event (shared between connections: never copied). */
   event(event: EncodedEvent): void {
     this.#items.push(event)
-    if (++this.#queuedEvents > this.limits.maxQueuedEvents) {
-      this.discard()
-      this.overflow()
-      return
-    }
+    this.#queuedBytes += event.bytes
+    if (++this.#queuedEvents > this.limits.maxQueuedEvents) return this.#overflow({ type: 'events', limit: this.limits.maxQueuedEvents })
+    if (this.#queuedBytes + this.socket.bufferedAmount > this.#maxBytes) return this.#overflow({ type: 'bytes', limit: this.#maxBytes })
     this.flushSoon(this)
   }
 
   /** Queues events to go out together, in one frame where the limits allow. */
   events(events: readonly EncodedEvent[]): void {
-    for (const event of events) this.#items.push(event)
+    for (const event of events) {
+      this.#items.push(event)
+      this.#queuedBytes += event.bytes
+    }
     this.#queuedEvents += events.length
+    if (this.#queuedBytes + this.socket.bufferedAmount > this.#maxBytes) return this.#overflow({ type: 'bytes', limit: this.#maxBytes })
     this.flushSoon(this)
+  }
+
+  #overflow(overflow: Overflow): void {
+    // Let go of the events at once: holding them is what the limit prevents.
+    this.discard()
+    this.overflow(overflow)
   }
 
   /**
@@ -86,6 +112,7 @@ export class Outbox {
     this.#items = []
     this.#head = 0
     this.#queuedEvents = 0
+    this.#queuedBytes = 0
   }
 
   /** Hands queued frames to the socket until the queue is empty or the socket is full. */
@@ -103,6 +130,7 @@ export class Outbox {
       }
       const first = items[this.#head++] as Item
       if ('control' in first) {
+        this.#queuedBytes -= first.control.length
         this.#write(first.control)
         continue
       }
@@ -116,16 +144,24 @@ export class Outbox {
       }
       if (last === this.#head) {
         this.#queuedEvents--
+        this.#queuedBytes -= first.bytes
         this.#write(first.frame)
         continue
       }
       const batch = [first.text]
-      for (; this.#head < last; this.#head++) batch.push((items[this.#head] as EncodedEvent).text)
+      let bytes = first.bytes
+      for (; this.#head < last; this.#head++) {
+        const next = items[this.#head] as EncodedEvent
+        batch.push(next.text)
+        bytes += next.bytes
+      }
       this.#queuedEvents -= batch.length
+      this.#queuedBytes -= bytes
       this.#write(eventFrame(batch))
     }
     this.#items = []
     this.#head = 0
+    this.#queuedBytes = 0
   }
 
   #write(frame: string | Buffer): void {

@@ -8,7 +8,7 @@ import { PublishError } from '../publish.js'
 import type { PublishRequest } from '../protocol/publish-events.js'
 import type { ProtocolTimers } from '../protocol/timers.js'
 import type { Viewer } from '../protocol/viewers.js'
-import { Relay } from './relay.js'
+import { Relay, UpstreamLimits } from './relay.js'
 
 const Bot = '811073947382579200'
 const Token = 'upstream-secret'
@@ -51,7 +51,7 @@ function recordingViewer(): Viewer & { told: string[]; refused: { code: string; 
   }
 }
 
-function setup(publish: (requests: readonly PublishRequest[]) => Promise<void> = async () => {}) {
+function setup(publish: (requests: readonly PublishRequest[]) => Promise<void> = async () => {}, logger = silentLogger) {
   const sockets = fakeWebSockets()
   const timers = manualTimers()
   const batches: PublishRequest[][] = []
@@ -64,7 +64,7 @@ function setup(publish: (requests: readonly PublishRequest[]) => Promise<void> =
         await publish(requests)
         return requests.map(() => ({ eid: '', repeat: false }))
       },
-      logger: silentLogger,
+      logger,
       timers,
     },
   )
@@ -91,8 +91,44 @@ describe('Relay', () => {
     await settle()
     expect(batches).toEqual([[{ channel: `bot-${Bot}`, event: { m: vote.m, ctx: vote.ctx } }, { channel: 'global', event: { m: reset.m, ctx: reset.ctx } }]])
     expect(a.told).toEqual([`${RelayControlCode.UpstreamConnecting}: The relay is connecting to its upstream; events follow once it is live.`, expect.stringMatching(/^upstream_live: /)])
-    expect(relay.upstreams()).toEqual([{ target: `bot-${Bot}`, status: 'live', viewers: 2, events: 2, opened: 1 }])
+    expect(relay.upstreams()).toEqual([{ target: `bot-${Bot}`, status: 'live', viewers: 2, events: 2, opened: 1, refused: 0, ready: true }])
     expect([...a.told, ...b.told].join('\n')).not.toContain(Token)
+  })
+
+  it('refuses upstream events of another identity\'s channel and events over the size limit, says so in the log, and counts them', async () => {
+    const errors: string[] = []
+    const { relay, sockets, batches } = setup(async () => {}, { info() {}, error: (line) => void errors.push(line) })
+    relay.joined('bot', Bot, recordingViewer())
+    const own = fatesEvent(EventName.BotView, { user: '1' }, { eid: 'own' })
+    const other = fatesEvent(EventName.BotView, { user: '1' }, { eid: 'other' })
+    const big = fatesEvent(EventName.BotView, { user: 'x'.repeat(UpstreamLimits.maxEventBytes) }, { eid: 'big' })
+    const global = fatesEvent(EventName.VoteResetAll, {}, { eid: 'g' })
+    // The upstream asks for the origin's history (sendAll): live after done_prior.
+    sockets.last().handshake().frame(joinFrames(donePriorPayload())).frame(joinFrames(wrapEvent(own, `bot-${Bot}`), wrapEvent(other, 'bot-42'), wrapEvent(big, `bot-${Bot}`), wrapEvent(global, 'global')))
+    await settle()
+    expect(batches.flat().map((r) => [r.channel, (r.event as { m: { eid: string } }).m.eid])).toEqual([
+      [`bot-${Bot}`, 'own'],
+      ['global', 'g'],
+    ])
+    expect(relay.upstreams()[0]).toMatchObject({ events: 4, refused: 2 })
+    expect(errors).toEqual([
+      `upstream bot ${Bot}: event other not relayed: it came on channel "bot-42", not bot-${Bot} or global`,
+      expect.stringMatching(new RegExp(`^upstream bot ${Bot}: event big not relayed: \\d+ bytes of JSON, over the relay's limit of ${UpstreamLimits.maxEventBytes}$`)),
+    ])
+  })
+
+  it('is ready for viewers only once the upstream it opened has been live, and stays ready while a live upstream reconnects', async () => {
+    const { relay, sockets } = setup()
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'idle', ready: true })
+    relay.joined('bot', Bot, recordingViewer())
+    // Opened, no identity yet (a silent TCP peer looks the same).
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'connecting', ready: false })
+    sockets.last().handshake().frame(joinFrames(donePriorPayload()))
+    await settle()
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'live', ready: true })
+    sockets.last().closeFromServer(1006)
+    await settle()
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'connecting', ready: true })
   })
 
   it('drops only the event the server cannot store, and publishes the rest of its batch', async () => {

@@ -1,9 +1,10 @@
 import { connect, type ConnectOptions, type FatesClient, type ReceivedEvent } from '@fates-rx/core'
 import { CloseCode, CloseInfo, ControlCode, RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 import type { Subscription } from 'rxjs'
+import { WebSocket } from 'ws'
 import { describe, type Logger } from '../log.js'
 import { PublishError } from '../publish.js'
-import { ServerDetail } from '../protocol/connection.js'
+import { ServerDetail } from '../wire/details.js'
 import type { PublishOptions, PublishOutcome, PublishRequest } from '../protocol/publish-events.js'
 import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
 import type { Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
@@ -23,6 +24,36 @@ export interface UpstreamReport {
   readonly events: number
   /** Upstream connections opened (one per period with viewers, not one per reconnect). */
   readonly opened: number
+  /**
+   * Upstream events not relayed: larger than {@link UpstreamLimits}`.maxEventBytes`, or on a
+   * channel that is neither this target's nor `global`.
+   */
+  readonly refused: number
+  /**
+   * Whether viewers can be served: false while the upstream connection is opening and has not
+   * been live since it opened (silent TCP, no `identity`, a 5xx), and while it is `failed`.
+   */
+  readonly ready: boolean
+}
+
+/**
+ * What a relay accepts from its upstream. An upstream event is passed to every viewer, so one
+ * oversized event multiplies in every viewer's queue: events over `maxEventBytes` (the origin's
+ * own `POST /publish` body limit) are dropped with a log line and counted, and a frame over
+ * `maxFrameBytes` closes the upstream connection (1009) before it is read into memory.
+ */
+export const UpstreamLimits = Object.freeze({
+  /** The largest upstream event relayed, as JSON (bytes of UTF-16 text, a close upper bound of UTF-8's for the usual ASCII). */
+  maxEventBytes: 1024 * 1024,
+  /** The largest upstream websocket message read (several events batched in one frame included). */
+  maxFrameBytes: 16 * 1024 * 1024,
+})
+
+/** `ws` with the relay's frame limit, as core's `WebSocket` option. */
+class LimitedWebSocket extends WebSocket {
+  constructor(url: string) {
+    super(url, { maxPayload: UpstreamLimits.maxFrameBytes })
+  }
 }
 
 /** What the relay needs from the server it runs in. */
@@ -62,6 +93,9 @@ interface Target {
   grace: TimerHandle | undefined
   events: number
   opened: number
+  refused: number
+  /** The upstream was live since it was last opened. */
+  liveSinceOpened: boolean
 }
 
 interface Pending {
@@ -98,7 +132,7 @@ export class Relay implements ViewerGate {
     for (const [kind, list] of [['bot', config.bots], ['server', config.servers]] as const) {
       for (const { id, token } of list) {
         const channel = channelOf(kind, id)
-        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), events: 0, opened: 0, client: undefined, subscription: undefined, grace: undefined })
+        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), events: 0, opened: 0, refused: 0, liveSinceOpened: false, client: undefined, subscription: undefined, grace: undefined })
       }
     }
   }
@@ -136,6 +170,8 @@ export class Relay implements ViewerGate {
       viewers: t.state.viewers,
       events: t.events,
       opened: t.opened,
+      refused: t.refused,
+      ready: servable(t),
     }))
   }
 
@@ -157,6 +193,7 @@ export class Relay implements ViewerGate {
       for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
         const { state, effects } = step(next.target.state, next.input, { graceMs: this.#config.graceMs })
         next.target.state = state
+        if (state.upstream === 'live') next.target.liveSinceOpened = true
         for (const effect of effects) this.#perform(next.target, effect, next.viewer)
       }
     } finally {
@@ -220,11 +257,13 @@ export class Relay implements ViewerGate {
 
   #openUpstream(target: Target): void {
     target.opened++
+    target.liveSinceOpened = false
     // One client per target for the relay's life, subscribed while the upstream is open: core
     // keeps its identify budget across subscriptions, so viewers who come and go around the
     // grace period cannot spend the upstream's ratelimit; each subscription starts afresh
     // otherwise (no gap filled from before it).
     const client = (target.client ??= connect({
+      WebSocket: LimitedWebSocket as unknown as NonNullable<ConnectOptions['WebSocket']>,
       ...this.#config.connect,
       url: this.#config.upstream,
       id: target.id,
@@ -267,8 +306,15 @@ export class Relay implements ViewerGate {
     target.events++
     // The event as published, without the client's marks (`chan`, `prior`, `resumed`): m keeps
     // its eid and ts, so a relay in front of this one recognizes what it already has.
+    const published = { m: event.m, ctx: event.ctx }
+    const problem = upstreamEventProblem(target, event.chan, published)
+    if (problem !== undefined) {
+      target.refused++
+      this.#context.logger.error(`upstream ${target.kind} ${target.id}: event ${typeof event.m.eid === 'string' ? event.m.eid.slice(0, 64) : '(no eid)'} not relayed: ${problem}`)
+      return
+    }
     const channel = event.chan === GlobalChannel ? GlobalChannel : target.channel
-    const request = { channel, event: { m: event.m, ctx: event.ctx } }
+    const request = { channel, event: published }
     // The origin's history (`prior`) is stored for viewers' replays, not relayed live: a viewer
     // connected now did not ask for it. Its own queue, published before the live batch of the
     // same turn, so that a replay asked for later holds it.
@@ -317,6 +363,27 @@ export class Relay implements ViewerGate {
       }
     }
   }
+}
+
+/**
+ * Why an upstream event must not be relayed, or `undefined`: a channel other than the target's
+ * or `global` (relabelling it as the target's would show viewers another identity's events),
+ * or a size over {@link UpstreamLimits}.
+ */
+export function upstreamEventProblem(target: { readonly channel: string }, chan: string | undefined, event: unknown): string | undefined {
+  if (chan !== undefined && chan !== target.channel && chan !== GlobalChannel) {
+    return `it came on channel ${JSON.stringify(chan.slice(0, 80))}, not ${target.channel} or ${GlobalChannel}`
+  }
+  const size = JSON.stringify(event).length
+  if (size > UpstreamLimits.maxEventBytes) return `${size} bytes of JSON, over the relay's limit of ${UpstreamLimits.maxEventBytes}`
+  return undefined
+}
+
+/** Whether a target can serve viewers now (see {@link UpstreamReport}`.ready`). */
+function servable(target: Target): boolean {
+  const { upstream } = target.state
+  if (upstream === 'failed') return false
+  return upstream !== 'connecting' || target.liveSinceOpened
 }
 
 function failedRefusal(detail: string): ViewerRefusal {

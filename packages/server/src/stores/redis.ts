@@ -28,8 +28,8 @@ export interface RedisStoreOptions {
   /**
    * Also append every event to the original's stored blob (hash field `ws` of the channel's
    * key), for a fleet that still runs the original server beside this one. That blob is
-   * rewritten whole on each publish and never trimmed, as the original did: publishing costs
-   * more as it grows. @default false
+   * rewritten whole on each write (once per script call of up to 256 events) and never
+   * trimmed, as the original did: publishing costs more as it grows, a migration-only mode. @default false
    */
   readonly writeOriginalHistory?: boolean
 }
@@ -42,12 +42,14 @@ export const RedisKeys = Object.freeze({
   order: (channel: string): string => `fates-rx:order:${channel}`,
 })
 
-// Stores and publishes a batch of events atomically, each at a cost that does not grow with
+// Stores and publishes a chunk of events atomically, each at a cost that does not grow with
 // the history: HSETNX makes the eid the idempotency key (a repeat is neither stored nor
 // published), the sorted set orders eids by Redis's clock so that the oldest are trimmed
 // beyond the limit, and the live message is the original's `{"<eid>": event}`. Optionally it
-// also appends to the original's blob (hash field `ws`), spliced as text: decoding it with
-// cjson would round numbers and lose the producer's bytes.
+// also appends to the original's blob (hash field `ws`), spliced as text (decoding it with
+// cjson would round numbers and lose the producer's bytes): every blob the chunk touches is
+// checked before anything is written, so a blob that is not a JSON object fails the chunk
+// with nothing stored, and each blob is rewritten once per chunk, not once per event.
 //
 // KEYS: per event, its history hash, order set and channel. ARGV: the history limit, '1' to
 // write the original's blob, then per event its eid, the eid as JSON, the event as JSON, and
@@ -57,6 +59,25 @@ local limit = tonumber(ARGV[1])
 local original = ARGV[2] == '1'
 local now = redis.call('TIME')
 local clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local bodies, appended, channels = {}, {}, {}
+if original then
+  for i = 0, #KEYS / 3 - 1 do
+    local channel = KEYS[i * 3 + 3]
+    if bodies[channel] == nil then
+      local current = redis.call('HGET', channel, 'ws')
+      local body = ''
+      if current then
+        body = string.match(current, '^%s*{%s*(.-)%s*}%s*$')
+        if body == nil then
+          return redis.error_reply('stored events of ' .. channel .. ' are not a JSON object')
+        end
+      end
+      bodies[channel] = body
+      appended[channel] = {}
+      channels[#channels + 1] = channel
+    end
+  end
+end
 local stored = {}
 for i = 0, #KEYS / 3 - 1 do
   local history, order, channel = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
@@ -72,23 +93,40 @@ for i = 0, #KEYS / 3 - 1 do
     end
     local entry = quoted .. ':' .. event
     if original then
-      local current = redis.call('HGET', channel, 'ws')
-      local updated = '{' .. entry .. '}'
-      if current then
-        local body = string.match(current, '^%s*{%s*(.-)%s*}%s*$')
-        if body == nil then
-          return redis.error_reply('stored events of ' .. channel .. ' are not a JSON object')
-        end
-        if body ~= '' then updated = '{' .. body .. ',' .. entry .. '}' end
-      end
-      redis.call('HSET', channel, 'ws', updated)
+      local list = appended[channel]
+      list[#list + 1] = entry
     end
     if live then redis.call('PUBLISH', channel, '{' .. entry .. '}') end
     stored[i + 1] = 1
   end
 end
+for _, channel in ipairs(channels) do
+  local list = appended[channel]
+  if #list > 0 then
+    local entries = table.concat(list, ',')
+    local body = bodies[channel]
+    if body == '' then
+      redis.call('HSET', channel, 'ws', '{' .. entries .. '}')
+    else
+      redis.call('HSET', channel, 'ws', '{' .. body .. ',' .. entries .. '}')
+    end
+  end
+end
 return stored
 `
+
+/**
+ * The most one publish script call holds: a larger batch is split into calls of at most this
+ * many events and bytes (of event JSON), sent together (pipelined, in order), so that no
+ * single script blocks Redis for long (one call of 19,230 events blocked it about 266 ms).
+ * A call of the most events takes a few milliseconds.
+ */
+export const RedisScriptLimits = Object.freeze({
+  /** Events per script call. */
+  maxEvents: 256,
+  /** Bytes of event JSON per script call (an event larger than this goes alone). */
+  maxBytes: 256 * 1024,
+})
 
 // INCRBY, and an expiry only when the counter has none: the window is fixed at creation, as
 // the original's `wsrl-*` keys were, and a crash between the two cannot leave a counter that
@@ -244,20 +282,38 @@ export class RedisStore implements Store {
     if (events.length === 0) return []
     // Not sent at all (no offline queue): then nothing was stored, for certain.
     if (this.#commands.status !== 'ready') throw new Error(`Redis at ${this.#where} is unreachable; nothing was stored`)
+    const chunks = chunked(events.map((event) => ({ ...event, json: goJson(event.event) })))
+    // Sent together: Redis runs them in order, other clients' commands between them.
+    const answers = await Promise.allSettled(chunks.map((chunk) => this.#publishChunk(chunk)))
+    const outcome: boolean[] = []
+    let storedSome = false
+    let failure: unknown
+    for (const [index, answer] of answers.entries()) {
+      const chunk = chunks[index]!
+      const settled = answer.status === 'fulfilled' ? answer.value : await this.#settle(chunk, answer.reason)
+      if (settled instanceof Array) {
+        outcome.push(...settled)
+        storedSome = true
+      } else {
+        failure ??= settled
+        outcome.push(...chunk.map(() => false))
+      }
+    }
+    if (failure === undefined) return outcome
+    // Each call is all or none, the batch is not: once one call stored, an error would lie.
+    if (!storedSome || chunks.length === 1) throw failure
+    throw new StoreOutcomeUnknown('Redis stored part of the batch; retrying with the same eids is safe')
+  }
+
+  async #publishChunk(events: readonly Encoded[]): Promise<boolean[]> {
     const keys: string[] = []
     const args: string[] = [String(this.#history), this.#writeOriginal ? '1' : '0']
-    for (const { channel, eid, event, live = true } of events) {
+    for (const { channel, eid, json, live = true } of events) {
       keys.push(RedisKeys.history(channel), RedisKeys.order(channel), channel)
-      args.push(eid, JSON.stringify(eid), goJson(event), live ? '1' : '0')
+      args.push(eid, JSON.stringify(eid), json, live ? '1' : '0')
     }
-    try {
-      const stored = (await (this.#commands as unknown as Scripts).fatesPublish(keys.length, ...keys, ...args)) as number[]
-      return stored.map((flag) => flag === 1)
-    } catch (error) {
-      const settled = await this.#settle(events, error)
-      if (settled instanceof Array) return settled
-      throw settled
-    }
+    const stored = (await (this.#commands as unknown as Scripts).fatesPublish(keys.length, ...keys, ...args)) as number[]
+    return stored.map((flag) => flag === 1)
   }
 
   /**
@@ -291,7 +347,10 @@ export class RedisStore implements Store {
   async storedEvents(channel: string): Promise<EventsById> {
     const [own, original] = await Promise.all([this.#commands.hgetall(RedisKeys.history(channel)), this.#originalEvents(channel)])
     // The original producer's events first, so that the server's own copy of an eid wins.
-    const events: Record<string, unknown> = { ...original }
+    // Eids are the producers' strings: keyed into an object without a prototype, `__proto__`
+    // is an eid like any other instead of a way to replace the object's prototype.
+    const events: Record<string, unknown> = Object.create(null) as Record<string, unknown>
+    for (const [eid, event] of Object.entries(original)) events[eid] = event
     let unreadable = 0
     for (const [eid, text] of Object.entries(own)) {
       try {
@@ -368,6 +427,30 @@ export class RedisStore implements Store {
     this.#commands.disconnect()
     this.#subscriber.disconnect()
   }
+}
+
+/** One event for a script call, its JSON written once. */
+interface Encoded extends EventToStore {
+  readonly json: string
+}
+
+/** `events` in runs of at most {@link RedisScriptLimits}, in order. */
+function chunked(events: readonly Encoded[]): Encoded[][] {
+  const chunks: Encoded[][] = []
+  let current: Encoded[] = []
+  let bytes = 0
+  for (const event of events) {
+    const size = event.json.length
+    if (current.length > 0 && (current.length >= RedisScriptLimits.maxEvents || bytes + size > RedisScriptLimits.maxBytes)) {
+      chunks.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(event)
+    bytes += size
+  }
+  if (current.length > 0) chunks.push(current)
+  return chunks
 }
 
 /** The Lua commands defined on the command connection. */

@@ -38,8 +38,10 @@ export interface Store extends TokenLookup {
    */
   publish(channel: string, eid: string, event: unknown, live?: boolean): Promise<boolean>
   /**
-   * {@link publish} for several events at once, in order, all or none; resolves to one
-   * stored-or-repeat flag per event. Optional: without it the server publishes one by one.
+   * {@link publish} for several events at once, in order; resolves to one stored-or-repeat
+   * flag per event. A plain rejection means none was stored; a store that splits a batch (Redis,
+   * into bounded script calls) rejects with {@link StoreOutcomeUnknown} once part of it may be.
+   * Optional: without it the server publishes one by one.
    */
   publishMany?(events: readonly EventToStore[]): Promise<boolean[]>
   /**

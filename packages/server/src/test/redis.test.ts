@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../start.js'
-import { RedisStore } from '../stores/redis.js'
+import { RedisScriptLimits, RedisStore } from '../stores/redis.js'
 import { MemoryTokens } from '../stores/store.js'
 import {
   identified,
@@ -230,6 +230,42 @@ describe('bounded history, idempotency and batches', () => {
     while (!seen.includes('eid-3')) seen.push(...eidsIn(await client.next()))
     expect(seen).toEqual(['eid-1', 'eid-2', 'eid-3'])
     expect(await admin.hlen(`fates-rx:history:${botChannel}`)).toBe(3)
+  })
+
+  it('splits a large batch into script calls of at most RedisScriptLimits events, stored and delivered in order', async () => {
+    const server = await instance(true, { history: 10_000 })
+    const { client } = await connect(server)
+    // Every command into the slow log (the scripts' own commands too), with its arguments: the
+    // script calls' numkeys say their sizes.
+    await admin.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0')
+    await admin.call('CONFIG', 'SET', 'slowlog-max-len', '100000')
+    await admin.call('SLOWLOG', 'RESET')
+    const total = 3_000
+    try {
+      const outcomes = await server.server.publishMany(Array.from({ length: total }, (_, n) => ({ channel: botChannel, event: event(n) })))
+      expect(outcomes.filter((o) => o.repeat)).toEqual([])
+      const log = (await admin.call('SLOWLOG', 'GET', '100000')) as [number, number, number, string[]][]
+      const calls = log.map((entry) => entry[3]).filter((args) => /^eval/i.test(args[0] ?? ''))
+      const sizes = calls.map((args) => Number(args[2]) / 3)
+      expect(sizes).toHaveLength(Math.ceil(total / RedisScriptLimits.maxEvents))
+      expect(Math.max(...sizes)).toBe(RedisScriptLimits.maxEvents)
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(total)
+    } finally {
+      await admin.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000')
+      await admin.call('CONFIG', 'SET', 'slowlog-max-len', '128')
+    }
+    expect(await admin.hlen(`fates-rx:history:${botChannel}`)).toBe(total)
+    const seen: string[] = []
+    while (seen.length < total) seen.push(...eidsIn(await client.next()))
+    expect(seen).toEqual(Array.from({ length: total }, (_, n) => `eid-${n}`))
+  })
+
+  it('with writeOriginalHistory, stores nothing of a batch whose original blob is not a JSON object', async () => {
+    const server = await instance(true, { writeOriginalHistory: true })
+    await admin.hset(botChannel, 'ws', '[1]')
+    await expect(server.server.publishMany([{ channel: botChannel, event: event(1) }, { channel: botChannel, event: event(2) }])).rejects.toThrow(/not a JSON object/)
+    expect(await admin.hlen(`fates-rx:history:${botChannel}`)).toBe(0)
+    expect(await admin.hget(botChannel, 'ws')).toBe('[1]')
   })
 
   it('answers 503 with the eids when Redis cannot say whether it stored them, and a retry with them is a repeat', async () => {

@@ -123,6 +123,7 @@ export function encodeEvent(channel: string, event: unknown): EncodedEvent {
  */
 export class EncodedEvent {
   #frame: Buffer | undefined
+  #bytes = -1
   constructor(
     /** The wrapped event as JSON text. */
     readonly text: string,
@@ -131,6 +132,12 @@ export class EncodedEvent {
   /** The frame holding just this event (`E\x1f`), as UTF-8 bytes. */
   get frame(): Buffer {
     return (this.#frame ??= Buffer.from(this.text + Protocol.separator, 'utf8'))
+  }
+
+  /** The UTF-8 length of {@link text}, counted once for every connection that queues it. */
+  get bytes(): number {
+    if (this.#bytes < 0) this.#bytes = this.#frame === undefined ? Buffer.byteLength(this.text, 'utf8') : this.#frame.length - 1
+    return this.#bytes
   }
 }
 

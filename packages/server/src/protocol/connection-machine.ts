@@ -1,0 +1,488 @@
+import { either } from 'fp-ts'
+import { CloseCode, CloseInfo, ControlCode, ControlDetail, Protocol, RelayCloseInfo } from '@fates-rx/core/protocol'
+import { parseIdentify, type IdentifyRequest } from '../identify/parse.js'
+import { sameSecret } from '../secret.js'
+import { channelOf, GlobalChannel, rateKey, type EventsById, type IdentityKind } from '../stores/store.js'
+import { ServerDetail } from '../wire/details.js'
+import { encodeEvent, type EncodedEvent } from '../wire/encode.js'
+import type { ViewerRefusal } from './viewers.js'
+
+/**
+ * Where a connection is in its life, in order: `waiting` for the identify, `identifying` while
+ * the store answers, `ready` once identified, `closing` after the server sent (or asked for) a
+ * close, `closed` once the socket reported its close.
+ */
+export type ConnectionPhase = 'waiting' | 'identifying' | 'ready' | 'closing' | 'closed'
+
+/** The timers a connection uses; each is armed and cancelled by name and fires as a `timer` input. */
+export type ConnectionTimer =
+  /** No identify within `identifyTimeoutMs`: close with 4000. */
+  | 'identify'
+  /** Time to ping the peer (re-armed every `pingIntervalMs`). */
+  | 'ping'
+  /** No pong and no message within `pongTimeoutMs`: drop the peer. */
+  | 'dead'
+  /** `donePriorDelayMs` after a `send_all` replay: send `done_prior`. */
+  | 'done-prior'
+  /** A slow reader was sent a close it may never read: drop it after {@link SlowReaderLingerMs}. */
+  | 'linger'
+
+/** Every {@link ConnectionTimer}: what the interpreter cancels when the socket closes. */
+export const ConnectionTimers: readonly ConnectionTimer[] = Object.freeze(['identify', 'ping', 'dead', 'done-prior', 'linger'])
+
+/** Which store answer an identifying (or rate-counting) connection waits for. */
+export type Awaiting = 'token' | 'admission' | 'count' | 'join' | 'history'
+
+/** One connection's state; every field is replaced, never mutated. */
+export interface ConnectionMachineState {
+  readonly phase: ConnectionPhase
+  /** The answer the connection waits for (one at a time: messages are handled in order). */
+  readonly awaiting: Awaiting | undefined
+  /** The parsed identify, once it arrived. */
+  readonly request: IdentifyRequest | undefined
+  /** Channels joined on the fan-out (left again when the socket closes). */
+  readonly joined: readonly string[]
+  /** Live events are held (by the interpreter) until `ready` and the replay are queued. */
+  readonly holding: boolean
+  /** Client messages that arrived while another one was being counted, oldest first. */
+  readonly backlog: number
+  /** Relay mode: this connection's own ratelimit counter. */
+  readonly requests: number
+  /** The `requests_remaining` last reported to the client. */
+  readonly remaining: number
+  /** Relay mode: the viewer gate was told that this viewer joined (so must be told it left). */
+  readonly viewing: boolean
+}
+
+/** The rules a connection follows; `startServer` fills them from its options. */
+export interface ConnectionRules {
+  /** The highest ratelimit counter value allowed. */
+  readonly rateLimit: number
+  /** The ratelimit window, fixed when a counter is created (milliseconds). */
+  readonly rateWindowMs: number
+  /** What an identify costs. */
+  readonly identifyCost: number
+  /** What every later client message costs. */
+  readonly messageCost: number
+  /** Close with 4000 when no identify arrived within this time (milliseconds; 0 = never). */
+  readonly identifyTimeoutMs: number
+  /** How often to ping (milliseconds). */
+  readonly pingIntervalMs: number
+  /** Drop a peer after this long without a pong or message (milliseconds). */
+  readonly pongTimeoutMs: number
+  /** Delay between the `send_all` replay and `done_prior` (milliseconds). */
+  readonly donePriorDelayMs: number
+  /**
+   * Relay mode: a viewer gate admits viewers, and the ratelimit counts per connection (in this
+   * state), never on the per-identity counter, which is the upstream's budget.
+   */
+  readonly relay: boolean
+}
+
+/** Why a connection's writer gave up on a peer that does not read fast enough. */
+export type Overflow =
+  /** More queued events than `maxQueuedEvents`. */
+  | { readonly type: 'events'; readonly limit: number }
+  /** More queued and buffered bytes than `maxQueuedBytes`. */
+  | { readonly type: 'bytes'; readonly limit: number }
+
+/** What the interpreter tells the machine: socket events, store answers, relay calls, timers. */
+export type ConnectionInput =
+  /** A client message, as text or bytes. */
+  | { readonly type: 'message'; readonly data: string | Uint8Array }
+  /** A pong arrived. */
+  | { readonly type: 'pong' }
+  /** The socket closed (exactly once). */
+  | { readonly type: 'socket-closed'; readonly code: number }
+  /** A timer armed with `arm` ran out. */
+  | { readonly type: 'timer'; readonly timer: ConnectionTimer }
+  /** `lookup-token`'s answer: the identity's token, or none. */
+  | { readonly type: 'token'; readonly token: string | undefined }
+  /** `admit`'s answer: `undefined` to let the viewer identify, or why not. */
+  | { readonly type: 'admission'; readonly refusal: ViewerRefusal | undefined }
+  /** `count`'s answer: the counter after adding the cost. */
+  | { readonly type: 'counted'; readonly value: number }
+  /** `join`'s answer: the fan-out delivers the joined channels' live events. */
+  | { readonly type: 'joined' }
+  /** `read-history`'s answer: each channel's stored events, in the effect's channel order. */
+  | { readonly type: 'history'; readonly events: readonly (readonly [channel: string, events: EventsById])[] }
+  /** A store call failed (`error` is a description for the log, never a token). */
+  | { readonly type: 'store-failed'; readonly error: string }
+  /** A live event on a joined channel. */
+  | { readonly type: 'live'; readonly eid: string; readonly event: EncodedEvent }
+  /** The writer gave up on a slow peer. */
+  | { readonly type: 'overflow'; readonly overflow: Overflow }
+  /** Live delivery may have lost events (the store's pub/sub dropped): make the client resume. */
+  | { readonly type: 'interrupt' }
+  /** The server shuts down. */
+  | { readonly type: 'shutdown'; readonly code: number }
+  /** The shutdown grace ran out. */
+  | { readonly type: 'terminate' }
+  /** Relay mode: a control payload about the upstream. */
+  | { readonly type: 'tell'; readonly code: string; readonly detail: string }
+  /** Relay mode: a control payload, then a close (the upstream failed). */
+  | { readonly type: 'refuse'; readonly refusal: ViewerRefusal }
+
+/** A control payload to encode (the interpreter adds the clock's `ts`). */
+export interface ControlPayload {
+  readonly code: string
+  readonly detail: string
+  readonly remaining: number
+}
+
+/** What the interpreter does after a step, in order. */
+export type ConnectionEffect =
+  /** Queue a control payload. */
+  | ({ readonly type: 'send-control' } & ControlPayload)
+  /** Queue events to go out together (a replay); count them as delivered. */
+  | { readonly type: 'send-events'; readonly events: readonly EncodedEvent[] }
+  /** Queue one live event; count it as delivered. */
+  | { readonly type: 'send-event'; readonly event: EncodedEvent }
+  /** Keep a live event until `release`. */
+  | { readonly type: 'hold'; readonly eid: string; readonly event: EncodedEvent }
+  /** Queue every held event, in order, except those in `skip` (already replayed); count them as delivered. */
+  | { readonly type: 'release'; readonly skip: ReadonlySet<string> }
+  /**
+   * Write the control payloads still queued, drop queued events, send `control` when given,
+   * then a close frame with `code` and `reason`.
+   */
+  | { readonly type: 'close'; readonly code: number; readonly reason: string; readonly control?: ControlPayload }
+  /** Drop the socket without a close frame. */
+  | { readonly type: 'terminate' }
+  /** Send a ping. */
+  | { readonly type: 'ping' }
+  /** Start (or restart) a timer. */
+  | { readonly type: 'arm'; readonly timer: ConnectionTimer; readonly ms: number }
+  /** Stop a timer. */
+  | { readonly type: 'cancel'; readonly timer: ConnectionTimer }
+  /** Look up the identity's token; answer with `token`. */
+  | { readonly type: 'lookup-token'; readonly kind: IdentityKind; readonly id: string }
+  /** Relay mode: ask the viewer gate; answer with `admission`. */
+  | { readonly type: 'admit'; readonly kind: IdentityKind; readonly id: string }
+  /** Add `cost` to the store's counter `key` (window `windowMs`); answer with `counted`. */
+  | { readonly type: 'count'; readonly key: string; readonly cost: number; readonly windowMs: number }
+  /** Join these channels on the fan-out; answer with `joined`. */
+  | { readonly type: 'join'; readonly channels: readonly string[] }
+  /**
+   * Read the stored events of `channels` for a `send_all` replay; answer with `history`. The
+   * whole identify comes along, so that a field it gains (a resume position) reaches the store.
+   */
+  | { readonly type: 'read-history'; readonly request: IdentifyRequest; readonly channels: readonly string[] }
+  /** Leave these channels on the fan-out. */
+  | { readonly type: 'leave'; readonly channels: readonly string[] }
+  /** Relay mode: tell the viewer gate that this viewer joined, or left. */
+  | { readonly type: 'viewer'; readonly joined: boolean; readonly kind: IdentityKind; readonly id: string }
+  /** Drop everything queued for the socket. */
+  | { readonly type: 'discard' }
+  /** The connection is over: the server forgets it, `done` settles. */
+  | { readonly type: 'forget' }
+  /** Metrics: an identify ended with `outcome` (`ready` or the refusal's code). */
+  | { readonly type: 'identified'; readonly outcome: string }
+  /** Metrics: the connection closed with `code`. */
+  | { readonly type: 'closed'; readonly code: number }
+  /** Metrics: the store failed. */
+  | { readonly type: 'store-failed' }
+  /** A log line (the interpreter prefixes the connection's name). */
+  | { readonly type: 'log'; readonly level: 'info' | 'error'; readonly line: string }
+
+/** The result of one {@link step}. */
+export interface ConnectionStep {
+  readonly state: ConnectionMachineState
+  readonly effects: readonly ConnectionEffect[]
+}
+
+/** How long a slow reader closed with 1008 may take to read its close before it is dropped (milliseconds). */
+export const SlowReaderLingerMs = 1_000
+
+/** The close code and reason for a reader too slow for its byte limit: a policy violation. */
+export const SlowReaderClose = Object.freeze({
+  code: 1008,
+  reason: (limit: number): string => `Send queue over ${limit} bytes: reading too slowly`,
+})
+
+/** The reason text of every close code the server sends: the protocol's and a relay's. */
+const CloseReasons: Readonly<Record<number, { readonly reason: string } | undefined>> = Object.freeze({ ...CloseInfo, ...RelayCloseInfo })
+
+const reasonOf = (code: number): string => CloseReasons[code]?.reason ?? ''
+
+/** A connection that has just opened (before {@link open}'s effects ran). */
+const Fresh: ConnectionMachineState = Object.freeze({
+  phase: 'waiting',
+  awaiting: undefined,
+  request: undefined,
+  joined: Object.freeze([]) as readonly string[],
+  holding: false,
+  backlog: 0,
+  requests: 0,
+  remaining: Protocol.unidentifiedRequestsRemaining,
+  viewing: false,
+})
+
+/** The first step of every connection: the identity prompt and the timers. */
+export function open(rules: ConnectionRules): ConnectionStep {
+  const effects: ConnectionEffect[] = [
+    { type: 'send-control', code: ControlCode.Identity, detail: ControlDetail.identity, remaining: Protocol.unidentifiedRequestsRemaining },
+  ]
+  if (rules.identifyTimeoutMs > 0) effects.push({ type: 'arm', timer: 'identify', ms: rules.identifyTimeoutMs })
+  effects.push({ type: 'arm', timer: 'ping', ms: rules.pingIntervalMs }, { type: 'arm', timer: 'dead', ms: rules.pongTimeoutMs })
+  return { state: Fresh, effects }
+}
+
+/** Whether the connection still takes part in the protocol (no close sent or seen). */
+const active = (state: ConnectionMachineState): boolean => state.phase !== 'closing' && state.phase !== 'closed'
+
+/** `m.ts` of a stored event, for ordering a replay; events without one go first. */
+function tsOf(event: unknown): number {
+  const ts = (event as { m?: { ts?: unknown } } | null)?.m?.ts
+  return typeof ts === 'number' ? ts : Number.NEGATIVE_INFINITY
+}
+
+/**
+ * A connection's protocol decisions, sans I/O: what the client sent, what the store answered,
+ * timers and relay calls go in; what to send, ask, arm and close comes out. Messages are handled
+ * one at a time, in order, as the original's read loop did: a store answer for a connection that
+ * closed meanwhile, or one it no longer waits for, changes nothing.
+ */
+export function step(state: ConnectionMachineState, input: ConnectionInput, rules: ConnectionRules): ConnectionStep {
+  switch (input.type) {
+    case 'message': {
+      if (!active(state)) return { state, effects: [] }
+      const alive: ConnectionEffect = { type: 'arm', timer: 'dead', ms: rules.pongTimeoutMs }
+      if (state.phase === 'waiting') return identify(state, input.data, rules, [alive])
+      if (state.phase === 'ready' && state.awaiting === undefined) return countMessage(state, rules, [alive])
+      // Identifying, or still counting an earlier message: this one waits its turn.
+      return { state: { ...state, backlog: state.backlog + 1 }, effects: [alive] }
+    }
+    case 'pong':
+      return { state, effects: state.phase === 'closed' ? [] : [{ type: 'arm', timer: 'dead', ms: rules.pongTimeoutMs }] }
+    case 'timer':
+      return timer(state, input.timer, rules)
+    case 'token': {
+      if (state.phase !== 'identifying' || state.awaiting !== 'token' || state.request === undefined) return { state, effects: [] }
+      const { request } = state
+      if (!sameSecret(input.token, request.token)) {
+        return reject({ ...state, awaiting: undefined }, ControlCode.InvalidAuth, ServerDetail.noRows, Protocol.unidentifiedRequestsRemaining, CloseCode.InvalidAuthentication)
+      }
+      if (rules.relay) {
+        return { state: { ...state, awaiting: 'admission' }, effects: [{ type: 'admit', kind: request.kind, id: request.id }] }
+      }
+      return countIdentify(state, rules)
+    }
+    case 'admission': {
+      if (state.phase !== 'identifying' || state.awaiting !== 'admission') return { state, effects: [] }
+      const { refusal } = input
+      if (refusal === undefined) return countIdentify(state, rules)
+      const refused = refuse({ ...state, awaiting: undefined }, refusal)
+      return { state: refused.state, effects: [{ type: 'identified', outcome: refusal.code }, ...refused.effects] }
+    }
+    case 'counted':
+      if (state.awaiting !== 'count' || (state.phase !== 'identifying' && state.phase !== 'ready')) return { state, effects: [] }
+      return counted({ ...state, awaiting: undefined }, input.value, rules, [])
+    case 'joined': {
+      if (state.phase !== 'identifying' || state.awaiting !== 'join' || state.request === undefined) return { state, effects: [] }
+      const { request } = state
+      if (!request.sendAll) return ready({ ...state, awaiting: undefined }, undefined, rules)
+      const channels = [channelOf(request.kind, request.id), GlobalChannel]
+      return { state: { ...state, awaiting: 'history' }, effects: [{ type: 'read-history', request, channels }] }
+    }
+    case 'history':
+      if (state.phase !== 'identifying' || state.awaiting !== 'history') return { state, effects: [] }
+      return ready({ ...state, awaiting: undefined }, input.events, rules)
+    case 'store-failed': {
+      if (!active(state)) return { state, effects: [] }
+      const closing = close({ ...state, awaiting: undefined }, CloseCode.InternalError)
+      return {
+        state: closing.state,
+        effects: [{ type: 'log', level: 'error', line: `store failed: ${input.error}` }, { type: 'store-failed' }, ...closing.effects],
+      }
+    }
+    case 'live':
+      if (state.holding) return { state, effects: [{ type: 'hold', eid: input.eid, event: input.event }] }
+      if (state.phase === 'ready') return { state, effects: [{ type: 'send-event', event: input.event }] }
+      return { state, effects: [] }
+    case 'overflow': {
+      if (!active(state)) return { state, effects: [] }
+      const { overflow } = input
+      if (overflow.type === 'events') {
+        const closing = close(state, CloseCode.InternalError)
+        return { state: closing.state, effects: [{ type: 'log', level: 'info', line: `cannot keep up (over ${overflow.limit} events queued)` }, ...closing.effects] }
+      }
+      // The peer may not read its close either: drop it soon, so its buffers are freed.
+      const closing = close(state, SlowReaderClose.code, undefined, SlowReaderClose.reason(overflow.limit))
+      return {
+        state: closing.state,
+        effects: [
+          { type: 'log', level: 'info', line: `cannot keep up (over ${overflow.limit} bytes queued): closed with ${SlowReaderClose.code}` },
+          ...closing.effects,
+          { type: 'arm', timer: 'linger', ms: SlowReaderLingerMs },
+        ],
+      }
+    }
+    case 'interrupt':
+      if (state.phase !== 'identifying' && state.phase !== 'ready') return { state, effects: [] }
+      return close(state, CloseCode.InternalError)
+    case 'shutdown':
+      return close(state, input.code)
+    case 'terminate':
+      return { state, effects: state.phase === 'closed' ? [] : [{ type: 'terminate' }] }
+    case 'tell':
+      if (state.phase !== 'ready') return { state, effects: [] }
+      return { state, effects: [{ type: 'send-control', code: input.code, detail: input.detail, remaining: state.remaining }] }
+    case 'refuse':
+      if (state.phase !== 'ready' && state.phase !== 'identifying') return { state, effects: [] }
+      return refuse(state, input.refusal)
+    case 'socket-closed':
+      return socketClosed(state, input.code)
+  }
+}
+
+function timer(state: ConnectionMachineState, name: ConnectionTimer, rules: ConnectionRules): ConnectionStep {
+  if (state.phase === 'closed') return { state, effects: [] }
+  switch (name) {
+    case 'identify': {
+      if (state.phase !== 'waiting') return { state, effects: [] }
+      const closing = close(state, CloseCode.InvalidConnection)
+      return { state: closing.state, effects: [{ type: 'log', level: 'info', line: `did not identify within ${rules.identifyTimeoutMs} ms` }, ...closing.effects] }
+    }
+    case 'ping':
+      return { state, effects: [{ type: 'ping' }, { type: 'arm', timer: 'ping', ms: rules.pingIntervalMs }] }
+    case 'dead':
+      return { state, effects: [{ type: 'log', level: 'info', line: `silent for ${rules.pongTimeoutMs} ms: dropped` }, { type: 'terminate' }] }
+    case 'done-prior':
+      if (state.phase !== 'ready') return { state, effects: [] }
+      return { state, effects: [{ type: 'send-control', code: ControlCode.DonePrior, detail: ControlDetail.donePrior, remaining: state.remaining }] }
+    case 'linger':
+      return { state, effects: [{ type: 'terminate' }] }
+  }
+}
+
+/** The identify arrived: parse it, then ask the store for the token. */
+function identify(state: ConnectionMachineState, data: string | Uint8Array, rules: ConnectionRules, effects: ConnectionEffect[]): ConnectionStep {
+  const identifying: ConnectionMachineState = { ...state, phase: 'identifying' }
+  effects.push({ type: 'cancel', timer: 'identify' })
+  const parsed = parseIdentify(data)
+  if (either.isLeft(parsed)) {
+    const rejected = reject(identifying, ControlCode.InvalidPayload, parsed.left, Protocol.unidentifiedRequestsRemaining, CloseCode.InvalidAuthentication)
+    return { state: rejected.state, effects: [...effects, ...rejected.effects] }
+  }
+  const request = parsed.right
+  effects.push({ type: 'lookup-token', kind: request.kind, id: request.id })
+  return { state: { ...identifying, request, awaiting: 'token' }, effects }
+}
+
+/** The token checked out (and a relay admitted the viewer): count the identify. */
+function countIdentify(state: ConnectionMachineState, rules: ConnectionRules): ConnectionStep {
+  const request = state.request as IdentifyRequest
+  if (rules.relay) {
+    const requests = state.requests + rules.identifyCost
+    return counted({ ...state, awaiting: undefined, requests }, requests, rules, [])
+  }
+  return {
+    state: { ...state, awaiting: 'count' },
+    effects: [{ type: 'count', key: rateKey(request.kind, request.id), cost: rules.identifyCost, windowMs: rules.rateWindowMs }],
+  }
+}
+
+/** A later message costs `messageCost` (messages beyond identify do nothing else). */
+function countMessage(state: ConnectionMachineState, rules: ConnectionRules, effects: ConnectionEffect[]): ConnectionStep {
+  if (rules.relay) {
+    const requests = state.requests + rules.messageCost
+    return counted({ ...state, requests }, requests, rules, effects)
+  }
+  const request = state.request as IdentifyRequest
+  effects.push({ type: 'count', key: rateKey(request.kind, request.id), cost: rules.messageCost, windowMs: rules.rateWindowMs })
+  return { state: { ...state, awaiting: 'count' }, effects }
+}
+
+/** The ratelimit counter is `value` after an identify (while identifying) or a later message (while ready). */
+function counted(state: ConnectionMachineState, value: number, rules: ConnectionRules, effects: ConnectionEffect[]): ConnectionStep {
+  const remaining = rules.rateLimit - value
+  const next: ConnectionMachineState = { ...state, remaining }
+  if (value > rules.rateLimit) {
+    const rejected = reject(next, ControlCode.Ratelimited, ControlDetail.ratelimited(value), remaining, CloseCode.Ratelimited)
+    return { state: rejected.state, effects: [...effects, ...rejected.effects] }
+  }
+  if (state.phase === 'ready') return next.backlog > 0 ? countMessage({ ...next, backlog: next.backlog - 1 }, rules, effects) : { state: next, effects }
+  const request = state.request as IdentifyRequest
+  // Live events are held from the join until `ready` (and the replay) are queued, so they come after.
+  const joined = request.sendNone ? [] : [channelOf(request.kind, request.id), GlobalChannel]
+  effects.push({ type: 'join', channels: joined })
+  return { state: { ...next, awaiting: 'join', joined, holding: true }, effects }
+}
+
+/** Identified: `ready`, the replay and `done_prior` when asked for, then the held live events. */
+function ready(
+  state: ConnectionMachineState,
+  prior: readonly (readonly [string, EventsById])[] | undefined,
+  rules: ConnectionRules,
+): ConnectionStep {
+  const request = state.request as IdentifyRequest
+  const count = rules.rateLimit - state.remaining
+  const effects: ConnectionEffect[] = [
+    {
+      type: 'log',
+      level: 'info',
+      line: `identified as ${request.kind} ${request.id}${request.sendAll ? ' (send_all)' : ''}${request.sendNone ? ' (send_none)' : ''}, ${state.remaining} requests remaining`,
+    },
+    { type: 'identified', outcome: ControlCode.Ready },
+    { type: 'send-control', code: ControlCode.Ready, detail: ControlDetail.ready(count), remaining: state.remaining },
+  ]
+  const replayed = new Set<string>()
+  if (prior !== undefined) {
+    const texts: EncodedEvent[] = []
+    for (const [channel, events] of prior) {
+      // A store keys events by eid in no useful order: replay each channel in m.ts order.
+      const ordered = Object.entries(events).sort(([, a], [, b]) => tsOf(a) - tsOf(b))
+      for (const [eid, event] of ordered) {
+        replayed.add(eid)
+        texts.push(encodeEvent(channel, event))
+      }
+    }
+    if (texts.length > 0) effects.push({ type: 'send-events', events: texts })
+    effects.push({ type: 'arm', timer: 'done-prior', ms: rules.donePriorDelayMs })
+  }
+  effects.push({ type: 'release', skip: replayed })
+  let next: ConnectionMachineState = { ...state, phase: 'ready', holding: false }
+  if (rules.relay) {
+    effects.push({ type: 'viewer', joined: true, kind: request.kind, id: request.id })
+    next = { ...next, viewing: true }
+  }
+  if (next.backlog > 0) return countMessage({ ...next, backlog: next.backlog - 1 }, rules, effects)
+  return { state: next, effects }
+}
+
+/** Refuses an identify or a later message with a control payload and a close. */
+function reject(state: ConnectionMachineState, code: string, detail: string, remaining: number, closeCode: number): ConnectionStep {
+  const effects: ConnectionEffect[] = []
+  if (state.phase === 'identifying') effects.push({ type: 'identified', outcome: code })
+  effects.push({ type: 'log', level: 'info', line: `rejected: ${code} → ${closeCode}` })
+  const closing = close(state, closeCode, { code, detail, remaining })
+  return { state: closing.state, effects: [...effects, ...closing.effects] }
+}
+
+/** Relay mode: a control payload, then the close the refusal names. */
+function refuse(state: ConnectionMachineState, refusal: ViewerRefusal): ConnectionStep {
+  const closing = close(state, refusal.closeCode, { code: refusal.code, detail: refusal.detail, remaining: state.remaining }, refusal.reason)
+  return { state: closing.state, effects: [{ type: 'log', level: 'info', line: `refused: ${refusal.code} → ${refusal.closeCode}` }, ...closing.effects] }
+}
+
+/** Sends a close (once): after the payload when one is given; nothing more is handled. */
+function close(state: ConnectionMachineState, code: number, control?: ControlPayload, reason?: string): ConnectionStep {
+  if (!active(state)) return { state, effects: [] }
+  const effect: ConnectionEffect = { type: 'close', code, reason: reason ?? reasonOf(code), ...(control === undefined ? {} : { control }) }
+  return { state: { ...state, phase: 'closing', holding: false }, effects: [effect] }
+}
+
+/** The socket closed: stop every timer, leave every channel, tell the server. */
+function socketClosed(state: ConnectionMachineState, code: number): ConnectionStep {
+  if (state.phase === 'closed') return { state, effects: [] }
+  const effects: ConnectionEffect[] = ConnectionTimers.map((timer) => ({ type: 'cancel', timer }))
+  effects.push({ type: 'discard' })
+  if (state.joined.length > 0) effects.push({ type: 'leave', channels: state.joined })
+  if (state.viewing && state.request !== undefined) effects.push({ type: 'viewer', joined: false, kind: state.request.kind, id: state.request.id })
+  effects.push({ type: 'closed', code }, { type: 'log', level: 'info', line: `closed ${code}` }, { type: 'forget' })
+  return {
+    state: { ...state, phase: 'closed', awaiting: undefined, joined: [], holding: false, viewing: false, backlog: 0 },
+    effects,
+  }
+}
