@@ -2,7 +2,7 @@ import { asyncScheduler, BehaviorSubject, Observable, Subject, type Subscription
 import { type ControlPayload, type ReceivedEvent, redactor } from '../codec/index.js'
 import { decodePayloads, dedupeEvents, type Diagnostic, splitFrames } from '../operators/index.js'
 import { type SocketSignal, webSocket$ } from '../socket/index.js'
-import { initialState, type MachineInput, step, type TimerName, type Watermark } from './machine.js'
+import { initialState, type MachineInput, type Persisted, step, type TimerName, type Watermark } from './machine.js'
 import { type ConnectionMetrics, utf8Length } from './metrics.js'
 import { type ConnectOptions, credentialsProblem, type PerAttempt, type ResolvedOptions, resolveOptions } from './options.js'
 import { refCounted } from './ref-counted.js'
@@ -184,6 +184,8 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
     timers.delete(timer)
   }
   let socket: { readonly id: number; subscription?: Subscription; send?: (text: string) => void } | undefined
+  // With persist, once the record is open: stores what the machine asks to keep.
+  let keep: ((record: Persisted, now: boolean) => void) | undefined
 
   const { dispatch, later: enqueue } = serially<MachineInput>((input) => {
     const result = step(state, input, config)
@@ -231,6 +233,25 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         enqueue(problem === undefined ? { type: 'credentials', at: now(), ...values } : { type: 'credentials-failed', at: now(), detail: `Bad connection option: ${problem}.` })
         return
       }
+      case 'restore': {
+        const store = config.persist
+        if (store === undefined) return void enqueue({ type: 'restored', at: now() })
+        // Its own chunk, as the sharing is: apps that do not persist never download it.
+        import('./persist.js')
+          .then(({ openRecord }) => openRecord(store, config))
+          .then(
+            (opened) => {
+              keep = opened.keep
+              dispatch(opened.record === undefined ? { type: 'restored', at: now() } : { type: 'restored', at: now(), record: opened.record })
+            },
+            // No name (an option function threw) or no chunk: connect without a record.
+            () => dispatch({ type: 'restored', at: now() }),
+          )
+        return
+      }
+      case 'persist':
+        keep?.(effect.record, effect.now)
+        return
       case 'open': {
         if (effect.token !== redactedToken) {
           redactedToken = effect.token

@@ -1,0 +1,410 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { ControlPayload, ReceivedEvent } from '../codec/index.js'
+import { Protocol } from '../protocol/index.js'
+import { type Effect, initialState, type MachineConfig, type MachineInput, type MachineState, type Persisted, step, type TimerName } from './machine.js'
+import { resolveOptions } from './options.js'
+import { parseRecord, recordText } from './persist.js'
+
+// `persist` in the pure machine, in virtual time: pages that load, reload and die, one store
+// that outlives them (the records go through their JSON text, as a browser keeps them), and a
+// server that counts identifies exactly as the original did (20 per window, an identify costs 2,
+// rejected ones count too) and keeps every event it was given.
+
+const token = 'persist-secret'
+const WindowMs = 60_000
+const store = { getItem: () => null, setItem: () => undefined }
+
+const config = (options: { persist?: boolean; resume?: boolean; sendAll?: boolean } = {}): MachineConfig =>
+  resolveOptions({
+    url: 'ws://127.0.0.1:9/ws',
+    id: '42',
+    token,
+    rateWindowMs: WindowMs,
+    resume: options.resume ?? true,
+    sendAll: options.sendAll ?? false,
+    ...(options.persist === false ? {} : { persist: store }),
+  })
+
+const control = (code: string, ts: number, remaining = -1): ControlPayload => ({ code, control: true, detail: code, ts, requests_remaining: remaining })
+
+interface Published {
+  readonly eid: string
+  readonly ts: number
+}
+
+/** One browser profile (its store) and one server, and the page that is open, if any. */
+class World {
+  now = 1_000_000
+  /** The store's text: what survives a reload and a browser restart. */
+  stored: string | null = null
+  /** Every record written, with whether it had to be written before the next effect. */
+  readonly writes: { record: Persisted; now: boolean }[] = []
+  // The server's ratelimit, as the original's: a window fixed at the first identify after the last.
+  windowStart: number | undefined
+  counter = 0
+  identifies: number[] = []
+  ratelimited = 0
+  readonly published: Published[] = []
+  // The page: its machine, its timers, its socket.
+  state: MachineState | undefined
+  timers = new Map<TimerName, number>()
+  socket: number | undefined
+  live = false
+  /** What each page load delivered, in order. */
+  readonly deliveries: ReceivedEvent[][] = []
+  readonly statuses: MachineState['status'][] = []
+  /** Hold `restored` back (a slow store), to test what happens meanwhile. */
+  holdRestore = false
+  restorePending = false
+
+  constructor(readonly cfg: MachineConfig) {}
+
+  /** Opens a page (a load or a reload: the old page's machine is simply gone, as in a browser). */
+  load(from?: { ts: number; eid: string }): void {
+    this.socket = undefined
+    this.live = false
+    this.timers = new Map()
+    this.deliveries.push([])
+    this.state = initialState(this.now)
+    this.feed(from === undefined ? { type: 'subscribed', at: this.now } : { type: 'subscribed', at: this.now, from })
+  }
+
+  feed(input: MachineInput): void {
+    const queue = [input]
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      if (this.state === undefined) return
+      const result = step(this.state, next, this.cfg)
+      this.state = result.state
+      for (const effect of result.effects) this.perform(effect, queue)
+    }
+  }
+
+  releaseRestore(): void {
+    this.restorePending = false
+    const record = parseRecord(this.stored)
+    this.feed(record === undefined ? { type: 'restored', at: this.now } : { type: 'restored', at: this.now, record })
+  }
+
+  private perform(effect: Effect, queue: MachineInput[]): void {
+    const at = this.now
+    switch (effect.type) {
+      case 'restore':
+        if (this.holdRestore) this.restorePending = true
+        else {
+          const record = parseRecord(this.stored)
+          queue.push(record === undefined ? { type: 'restored', at } : { type: 'restored', at, record })
+        }
+        return
+      case 'persist':
+        this.writes.push({ record: effect.record, now: effect.now })
+        this.stored = recordText(effect.record)
+        return
+      case 'read-credentials':
+        queue.push({ type: 'credentials', at, url: 'ws://x/ws', id: '42', token })
+        return
+      case 'then':
+        queue.push(effect.input)
+        return
+      case 'open':
+        this.socket = effect.socket
+        queue.push({ type: 'opened', at, socket: effect.socket })
+        queue.push({ type: 'decoded', at, socket: effect.socket, decoded: { type: 'control', control: control('identity', at / 1000) } })
+        return
+      case 'close-socket':
+        this.socket = undefined
+        return
+      case 'arm':
+        this.timers.set(effect.timer, at + effect.ms)
+        return
+      case 'cancel':
+        this.timers.delete(effect.timer)
+        return
+      case 'status':
+        this.statuses.push(effect.status)
+        return
+      case 'deliver':
+        this.deliveries.at(-1)?.push(effect.event)
+        return
+      case 'send': {
+        const socket = effect.socket
+        const identify = JSON.parse(effect.text) as { send_all: boolean }
+        // The server: identifies before the window's end count in it.
+        if (this.windowStart === undefined || at >= this.windowStart + WindowMs) {
+          this.windowStart = at
+          this.counter = 0
+        }
+        this.counter += Protocol.identifyCost
+        this.identifies.push(at)
+        const remaining = Protocol.rateLimit - this.counter
+        const answer = (payload: ControlPayload): void => {
+          queue.push({ type: 'decoded', at, socket, decoded: { type: 'control', control: payload } })
+        }
+        if (remaining < 0) {
+          this.ratelimited += 1
+          answer(control('ratelimited', at / 1000, remaining))
+          this.socket = undefined
+          queue.push({ type: 'closed', at, socket, code: 4012, reason: 'Ratelimited', jitter: 0.5 })
+          return
+        }
+        answer(control('ready', at / 1000, remaining))
+        if (identify.send_all) {
+          // Stored events in an order of the server's own (reversed here), then done_prior.
+          for (const event of [...this.published].reverse()) {
+            queue.push({ type: 'decoded', at, socket, decoded: { type: 'event', event: { m: { e: 0, eid: event.eid, ts: event.ts, t: -1 }, ctx: {} } } })
+          }
+          answer(control('done_prior', at / 1000, remaining))
+        }
+        this.live = true
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  /** The server stores an event and sends it to the page if it is connected. */
+  publish(eid: string): void {
+    const event = { eid, ts: this.now / 1000 }
+    this.published.push(event)
+    if (this.socket !== undefined && this.live) {
+      this.feed({ type: 'decoded', at: this.now, socket: this.socket, decoded: { type: 'event', event: { m: { e: 0, eid, ts: event.ts, t: -1 }, ctx: {} } } })
+    }
+  }
+
+  /** Lets time pass, firing the page's timers in order. */
+  wait(ms: number): void {
+    const end = this.now + ms
+    for (;;) {
+      const due = [...this.timers].filter(([, t]) => t <= end).sort((a, b) => a[1] - b[1])[0]
+      if (due === undefined) break
+      this.now = Math.max(this.now, due[1])
+      this.timers.delete(due[0])
+      this.feed({ type: 'timer', at: this.now, timer: due[0], jitter: 0.5 })
+    }
+    this.now = end
+  }
+
+  /** The identifies the server counted in any one window, at most. */
+  mostInAWindow(): number {
+    let most = 0
+    for (const start of this.identifies) most = Math.max(most, this.identifies.filter((t) => t >= start && t < start + WindowMs).length)
+    return most
+  }
+}
+
+describe('persist: the identify ledger across page loads', () => {
+  it('asks for the record on the first subscription and connects only once it is read', () => {
+    const cfg = config()
+    const first = step(initialState(0), { type: 'subscribed', at: 0 }, cfg)
+    expect(first.effects).toEqual([{ type: 'restore' }])
+    expect(first.state.restored).toBe(false)
+    // Anything that would connect meanwhile waits for the record.
+    const reconnect = step(first.state, { type: 'reconnect', at: 1 }, cfg)
+    expect(reconnect.effects.filter((e) => e.type === 'read-credentials')).toEqual([])
+    const restored = step(reconnect.state, { type: 'restored', at: 2 }, cfg)
+    expect(restored.effects).toEqual([{ type: 'read-credentials' }])
+    // A second answer (a slow store asked twice) changes nothing.
+    expect(step(restored.state, { type: 'restored', at: 3, record: { ledger: { windowStart: 0, remaining: 0 } } }, cfg)).toEqual({
+      state: restored.state,
+      effects: [],
+    })
+  })
+
+  it('without persist never asks, and ignores a restored input', () => {
+    const cfg = config({ persist: false })
+    const first = step(initialState(0), { type: 'subscribed', at: 0 }, cfg)
+    expect(first.effects).toEqual([{ type: 'read-credentials' }])
+    expect(step(first.state, { type: 'restored', at: 1, record: { ledger: { windowStart: 0, remaining: 0 } } }, cfg)).toEqual({
+      state: first.state,
+      effects: [],
+    })
+  })
+
+  it('puts an identify on record before it is sent, and the server-corrected window after ready', () => {
+    const world = new World(config())
+    world.load()
+    const sendAt = world.writes.findIndex((w) => w.record.ledger.lastIdentifyAt !== undefined)
+    expect(world.writes[sendAt]).toEqual({ record: { ledger: { windowStart: world.now, remaining: 18, lastIdentifyAt: world.now } }, now: true })
+    // The order of effects: the persist of that ledger comes before the send.
+    const state = initialState(0)
+    const cfg = config()
+    let s = step(state, { type: 'subscribed', at: 0 }, cfg).state
+    s = step(s, { type: 'restored', at: 0 }, cfg).state
+    s = step(s, { type: 'credentials', at: 0, url: 'ws://x/ws', id: '42', token }, cfg).state
+    s = step(s, { type: 'open-now', at: 0 }, cfg).state
+    s = step(s, { type: 'opened', at: 0, socket: 1 }, cfg).state
+    const identity = step(s, { type: 'decoded', at: 5, socket: 1, decoded: { type: 'control', control: control('identity', 0) } }, cfg)
+    expect(identity.effects.map((e) => e.type)).toEqual(['control', 'persist', 'send', 'arm'])
+    // ready said 18 left: this identify began the server's window, which began by ready's time.
+    const ready = step(identity.state, { type: 'decoded', at: 40, socket: 1, decoded: { type: 'control', control: control('ready', 0, 18) } }, cfg)
+    expect(ready.state.budget).toEqual({ windowStart: 40, remaining: 18, lastIdentifyAt: 5 })
+    expect(ready.effects).toContainEqual({ type: 'persist', record: { mark: { ts: 0, eid: '' }, ledger: ready.state.budget }, now: true })
+  })
+
+  it('a lone page reloaded 14 times in one window identifies 10 times, gets no 4012, and says when it will connect', () => {
+    const world = new World(config())
+    for (let i = 0; i < 15; i++) {
+      world.load()
+      world.wait(1_000)
+    }
+    expect(world.identifies).toHaveLength(10)
+    expect(world.ratelimited).toBe(0)
+    // The 11th to 15th loads wait, saying until when: the end of the server's window.
+    const waiting = world.statuses.at(-1)
+    expect(waiting).toMatchObject({ state: 'reconnecting', nextRetryAt: (world.windowStart as number) + WindowMs })
+    expect(waiting?.detail).toMatch(/requests left in the ratelimit window/)
+    // Once the window has passed, the first identify is answered with ready.
+    world.wait(WindowMs)
+    expect(world.identifies).toHaveLength(11)
+    expect(world.ratelimited).toBe(0)
+    expect(world.state?.status.state).toBe('live')
+  })
+
+  it('without persist the same reloads overspend (the test can fail)', () => {
+    const world = new World(config({ persist: false }))
+    for (let i = 0; i < 15; i++) {
+      world.load()
+      world.wait(1_000)
+    }
+    expect(world.ratelimited).toBeGreaterThan(0)
+  })
+
+  it('a 4012 cooldown and the window survive a reload', () => {
+    const world = new World(config())
+    world.stored = recordText({ ledger: { windowStart: world.now - 1000, remaining: 0, cooldownUntil: world.now + 30_000 } })
+    world.load()
+    expect(world.statuses.at(-1)).toMatchObject({ state: 'reconnecting', nextRetryAt: world.now + 30_000 })
+    expect(world.statuses.at(-1)?.detail).toMatch(/4012/)
+    expect(world.identifies).toEqual([])
+  })
+
+  it('forgets a window that has passed and a record that is not one', () => {
+    const world = new World(config())
+    world.stored = recordText({ ledger: { windowStart: world.now - WindowMs, remaining: 0, lastIdentifyAt: world.now - WindowMs } })
+    world.load()
+    expect(world.identifies).toHaveLength(1)
+    const garbage = new World(config())
+    garbage.stored = '{"v":1,"ledger":"lots"}'
+    garbage.load()
+    expect(garbage.identifies).toHaveLength(1)
+  })
+
+  it('close() while the record is read: no connection when it arrives; a new subscription reads it again', () => {
+    const world = new World(config())
+    world.holdRestore = true
+    world.load()
+    world.feed({ type: 'close', at: world.now })
+    world.releaseRestore()
+    expect(world.identifies).toEqual([])
+    world.feed({ type: 'unsubscribed', at: world.now })
+    world.feed({ type: 'reconnect', at: world.now })
+    world.feed({ type: 'subscribed', at: world.now })
+    expect(world.restorePending).toBe(true)
+    world.releaseRestore()
+    expect(world.identifies).toHaveLength(1)
+  })
+
+  it('never overspends the window nor meets a 4012, whatever the reloads, and connects once the window allows (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 30_000 }), { minLength: 1, maxLength: 40 }), (gaps) => {
+        const world = new World(config())
+        for (const gap of gaps) {
+          world.load()
+          world.wait(gap)
+        }
+        expect(world.ratelimited).toBe(0)
+        expect(world.mostInAWindow()).toBeLessThanOrEqual(Protocol.rateLimit / Protocol.identifyCost)
+        world.wait(WindowMs)
+        expect(world.state?.status.state).toBe('live')
+        expect(world.ratelimited).toBe(0)
+      }),
+    )
+  })
+})
+
+describe('persist: the gap since the last event delivered, across page loads', () => {
+  it('after a reload, fills the gap once, in order, resumed; nothing from before the mark again', () => {
+    const world = new World(config())
+    world.load()
+    world.wait(100)
+    world.publish('a')
+    world.wait(100)
+    world.publish('b')
+    expect(world.deliveries[0]?.map((e) => e.m.eid)).toEqual(['a', 'b'])
+    // The page reloads; meanwhile two events are published.
+    world.socket = undefined
+    world.state = undefined
+    world.wait(100)
+    world.publish('c')
+    world.wait(100)
+    world.publish('d')
+    world.load()
+    expect(world.deliveries[1]?.map((e) => [e.m.eid, e.resumed])).toEqual([
+      ['c', true],
+      ['d', true],
+    ])
+    world.publish('e')
+    expect(world.deliveries[1]?.at(-1)).toMatchObject({ m: { eid: 'e' } })
+    expect(world.deliveries[1]?.at(-1)?.resumed).toBeUndefined()
+  })
+
+  it('keeps the mark only with resume; a takeover brings its own mark, which beats the stored one', () => {
+    const off = new World(config({ resume: false }))
+    off.stored = recordText({ mark: { ts: 1, eid: 'x' }, ledger: {} })
+    off.publish('old')
+    off.load()
+    expect(off.deliveries[0]).toEqual([])
+    const tab = new World(config())
+    tab.stored = recordText({ mark: { ts: 0, eid: '' }, ledger: {} })
+    tab.publish('seen')
+    tab.wait(1000)
+    tab.publish('missed')
+    tab.load({ ts: (tab.published[0] as Published).ts, eid: 'seen' })
+    expect(tab.deliveries[0]?.map((e) => e.m.eid)).toEqual(['missed'])
+  })
+
+  it('a record whose mark had no m.ts survives its JSON text', () => {
+    expect(parseRecord(recordText({ mark: { ts: -Infinity, eid: '' }, ledger: {} }))).toEqual({ mark: { ts: -Infinity, eid: '' }, ledger: {} })
+  })
+
+  it('every event published after the first load arrives exactly once over any reloads (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constant<'reload'>('reload'), fc.integer({ min: 1, max: 3 })), { minLength: 1, maxLength: 30 }),
+        (script) => {
+          const world = new World(config())
+          world.load()
+          let n = 0
+          for (const step of script) {
+            if (step === 'reload') {
+              world.state = undefined
+              world.socket = undefined
+              world.wait(50)
+              world.publish(`during-${(n += 1)}`)
+              world.load()
+            } else {
+              for (let i = 0; i < step; i++) {
+                world.wait(10)
+                world.publish(`live-${(n += 1)}`)
+              }
+            }
+            world.wait(1000)
+          }
+          const delivered = world.deliveries.flat().map((e) => e.m.eid)
+          expect(delivered).toEqual(world.published.map((e) => e.eid))
+          // The first of each later load is resumed, the history is never repeated.
+          for (const load of world.deliveries.slice(1)) for (const event of load.filter((e) => e.m.eid.startsWith('during'))) expect(event.resumed).toBe(true)
+        },
+      ),
+    )
+  })
+
+  it('marks what it writes for the mark as may-wait, and only once the record was read', () => {
+    const world = new World(config())
+    world.load()
+    world.writes.length = 0
+    world.publish('a')
+    expect(world.writes).toEqual([{ record: { mark: { ts: world.now / 1000, eid: 'a' }, ledger: world.state?.budget }, now: false }])
+  })
+})
