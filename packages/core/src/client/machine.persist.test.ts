@@ -391,6 +391,8 @@ describe('persist: the gap since the last event delivered, across page loads', (
             }
             world.wait(1000)
           }
+          // Reloaded often, a page waits for the window: then everything arrives.
+          world.wait(WindowMs)
           const delivered = world.deliveries.flat().map((e) => e.m.eid)
           expect(delivered).toEqual(world.published.map((e) => e.eid))
           // The first of each later load is resumed, the history is never repeated.
