@@ -34,6 +34,11 @@ const KB = 1024
  * app 18,555 B and own code 11,016 B then. Put in the main chunk, the sharing would have cost
  * every app 2 KB. The README and BENCHMARKS.md record the miss; lower these as the code shrinks.
  *
+ * Lowered (issue 18) to what an app downloaded then, 18,555 B, and held there: `persist` and
+ * its identify ledger are a chunk of their own (a layer around the machine that imports nothing
+ * of the main chunk at run time: every module two chunks share would split it and cost bytes),
+ * and the sharing's and persist's common code (the digest, the status note) a third.
+ *
  * Before issue 11:
  * set just above the size reached (app 15,231 B, own code 7,635 B when last lowered). The app
  * meets its budget. Core's own code does not: its human-facing texts (close meanings and
@@ -44,7 +49,7 @@ const KB = 1024
  * be lowered as the code shrinks, never raised quietly.
  */
 const Size = Object.freeze({
-  appImportingConnect: { budget: 16 * KB, ceiling: 18.25 * KB },
+  appImportingConnect: { budget: 16 * KB, ceiling: 18_555 },
   ownCode: { budget: 5 * KB, ceiling: 11 * KB },
   /**
    * What `shareAcrossTabs` downloads when an app uses it: its own chunk. 2.4 KB as a closure;
@@ -52,6 +57,8 @@ const Size = Object.freeze({
    * effect named costs. No issue set a budget: this one is ours.
    */
   tabsChunk: { budget: 3.5 * KB, ceiling: 3.5 * KB },
+  /** What `persist` downloads when an app uses it (issue 18): the layer, the ledger's merge, the store's code. */
+  persistChunk: { budget: 2 * KB, ceiling: 2 * KB },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {
@@ -149,6 +156,15 @@ describe('bundle size (esbuild --bundle --minify, platform browser, gzip -9)', (
     expect(tabs[0]?.gzip).toBeLessThanOrEqual(Size.tabsChunk.ceiling)
     // Not in what every app downloads.
     expect(app.text).not.toContain('takes it over')
+  })
+
+  it(`persist's own chunk, downloaded only by apps that persist: ≤ ${Size.persistChunk.ceiling} B`, async () => {
+    const app = await bundle(appImportingConnect)
+    const persist = app.chunks.filter((chunk) => chunk.text.includes('Not persisted'))
+    expect(persist).toHaveLength(1)
+    expect(persist[0]?.gzip).toBeLessThanOrEqual(Size.persistChunk.ceiling)
+    // Not in what every app downloads.
+    expect(app.text).not.toContain('Not persisted')
   })
 
   it("never puts Node's ws in a browser bundle: isomorphic-ws resolves to the browser's WebSocket", async () => {

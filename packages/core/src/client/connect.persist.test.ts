@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import { control, eventFrame } from '../test-support/fake-web-socket.js'
 import { harness, token } from '../test-support/virtual-client.js'
 import { FixedUnixSeconds } from '../testing/index.js'
-import { ConnectOptionsError, resolveOptions } from './options.js'
 import type { PersistStore } from './persist-support.js'
 import { parseRecord } from './persist.js'
 
@@ -130,11 +129,17 @@ describe('connect({ persist })', () => {
     page.leave()
   })
 
-  it('rejects persist: true where there is no localStorage, and a store without its methods, at the call', () => {
-    const base = { url: 'ws://127.0.0.1:9/ws', id: '811073947382579200', token }
-    expect(() => resolveOptions({ ...base, persist: true })).toThrow(ConnectOptionsError)
-    expect(() => resolveOptions({ ...base, persist: true })).toThrow(/needs localStorage/)
-    expect(() => resolveOptions({ ...base, persist: { getItem: () => null } as unknown as PersistStore })).toThrow(/getItem and setItem/)
-    expect(resolveOptions({ ...base, persist: false }).persist).toBeUndefined()
+
+  it.each([
+    ['true where there is no localStorage (Node)', true, /no usable localStorage/],
+    ['a store without its methods', { getItem: () => null } as unknown as PersistStore, /lacks getItem or setItem/],
+  ])('with %s, connects unpersisted and every status says why', async (_case, persist, why) => {
+    const page = harness({ persist })
+    await settle()
+    page.last().handshake()
+    expect(page.state()).toBe('live')
+    expect(page.statuses.length).toBeGreaterThan(1)
+    for (const status of page.statuses) expect(status.detail).toMatch(why)
+    page.leave()
   })
 })

@@ -2,7 +2,9 @@ import { asyncScheduler, BehaviorSubject, Observable, Subject, type Subscription
 import { type ControlPayload, type ReceivedEvent, redactor } from '../codec/index.js'
 import { decodePayloads, dedupeEvents, type Diagnostic, splitFrames } from '../operators/index.js'
 import { type SocketSignal, webSocket$ } from '../socket/index.js'
-import { initialState, type MachineInput, type Persisted, step, type TimerName, type Watermark } from './machine.js'
+import { initialState, type MachineInput, step, type TimerName, type Watermark } from './machine.js'
+import type { PersistInput } from './persist-machine.js'
+import type { Layer, Stepper } from './persist.js'
 import { type ConnectionMetrics, utf8Length } from './metrics.js'
 import { type ConnectOptions, credentialsProblem, type PerAttempt, type ResolvedOptions, resolveOptions } from './options.js'
 import { refCounted } from './ref-counted.js'
@@ -52,15 +54,24 @@ function read<T>(value: PerAttempt<T>): T {
  */
 export function connect(options: ConnectOptions): FatesClient {
   const config = resolveOptions(options)
+  const persist = config.persist
+  const make = (layer?: Layer): FatesClient => shared(options, config, layer)
+  // persist is its own chunk too; one that failed to load costs the record, not the connection.
+  return persist === false ? make() : later(import('./persist.js').then(({ persisted }) => persisted(persist, config, make, step), () => make()))
+}
+
+/** The client, shared across tabs if asked for; each tab's own client steps through `layer`. */
+function shared(options: ConnectOptions, config: ResolvedOptions, layer?: Layer): FatesClient {
   const sharing = options.shareAcrossTabs
-  if (sharing === undefined || sharing === false) return open(options, config)
+  if (sharing === undefined || sharing === false) return open(options, config, undefined, layer)
   // The sharing code is its own chunk, loaded now (before the first subscription needs it):
   // an app that never shares never downloads it.
   return later(
     import('./tabs.js').then(
-      ({ shareAcrossTabs }) => shareAcrossTabs(sharing, config, (from) => open(options, config, from), options.scheduler ?? asyncScheduler, options.random ?? Math.random),
+      ({ shareAcrossTabs }) =>
+        shareAcrossTabs(sharing, config, (from) => open(options, config, from, layer), options.scheduler ?? asyncScheduler, options.random ?? Math.random),
       // A chunk that failed to load (a flaky network, a new deployment) must not cost the connection.
-      () => open(options, config),
+      () => open(options, config, undefined, layer),
     ),
   )
 }
@@ -105,9 +116,9 @@ function later(loading: Promise<FatesClient>): FatesClient {
 
 /**
  * This tab's own client. `from`: resume after it on the first connection (a tab taking over a
- * shared connection).
+ * shared connection). `layer`: steps the machine through it (`persist`).
  */
-function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark): FatesClient {
+function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark, layer?: Layer): FatesClient {
   // The interpreter of machine.ts: it feeds the machine its inputs one at a time and performs
   // each step's effects before the next input. Input that user code gives while effects run
   // (a subscriber calling close() inside next()) waits in the queue for its turn, so every
@@ -184,11 +195,11 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
     timers.delete(timer)
   }
   let socket: { readonly id: number; subscription?: Subscription; send?: (text: string) => void } | undefined
-  // With persist, once the record is open: stores what the machine asks to keep.
-  let keep: ((record: Persisted, now: boolean) => void) | undefined
 
-  const { dispatch, later: enqueue } = serially<MachineInput>((input) => {
-    const result = step(state, input, config)
+  // With persist, its layer steps the machine (and performs the store's effects itself).
+  const run = (layer?.((input) => dispatch(input), now) ?? step) as Stepper
+  const { dispatch, later: enqueue } = serially<PersistInput>((input) => {
+    const result = run(state, input, config)
     state = result.state
     for (const effect of result.effects) perform(effect)
   })
@@ -233,25 +244,6 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         enqueue(problem === undefined ? { type: 'credentials', at: now(), ...values } : { type: 'credentials-failed', at: now(), detail: `Bad connection option: ${problem}.` })
         return
       }
-      case 'restore': {
-        const store = config.persist
-        if (store === undefined) return void enqueue({ type: 'restored', at: now() })
-        // Its own chunk, as the sharing is: apps that do not persist never download it.
-        import('./persist.js')
-          .then(({ openRecord }) => openRecord(store, config))
-          .then(
-            (opened) => {
-              keep = opened.keep
-              dispatch(opened.record === undefined ? { type: 'restored', at: now() } : { type: 'restored', at: now(), record: opened.record })
-            },
-            // No name (an option function threw) or no chunk: connect without a record.
-            () => dispatch({ type: 'restored', at: now() }),
-          )
-        return
-      }
-      case 'persist':
-        keep?.(effect.record, effect.now)
-        return
       case 'open': {
         if (effect.token !== redactedToken) {
           redactedToken = effect.token

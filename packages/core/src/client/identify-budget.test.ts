@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { afterIdentify, afterRatelimited, afterReady, afterReport, type IdentifyBudget, identifyWait, mergeLedgers } from './identify-budget.js'
+import { afterIdentify, afterRatelimited, afterReport, type IdentifyBudget, identifyWait } from './identify-budget.js'
+import { mergeLedgers } from './persist-machine.js'
 
 const config = { windowMs: 420_000, minSpacingMs: 0 }
 
@@ -139,15 +140,6 @@ describe('the identify budget', () => {
     )
   })
 
-  it('after ready with a full window less one identify, starts the window at ready (the later bound); otherwise keeps it', () => {
-    const sent = afterIdentify({}, 1000, config)
-    expect(afterReady(sent, 18, 1040)).toStrictEqual({ windowStart: 1040, remaining: 18, lastIdentifyAt: 1000 })
-    // Another identify was counted first: the window began before, where the client thought.
-    expect(afterReady(sent, 16, 1040)).toStrictEqual({ windowStart: 1000, remaining: 16, lastIdentifyAt: 1000 })
-    // Without an identify of its own the client learns only the count.
-    expect(afterReady({}, 18, 1040)).toStrictEqual({ remaining: 18 })
-  })
-
   describe('merging a stored ledger', () => {
     const now = 100_000
     it.each<[string, IdentifyBudget, IdentifyBudget, IdentifyBudget]>([
@@ -156,7 +148,7 @@ describe('the identify budget', () => {
       ['only mine is open', { windowStart: 10_000, remaining: 6 }, { windowStart: now - 420_000, remaining: 0 }, { windowStart: 10_000, remaining: 6 }],
       ['both open: the earlier start, the fewer left', { windowStart: 20_000, remaining: 6 }, { windowStart: 10_000, remaining: 8 }, { windowStart: 10_000, remaining: 6 }],
       ['both open, one count unknown: the known one', { windowStart: 20_000 }, { windowStart: 10_000, remaining: 8 }, { windowStart: 10_000, remaining: 8 }],
-      ['both open, both unknown: a full window', { windowStart: 20_000 }, { windowStart: 10_000 }, { windowStart: 10_000, remaining: 20 }],
+      ['both open, both unknown: still unknown (a full window)', { windowStart: 20_000 }, { windowStart: 10_000 }, { windowStart: 10_000 }],
       ['the later identify and the longer cooldown', { lastIdentifyAt: 5, cooldownUntil: now + 5 }, { lastIdentifyAt: 7, cooldownUntil: now + 9 }, { lastIdentifyAt: 7, cooldownUntil: now + 9 }],
       ['a cooldown that has passed is dropped', { cooldownUntil: now }, { cooldownUntil: now - 1 }, {}],
       ['a window that has passed is forgotten on both sides', { windowStart: now - 420_000, remaining: 0 }, { windowStart: now - 500_000, remaining: 2 }, {}],

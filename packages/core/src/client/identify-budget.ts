@@ -83,45 +83,6 @@ export function afterReport(budget: IdentifyBudget, remaining: number): Identify
 }
 
 /**
- * The budget after `ready` reported `remaining` at `at`. The server's word beats the estimate;
- * and when the identify it answers was the first of a window (`remaining` is a full window less
- * one identify), the server's window began between sending that identify and `at`: the window
- * is taken to start at `at`, the later bound, so that the client never believes the window over
- * before the server does (its first identify after the window would be a 4012).
- */
-export function afterReady(budget: IdentifyBudget, remaining: number, at: number): IdentifyBudget {
-  const first = remaining === Protocol.rateLimit - Protocol.identifyCost && budget.lastIdentifyAt !== undefined
-  return first ? { ...budget, remaining, windowStart: at } : { ...budget, remaining }
-}
-
-/**
- * Two ledgers of one target merged: this client's and one stored by an earlier page or another
- * tab. Whichever spent more wins, field by field (the earliest open window, the fewest requests
- * left, the latest identify, the longest cooldown), so that no identify either knows of is
- * forgotten. A window that has passed is forgotten; a cooldown that has passed is dropped.
- */
-export function mergeLedgers(mine: IdentifyBudget, stored: IdentifyBudget, now: number, config: IdentifyBudgetConfig): IdentifyBudget {
-  const later = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.max(a, b))
-  const myOpen = windowOpen(mine, now, config)
-  const storedOpen = windowOpen(stored, now, config)
-  let window: { windowStart?: number | undefined; remaining?: number | undefined } = myOpen ? mine : {}
-  if (storedOpen && myOpen) {
-    window = {
-      windowStart: Math.min(mine.windowStart as number, stored.windowStart as number),
-      remaining: Math.min(mine.remaining ?? Protocol.rateLimit, stored.remaining ?? Protocol.rateLimit),
-    }
-  } else if (storedOpen) window = stored
-  const lastIdentifyAt = later(mine.lastIdentifyAt, stored.lastIdentifyAt)
-  const cooldownUntil = later(mine.cooldownUntil, stored.cooldownUntil)
-  return {
-    ...(window.windowStart === undefined ? {} : { windowStart: window.windowStart }),
-    ...(window.remaining === undefined ? {} : { remaining: window.remaining }),
-    ...(lastIdentifyAt === undefined ? {} : { lastIdentifyAt }),
-    ...(cooldownUntil === undefined || cooldownUntil <= now ? {} : { cooldownUntil }),
-  }
-}
-
-/**
  * The budget after a 4012: nothing until the window of the client's first identify has passed,
  * or a whole window from now when the client has not identified in it (another client spent it).
  */

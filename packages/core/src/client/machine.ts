@@ -5,15 +5,12 @@ import { backoffDelay } from './backoff.js'
 import {
   afterIdentify,
   afterRatelimited,
-  afterReady,
   afterReport,
   type IdentifyBudget,
   type IdentifyBudgetConfig,
   identifyWait,
-  mergeLedgers,
 } from './identify-budget.js'
 import { identifyMessage, type ResolvedOptions } from './options.js'
-import type { PersistStore } from './persist-support.js'
 import { type CloseDetails, type ConnectionState, type ConnectionStatus, canTransition } from './status.js'
 
 // The connection as a pure state machine ("sans-I/O", as h11 does HTTP): `step(state, input)`
@@ -34,11 +31,6 @@ export type MachineInput =
    */
   | { readonly type: 'subscribed'; readonly at: number; readonly from?: Watermark }
   | { readonly type: 'unsubscribed'; readonly at: number }
-  /**
-   * With `persist`: what the store held for this target (`undefined`: nothing, or unreadable),
-   * the answer to a `restore` effect. The client connects only after it.
-   */
-  | { readonly type: 'restored'; readonly at: number; readonly record?: Persisted }
   | { readonly type: 'close'; readonly at: number }
   | { readonly type: 'reconnect'; readonly at: number }
   | { readonly type: 'online'; readonly at: number }
@@ -67,14 +59,6 @@ export type MachineInput =
 /** What the interpreter must do. The machine returns them in the order they must happen. */
 export type Effect =
   | { readonly type: 'read-credentials' }
-  /** With `persist`: read this target's record from the store, and answer `restored`. */
-  | { readonly type: 'restore' }
-  /**
-   * With `persist`: store this record for the target. `now`: before the next effect (the
-   * ledger changed: an identify must be on record before it is sent); else the interpreter may
-   * coalesce it with the next ones (the mark moved with an event).
-   */
-  | { readonly type: 'persist'; readonly record: Persisted; readonly now: boolean }
   | { readonly type: 'open'; readonly socket: number; readonly url: string; readonly token: string }
   | { readonly type: 'send'; readonly socket: number; readonly text: string }
   | { readonly type: 'close-socket'; readonly socket: number }
@@ -112,17 +96,6 @@ export function newerThan(event: ReceivedEvent, mark: Watermark): boolean {
 
 /** The mark of an event: its `m.ts` (or -Infinity) and `m.eid` (or ''). */
 export const markOf = (event: ReceivedEvent): Watermark => ({ ts: event.m.ts ?? -Infinity, eid: event.m.eid ?? '' })
-
-/**
- * What `persist` keeps per target across page loads: the newest event delivered (the machine's
- * watermark, so that the first connection after a reload fills the gap) and the identify
- * ledger (the budget: window start, requests left, last identify, cooldown), so that a page
- * reloaded again and again never identifies more than the window allows.
- */
-export interface Persisted {
-  readonly mark?: Watermark
-  readonly ledger: IdentifyBudget
-}
 
 /** Where one connection is, from reading its credentials to live. */
 type Phase = 'reading' | 'ready-to-open' | 'opening' | 'awaiting-identity' | 'awaiting-ready' | 'replaying' | 'live'
@@ -179,8 +152,6 @@ export interface MachineState {
   readonly connection: Connection | undefined
   /** The number the next socket gets. */
   readonly nextSocket: number
-  /** With `persist`: the store's record was read (no connection before it is). */
-  readonly restored: boolean
 }
 
 /** The options the machine decides by. */
@@ -199,10 +170,7 @@ export type MachineConfig = Pick<
   | 'replayTimeoutMs'
   | 'rateWindowMs'
   | 'minIdentifySpacingMs'
-> & {
-  /** Keep the mark and the ledger in a store (`persist`): any truthy value turns it on. */
-  readonly persist?: PersistStore | boolean | undefined
-}
+>
 
 /** What one step returns. */
 export interface Step {
@@ -228,7 +196,6 @@ export function initialState(at: number): MachineState {
     retry: undefined,
     connection: undefined,
     nextSocket: 1,
-    restored: false,
   }
 }
 
@@ -256,7 +223,6 @@ const framed = (s: MachineState, at: number): MachineState => ({
   retry: s.retry,
   connection: s.connection,
   nextSocket: s.nextSocket,
-  restored: s.restored,
 })
 
 /** The state with a new watermark, written out as {@link framed} is, for the same reason. */
@@ -273,11 +239,7 @@ const marked = (s: MachineState, watermark: Watermark): MachineState => ({
   retry: s.retry,
   connection: s.connection,
   nextSocket: s.nextSocket,
-  restored: s.restored,
 })
-
-/** What `persist` stores of a state. */
-const recordOf = (s: MachineState): Persisted => (s.watermark === undefined ? { ledger: s.budget } : { mark: s.watermark, ledger: s.budget })
 
 /**
  * One step of the connection: the state after `input`, and the effects to perform, in order.
@@ -306,9 +268,7 @@ export function step(state: MachineState, input: MachineInput, config: MachineCo
       const effects: Effect[] = [{ type: 'deliver', event }]
       const mark = state.watermark
       if (!config.resume || (mark !== undefined && !newerThan(event, mark))) return { state, effects }
-      const moved = marked(state, markOf(event))
-      if (config.persist && state.restored) effects.push({ type: 'persist', record: recordOf(moved), now: false })
-      return { state: moved, effects }
+      return { state: marked(state, markOf(event)), effects }
     }
   }
   return decide(state, input, config)
@@ -332,13 +292,6 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
   }
   const emit = (effect: Effect): void => {
     effects.push(effect)
-  }
-  // With persist: the state last put on record in this step (the mark and the ledger).
-  let recorded = state
-  const record = (): void => {
-    if (!config.persist || !next.restored || (next.budget === recorded.budget && next.watermark === recorded.watermark)) return
-    recorded = next
-    emit({ type: 'persist', record: recordOf(next), now: true })
   }
 
   // Every status goes through the transition table: the table decides what is possible.
@@ -432,8 +385,7 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
 
   /** Connects if it may: subscribed, not stopped, and the identify budget allows it now. */
   const attempt = (): void => {
-    // With persist, not before the ledger is read: an earlier page may have spent the window.
-    if (!next.subscribed || next.stopped || (config.persist && !next.restored)) return
+    if (!next.subscribed || next.stopped) return
     const wait = identifyWait(next.budget, at, budgetConfig)
     if (wait.waitMs > 0) {
       waitThen(wait.waitMs, 'budget', wait.reason === undefined ? {} : { detail: wait.reason })
@@ -482,23 +434,18 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
     // invalid_payload): no information about the budget. Only a ratelimited payload's -1 is real.
     const remaining = payload.requests_remaining
     if (remaining !== undefined && (remaining !== Protocol.unidentifiedRequestsRemaining || payload.code === ControlCode.Ratelimited)) {
-      set({
-        requestsRemaining: remaining,
-        budget: payload.code === ControlCode.Ready ? afterReady(next.budget, remaining, at) : afterReport(next.budget, remaining),
-      })
+      set({ requestsRemaining: remaining, budget: afterReport(next.budget, remaining) })
     }
     switch (payload.code) {
       case ControlCode.Identity:
         if (current.phase !== 'awaiting-identity') return
-        // On record before it is sent: a page that unloads now must not forget it.
-        set({ budget: afterIdentify(next.budget, at, budgetConfig) })
-        record()
         // A resumed connection asks for the history to find what it missed.
         emit({
           type: 'send',
           socket: current.socket,
           text: identifyMessage(current.id, current.token, { ...config, sendAll: config.sendAll || current.resumeFrom !== undefined }),
         })
+        set({ budget: afterIdentify(next.budget, at, budgetConfig) })
         setConnection({ phase: 'awaiting-ready' })
         emit({ type: 'arm', timer: 'handshake', ms: config.readyTimeoutMs })
         return
@@ -641,26 +588,11 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
   switch (input.type) {
     case 'subscribed':
       set(config.resume && input.from !== undefined ? { subscribed: true, watermark: input.from } : { subscribed: true })
-      if (config.persist && !next.restored) emit({ type: 'restore' })
-      else if (state.status.state === 'closed' && connection === undefined) attempt()
+      if (state.status.state === 'closed' && connection === undefined) attempt()
       break
-    case 'restored': {
-      if (!config.persist || next.restored) break
-      const stored = input.record
-      // The ledgers merged (whichever spent more); the stored mark only when this client knows
-      // none (a tab taking over brings its own, newer one).
-      set({
-        restored: true,
-        ...(stored === undefined ? {} : { budget: mergeLedgers(next.budget, stored.ledger, at, budgetConfig) }),
-        ...(config.resume && next.watermark === undefined && stored?.mark !== undefined ? { watermark: stored.mark } : {}),
-      })
-      if (next.status.state === 'closed' && connection === undefined) attempt()
-      break
-    }
     case 'unsubscribed':
-      // The next subscriber starts afresh, as if the client were new (the budget is kept; with
-      // persist, it reads the store again).
-      set({ subscribed: false, failures: 0, watermark: undefined, restored: false })
+      // The next subscriber starts afresh, as if the client were new (the budget is kept).
+      set({ subscribed: false, failures: 0, watermark: undefined })
       closeWith('No subscribers left.')
       break
     case 'close':
@@ -735,6 +667,5 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         }
       }
   }
-  record()
   return { state: next, effects }
 }

@@ -4,7 +4,7 @@ import { Protocol } from '../protocol/index.js'
 import type { SchedulerLike } from 'rxjs'
 import { type BackoffConfig, BackoffDefaults } from './backoff.js'
 import { utf8Length } from './metrics.js'
-import { type PersistStore, persistStore } from './persist-support.js'
+import type { PersistStore } from './persist-support.js'
 import type { TabsEnvironment } from './tab-support.js'
 
 /** A value, or a function read at each connection attempt (for rotating credentials). */
@@ -67,6 +67,8 @@ export interface ConnectOptions {
    *
    * `true` uses `localStorage` (a browser; its writes are synchronous, so an identify is on
    * record before it is sent); a {@link PersistStore} (any `getItem`/`setItem`) elsewhere.
+   * Where there is none (`true` in Node, storage blocked), the client is simply not persisted,
+   * and every status's detail says why.
    * The key is `fates-rx:1:` and the SHA-256 digest `shareAcrossTabs` names its channel with;
    * the record holds a timestamp, an event ID and counters, never the token. Limits: it cannot
    * see what other clients of the same bot spend (a 4012 is still handled), and tabs that do
@@ -190,8 +192,8 @@ export interface ResolvedOptions
   extends Required<Omit<ConnectOptions, 'WebSocket' | 'backoff' | 'scheduler' | 'random' | 'shareAcrossTabs' | 'persist'>> {
   readonly WebSocket: WebSocketConstructor | undefined
   readonly backoff: Required<BackoffConfig>
-  /** The `persist` option's store, when it is on. */
-  readonly persist: PersistStore | undefined
+  /** The `persist` option as given (its store is found when the option's chunk loads). */
+  readonly persist: boolean | PersistStore
 }
 
 /** Thrown by {@link connect} for a bad option. Its message never holds the token. */
@@ -341,8 +343,6 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
   ) {
     throw new ConnectOptionsError('connect(): shareAcrossTabs must be a boolean, or an object with locks (a LockManager) and BroadcastChannel')
   }
-  const store = persistStore(options.persist)
-  if (typeof store === 'string') throw new ConnectOptionsError(`connect(): ${store}`)
   for (const [name, kind] of Object.entries(Functions)) {
     const value = options[name as keyof typeof Functions]
     if (value !== undefined && typeof value !== 'function') throw new ConnectOptionsError(`connect(): ${name} must be ${kind}`)
@@ -362,7 +362,7 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     id,
     token,
     WebSocket: options.WebSocket,
-    persist: store,
+    persist: options.persist ?? false,
     backoff: withDefaults(BackoffDefaults, options.backoff ?? {}, 'backoff.'),
   }
 }

@@ -1,5 +1,6 @@
-// What `persist` needs of the environment: the part every app carries (the option's type and
-// check). Reading and writing the records (persist.ts) is loaded by connect() only when asked for.
+// What `persist` needs of the environment. The option's type is all that every app carries:
+// the store is found, and the records read and written, by persist.ts, which connect() loads
+// only when the option is on.
 
 /**
  * Where `persist` keeps its records: `localStorage` (the default in a browser) fits, and so does
@@ -11,29 +12,4 @@ export interface PersistStore {
   getItem(key: string): string | null | undefined | Promise<string | null | undefined>
   /** Stores `value` under `key`, replacing what was there. */
   setItem(key: string, value: string): unknown
-}
-
-/** True when `value` has the two methods of a {@link PersistStore}. */
-export const isPersistStore = (value: unknown): value is PersistStore =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as PersistStore).getItem === 'function' &&
-  typeof (value as PersistStore).setItem === 'function'
-
-/**
- * The store `persist` uses: the one given, `localStorage` for `true`, none for `false`; a text
- * saying what is wrong when `true` finds no `localStorage` or the value is not a store.
- */
-export function persistStore(option: boolean | PersistStore | undefined): PersistStore | undefined | string {
-  if (option === undefined || option === false) return undefined
-  if (option === true) {
-    let storage: unknown
-    try {
-      storage = (globalThis as { localStorage?: unknown }).localStorage
-    } catch {
-      // A browser that blocks storage for this page throws on the property itself.
-    }
-    return isPersistStore(storage) ? storage : 'persist: true needs localStorage (a browser); elsewhere pass a store with getItem and setItem'
-  }
-  return isPersistStore(option) ? option : 'persist must be a boolean, or a store with getItem and setItem'
 }

@@ -1,11 +1,15 @@
 import { connectionName, type NamedOptions } from './digest.js'
 import type { IdentifyBudget } from './identify-budget.js'
-import type { Persisted, Watermark } from './machine.js'
+import type { Effect, MachineConfig, MachineState, Step, Watermark } from './machine.js'
+import type { ResolvedOptions } from './options.js'
+import { initialPersistLayer, type MachineStep, type PersistInput, type Persisted, persistStep } from './persist-machine.js'
+import type { FatesClient } from './connect.js'
+import { noted } from './noted.js'
 import type { PersistStore } from './persist-support.js'
 
-// `persist`'s records: what connect() loads with import() only when the option is on. The
-// machine decides what to keep and when (its `restore` and `persist` effects); this reads and
-// writes. A record is a short JSON text: `{"v":1,"mark":{"ts":…,"eid":…},"ledger":{…}}`, under
+// `persist`'s chunk: what connect() loads with import() only when the option is on. The
+// layer (persist-machine.ts) decides what to keep and when (its `restore` and `persist`
+// effects); this reads and writes the records and performs those effects. A record is a short JSON text: `{"v":1,"mark":{"ts":…,"eid":…},"ledger":{…}}`, under
 // the connection's name (a SHA-256 digest); it never holds the token.
 
 /** The version of the record's shape: a record of another version is ignored, never misread. */
@@ -94,4 +98,65 @@ export async function openRecord(store: PersistStore, config: NamedOptions): Pro
     pending = value
   }
   return { record, keep }
+}
+
+/**
+ * How connect()'s interpreter runs the machine with `persist`: given how to feed it an input
+ * and the clock, a step function in place of the machine's own. Each interpreter (each tab's
+ * own client) makes its own, holding its own layer state.
+ */
+export type Layer = (feed: (input: PersistInput) => void, now: () => number) => Stepper
+
+/** A step function with the machine's signature, for the interpreter to call in its place. */
+export type Stepper = (machine: MachineState, input: PersistInput, config: MachineConfig) => Step
+
+/**
+ * The `persist` layer over `store` for connect()'s interpreter: steps {@link persistStep} and
+ * performs the store's effects itself (a `persist` first, before the machine's effects of the
+ * same step, so an identify is on record before it is sent), passing the machine's on.
+ */
+export function persisting(store: PersistStore, config: ResolvedOptions, step: MachineStep): Layer {
+  return (feed, now) => {
+    let layer = initialPersistLayer
+    let keep: OpenedRecord['keep'] | undefined
+    return (machine, input) => {
+      const result = persistStep(layer, machine, input, config, step)
+      layer = result.layer
+      const effects: Effect[] = []
+      for (const effect of result.effects) {
+        if (effect.type === 'restore') {
+          openRecord(store, config).then(
+            (opened) => {
+              keep = opened.keep
+              feed(opened.record === undefined ? { type: 'restored', at: now() } : { type: 'restored', at: now(), record: opened.record })
+            },
+            // No name (an option function threw): connect without a record.
+            () => feed({ type: 'restored', at: now() }),
+          )
+        } else if (effect.type === 'persist') keep?.(effect.record, effect.now)
+        else effects.push(effect)
+      }
+      return { state: result.machine, effects }
+    }
+  }
+}
+
+/**
+ * The client of connect() with `persist`: made by `make` with the layer (over the machine's
+ * `step`, passed in so that this chunk imports nothing of connect()'s) over the option's store,
+ * or, where there is none (`true` without a usable `localStorage`, or not a store), without
+ * it, saying in every status's detail why it is not persisted.
+ */
+export function persisted(option: true | PersistStore, config: ResolvedOptions, make: (layer?: Layer) => FatesClient, step: MachineStep): FatesClient {
+  let store: Partial<PersistStore> | undefined
+  try {
+    store = option === true ? (globalThis as { localStorage?: PersistStore }).localStorage : option
+  } catch {
+    // A browser that blocks storage for this page throws on the property itself.
+  }
+  if (typeof store?.getItem !== 'function' || typeof store.setItem !== 'function') {
+    const why = option === true ? 'this environment has no usable localStorage; pass a store with getItem and setItem' : 'the store given lacks getItem or setItem'
+    return noted(make(), `Not persisted: ${why}.`)
+  }
+  return make(persisting(store as PersistStore, config, step))
 }

@@ -1,10 +1,11 @@
-import { BehaviorSubject, Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs'
+import { BehaviorSubject, type SchedulerLike, Subject, type Subscription } from 'rxjs'
 import type { ControlPayload, ReceivedEvent } from '../codec/index.js'
 import { dedupeEvents, type Diagnostic } from '../operators/index.js'
 import type { FatesClient } from './connect.js'
 import type { Watermark } from './machine.js'
 import type { ConnectionMetrics } from './metrics.js'
 import { identityText, NameVersion, sha256 } from './digest.js'
+import { noted } from './noted.js'
 import type { ResolvedOptions } from './options.js'
 import { refCounted } from './ref-counted.js'
 import { serially } from './serially.js'
@@ -39,16 +40,7 @@ export function shareAcrossTabs(
 ): FatesClient {
   const environment = tabsEnvironment(option)
   if (typeof environment !== 'string') return sharedClient(config, environment, open, scheduler, random)
-  const client = open(undefined)
-  const note = `Not shared across tabs: ${environment}.`
-  const status$ = new Observable<ConnectionStatus>((subscriber) =>
-    client.status$.subscribe({
-      next: (status) => subscriber.next({ ...status, detail: status.detail === undefined ? note : `${status.detail} (${note})` }),
-      error: (error: unknown) => subscriber.error(error),
-      complete: () => subscriber.complete(),
-    }),
-  )
-  return { ...client, status$ }
+  return noted(open(undefined), `Not shared across tabs: ${environment}.`)
 }
 
 /** What one session (a joining, from the first subscription to the last leaving) holds. */

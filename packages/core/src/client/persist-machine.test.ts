@@ -2,11 +2,12 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { ControlPayload, ReceivedEvent } from '../codec/index.js'
 import { Protocol } from '../protocol/index.js'
-import { type Effect, initialState, type MachineConfig, type MachineInput, type MachineState, type Persisted, step, type TimerName } from './machine.js'
+import { initialState, type MachineConfig, type MachineState, step, type TimerName } from './machine.js'
 import { resolveOptions } from './options.js'
 import { parseRecord, recordText } from './persist.js'
+import { initialPersistLayer, type PersistEffect, type Persisted, type PersistInput, type PersistLayer, persistStep } from './persist-machine.js'
 
-// `persist` in the pure machine, in virtual time: pages that load, reload and die, one store
+// `persist` as a pure layer around the machine (persistStep), in virtual time: pages that load, reload and die, one store
 // that outlives them (the records go through their JSON text, as a browser keeps them), and a
 // server that counts identifies exactly as the original did (20 per window, an identify costs 2,
 // rejected ones count too) and keeps every event it was given.
@@ -15,7 +16,7 @@ const token = 'persist-secret'
 const WindowMs = 60_000
 const store = { getItem: () => null, setItem: () => undefined }
 
-const config = (options: { persist?: boolean; resume?: boolean; sendAll?: boolean } = {}): MachineConfig =>
+const config = (options: { resume?: boolean; sendAll?: boolean } = {}): MachineConfig =>
   resolveOptions({
     url: 'ws://127.0.0.1:9/ws',
     id: '42',
@@ -23,7 +24,7 @@ const config = (options: { persist?: boolean; resume?: boolean; sendAll?: boolea
     rateWindowMs: WindowMs,
     resume: options.resume ?? true,
     sendAll: options.sendAll ?? false,
-    ...(options.persist === false ? {} : { persist: store }),
+    persist: store,
   })
 
 const control = (code: string, ts: number, remaining = -1): ControlPayload => ({ code, control: true, detail: code, ts, requests_remaining: remaining })
@@ -48,6 +49,7 @@ class World {
   readonly published: Published[] = []
   // The page: its machine, its timers, its socket.
   state: MachineState | undefined
+  layer: PersistLayer = initialPersistLayer
   timers = new Map<TimerName, number>()
   socket: number | undefined
   live = false
@@ -58,7 +60,11 @@ class World {
   holdRestore = false
   restorePending = false
 
-  constructor(readonly cfg: MachineConfig) {}
+  /** `persist: false`: the machine alone, no layer (what the tests are measured against). */
+  constructor(
+    readonly cfg: MachineConfig,
+    readonly persist = true,
+  ) {}
 
   /** Opens a page (a load or a reload: the old page's machine is simply gone, as in a browser). */
   load(from?: { ts: number; eid: string }): void {
@@ -67,16 +73,24 @@ class World {
     this.timers = new Map()
     this.deliveries.push([])
     this.state = initialState(this.now)
+    this.layer = initialPersistLayer
     this.feed(from === undefined ? { type: 'subscribed', at: this.now } : { type: 'subscribed', at: this.now, from })
   }
 
-  feed(input: MachineInput): void {
+  feed(input: PersistInput): void {
     const queue = [input]
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       if (this.state === undefined) return
-      const result = step(this.state, next, this.cfg)
-      this.state = result.state
-      for (const effect of result.effects) this.perform(effect, queue)
+      if (this.persist) {
+        const result = persistStep(this.layer, this.state, next, this.cfg, step)
+        this.layer = result.layer
+        this.state = result.machine
+        for (const effect of result.effects) this.perform(effect, queue)
+      } else if (next.type !== 'restored') {
+        const result = step(this.state, next, this.cfg)
+        this.state = result.state
+        for (const effect of result.effects) this.perform(effect, queue)
+      }
     }
   }
 
@@ -86,7 +100,7 @@ class World {
     this.feed(record === undefined ? { type: 'restored', at: this.now } : { type: 'restored', at: this.now, record })
   }
 
-  private perform(effect: Effect, queue: MachineInput[]): void {
+  private perform(effect: PersistEffect, queue: PersistInput[]): void {
     const at = this.now
     switch (effect.type) {
       case 'restore':
@@ -194,31 +208,35 @@ class World {
 }
 
 describe('persist: the identify ledger across page loads', () => {
-  it('asks for the record on the first subscription and connects only once it is read', () => {
+  it('asks for the record on the first subscription and gives the machine the subscription only once it is read', () => {
     const cfg = config()
-    const first = step(initialState(0), { type: 'subscribed', at: 0 }, cfg)
+    const machine = initialState(0)
+    const first = persistStep(initialPersistLayer, machine, { type: 'subscribed', at: 0 }, cfg, step)
     expect(first.effects).toEqual([{ type: 'restore' }])
-    expect(first.state.restored).toBe(false)
-    // Anything that would connect meanwhile waits for the record.
-    const reconnect = step(first.state, { type: 'reconnect', at: 1 }, cfg)
+    expect(first.machine).toBe(machine)
+    // A second subscription meanwhile asks nothing more; a reconnect reaches the machine, which
+    // has no subscriber yet, so nothing connects.
+    const again = persistStep(first.layer, first.machine, { type: 'subscribed', at: 1 }, cfg, step)
+    expect(again.effects).toEqual([])
+    const reconnect = persistStep(again.layer, again.machine, { type: 'reconnect', at: 1 }, cfg, step)
     expect(reconnect.effects.filter((e) => e.type === 'read-credentials')).toEqual([])
-    const restored = step(reconnect.state, { type: 'restored', at: 2 }, cfg)
+    const restored = persistStep(reconnect.layer, reconnect.machine, { type: 'restored', at: 2 }, cfg, step)
     expect(restored.effects).toEqual([{ type: 'read-credentials' }])
+    expect(restored.layer).toEqual({ restored: true, waiting: undefined })
     // A second answer (a slow store asked twice) changes nothing.
-    expect(step(restored.state, { type: 'restored', at: 3, record: { ledger: { windowStart: 0, remaining: 0 } } }, cfg)).toEqual({
-      state: restored.state,
+    expect(persistStep(restored.layer, restored.machine, { type: 'restored', at: 3, record: { ledger: { windowStart: 0, remaining: 0 } } }, cfg, step)).toEqual({
+      layer: restored.layer,
+      machine: restored.machine,
       effects: [],
     })
   })
 
-  it('without persist never asks, and ignores a restored input', () => {
-    const cfg = config({ persist: false })
-    const first = step(initialState(0), { type: 'subscribed', at: 0 }, cfg)
-    expect(first.effects).toEqual([{ type: 'read-credentials' }])
-    expect(step(first.state, { type: 'restored', at: 1, record: { ledger: { windowStart: 0, remaining: 0 } } }, cfg)).toEqual({
-      state: first.state,
-      effects: [],
-    })
+  it('the subscription that waited keeps its takeover mark, which beats the stored one', () => {
+    const cfg = config()
+    const waiting = persistStep(initialPersistLayer, initialState(0), { type: 'subscribed', at: 0, from: { ts: 9, eid: 'mine' } }, cfg, step)
+    const restored = persistStep(waiting.layer, waiting.machine, { type: 'restored', at: 5, record: { mark: { ts: 3, eid: 'stored' }, ledger: {} } }, cfg, step)
+    expect(restored.machine.watermark).toEqual({ ts: 9, eid: 'mine' })
+    expect(restored.machine.subscribed).toBe(true)
   })
 
   it('puts an identify on record before it is sent, and the server-corrected window after ready', () => {
@@ -226,20 +244,33 @@ describe('persist: the identify ledger across page loads', () => {
     world.load()
     const sendAt = world.writes.findIndex((w) => w.record.ledger.lastIdentifyAt !== undefined)
     expect(world.writes[sendAt]).toEqual({ record: { ledger: { windowStart: world.now, remaining: 18, lastIdentifyAt: world.now } }, now: true })
-    // The order of effects: the persist of that ledger comes before the send.
-    const state = initialState(0)
+    // The order of effects: the persist of that ledger comes first, before the send.
     const cfg = config()
-    let s = step(state, { type: 'subscribed', at: 0 }, cfg).state
-    s = step(s, { type: 'restored', at: 0 }, cfg).state
-    s = step(s, { type: 'credentials', at: 0, url: 'ws://x/ws', id: '42', token }, cfg).state
-    s = step(s, { type: 'open-now', at: 0 }, cfg).state
-    s = step(s, { type: 'opened', at: 0, socket: 1 }, cfg).state
-    const identity = step(s, { type: 'decoded', at: 5, socket: 1, decoded: { type: 'control', control: control('identity', 0) } }, cfg)
-    expect(identity.effects.map((e) => e.type)).toEqual(['control', 'persist', 'send', 'arm'])
+    let layer = initialPersistLayer
+    let machine = initialState(0)
+    const feed = (input: PersistInput): readonly PersistEffect[] => {
+      const result = persistStep(layer, machine, input, cfg, step)
+      layer = result.layer
+      machine = result.machine
+      return result.effects
+    }
+    feed({ type: 'subscribed', at: 0 })
+    feed({ type: 'restored', at: 0 })
+    feed({ type: 'credentials', at: 0, url: 'ws://x/ws', id: '42', token })
+    feed({ type: 'open-now', at: 0 })
+    feed({ type: 'opened', at: 0, socket: 1 })
+    const identity = feed({ type: 'decoded', at: 5, socket: 1, decoded: { type: 'control', control: control('identity', 0) } })
+    expect(identity.map((e) => e.type)).toEqual(['persist', 'control', 'send', 'arm'])
+    expect(identity[0]).toEqual({ type: 'persist', record: { ledger: { windowStart: 5, remaining: 18, lastIdentifyAt: 5 } }, now: true })
     // ready said 18 left: this identify began the server's window, which began by ready's time.
-    const ready = step(identity.state, { type: 'decoded', at: 40, socket: 1, decoded: { type: 'control', control: control('ready', 0, 18) } }, cfg)
-    expect(ready.state.budget).toEqual({ windowStart: 40, remaining: 18, lastIdentifyAt: 5 })
-    expect(ready.effects).toContainEqual({ type: 'persist', record: { mark: { ts: 0, eid: '' }, ledger: ready.state.budget }, now: true })
+    const ready = feed({ type: 'decoded', at: 40, socket: 1, decoded: { type: 'control', control: control('ready', 0, 18) } })
+    expect(machine.budget).toEqual({ windowStart: 40, remaining: 18, lastIdentifyAt: 5 })
+    expect(ready[0]).toEqual({ type: 'persist', record: { mark: { ts: 0, eid: '' }, ledger: machine.budget }, now: true })
+    // The mark alone moving may wait; the last subscriber leaving writes nothing (it forgets the mark).
+    const event = feed({ type: 'decoded', at: 50, socket: 1, decoded: { type: 'event', event: { m: { e: 0, eid: 'a', ts: 1, t: -1 }, ctx: {} } } })
+    expect(event[0]).toEqual({ type: 'persist', record: { mark: { ts: 1, eid: 'a' }, ledger: machine.budget }, now: false })
+    expect(feed({ type: 'unsubscribed', at: 60 }).some((e) => e.type === 'persist')).toBe(false)
+    expect(layer.restored).toBe(false)
   })
 
   it('a lone page reloaded 14 times in one window identifies 10 times, gets no 4012, and says when it will connect', () => {
@@ -262,7 +293,7 @@ describe('persist: the identify ledger across page loads', () => {
   })
 
   it('without persist the same reloads overspend (the test can fail)', () => {
-    const world = new World(config({ persist: false }))
+    const world = new World(config(), false)
     for (let i = 0; i < 15; i++) {
       world.load()
       world.wait(1_000)
@@ -299,6 +330,7 @@ describe('persist: the identify ledger across page loads', () => {
     expect(world.identifies).toEqual([])
     world.feed({ type: 'unsubscribed', at: world.now })
     world.feed({ type: 'reconnect', at: world.now })
+    world.feed({ type: 'subscribed', at: world.now })
     world.feed({ type: 'subscribed', at: world.now })
     expect(world.restorePending).toBe(true)
     world.releaseRestore()
@@ -396,7 +428,7 @@ describe('persist: the gap since the last event delivered, across page loads', (
           const delivered = world.deliveries.flat().map((e) => e.m.eid)
           expect(delivered).toEqual(world.published.map((e) => e.eid))
           // The first of each later load is resumed, the history is never repeated.
-          for (const load of world.deliveries.slice(1)) for (const event of load.filter((e) => e.m.eid.startsWith('during'))) expect(event.resumed).toBe(true)
+          for (const load of world.deliveries.slice(1)) for (const event of load.filter((e) => e.m.eid?.startsWith('during') === true)) expect(event.resumed).toBe(true)
         },
       ),
     )
