@@ -245,6 +245,8 @@ export class TargetPanel {
       token: this.token.value,
       sendAll: this.sendAll.checked,
       sendNone: this.sendNone.checked,
+      // Not a field of the form: only a prefill sets the server's window.
+      ...(this.options.settings?.rateWindowMs === undefined ? {} : { rateWindowMs: this.options.settings.rateWindowMs }),
     }
   }
 
