@@ -15,6 +15,7 @@ import {
   distinctUntilChanged,
 } from 'rxjs'
 import type { ConnectionState, ConnectionStatus, TabRole } from './client.js'
+import { clockTime } from './feed.js'
 
 /** How a status line should look: a colour family, not a colour. */
 export type StatusTone = 'idle' | 'busy' | 'ok' | 'warn' | 'bad'
@@ -96,8 +97,6 @@ const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n =
 /** A wait at least this long is shown as the clock time it ends and a countdown in minutes. */
 export const LongWaitMs = 60_000
 
-/** The time of day of `ms` (epoch), `17:52:10`, in the page's time zone. */
-export const clockTime = (ms: number): string => new Date(ms).toLocaleTimeString('en-GB', { hour12: false })
 
 /** A countdown in words: `45 s`, `6 min 58 s`. */
 export function countdown(ms: number): string {

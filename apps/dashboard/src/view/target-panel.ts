@@ -379,6 +379,8 @@ function feedRow(row: FeedRow): Element {
     h('span', { className: 'feed-user', text: row.user === '' ? '' : `user ${row.user}` }),
     h('span', { className: 'feed-fields', text: row.fields }),
     ...(row.prior ? [h('span', { className: 'badge', text: 'replayed' })] : []),
+    // Missed while the page was away (a reload, a drop) and filled in after.
+    ...(row.resumed ? [h('span', { className: 'badge resumed', testid: 'resumed', text: 'filled in' })] : []),
     ...(row.chan === 'global' ? [h('span', { className: 'badge', text: 'global' })] : []),
   )
 }
