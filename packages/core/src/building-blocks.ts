@@ -13,6 +13,9 @@
  *   interprets), `MaxRefusedUpgrades`;
  * - tabs sharing a connection, sans-I/O: `tabStep`, `initialTabState`, `tabMessage`,
  *   `TabsRecountMs` (the state machine `shareAcrossTabs` interprets);
+ * - pages that reload, sans-I/O: `persistStep`, `initialPersistLayer` (the layer `persist`
+ *   puts around `step`), `mergeLedgers`, `afterReady`; `parseRecord`, `recordText` (the
+ *   stored record's text);
  * - backoff and states: `backoffDelay`, `BackoffDefaults`, `canTransition`;
  * - options: `resolveOptions`, `ConnectDefaults`, `identifyMessage`, `urlProblem`,
  *   `tokenProblem`, `snowflakeProblem`, `credentialsProblem`;
@@ -58,6 +61,19 @@ export {
   tabMessage,
   tabStep,
 } from './client/tabs-machine.js'
+export {
+  afterReady,
+  initialPersistLayer,
+  type MachineStep,
+  mergeLedgers,
+  type PersistEffect,
+  type Persisted,
+  type PersistInput,
+  type PersistLayer,
+  type PersistStep,
+  persistStep,
+} from './client/persist-machine.js'
+export { parseRecord, recordText } from './client/persist.js'
 export {
   ConnectDefaults,
   credentialsProblem,
