@@ -139,3 +139,50 @@ test('a vote published while a lone tab reloads arrives after the reload once, f
     await server.close()
   }
 })
+
+test('a target entered by hand comes back connected after a reload without asking; its token lives only in sessionStorage', async ({ browser, context }) => {
+  const bot = { id: '811073947382579504', token: `pages-d-${randomUUID()}` }
+  const server = await startTabsServer(bot)
+  try {
+    // No prefill: the page starts with one empty panel.
+    await context.route('**/demo-target.json', (route) => route.fulfill({ status: 404, body: '' }))
+    const page = await context.newPage()
+    await page.goto('/')
+    const panel = panelOf(page)
+    await panel.getByTestId('connect-url').fill(server.url)
+    await panel.getByTestId('connect-id').fill(bot.id)
+    await panel.getByTestId('connect-token').fill(bot.token)
+    await panel.getByTestId('connect-remember').check()
+    await panel.getByTestId('connect-submit').click()
+    expect(await settled(page)).toBe('live')
+
+    await page.reload()
+    expect(await settled(page)).toBe('live')
+    await expect(page.getByTestId('target')).toHaveCount(1)
+    await expect(panelOf(page).getByTestId('connect-token')).toHaveValue(bot.token)
+    expect(await server.identified()).toBe(2)
+    const session = await page.evaluate(() => JSON.stringify(Object.entries(sessionStorage)))
+    expect(session).toContain(bot.token)
+    const stored = await storedText(context, page)
+    expect(stored).toContain(bot.id) // remembered on this device: the target, ...
+    expect(stored).not.toContain(bot.token) // ... never its token
+
+    // A browser restart: the remembered target comes back without its token, not connected.
+    const storage = await context.storageState()
+    const restarted = await browser.newContext({ storageState: storage })
+    try {
+      await restarted.route('**/demo-target.json', (route) => route.fulfill({ status: 404, body: '' }))
+      const again = await restarted.newPage()
+      await again.goto('/')
+      const back = panelOf(again)
+      await expect(back.getByTestId('connect-id')).toHaveValue(bot.id)
+      await expect(back.getByTestId('connect-token')).toHaveValue('')
+      await expect(back.getByTestId('status').locator('.headline')).toHaveText('Not connected')
+    } finally {
+      await restarted.close()
+    }
+    expect(await server.identified()).toBe(2)
+  } finally {
+    await server.close()
+  }
+})
