@@ -5,7 +5,7 @@ import { Protocol } from '../protocol/index.js'
 import { initialState, type MachineConfig, type MachineState, step, type TimerName } from './machine.js'
 import { resolveOptions } from './options.js'
 import { parseRecord, recordText } from './persist.js'
-import { initialPersistLayer, type PersistEffect, type Persisted, type PersistInput, type PersistLayer, persistStep } from './persist-machine.js'
+import { afterReady, initialPersistLayer, type PersistEffect, type Persisted, type PersistInput, type PersistLayer, persistStep } from './persist-machine.js'
 
 // `persist` as a pure layer around the machine (persistStep), in virtual time: pages that load, reload and die, one store
 // that outlives them (the records go through their JSON text, as a browser keeps them), and a
@@ -442,3 +442,64 @@ describe('persist: the gap since the last event delivered, across page loads', (
     expect(world.writes).toEqual([{ record: { mark: { ts: world.now / 1000, eid: 'a' }, ledger: world.state?.budget }, now: false }])
   })
 })
+
+describe('persist: the rules one by one', () => {
+  const cfg = config()
+  const subscribed = (at = 0) => persistStep(initialPersistLayer, initialState(at), { type: 'subscribed', at }, cfg, step)
+
+  it('afterReady moves only a window that the answered identify began', () => {
+    expect(afterReady({ windowStart: 5, remaining: 18, lastIdentifyAt: 5 }, 40)).toEqual({ windowStart: 40, remaining: 18, lastIdentifyAt: 5 })
+    const older = { windowStart: 1, remaining: 16, lastIdentifyAt: 5 }
+    expect(afterReady(older, 40)).toBe(older)
+    expect(afterReady({}, 40)).toEqual({})
+    expect(afterReady({ lastIdentifyAt: 5 }, 40)).toEqual({ lastIdentifyAt: 5 })
+  })
+
+  it('a record read while no subscription waits is merged (nothing written), and the next subscription connects at once', () => {
+    const waiting = subscribed()
+    const left = persistStep(waiting.layer, waiting.machine, { type: 'unsubscribed', at: 1 }, cfg, step)
+    expect(left.effects).toEqual([])
+    expect(left.layer).toEqual({ restored: false, waiting: undefined })
+    const ledger = { windowStart: 0, remaining: 4, lastIdentifyAt: 0 }
+    const read = persistStep(left.layer, left.machine, { type: 'restored', at: 2, record: { ledger } }, cfg, step)
+    expect(read.machine.budget).toEqual(ledger)
+    expect(read.effects).toEqual([])
+    expect(read.machine.subscribed).toBe(false)
+    const again = persistStep(read.layer, read.machine, { type: 'subscribed', at: 3 }, cfg, step)
+    expect(again.effects).toEqual([{ type: 'read-credentials' }])
+  })
+
+  it('an empty record changes and writes nothing; the stored mark is taken only with resume and when none is known', () => {
+    const waiting = subscribed()
+    const empty = persistStep(waiting.layer, waiting.machine, { type: 'restored', at: 1 }, cfg, step)
+    expect(empty.effects).toEqual([{ type: 'read-credentials' }])
+    expect(empty.machine.watermark).toBeUndefined()
+    const marked = persistStep(waiting.layer, waiting.machine, { type: 'restored', at: 1, record: { mark: { ts: 2, eid: 'm' }, ledger: {} } }, cfg, step)
+    expect(marked.machine.watermark).toEqual({ ts: 2, eid: 'm' })
+    expect(marked.effects).toEqual([{ type: 'read-credentials' }])
+    const off = config({ resume: false })
+    const offWaiting = persistStep(initialPersistLayer, initialState(0), { type: 'subscribed', at: 0 }, off, step)
+    expect(persistStep(offWaiting.layer, offWaiting.machine, { type: 'restored', at: 1, record: { mark: { ts: 2, eid: 'm' }, ledger: {} } }, off, step).machine.watermark).toBeUndefined()
+  })
+
+  it('writes nothing before the record was read, even when the machine changes', () => {
+    const waiting = subscribed()
+    const closed = persistStep(waiting.layer, waiting.machine, { type: 'close', at: 1 }, cfg, step)
+    expect(closed.effects.some((e) => e.type === 'persist')).toBe(false)
+    expect(closed.machine.stopped).toBe(true)
+    expect(closed.layer).toBe(waiting.layer)
+  })
+
+  it('after the last subscriber left a connected machine, it passes the unsubscription on and reads the record again next time', () => {
+    const world = new World(config())
+    world.load()
+    expect(world.state?.status.state).toBe('live')
+    world.feed({ type: 'unsubscribed', at: world.now })
+    expect(world.state?.status.state).toBe('closed')
+    expect(world.layer).toEqual({ restored: false, waiting: undefined })
+    world.holdRestore = true
+    world.feed({ type: 'subscribed', at: world.now })
+    expect(world.restorePending).toBe(true)
+  })
+})
+

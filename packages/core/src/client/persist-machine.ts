@@ -123,10 +123,11 @@ export function persistStep(layer: PersistLayer, machine: MachineState, input: P
     const watermark = config.resume && machine.watermark === undefined && stored?.mark !== undefined ? stored.mark : machine.watermark
     const merged: MachineState = { ...machine, budget, watermark }
     const next: PersistLayer = { restored: true, waiting: undefined }
-    const changed: PersistEffect[] = budget === machine.budget ? [] : [{ type: 'persist', record: recordOf(merged), now: true }]
-    if (layer.waiting === undefined) return { layer: next, machine: merged, effects: changed }
+    // Nothing written now: the store holds what was read, and whatever this client knew more
+    // (a resubscription's own identifies) goes on record with its next change.
+    if (layer.waiting === undefined) return { layer: next, machine: merged, effects: [] }
     const result = step(merged, { ...layer.waiting, at: input.at }, config)
-    return { layer: next, machine: result.state, effects: [...changed, ...result.effects] }
+    return { layer: next, machine: result.state, effects: result.effects }
   }
   if (input.type === 'subscribed' && !layer.restored) {
     return { layer: { restored: false, waiting: input }, machine, effects: layer.waiting === undefined ? [{ type: 'restore' }] : [] }
