@@ -261,7 +261,8 @@ describe('persist: the identify ledger across page loads', () => {
     feed({ type: 'opened', at: 0, socket: 1 })
     const identity = feed({ type: 'decoded', at: 5, socket: 1, decoded: { type: 'control', control: control('identity', 0) } })
     expect(identity.map((e) => e.type)).toEqual(['persist', 'control', 'send', 'arm'])
-    expect(identity[0]).toEqual({ type: 'persist', record: { ledger: { windowStart: 5, remaining: 18, lastIdentifyAt: 5 } }, now: true })
+    // Strict: no mark key at all before there is a mark.
+    expect(identity[0]).toStrictEqual({ type: 'persist', record: { ledger: { windowStart: 5, remaining: 18, lastIdentifyAt: 5 } }, now: true })
     // ready said 18 left: this identify began the server's window, which began by ready's time.
     const ready = feed({ type: 'decoded', at: 40, socket: 1, decoded: { type: 'control', control: control('ready', 0, 18) } })
     expect(machine.budget).toEqual({ windowStart: 40, remaining: 18, lastIdentifyAt: 5 })

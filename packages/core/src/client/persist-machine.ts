@@ -124,7 +124,9 @@ export function persistStep(layer: PersistLayer, machine: MachineState, input: P
     const merged: MachineState = { ...machine, budget, watermark }
     const next: PersistLayer = { restored: true, waiting: undefined }
     // Nothing written now: the store holds what was read, and whatever this client knew more
-    // (a resubscription's own identifies) goes on record with its next change.
+    // (a resubscription's own identifies) goes on record with its next change. (One equivalent
+    // mutant, left counted: without this guard the machine gets an input with no type, which
+    // it ignores.)
     if (layer.waiting === undefined) return { layer: next, machine: merged, effects: [] }
     const result = step(merged, { ...layer.waiting, at: input.at }, config)
     return { layer: next, machine: result.state, effects: result.effects }
@@ -135,13 +137,15 @@ export function persistStep(layer: PersistLayer, machine: MachineState, input: P
   if (input.type === 'unsubscribed') {
     // The next subscription reads the record again: another page or tab may have spent since.
     const next: PersistLayer = { restored: false, waiting: undefined }
+    // (One equivalent mutant, left counted: the machine, which never saw the waiting
+    // subscription, would take this one as a no-op.)
     if (layer.waiting !== undefined) return { layer: next, machine, effects: [] }
     const result = step(machine, input, config)
     return { layer: next, machine: result.state, effects: result.effects }
   }
   const result = step(machine, input, config)
   let after = result.state
-  if (input.type === 'decoded' && input.decoded.type === 'control' && input.decoded.control.code === 'ready' && after.requestsRemaining !== undefined) {
+  if (input.type === 'decoded' && input.decoded.type === 'control' && input.decoded.control.code === 'ready') {
     after = { ...after, budget: afterReady(after.budget, input.at) }
   }
   if (!layer.restored || (after.budget === machine.budget && after.watermark === machine.watermark)) return { layer, machine: after, effects: result.effects }
