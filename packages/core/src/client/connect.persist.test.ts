@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { control, eventFrame } from '../test-support/fake-web-socket.js'
 import { harness, token } from '../test-support/virtual-client.js'
 import { FixedUnixSeconds } from '../testing/index.js'
@@ -30,13 +30,20 @@ const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0))
 }
 
+/**
+ * Waits (in real time: the chunk, the digest and the store are real promises) until the page
+ * has read its record: it opened a socket, or it says how long it waits, or it failed.
+ */
+const restored = (page: ReturnType<typeof harness>): Promise<void> =>
+  vi.waitFor(() => expect(page.sockets.length > 0 || page.statuses.some((s) => s.state !== 'closed')).toBe(true), { timeout: 5_000 })
+
 describe('connect({ persist })', () => {
   it('keeps the mark and the ledger under a digest, never the token, and the next load fills its gap once', async () => {
     const { store, items } = memoryStore()
     const first = harness({ persist: store })
     // Nothing opens before the record is read.
     expect(first.sockets).toHaveLength(0)
-    await settle()
+    await restored(first)
     first.last().handshake()
     first.last().frame(eventFrame('a', T + 1)).frame(eventFrame('b', T + 2))
     await settle()
@@ -49,7 +56,7 @@ describe('connect({ persist })', () => {
 
     // The next load: resumes from b, as a reconnect does.
     const second = harness({ persist: store })
-    await settle()
+    await restored(second)
     second.last().handshake(16)
     expect(identify(second.last().sent).send_all).toBe(true)
     second.last().frame(frameOf(eventFrame('d', T + 4), eventFrame('a', T + 1), eventFrame('c', T + 3), eventFrame('b', T + 2)))
@@ -63,13 +70,13 @@ describe('connect({ persist })', () => {
     const { store } = memoryStore({ async: true })
     for (let load = 1; load <= 10; load++) {
       const page = harness({ persist: store })
-      await settle()
+      await restored(page)
       expect(page.sockets).toHaveLength(1)
       page.last().handshake(20 - 2 * load)
       page.leave()
     }
     const eleventh = harness({ persist: store })
-    await settle()
+    await restored(eleventh)
     expect(eleventh.sockets).toHaveLength(0)
     // ready came at 0 with 18 left, so the window ends at 420 000 on this clock.
     expect(eleventh.status()).toMatchObject({ state: 'reconnecting', nextRetryAt: 420_000, detail: expect.stringMatching(/0 requests left/) })
@@ -83,7 +90,7 @@ describe('connect({ persist })', () => {
   it('writes the mark once per frame of events, not once per event', async () => {
     const { store, writes } = memoryStore()
     const page = harness({ persist: store })
-    await settle()
+    await restored(page)
     page.last().handshake()
     const before = writes()
     page.last().frame(frameOf(...Array.from({ length: 50 }, (_, i) => eventFrame(`e${i}`, T + 1 + i))))
@@ -103,7 +110,7 @@ describe('connect({ persist })', () => {
       },
     }
     const page = harness({ persist: failing })
-    await settle()
+    await restored(page)
     page.last().handshake()
     page.last().frame(eventFrame('a', T + 1))
     expect(page.eids()).toEqual(['a'])
@@ -122,7 +129,7 @@ describe('connect({ persist })', () => {
         return token
       },
     })
-    await settle()
+    await restored(page)
     page.last().handshake()
     expect(page.state()).toBe('live')
     expect(items.size).toBe(0)
@@ -135,7 +142,7 @@ describe('connect({ persist })', () => {
     ['a store without its methods', { getItem: () => null } as unknown as PersistStore, /lacks getItem or setItem/],
   ])('with %s, connects unpersisted and every status says why', async (_case, persist, why) => {
     const page = harness({ persist })
-    await settle()
+    await restored(page)
     page.last().handshake()
     expect(page.state()).toBe('live')
     expect(page.statuses.length).toBeGreaterThan(1)
