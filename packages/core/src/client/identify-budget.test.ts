@@ -148,6 +148,7 @@ describe('the identify budget', () => {
       ['only mine is open', { windowStart: 10_000, remaining: 6 }, { windowStart: now - 420_000, remaining: 0 }, { windowStart: 10_000, remaining: 6 }],
       ['both open: the earlier start, the fewer left', { windowStart: 20_000, remaining: 6 }, { windowStart: 10_000, remaining: 8 }, { windowStart: 10_000, remaining: 6 }],
       ['both open, one count unknown: the known one', { windowStart: 20_000 }, { windowStart: 10_000, remaining: 8 }, { windowStart: 10_000, remaining: 8 }],
+      ['both open, the stored one spent more', { windowStart: 20_000, remaining: 8 }, { windowStart: 10_000, remaining: 0 }, { windowStart: 10_000, remaining: 0 }],
       ['both open, only mine known: mine', { windowStart: 20_000, remaining: 6 }, { windowStart: 10_000 }, { windowStart: 10_000, remaining: 6 }],
       ['only mine identified', { lastIdentifyAt: 5 }, {}, { lastIdentifyAt: 5 }],
       ['both open, both unknown: still unknown (a full window)', { windowStart: 20_000 }, { windowStart: 10_000 }, { windowStart: 10_000 }],

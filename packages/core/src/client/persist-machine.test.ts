@@ -263,6 +263,9 @@ describe('persist: the identify ledger across page loads', () => {
     expect(identity.map((e) => e.type)).toEqual(['persist', 'control', 'send', 'arm'])
     // Strict: no mark key at all before there is a mark.
     expect(identity[0]).toStrictEqual({ type: 'persist', record: { ledger: { windowStart: 5, remaining: 18, lastIdentifyAt: 5 } }, now: true })
+    // A control payload before ready (here one of a later server version) moves nothing.
+    feed({ type: 'decoded', at: 20, socket: 1, decoded: { type: 'control', control: control('notice', 0, 18) } })
+    expect(machine.budget.windowStart).toBe(5)
     // ready said 18 left: this identify began the server's window, which began by ready's time.
     const ready = feed({ type: 'decoded', at: 40, socket: 1, decoded: { type: 'control', control: control('ready', 0, 18) } })
     expect(machine.budget).toEqual({ windowStart: 40, remaining: 18, lastIdentifyAt: 5 })

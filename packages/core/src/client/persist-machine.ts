@@ -14,6 +14,8 @@ import type { Effect, MachineConfig, MachineInput, MachineState, Step, Watermark
 export type MachineStep = (state: MachineState, input: MachineInput, config: MachineConfig) => Step
 
 // identify-budget.ts's own rule, repeated here so as not to import it (see above).
+// (One equivalent mutant, left counted, as in identify-budget.ts: the `!== undefined` guard,
+// which the comparison after it repeats.)
 const windowOpen = (budget: IdentifyBudget, now: number, config: IdentifyBudgetConfig): boolean =>
   budget.windowStart !== undefined && now < budget.windowStart + config.windowMs
 
@@ -120,7 +122,9 @@ export function persistStep(layer: PersistLayer, machine: MachineState, input: P
     if (layer.restored) return { layer, machine, effects: [] }
     const stored = input.record
     const budget = stored === undefined ? machine.budget : mergeLedgers(machine.budget, stored.ledger, input.at, { windowMs: config.rateWindowMs, minSpacingMs: config.minIdentifySpacingMs })
-    const watermark = config.resume && machine.watermark === undefined && stored?.mark !== undefined ? stored.mark : machine.watermark
+    // The machine has no mark here (it has not been subscribed since it last forgot it); a
+    // takeover's own mark comes with the waiting subscription, and beats this one.
+    const watermark = config.resume && stored?.mark !== undefined ? stored.mark : machine.watermark
     const merged: MachineState = { ...machine, budget, watermark }
     const next: PersistLayer = { restored: true, waiting: undefined }
     // Nothing written now: the store holds what was read, and whatever this client knew more
