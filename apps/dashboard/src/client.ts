@@ -16,12 +16,19 @@ export const openClient: OpenClient = (settings) => {
     shareAcrossTabs: true,
     // The default, relied on: a handover between tabs fills its gap like a reconnect does.
     resume: true,
+    // A page is reloaded all day: keep, per target, the newest event delivered (the next load
+    // fills the gap since it) and the identify ledger (no load identifies beyond the window's
+    // budget; it waits and says until when). In localStorage, under a digest; never the token.
+    persist: true,
+    // Only when the server runs with another window (`--rate-window`): the prefill says so.
+    ...(settings.rateWindowMs === undefined ? {} : { rateWindowMs: settings.rateWindowMs }),
   })
   return {
     event$: client.event$,
     control$: client.control$,
     diagnostic$: client.diagnostic$,
     status$: client.status$,
+    metrics$: client.metrics$,
     close: () => client.close(),
   }
 }

@@ -38,6 +38,7 @@ export function parseDemoTarget(body: unknown): DemoTarget | undefined {
       kind: fields['kind'] === 'server' ? 'server' : 'bot',
       sendAll: fields['sendAll'] === true,
       sendNone: false,
+      ...(typeof fields['rateWindowMs'] === 'number' && fields['rateWindowMs'] > 0 ? { rateWindowMs: fields['rateWindowMs'] } : {}),
     },
     autoConnect: fields['autoConnect'] !== false,
   }

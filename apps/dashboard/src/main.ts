@@ -1,5 +1,5 @@
 import { openClient } from './client.js'
-import { rememberedTargets } from './view/remember.js'
+import { type RememberedTarget, rememberedTargets, sameTarget, sessionTargets } from './view/remember.js'
 import { type PanelOptions, TargetPanel } from './view/target-panel.js'
 import { loadDemoTarget } from './demo-target.js'
 
@@ -29,8 +29,18 @@ addButton.addEventListener('click', () => {
   add({ settings: last === undefined ? {} : { url: last.serverUrl() } }).focus()
 })
 
+// A reload brings back what this tab had connected (sessionStorage, tokens included) and
+// connects it again; remembered targets come back without their token, to be entered.
+const session = sessionTargets()
 const remembered = rememberedTargets()
 const demo = await loadDemoTarget()
-if (demo !== undefined) add({ settings: demo.settings, autoConnect: demo.autoConnect })
-for (const settings of remembered) add({ settings: { ...settings, remember: true } })
+const shown: RememberedTarget[] = []
+const first = (target: RememberedTarget): boolean => !shown.some((t) => sameTarget(t, target)) && shown.push(target) > 0
+const isRemembered = (target: RememberedTarget): boolean => remembered.some((t) => sameTarget(t, target))
+if (demo !== undefined && first(demo.settings)) {
+  const kept = session.find((t) => sameTarget(t, demo.settings))
+  add({ settings: { ...demo.settings, remember: isRemembered(demo.settings) }, autoConnect: demo.autoConnect || kept !== undefined })
+}
+for (const settings of session) if (first(settings)) add({ settings: { ...settings, remember: isRemembered(settings) }, autoConnect: true })
+for (const target of remembered) if (first(target)) add({ settings: { ...target, remember: true } })
 if (panels.size === 0) add().focus()

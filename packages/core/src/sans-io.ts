@@ -9,6 +9,9 @@
  *   machine `connect()` interprets), `MaxRefusedUpgrades`;
  * - tabs sharing a connection, sans-I/O: `tabStep`, `initialTabState`, `tabMessage`,
  *   `TabsRecountMs` (the state machine `shareAcrossTabs` interprets);
+ * - pages that reload, sans-I/O: `persistStep`, `initialPersistLayer` (the layer `persist`
+ *   puts around the connection's machine), `mergeLedgers`, `afterReady`; `parseRecord`,
+ *   `recordText` (the stored record's text);
  * - per segment, without observables: `forEachSegment`, `decodePayload`, `EventIdMemory`,
  *   `contextMismatch`, `MaxDiagnosticRaw`;
  * - the identify budget: `identifyWait`, `afterIdentify`, `afterReport`, `afterRatelimited`;
@@ -78,5 +81,18 @@ export {
   urlProblem,
 } from './client/options.js'
 export { encodedLength, utf8Length } from './client/metrics.js'
+export {
+  afterReady,
+  initialPersistLayer,
+  type MachineStep,
+  mergeLedgers,
+  type PersistEffect,
+  type Persisted,
+  type PersistInput,
+  type PersistLayer,
+  type PersistStep,
+  persistStep,
+} from './client/persist-machine.js'
+export { parseRecord, recordText } from './client/persist.js'
 // The resume mark, one rule for both machines.
 export { advance, markCeiling, MaxTiedEids, newer, readyMark, unseen } from './client/watermark.js'

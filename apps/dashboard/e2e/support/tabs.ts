@@ -22,10 +22,14 @@ export interface TabsServer {
   close(): Promise<void>
 }
 
-/** Starts a server with no demo traffic and the server's default (the original's) ratelimit. */
-export async function startTabsServer(bot: TabsBot): Promise<TabsServer> {
+/**
+ * Starts a server with no demo traffic and the server's default (the original's) ratelimit:
+ * 20 requests per window, an identify costs 2; the window is the original's 7 minutes unless
+ * `rateWindowMs` says otherwise (`--rate-window`).
+ */
+export async function startTabsServer(bot: TabsBot, options: { readonly rateWindowMs?: number } = {}): Promise<TabsServer> {
   const adminToken = `tabs-admin-${randomUUID()}`
-  const running = await startServer({ host: '127.0.0.1', port: 0, bots: [bot], adminToken })
+  const running = await startServer({ host: '127.0.0.1', port: 0, bots: [bot], adminToken, ...options })
   const http = `http://127.0.0.1:${running.port}`
   const metric = async (series: string): Promise<number> => {
     const response = await fetch(`${http}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } })
@@ -112,13 +116,16 @@ export function steadyPublisher(server: TabsServer, everyMs = 40): { readonly ta
  * Makes every page of the context open the dashboard with one panel for `target`, connected on
  * load (the same prefill `pnpm start` serves), so that a reload reconnects by itself.
  */
-export async function prefill(context: BrowserContext | Page, target: { url: string } & TabsBot): Promise<void> {
+export async function prefill(
+  context: BrowserContext | Page,
+  target: { readonly url: string; readonly rateWindowMs?: number } & TabsBot,
+): Promise<void> {
   await context.route('**/demo-target.json', (route) =>
     route.fulfill({
       status: 200,
       contentType: 'application/json',
       headers: { 'cache-control': 'no-store' },
-      body: JSON.stringify({ url: target.url, kind: 'bot', id: target.id, token: target.token, autoConnect: true }),
+      body: JSON.stringify({ kind: 'bot', autoConnect: true, ...target }),
     }),
   )
 }

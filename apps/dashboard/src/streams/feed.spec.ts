@@ -47,6 +47,7 @@ describe('toFeedRow', () => {
       user: '563808552288780322',
       fields: 'votes: 3',
       prior: true,
+      resumed: false,
       chan: 'bot-1',
     })
   })
@@ -54,6 +55,7 @@ describe('toFeedRow', () => {
   it('falls back to the arrival time and names unknown events by number', () => {
     const row = toFeedRow({ m: { e: 99 }, ctx: { user: null } }, 1, 5_000)
     expect([row.name, row.user, row.time, row.prior, row.chan]).toEqual(['unknown event 99', '', clockTime(5_000), false, ''])
+    expect(toFeedRow({ m: { e: 0 }, ctx: {}, resumed: true }, 2, 0).resumed).toBe(true)
   })
 })
 

@@ -16,6 +16,8 @@ export interface FeedRow {
   readonly fields: string
   /** Replayed by `send_all`. */
   readonly prior: boolean
+  /** Missed during a gap (a reconnect, a reload) and filled in after it (`resumed`). */
+  readonly resumed: boolean
   /** The channel it came on ('global' is worth a badge; the target's own channel is not). */
   readonly chan: string
 }
@@ -92,6 +94,7 @@ export function toFeedRow(event: ReceivedEvent, seq: number, arrivedAt: number):
     user: typeof user === 'string' || typeof user === 'number' ? shorten(String(user), 24) : '',
     fields: summarizeContext(event.ctx),
     prior: event.prior === true,
+    resumed: event.resumed === true,
     chan: event.chan ?? '',
   })
 }

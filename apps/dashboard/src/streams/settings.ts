@@ -8,6 +8,11 @@ export interface TargetSettings {
   readonly token: string
   readonly sendAll: boolean
   readonly sendNone: boolean
+  /**
+   * The server's ratelimit window (ms), when it is not the original's 7 minutes (a server run
+   * with `--rate-window`). Not in the form: only a prefill (`demo-target.json`) sets it.
+   */
+  readonly rateWindowMs?: number
 }
 
 /** Checks the form's values; returns an error sentence (never echoing the token) or nothing. */

@@ -3,7 +3,9 @@ import { map } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { ConnectionStatus } from './client.js'
-import { describeStatus, describeTabs, statusView } from './status.js'
+import { countdown, describeStatus, describeTabs, statusView } from './status.js'
+import { clockTime } from './feed.js'
+import type { ConnectionMetrics } from './client.js'
 import { RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
@@ -177,5 +179,52 @@ describe('statusView', () => {
       })
       expectSubscriptions(status$.subscriptions).toBe('^ 5000ms !')
     })
+  })
+
+  it("a follower's time to ready is the holder's (from metrics), never a negative one from the holder's since", () => {
+    scheduler().run(({ hot, expectObservable }) => {
+      // This tab starts looking at 1000; the holder went live at 500, before this tab existed.
+      const status$ = hot<ConnectionStatus>('a 9ms b', {
+        a: { state: 'connecting', since: 1_000, detail: 'Looking for a tab that holds this connection already.' },
+        b: { state: 'live', since: 500, tabs: { role: 'follower', count: 2 } },
+      })
+      const metrics: ConnectionMetrics = { frames: 1, bytes: 1, payloads: 1, events: 0, resumed: 0, duplicates: 0, diagnostics: 0, reconnects: {} }
+      const metrics$ = hot<ConnectionMetrics>('15ms m-n', { m: { ...metrics, connectToReadyMs: 42 }, n: { ...metrics, frames: 2, connectToReadyMs: 42 } })
+      const seen = statusView({ status$, event$: hot<ReceivedEvent>('-'), control$: hot<ControlPayload>('-'), metrics$ }).pipe(
+        map((v) => v.lines.filter((line) => line.startsWith('Ready'))),
+      )
+      expectObservable(seen).toBe('a 9ms b 4ms c', { a: [], b: [], c: ['Ready in 42 ms'] })
+    })
+  })
+
+  it('never shows a negative time to ready, even from its own statuses', () => {
+    scheduler().run(({ hot, expectObservable }) => {
+      const status$ = hot<ConnectionStatus>('a-b', { a: { state: 'connecting', since: 1_000 }, b: { state: 'live', since: 400 } })
+      const seen = statusView({ status$, event$: hot<ReceivedEvent>('-'), control$: hot<ControlPayload>('-') }).pipe(map((v) => v.lines))
+      expectObservable(seen).toBe('a-b', { a: [], b: [] })
+    })
+  })
+})
+
+describe('a long wait (the ratelimit window)', () => {
+  it('says when it will connect, as a clock time and a countdown, and speaks the time only', () => {
+    const status: ConnectionStatus = { state: 'reconnecting', since: 0, nextRetryAt: 300_000, detail: '0 requests left in the ratelimit window' }
+    const view = describeStatus({ status, replayed: 0 }, 2_000)
+    expect(view.headline).toBe(`Connects at ${clockTime(300_000)} (in 4 min 58 s)`)
+    expect(clockTime(300_000)).toMatch(/^\d\d:\d\d:\d\d$/)
+    expect(view.spoken).toBe(`Waiting to connect at ${clockTime(300_000)}`)
+    expect(describeStatus({ status, replayed: 0 }, 299_500).spoken).toBe(view.spoken)
+    // A backoff of seconds still reads as one.
+    expect(describeStatus({ status: { state: 'reconnecting', since: 0, nextRetryAt: 59_999 }, replayed: 0 }, 0).headline).toBe('Reconnecting in 60 s')
+  })
+
+  it.each([
+    [0, '0 s'],
+    [1, '1 s'],
+    [59_000, '59 s'],
+    [60_000, '1 min 0 s'],
+    [418_001, '6 min 59 s'],
+  ])('counts %i ms down as %s', (ms, words) => {
+    expect(countdown(ms)).toBe(words)
   })
 })

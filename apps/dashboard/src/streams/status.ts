@@ -1,4 +1,4 @@
-import type { ControlPayload, ReceivedEvent } from '@fates-rx/core'
+import type { ConnectionMetrics, ControlPayload, ReceivedEvent } from '@fates-rx/core'
 import { RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 import {
   asyncScheduler,
@@ -11,8 +11,11 @@ import {
   timer,
   filter,
   of,
+  EMPTY,
+  distinctUntilChanged,
 } from 'rxjs'
 import type { ConnectionState, ConnectionStatus, TabRole } from './client.js'
+import { clockTime } from './feed.js'
 
 /** How a status line should look: a colour family, not a colour. */
 export type StatusTone = 'idle' | 'busy' | 'ok' | 'warn' | 'bad'
@@ -91,6 +94,16 @@ const tones = Object.freeze({
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`
 
+/** A wait at least this long is shown as the clock time it ends and a countdown in minutes. */
+export const LongWaitMs = 60_000
+
+
+/** A countdown in words: `45 s`, `6 min 58 s`. */
+export function countdown(ms: number): string {
+  const seconds = Math.max(0, Math.ceil(ms / 1000))
+  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`
+}
+
 /**
  * The words for a status at time `now` (epoch milliseconds). Pure, so that the countdown can be
  * re-rendered every second from the same facts.
@@ -118,11 +131,15 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
       spoken = headline
       break
     case 'reconnecting': {
-      const retryIn =
-        status.nextRetryAt === undefined ? undefined : Math.max(0, Math.ceil((status.nextRetryAt - now) / 1000))
-      headline =
-        retryIn === undefined ? `Reconnecting${attempt}…` : `Reconnecting in ${retryIn} s${attempt}`
-      spoken = `Reconnecting${attempt}`
+      const at = status.nextRetryAt
+      if (at !== undefined && at - status.since >= LongWaitMs) {
+        // A long wait (the ratelimit window, often right after a page load): when, by the clock.
+        headline = `Connects at ${clockTime(at)} (in ${countdown(at - now)})`
+        spoken = `Waiting to connect at ${clockTime(at)}`
+      } else {
+        headline = at === undefined ? `Reconnecting${attempt}…` : `Reconnecting in ${Math.max(0, Math.ceil((at - now) / 1000))} s${attempt}`
+        spoken = `Reconnecting${attempt}`
+      }
       break
     }
     case 'closed':
@@ -160,6 +177,8 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
 type Input =
   | { readonly kind: 'status'; readonly status: ConnectionStatus }
   | { readonly kind: 'prior' }
+  /** The client's metrics: with a shared connection, those of the tab that holds it. */
+  | { readonly kind: 'metrics'; readonly readyInMs: number }
   /**
    * A control payload's news: the budget it reports, and behind a relay whether its upstream
    * went down (the relay's words) or came back (`null`).
@@ -179,6 +198,9 @@ function step(acc: Acc, input: Input): Acc {
   switch (input.kind) {
     case 'prior':
       return facts === undefined ? acc : { ...acc, facts: { ...facts, replayed: facts.replayed + 1 } }
+    case 'metrics':
+      // The holder's own measure: a follower did not make the connection it shows.
+      return facts === undefined || !isReady(facts.status.state) ? acc : { ...acc, facts: { ...facts, readyInMs: input.readyInMs } }
     case 'control': {
       if (facts === undefined) return acc
       const requestsRemaining = input.remaining ?? facts.requestsRemaining
@@ -194,8 +216,11 @@ function step(acc: Acc, input: Input): Acc {
         }
       }
       const becameReady = isReady(status.state) && (facts === undefined || !isReady(facts.status.state))
-      const readyInMs =
-        becameReady && acc.attemptStartedAt !== undefined ? status.since - acc.attemptStartedAt : facts?.readyInMs
+      // Timed from this tab's own `connecting` only when this tab made the connection: a
+      // follower joins a connection another tab made, maybe long before (its `since` is the
+      // holder's), and takes the holder's time from its metrics instead.
+      const own = becameReady && acc.attemptStartedAt !== undefined && status.tabs?.role !== 'follower' ? status.since - acc.attemptStartedAt : undefined
+      const readyInMs = own !== undefined && own >= 0 ? own : becameReady ? undefined : facts?.readyInMs
       return {
         ...acc,
         facts: {
@@ -221,6 +246,8 @@ export function statusView(
     readonly status$: Observable<ConnectionStatus>
     readonly event$: Observable<ReceivedEvent>
     readonly control$: Observable<ControlPayload>
+    /** With it, time to ready is the one the connection's holder measured (`connectToReadyMs`). */
+    readonly metrics$?: Observable<ConnectionMetrics> | undefined
   },
   scheduler: SchedulerLike = asyncScheduler,
 ): Observable<StatusView> {
@@ -241,6 +268,12 @@ export function statusView(
         }
       }),
       filter((input) => input.kind === 'control' && (input.remaining !== undefined || input.upstreamDown !== undefined)),
+    ),
+    (client.metrics$ ?? EMPTY).pipe(
+      map((metrics) => metrics.connectToReadyMs),
+      filter((ms): ms is number => ms !== undefined),
+      distinctUntilChanged(),
+      map((readyInMs): Input => ({ kind: 'metrics', readyInMs })),
     ),
   )
   return inputs.pipe(

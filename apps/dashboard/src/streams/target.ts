@@ -93,7 +93,7 @@ export function targetView(client: DashboardClient, config: TargetViewConfig = {
     shareReplay({ bufferSize: 1, refCount: true }),
   )
   return {
-    status$: statusView({ status$: client.status$, event$, control$ }, scheduler),
+    status$: statusView({ status$: client.status$, event$, control$, metrics$: client.metrics$ }, scheduler),
     stats$,
     chart$: chartView(stats$, { spanMs: config.chartSpanMs ?? TargetViewDefaults.chartSpanMs, scheduler }),
     feed$: feedView(event$, config.feedLength ?? TargetViewDefaults.feedLength, now),

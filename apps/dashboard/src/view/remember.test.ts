@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseDemoTarget } from '../demo-target.js'
-import { forget, remember, rememberedTargets } from './remember.js'
+import { dropFromSession, forget, keepInSession, remember, rememberedTargets, sessionTargets, type TargetSettings } from './remember.js'
 
 class MemoryStorage implements Storage {
   private readonly map = new Map<string, string>()
@@ -27,14 +27,24 @@ class MemoryStorage implements Storage {
 const target = { url: 'ws://h/ws', kind: 'bot', id: '1', token: 't', sendAll: false, sendNone: false } as const
 
 describe('remembered targets', () => {
-  it('stores nothing until asked, and forgets completely', () => {
+  it('stores nothing until asked, never the token, and forgets completely', () => {
     const storage = new MemoryStorage()
     expect(rememberedTargets(storage)).toEqual([])
     remember(target, storage)
-    remember({ ...target, token: 't2' }, storage)
-    expect(rememberedTargets(storage)).toEqual([{ ...target, token: 't2' }])
+    remember({ ...target, sendAll: true, token: 't2' } as TargetSettings, storage)
+    const { token: _token, ...withoutToken } = target
+    expect(rememberedTargets(storage)).toEqual([{ ...withoutToken, sendAll: true }])
+    expect(storage.getItem('fates-rx.dashboard.remembered')).not.toContain('"token"')
     forget(target, storage)
     expect(storage.length).toBe(0)
+  })
+
+  it('reads an entry an older version stored with its token without it, and rewrites the store without it', () => {
+    const storage = new MemoryStorage()
+    storage.setItem('fates-rx.dashboard.remembered', JSON.stringify([target]))
+    const { token: _token, ...withoutToken } = target
+    expect(rememberedTargets(storage)).toEqual([withoutToken])
+    expect(storage.getItem('fates-rx.dashboard.remembered')).toBe(JSON.stringify([withoutToken]))
   })
 
   it('keeps targets apart by URL, kind and ID', () => {
@@ -52,6 +62,25 @@ describe('remembered targets', () => {
       expect(rememberedTargets(storage)).toEqual([])
     },
   )
+})
+
+describe("this tab's session", () => {
+  it('keeps connected targets with their token, one per target, until dropped', () => {
+    const storage = new MemoryStorage()
+    keepInSession(target, storage)
+    keepInSession({ ...target, id: '2' }, storage)
+    keepInSession({ ...target, token: 't3' }, storage)
+    expect(sessionTargets(storage)).toEqual([{ ...target, id: '2' }, { ...target, token: 't3' }])
+    dropFromSession(target, storage)
+    dropFromSession({ ...target, id: '2' }, storage)
+    expect(storage.length).toBe(0)
+  })
+
+  it.each([['not json', '{'], ['an entry without a token', JSON.stringify([{ ...target, token: undefined }])]])('reads %s as nothing', (_label, stored) => {
+    const storage = new MemoryStorage()
+    storage.setItem('fates-rx.dashboard.session', stored)
+    expect(sessionTargets(storage)).toEqual([])
+  })
 })
 
 describe('parseDemoTarget', () => {

@@ -8,7 +8,7 @@ import { RateChart } from './chart.js'
 import { h, renderSliding, setText } from './dom.js'
 import { renderOnFrame } from './frame.js'
 import { settingsError, type TargetSettings } from '../streams/settings.js'
-import { forget, remember } from './remember.js'
+import { dropFromSession, forget, keepInSession, remember } from './remember.js'
 
 /**
  * The tiles, the feed and the logs redraw at most this often (and once per frame): a person
@@ -245,6 +245,8 @@ export class TargetPanel {
       token: this.token.value,
       sendAll: this.sendAll.checked,
       sendNone: this.sendNone.checked,
+      // Not a field of the form: only a prefill sets the server's window.
+      ...(this.options.settings?.rateWindowMs === undefined ? {} : { rateWindowMs: this.options.settings.rateWindowMs }),
     }
   }
 
@@ -267,6 +269,8 @@ export class TargetPanel {
     }
     if (this.rememberBox.checked) remember(settings)
     else forget(settings)
+    // This tab's next load reconnects it without asking (the token only in sessionStorage).
+    keepInSession(settings)
     this.handle = handle
     this.setActive(true)
     setText(this.title, `${settings.kind === 'bot' ? 'Bot' : 'Server'} ${settings.id}`)
@@ -275,8 +279,10 @@ export class TargetPanel {
     live.add(
       renderOnFrame(view.status$, (status) => {
         this.renderStatus(status)
-        // A client that gave up leaves the form editable, to fix the token and try again.
+        // A client that gave up leaves the form editable, to fix the token and try again; a
+        // reload does not try it again by itself.
         this.setActive(status.state !== 'failed' && status.state !== 'closed')
+        if (status.state === 'failed') dropFromSession(settings)
       }),
     )
     // Worded after pacing: a snapshot per event, words ten times a second.
@@ -292,12 +298,14 @@ export class TargetPanel {
 
   /** Closes the client; the last numbers stay on screen. */
   disconnect(): void {
+    dropFromSession(this.settings())
     this.stop()
     this.renderStatus({ ...idleStatus, state: 'closed', headline: 'Disconnected', lines: ['Closed by you.'], spoken: 'Disconnected' })
   }
 
   /** Closes the client and frees the chart. */
   destroy(): void {
+    dropFromSession(this.settings())
     this.stop()
     this.chart.destroy()
     this.element.remove()
@@ -377,6 +385,8 @@ function feedRow(row: FeedRow): Element {
     h('span', { className: 'feed-user', text: row.user === '' ? '' : `user ${row.user}` }),
     h('span', { className: 'feed-fields', text: row.fields }),
     ...(row.prior ? [h('span', { className: 'badge', text: 'replayed' })] : []),
+    // Missed while the page was away (a reload, a drop) and filled in after.
+    ...(row.resumed ? [h('span', { className: 'badge resumed', testid: 'resumed', text: 'filled in' })] : []),
     ...(row.chan === 'global' ? [h('span', { className: 'badge', text: 'global' })] : []),
   )
 }

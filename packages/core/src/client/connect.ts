@@ -9,6 +9,8 @@ import type { Diagnostic } from '../operators/diagnostic.js'
 import { splitFrames } from '../operators/split-frames.js'
 import { type SocketSignal, webSocket$ } from '../socket/index.js'
 import { initialState, type MachineInput, step, type TimerName, type Watermark } from './machine.js'
+import type { PersistInput } from './persist-machine.js'
+import type { Layer, Stepper } from './persist.js'
 import { type ConnectionMetrics, utf8Length } from './metrics.js'
 import { type ConnectOptions, credentialsProblem, type PerAttempt, type ResolvedOptions, resolveOptions } from './options.js'
 import { refCounted } from './ref-counted.js'
@@ -70,15 +72,24 @@ function read<T>(value: PerAttempt<T>): T {
  */
 export function connect(options: ConnectOptions): FatesClient {
   const config = resolveOptions(options)
+  const persist = config.persist
+  const make = (layer?: Layer): FatesClient => shared(options, config, layer)
+  // persist is its own chunk too; one that failed to load costs the record, not the connection.
+  return persist === false ? make() : later(import('./persist.js').then(({ persisted }) => persisted(persist, config, make, step), () => make()))
+}
+
+/** The client, shared across tabs if asked for; each tab's own client steps through `layer`. */
+function shared(options: ConnectOptions, config: ResolvedOptions, layer?: Layer): FatesClient {
   const sharing = options.shareAcrossTabs
-  if (sharing === undefined || sharing === false) return open(options, config)
+  if (sharing === undefined || sharing === false) return open(options, config, undefined, layer)
   // The sharing code is its own chunk, loaded now (before the first subscription needs it):
   // an app that never shares never downloads it.
   return later(
     import('./tabs.js').then(
-      ({ shareAcrossTabs }) => shareAcrossTabs(sharing, config, (from) => open(options, config, from), options.scheduler ?? asyncScheduler, options.random ?? Math.random),
+      ({ shareAcrossTabs }) =>
+        shareAcrossTabs(sharing, config, (from) => open(options, config, from, layer), options.scheduler ?? asyncScheduler, options.random ?? Math.random),
       // A chunk that failed to load (a flaky network, a new deployment) must not cost the connection.
-      () => open(options, config),
+      () => open(options, config, undefined, layer),
     ),
   )
 }
@@ -123,9 +134,9 @@ function later(loading: Promise<FatesClient>): FatesClient {
 
 /**
  * This tab's own client. `from`: resume after it on the first connection (a tab taking over a
- * shared connection).
+ * shared connection). `layer`: steps the machine through it (`persist`).
  */
-function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark): FatesClient {
+function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark, layer?: Layer): FatesClient {
   // The interpreter of machine.ts: it feeds the machine its inputs one at a time and performs
   // each step's effects before the next input. Input that user code gives while effects run
   // (a subscriber calling close() inside next()) waits in the queue for its turn, so every
@@ -219,8 +230,10 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   }
   let socket: { readonly id: number; subscription?: Subscription; send?: (text: string) => void } | undefined
 
-  const { dispatch, later: enqueue } = serially<MachineInput>((input) => {
-    const result = step(state, input, config)
+  // With persist, its layer steps the machine (and performs the store's effects itself).
+  const run = (layer?.((input) => dispatch(input), now) ?? step) as Stepper
+  const { dispatch, later: enqueue } = serially<PersistInput>((input) => {
+    const result = run(state, input, config)
     state = result.state
     for (const effect of result.effects) perform(effect)
   })

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { afterIdentify, afterRatelimited, afterReport, type IdentifyBudget, identifyWait } from './identify-budget.js'
+import { mergeLedgers } from './persist-machine.js'
 
 const config = { windowMs: 420_000, minSpacingMs: 0 }
 
@@ -137,5 +138,27 @@ describe('the identify budget', () => {
         }
       }),
     )
+  })
+
+  describe('merging a stored ledger', () => {
+    const now = 100_000
+    it.each<[string, IdentifyBudget, IdentifyBudget, IdentifyBudget]>([
+      ['nothing known', {}, {}, {}],
+      ['only the stored window is open', {}, { windowStart: 10_000, remaining: 4, lastIdentifyAt: 90_000 }, { windowStart: 10_000, remaining: 4, lastIdentifyAt: 90_000 }],
+      ['only mine is open', { windowStart: 10_000, remaining: 6 }, { windowStart: now - 420_000, remaining: 0 }, { windowStart: 10_000, remaining: 6 }],
+      ['both open: the earlier start, the fewer left', { windowStart: 20_000, remaining: 6 }, { windowStart: 10_000, remaining: 8 }, { windowStart: 10_000, remaining: 6 }],
+      ['both open, one count unknown: the known one', { windowStart: 20_000 }, { windowStart: 10_000, remaining: 8 }, { windowStart: 10_000, remaining: 8 }],
+      ['both open, the stored one spent more', { windowStart: 20_000, remaining: 8 }, { windowStart: 10_000, remaining: 0 }, { windowStart: 10_000, remaining: 0 }],
+      ['both open, only mine known: mine', { windowStart: 20_000, remaining: 6 }, { windowStart: 10_000 }, { windowStart: 10_000, remaining: 6 }],
+      ['only mine identified', { lastIdentifyAt: 5 }, {}, { lastIdentifyAt: 5 }],
+      ['both open, both unknown: still unknown (a full window)', { windowStart: 20_000 }, { windowStart: 10_000 }, { windowStart: 10_000 }],
+      ['the later identify and the longer cooldown', { lastIdentifyAt: 5, cooldownUntil: now + 5 }, { lastIdentifyAt: 7, cooldownUntil: now + 9 }, { lastIdentifyAt: 7, cooldownUntil: now + 9 }],
+      ['a cooldown that has passed is dropped', { cooldownUntil: now }, { cooldownUntil: now - 1 }, {}],
+      ['a window that has passed is forgotten on both sides', { windowStart: now - 420_000, remaining: 0 }, { windowStart: now - 500_000, remaining: 2 }, {}],
+    ])('%s', (_case, mine, stored, merged) => {
+      expect(mergeLedgers(mine, stored, now, config)).toStrictEqual(merged)
+      // Whichever spent more wins, whichever side it is on.
+      expect(identifyWait(mergeLedgers(stored, mine, now, config), now, config)).toEqual(identifyWait(merged, now, config))
+    })
   })
 })

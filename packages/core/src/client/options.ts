@@ -4,6 +4,7 @@ import { Protocol } from '../protocol/limits.js'
 import type { SchedulerLike } from 'rxjs'
 import { type BackoffConfig, BackoffDefaults } from './backoff.js'
 import { utf8Length } from './metrics.js'
+import type { PersistStore } from './persist-support.js'
 import type { TabsEnvironment } from './tab-support.js'
 
 /** A value, or a function read at each connection attempt (for rotating credentials). */
@@ -62,6 +63,25 @@ export interface ConnectOptions {
    * @default false
    */
   readonly shareAcrossTabs?: boolean | TabsEnvironment
+  /**
+   * Keep, per target, what lets a page's next visit pick up where this one stopped: the newest
+   * event delivered (so that the first connection after a reload or a browser restart fills
+   * the gap since it, once, in order, `resumed: true`, within the server's history) and the
+   * identify ledger (the ratelimit window's start and the requests spent, corrected by
+   * `ready.requests_remaining`), so that a page reloaded again and again never sends an
+   * identify the window cannot cover: it waits, and `status$` says until when.
+   *
+   * `true` uses `localStorage` (a browser; its writes are synchronous, so an identify is on
+   * record before it is sent); a {@link PersistStore} (any `getItem`/`setItem`) elsewhere.
+   * Where there is none (`true` in Node, storage blocked), the client is simply not persisted,
+   * and every status's detail says why.
+   * The key is `fates-rx:1:` and the SHA-256 digest `shareAcrossTabs` names its channel with;
+   * the record holds a timestamp, an event ID and counters, never the token. Limits: it cannot
+   * see what other clients of the same bot spend (a 4012 is still handled), and tabs that do
+   * not share a connection race on the record.
+   * @default false
+   */
+  readonly persist?: boolean | PersistStore
   /**
    * Ask the server to replay all stored events first (they arrive with `prior: true`).
    * @default false
@@ -186,9 +206,11 @@ export const ConnectDefaults = Object.freeze({
 
 /** Options after validation, defaults filled in. */
 export interface ResolvedOptions
-  extends Required<Omit<ConnectOptions, 'WebSocket' | 'backoff' | 'scheduler' | 'random' | 'shareAcrossTabs'>> {
+  extends Required<Omit<ConnectOptions, 'WebSocket' | 'backoff' | 'scheduler' | 'random' | 'shareAcrossTabs' | 'persist'>> {
   readonly WebSocket: WebSocketConstructor | undefined
   readonly backoff: Required<BackoffConfig>
+  /** The `persist` option as given (its store is found when the option's chunk loads). */
+  readonly persist: boolean | PersistStore
 }
 
 /** Thrown by {@link connect} for a bad option. Its message never holds the token. */
@@ -357,6 +379,7 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     id,
     token,
     WebSocket: options.WebSocket,
+    persist: options.persist ?? false,
     backoff: withDefaults(BackoffDefaults, options.backoff ?? {}, 'backoff.'),
   }
 }

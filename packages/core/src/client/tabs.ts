@@ -1,10 +1,12 @@
-import { BehaviorSubject, Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs'
+import { BehaviorSubject, type SchedulerLike, Subject, type Subscription } from 'rxjs'
 import type { ControlPayload, ReceivedEvent } from '../codec/index.js'
 import { dedupeEvents, type Diagnostic } from '../operators/index.js'
 import type { FatesClient } from './connect.js'
 import type { Watermark } from './machine.js'
 import type { ConnectionMetrics } from './metrics.js'
-import type { PerAttempt, ResolvedOptions } from './options.js'
+import { identityText, NameVersion, sha256 } from './digest.js'
+import { noted } from './noted.js'
+import type { ResolvedOptions } from './options.js'
 import { refCounted } from './ref-counted.js'
 import { serially } from './serially.js'
 import type { ConnectionStatus } from './status.js'
@@ -22,15 +24,6 @@ import { initialTabState, type TabEffect, type TabInput, type TabItem, type TabM
 
 
 
-/** The version of the messages between tabs: part of the channel's name, so versions never mix. */
-const Version = 1
-
-async function sha256(text: string): Promise<string> {
-  const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('')
-}
-
-const read = <T>(value: PerAttempt<T>): T => (typeof value === 'function' ? (value as () => T)() : value)
 
 const noMetrics: ConnectionMetrics = { frames: 0, bytes: 0, payloads: 0, events: 0, resumed: 0, duplicates: 0, diagnostics: 0, reconnects: {} }
 
@@ -47,16 +40,7 @@ export function shareAcrossTabs(
 ): FatesClient {
   const environment = tabsEnvironment(option)
   if (typeof environment !== 'string') return sharedClient(config, environment, open, scheduler, random)
-  const client = open(undefined)
-  const note = `Not shared across tabs: ${environment}.`
-  const status$ = new Observable<ConnectionStatus>((subscriber) =>
-    client.status$.subscribe({
-      next: (status) => subscriber.next({ ...status, detail: status.detail === undefined ? note : `${status.detail} (${note})` }),
-      error: (error: unknown) => subscriber.error(error),
-      complete: () => subscriber.complete(),
-    }),
-  )
-  return { ...client, status$ }
+  return noted(open(undefined), `Not shared across tabs: ${environment}.`)
 }
 
 /** What one session (a joining, from the first subscription to the last leaving) holds. */
@@ -145,14 +129,15 @@ export function sharedClient(
         const keyed = (name: string | undefined): void => dispatch({ type: 'keyed', at: now(), session, name })
         let identity: string
         try {
-          identity = JSON.stringify([read(config.url), config.bot, read(config.id), read(config.token), config.sendAll, config.sendNone, config.resume])
+          identity = identityText(config)
         } catch {
           // An option function that throws: this tab's own client reports it, unshared.
           enqueue({ type: 'keyed', at: now(), session, name: undefined })
           return
         }
+        // The same name as persist's key (connectionName), from the text already read.
         digest(identity).then(
-          (hex) => keyed(`fates-rx:${Version}:${hex}`),
+          (hex) => keyed(`fates-rx:${NameVersion}:${hex}`),
           () => keyed(undefined),
         )
         return
