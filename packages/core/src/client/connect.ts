@@ -1,9 +1,10 @@
 import { asyncScheduler, BehaviorSubject, Observable, Subject, type Subscription } from 'rxjs'
 import { type ControlPayload, type ReceivedEvent, redactor } from '../codec/index.js'
-import { decodePayloads, dedupeEvents, type Diagnostic, splitFrames } from '../operators/index.js'
+import { type Decoded, type Diagnostic, decodePayload, EventIdMemory, forEachSegment } from '../operators/index.js'
 import { type SocketSignal, webSocket$ } from '../socket/index.js'
 import { initialState, type MachineInput, step, type TimerName, type Watermark } from './machine.js'
-import { type ConnectionMetrics, utf8Length } from './metrics.js'
+import { type Counters, count, metricsOf, NoCounts } from './counters.js'
+import type { ConnectionMetrics } from './metrics.js'
 import { type ConnectOptions, credentialsProblem, type PerAttempt, type ResolvedOptions, resolveOptions } from './options.js'
 import { refCounted } from './ref-counted.js'
 import { serially } from './serially.js'
@@ -123,29 +124,9 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   const diagnostic$ = new Subject<Diagnostic>()
   const status$ = new BehaviorSubject<ConnectionStatus>(state.status)
 
-  // The metrics themselves, mutable; each emission is a copy. `offered` counts what the machine
-  // delivered into dedupeEvents(); what did not come out of it were duplicates.
-  const counters = {
-    frames: 0,
-    bytes: 0,
-    payloads: 0,
-    events: 0,
-    resumed: 0,
-    offered: 0,
-    diagnostics: 0,
-    reconnects: {} as Record<string, number>,
-    connectToReadyMs: undefined as number | undefined,
-  }
-  const snapshot = (): ConnectionMetrics => {
-    const { offered, connectToReadyMs, reconnects, ...counts } = counters
-    return {
-      ...counts,
-      duplicates: offered - counts.events,
-      reconnects: { ...reconnects },
-      ...(connectToReadyMs === undefined ? {} : { connectToReadyMs }),
-      ...(state.lastFrameAt === undefined ? {} : { lastFrameAt: state.lastFrameAt }),
-    }
-  }
+  // The metrics: the effects performed (and what the interpreter observed), folded by count().
+  let counters: Counters = NoCounts
+  const snapshot = (): ConnectionMetrics => metricsOf(counters, state.lastFrameAt)
   const metrics$ = new BehaviorSubject<ConnectionMetrics>(snapshot())
   let metricsTimer: Subscription | undefined
   const publishMetrics = (): void => {
@@ -154,29 +135,26 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
     metrics$.next(snapshot())
   }
 
-  // The one pipeline, made of the exported operators: frames → splitFrames → decodePayloads
-  // into the machine, and the machine's deliveries → dedupeEvents → event$. One dedupe memory
-  // for the client's lifetime, so that replays after reconnects are deduplicated.
+  // The pipeline, made of the exported pieces that the operators are made of, without an
+  // observable hop per payload: each frame is split (forEachSegment, splitFrames' loop) and
+  // each segment decoded (decodePayload, decodePayloads' step) into one `payloads` input; the
+  // machine's deliveries pass the eid memory under dedupeEvents into event$. One memory for the
+  // client's lifetime, so that replays after reconnects are deduplicated.
   let redactedToken = typeof config.token === 'string' ? config.token : undefined
   let redact = redactor(redactedToken)
-  const frames = new Subject<string>()
-  // The socket and time of the frame being decoded: every segment of it is an input of that socket.
-  let frameSocket = 0
-  let frameAt = 0
-  // Frames are redacted whole before splitting (see 'decode' below): one scan per frame, and
-  // every segment, and so everything decoded from it, is already free of the token.
-  frames.pipe(splitFrames(), decodePayloads()).subscribe((decoded) => {
-    counters.payloads++
-    // A control payload may start the ratelimit window (identity → identify): the window must
-    // not start before the identify is sent, so it gets the time now, not the frame's.
-    dispatch({ type: 'decoded', at: decoded.type === 'control' ? now() : frameAt, socket: frameSocket, decoded })
-  })
-  const offered = new Subject<ReceivedEvent>()
-  offered.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
-    counters.events++
-    if (event.resumed === true) counters.resumed++
+  const memory = new EventIdMemory(config.dedupeCapacity)
+  // The frame being split: its segments, decoded (one function for every frame, not a closure each).
+  let decoded: Decoded[] = []
+  const decodeSegment = (segment: string): void => {
+    decoded.push(decodePayload(segment))
+  }
+  /** Passes `event` on unless its eid was delivered already; 1 if it passed. */
+  const offer = (event: ReceivedEvent): number => {
+    const eid = event.m.eid
+    if (eid !== undefined && !memory.firstSight(eid)) return 0
     event$.next(event)
-  })
+    return 1
+  }
 
   const timers = new Map<TimerName, Subscription>()
   const cancel = (timer: TimerName): void => {
@@ -218,6 +196,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   }
 
   const perform = (effect: ReturnType<typeof step>['effects'][number]): void => {
+    counters = count(counters, effect)
     switch (effect.type) {
       case 'read-credentials': {
         let values: { url: string; id: string; token: string }
@@ -270,16 +249,21 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
       case 'cancel':
         cancel(effect.timer)
         return
-      case 'decode':
-        counters.frames++
-        counters.bytes += utf8Length(effect.text)
+      case 'decode': {
+        // Redacted whole before splitting: one scan per frame, and every segment, and so
+        // everything decoded from it, is already free of the token.
         const clean = redact(effect.text)
         if (frame$.observed) frame$.next(clean)
-        frameSocket = state.connection?.socket ?? 0
-        frameAt = state.lastFrameAt ?? now()
-        frames.next(clean)
+        const socketOfFrame = state.connection?.socket ?? 0
+        decoded = []
+        forEachSegment(clean, decodeSegment)
+        counters = count(counters, { type: 'decoded', payloads: decoded.length })
+        // Its time is now, when it is decoded: a control payload in it may start the ratelimit
+        // window (identity → identify), which must not start before the identify is sent.
+        if (decoded.length > 0) dispatch({ type: 'payloads', at: now(), socket: socketOfFrame, payloads: decoded })
         if (metricsTimer === undefined && state.subscribed) metricsTimer = scheduler.schedule(publishMetrics, config.metricsIntervalMs)
         return
+      }
       case 'status':
         status$.next(effect.status)
         publishMetrics()
@@ -287,19 +271,20 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
       case 'control':
         control$.next(effect.payload)
         return
-      case 'deliver':
-        counters.offered++
-        offered.next(effect.event)
+      case 'deliver': {
+        const passed = offer(effect.event)
+        counters = count(counters, { type: 'passed', events: passed, resumed: passed === 1 && effect.event.resumed === true ? 1 : 0 })
         return
+      }
+      case 'deliver-live': {
+        // Live events are never `resumed`; the count is taken once for the whole frame.
+        let passed = 0
+        for (const event of effect.events) passed += offer(event)
+        counters = count(counters, { type: 'passed', events: passed, resumed: 0 })
+        return
+      }
       case 'diagnostic':
-        counters.diagnostics++
         diagnostic$.next(effect.diagnostic)
-        return
-      case 'count':
-        counters.reconnects[effect.reconnect] = (counters.reconnects[effect.reconnect] ?? 0) + 1
-        return
-      case 'ready-after':
-        counters.connectToReadyMs = effect.ms
         return
       case 'then':
         enqueue(effect.input)

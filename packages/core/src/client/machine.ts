@@ -42,6 +42,14 @@ export type MachineInput =
   | { readonly type: 'frame'; readonly at: number; readonly socket: number; readonly text: string }
   /** One segment of a frame of that socket, through `splitFrames()` and `decodePayloads()`. */
   | { readonly type: 'decoded'; readonly at: number; readonly socket: number; readonly decoded: Decoded }
+  /**
+   * Every segment of one frame of that socket, decoded (`decodePayload`), in order: the input
+   * connect() gives, one per frame. It means exactly what as many `decoded` inputs in a row
+   * would: the frame's plain live events are delivered in one `deliver-live` effect and move
+   * the mark once, and any other payload is decided as its own `decoded` input would be, in
+   * its place (a control payload may change the phase mid-frame).
+   */
+  | { readonly type: 'payloads'; readonly at: number; readonly socket: number; readonly payloads: readonly Decoded[] }
   | {
       readonly type: 'closed'
       readonly at: number
@@ -69,6 +77,11 @@ export type Effect =
   | { readonly type: 'status'; readonly status: ConnectionStatus }
   | { readonly type: 'control'; readonly payload: ControlPayload }
   | { readonly type: 'deliver'; readonly event: ReceivedEvent }
+  /**
+   * Deliver these events, in order, as one `deliver` effect each would: the live events of one
+   * `payloads` input that no decision held back (the hot path, one effect per frame).
+   */
+  | { readonly type: 'deliver-live'; readonly events: readonly ReceivedEvent[] }
   | { readonly type: 'diagnostic'; readonly diagnostic: Diagnostic }
   | { readonly type: 'count'; readonly reconnect: string }
   | { readonly type: 'ready-after'; readonly ms: number }
@@ -239,12 +252,14 @@ const marked = (s: MachineState, watermark: Watermark): MachineState => ({
  */
 export function step(state: MachineState, input: MachineInput, config: MachineConfig): Step {
   const connection = state.connection
-  // The two inputs of the hot path, a frame and a live event of the current socket, decided
-  // here: they are most inputs, and neither emits a status. (Apart from decide(), whose local
-  // functions would otherwise cost every call a closure context.)
+  // The inputs of the hot path, a frame, its payloads and a live event of the current socket,
+  // decided here: they are most inputs, and none emits a status. (Apart from decide(), whose
+  // local functions would otherwise cost every call a closure context.)
   const type = input.type
   if (type === 'frame') {
     if (input.socket === connection?.socket) return { state: framed(state, input.at), effects: [{ type: 'decode', text: input.text }] }
+  } else if (type === 'payloads') {
+    if (input.socket === connection?.socket) return payloads(state, input, config)
   } else if (type === 'decoded' && input.socket === connection?.socket) {
     if (
       input.decoded.type === 'event' &&
@@ -261,6 +276,52 @@ export function step(state: MachineState, input: MachineInput, config: MachineCo
     }
   }
   return decide(state, input, config)
+}
+
+/**
+ * A frame's payloads: its run of plain live events (no diagnostic, the connection `live` and
+ * not finishing a cut replay) costs one array, one `deliver-live` effect and one state with
+ * the mark folded over the run (`advance`, event by event, exactly as one input each would
+ * move it); the first payload that is anything else ends the run and goes to `decide` as a
+ * `decoded` input, and the run starts again after it if the phase allows.
+ */
+function payloads(state: MachineState, input: Extract<MachineInput, { type: 'payloads' }>, config: MachineConfig): Step {
+  const { at, socket } = input
+  const list = input.payloads
+  const resume = config.resume
+  const effects: Effect[] = []
+  let next = state
+  let mark = state.watermark
+  let live: ReceivedEvent[] | undefined
+  for (let i = 0; i < list.length; i++) {
+    const decoded = list[i] as Decoded
+    const connection = next.connection
+    if (
+      decoded.type === 'event' &&
+      decoded.diagnostic === undefined &&
+      connection?.phase === 'live' &&
+      connection.socket === socket &&
+      !connection.priorUntilDone
+    ) {
+      if (live === undefined) live = []
+      live.push(decoded.event)
+      if (resume) mark = advance(mark, decoded.event, at)
+      continue
+    }
+    // The run ends here: its effect and its mark come before this payload's decision.
+    if (live !== undefined) {
+      effects.push({ type: 'deliver-live', events: live })
+      live = undefined
+    }
+    if (mark !== next.watermark) next = marked(next, mark as Watermark)
+    const result = decide(next, { type: 'decoded', at, socket, decoded }, config)
+    next = result.state
+    mark = next.watermark
+    for (const effect of result.effects) effects.push(effect)
+  }
+  if (live !== undefined) effects.push({ type: 'deliver-live', events: live })
+  if (mark !== next.watermark) next = marked(next, mark as Watermark)
+  return { state: next, effects }
 }
 
 /** What the `live` status after a resumed replay says of the gap. */
