@@ -148,14 +148,6 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   const decodeSegment = (segment: string): void => {
     decoded.push(decodePayload(segment))
   }
-  /** Passes `event` on unless its eid was delivered already; 1 if it passed. */
-  const offer = (event: ReceivedEvent): number => {
-    const eid = event.m.eid
-    if (eid !== undefined && !memory.firstSight(eid)) return 0
-    event$.next(event)
-    return 1
-  }
-
   const timers = new Map<TimerName, Subscription>()
   const cancel = (timer: TimerName): void => {
     timers.get(timer)?.unsubscribe()
@@ -271,16 +263,20 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
       case 'control':
         control$.next(effect.payload)
         return
-      case 'deliver': {
-        const passed = offer(effect.event)
-        counters = count(counters, { type: 'passed', events: passed, resumed: passed === 1 && effect.event.resumed === true ? 1 : 0 })
-        return
-      }
+      case 'deliver':
       case 'deliver-live': {
-        // Live events are never `resumed`; the count is taken once for the whole frame.
+        // Through the eid memory into event$; counted once for the effect (a whole frame's live events).
+        const events = effect.type === 'deliver' ? [effect.event] : effect.events
         let passed = 0
-        for (const event of effect.events) passed += offer(event)
-        counters = count(counters, { type: 'passed', events: passed, resumed: 0 })
+        let resumed = 0
+        for (const event of events) {
+          const eid = event.m.eid
+          if (eid !== undefined && !memory.firstSight(eid)) continue
+          passed++
+          if (event.resumed === true) resumed++
+          event$.next(event)
+        }
+        counters = count(counters, { type: 'passed', offered: events.length, events: passed, resumed })
         return
       }
       case 'diagnostic':

@@ -2,16 +2,19 @@ import type { Effect } from './machine.js'
 import { type ConnectionMetrics, utf8Length } from './metrics.js'
 
 // The counters behind metrics$, as a pure reducer: the interpreter folds every effect it
-// performs, and the two things only it sees (how many segments a frame split into, how many
-// events the eid dedupe let through), into one immutable value. So no counter is a mutation
+// performs, and the two things only it sees (how many segments a frame split into, what the
+// eid dedupe let through of a delivery), into one immutable value. So no counter is a mutation
 // scattered through connect.ts, and a test can replay effects to check the counts.
 
 /** What the interpreter observed itself, beside the machine's effects. */
 export type Observed =
   /** A frame split into `payloads` segments, each decoded. */
   | { readonly type: 'decoded'; readonly payloads: number }
-  /** Of the events the machine delivered, `events` passed the eid dedupe, `resumed` of them filling a gap. */
-  | { readonly type: 'passed'; readonly events: number; readonly resumed: number }
+  /**
+   * A `deliver` or `deliver-live` effect performed: of its `offered` events, `events` passed the
+   * eid dedupe, `resumed` of them filling a gap.
+   */
+  | { readonly type: 'passed'; readonly offered: number; readonly events: number; readonly resumed: number }
 
 /** The counts {@link ConnectionMetrics} is made of, and what the machine offered to the dedupe. */
 export interface Counters {
@@ -28,7 +31,7 @@ export interface Counters {
 }
 
 /** Nothing counted yet. */
-export const NoCounts: Counters = Object.freeze({
+export const NoCounts: Counters = {
   frames: 0,
   bytes: 0,
   payloads: 0,
@@ -36,9 +39,9 @@ export const NoCounts: Counters = Object.freeze({
   resumed: 0,
   offered: 0,
   diagnostics: 0,
-  reconnects: Object.freeze({}),
+  reconnects: {},
   connectToReadyMs: undefined,
-})
+}
 
 /**
  * The counters after one performed effect or observation: `counters` itself (the same object)
@@ -49,25 +52,22 @@ export const NoCounts: Counters = Object.freeze({
  * count(NoCounts, { type: 'decode', text: 'E1' }).frames // 1
  */
 export function count(counters: Counters, effect: Effect | Observed): Counters {
+  const c = counters
   switch (effect.type) {
     case 'decode':
-      return { ...counters, frames: counters.frames + 1, bytes: counters.bytes + utf8Length(effect.text) }
+      return { ...c, frames: c.frames + 1, bytes: c.bytes + utf8Length(effect.text) }
     case 'decoded':
-      return { ...counters, payloads: counters.payloads + effect.payloads }
-    case 'deliver':
-      return { ...counters, offered: counters.offered + 1 }
-    case 'deliver-live':
-      return { ...counters, offered: counters.offered + effect.events.length }
+      return { ...c, payloads: c.payloads + effect.payloads }
     case 'passed':
-      return { ...counters, events: counters.events + effect.events, resumed: counters.resumed + effect.resumed }
+      return { ...c, offered: c.offered + effect.offered, events: c.events + effect.events, resumed: c.resumed + effect.resumed }
     case 'diagnostic':
-      return { ...counters, diagnostics: counters.diagnostics + 1 }
+      return { ...c, diagnostics: c.diagnostics + 1 }
     case 'count':
-      return { ...counters, reconnects: { ...counters.reconnects, [effect.reconnect]: (counters.reconnects[effect.reconnect] ?? 0) + 1 } }
+      return { ...c, reconnects: { ...c.reconnects, [effect.reconnect]: (c.reconnects[effect.reconnect] ?? 0) + 1 } }
     case 'ready-after':
-      return { ...counters, connectToReadyMs: effect.ms }
+      return { ...c, connectToReadyMs: effect.ms }
     default:
-      return counters
+      return c
   }
 }
 

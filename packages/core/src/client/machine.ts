@@ -40,7 +40,7 @@ export type MachineInput =
   | { readonly type: 'open-now'; readonly at: number }
   | { readonly type: 'opened'; readonly at: number; readonly socket: number }
   | { readonly type: 'frame'; readonly at: number; readonly socket: number; readonly text: string }
-  /** One segment of a frame of that socket, through `splitFrames()` and `decodePayloads()`. */
+  /** One segment of a frame of that socket, decoded (`decodePayload`). */
   | { readonly type: 'decoded'; readonly at: number; readonly socket: number; readonly decoded: Decoded }
   /**
    * Every segment of one frame of that socket, decoded (`decodePayload`), in order: the input
@@ -207,11 +207,11 @@ const byTs = (a: ReceivedEvent, b: ReceivedEvent): number => (a.m.ts ?? -Infinit
 const ConnectionTimers = ['handshake', 'liveness', 'stable', 'replay'] as const
 
 /**
- * The state after a frame at `at`, written out field by field: measured, a spread here (once
- * per frame) cost V8's slow object clone and 15% of connect()'s throughput at one event per
- * frame. Every field is required, so the compiler names one this forgets.
+ * The state with a new `lastFrameAt` and `watermark`, written out field by field: measured, a
+ * spread here (once per frame) cost V8's slow object clone and 15% of connect()'s throughput
+ * at one event per frame. Every field is required, so the compiler names one this forgets.
  */
-const framed = (s: MachineState, at: number): MachineState => ({
+const copy = (s: MachineState, lastFrameAt: number | undefined, watermark: Watermark | undefined): MachineState => ({
   status: s.status,
   subscribed: s.subscribed,
   stopped: s.stopped,
@@ -219,23 +219,7 @@ const framed = (s: MachineState, at: number): MachineState => ({
   refusals: s.refusals,
   budget: s.budget,
   requestsRemaining: s.requestsRemaining,
-  lastFrameAt: at,
-  watermark: s.watermark,
-  retry: s.retry,
-  connection: s.connection,
-  nextSocket: s.nextSocket,
-})
-
-/** The state with a new watermark, written out as {@link framed} is, for the same reason. */
-const marked = (s: MachineState, watermark: Watermark): MachineState => ({
-  status: s.status,
-  subscribed: s.subscribed,
-  stopped: s.stopped,
-  failures: s.failures,
-  refusals: s.refusals,
-  budget: s.budget,
-  requestsRemaining: s.requestsRemaining,
-  lastFrameAt: s.lastFrameAt,
+  lastFrameAt,
   watermark,
   retry: s.retry,
   connection: s.connection,
@@ -252,28 +236,15 @@ const marked = (s: MachineState, watermark: Watermark): MachineState => ({
  */
 export function step(state: MachineState, input: MachineInput, config: MachineConfig): Step {
   const connection = state.connection
-  // The inputs of the hot path, a frame, its payloads and a live event of the current socket,
-  // decided here: they are most inputs, and none emits a status. (Apart from decide(), whose
-  // local functions would otherwise cost every call a closure context.)
+  // The inputs of the hot path, a frame and its payloads from the current socket, decided
+  // here: they are most inputs. (Apart from decide(), whose local functions would otherwise
+  // cost every call a closure context.) A `decoded` input, which connect() no longer gives,
+  // is decided there: `payloads` means what its payloads as `decoded` inputs mean.
   const type = input.type
   if (type === 'frame') {
-    if (input.socket === connection?.socket) return { state: framed(state, input.at), effects: [{ type: 'decode', text: input.text }] }
+    if (input.socket === connection?.socket) return { state: copy(state, input.at, state.watermark), effects: [{ type: 'decode', text: input.text }] }
   } else if (type === 'payloads') {
     if (input.socket === connection?.socket) return payloads(state, input, config)
-  } else if (type === 'decoded' && input.socket === connection?.socket) {
-    if (
-      input.decoded.type === 'event' &&
-      input.decoded.diagnostic === undefined &&
-      connection.phase === 'live' &&
-      !connection.priorUntilDone
-    ) {
-      const event = input.decoded.event
-      const effects: Effect[] = [{ type: 'deliver', event }]
-      if (!config.resume) return { state, effects }
-      const mark = state.watermark
-      const moved = advance(mark, event, input.at)
-      return { state: moved === mark ? state : marked(state, moved!), effects }
-    }
   }
   return decide(state, input, config)
 }
@@ -287,40 +258,30 @@ export function step(state: MachineState, input: MachineInput, config: MachineCo
  */
 function payloads(state: MachineState, input: Extract<MachineInput, { type: 'payloads' }>, config: MachineConfig): Step {
   const { at, socket } = input
-  const list = input.payloads
-  const resume = config.resume
   const effects: Effect[] = []
   let next = state
   let mark = state.watermark
   let live: ReceivedEvent[] | undefined
-  for (let i = 0; i < list.length; i++) {
-    const decoded = list[i] as Decoded
-    const connection = next.connection
-    if (
-      decoded.type === 'event' &&
-      decoded.diagnostic === undefined &&
-      connection?.phase === 'live' &&
-      connection.socket === socket &&
-      !connection.priorUntilDone
-    ) {
-      if (live === undefined) live = []
-      live.push(decoded.event)
-      if (resume) mark = advance(mark, decoded.event, at)
-      continue
-    }
-    // The run ends here: its effect and its mark come before this payload's decision.
-    if (live !== undefined) {
-      effects.push({ type: 'deliver-live', events: live })
-      live = undefined
-    }
-    if (mark !== next.watermark) next = marked(next, mark as Watermark)
-    const result = decide(next, { type: 'decoded', at, socket, decoded }, config)
-    next = result.state
-    mark = next.watermark
-    for (const effect of result.effects) effects.push(effect)
+  // Before any other decision, and at the end: the run's effect, and its mark.
+  const settle = (): void => {
+    if (live !== undefined) effects.push({ type: 'deliver-live', events: live })
+    live = undefined
+    if (mark !== next.watermark) next = copy(next, next.lastFrameAt, mark)
   }
-  if (live !== undefined) effects.push({ type: 'deliver-live', events: live })
-  if (mark !== next.watermark) next = marked(next, mark as Watermark)
+  for (const decoded of input.payloads) {
+    const connection = next.connection
+    if (decoded.type === 'event' && decoded.diagnostic === undefined && connection?.phase === 'live' && connection.socket === socket && !connection.priorUntilDone) {
+      ;(live ??= []).push(decoded.event)
+      if (config.resume) mark = advance(mark, decoded.event, at)
+    } else {
+      settle()
+      const result = decide(next, { type: 'decoded', at, socket, decoded }, config)
+      next = result.state
+      mark = next.watermark
+      effects.push(...result.effects)
+    }
+  }
+  settle()
   return { state: next, effects }
 }
 
@@ -722,7 +683,8 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         if (config.livenessTimeoutMs > 0) emit({ type: 'arm', timer: 'liveness', ms: config.livenessTimeoutMs })
       } else if (input.type === 'closed') onClosed(connection, input)
       else if (input.type === 'decoded') {
-        // The partition of partitionPayloads(), made here: each kind leads to a decision.
+        // The partition of partitionPayloads(), made here, in the payloads' order: each kind
+        // leads to a decision, and a control payload changes what the events after it are.
         const decoded = input.decoded
         if (decoded.type === 'control') onControl(connection, decoded.control)
         else {
