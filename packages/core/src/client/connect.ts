@@ -145,8 +145,11 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   const memory = new EventIdMemory(config.dedupeCapacity)
   // The frame being split: its segments, decoded (one function for every frame, not a closure each).
   let decoded: Decoded[] = []
+  let control = false
   const decodeSegment = (segment: string): void => {
-    decoded.push(decodePayload(segment))
+    const payload = decodePayload(segment)
+    if (payload.type === 'control') control = true
+    decoded.push(payload)
   }
   const timers = new Map<TimerName, Subscription>()
   const cancel = (timer: TimerName): void => {
@@ -248,11 +251,14 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         if (frame$.observed) frame$.next(clean)
         const socketOfFrame = state.connection?.socket ?? 0
         decoded = []
+        control = false
         forEachSegment(clean, decodeSegment)
         counters = count(counters, { type: 'decoded', payloads: decoded.length })
-        // Its time is now, when it is decoded: a control payload in it may start the ratelimit
-        // window (identity → identify), which must not start before the identify is sent.
-        if (decoded.length > 0) dispatch({ type: 'payloads', at: now(), socket: socketOfFrame, payloads: decoded })
+        // The frame's time; now, when it is decoded, if it holds a control payload: that may
+        // start the ratelimit window (identity → identify), which must not start before the
+        // identify is sent. (Reading the clock once per frame showed in the profile.)
+        const at = control ? now() : (state.lastFrameAt ?? now())
+        if (decoded.length > 0) dispatch({ type: 'payloads', at, socket: socketOfFrame, payloads: decoded })
         if (metricsTimer === undefined && state.subscribed) metricsTimer = scheduler.schedule(publishMetrics, config.metricsIntervalMs)
         return
       }
