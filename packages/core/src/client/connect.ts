@@ -3,15 +3,16 @@ import { asyncScheduler, BehaviorSubject, Observable, Subject, type Subscription
 // context codecs too, and a bundler's code splitting would download them up front.
 import type { ControlPayload, ReceivedEvent } from '../codec/codecs.js'
 import { redactor } from '../codec/redact.js'
-import { decodePayloads, type EventCheck } from '../operators/decode-payloads.js'
-import { dedupeEvents } from '../operators/dedupe-events.js'
-import type { Diagnostic } from '../operators/diagnostic.js'
-import { splitFrames } from '../operators/split-frames.js'
+import { decodePayload, type EventCheck } from '../operators/decode-payloads.js'
+import { EventIdMemory } from '../operators/dedupe-events.js'
+import type { Decoded, Diagnostic } from '../operators/diagnostic.js'
+import { forEachSegment } from '../operators/split-frames.js'
 import { type SocketSignal, webSocket$ } from '../socket/index.js'
 import { initialState, type MachineInput, step, type TimerName, type Watermark } from './machine.js'
 import type { PersistInput } from './persist-machine.js'
 import type { Layer, Stepper } from './persist.js'
-import { type ConnectionMetrics, utf8Length } from './metrics.js'
+import { type Counters, count, metricsOf, NoCounts } from './counters.js'
+import type { ConnectionMetrics } from './metrics.js'
 import { type ConnectOptions, credentialsProblem, type PerAttempt, type ResolvedOptions, resolveOptions } from './options.js'
 import { refCounted } from './ref-counted.js'
 import { serially } from './serially.js'
@@ -152,29 +153,9 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   const diagnostic$ = new Subject<Diagnostic>()
   const status$ = new BehaviorSubject<ConnectionStatus>(state.status)
 
-  // The metrics themselves, mutable; each emission is a copy. `offered` counts what the machine
-  // delivered into dedupeEvents(); what did not come out of it were duplicates.
-  const counters = {
-    frames: 0,
-    bytes: 0,
-    payloads: 0,
-    events: 0,
-    resumed: 0,
-    offered: 0,
-    diagnostics: 0,
-    reconnects: {} as Record<string, number>,
-    connectToReadyMs: undefined as number | undefined,
-  }
-  const snapshot = (): ConnectionMetrics => {
-    const { offered, connectToReadyMs, reconnects, ...counts } = counters
-    return {
-      ...counts,
-      duplicates: offered - counts.events,
-      reconnects: { ...reconnects },
-      ...(connectToReadyMs === undefined ? {} : { connectToReadyMs }),
-      ...(state.lastFrameAt === undefined ? {} : { lastFrameAt: state.lastFrameAt }),
-    }
-  }
+  // The metrics: the effects performed (and what the interpreter observed), folded by count().
+  let counters: Counters = NoCounts
+  const snapshot = (): ConnectionMetrics => metricsOf(counters, state.lastFrameAt)
   const metrics$ = new BehaviorSubject<ConnectionMetrics>(snapshot())
   let metricsTimer: Subscription | undefined
   const publishMetrics = (): void => {
@@ -183,25 +164,24 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
     metrics$.next(snapshot())
   }
 
-  // The one pipeline, made of the exported operators: frames → splitFrames → decodePayloads
-  // into the machine, and the machine's deliveries → dedupeEvents → event$. One dedupe memory
-  // for the client's lifetime, so that replays after reconnects are deduplicated.
+  // The pipeline, made of the exported pieces that the operators are made of, without an
+  // observable hop per payload: each frame is split (forEachSegment, splitFrames' loop) and
+  // each segment decoded (decodePayload, decodePayloads' step) into one `payloads` input; the
+  // machine's deliveries pass the eid memory under dedupeEvents into event$. One memory for the
+  // client's lifetime, so that replays after reconnects are deduplicated.
   let redactedToken = typeof config.token === 'string' ? config.token : undefined
   let redact = redactor(redactedToken)
-  const frames = new Subject<string>()
-  // The socket and time of the frame being decoded: every segment of it is an input of that socket.
-  let frameSocket = 0
-  let frameAt = 0
-  // Frames are redacted whole before splitting (see 'decode' below): one scan per frame, and
-  // every segment, and so everything decoded from it, is already free of the token.
-  frames.pipe(splitFrames(), decodePayloads()).subscribe((decoded) => {
-    counters.payloads++
-    // A control payload may start the ratelimit window (identity → identify): the window must
-    // not start before the identify is sent, so it gets the time now, not the frame's.
-    dispatch({ type: 'decoded', at: decoded.type === 'control' ? now() : frameAt, socket: frameSocket, decoded })
-  })
+  const memory = new EventIdMemory(config.dedupeCapacity)
+  // The frame being split: its segments, decoded (one function for every frame, not a closure each).
+  let decoded: Decoded[] = []
+  let control = false
+  const decodeSegment = (segment: string): void => {
+    const payload = decodePayload(segment)
+    if (payload.type === 'control') control = true
+    decoded.push(payload)
+  }
   const report = (diagnostic: Diagnostic): void => {
-    counters.diagnostics++
+    counters = count(counters, { type: 'diagnostic', diagnostic })
     diagnostic$.next(diagnostic)
   }
   if (config.checkContexts) void loadContextCheck()
@@ -209,20 +189,6 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
     const mismatch = check?.(event)
     if (mismatch !== undefined) report(mismatch)
   }
-  const offered = new Subject<ReceivedEvent>()
-  offered.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
-    counters.events++
-    if (event.resumed === true) counters.resumed++
-    // Before the event, so that a subscriber to both hears why before ofEvent leaves it out.
-    if (config.checkContexts) {
-      // Until the check's chunk has loaded (a few ms after connect(), before any socket is
-      // likely open), each event is checked once it has.
-      if (contextCheck !== undefined) checkContext(event, contextCheck)
-      else void loadContextCheck().then((check) => checkContext(event, check))
-    }
-    event$.next(event)
-  })
-
   const timers = new Map<TimerName, Subscription>()
   const cancel = (timer: TimerName): void => {
     timers.get(timer)?.unsubscribe()
@@ -265,6 +231,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   }
 
   const perform = (effect: ReturnType<typeof step>['effects'][number]): void => {
+    counters = count(counters, effect)
     switch (effect.type) {
       case 'read-credentials': {
         let values: { url: string; id: string; token: string }
@@ -317,16 +284,24 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
       case 'cancel':
         cancel(effect.timer)
         return
-      case 'decode':
-        counters.frames++
-        counters.bytes += utf8Length(effect.text)
+      case 'decode': {
+        // Redacted whole before splitting: one scan per frame, and every segment, and so
+        // everything decoded from it, is already free of the token.
         const clean = redact(effect.text)
         if (frame$.observed) frame$.next(clean)
-        frameSocket = state.connection?.socket ?? 0
-        frameAt = state.lastFrameAt ?? now()
-        frames.next(clean)
+        const socketOfFrame = state.connection?.socket ?? 0
+        decoded = []
+        control = false
+        forEachSegment(clean, decodeSegment)
+        counters = count(counters, { type: 'decoded', payloads: decoded.length })
+        // The frame's time; now, when it is decoded, if it holds a control payload: that may
+        // start the ratelimit window (identity → identify), which must not start before the
+        // identify is sent. (Reading the clock once per frame showed in the profile.)
+        const at = control ? now() : (state.lastFrameAt ?? now())
+        if (decoded.length > 0) dispatch({ type: 'payloads', at, socket: socketOfFrame, payloads: decoded })
         if (metricsTimer === undefined && state.subscribed) metricsTimer = scheduler.schedule(publishMetrics, config.metricsIntervalMs)
         return
+      }
       case 'status':
         status$.next(effect.status)
         publishMetrics()
@@ -335,17 +310,30 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         control$.next(effect.payload)
         return
       case 'deliver':
-        counters.offered++
-        offered.next(effect.event)
+      case 'deliver-live': {
+        // Through the eid memory into event$; counted once for the effect (a whole frame's live events).
+        const events = effect.type === 'deliver' ? [effect.event] : effect.events
+        let passed = 0
+        let resumed = 0
+        for (const event of events) {
+          const eid = event.m.eid
+          if (eid !== undefined && !memory.firstSight(eid)) continue
+          passed++
+          if (event.resumed === true) resumed++
+          // Checked before the event, so that a subscriber to both hears why before ofEvent
+          // leaves it out; until the check's chunk has loaded (a few ms after connect(), before
+          // any socket is likely open), each event is checked once it has.
+          if (config.checkContexts) {
+            if (contextCheck !== undefined) checkContext(event, contextCheck)
+            else void loadContextCheck().then((check) => checkContext(event, check))
+          }
+          event$.next(event)
+        }
+        counters = count(counters, { type: 'passed', offered: events.length, events: passed, resumed })
         return
+      }
       case 'diagnostic':
-        report(effect.diagnostic)
-        return
-      case 'count':
-        counters.reconnects[effect.reconnect] = (counters.reconnects[effect.reconnect] ?? 0) + 1
-        return
-      case 'ready-after':
-        counters.connectToReadyMs = effect.ms
+        diagnostic$.next(effect.diagnostic)
         return
       case 'then':
         enqueue(effect.input)

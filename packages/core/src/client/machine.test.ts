@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type ControlPayload, type ReceivedEvent, redactSecret } from '../codec/index.js'
+import type { Decoded } from '../operators/diagnostic.js'
 import { closePolicy, Protocol, refusalAction, SlowRetry } from '../protocol/index.js'
 import { type Effect, initialState, type MachineConfig, type MachineInput, type MachineState, MaxRefusedUpgrades, step, type TimerName } from './machine.js'
 import { resolveOptions } from './options.js'
@@ -417,7 +418,7 @@ describe('the connection machine (properties over random histories)', () => {
 // interpreter's dedupe: the mark remembers the eids at its timestamp (bursts here stay below
 // `MaxTiedEids`), so nothing is offered twice.
 type ResumeAction =
-  | { readonly kind: 'drop' | 'reconnect' | 'open' | 'identity' | 'ready' | 'done' | 'fire' | 'handshake' }
+  | { readonly kind: 'drop' | 'reconnect' | 'open' | 'identity' | 'ready' | 'done' | 'fire' | 'handshake' | 'junk' | 'flawed' }
   | { readonly kind: 'publish'; readonly tie: boolean; readonly key: string }
   | { readonly kind: 'wait'; readonly ms: number }
 
@@ -431,10 +432,30 @@ const resumeAction: fc.Arbitrary<ResumeAction> = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom<ResumeAction>({ kind: 'drop' }, { kind: 'reconnect' }) },
   { weight: 6, arbitrary: fc.constantFrom<ResumeAction>({ kind: 'open' }, { kind: 'identity' }, { kind: 'ready' }, { kind: 'done' }, { kind: 'fire' }) },
   { weight: 3, arbitrary: fc.constant<ResumeAction>({ kind: 'handshake' }) },
+  { weight: 1, arbitrary: fc.constantFrom<ResumeAction>({ kind: 'junk' }, { kind: 'flawed' }) },
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 3_000 }).map((ms): ResumeAction => ({ kind: 'wait', ms })) },
 )
 
-function runResume(actions: readonly ResumeAction[], seed: number, skewMs: number): { delivered: string[]; published: { eid: string; ts: number; afterFirstReady: boolean }[]; firstReadyTs: number | undefined } {
+/**
+ * How the model server's payloads reach the machine. `undefined`: each as its own `decoded`
+ * input at once. Otherwise they gather into frames (publishes, `ready` with its replay,
+ * `done_prior` and junk segments run together until any other action) fed when the frame ends,
+ * at that time: `one` as a `decoded` input per payload, `frame` as one `payloads` input, which
+ * must mean exactly the same.
+ */
+type Grouping = undefined | 'one' | 'frame'
+
+interface ResumeRun {
+  readonly delivered: string[]
+  readonly published: { eid: string; ts: number; afterFirstReady: boolean }[]
+  readonly firstReadyTs: number | undefined
+  /** Every event delivered in order (before the dedupe), and every other effect, in order. */
+  readonly offered: string[]
+  readonly others: Effect[]
+  readonly state: MachineState
+}
+
+function runResume(actions: readonly ResumeAction[], seed: number, skewMs: number, grouping?: Grouping): ResumeRun {
   const cfg = resolveOptions({ url: 'ws://127.0.0.1:9/ws', id: '42', token, rateWindowMs: WindowMs, backoff: { maxAttempts: Infinity, initialDelayMs: 100, maxDelayMs: 1_000 } })
   let now = 1_700_000_000_000
   let state = initialState(now)
@@ -449,6 +470,14 @@ function runResume(actions: readonly ResumeAction[], seed: number, skewMs: numbe
   }
   const published: { eid: string; ts: number; afterFirstReady: boolean }[] = []
   const delivered: string[] = []
+  const offered: string[] = []
+  const others: Effect[] = []
+  // Every delivery the machine makes, counted: nothing may be offered twice (no dedupe here).
+  const pass = (event: ReceivedEvent): void => {
+    const eid = event.m.eid ?? ''
+    offered.push(`${eid}${event.resumed === true ? ' resumed' : ''}${event.prior === true ? ' prior' : ''}`)
+    delivered.push(eid)
+  }
   const timers = new Map<TimerName, number>()
   let socket: { id: number; opened: boolean; sendAll: boolean | undefined; ready: boolean; donePending: boolean } | undefined
   let firstReadyTs: number | undefined
@@ -466,17 +495,33 @@ function runResume(actions: readonly ResumeAction[], seed: number, skewMs: numbe
         else if (effect.type === 'send') socket = socket && { ...socket, sendAll: (JSON.parse(effect.text) as { send_all: boolean }).send_all }
         else if (effect.type === 'arm') timers.set(effect.timer, now + effect.ms)
         else if (effect.type === 'cancel') timers.delete(effect.timer)
-        else if (effect.type === 'deliver') delivered.push(effect.event.m.eid ?? '')
+        if (effect.type === 'deliver') pass(effect.event)
+        else if (effect.type === 'deliver-live') effect.events.forEach(pass)
+        else others.push(effect)
       }
     }
   }
-  const send = (payload: ControlPayload | ReceivedEvent): void => {
-    if (socket === undefined) return
-    const decoded = 'control' in payload ? { type: 'control' as const, control: payload } : { type: 'event' as const, event: payload }
-    feed({ type: 'decoded', at: now, socket: socket.id, decoded })
+  let frame: { socket: number; payloads: Decoded[] } | undefined
+  const flush = (): void => {
+    if (frame === undefined) return
+    const { socket: id, payloads } = frame
+    frame = undefined
+    if (grouping === 'frame') feed({ type: 'payloads', at: now, socket: id, payloads })
+    else for (const decoded of payloads) feed({ type: 'decoded', at: now, socket: id, decoded })
   }
+  const sendDecoded = (decoded: Decoded): void => {
+    if (socket === undefined) return
+    if (grouping === undefined) return feed({ type: 'decoded', at: now, socket: socket.id, decoded })
+    if (frame === undefined) frame = { socket: socket.id, payloads: [] }
+    frame.payloads.push(decoded)
+  }
+  const send = (payload: ControlPayload | ReceivedEvent): void =>
+    sendDecoded('control' in payload ? { type: 'control' as const, control: payload } : { type: 'event' as const, event: payload })
   const eventOf = (p: { eid: string; ts: number }): ReceivedEvent => ({ m: { e: 0, eid: p.eid, ts: p.ts }, ctx: {} })
   const act = (a: ResumeAction): void => {
+    // A frame ends at anything but what the server may send in one: a publish, a ready and its
+    // replay, a done_prior, a junk segment.
+    if (a.kind !== 'publish' && a.kind !== 'ready' && a.kind !== 'done' && a.kind !== 'junk' && a.kind !== 'flawed') flush()
     switch (a.kind) {
       case 'publish': {
         if (!a.tie || published.length === 0) now += 1
@@ -540,18 +585,34 @@ function runResume(actions: readonly ResumeAction[], seed: number, skewMs: numbe
       case 'handshake':
         for (const kind of ['open', 'identity', 'ready'] as const) act({ kind })
         break
+      case 'junk':
+        // A segment that is no payload: decided on its own, in its place in the frame.
+        sendDecoded({ type: 'diagnostic', diagnostic: { kind: 'not-json', message: 'Unexpected end of JSON input', raw: '{' } })
+        break
+      case 'flawed':
+        // An event with a diagnostic: delivered, but decided on its own.
+        if (socket?.ready === true) {
+          now += 1
+          const p = { eid: `junk-${published.length}`, ts: (now + skewMs) / 1000, afterFirstReady: firstReadyTs !== undefined }
+          published.push(p)
+          sendDecoded({ type: 'event', event: eventOf(p), diagnostic: { kind: 'unsafe-number', message: 'm.eid rounded', raw: '' } })
+        }
+        break
     }
   }
   feed({ type: 'subscribed', at: now })
   for (const a of actions) act(a)
+  flush()
   // Then the network heals: the client gets back to live with nothing pending.
   const heal: ResumeAction[] = [{ kind: 'open' }, { kind: 'identity' }, { kind: 'ready' }, { kind: 'done' }]
   for (let i = 0; i < 1_000 && !(state.status.state === 'live' && socket?.donePending === false); i++) {
     for (const a of heal) act(a)
+    flush()
     if (socket === undefined) act({ kind: 'fire' })
   }
+  flush()
   expect(state.status.state).toBe('live')
-  return { delivered, published, firstReadyTs }
+  return { delivered, published, firstReadyTs, offered, others, state }
 }
 
 describe('resume (properties over random histories with drops)', () => {
@@ -573,5 +634,57 @@ describe('resume (properties over random histories with drops)', () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('a frame as one payloads input (properties over random histories with drops)', () => {
+  it('means exactly what its payloads as decoded inputs one by one mean: the same state, the same events in the same order, the same other effects', () => {
+    fc.assert(
+      fc.property(fc.array(resumeAction, { minLength: 20, maxLength: 150, size: 'max' }), fc.nat(), fc.integer({ min: -60_000, max: 60_000 }), (actions, seed, skewMs) => {
+        const one = runResume(actions, seed, skewMs, 'one')
+        const framed = runResume(actions, seed, skewMs, 'frame')
+        expect(framed.offered).toEqual(one.offered)
+        expect(framed.others).toEqual(one.others)
+        expect(framed.state).toEqual(one.state)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('delivers every event published after the first ready once, in order, when frames carry many payloads', () => {
+    fc.assert(
+      fc.property(fc.array(resumeAction, { minLength: 20, maxLength: 150, size: 'max' }), fc.nat(), fc.integer({ min: -60_000, max: 60_000 }), (actions, seed, skewMs) => {
+        const { delivered, published } = runResume(actions, seed, skewMs, 'frame')
+        const got = new Set(delivered)
+        expect(published.filter((p) => p.afterFirstReady && !got.has(p.eid))).toEqual([])
+        const stamps = new Map(published.map((p) => [p.eid, p.ts]))
+        const ts = delivered.map((eid) => stamps.get(eid) ?? NaN)
+        expect(ts.filter((t, i) => i > 0 && t < (ts[i - 1] ?? -Infinity))).toEqual([])
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('delivers a live frame in one deliver-live effect and moves the mark once, to where the events one by one move it', () => {
+    const cfg = resolveOptions({ url: 'ws://127.0.0.1:9/ws', id: '42', token })
+    let state = initialState(0)
+    const feed = (input: MachineInput): readonly Effect[] => {
+      const result = step(state, input, cfg)
+      state = result.state
+      return result.effects
+    }
+    feed({ type: 'subscribed', at: 0 })
+    feed({ type: 'credentials', at: 0, url: 'ws://x/ws', id: '42', token })
+    feed({ type: 'open-now', at: 0 })
+    feed({ type: 'opened', at: 0, socket: 1 })
+    feed({ type: 'decoded', at: 0, socket: 1, decoded: { type: 'control', control: { code: 'identity', control: true } } })
+    feed({ type: 'decoded', at: 0, socket: 1, decoded: { type: 'control', control: { code: 'ready', control: true, ts: 0 } } })
+    expect(state.status.state).toBe('live')
+    const events = [1, 3, 2].map((ts): ReceivedEvent => ({ m: { e: 0, eid: `e${ts}`, ts }, ctx: {} }))
+    const effects = feed({ type: 'payloads', at: 5_000, socket: 1, payloads: events.map((event) => ({ type: 'event' as const, event })) })
+    expect(effects).toEqual([{ type: 'deliver-live', events }])
+    expect(state.watermark).toMatchObject({ ts: 3, eid: 'e3' })
+    // From an older socket: nothing.
+    expect(feed({ type: 'payloads', at: 5_000, socket: 0, payloads: events.map((event) => ({ type: 'event' as const, event })) })).toEqual([])
   })
 })

@@ -47,8 +47,16 @@ export type MachineInput =
   | { readonly type: 'open-now'; readonly at: number }
   | { readonly type: 'opened'; readonly at: number; readonly socket: number }
   | { readonly type: 'frame'; readonly at: number; readonly socket: number; readonly text: string }
-  /** One segment of a frame of that socket, through `splitFrames()` and `decodePayloads()`. */
+  /** One segment of a frame of that socket, decoded (`decodePayload`). */
   | { readonly type: 'decoded'; readonly at: number; readonly socket: number; readonly decoded: Decoded }
+  /**
+   * Every segment of one frame of that socket, decoded (`decodePayload`), in order: the input
+   * connect() gives, one per frame. It means exactly what as many `decoded` inputs in a row
+   * would: the frame's plain live events are delivered in one `deliver-live` effect and move
+   * the mark once, and any other payload is decided as its own `decoded` input would be, in
+   * its place (a control payload may change the phase mid-frame).
+   */
+  | { readonly type: 'payloads'; readonly at: number; readonly socket: number; readonly payloads: readonly Decoded[] }
   | {
       readonly type: 'closed'
       readonly at: number
@@ -76,6 +84,11 @@ export type Effect =
   | { readonly type: 'status'; readonly status: ConnectionStatus }
   | { readonly type: 'control'; readonly payload: ControlPayload }
   | { readonly type: 'deliver'; readonly event: ReceivedEvent }
+  /**
+   * Deliver these events, in order, as one `deliver` effect each would: the live events of one
+   * `payloads` input that no decision held back (the hot path, one effect per frame).
+   */
+  | { readonly type: 'deliver-live'; readonly events: readonly ReceivedEvent[] }
   | { readonly type: 'diagnostic'; readonly diagnostic: Diagnostic }
   | { readonly type: 'count'; readonly reconnect: string }
   | { readonly type: 'ready-after'; readonly ms: number }
@@ -200,11 +213,11 @@ const byTs = (a: ReceivedEvent, b: ReceivedEvent): number => (a.m.ts ?? -Infinit
 const ConnectionTimers = ['handshake', 'liveness', 'stable', 'replay'] as const
 
 /**
- * The state after a frame at `at`, written out field by field: measured, a spread here (once
- * per frame) cost V8's slow object clone and 15% of connect()'s throughput at one event per
- * frame. Every field is required, so the compiler names one this forgets.
+ * The state with a new `lastFrameAt` and `watermark`, written out field by field: measured, a
+ * spread here (once per frame) cost V8's slow object clone and 15% of connect()'s throughput
+ * at one event per frame. Every field is required, so the compiler names one this forgets.
  */
-const framed = (s: MachineState, at: number): MachineState => ({
+const copy = (s: MachineState, lastFrameAt: number | undefined, watermark: Watermark | undefined): MachineState => ({
   status: s.status,
   subscribed: s.subscribed,
   stopped: s.stopped,
@@ -212,23 +225,7 @@ const framed = (s: MachineState, at: number): MachineState => ({
   refusals: s.refusals,
   budget: s.budget,
   requestsRemaining: s.requestsRemaining,
-  lastFrameAt: at,
-  watermark: s.watermark,
-  retry: s.retry,
-  connection: s.connection,
-  nextSocket: s.nextSocket,
-})
-
-/** The state with a new watermark, written out as {@link framed} is, for the same reason. */
-const marked = (s: MachineState, watermark: Watermark): MachineState => ({
-  status: s.status,
-  subscribed: s.subscribed,
-  stopped: s.stopped,
-  failures: s.failures,
-  refusals: s.refusals,
-  budget: s.budget,
-  requestsRemaining: s.requestsRemaining,
-  lastFrameAt: s.lastFrameAt,
+  lastFrameAt,
   watermark,
   retry: s.retry,
   connection: s.connection,
@@ -245,28 +242,53 @@ const marked = (s: MachineState, watermark: Watermark): MachineState => ({
  */
 export function step(state: MachineState, input: MachineInput, config: MachineConfig): Step {
   const connection = state.connection
-  // The two inputs of the hot path, a frame and a live event of the current socket, decided
-  // here: they are most inputs, and neither emits a status. (Apart from decide(), whose local
-  // functions would otherwise cost every call a closure context.)
+  // The inputs of the hot path, a frame and its payloads from the current socket, decided
+  // here: they are most inputs. (Apart from decide(), whose local functions would otherwise
+  // cost every call a closure context.) A `decoded` input, which connect() no longer gives,
+  // is decided there: `payloads` means what its payloads as `decoded` inputs mean.
   const type = input.type
   if (type === 'frame') {
-    if (input.socket === connection?.socket) return { state: framed(state, input.at), effects: [{ type: 'decode', text: input.text }] }
-  } else if (type === 'decoded' && input.socket === connection?.socket) {
-    if (
-      input.decoded.type === 'event' &&
-      input.decoded.diagnostic === undefined &&
-      connection.phase === 'live' &&
-      !connection.priorUntilDone
-    ) {
-      const event = input.decoded.event
-      const effects: Effect[] = [{ type: 'deliver', event }]
-      if (!config.resume) return { state, effects }
-      const mark = state.watermark
-      const moved = advance(mark, event, input.at)
-      return { state: moved === mark ? state : marked(state, moved!), effects }
-    }
+    if (input.socket === connection?.socket) return { state: copy(state, input.at, state.watermark), effects: [{ type: 'decode', text: input.text }] }
+  } else if (type === 'payloads') {
+    if (input.socket === connection?.socket) return payloads(state, input, config)
   }
   return decide(state, input, config)
+}
+
+/**
+ * A frame's payloads: its run of plain live events (no diagnostic, the connection `live` and
+ * not finishing a cut replay) costs one array, one `deliver-live` effect and one state with
+ * the mark folded over the run (`advance`, event by event, exactly as one input each would
+ * move it); the first payload that is anything else ends the run and goes to `decide` as a
+ * `decoded` input, and the run starts again after it if the phase allows.
+ */
+function payloads(state: MachineState, input: Extract<MachineInput, { type: 'payloads' }>, config: MachineConfig): Step {
+  const { at, socket } = input
+  const effects: Effect[] = []
+  let next = state
+  let mark = state.watermark
+  let live: ReceivedEvent[] | undefined
+  // Before any other decision, and at the end: the run's effect, and its mark.
+  const settle = (): void => {
+    if (live !== undefined) effects.push({ type: 'deliver-live', events: live })
+    live = undefined
+    if (mark !== next.watermark) next = copy(next, next.lastFrameAt, mark)
+  }
+  for (const decoded of input.payloads) {
+    const connection = next.connection
+    if (decoded.type === 'event' && decoded.diagnostic === undefined && connection?.phase === 'live' && connection.socket === socket && !connection.priorUntilDone) {
+      ;(live ??= []).push(decoded.event)
+      if (config.resume) mark = advance(mark, decoded.event, at)
+    } else {
+      settle()
+      const result = decide(next, { type: 'decoded', at, socket, decoded }, config)
+      next = result.state
+      mark = next.watermark
+      effects.push(...result.effects)
+    }
+  }
+  settle()
+  return { state: next, effects }
 }
 
 /** What the `live` status after a resumed replay says of the gap. */
@@ -683,7 +705,8 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         if (config.livenessTimeoutMs > 0) emit({ type: 'arm', timer: 'liveness', ms: config.livenessTimeoutMs })
       } else if (input.type === 'closed') onClosed(connection, input)
       else if (input.type === 'decoded') {
-        // The partition of partitionPayloads(), made here: each kind leads to a decision.
+        // The partition of partitionPayloads(), made here, in the payloads' order: each kind
+        // leads to a decision, and a control payload changes what the events after it are.
         const decoded = input.decoded
         if (decoded.type === 'control') onControl(connection, decoded.control)
         else {

@@ -1,4 +1,5 @@
 import type { IdentifyBudget, IdentifyBudgetConfig } from './identify-budget.js'
+import type { Decoded } from '../operators/diagnostic.js'
 import type { Effect, MachineConfig, MachineInput, MachineState, Step, Watermark } from './machine.js'
 
 // `persist` as a pure layer around the connection's machine (machine.ts), sans-I/O as it is:
@@ -103,6 +104,17 @@ export interface PersistStep {
   readonly effects: readonly PersistEffect[]
 }
 
+const isReady = (decoded: Decoded): boolean => decoded.type === 'control' && decoded.control.code === 'ready'
+
+/** Whether `input` brings a `ready`: one payload, or a frame's (connect() feeds frames whole). */
+function holdsReady(input: PersistInput): boolean {
+  if (input.type === 'decoded') return isReady(input.decoded)
+  if (input.type === 'payloads') {
+    for (const decoded of input.payloads) if (isReady(decoded)) return true
+  }
+  return false
+}
+
 const recordOf = (s: MachineState): Persisted => (s.watermark === undefined ? { ledger: s.budget } : { mark: s.watermark, ledger: s.budget })
 
 /**
@@ -149,9 +161,7 @@ export function persistStep(layer: PersistLayer, machine: MachineState, input: P
   }
   const result = step(machine, input, config)
   let after = result.state
-  if (input.type === 'decoded' && input.decoded.type === 'control' && input.decoded.control.code === 'ready') {
-    after = { ...after, budget: afterReady(after.budget, input.at) }
-  }
+  if (holdsReady(input)) after = { ...after, budget: afterReady(after.budget, input.at) }
   if (!layer.restored || (after.budget === machine.budget && after.watermark === machine.watermark)) return { layer, machine: after, effects: result.effects }
   return { layer, machine: after, effects: [{ type: 'persist', record: recordOf(after), now: after.budget !== machine.budget }, ...result.effects] }
 }
