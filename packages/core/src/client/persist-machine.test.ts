@@ -239,6 +239,26 @@ describe('persist: the identify ledger across page loads', () => {
     expect(restored.machine.subscribed).toBe(true)
   })
 
+  it("corrects the window for a ready that comes inside a frame's payloads, as connect() feeds it", () => {
+    const cfg = config()
+    let layer = initialPersistLayer
+    let machine = initialState(0)
+    const feed = (input: PersistInput): void => {
+      const result = persistStep(layer, machine, input, cfg, step)
+      layer = result.layer
+      machine = result.machine
+    }
+    feed({ type: 'subscribed', at: 0 })
+    feed({ type: 'restored', at: 0 })
+    feed({ type: 'credentials', at: 0, url: 'ws://x/ws', id: '42', token })
+    feed({ type: 'open-now', at: 0 })
+    feed({ type: 'opened', at: 0, socket: 1 })
+    feed({ type: 'payloads', at: 5, socket: 1, payloads: [{ type: 'control', control: control('identity', 0) }] })
+    expect(machine.budget.windowStart).toBe(5)
+    feed({ type: 'payloads', at: 40, socket: 1, payloads: [{ type: 'control', control: control('ready', 0, 18) }] })
+    expect(machine.budget).toEqual({ windowStart: 40, remaining: 18, lastIdentifyAt: 5 })
+  })
+
   it('puts an identify on record before it is sent, and the server-corrected window after ready', () => {
     const world = new World(config())
     world.load()
