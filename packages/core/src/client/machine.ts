@@ -96,9 +96,9 @@ export type Effect =
   | { readonly type: 'then'; readonly input: MachineInput }
 
 /** Events held back during a replay, newest first: appending shares the older cells. */
-interface Held {
+interface HeldReplay {
   readonly event: ReceivedEvent
-  readonly older: Held | undefined
+  readonly older: HeldReplay | undefined
 }
 
 export type { Watermark } from './watermark.js'
@@ -120,7 +120,7 @@ interface Connection {
   /** The detail of an `invalid_auth` / `invalid_payload` / `ratelimited` payload, for the close that follows. */
   readonly errorDetail: string | undefined
   /** The replay held until `done_prior` to order it, and how many. */
-  readonly held: Held | undefined
+  readonly held: HeldReplay | undefined
   readonly heldCount: number
   /** Set when a held replay was cut short: later replayed events are still treated as replayed. */
   readonly priorUntilDone: boolean

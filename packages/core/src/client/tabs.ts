@@ -44,7 +44,7 @@ export function shareAcrossTabs(
 }
 
 /** What one session (a joining, from the first subscription to the last leaving) holds. */
-interface Held {
+interface TabSession {
   readonly session: number
   readonly abort: AbortController
   readonly subscriptions: Subscription[]
@@ -90,7 +90,7 @@ export function sharedClient(
     dispatch({ type: 'delivered', at: now(), event })
   })
 
-  let held: Held | undefined
+  let held: TabSession | undefined
   // What the leader posts is batched per task: a frame of fifty events is one message.
   let batch: TabItem[] = []
 

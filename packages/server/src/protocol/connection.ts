@@ -52,7 +52,7 @@ export function connectionRules(config: ProtocolConfig): ConnectionRules {
 }
 
 /** A live event held while a connection's replay is being read. */
-interface Held {
+interface HeldLiveEvent {
   readonly eid: string
   readonly event: EncodedEvent
 }
@@ -73,7 +73,7 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
   readonly #inputs: ConnectionInput[] = []
   #running = false
   #state: ConnectionMachineState
-  #held: Held[] = []
+  #held: HeldLiveEvent[] = []
   #markDone!: () => void
   /** Settles once the socket has closed. */
   readonly done = new Promise<void>((resolve) => {
