@@ -20,6 +20,7 @@ export { ConnectOptionsError, type ConnectOptions, type PerAttempt } from './cli
 export { Transitions, type CloseDetails, type ConnectionState, type ConnectionStatus, type GapOutcome, type TabRole } from './client/status.js'
 export type { ConnectionMetrics } from './client/metrics.js'
 export type { TabChannel, TabLocks, TabsEnvironment } from './client/tab-support.js'
+export type { PersistStore } from './client/persist-support.js'
 export type { BackoffConfig } from './client/backoff.js'
 export type { WebSocketConstructor, WebSocketLike } from './socket/web-socket.js'
 
