@@ -9,7 +9,7 @@ const relay = (extra: Partial<NonNullable<ServerOptions['relay']>> = {}) => ({ u
 
 describe('relay options', () => {
   it('applies the defaults table', () => {
-    expect(resolveRelay(relay())).toEqual({ upstream, bots: [{ id: Bot, token: Secret }], servers: [], graceMs: RelayDefaults.graceMs })
+    expect(resolveRelay(relay())).toEqual({ upstream, bots: [{ id: Bot, token: Secret }], servers: [], graceMs: RelayDefaults.graceMs, retry: { firstMs: RelayDefaults.retryMs, maxMs: RelayDefaults.retryMaxMs } })
   })
 
   it.each<[string, ServerOptions, RegExp]>([
