@@ -10,7 +10,7 @@ const expired: TargetInput = { type: 'grace-expired' }
 const due: TargetInput = { type: 'retry-due' }
 const now: TargetInput = { type: 'retry-now' }
 const stop: TargetInput = { type: 'stop' }
-const upstream = (status: 'connecting' | 'live' | 'failed', detail = `${status} words`): TargetInput => ({
+const upstream = (status: 'connecting' | 'live' | 'failed', detail = `${status} words`): Extract<TargetInput, { type: 'upstream' }> => ({
   type: 'upstream',
   status,
   detail,
