@@ -215,8 +215,9 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
       return { state: { ...state, grace: false, upstream: 'idle', detail: '', retries: 0 }, effects }
     }
     case 'retry-due':
-      // A timer cancelled too late (retry-now, stop) may still fire: ignored.
-      if (state.upstream !== 'failed' || !state.retryArmed) return { state, effects }
+      // A timer cancelled too late (retry-now, stop) may still fire: ignored (a failed upstream
+      // always has its retry armed, so `failed` is the whole test).
+      if (state.upstream !== 'failed') return { state, effects }
       return attempt(state, effects, 'its backoff ran out')
     case 'retry-now':
       if (state.upstream !== 'failed') return { state, effects }
