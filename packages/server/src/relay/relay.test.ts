@@ -228,6 +228,12 @@ describe('Relay', () => {
     expect(sockets.sockets).toHaveLength(2)
     expect(relay.upstreams()[0]).toMatchObject({ status: 'connecting', retries: 1, ready: false })
     expect(relay.admit('bot', Bot)).toBeUndefined()
+    // Refused again: the next retry armed; closing the relay stops it.
+    sockets.last().open().frame(joinFrames(identityPayload())).frame(joinFrames(invalidAuthPayload()))
+    sockets.last().closeFromServer(4004, 'Invalid authentication, try again')
+    await settle()
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'failed', retries: 1 })
+    expect(timers.pending).toBe(1)
     await relay.close()
     expect(timers.pending).toBe(0)
   })
