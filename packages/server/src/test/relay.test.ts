@@ -421,6 +421,9 @@ describe('relay mode', () => {
       [['--upstream-bot', `${BotId}:secret-x1`], {}, /need --upstream URL/],
       [['--upstream', 'ws://127.0.0.1:1/ws', '--bot', `${BotId}:v`], { FATES_RX_UPSTREAM_CREDENTIALS: `robot:${BotId}:secret-x1` }, /entry 1 must be bot:ID:TOKEN/],
       [['--upstream', 'ws://127.0.0.1:1/ws', '--upstream-bot', `${BotId}:secret-x1`, '--bot', `${BotId}:secret-x1`], {}, /must differ/],
+      [['--upstream-retry', '60'], {}, /--upstream-retry and .* need --upstream URL/],
+      [['--upstream', 'ws://127.0.0.1:1/ws', '--upstream-bot', `${BotId}:secret-x1`, '--bot', `${BotId}:v`, '--upstream-retry', '60:30'], {}, /relay.retryMaxMs must be a whole number ≥ relay.retryMs \(60000\)/],
+      [['--upstream', 'ws://127.0.0.1:1/ws', '--upstream-bot', `${BotId}:secret-x1`, '--bot', `${BotId}:v`, '--upstream-retry', '1:2:3'], {}, /--upstream-retry expects SECONDS or SECONDS:MAX_SECONDS/],
     ]
     await Promise.all(
       cases.map(async ([args, env, message]) => {
