@@ -247,8 +247,10 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
         return { state: { ...state, upstream: 'failed', grace: false, retryArmed: true, detail }, effects }
       }
       if (input.status === state.upstream) {
-        // Reconnecting → reconnecting (a new wait): viewers were told already; keep the newest words.
-        return { state: { ...state, detail: input.status === 'connecting' ? input.detail : state.detail }, effects }
+        // Reconnecting → reconnecting (a new wait): viewers were told already; keep the newest
+        // words, but a retry's own until it comes live (core's would say a connection was lost).
+        if (input.status !== 'connecting' || state.retries > 0) return { state, effects }
+        return { state: { ...state, detail: input.detail }, effects }
       }
       if (input.status === 'connecting') {
         effects.push(

@@ -319,21 +319,29 @@ describe('relay mode', () => {
     await until('the retry to fail', async () => (await healthz(relay)).body.upstreams?.[`bot-${BotId}`] === 'failed')
     expect(await retries()).toBe(1)
     expect((await healthz(relay)).status).toBe(503)
-    // Nothing failed now: nothing to retry.
+    // A viewer arriving now is refused with the failure and the next retry's time.
     const again = await viewer(relay)
     const refusal = payloads(again.client).find((p) => p.code === RelayControlCode.UpstreamFailed)
     expect(refusal?.detail).toMatch(/4004.*tries again at \d{4}-/)
 
-    // The operator fixes the origin (it now knows the relay's token) and sends SIGHUP.
+    // The operator takes the origin down to fix it, and sends SIGHUP before it is back: the
+    // attempt starts (core's client backs off on the refused TCP connection), and a viewer who
+    // identifies meanwhile hears that the upstream is being retried.
     await stop(origin)
-    origin = await startOrigin(port)
-    await quietFor(300)
-    expect(await originIdentifies(origin)).toBe(0)
     relay.child.kill('SIGHUP')
-    await until('the upstream to come live at once', upstreamLive(relay))
+    await until('the retry to start', async () => (await retries()) === 2)
+    expect((await healthz(relay)).status).toBe(503)
+    const during = await viewer(relay)
+    expect(during.reply).toContain('"code":"ready"')
+    await until('the retry payload', () => payloads(during.client).some((p) => p.code === RelayControlCode.UpstreamRetrying))
+    expect(payloads(during.client).find((p) => p.code === RelayControlCode.UpstreamRetrying)?.detail).toMatch(/retrying its failed upstream \(attempt 2\)/)
+    // The origin is back, knowing the relay's token: the same attempt comes live.
+    origin = await startOrigin(port)
+    await until('the upstream to come live', upstreamLive(relay))
     expect(await retries()).toBe(2)
     expect(await originIdentifies(origin)).toBe(1)
     expect((await healthz(relay)).status).toBe(200)
+    await until('upstream_live for the viewer who waited', () => payloads(during.client).some((p) => p.code === RelayControlCode.UpstreamLive))
     expect(await (await retry(`Bearer ${RelayAdmin}`)).json()).toEqual({ retried: [] })
 
     // Viewers are served again: ready, then the events.
@@ -342,11 +350,14 @@ describe('relay mode', () => {
     const eids = await publish(origin, 3)
     await until('the events to reach the viewer', () => eventIds(back.client).length === 3)
     expect(eventIds(back.client)).toEqual(eids)
+    await until('the events to reach the viewer who waited', () => eventIds(during.client).length === 3)
+    expect(eventIds(during.client)).toEqual(eids)
     back.client.close()
+    during.client.close()
 
     const metrics = await scrape(relay, RelayAdmin)
     await stop(relay)
-    for (const text of [metrics, relay.stderr(), ...first.client.frames, ...again.client.frames, ...back.client.frames]) {
+    for (const text of [metrics, relay.stderr(), ...first.client.frames, ...again.client.frames, ...back.client.frames, ...during.client.frames]) {
       expect(text).not.toContain(UpstreamToken)
       expect(text).not.toContain(RelayAdmin)
     }
