@@ -57,11 +57,15 @@ Relay mode (one upstream connection per target, shared by any number of viewers)
   --upstream-server ID:TOKEN  a server (guild) to relay, with the upstream's token (repeatable)
   --upstream-grace SECONDS  keep a target's upstream open this long after its last viewer left
                             (default ${RelayDefaults.graceMs / 1000})
+  --upstream-retry SECONDS[:MAX]  retry a failed upstream after SECONDS, doubling (jittered ±20 %)
+                            up to MAX (default ${RelayDefaults.retryMs / 1000}:${RelayDefaults.retryMaxMs / 1000}); SIGHUP or
+                            POST /admin/upstreams/retry (Bearer admin token) retries at once
   In relay mode --bot/--server ID:TOKEN are the viewers' tokens for the relayed ids (each relayed
   id needs one, different from the upstream's); viewers are ratelimited per connection
   (--rate-limit, identify ${ServerDefaults.identifyCost}, message ${ServerDefaults.messageCost}), never by the upstream's per-id budget.
   While the upstream reconnects viewers stay connected and get "upstream_connecting", then
-  "upstream_live"; when it fails for good (e.g. 4004) they get "upstream_failed" and close ${RelayCloseCode.UpstreamFailed}.
+  "upstream_live"; when it fails (e.g. 4004) they get "upstream_failed" and close ${RelayCloseCode.UpstreamFailed} (the detail names
+  the next retry), and "upstream_retrying" when a retry starts.
   ${UpstreamCredentialsVar}="bot:ID:TOKEN,server:ID:TOKEN" adds upstream credentials
   from the environment (tokens there cannot contain a comma).
 
@@ -133,6 +137,7 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
       'upstream-bot': { type: 'string', multiple: true },
       'upstream-server': { type: 'string', multiple: true },
       'upstream-grace': { type: 'string' },
+      'upstream-retry': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -155,13 +160,24 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
     ...credentials(`upstream-server (from ${UpstreamCredentialsVar})`, fromEnv.servers),
   ]
   const relaying = values.upstream !== undefined
-  if (!relaying && (upstreamBots.length + upstreamServers.length > 0 || values['upstream-grace'] !== undefined)) {
-    throw new UsageError('--upstream-bot, --upstream-server, --upstream-grace and ' + UpstreamCredentialsVar + ' need --upstream URL')
+  if (!relaying && (upstreamBots.length + upstreamServers.length > 0 || values['upstream-grace'] !== undefined || values['upstream-retry'] !== undefined)) {
+    throw new UsageError('--upstream-bot, --upstream-server, --upstream-grace, --upstream-retry and ' + UpstreamCredentialsVar + ' need --upstream URL')
   }
   if (relaying && values.demo !== undefined) throw new UsageError('--demo and --upstream exclude each other: a relay publishes what its upstream sends')
   const graceMs = number('upstream-grace', values['upstream-grace'], 1000)
+  const [retryFirst, retryMax, ...extra] = values['upstream-retry']?.split(':') ?? []
+  if (extra.length > 0) throw new UsageError(`--upstream-retry expects SECONDS or SECONDS:MAX_SECONDS, got "${values['upstream-retry']}"`)
+  const retryMs = number('upstream-retry', retryFirst, 1000)
+  const retryMaxMs = number('upstream-retry', retryMax, 1000)
   const relay: RelayOptions | undefined = relaying
-    ? { upstream: values.upstream!, bots: upstreamBots, servers: upstreamServers, ...(graceMs === undefined ? {} : { graceMs }) }
+    ? {
+        upstream: values.upstream!,
+        bots: upstreamBots,
+        servers: upstreamServers,
+        ...(graceMs === undefined ? {} : { graceMs }),
+        ...(retryMs === undefined ? {} : { retryMs }),
+        ...(retryMaxMs === undefined ? {} : { retryMaxMs }),
+      }
     : undefined
   const options: Record<string, unknown> = {
     host: values.host,
@@ -230,6 +246,12 @@ async function main(): Promise<void> {
       },
     )
   }
+  // SIGHUP: the operator fixed the upstream (its credentials, its URL's host): retry every
+  // failed upstream now rather than at its next backoff.
+  process.on('SIGHUP', () => {
+    const retried = server.retryUpstreams()
+    stderrLogger.info(`SIGHUP: ${retried.length === 0 ? 'no failed upstream to retry' : `retrying ${retried.join(', ')}`}`)
+  })
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
 }

@@ -61,7 +61,7 @@ interface Observed {
   readonly metrics: Registry
   readonly store: Store
   /** Relay mode: the relayed targets' upstreams. */
-  readonly relay?: Pick<Relay, 'upstreams'>
+  readonly relay?: Pick<Relay, 'upstreams' | 'retryNow'>
 }
 
 /** Answers 401 and closes, without reading a body. */
@@ -116,8 +116,26 @@ export function httpHandler(
       })
       return
     }
+    if (path === '/admin/upstreams/retry') {
+      if (req.method !== 'POST') {
+        refuse(res, 405, { error: 'method not allowed: use POST' }, { allow: 'POST' })
+        return
+      }
+      // Headers only, as for /publish: the body (if any) is never read.
+      if (!sameSecret(expected, req.headers.authorization ?? '')) {
+        unauthorized(res)
+        return
+      }
+      if (observed.relay === undefined) {
+        refuse(res, 404, { error: 'not a relay: there is no upstream to retry' })
+        return
+      }
+      // The targets retried now (every failed one); the others are left to core's own backoff.
+      refuse(res, 202, { retried: observed.relay.retryNow() })
+      return
+    }
     if (path !== '/publish') {
-      refuse(res, 404, { error: 'not found: POST /publish publishes, GET /metrics and /healthz observe; the websocket is at /ws' })
+      refuse(res, 404, { error: 'not found: POST /publish publishes, POST /admin/upstreams/retry retries failed upstreams, GET /metrics and /healthz observe; the websocket is at /ws' })
       return
     }
     if (req.method !== 'POST') {

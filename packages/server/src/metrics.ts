@@ -145,6 +145,16 @@ export function createMetrics(): ServerMetrics {
     },
   })
   new Counter({
+    name: 'fates_upstream_retries_total',
+    help: 'Relay mode: retries of a failed upstream per relayed target (by its backoff, SIGHUP or POST /admin/upstreams/retry).',
+    labelNames: ['target'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const upstream of watched?.relay?.upstreams() ?? []) this.inc({ target: upstream.target }, upstream.retries)
+    },
+  })
+  new Counter({
     name: 'fates_upstream_events_refused_total',
     help: 'Relay mode: upstream events not relayed per relayed target (over the size limit, or on another identity\'s channel).',
     labelNames: ['target'] as const,

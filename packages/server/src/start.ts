@@ -36,6 +36,11 @@ export interface RunningServer {
   readonly server: FatesServer
   /** Relay mode: each relayed target's upstream (status, viewers, events); empty for an origin. */
   upstreams(): UpstreamReport[]
+  /**
+   * Relay mode: retries every failed upstream now (as `SIGHUP` and `POST /admin/upstreams/retry`
+   * do); returns the targets retried (empty for an origin, or when none has failed).
+   */
+  retryUpstreams(): string[]
   /** Closes every connection with 1001, stops listening and releases the store it created. */
   close(): Promise<void>
 }
@@ -194,6 +199,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     publish: server.publish,
     server,
     upstreams: () => relay?.upstreams() ?? [],
+    retryUpstreams: () => relay?.retryNow() ?? [],
     close() {
       closing ??= (async () => {
         stopDemo?.()

@@ -162,6 +162,23 @@ describe('statusView', () => {
     })
   })
 
+  it("behind a relay, shows a retry of its failed upstream as the upstream down", () => {
+    scheduler().run(({ hot, expectObservable }) => {
+      const status$ = hot<ConnectionStatus>('a', { a: { state: 'live', since: 0 } })
+      const event$ = hot<ReceivedEvent>('-')
+      const control$ = hot<ControlPayload>('-r-u', {
+        r: { code: RelayControlCode.UpstreamRetrying, detail: 'The relay is retrying its failed upstream (attempt 2).', control: true },
+        u: { code: RelayControlCode.UpstreamLive, detail: 'live', control: true },
+      })
+      const seen = statusView({ status$, event$, control$ }).pipe(map((v) => [v.tone, v.headline, ...v.lines]))
+      expectObservable(seen).toBe('ab-c', {
+        a: ['ok', 'Live'],
+        b: ['warn', "Live, but the relay's upstream is reconnecting", 'Relay: The relay is retrying its failed upstream (attempt 2).'],
+        c: ['ok', 'Live'],
+      })
+    })
+  })
+
   it('counts down to the next retry every second, then stops when the state moves on', () => {
     scheduler().run(({ hot, cold, expectObservable, expectSubscriptions }) => {
       const status$ = hot<ConnectionStatus>('a 2999ms b', {

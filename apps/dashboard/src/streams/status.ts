@@ -68,7 +68,7 @@ export interface StatusFacts {
   readonly requestsRemaining?: number | undefined
   /**
    * Connected to a relay whose upstream is down: the relay's words from its
-   * `upstream_connecting` payload, until `upstream_live` (or a new connection attempt).
+   * `upstream_connecting` or `upstream_retrying` payload, until `upstream_live` (or a new connection attempt).
    */
   readonly upstreamDown?: string | undefined
 }
@@ -264,7 +264,12 @@ export function statusView(
           kind: 'control',
           remaining: remaining !== undefined && remaining >= 0 ? remaining : undefined,
           upstreamDown:
-            payload.code === RelayControlCode.UpstreamConnecting ? (payload.detail ?? '') : payload.code === RelayControlCode.UpstreamLive ? null : undefined,
+            // A retry of the relay's failed upstream is one more way of it being down.
+            payload.code === RelayControlCode.UpstreamConnecting || payload.code === RelayControlCode.UpstreamRetrying
+              ? (payload.detail ?? '')
+              : payload.code === RelayControlCode.UpstreamLive
+                ? null
+                : undefined,
         }
       }),
       filter((input) => input.kind === 'control' && (input.remaining !== undefined || input.upstreamDown !== undefined)),

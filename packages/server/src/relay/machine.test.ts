@@ -1,13 +1,16 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { RelayControlCode } from '@fates-rx/core/protocol'
-import { IdleTarget, step, type TargetEffect, type TargetInput, type TargetState } from './machine.js'
+import { IdleTarget, retryDelay, RetryDefaults, step, type TargetEffect, type TargetInput, type TargetState } from './machine.js'
 
 const config = { graceMs: 30_000 }
 const joined: TargetInput = { type: 'viewer-joined' }
 const left: TargetInput = { type: 'viewer-left' }
 const expired: TargetInput = { type: 'grace-expired' }
-const upstream = (status: 'connecting' | 'live' | 'failed', detail = `${status} words`): TargetInput => ({
+const due: TargetInput = { type: 'retry-due' }
+const now: TargetInput = { type: 'retry-now' }
+const stop: TargetInput = { type: 'stop' }
+const upstream = (status: 'connecting' | 'live' | 'failed', detail = `${status} words`): Extract<TargetInput, { type: 'upstream' }> => ({
   type: 'upstream',
   status,
   detail,
@@ -26,7 +29,7 @@ function run(inputs: readonly TargetInput[], state: TargetState = IdleTarget, gr
 }
 
 const kinds = (effects: readonly TargetEffect[]): string[] =>
-  effects.map((e) => (e.type === 'tell' ? `tell ${e.to} ${e.code}` : e.type === 'refuse' ? `refuse ${e.to}` : e.type))
+  effects.map((e) => (e.type === 'tell' ? `tell ${e.to} ${e.code}` : e.type === 'refuse' ? `refuse ${e.to}` : e.type === 'arm-retry' ? `arm-retry ${e.ms}` : e.type))
 
 describe('the relay target machine', () => {
   it.each<[string, TargetInput[], string[], Partial<TargetState>]>([
@@ -39,9 +42,19 @@ describe('the relay target machine', () => {
     ['a stale grace timer changes nothing', [joined, upstream('live'), expired], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live'], { upstream: 'live' }],
     ['a drop tells every viewer, the recovery too', [joined, upstream('live'), upstream('connecting'), upstream('connecting'), upstream('live')], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'tell all upstream_connecting', 'tell all upstream_live'], { upstream: 'live' }],
     ['a viewer joining while reconnecting hears the newest words', [joined, upstream('live'), upstream('connecting', 'a'), upstream('connecting', 'b'), joined], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'tell all upstream_connecting', 'tell joined upstream_connecting'], { detail: 'b' }],
-    ['failed: every viewer refused, the upstream closed', [joined, upstream('failed')], ['open-upstream', 'tell joined upstream_connecting', 'close-upstream', 'refuse all'], { upstream: 'failed' }],
-    ['failed: a later viewer is refused, nothing reopens', [joined, upstream('failed'), left, joined], ['open-upstream', 'tell joined upstream_connecting', 'close-upstream', 'refuse all', 'refuse joined'], { upstream: 'failed' }],
-    ['failed during the grace period: the timer stops', [joined, upstream('live'), left, upstream('failed'), expired], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'arm-grace', 'cancel-grace', 'close-upstream', 'refuse all'], { upstream: 'failed', grace: false }],
+    ['failed: every viewer refused, a retry armed', [joined, upstream('failed')], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all'], { upstream: 'failed', retryArmed: true }],
+    ['failed: a later viewer is refused, nothing reopens', [joined, upstream('failed'), left, joined], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'refuse joined'], { upstream: 'failed' }],
+    ['failed during the grace period: the timer stops', [joined, upstream('live'), left, upstream('failed'), expired], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'arm-grace', 'cancel-grace', 'arm-retry 60000', 'refuse all'], { upstream: 'failed', grace: false }],
+    ['the retry timer: an attempt, everyone told', [joined, upstream('failed'), left, due], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'retry-upstream', 'tell all upstream_retrying'], { upstream: 'connecting', retries: 1, retryArmed: false }],
+    ['a failed retry doubles the wait', [joined, upstream('failed'), due, upstream('connecting'), upstream('failed')], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'retry-upstream', 'tell all upstream_retrying', 'arm-retry 120000', 'refuse all'], { upstream: 'failed', retries: 1 }],
+    ['a viewer joining during an attempt hears it is a retry', [joined, upstream('failed'), left, due, upstream('connecting', 'core words'), joined], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'retry-upstream', 'tell all upstream_retrying', 'tell joined upstream_retrying'], { viewers: 1, upstream: 'connecting', detail: expect.stringMatching(/retrying its failed upstream \(attempt 1\)/) as unknown as string }],
+    ['a retry that succeeds with no viewer lives for the grace period', [joined, upstream('failed'), left, due, upstream('live'), expired], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'retry-upstream', 'tell all upstream_retrying', 'tell all upstream_live', 'arm-grace', 'close-upstream'], { upstream: 'idle', retries: 0 }],
+    ['live again resets the backoff', [joined, upstream('failed'), due, upstream('live'), upstream('failed')], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'retry-upstream', 'tell all upstream_retrying', 'tell all upstream_live', 'arm-retry 60000', 'refuse all'], { upstream: 'failed', retries: 0 }],
+    ['retry-now: the armed timer stops, the attempt starts', [joined, upstream('failed'), now], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'cancel-retry', 'retry-upstream', 'tell all upstream_retrying'], { upstream: 'connecting', retries: 1 }],
+    ['retry-now when nothing failed does nothing', [joined, now, upstream('live'), now], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live'], { upstream: 'live', retries: 0 }],
+    ['a stale retry timer does nothing', [joined, upstream('failed'), now, due], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'cancel-retry', 'retry-upstream', 'tell all upstream_retrying'], { upstream: 'connecting', retries: 1 }],
+    ['stop while failed: the retry timer stops, the client closes', [joined, upstream('failed'), stop, due], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'cancel-retry', 'close-upstream'], { upstream: 'idle', retryArmed: false }],
+    ['stop during the grace period: the grace timer stops', [joined, upstream('live'), left, stop, expired], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'arm-grace', 'cancel-grace', 'close-upstream'], { upstream: 'idle', grace: false }],
     ['statuses after the relay closed the upstream change nothing', [joined, left, expired, upstream('live'), upstream('failed')], ['open-upstream', 'tell joined upstream_connecting', 'arm-grace', 'close-upstream'], { upstream: 'idle' }],
   ])('%s', (_, inputs, effects, state) => {
     const result = run(inputs)
@@ -58,17 +71,53 @@ describe('the relay target machine', () => {
   it('tells viewers the words it was given, and the codes of the shared table', () => {
     const { effects } = run([joined, upstream('live'), upstream('connecting', 'reconnects in 2 s')])
     expect(effects.at(-1)).toEqual({ type: 'tell', to: 'all', code: RelayControlCode.UpstreamConnecting, detail: 'reconnects in 2 s' })
-    expect(run([joined, upstream('failed', 'refused')]).effects.at(-1)).toEqual({ type: 'refuse', to: 'all', detail: 'refused' })
+    const failed = step(run([joined]).state, { ...upstream('failed', 'Refused.'), at: Date.UTC(2026, 0, 1), random: 0.5 }, config)
+    expect(failed.effects.at(-1)).toEqual({ type: 'refuse', to: 'all', detail: 'Refused. The relay tries again at 2026-01-01T00:01:00.000Z, or sooner when its operator asks.' })
+    expect(failed.state.detail).toBe((failed.effects.at(-1) as { detail: string }).detail)
+  })
+
+  it('waits the first delay, doubling to the cap, jittered within ±20 % and never over the cap', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 10].map((n) => retryDelay(n, 0.5))).toEqual([60_000, 120_000, 240_000, 480_000, 960_000, 1_800_000, 1_800_000, 1_800_000])
+    expect(retryDelay(0, 0)).toBe(48_000)
+    expect(retryDelay(0, 0.999_999)).toBe(72_000)
+    expect(retryDelay(1, 0, { firstMs: 10, maxMs: 15 })).toBe(12)
+    expect(retryDelay(1, 0.999, { firstMs: 10, maxMs: 15 })).toBe(15)
+    fc.assert(
+      fc.property(fc.nat(2000), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 1e7 }), fc.integer({ min: 0, max: 1e7 }), (retries, random, firstMs, more) => {
+        const policy = { firstMs, maxMs: firstMs + more }
+        const ms = retryDelay(retries, random, policy)
+        const backoff = Math.min(policy.maxMs, firstMs * 2 ** Math.min(retries, 52))
+        expect(ms).toBeLessThanOrEqual(policy.maxMs)
+        expect(ms).toBeGreaterThanOrEqual(Math.floor(backoff * 0.8))
+        expect(Number.isSafeInteger(ms)).toBe(true)
+      }),
+    )
+    expect(RetryDefaults).toEqual({ firstMs: 60_000, maxMs: 1_800_000 })
+    expect(Object.isFrozen(RetryDefaults)).toBe(true)
+  })
+
+  it('arms the retry from the configured policy and the failure\'s jitter sample', () => {
+    const retry = { firstMs: 1000, maxMs: 3000 }
+    let state = run([joined]).state
+    const waits: number[] = []
+    for (let i = 0; i < 4; i++) {
+      const failed = step(state, { ...upstream('failed'), random: 0 }, { graceMs: 0, retry })
+      waits.push(...failed.effects.flatMap((e) => (e.type === 'arm-retry' ? [e.ms] : [])))
+      state = step(failed.state, due, { graceMs: 0, retry }).state
+    }
+    expect(waits).toEqual([800, 1600, 2400, 2400])
   })
 
   // The properties the relay's promises rest on, over random histories: the upstream is open
-  // exactly while it should be, it is opened at most once per period with viewers, and never
-  // again once it failed, whatever viewers do.
-  it('opens at most once per period with viewers, never after failing, and is open whenever a viewer waits', () => {
+  // exactly while it should be, it is opened at most once per period with viewers, and once it
+  // failed only a retry (its timer, or the operator) reconnects it: viewers never do.
+  it('opens at most once per period with viewers, retries a failure only on its timer or when asked, and is open whenever a viewer waits', () => {
     const input = fc.oneof(
       fc.constant(joined),
       fc.constant(left),
       fc.constant(expired),
+      fc.constant(due),
+      fc.constant(now),
       fc.constantFrom<'connecting' | 'live' | 'failed'>('connecting', 'live', 'failed').map((s) => upstream(s)),
     )
     fc.assert(
@@ -76,35 +125,62 @@ describe('the relay target machine', () => {
         let state = IdleTarget
         let open = false
         let grace = false
-        let failed = false
+        let retry = false
         let viewers = 0
+        let retries = 0
         for (const input of inputs) {
-          // Model the edge: a viewer only leaves after joining; a grace timer only fires when armed.
+          // Model the edge: a viewer only leaves after joining; a timer only fires when armed;
+          // core's client reports nothing while it is failed or closed.
           if (input.type === 'viewer-left' && viewers === 0) continue
           if (input.type === 'grace-expired' && !grace) continue
+          if (input.type === 'retry-due' && !retry) continue
+          if (input.type === 'upstream' && !open) continue
+          if (input.type === 'upstream' && state.upstream === 'failed') continue
           if (input.type === 'viewer-joined') viewers++
           if (input.type === 'viewer-left') viewers--
+          const before = state.upstream
           const result = step(state, input, { graceMs })
           for (const effect of result.effects) {
             if (effect.type === 'open-upstream') {
               expect(open).toBe(false)
-              expect(failed).toBe(false)
+              expect(before).toBe('idle')
               open = true
+            }
+            if (effect.type === 'retry-upstream') {
+              // Never after a viewer's doing: only the timer or the operator.
+              expect(['retry-due', 'retry-now']).toContain(input.type)
+              expect(before).toBe('failed')
+              expect(open).toBe(true)
+              retries++
+              expect(effect.attempt).toBeGreaterThan(0)
             }
             if (effect.type === 'close-upstream') open = false
             if (effect.type === 'arm-grace') grace = true
             if (effect.type === 'cancel-grace') grace = false
+            if (effect.type === 'arm-retry') {
+              expect(retry).toBe(false)
+              expect(effect.ms).toBeGreaterThanOrEqual(RetryDefaults.firstMs * 0.8)
+              expect(effect.ms).toBeLessThanOrEqual(RetryDefaults.maxMs)
+              retry = true
+            }
+            if (effect.type === 'cancel-retry') retry = false
             if (effect.type === 'refuse') expect(result.state.upstream).toBe('failed')
           }
           if (input.type === 'grace-expired') grace = false
+          if (input.type === 'retry-due') retry = false
           state = result.state
-          if (state.upstream === 'failed') failed = true
           expect(state.viewers).toBe(viewers)
-          expect(open).toBe(state.upstream === 'connecting' || state.upstream === 'live')
-          if (viewers > 0 && !failed) expect(open).toBe(true)
-          if (viewers === 0 && open) expect(grace).toBe(true)
+          // A failed upstream keeps its client (socketless) so that a retry can reconnect it.
+          expect(open).toBe(state.upstream !== 'idle')
+          // Failed: always a retry armed; otherwise never one.
+          expect(retry).toBe(state.upstream === 'failed')
+          expect(state.retryArmed).toBe(retry)
+          if (viewers > 0) expect(state.upstream).not.toBe('idle')
+          if (viewers === 0 && (state.upstream === 'connecting' || state.upstream === 'live') && state.retries === 0) expect(grace).toBe(true)
           expect(state.grace).toBe(grace)
+          if (state.upstream === 'live') expect(state.retries).toBe(0)
         }
+        expect(retries).toBeGreaterThanOrEqual(0)
       }),
       { numRuns: 500 },
     )

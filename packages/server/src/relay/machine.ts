@@ -6,8 +6,9 @@ import { RelayControlCode } from '@fates-rx/core/protocol'
  * - `connecting`: an upstream connection is opening, or reconnecting after a drop (core's
  *   `connecting`, `identifying`, `replaying` and `reconnecting`).
  * - `live`: the upstream delivers events (a reconnect's gap, if any, filled).
- * - `failed`: the upstream refused the relay for good (core's `failed`: a 4004, a 1009, a wrong
- *   URL); the relay does not retry it until it is restarted.
+ * - `failed`: the upstream refused the relay (core's `failed`: a 4004, a 1009, a wrong URL);
+ *   the relay waits for its next retry (a long capped backoff, see {@link RetryPolicy}) or for
+ *   its operator's `retry-now`.
  */
 export type UpstreamStatus = 'idle' | 'connecting' | 'live' | 'failed'
 
@@ -24,9 +25,19 @@ export interface TargetState {
   readonly grace: boolean
   /** What viewers are told about the upstream while it is `connecting` or `failed`. */
   readonly detail: string
+  /**
+   * Retry attempts since the upstream was last live (0 while it has not failed): the next
+   * retry's backoff doubles with each.
+   */
+  readonly retries: number
+  /** True while the retry timer runs (the upstream `failed`, its next attempt armed). */
+  readonly retryArmed: boolean
 }
 
-/** What the relay's edge tells the machine. Time enters only as `grace-expired`. */
+/**
+ * What the relay's edge tells the machine. Time enters as `grace-expired`, `retry-due` and the
+ * `at` of a failed status; chance only as its `random`.
+ */
 export type TargetInput =
   /** A viewer identified for this target (after its `ready` was queued). */
   | { readonly type: 'viewer-joined' }
@@ -43,7 +54,17 @@ export type TargetInput =
       readonly status: Exclude<UpstreamStatus, 'idle'>
       readonly detail: string
       readonly log: string
+      /** When the status arrived (ms since the epoch): a `failed` status's retry is timed from it. */
+      readonly at?: number
+      /** A uniform sample in [0, 1) for the retry's jitter (a `failed` status's); absent: none. */
+      readonly random?: number
     }
+  /** The retry timer armed by `arm-retry` ran out. */
+  | { readonly type: 'retry-due' }
+  /** The operator asked for a retry now (`SIGHUP`, `POST /admin/upstreams/retry`). */
+  | { readonly type: 'retry-now' }
+  /** The relay shuts down: every timer stops and the upstream closes. */
+  | { readonly type: 'stop' }
 
 /** Who a control payload or a refusal goes to: the viewer that just joined, or every viewer. */
 export type Audience = 'joined' | 'all'
@@ -58,6 +79,12 @@ export type TargetEffect =
   | { readonly type: 'arm-grace'; readonly ms: number }
   /** Stop the grace timer. */
   | { readonly type: 'cancel-grace' }
+  /** Start the retry timer; when it runs out, feed `retry-due`. */
+  | { readonly type: 'arm-retry'; readonly ms: number }
+  /** Stop the retry timer. */
+  | { readonly type: 'cancel-retry' }
+  /** Try the failed upstream again now (core's `reconnect()`); count the attempt. */
+  | { readonly type: 'retry-upstream'; readonly attempt: number }
   /** Send a control payload to viewers. */
   | { readonly type: 'tell'; readonly to: Audience; readonly code: string; readonly detail: string }
   /** Send `upstream_failed` with `detail` to viewers, then close them with 4503. */
@@ -71,27 +98,76 @@ export interface TargetStep {
   readonly effects: readonly TargetEffect[]
 }
 
-/** The machine's one setting. */
+/** How a failed upstream is retried: the first wait, doubling per attempt up to the cap, jittered. */
+export interface RetryPolicy {
+  /** The wait before the first retry after a failure (milliseconds, > 0). */
+  readonly firstMs: number
+  /** The longest wait between retries (milliseconds, ≥ `firstMs`). */
+  readonly maxMs: number
+}
+
+/** The retry's defaults: 1 minute, doubling to 30 minutes, so a refusing origin sees at most 2 identifies an hour per target. */
+export const RetryDefaults: RetryPolicy = Object.freeze({ firstMs: 60_000, maxMs: 30 * 60_000 })
+
+/** Each retry's wait is its backoff times a factor in [1 − RetryJitter, 1 + RetryJitter), capped: relays restarted together spread out. */
+export const RetryJitter = 0.2
+
+/** The machine's settings. */
 export interface TargetConfig {
   /** How long the upstream stays open after the last viewer left (milliseconds; 0: closes at once). */
   readonly graceMs: number
+  /** How a failed upstream is retried. @default {@link RetryDefaults} */
+  readonly retry?: RetryPolicy
 }
+
+/**
+ * The wait before retry number `retries + 1`: `firstMs · 2^retries`, times the jitter factor
+ * for `random`, never over `maxMs`. Pure.
+ */
+export function retryDelay(retries: number, random: number, policy: RetryPolicy = RetryDefaults): number {
+  const backoff = Math.min(policy.maxMs, policy.firstMs * 2 ** Math.min(retries, 52))
+  const factor = 1 - RetryJitter + 2 * RetryJitter * Math.min(Math.max(random, 0), 1)
+  return Math.round(Math.min(policy.maxMs, backoff * factor))
+}
+
+/** The words viewers read about a failed upstream's next attempt (no address, no token). */
+export function retryWords(failure: string, at: number | undefined, ms: number): string {
+  const when = at === undefined ? `in ${Math.round(ms / 1000)} s` : `at ${new Date(at + ms).toISOString()}`
+  return `${failure} The relay tries again ${when}, or sooner when its operator asks.`
+}
+
+/** What viewers are told as a retry attempt starts. */
+export const retryingDetail = (attempt: number): string =>
+  `The relay is retrying its failed upstream (attempt ${attempt}); stay connected, events follow once it is live.`
 
 /** What viewers are told while the first upstream connection opens. */
 export const OpeningDetail = 'The relay is connecting to its upstream; events follow once it is live.'
 
 /** A target with no viewer and no upstream connection. */
-export const IdleTarget: TargetState = Object.freeze({ viewers: 0, upstream: 'idle', grace: false, detail: '' })
+export const IdleTarget: TargetState = Object.freeze({ viewers: 0, upstream: 'idle', grace: false, detail: '', retries: 0, retryArmed: false })
 
 /** Whether an upstream connection exists (open, opening or reconnecting). */
 const open = (status: UpstreamStatus): boolean => status === 'connecting' || status === 'live'
 
+/** A retry attempt: the upstream reconnects (`connecting`), everyone hears it. */
+function attempt(state: TargetState, effects: TargetEffect[], why: string): TargetStep {
+  const retries = state.retries + 1
+  const detail = retryingDetail(retries)
+  effects.push(
+    { type: 'retry-upstream', attempt: retries },
+    { type: 'log', line: `retrying the failed upstream (attempt ${retries}, ${why})` },
+    { type: 'tell', to: 'all', code: RelayControlCode.UpstreamRetrying, detail },
+  )
+  return { state: { ...state, upstream: 'connecting', retries, retryArmed: false, detail }, effects }
+}
+
 /**
  * The relay's decisions for one target, sans I/O: viewers joining and leaving, the grace timer,
  * and the upstream client's status go in; what to do comes out. One upstream connection exists
- * while at least one viewer is connected and for `graceMs` after the last one left; it is never
- * reopened once it `failed` (core's close policy decided it cannot succeed, and viewers must not
- * turn that into a retry storm).
+ * while at least one viewer is connected and for `graceMs` after the last one left. Once it
+ * `failed` (core's close policy decided it cannot succeed) viewers are refused, and they cannot
+ * make it retry (no retry storm): only the retry timer, on a long capped backoff, or the
+ * operator's `retry-now` do.
  */
 export function step(state: TargetState, input: TargetInput, config: TargetConfig): TargetStep {
   const effects: TargetEffect[] = []
@@ -107,7 +183,8 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
         next = { ...next, upstream: 'connecting', detail: OpeningDetail }
       }
       if (next.upstream === 'connecting') {
-        effects.push({ type: 'tell', to: 'joined', code: RelayControlCode.UpstreamConnecting, detail: next.detail })
+        const code = next.retries > 0 ? RelayControlCode.UpstreamRetrying : RelayControlCode.UpstreamConnecting
+        effects.push({ type: 'tell', to: 'joined', code, detail: next.detail })
       } else if (next.upstream === 'failed') {
         effects.push({ type: 'refuse', to: 'joined', detail: next.detail })
       }
@@ -135,23 +212,45 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
         { type: 'close-upstream' },
         { type: 'log', line: `closing the upstream connection (no viewer for ${config.graceMs} ms)` },
       )
-      return { state: { ...state, grace: false, upstream: 'idle', detail: '' }, effects }
+      return { state: { ...state, grace: false, upstream: 'idle', detail: '', retries: 0 }, effects }
+    }
+    case 'retry-due':
+      // A timer cancelled too late (retry-now, stop) may still fire: ignored (a failed upstream
+      // always has its retry armed, so `failed` is the whole test).
+      if (state.upstream !== 'failed') return { state, effects }
+      return attempt(state, effects, 'its backoff ran out')
+    case 'retry-now':
+      if (state.upstream !== 'failed') return { state, effects }
+      if (state.retryArmed) effects.push({ type: 'cancel-retry' })
+      return attempt(state, effects, 'the operator asked')
+    case 'stop': {
+      if (state.grace) effects.push({ type: 'cancel-grace' })
+      if (state.retryArmed) effects.push({ type: 'cancel-retry' })
+      // A failed upstream keeps its (socketless) client subscribed, so that a retry can reconnect it.
+      if (state.upstream !== 'idle') effects.push({ type: 'close-upstream' })
+      return { state: { ...state, upstream: 'idle', grace: false, retryArmed: false, detail: '', retries: 0 }, effects }
     }
     case 'upstream': {
       // Statuses of a connection the relay closed, or after it failed, change nothing.
       if (!open(state.upstream)) return { state, effects }
       if (input.status === 'failed') {
         if (state.grace) effects.push({ type: 'cancel-grace' })
+        // The client stays subscribed (no socket is open once core's client `failed`): a retry
+        // calls its `reconnect()`, which keeps its identify budget.
+        const ms = retryDelay(state.retries, input.random ?? 0.5, config.retry)
+        const detail = retryWords(input.detail, input.at, ms)
         effects.push(
-          { type: 'close-upstream' },
-          { type: 'log', line: `upstream failed for good, not retrying until restarted: ${input.log}` },
-          { type: 'refuse', to: 'all', detail: input.detail },
+          { type: 'arm-retry', ms },
+          { type: 'log', line: `upstream failed, retrying in ${ms} ms (after ${state.retries} retries): ${input.log}` },
+          { type: 'refuse', to: 'all', detail },
         )
-        return { state: { ...state, upstream: 'failed', grace: false, detail: input.detail }, effects }
+        return { state: { ...state, upstream: 'failed', grace: false, retryArmed: true, detail }, effects }
       }
       if (input.status === state.upstream) {
-        // Reconnecting → reconnecting (a new wait): viewers were told already; keep the newest words.
-        return { state: { ...state, detail: input.status === 'connecting' ? input.detail : state.detail }, effects }
+        // Reconnecting → reconnecting (a new wait): viewers were told already; keep the newest
+        // words, but a retry's own until it comes live (core's would say a connection was lost).
+        if (input.status !== 'connecting' || state.retries > 0) return { state, effects }
+        return { state: { ...state, detail: input.detail }, effects }
       }
       if (input.status === 'connecting') {
         effects.push(
@@ -161,10 +260,20 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
         return { state: { ...state, upstream: 'connecting', detail: input.detail }, effects }
       }
       effects.push(
-        { type: 'log', line: 'upstream live' },
+        { type: 'log', line: state.retries > 0 ? `upstream live again after ${state.retries} retries` : 'upstream live' },
         { type: 'tell', to: 'all', code: RelayControlCode.UpstreamLive, detail: input.detail },
       )
-      return { state: { ...state, upstream: 'live', detail: '' }, effects }
+      // A retry succeeded with no viewer (they were all refused while it failed): the upstream
+      // lives on for the grace period only, as after a last viewer left.
+      if (state.viewers === 0 && !state.grace) {
+        if (config.graceMs === 0) {
+          effects.push({ type: 'close-upstream' }, { type: 'log', line: 'closing the upstream connection (no viewer left)' })
+          return { state: { ...state, upstream: 'idle', detail: '', retries: 0 }, effects }
+        }
+        effects.push({ type: 'arm-grace', ms: config.graceMs })
+        return { state: { ...state, upstream: 'live', detail: '', retries: 0, grace: true }, effects }
+      }
+      return { state: { ...state, upstream: 'live', detail: '', retries: 0 }, effects }
     }
   }
 }

@@ -9,7 +9,7 @@ const relay = (extra: Partial<NonNullable<ServerOptions['relay']>> = {}) => ({ u
 
 describe('relay options', () => {
   it('applies the defaults table', () => {
-    expect(resolveRelay(relay())).toEqual({ upstream, bots: [{ id: Bot, token: Secret }], servers: [], graceMs: RelayDefaults.graceMs })
+    expect(resolveRelay(relay())).toEqual({ upstream, bots: [{ id: Bot, token: Secret }], servers: [], graceMs: RelayDefaults.graceMs, retry: { firstMs: RelayDefaults.retryMs, maxMs: RelayDefaults.retryMaxMs } })
   })
 
   it.each<[string, ServerOptions, RegExp]>([
@@ -23,6 +23,9 @@ describe('relay options', () => {
     ['a target named twice', { bots: [{ id: Bot, token: 'v' }], relay: relay({ bots: [{ id: Bot, token: Secret }, { id: Bot, token: Secret }] }) }, /names 811073947382579200 twice/],
     ['a bad target id', { bots: [{ id: Bot, token: 'v' }], relay: relay({ servers: [{ id: '0', token: Secret }] }) }, /relay.servers\[0\].id must be a snowflake/],
     ['a negative grace period', { bots: [{ id: Bot, token: 'v' }], relay: relay({ graceMs: -1 }) }, /relay.graceMs/],
+    ['a retry wait of 0', { bots: [{ id: Bot, token: 'v' }], relay: relay({ retryMs: 0 }) }, /relay.retryMs must be a whole number ≥ 1/],
+    ['a retry cap under the first wait', { bots: [{ id: Bot, token: 'v' }], relay: relay({ retryMs: 10_000, retryMaxMs: 5_000 }) }, /relay.retryMaxMs must be a whole number ≥ relay.retryMs \(10000\)/],
+    ['a fractional retry wait', { bots: [{ id: Bot, token: 'v' }], relay: relay({ retryMs: 1.5 }) }, /relay.retryMs/],
     ['demo traffic', { bots: [{ id: Bot, token: 'v' }], demo: 5, relay: relay() }, /demo and relay exclude each other/],
   ])('rejects %s, never echoing a token', (_name, options, message) => {
     let error: unknown
@@ -34,6 +37,12 @@ describe('relay options', () => {
     expect(error).toBeInstanceOf(Error)
     expect((error as Error).message).toMatch(message)
     expect((error as Error).message).not.toContain(Secret)
+  })
+
+  it('takes a retry policy, and a first wait over the default cap raises the cap to it', () => {
+    expect(resolveRelay(relay({ retryMs: 5_000, retryMaxMs: 20_000 })).retry).toEqual({ firstMs: 5_000, maxMs: 20_000 })
+    expect(resolveRelay(relay({ retryMs: 3_600_000 })).retry).toEqual({ firstMs: 3_600_000, maxMs: 3_600_000 })
+    expect(Object.isFrozen(RelayDefaults)).toBe(true)
   })
 
   it('leaves the viewer tokens to PostgreSQL when it holds them', () => {

@@ -1,6 +1,7 @@
 import { isSnowflakeId, SnowflakeRule } from '@fates-rx/core/protocol'
 import type { Credentials } from '../stores/store.js'
 import type { RelayConfig } from './relay.js'
+import { RetryDefaults } from './machine.js'
 
 /**
  * Relay mode (`ServerOptions.relay`): the server relays the named targets from an upstream (an
@@ -21,6 +22,14 @@ export interface RelayOptions {
    * upstream nothing. @default 30000
    */
   readonly graceMs?: number
+  /**
+   * The wait before a failed upstream's first retry (milliseconds); it doubles with each
+   * failed retry up to `retryMaxMs`, jittered by ±20 %. `SIGHUP` or
+   * `POST /admin/upstreams/retry` retry at once. @default 60000
+   */
+  readonly retryMs?: number
+  /** The longest wait between retries of a failed upstream (milliseconds, ≥ `retryMs`). @default 1800000 */
+  readonly retryMaxMs?: number
   /** Extra options for each upstream `connect()`: backoff, timeouts, a `WebSocket`. @default core's defaults */
   readonly connect?: RelayConfig['connect']
 }
@@ -28,6 +37,8 @@ export interface RelayOptions {
 /** The defaults of {@link RelayOptions}, in one table. */
 export const RelayDefaults = Object.freeze({
   graceMs: 30_000,
+  retryMs: RetryDefaults.firstMs,
+  retryMaxMs: RetryDefaults.maxMs,
 } as const satisfies Partial<Record<keyof RelayOptions, number>>)
 
 /** What {@link resolveRelay} needs to know of the rest of the server's options. */
@@ -54,6 +65,14 @@ export function resolveRelay(options: RelayOptions, around: RelaySurroundings = 
   const graceMs = options.graceMs ?? RelayDefaults.graceMs
   if (typeof graceMs !== 'number' || !Number.isSafeInteger(graceMs) || graceMs < 0) {
     throw new RangeError(`relay.graceMs must be a whole number ≥ 0, got ${String(graceMs)}`)
+  }
+  const retryMs = options.retryMs ?? RelayDefaults.retryMs
+  const retryMaxMs = options.retryMaxMs ?? Math.max(RelayDefaults.retryMaxMs, typeof retryMs === 'number' ? retryMs : 0)
+  if (typeof retryMs !== 'number' || !Number.isSafeInteger(retryMs) || retryMs < 1) {
+    throw new RangeError(`relay.retryMs must be a whole number ≥ 1, got ${String(retryMs)}`)
+  }
+  if (typeof retryMaxMs !== 'number' || !Number.isSafeInteger(retryMaxMs) || retryMaxMs < retryMs) {
+    throw new RangeError(`relay.retryMaxMs must be a whole number ≥ relay.retryMs (${retryMs}), got ${String(retryMaxMs)}`)
   }
   const lists = { bots: options.bots ?? [], servers: options.servers ?? [] }
   for (const [key, list] of Object.entries(lists) as ['bots' | 'servers', readonly Credentials[]][]) {
@@ -90,6 +109,7 @@ export function resolveRelay(options: RelayOptions, around: RelaySurroundings = 
     bots: lists.bots,
     servers: lists.servers,
     graceMs,
+    retry: Object.freeze({ firstMs: retryMs, maxMs: retryMaxMs }),
     ...(options.connect === undefined ? {} : { connect: options.connect }),
   }
 }

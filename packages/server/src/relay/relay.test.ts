@@ -91,7 +91,7 @@ describe('Relay', () => {
     await settle()
     expect(batches).toEqual([[{ channel: `bot-${Bot}`, event: { m: vote.m, ctx: vote.ctx } }, { channel: 'global', event: { m: reset.m, ctx: reset.ctx } }]])
     expect(a.told).toEqual([`${RelayControlCode.UpstreamConnecting}: The relay is connecting to its upstream; events follow once it is live.`, expect.stringMatching(/^upstream_live: /)])
-    expect(relay.upstreams()).toEqual([{ target: `bot-${Bot}`, status: 'live', viewers: 2, events: 2, opened: 1, refused: 0, ready: true }])
+    expect(relay.upstreams()).toEqual([{ target: `bot-${Bot}`, status: 'live', viewers: 2, events: 2, opened: 1, refused: 0, retries: 0, ready: true }])
     expect([...a.told, ...b.told].join('\n')).not.toContain(Token)
   })
 
@@ -203,7 +203,7 @@ describe('Relay', () => {
     ])
   })
 
-  it('upstream refused for good: every viewer gets upstream_failed and 4503, later ones at admission; nothing reopens', async () => {
+  it('upstream refused: every viewer gets upstream_failed and 4503 naming the next retry, later ones at admission; only the retry timer reopens', async () => {
     const { relay, sockets, timers } = setup()
     const viewer = recordingViewer()
     relay.joined('bot', Bot, viewer)
@@ -217,9 +217,25 @@ describe('Relay', () => {
     const late = recordingViewer()
     relay.joined('bot', Bot, late)
     expect(late.refused).toEqual([refusal])
-    timers.fire()
+    expect(viewer.told.join('\n') + JSON.stringify(relay.admit('bot', Bot))).toMatch(/The relay tries again at \d{4}-\d\d-\d\dT/)
+    relay.left('bot', Bot, late)
+    await settle()
+    // Viewers coming and going reopen nothing: one socket, failed, until the retry timer runs out.
     expect(sockets.sockets).toHaveLength(1)
-    expect(relay.upstreams()[0]?.status).toBe('failed')
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'failed', retries: 0, ready: false })
+    timers.fire()
+    await settle()
+    expect(sockets.sockets).toHaveLength(2)
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'connecting', retries: 1, ready: false })
+    expect(relay.admit('bot', Bot)).toBeUndefined()
+    // Refused again: the next retry armed; closing the relay stops it.
+    sockets.last().open().frame(joinFrames(identityPayload())).frame(joinFrames(invalidAuthPayload()))
+    sockets.last().closeFromServer(4004, 'Invalid authentication, try again')
+    await settle()
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'failed', retries: 1 })
+    expect(timers.pending).toBe(1)
+    await relay.close()
+    expect(timers.pending).toBe(0)
   })
 
   it('refuses ids it does not relay as unknown (4004), and closes the upstream when the grace period runs out', async () => {

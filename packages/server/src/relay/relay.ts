@@ -9,7 +9,7 @@ import type { PublishOptions, PublishOutcome, PublishRequest } from '../protocol
 import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
 import type { Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
 import { channelOf, GlobalChannel, type Credentials, type IdentityKind } from '../stores/store.js'
-import { IdleTarget, step, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
+import { IdleTarget, step, type RetryPolicy, type TargetConfig, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
 import { upstreamInput, upstreamNotice } from './upstream-status.js'
 
 /** One relayed target as `/metrics` and `/healthz` report it. */
@@ -29,6 +29,8 @@ export interface UpstreamReport {
    * channel that is neither this target's nor `global`.
    */
   readonly refused: number
+  /** Retries of a failed upstream since the relay started (by its backoff, or asked for). */
+  readonly retries: number
   /**
    * Whether viewers can be served: false while the upstream connection is opening and has not
    * been live since it opened (silent TCP, no `identity`, a 5xx), and while it is `failed`.
@@ -74,6 +76,8 @@ export interface RelayConfig {
   readonly servers: readonly Credentials[]
   /** How long an upstream connection outlives its last viewer (milliseconds). */
   readonly graceMs: number
+  /** How a failed upstream is retried. @default the machine's `RetryDefaults` */
+  readonly retry?: RetryPolicy
   /** Extra options for each upstream `connect()` (tests shorten backoff or inject a socket). */
   readonly connect?: Partial<Omit<ConnectOptions, 'url' | 'id' | 'token' | 'bot' | 'resume' | 'sendAll' | 'sendNone'>>
 }
@@ -91,6 +95,8 @@ interface Target {
   client: FatesClient | undefined
   subscription: Subscription | undefined
   grace: TimerHandle | undefined
+  retry: TimerHandle | undefined
+  retries: number
   events: number
   opened: number
   refused: number
@@ -119,6 +125,7 @@ export class Relay implements ViewerGate {
   readonly #context: RelayContext
   readonly #targets = new Map<string, Target>()
   readonly #queue: Pending[] = []
+  readonly #stepConfig: TargetConfig
   #draining = false
   #closed = false
   #publishing: Promise<void> = Promise.resolve()
@@ -129,10 +136,11 @@ export class Relay implements ViewerGate {
   constructor(config: RelayConfig, context: RelayContext) {
     this.#config = config
     this.#context = context
+    this.#stepConfig = { graceMs: config.graceMs, ...(config.retry === undefined ? {} : { retry: config.retry }) }
     for (const [kind, list] of [['bot', config.bots], ['server', config.servers]] as const) {
       for (const { id, token } of list) {
         const channel = channelOf(kind, id)
-        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), events: 0, opened: 0, refused: 0, liveSinceOpened: false, client: undefined, subscription: undefined, grace: undefined })
+        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, client: undefined, subscription: undefined, grace: undefined, retry: undefined })
       }
     }
   }
@@ -171,15 +179,34 @@ export class Relay implements ViewerGate {
       events: t.events,
       opened: t.opened,
       refused: t.refused,
+      retries: t.retries,
       ready: servable(t),
     }))
+  }
+
+  /**
+   * Retries every failed upstream now, without waiting for its backoff (`SIGHUP`,
+   * `POST /admin/upstreams/retry`); the others are left alone. Returns the targets retried.
+   */
+  retryNow(): string[] {
+    if (this.#closed) return []
+    const retried: string[] = []
+    for (const target of this.#targets.values()) {
+      if (target.state.upstream !== 'failed') continue
+      retried.push(target.channel)
+      this.#dispatch(target, { type: 'retry-now' })
+    }
+    return retried
   }
 
   /** Closes every upstream connection and stops every timer; resolves once queued events are published. */
   async close(): Promise<void> {
     this.#closed = true
     for (const target of this.#targets.values()) {
+      this.#dispatch(target, { type: 'stop' })
+      // Whatever the machine thought: nothing of the relay's outlives it.
       target.grace?.cancel()
+      target.retry?.cancel()
       this.#closeUpstream(target)
     }
     await this.#publishing
@@ -191,7 +218,7 @@ export class Relay implements ViewerGate {
     this.#draining = true
     try {
       for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
-        const { state, effects } = step(next.target.state, next.input, { graceMs: this.#config.graceMs })
+        const { state, effects } = step(next.target.state, next.input, this.#stepConfig)
         next.target.state = state
         if (state.upstream === 'live') next.target.liveSinceOpened = true
         for (const effect of effects) this.#perform(next.target, effect, next.viewer)
@@ -219,6 +246,25 @@ export class Relay implements ViewerGate {
       case 'cancel-grace':
         target.grace?.cancel()
         target.grace = undefined
+        return
+      case 'arm-retry':
+        target.retry?.cancel()
+        if (this.#closed) return
+        target.retry = timers.after(effect.ms, () => this.#dispatch(target, { type: 'retry-due' }))
+        return
+      case 'cancel-retry':
+        target.retry?.cancel()
+        target.retry = undefined
+        return
+      case 'retry-upstream':
+        target.retry = undefined
+        if (this.#closed) return
+        target.retries++
+        target.liveSinceOpened = false
+        // The failed client is still subscribed: reconnect() opens a socket again, within core's
+        // identify budget. Without a subscription (never expected), subscribing connects it.
+        if (target.subscription === undefined) this.#openUpstream(target)
+        else target.client?.reconnect()
         return
       case 'tell': {
         const viewers = audience(target, effect.to, joined)
@@ -276,7 +322,9 @@ export class Relay implements ViewerGate {
     }))
     const subscription = client.status$.subscribe((status) => {
       const input = upstreamInput(status)
-      if (input !== undefined) this.#dispatch(target, input)
+      if (input === undefined) return
+      // A failure's retry is timed from now, jittered: the machine gets both as data.
+      this.#dispatch(target, input.status === 'failed' ? { ...input, at: Date.now(), random: Math.random() } : input)
     })
     subscription.add(
       client.control$.subscribe((payload) => {

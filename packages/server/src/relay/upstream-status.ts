@@ -2,9 +2,6 @@ import type { ConnectionStatus, ControlPayload, GapOutcome } from '@fates-rx/cor
 import { closeMeaning, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 import type { TargetInput } from './machine.js'
 
-/** The relay's viewer-facing words for an upstream that fails for good. */
-const FailedDetail = 'The relay will not retry until it is restarted.'
-
 /**
  * What viewers are told when the upstream comes live, by what core's client knows of the gap
  * (`ConnectionStatus.gap`): "filled" only when its replay proved it.
@@ -31,7 +28,7 @@ export function upstreamInput(status: ConnectionStatus): Extract<TargetInput, { 
     case 'live':
       return { type: 'upstream', status: 'live', detail: LiveDetail[status.gap ?? 'none'], log }
     case 'failed':
-      return { type: 'upstream', status: 'failed', detail: `The relay's upstream refused it${close}. ${FailedDetail}`, log }
+      return { type: 'upstream', status: 'failed', detail: `The relay's upstream refused it${close}.`, log }
     case 'reconnecting': {
       const wait = status.delayMs === undefined ? '' : ` in ${Math.max(0, Math.round(status.delayMs / 100) / 10)} s`
       // Without a close nothing was lost: the wait is the identify budget's or a backoff's.

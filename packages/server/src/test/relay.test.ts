@@ -245,7 +245,7 @@ describe('relay mode', () => {
     await stop(origin)
   })
 
-  it('an upstream answering 4004: viewers get upstream_failed and close 4503, later ones at identify; the relay never retries', async () => {
+  it('an upstream answering 4004: viewers get upstream_failed and close 4503, later ones at identify; viewers never make the relay retry', async () => {
     const origin = await startOrigin()
     const relay = await startRelay(origin.url, [], 'a-wrong-upstream-token')
     const first = await viewer(relay)
@@ -254,6 +254,7 @@ describe('relay mode', () => {
     expect(closed).toEqual({ code: RelayCloseCode.UpstreamFailed, reason: RelayCloseInfo[RelayCloseCode.UpstreamFailed].reason })
     const failed = payloads(first.client).find((p) => p.code === RelayControlCode.UpstreamFailed)
     expect(failed?.detail).toContain('4004')
+    expect(failed?.detail).toMatch(/tries again at \d{4}-/)
 
     // Core's client: passes the payload on control$, backs off on 4503 (no storm, and it comes
     // back by itself once the relay is fixed and restarted).
@@ -286,8 +287,82 @@ describe('relay mode', () => {
     const metrics = await scrape(relay, RelayAdmin)
     expect(sample(metrics, `fates_upstream_status{target="bot-${BotId}",status="failed"}`)).toBe(1)
     await stop(relay)
-    expect(relay.stderr()).toContain('upstream failed for good')
+    expect(relay.stderr()).toContain('upstream failed, retrying in')
     expect(relay.stderr()).not.toContain('a-wrong-upstream-token')
+    await stop(origin)
+  })
+
+  it('a failed upstream retried at once by POST /admin/upstreams/retry and SIGHUP: refused again, then fixed and live; attempts in /metrics and in viewers\' payloads', async () => {
+    const port = await freePort()
+    // The origin does not know the relay's token: 4004, core's client ends `failed`.
+    let origin = await startOrigin(port, 'the-origins-other-token')
+    const relay = await startRelay(`ws://127.0.0.1:${port}/ws`, ['--upstream-retry', '600'])
+    const first = await viewer(relay)
+    expect((await first.client.closed).code).toBe(RelayCloseCode.UpstreamFailed)
+    await until('the upstream to fail', async () => (await healthz(relay)).body.upstreams?.[`bot-${BotId}`] === 'failed')
+    const retries = async () => sample(await scrape(relay, RelayAdmin), `fates_upstream_retries_total{target="bot-${BotId}"}`)
+    expect(await retries()).toBe(0)
+
+    // The admin endpoint: the token from the header only, never echoed; GET is not it.
+    const retry = (authorization?: string, method = 'POST') =>
+      fetch(`${relay.http}/admin/upstreams/retry`, { method, headers: authorization === undefined ? {} : { authorization } })
+    const unauthorized = await retry()
+    expect(unauthorized.status).toBe(401)
+    expect(await unauthorized.text()).not.toContain(RelayAdmin)
+    expect((await retry(`Bearer ${OriginAdmin}`)).status).toBe(401)
+    expect((await retry(`Bearer ${RelayAdmin}`, 'GET')).status).toBe(405)
+    const asked = await retry(`Bearer ${RelayAdmin}`)
+    expect(asked.status).toBe(202)
+    expect(await asked.json()).toEqual({ retried: [`bot-${BotId}`] })
+    // Still refused: the attempt is counted, fails again, and waits on its (long) backoff.
+    await until('the retry to reach the origin', async () => (await originIdentifies(origin)) === 2)
+    await until('the retry to fail', async () => (await healthz(relay)).body.upstreams?.[`bot-${BotId}`] === 'failed')
+    expect(await retries()).toBe(1)
+    expect((await healthz(relay)).status).toBe(503)
+    // A viewer arriving now is refused with the failure and the next retry's time.
+    const again = await viewer(relay)
+    const refusal = payloads(again.client).find((p) => p.code === RelayControlCode.UpstreamFailed)
+    expect(refusal?.detail).toMatch(/4004.*tries again at \d{4}-/)
+
+    // The operator takes the origin down to fix it, and sends SIGHUP before it is back: the
+    // attempt starts (core's client backs off on the refused TCP connection), and a viewer who
+    // identifies meanwhile hears that the upstream is being retried.
+    await stop(origin)
+    relay.child.kill('SIGHUP')
+    await until('the retry to start', async () => (await retries()) === 2)
+    expect((await healthz(relay)).status).toBe(503)
+    const during = await viewer(relay)
+    expect(during.reply).toContain('"code":"ready"')
+    await until('the retry payload', () => payloads(during.client).some((p) => p.code === RelayControlCode.UpstreamRetrying))
+    expect(payloads(during.client).find((p) => p.code === RelayControlCode.UpstreamRetrying)?.detail).toMatch(/retrying its failed upstream \(attempt 2\)/)
+    // The origin is back, knowing the relay's token: the same attempt comes live.
+    origin = await startOrigin(port)
+    await until('the upstream to come live', upstreamLive(relay))
+    expect(await retries()).toBe(2)
+    expect(await originIdentifies(origin)).toBe(1)
+    expect((await healthz(relay)).status).toBe(200)
+    await until('upstream_live for the viewer who waited', () => payloads(during.client).some((p) => p.code === RelayControlCode.UpstreamLive))
+    expect(await (await retry(`Bearer ${RelayAdmin}`)).json()).toEqual({ retried: [] })
+
+    // Viewers are served again: ready, then the events.
+    const back = await viewer(relay)
+    expect(back.reply).toContain('"code":"ready"')
+    const eids = await publish(origin, 3)
+    await until('the events to reach the viewer', () => eventIds(back.client).length === 3)
+    expect(eventIds(back.client)).toEqual(eids)
+    await until('the events to reach the viewer who waited', () => eventIds(during.client).length === 3)
+    expect(eventIds(during.client)).toEqual(eids)
+    back.client.close()
+    during.client.close()
+
+    const metrics = await scrape(relay, RelayAdmin)
+    await stop(relay)
+    for (const text of [metrics, relay.stderr(), ...first.client.frames, ...again.client.frames, ...back.client.frames, ...during.client.frames]) {
+      expect(text).not.toContain(UpstreamToken)
+      expect(text).not.toContain(RelayAdmin)
+    }
+    expect(relay.stderr()).toMatch(/SIGHUP: retrying bot-\d+/)
+    expect(relay.stderr()).toMatch(/retrying the failed upstream \(attempt 1, the operator asked\)/)
     await stop(origin)
   })
 
@@ -357,6 +432,9 @@ describe('relay mode', () => {
       [['--upstream-bot', `${BotId}:secret-x1`], {}, /need --upstream URL/],
       [['--upstream', 'ws://127.0.0.1:1/ws', '--bot', `${BotId}:v`], { FATES_RX_UPSTREAM_CREDENTIALS: `robot:${BotId}:secret-x1` }, /entry 1 must be bot:ID:TOKEN/],
       [['--upstream', 'ws://127.0.0.1:1/ws', '--upstream-bot', `${BotId}:secret-x1`, '--bot', `${BotId}:secret-x1`], {}, /must differ/],
+      [['--upstream-retry', '60'], {}, /--upstream-retry and .* need --upstream URL/],
+      [['--upstream', 'ws://127.0.0.1:1/ws', '--upstream-bot', `${BotId}:secret-x1`, '--bot', `${BotId}:v`, '--upstream-retry', '60:30'], {}, /relay.retryMaxMs must be a whole number ≥ relay.retryMs \(60000\)/],
+      [['--upstream', 'ws://127.0.0.1:1/ws', '--upstream-bot', `${BotId}:secret-x1`, '--bot', `${BotId}:v`, '--upstream-retry', '1:2:3'], {}, /--upstream-retry expects SECONDS or SECONDS:MAX_SECONDS/],
     ]
     await Promise.all(
       cases.map(async ([args, env, message]) => {
