@@ -45,7 +45,6 @@ export { canTransition } from './client/status.js'
 // The connection's machine under names that say whose it is (inside core, machine.ts's own
 // names): `tabStep` is the other machine on this entry.
 export {
-  type Connection as ConnectionAttempt,
   type Effect as ConnectionEffect,
   initialState as initialConnectionState,
   type MachineConfig as ConnectionConfig,

@@ -19,6 +19,8 @@ export {
   step as relayStep,
   IdleTarget,
   OpeningDetail,
+  RetryDefaults,
+  type RetryPolicy,
   UpstreamStatuses,
   type Audience,
   type TargetConfig,

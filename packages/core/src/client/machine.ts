@@ -107,7 +107,7 @@ export type { Watermark } from './watermark.js'
 type Phase = 'reading' | 'ready-to-open' | 'opening' | 'awaiting-identity' | 'awaiting-ready' | 'replaying' | 'live'
 
 /** The one connection the machine may have. */
-export interface Connection {
+interface Connection {
   /** Its number: inputs from an older socket are ignored. */
   readonly socket: number
   readonly phase: Phase

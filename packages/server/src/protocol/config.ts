@@ -1,29 +1,21 @@
 import type { Logger } from '../log.js'
 import type { Store } from '../stores/store.js'
+import type { ConnectionRules } from './connection-machine.js'
 import type { OutboxLimits } from './outbox.js'
 import type { ProtocolTimers } from './timers.js'
 import type { ViewerGate } from './viewers.js'
 
-/** Everything the protocol logic needs; `startServer` fills it from its options. */
-export interface ProtocolConfig {
+/**
+ * Everything the protocol logic needs; `startServer` fills it from its options. The numbers are
+ * the connection machine's rules, named once there (`ConnectionRules`).
+ */
+export interface ProtocolConfig
+  extends Pick<
+    ConnectionRules,
+    'rateLimit' | 'rateWindowMs' | 'identifyCost' | 'messageCost' | 'identifyTimeoutMs' | 'pingIntervalMs' | 'pongTimeoutMs' | 'donePriorDelayMs'
+  > {
   readonly store: Store
   readonly logger: Logger
-  /** The highest ratelimit counter value allowed. */
-  readonly rateLimit: number
-  /** The ratelimit window, fixed when a counter is created (milliseconds). */
-  readonly rateWindowMs: number
-  /** What an identify costs. */
-  readonly identifyCost: number
-  /** What every later client message costs. */
-  readonly messageCost: number
-  /** Close with 4000 when no identify arrived within this time (milliseconds; 0 = never). */
-  readonly identifyTimeoutMs: number
-  /** How often to ping (milliseconds). */
-  readonly pingIntervalMs: number
-  /** Drop a peer after this long without a pong or message (milliseconds). */
-  readonly pongTimeoutMs: number
-  /** Delay between the `send_all` replay and `done_prior` (milliseconds). */
-  readonly donePriorDelayMs: number
   /** Per-connection writer limits. */
   readonly outbox: OutboxLimits
   /** The clock. */
