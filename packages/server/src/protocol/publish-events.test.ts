@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../stores/memory.js'
 import { StoreOutcomeUnknown, type Store } from '../stores/store.js'
-import { publishEvents, type PublishRequest } from './publish-events.js'
+import { groupCommit, publishEvents, type PublishRequest } from './publish-events.js'
+import type { EventToStore } from '../stores/store.js'
 
 /** A memory store without `publishMany` whose `publish` fails at event `k` (0-based), with `error`. */
 function failingAt(k: number, error: () => Error): { store: Store; stored: string[] } {
@@ -68,5 +69,83 @@ describe('publishEvents on a store without publishMany', () => {
     ])
     expect(stored).toEqual(['e0', 'e1', 'e2', 'e0'])
     expect(published).toEqual([3, 1])
+  })
+})
+
+describe('groupCommit', () => {
+  /** A store call that waits until released: what the calls were, and how to answer them. */
+  function slowStore(): { calls: string[][]; release: (answer?: Error) => void; storeMany: (events: readonly EventToStore[]) => Promise<boolean[]> } {
+    const calls: string[][] = []
+    const pending: { events: readonly EventToStore[]; resolve: (flags: boolean[]) => void; reject: (error: Error) => void }[] = []
+    return {
+      calls,
+      release(answer) {
+        const call = pending.shift()!
+        if (answer === undefined) call.resolve(call.events.map((e) => !e.eid.startsWith('old')))
+        else call.reject(answer)
+      },
+      storeMany(events) {
+        calls.push(events.map((e) => e.eid))
+        return new Promise((resolve, reject) => pending.push({ events, resolve, reject }))
+      },
+    }
+  }
+  const events = (...eids: string[]): EventToStore[] => eids.map((eid) => ({ channel: 'global', eid, event: {} }))
+  const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+  it('sends a call at once when none is in flight, and the calls made meanwhile as one, in order, each caller getting its own flags', async () => {
+    const store = slowStore()
+    const many = groupCommit(store.storeMany)
+    const first = many(events('a'))
+    // Synchronously: the memory store delivers before publish() returns.
+    expect(store.calls).toEqual([['a']])
+    const second = many(events('b', 'old-c'))
+    const third = many(events('d'))
+    expect(store.calls).toHaveLength(1)
+    store.release()
+    expect(await first).toEqual([true])
+    await flush()
+    expect(store.calls).toEqual([['a'], ['b', 'old-c', 'd']])
+    store.release()
+    expect(await second).toEqual([true, false])
+    expect(await third).toEqual([true])
+    await flush()
+    // Idle again: the next call goes at once, alone.
+    void many(events('e'))
+    expect(store.calls).toEqual([['a'], ['b', 'old-c', 'd'], ['e']])
+  })
+
+  it('fails every caller of a failed group with its error, and carries on with the next', async () => {
+    const store = slowStore()
+    const many = groupCommit(store.storeMany)
+    const first = many(events('a'))
+    const second = many(events('b'))
+    const third = many(events('c'))
+    store.release(new StoreOutcomeUnknown('lost'))
+    await expect(first).rejects.toBeInstanceOf(StoreOutcomeUnknown)
+    await flush()
+    store.release(new Error('down'))
+    await expect(second).rejects.toThrow('down')
+    await expect(third).rejects.toThrow('down')
+    await flush()
+    const fourth = many(events('d'))
+    store.release()
+    expect(await fourth).toEqual([true])
+  })
+
+  it('gives each caller of a grouped call its own eids when the outcome is unknown', async () => {
+    const store = slowStore()
+    const many = groupCommit(store.storeMany)
+    const memory = new MemoryStore()
+    const publish = (from: number) =>
+      publishEvents(memory, {}, () => 1_000, requests(from + 2).slice(from), {}, many)
+    const first = publish(0)
+    const second = publish(2)
+    store.release()
+    await first
+    await flush()
+    store.release(new StoreOutcomeUnknown('lost'))
+    await expect(second).rejects.toMatchObject({ eids: ['e2', 'e3'] })
+    expect(store.calls).toEqual([['e0', 'e1'], ['e2', 'e3']])
   })
 })
