@@ -93,32 +93,38 @@ describe('groupCommit', () => {
   const events = (...eids: string[]): EventToStore[] => eids.map((eid) => ({ channel: 'global', eid, event: {} }))
   const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-  it('sends a call at once when none is in flight, and the calls made meanwhile as one, in order, each caller getting its own flags', async () => {
+  it('sends the calls of one turn as one call, then those made while it is in flight as the next, in order, each caller getting its own flags', async () => {
     const store = slowStore()
     const many = groupCommit(store.storeMany)
     const first = many(events('a'))
-    // Synchronously: the memory store delivers before publish() returns.
-    expect(store.calls).toEqual([['a']])
     const second = many(events('b', 'old-c'))
+    expect(store.calls).toEqual([])
+    await Promise.resolve()
+    expect(store.calls).toEqual([['a', 'b', 'old-c']])
     const third = many(events('d'))
+    const fourth = many(events('old-e', 'f'))
+    await flush()
     expect(store.calls).toHaveLength(1)
     store.release()
     expect(await first).toEqual([true])
-    await flush()
-    expect(store.calls).toEqual([['a'], ['b', 'old-c', 'd']])
-    store.release()
     expect(await second).toEqual([true, false])
-    expect(await third).toEqual([true])
     await flush()
-    // Idle again: the next call goes at once, alone.
-    void many(events('e'))
-    expect(store.calls).toEqual([['a'], ['b', 'old-c', 'd'], ['e']])
+    expect(store.calls).toEqual([['a', 'b', 'old-c'], ['d', 'old-e', 'f']])
+    store.release()
+    expect(await third).toEqual([true])
+    expect(await fourth).toEqual([false, true])
+    await flush()
+    // Idle again: the next turn's call goes alone.
+    void many(events('g'))
+    await flush()
+    expect(store.calls).toEqual([['a', 'b', 'old-c'], ['d', 'old-e', 'f'], ['g']])
   })
 
   it('fails every caller of a failed group with its error, and carries on with the next', async () => {
     const store = slowStore()
     const many = groupCommit(store.storeMany)
     const first = many(events('a'))
+    await Promise.resolve()
     const second = many(events('b'))
     const third = many(events('c'))
     store.release(new StoreOutcomeUnknown('lost'))
@@ -129,6 +135,7 @@ describe('groupCommit', () => {
     await expect(third).rejects.toThrow('down')
     await flush()
     const fourth = many(events('d'))
+    await Promise.resolve()
     store.release()
     expect(await fourth).toEqual([true])
   })
@@ -140,6 +147,7 @@ describe('groupCommit', () => {
     const publish = (from: number) =>
       publishEvents(memory, {}, () => 1_000, requests(from + 2).slice(from), {}, many)
     const first = publish(0)
+    await Promise.resolve()
     const second = publish(2)
     store.release()
     await first

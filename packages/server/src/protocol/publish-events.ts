@@ -44,11 +44,10 @@ export interface PublishOutcome {
 export type StoreMany = (events: readonly EventToStore[]) => Promise<boolean[]>
 
 /**
- * Group commit: `storeMany`, with the calls made while one is in flight held and then sent as
- * one call, in the order they were made. With Redis, concurrent publishes (each producer's
- * request, each `publish()`) then share a script call and its round trip instead of queueing
- * one behind the other. A call made while none is in flight goes to the store at once,
- * synchronously, so the memory store still delivers it before the call returns.
+ * Group commit: `storeMany`, with the calls made in one turn (up to its microtasks) or while
+ * a call is in flight held and then sent as one call, in the order they were made. With Redis,
+ * concurrent publishes (each producer's request, each `publish()`) then share a script call
+ * and its round trip instead of each paying for its own. Delivery order stays call order.
  *
  * Each caller gets its own events' flags. A group's failure is every member's: a plain error
  * still means none of the group was stored, and a {@link StoreOutcomeUnknown} that any may
@@ -62,6 +61,11 @@ export function groupCommit(storeMany: StoreMany): StoreMany {
   }
   let inFlight = false
   let waiting: Waiting[] = []
+  const sendWaiting = (): void => {
+    const group = waiting
+    waiting = []
+    send(group)
+  }
   const send = (group: readonly Waiting[]): void => {
     inFlight = true
     const events = group.length === 1 ? (group[0] as Waiting).events : group.flatMap((member) => member.events)
@@ -83,17 +87,18 @@ export function groupCommit(storeMany: StoreMany): StoreMany {
       )
       .finally(() => {
         inFlight = false
-        if (waiting.length === 0) return
-        const next = waiting
-        waiting = []
-        send(next)
+        if (waiting.length > 0) sendWaiting()
       })
   }
   return (events) =>
     new Promise<boolean[]>((resolve, reject) => {
-      const member = { events, resolve, reject }
-      if (inFlight) waiting.push(member)
-      else send([member])
+      // The first call of an idle turn waits for the turn's other calls (a producer's loop, a
+      // relay's burst), so that they share its store call and round trip too.
+      if (!inFlight && waiting.length === 0) {
+        inFlight = true
+        queueMicrotask(sendWaiting)
+      }
+      waiting.push({ events, resolve, reject })
     })
 }
 
