@@ -62,7 +62,7 @@ for (const section of sections) {
       rows.push(...(await benchServerTargets(quick ? { redisEvents: 10_000, handshakes: 300, rounds: 2, turnedAway: 300 } : {})))
       break
     case 'publish':
-      rows.push(...(await benchPublish(quick ? { batchEvents: 20_000, singleEvents: 1_000, rounds: 1, redisEvents: 1_000, redisRounds: 1 } : {})))
+      rows.push(...(await benchPublish(quick ? { batchEvents: 20_000, singleEvents: 1_000, rounds: 1, redisEvents: 3_000, redisRounds: 1 } : {})))
       break
     case 'tabs':
       rows.push(...(await benchTabs(quick ? { events: 5_000, rounds: 2 } : {})))
