@@ -12,7 +12,9 @@ export type EventListener = (channel: string, events: EventsById) => void
 
 /** One live event: its event ID and the event. */
 export interface LiveEvent {
+  /** Its event ID. */
   readonly eid: string
+  /** The event, `m.eid` and `m.ts` filled in. */
   readonly event: unknown
 }
 
