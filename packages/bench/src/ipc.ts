@@ -114,3 +114,12 @@ export interface Closed {
 
 /** What the fan-out clients answer. */
 export type FanoutClientsReply = ClientsHello | Connected | Expecting | Received | Closed
+
+/** The admin token of section publish's server (a bench secret, never a real one). */
+export const PublishAdminToken = 'bench-admin-token'
+
+/** children/publish-server.ts or publish-bare.ts → section publish, once listening. */
+export interface PublishServerHello {
+  /** HTTP `POST /publish` and the websocket (`/ws`) on 127.0.0.1. */
+  readonly port: number
+}

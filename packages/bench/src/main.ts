@@ -2,7 +2,7 @@
  * `pnpm bench`: runs the sections, prints the table and writes results.json.
  *
  * Usage: `node --expose-gc dist/main.js [section …] [--quick]`, sections `pipeline`, `e2e`,
- * `memory`, `fanout`, `fanout-redis`, `server`, `tabs`, `relay` (default: all; `fanout-redis` starts its own redis-server). `--quick` shrinks every section for a smoke run. Only a
+ * `memory`, `fanout`, `fanout-redis`, `server`, `publish`, `tabs`, `relay` (default: all; `fanout-redis` starts its own redis-server). `--quick` shrinks every section for a smoke run. Only a
  * full run (every section, not quick) writes results.json, so that the committed file is
  * always one whole recorded run.
  *
@@ -17,11 +17,12 @@ import { bareReceiver, benchE2e, connectReceiver } from './sections/e2e.js'
 import { benchFanout, benchFanoutRedis } from './sections/fanout.js'
 import { benchMemory } from './sections/memory.js'
 import { benchPipeline } from './sections/pipeline.js'
+import { benchPublish } from './sections/publish.js'
 import { benchRelay } from './sections/relay.js'
 import { benchServerTargets } from './sections/server-targets.js'
 import { benchTabs } from './sections/tabs.js'
 
-const SECTIONS = ['pipeline', 'e2e', 'memory', 'fanout', 'fanout-redis', 'server', 'tabs', 'relay'] as const
+const SECTIONS = ['pipeline', 'e2e', 'memory', 'fanout', 'fanout-redis', 'server', 'publish', 'tabs', 'relay'] as const
 type Section = (typeof SECTIONS)[number]
 
 const { values, positionals: asked } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, allowPositionals: true })
@@ -58,7 +59,10 @@ for (const section of sections) {
       )
       break
     case 'server':
-      rows.push(...(await benchServerTargets(quick ? { redisEvents: 10_000, batchEvents: 20_000, handshakes: 300, rounds: 2, turnedAway: 300 } : {})))
+      rows.push(...(await benchServerTargets(quick ? { redisEvents: 10_000, handshakes: 300, rounds: 2, turnedAway: 300 } : {})))
+      break
+    case 'publish':
+      rows.push(...(await benchPublish(quick ? { batchEvents: 20_000, singleEvents: 1_000, rounds: 1, redisEvents: 3_000, redisRounds: 1 } : {})))
       break
     case 'tabs':
       rows.push(...(await benchTabs(quick ? { events: 5_000, rounds: 2 } : {})))

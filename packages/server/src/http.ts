@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { PublishError } from './publish.js'
-import { sameSecret } from './secret.js'
+import { secretMatcher } from './secret.js'
 import { describe, type Logger } from './log.js'
 import type { FatesServer } from './protocol/make-server.js'
 import type { PublishRequest } from './protocol/publish-events.js'
@@ -98,7 +98,7 @@ export function httpHandler(
   logger: Logger,
   observed: Observed,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const expected = `Bearer ${adminToken}`
+  const authorized = secretMatcher(`Bearer ${adminToken}`)
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     if (path === '/metrics' || path === '/healthz') {
@@ -106,7 +106,7 @@ export function httpHandler(
         refuse(res, 405, { error: 'method not allowed: use GET' }, { allow: 'GET' })
         return
       }
-      if (path === '/metrics' && !sameSecret(expected, req.headers.authorization ?? '')) {
+      if (path === '/metrics' && !authorized(req.headers.authorization ?? '')) {
         unauthorized(res)
         return
       }
@@ -122,7 +122,7 @@ export function httpHandler(
         return
       }
       // Headers only, as for /publish: the body (if any) is never read.
-      if (!sameSecret(expected, req.headers.authorization ?? '')) {
+      if (!authorized(req.headers.authorization ?? '')) {
         unauthorized(res)
         return
       }
@@ -143,7 +143,7 @@ export function httpHandler(
       return
     }
     // The token is checked from the headers alone: an unauthenticated body is never read.
-    if (!sameSecret(expected, req.headers.authorization ?? '')) {
+    if (!authorized(req.headers.authorization ?? '')) {
       unauthorized(res)
       return
     }

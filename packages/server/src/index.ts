@@ -44,8 +44,10 @@ export {
   rateKey,
   GlobalChannel,
   type Credentials,
+  type EventBatchListener,
   type EventListener,
   type EventsById,
+  type LiveEvent,
   type Store,
   type Unsubscribe,
 } from './stores/store.js'

@@ -39,3 +39,20 @@ describe('normalizePublish for a relay (checkContext: false)', () => {
     expect(either.isLeft(normalizePublish('bot-42', { m: { e: 'x' }, ctx: {} }, Date.now, () => 'new', false))).toBe(true)
   })
 })
+
+describe('normalizePublish stamps eid and ts', () => {
+  const now = (): number => 1_700_000_000_500
+  it.each([
+    ['both missing', { e: 0, t: -1 }, { e: 0, t: -1, eid: 'new', ts: 1_700_000_000.5 }],
+    ['both given', { e: 0, eid: 'e-1', ts: 1_600_000_000 }, { e: 0, eid: 'e-1', ts: 1_600_000_000 }],
+    // In-process only (JSON has no undefined): a spread must not put the undefined back.
+    ['both given as undefined', { e: 0, eid: undefined, ts: undefined }, { e: 0, eid: 'new', ts: 1_700_000_000.5 }],
+    ['eid given as undefined', { e: 0, eid: undefined, ts: 1_600_000_000 }, { e: 0, eid: 'new', ts: 1_600_000_000 }],
+  ])('%s', (_what, m, expected) => {
+    const event = { m, ctx: { user: '1', votes: 1 }, extra: true }
+    const normalized = normalizePublish('bot-42', event, now, () => 'new')
+    expect(normalized).toEqual(either.right({ eid: expected.eid, event: { m: expected, ctx: { user: '1', votes: 1 }, extra: true } }))
+    // The producer's object is left as it was.
+    expect(event.m).toBe(m)
+  })
+})

@@ -1,9 +1,8 @@
 /**
  * The server targets of issue 13, each measured against a baseline in the same run:
  * Redis publishing that stays as fast as the history grows (last tenth ÷ first tenth) while
- * another Redis client's PING stays quick; batch publishing over HTTP against one event per
- * request; handshakes against a bare `ws` server; and the server's file descriptors after
- * connections it turns away.
+ * another Redis client's PING stays quick; handshakes against a bare `ws` server; and the server's file descriptors after
+ * connections it turns away. Batch publishing over HTTP moved to section publish (issue 20).
  *
  * @packageDocumentation
  */
@@ -15,8 +14,8 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { Redis as RedisClient } from 'ioredis'
 import { WebSocket, WebSocketServer } from 'ws'
-import { ControlCode, Protocol } from '@fates-rx/core/protocol'
-import { startServer, type RunningServer } from '@fates-rx/server'
+import { ControlCode } from '@fates-rx/core/protocol'
+import { startServer } from '@fates-rx/server'
 import type { Row } from '../harness.js'
 import { startRedis } from '../redis.js'
 import { median, quantile } from '../stats.js'
@@ -29,8 +28,6 @@ const vote = (n: number) => ({ m: { e: 0, t: -1 }, ctx: { user: '1', votes: n, t
 export interface ServerTargetOptions {
   /** Events published through Redis. @default 100000 */
   readonly redisEvents?: number
-  /** Events published in batches over HTTP (and, for the baseline, a tenth of it one by one). @default 200000 */
-  readonly batchEvents?: number
   /** Handshakes per contender and round. @default 2000 */
   readonly handshakes?: number
   /** Interleaved rounds of the handshake comparison. @default 5 */
@@ -43,7 +40,6 @@ export interface ServerTargetOptions {
 export async function benchServerTargets(options: ServerTargetOptions = {}): Promise<Row[]> {
   return [
     await redisPublish(options.redisEvents ?? 100_000),
-    await batchPublish(options.batchEvents ?? 200_000),
     await handshakes(options.handshakes ?? 2_000, options.rounds ?? 5),
     await turnedAway(options.turnedAway ?? 1_000),
   ]
@@ -101,82 +97,8 @@ async function redisPublish(total: number): Promise<Row> {
   }
 }
 
-// A control payload's first key is its code (the server writes them in the original's order),
-// so a prefix tells them apart without parsing every frame.
-const IdentityPrefix = `{"code":"${ControlCode.Identity}"`
-const ReadyPrefix = `{"code":"${ControlCode.Ready}"`
 /** All the bare server's handshake says: the measure is the `ws` upgrade. */
 const BareIdentity = JSON.stringify({ code: ControlCode.Identity })
-
-/** Waits until `client` has received `count` events. */
-function receiver(server: RunningServer): Promise<{ received: () => number; ws: WebSocket; ready: Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(server.url)
-    let received = 0
-    let identified!: () => void
-    const ready = new Promise<void>((r) => (identified = r))
-    ws.on('message', (data: Buffer) => {
-      const text = data.toString('utf8')
-      if (text.startsWith(IdentityPrefix)) ws.send(JSON.stringify({ id: botId, token: 't', bot: true }))
-      else if (text.startsWith(ReadyPrefix)) identified()
-      else for (const segment of text.split(Protocol.separator)) if (segment !== '') received++
-    })
-    ws.once('open', () => resolve({ received: () => received, ws, ready }))
-    ws.once('error', reject)
-  })
-}
-
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setImmediate(resolve))
-}
-
-/** Batches of 1,000 over HTTP against one event per request, memory store, one client. */
-async function batchPublish(total: number): Promise<Row> {
-  const server = await startServer({ port: 0, bots: [{ id: botId, token: 't' }], adminToken: 'bench-admin-token' })
-  const client = await receiver(server)
-  await client.ready
-  const url = `http://127.0.0.1:${server.port}/publish`
-  const headers = { authorization: 'Bearer bench-admin-token' }
-  try {
-    const post = async (body: unknown): Promise<void> => {
-      const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) })
-      if (response.status !== 200) throw new Error(`publish answered ${response.status}`)
-      await response.arrayBuffer()
-    }
-    const measure = async (events: number, perRequest: number): Promise<number> => {
-      const before = client.received()
-      const t0 = performance.now()
-      // 4 requests in flight, as a producer with a small pool would.
-      let sent = 0
-      const worker = async (): Promise<void> => {
-        while (sent < events) {
-          const size = Math.min(perRequest, events - sent)
-          const from = sent
-          sent += size
-          const batch = Array.from({ length: size }, (_, k) => ({ channel, event: vote(from + k) }))
-          await post(perRequest === 1 ? batch[0] : batch)
-        }
-      }
-      await Promise.all(Array.from({ length: 4 }, worker))
-      await until(() => client.received() - before >= events)
-      return events / ((performance.now() - t0) / 1000)
-    }
-    const single = await measure(Math.max(1000, Math.floor(total / 20)), 1)
-    const batched = await measure(total, 1000)
-    return {
-      name: 'server: batch publish over HTTP, accepted and delivered',
-      eventsPerSecond: Math.round(batched),
-      ratio: Math.round((batched / single) * 1000) / 1000,
-      baseline: 'one event per request, same run',
-      params: { events: total, perRequest: 1000, inFlight: 4, clients: 1 },
-      metrics: { singlePerSecond: Math.round(single) },
-      target: { text: '≥ 50,000 events/s', met: batched >= 50_000 },
-    }
-  } finally {
-    client.ws.terminate()
-    await server.close()
-  }
-}
 
 /** Opens `count` connections, 16 at a time, each until its first message; resolves to handshakes/s. */
 async function handshakeRate(url: string, count: number): Promise<number> {

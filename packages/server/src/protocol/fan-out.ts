@@ -1,5 +1,5 @@
 import { describe, type Logger } from '../log.js'
-import type { EventsById, Store, Unsubscribe } from '../stores/store.js'
+import type { EventsById, LiveEvent, Store, Unsubscribe } from '../stores/store.js'
 import { encodeEvent, type EncodedEvent } from '../wire/encode.js'
 
 /** What the fan-out needs of a connection: somewhere to put a live event. */
@@ -34,7 +34,12 @@ export class ChannelFanOut {
       // A listener of its own per subscription: were one shared listener passed, a leave and a
       // join in the same turn would share it, and the leave's unsubscribe would silently remove
       // the join's.
-      const subscription = this.#store.subscribe(channel, (from, events) => this.#deliver(from, events))
+      // In runs where the store can (a batch's events at once, no object per event), else one
+      // `{"<eid>": event}` message at a time.
+      const subscription =
+        this.#store.subscribeBatches !== undefined
+          ? this.#store.subscribeBatches(channel, (from, events) => this.#deliverRun(from, events))
+          : this.#store.subscribe(channel, (from, events) => this.#deliver(from, events))
       entry = { members: new Set(), subscription }
       this.#channels.set(channel, entry)
       const created = entry
@@ -54,6 +59,15 @@ export class ChannelFanOut {
     entry.subscription
       .then((unsubscribe) => unsubscribe())
       .catch((error: unknown) => this.#logger.error(`unsubscribe ${channel}: ${describe(error)}`))
+  }
+
+  #deliverRun(channel: string, events: readonly LiveEvent[]): void {
+    const entry = this.#channels.get(channel)
+    if (entry === undefined) return
+    for (const { eid, event } of events) {
+      const encoded = encodeEvent(channel, event)
+      for (const member of entry.members) member.live(eid, encoded)
+    }
   }
 
   #deliver(channel: string, events: EventsById): void {

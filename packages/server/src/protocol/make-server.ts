@@ -5,7 +5,7 @@ import type { ProtocolConfig } from './config.js'
 import { Connection, type ConnectionContext, type ConnectionState } from './connection.js'
 import { ChannelFanOut } from './fan-out.js'
 import { FlushScheduler } from './flush-scheduler.js'
-import { publishEvents, type PublishOptions, type PublishOutcome, type PublishRequest } from './publish-events.js'
+import { groupCommit, publishEvents, type PublishOptions, type PublishOutcome, type PublishRequest } from './publish-events.js'
 import type { PeerInfo, ProtocolSocket, SocketHandlers } from './socket.js'
 import { NodeTimers, type TimerHandle } from './timers.js'
 
@@ -59,8 +59,10 @@ export function makeServer(config: ProtocolConfig): FatesServer {
     for (const connection of connections) connection.interrupt()
   })
 
+  // One store call at a time, the publishes made meanwhile grouped into the next.
+  const storeMany = store.publishMany === undefined ? undefined : groupCommit(store.publishMany.bind(store))
   const publishMany = (requests: readonly PublishRequest[], options?: PublishOptions): Promise<PublishOutcome[]> =>
-    publishEvents(store, observer, config.now, requests, options)
+    publishEvents(store, observer, config.now, requests, options, storeMany)
 
   return {
     opened(socket, peer) {

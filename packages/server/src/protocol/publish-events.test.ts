@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from '../stores/memory.js'
 import { StoreOutcomeUnknown, type Store } from '../stores/store.js'
-import { publishEvents, type PublishRequest } from './publish-events.js'
+import { groupCommit, publishEvents, type PublishRequest } from './publish-events.js'
+import type { EventToStore } from '../stores/store.js'
 
 /** A memory store without `publishMany` whose `publish` fails at event `k` (0-based), with `error`. */
 function failingAt(k: number, error: () => Error): { store: Store; stored: string[] } {
@@ -68,5 +69,91 @@ describe('publishEvents on a store without publishMany', () => {
     ])
     expect(stored).toEqual(['e0', 'e1', 'e2', 'e0'])
     expect(published).toEqual([3, 1])
+  })
+})
+
+describe('groupCommit', () => {
+  /** A store call that waits until released: what the calls were, and how to answer them. */
+  function slowStore(): { calls: string[][]; release: (answer?: Error) => void; storeMany: (events: readonly EventToStore[]) => Promise<boolean[]> } {
+    const calls: string[][] = []
+    const pending: { events: readonly EventToStore[]; resolve: (flags: boolean[]) => void; reject: (error: Error) => void }[] = []
+    return {
+      calls,
+      release(answer) {
+        const call = pending.shift()!
+        if (answer === undefined) call.resolve(call.events.map((e) => !e.eid.startsWith('old')))
+        else call.reject(answer)
+      },
+      storeMany(events) {
+        calls.push(events.map((e) => e.eid))
+        return new Promise((resolve, reject) => pending.push({ events, resolve, reject }))
+      },
+    }
+  }
+  const events = (...eids: string[]): EventToStore[] => eids.map((eid) => ({ channel: 'global', eid, event: {} }))
+  const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+  it('sends the calls of one turn as one call, then those made while it is in flight as the next, in order, each caller getting its own flags', async () => {
+    const store = slowStore()
+    const many = groupCommit(store.storeMany)
+    const first = many(events('a'))
+    const second = many(events('b', 'old-c'))
+    expect(store.calls).toEqual([])
+    await Promise.resolve()
+    expect(store.calls).toEqual([['a', 'b', 'old-c']])
+    const third = many(events('d'))
+    const fourth = many(events('old-e', 'f'))
+    await flush()
+    expect(store.calls).toHaveLength(1)
+    store.release()
+    expect(await first).toEqual([true])
+    expect(await second).toEqual([true, false])
+    await flush()
+    expect(store.calls).toEqual([['a', 'b', 'old-c'], ['d', 'old-e', 'f']])
+    store.release()
+    expect(await third).toEqual([true])
+    expect(await fourth).toEqual([false, true])
+    await flush()
+    // Idle again: the next turn's call goes alone.
+    void many(events('g'))
+    await flush()
+    expect(store.calls).toEqual([['a', 'b', 'old-c'], ['d', 'old-e', 'f'], ['g']])
+  })
+
+  it('fails every caller of a failed group with its error, and carries on with the next', async () => {
+    const store = slowStore()
+    const many = groupCommit(store.storeMany)
+    const first = many(events('a'))
+    await Promise.resolve()
+    const second = many(events('b'))
+    const third = many(events('c'))
+    store.release(new StoreOutcomeUnknown('lost'))
+    await expect(first).rejects.toBeInstanceOf(StoreOutcomeUnknown)
+    await flush()
+    store.release(new Error('down'))
+    await expect(second).rejects.toThrow('down')
+    await expect(third).rejects.toThrow('down')
+    await flush()
+    const fourth = many(events('d'))
+    await Promise.resolve()
+    store.release()
+    expect(await fourth).toEqual([true])
+  })
+
+  it('gives each caller of a grouped call its own eids when the outcome is unknown', async () => {
+    const store = slowStore()
+    const many = groupCommit(store.storeMany)
+    const memory = new MemoryStore()
+    const publish = (from: number) =>
+      publishEvents(memory, {}, () => 1_000, requests(from + 2).slice(from), {}, many)
+    const first = publish(0)
+    await Promise.resolve()
+    const second = publish(2)
+    store.release()
+    await first
+    await flush()
+    store.release(new StoreOutcomeUnknown('lost'))
+    await expect(second).rejects.toMatchObject({ eids: ['e2', 'e3'] })
+    expect(store.calls).toEqual([['e0', 'e1'], ['e2', 'e3']])
   })
 })

@@ -40,11 +40,74 @@ export interface PublishOutcome {
   readonly repeat: boolean
 }
 
+/** Stores events in order, all or none (or {@link StoreOutcomeUnknown}): `Store.publishMany`'s contract. */
+export type StoreMany = (events: readonly EventToStore[]) => Promise<boolean[]>
+
+/**
+ * Group commit: `storeMany`, with the calls made in one turn (up to its microtasks) or while
+ * a call is in flight held and then sent as one call, in the order they were made. With Redis,
+ * concurrent publishes (each producer's request, each `publish()`) then share a script call
+ * and its round trip instead of each paying for its own. Delivery order stays call order.
+ *
+ * Each caller gets its own events' flags. A group's failure is every member's: a plain error
+ * still means none of the group was stored, and a {@link StoreOutcomeUnknown} that any may
+ * have been (each caller names its own eids, see {@link publishEvents}).
+ */
+export function groupCommit(storeMany: StoreMany): StoreMany {
+  interface Waiting {
+    readonly events: readonly EventToStore[]
+    readonly resolve: (flags: boolean[]) => void
+    readonly reject: (error: unknown) => void
+  }
+  let inFlight = false
+  let waiting: Waiting[] = []
+  const sendWaiting = (): void => {
+    const group = waiting
+    waiting = []
+    send(group)
+  }
+  const send = (group: readonly Waiting[]): void => {
+    inFlight = true
+    const events = group.length === 1 ? (group[0] as Waiting).events : group.flatMap((member) => member.events)
+    let stored: Promise<boolean[]>
+    try {
+      stored = storeMany(events)
+    } catch (error) {
+      stored = Promise.reject(error)
+    }
+    stored
+      .then(
+        (flags) => {
+          let at = 0
+          for (const member of group) member.resolve(flags.slice(at, (at += member.events.length)))
+        },
+        (error: unknown) => {
+          for (const member of group) member.reject(error)
+        },
+      )
+      .finally(() => {
+        inFlight = false
+        if (waiting.length > 0) sendWaiting()
+      })
+  }
+  return (events) =>
+    new Promise<boolean[]>((resolve, reject) => {
+      // The first call of an idle turn waits for the turn's other calls (a producer's loop, a
+      // relay's burst), so that they share its store call and round trip too.
+      if (!inFlight && waiting.length === 0) {
+        inFlight = true
+        queueMicrotask(sendWaiting)
+      }
+      waiting.push({ events, resolve, reject })
+    })
+}
+
 /**
  * Checks every request first (one bad event refuses the batch), then stores them all in order;
  * delivery is the store's, through its subscriptions. An error that may come after some events
  * were stored is a {@link StoreOutcomeUnknown} naming every eid, so that a caller can retry
- * with the same eids safely.
+ * with the same eids safely. `storeMany` replaces `store.publishMany` (the server passes it
+ * through {@link groupCommit}); without either, events are stored one by one.
  */
 export async function publishEvents(
   store: Store,
@@ -52,6 +115,7 @@ export async function publishEvents(
   now: () => number,
   requests: readonly PublishRequest[],
   options: PublishOptions = {},
+  storeMany: StoreMany | undefined = store.publishMany?.bind(store),
 ): Promise<PublishOutcome[]> {
   const events: EventToStore[] = []
   const checkContext = options.checkContext ?? true
@@ -64,8 +128,8 @@ export async function publishEvents(
   let stored: readonly boolean[]
   const started = performance.now()
   try {
-    if (store.publishMany !== undefined) {
-      stored = await store.publishMany(events)
+    if (storeMany !== undefined) {
+      stored = await storeMany(events)
     } else {
       const flags: boolean[] = []
       for (const { channel, eid, event } of events) {

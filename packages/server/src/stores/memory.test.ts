@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryStore } from './memory.js'
-import type { EventsById } from './store.js'
+import type { EventsById, LiveEvent } from './store.js'
 
 describe('MemoryStore', () => {
   it('counts requests in a window fixed at creation, not extended by increments', async () => {
@@ -64,6 +64,38 @@ describe('MemoryStore', () => {
     await unsubscribe()
     await store.publish('global', 'd', 4)
     expect(seen).toHaveLength(2)
+  })
+
+  it('hands a batch to batch listeners in runs per channel, in publish order, repeats and history-only events left out', async () => {
+    const store = new MemoryStore()
+    const runs: [string, string[]][] = []
+    const plain: EventsById[] = []
+    const record = (channel: string, events: readonly LiveEvent[]): void => void runs.push([channel, events.map((e) => `${e.eid}=${String(e.event)}`)])
+    const unsubscribe = await store.subscribeBatches('global', record)
+    await store.subscribeBatches('bot-1', record)
+    await store.subscribe('global', (_channel, events) => void plain.push(events))
+    await store.publish('global', 'a', 1)
+    await store.publishMany([
+      { channel: 'global', eid: 'b', event: 2 },
+      { channel: 'global', eid: 'a', event: 9 },
+      { channel: 'global', eid: 'c', event: 3 },
+      { channel: 'bot-1', eid: 'd', event: 4 },
+      { channel: 'global', eid: 'e', event: 5, live: false },
+      { channel: 'global', eid: 'f', event: 6 },
+      { channel: 'global', eid: 'g', event: 7 },
+    ])
+    expect(runs).toEqual([
+      ['global', ['a=1']],
+      ['global', ['b=2', 'c=3']],
+      ['bot-1', ['d=4']],
+      ['global', ['f=6', 'g=7']],
+    ])
+    // Plain listeners are unchanged: one object per event.
+    expect(plain).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }, { f: 6 }, { g: 7 }])
+    await unsubscribe()
+    await store.publishMany([{ channel: 'global', eid: 'h', event: 8 }])
+    expect(runs).toHaveLength(4)
+    expect(Object.keys(await store.storedEvents('global')).sort()).toEqual(['a', 'b', 'c', 'e', 'f', 'g', 'h'])
   })
 
   it('rejects a bad maxStoredPerChannel', () => {

@@ -3,7 +3,9 @@ import {
   type EventToStore,
   type IdentityKind,
   type Credentials,
+  type EventBatchListener,
   type EventListener,
+  type LiveEvent,
   type EventsById,
   type Store,
   type TokenLookup,
@@ -55,6 +57,7 @@ export class MemoryStore implements Store {
   readonly #counters = new Map<string, Counter>()
   readonly #events = new Map<string, History>()
   readonly #listeners = new Map<string, Set<EventListener>>()
+  readonly #batchListeners = new Map<string, Set<EventBatchListener>>()
   readonly #maxStored: number
   readonly #now: () => number
 
@@ -89,52 +92,92 @@ export class MemoryStore implements Store {
   // Synchronous up to the listeners so that publish order is delivery order even when callers
   // do not await each publish.
   publish(channel: string, eid: string, event: unknown, live = true): Promise<boolean> {
-    return Promise.resolve(this.#publish(channel, eid, event, live))
+    const stored = this.#store(channel, eid, event)
+    if (stored && live) {
+      this.#deliver(channel, eid, event)
+      this.#batchListeners.get(channel)?.forEach((listener) => listener(channel, [{ eid, event }]))
+    }
+    return Promise.resolve(stored)
   }
 
+  // Each consecutive run of a batch on one channel goes to a batch listener in one call; a
+  // plain listener still gets each event as it is stored. Either way, in publish order.
   publishMany(events: readonly EventToStore[]): Promise<boolean[]> {
-    return Promise.resolve(events.map(({ channel, eid, event, live = true }) => this.#publish(channel, eid, event, live)))
+    const flags: boolean[] = new Array<boolean>(events.length)
+    let run: LiveEvent[] = []
+    let runChannel = ''
+    for (let index = 0; index < events.length; index++) {
+      const { channel, eid, event, live = true } = events[index] as EventToStore
+      const stored = this.#store(channel, eid, event)
+      flags[index] = stored
+      if (!stored || !live) continue
+      this.#deliver(channel, eid, event)
+      if (channel !== runChannel) {
+        this.#deliverRun(runChannel, run)
+        run = []
+        runChannel = channel
+      }
+      run.push({ eid, event })
+    }
+    this.#deliverRun(runChannel, run)
+    return Promise.resolve(flags)
   }
 
-  #publish(channel: string, eid: string, event: unknown, live: boolean): boolean {
-    if (this.#maxStored > 0) {
-      let history = this.#events.get(channel)
-      if (history === undefined) this.#events.set(channel, (history = { events: new Map(), order: [], head: 0 }))
-      const { events } = history
-      // The eid is the idempotency key: a producer's retry is neither stored nor delivered.
-      if (events.has(eid)) return false
-      events.set(eid, event)
-      history.order.push(eid)
-      if (events.size > this.#maxStored) {
-        events.delete(history.order[history.head++] as string)
-        // Let go of the dropped prefix now and then, not on every publish.
-        if (history.head >= this.#maxStored) {
-          history.order = history.order.slice(history.head)
-          history.head = 0
-        }
+  /** Stores an event in its channel's history; false for an eid the history holds. */
+  #store(channel: string, eid: string, event: unknown): boolean {
+    if (this.#maxStored === 0) return true
+    let history = this.#events.get(channel)
+    if (history === undefined) this.#events.set(channel, (history = { events: new Map(), order: [], head: 0 }))
+    const { events } = history
+    // The eid is the idempotency key: a producer's retry is neither stored nor delivered.
+    if (events.has(eid)) return false
+    events.set(eid, event)
+    history.order.push(eid)
+    if (events.size > this.#maxStored) {
+      events.delete(history.order[history.head++] as string)
+      // Let go of the dropped prefix now and then, not on every publish.
+      if (history.head >= this.#maxStored) {
+        history.order = history.order.slice(history.head)
+        history.head = 0
       }
     }
-    const listeners = live ? this.#listeners.get(channel) : undefined
-    if (listeners !== undefined) {
-      const message: EventsById = { [eid]: event }
-      for (const listener of listeners) listener(channel, message)
-    }
     return true
+  }
+
+  /** Hands one event to the channel's plain listeners. */
+  #deliver(channel: string, eid: string, event: unknown): void {
+    const listeners = this.#listeners.get(channel)
+    if (listeners === undefined) return
+    // Built only for plain listeners: an object keyed by a UUID is costly to make.
+    const message: EventsById = { [eid]: event }
+    for (const listener of listeners) listener(channel, message)
+  }
+
+  #deliverRun(channel: string, run: readonly LiveEvent[]): void {
+    if (run.length === 0) return
+    const listeners = this.#batchListeners.get(channel)
+    if (listeners !== undefined) for (const listener of listeners) listener(channel, run)
   }
 
   async storedEvents(channel: string): Promise<EventsById> {
     return Object.fromEntries(this.#events.get(channel)?.events ?? [])
   }
 
-  async subscribe(channel: string, listener: EventListener): Promise<Unsubscribe> {
-    let listeners = this.#listeners.get(channel)
-    if (listeners === undefined) this.#listeners.set(channel, (listeners = new Set()))
+  subscribe(channel: string, listener: EventListener): Promise<Unsubscribe> {
+    return Promise.resolve(this.#listen(this.#listeners, channel, listener))
+  }
+
+  subscribeBatches(channel: string, listener: EventBatchListener): Promise<Unsubscribe> {
+    return Promise.resolve(this.#listen(this.#batchListeners, channel, listener))
+  }
+
+  #listen<L>(all: Map<string, Set<L>>, channel: string, listener: L): Unsubscribe {
+    let listeners = all.get(channel)
+    if (listeners === undefined) all.set(channel, (listeners = new Set()))
     listeners.add(listener)
     return async () => {
       listeners.delete(listener)
-      if (listeners.size === 0 && this.#listeners.get(channel) === listeners) {
-        this.#listeners.delete(channel)
-      }
+      if (listeners.size === 0 && all.get(channel) === listeners) all.delete(channel)
     }
   }
 
@@ -147,6 +190,7 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.#listeners.clear()
+    this.#batchListeners.clear()
   }
 
   // Expired counters would otherwise accumulate, one per identity ever seen. Every window has

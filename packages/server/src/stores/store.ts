@@ -10,6 +10,21 @@ export type EventsById = Readonly<Record<string, unknown>>
 /** Receives live events published on a channel, in publish order. */
 export type EventListener = (channel: string, events: EventsById) => void
 
+/** One live event: its event ID and the event. */
+export interface LiveEvent {
+  /** Its event ID. */
+  readonly eid: string
+  /** The event, `m.eid` and `m.ts` filled in. */
+  readonly event: unknown
+}
+
+/**
+ * Receives live events published on a channel, in publish order, several in one call when they
+ * were published together (a batch's consecutive events on the channel): no `{"<eid>": event}`
+ * object is built per event, and a receiver can handle a batch at once.
+ */
+export type EventBatchListener = (channel: string, events: readonly LiveEvent[]) => void
+
 /** Stops a subscription. */
 export type Unsubscribe = () => Promise<void>
 
@@ -57,6 +72,12 @@ export interface Store extends TokenLookup {
    * so nothing published after that is missed.
    */
   subscribe(channel: string, listener: EventListener): Promise<Unsubscribe>
+  /**
+   * {@link subscribe}, with the channel's live events handed over in runs instead of one object
+   * per event: what a batch published at once holds for the channel comes in one call. Optional:
+   * the server uses it where a store has it, {@link subscribe} otherwise.
+   */
+  subscribeBatches?(channel: string, listener: EventBatchListener): Promise<Unsubscribe>
   /**
    * Registers `listener` for interruptions of live delivery (a lost pub/sub connection): events
    * published meanwhile may never arrive, so the server closes its identified connections with

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { encodeControl, encodeEvent, eventFrame, goJson } from './encode.js'
+import { encodeControl, encodeEvent, eventFrame, goJson, goJsonWalk, goString } from './encode.js'
 
 describe('goJson', () => {
   it.each([
@@ -35,6 +35,30 @@ describe('goJson', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
         expect(goJson(value)).toBe(escaped(reference(value)))
+      }),
+    )
+  })
+
+  it('writes what the walk with its own stack writes, recursion and its hand-over included', () => {
+    // Deeper than the recursion limit (64) now and then, so that the hand-over is covered too.
+    const deep = fc.letrec((tie) => ({ value: fc.oneof({ depthSize: 'large', maxDepth: 80 }, fc.jsonValue({ maxDepth: 2 }), fc.array(tie('value'), { maxLength: 2 }), fc.dictionary(fc.string(), tie('value'), { maxKeys: 2 })) })).value
+    fc.assert(
+      fc.property(deep, (value) => {
+        expect(goJson(value)).toBe(goJsonWalk(value))
+      }),
+    )
+    let nested: unknown = 'x'
+    for (let n = 0; n < 70; n++) nested = n % 2 === 0 ? [nested] : { k: nested }
+    expect(goJson(nested)).toBe(goJsonWalk(nested))
+  })
+
+  it('quotes strings as JSON.stringify does, with the HTML escapes, however they begin', () => {
+    const awkward = fc.constantFrom('"', '\\', '<', '>', '&', '\u2028', '\u2029', '\ud800', '\udc00', '\u0000', '\n', 'é', 'a', '1')
+    const unicode = fc.oneof(fc.string({ unit: awkward }), fc.string({ unit: 'binary' }), fc.string())
+    fc.assert(
+      fc.property(unicode, (text) => {
+        const json = JSON.stringify(text).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+        expect(goString(text)).toBe(json)
       }),
     )
   })
