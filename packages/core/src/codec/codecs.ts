@@ -127,6 +127,12 @@ export interface EventMeta extends t.TypeOf<typeof EventMeta> {
   id?: Snowflake | null
   /** The webhook type (webhook events only). */
   wt?: number
+  /**
+   * Where the project's server stored it in its channel (`"<epoch>:<offset>"`, see
+   * `parsePosition`): what a client sends back to resume exactly after it. The original server
+   * sends none. Not checked by the codec: `parsePosition` is its one reader.
+   */
+  pos?: string
 }
 
 /** An event: metadata `m` and a context `ctx` whose shape depends on `m.e`. */

@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto'
+import type { Position } from '@fates-rx/core/protocol'
 import {
   MemoryTokens,
+  stampPosition,
   type EventToStore,
   type IdentityKind,
   type Credentials,
@@ -27,6 +30,12 @@ export interface MemoryStoreOptions {
   readonly maxStoredPerChannel?: number
   /** The clock, for tests. @default Date.now */
   readonly now?: () => number
+  /**
+   * Stamp every stored event with its position in its channel (`m.pos`), so that a client can
+   * resume exactly after the last one it got. `false`: events are kept as published, byte for
+   * byte what the original server sent. @default true
+   */
+  readonly positions?: boolean
 }
 
 interface Counter {
@@ -44,6 +53,8 @@ interface History {
   readonly events: Map<string, unknown>
   order: string[]
   head: number
+  /** How many events the channel has stored in this store's life: the last one's offset. */
+  offset: number
 }
 
 /**
@@ -57,15 +68,28 @@ export class MemoryStore implements Store {
   readonly #listeners = new Map<string, Set<EventListener>>()
   readonly #maxStored: number
   readonly #now: () => number
+  /** This store's life: a restarted server is a new one, so its offsets start again from 1. */
+  readonly #epoch: string | undefined
+
+  /**
+   * The position of `channel`'s newest stored event (offset 0 when none yet); absent when the
+   * store stamps no positions (`positions: false`).
+   */
+  readonly headOf?: (channel: string) => Promise<Position | undefined>
 
   constructor(options: MemoryStoreOptions = {}) {
-    const { bots = [], servers = [], tokens, maxStoredPerChannel = 1000, now = Date.now } = options
+    const { bots = [], servers = [], tokens, maxStoredPerChannel = 1000, now = Date.now, positions = true } = options
     if (!Number.isInteger(maxStoredPerChannel) || maxStoredPerChannel < 0) {
       throw new RangeError(`maxStoredPerChannel must be a whole number ≥ 0, got ${maxStoredPerChannel}`)
     }
     this.#tokens = tokens ?? new MemoryTokens(bots, servers)
     this.#maxStored = maxStoredPerChannel
     this.#now = now
+    // Without a history nothing is stored, so nothing has a position to resume from.
+    if (positions && maxStoredPerChannel > 0) {
+      const epoch = (this.#epoch = randomBytes(6).toString('hex'))
+      this.headOf = async (channel) => ({ epoch, offset: this.#events.get(channel)?.offset ?? 0 })
+    }
   }
 
   tokenOf(kind: IdentityKind, id: string): Promise<string | undefined> {
@@ -99,10 +123,11 @@ export class MemoryStore implements Store {
   #publish(channel: string, eid: string, event: unknown, live: boolean): boolean {
     if (this.#maxStored > 0) {
       let history = this.#events.get(channel)
-      if (history === undefined) this.#events.set(channel, (history = { events: new Map(), order: [], head: 0 }))
+      if (history === undefined) this.#events.set(channel, (history = { events: new Map(), order: [], head: 0, offset: 0 }))
       const { events } = history
       // The eid is the idempotency key: a producer's retry is neither stored nor delivered.
       if (events.has(eid)) return false
+      if (this.#epoch !== undefined) event = stampPosition(event, { epoch: this.#epoch, offset: ++history.offset })
       events.set(eid, event)
       history.order.push(eid)
       if (events.size > this.#maxStored) {
