@@ -55,3 +55,42 @@ export function laterPosition(a: string | undefined, b: unknown): string | undef
   const current = parsePosition(a)
   return current !== undefined && current.epoch === next.epoch && current.offset >= next.offset ? a : (b as string)
 }
+
+/**
+ * What the project's server adds to the wire for exact recovery (the original sends none of it,
+ * and ignores the identify's `after`: Go's `json.Unmarshal` skips keys its struct lacks):
+ *
+ * - the identify may carry `after`, `{"<channel>": "<position>"}`: per channel, the position
+ *   of the newest event the client delivered (see {@link AfterLimits});
+ * - after `ready`, a server that read it sends a control payload with code `resume`, whose
+ *   `channels` says per channel whether its replay is exact (`"exact"`: only the events stored
+ *   after that position, in order) or else why not, one of {@link ResumeReasons} (the replay is
+ *   then the whole history, to be filtered by `m.ts` as against the original).
+ */
+export const ResumeCode = 'resume'
+
+/** Why a channel's resume was not exact, and what each means. */
+export const ResumeReasons = /* @__PURE__ */ Object.freeze({
+  /** The identify named no position for the channel. */
+  none: 'No position was sent for this channel.',
+  /** The position is from another life of the store (a restarted server, a flushed Redis). */
+  epoch: 'The position is from an earlier life of the server’s store.',
+  /** The position is past the newest event the channel stored: not one this store gave. */
+  ahead: 'The position is beyond the newest event stored in this channel.',
+  /** Events after the position were trimmed from the history: some of the gap is gone. */
+  'too-old': 'Events after the position were already trimmed from the history.',
+  /** The store keeps no positions, or the history holds events stored without one. */
+  unpositioned: 'The history holds events without a position.',
+} as const)
+
+/** One of {@link ResumeReasons}. */
+export type ResumeReason = keyof typeof ResumeReasons
+
+/** A channel's outcome in a `resume` payload's `channels`. */
+export type ResumeOutcome = 'exact' | ResumeReason
+
+/** Bounds on the identify's `after`: a client's two channels (its own and `global`). */
+export const AfterLimits = /* @__PURE__ */ Object.freeze({
+  /** The most channels `after` may name. */
+  maxChannels: 2,
+} as const)
