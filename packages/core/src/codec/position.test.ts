@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { formatPosition, laterPosition, parsePosition, PositionLimits } from './position.js'
+import { identifyText } from './codecs.js'
+import { AfterLimits, formatPosition, parsePosition, PositionLimits } from './position.js'
 
 describe('parsePosition', () => {
   it.each([
@@ -37,18 +38,12 @@ describe('parsePosition', () => {
   })
 })
 
-describe('laterPosition', () => {
-  it.each([
-    [undefined, 'e:1', 'e:1'],
-    ['e:1', 'e:2', 'e:2'],
-    ['e:2', 'e:1', 'e:2'],
-    ['e:2', 'e:2', 'e:2'],
-    // A new life of the store: its offsets are the only ones that mean anything now.
-    ['e:9', 'f:1', 'f:1'],
-    ['e:9', 'junk', 'e:9'],
-    ['e:9', undefined, 'e:9'],
-    ['junk', 'e:1', 'e:1'],
-  ])('later of %j and %j is %j', (a, b, later) => {
-    expect(laterPosition(a, b)).toBe(later)
+describe('AfterLimits.maxBytes', () => {
+  it('is what the longest after adds to an identify, beyond the ID', () => {
+    const id = '9223372036854775807'
+    const payload = { id, token: 't', bot: false, send_all: true, send_none: false }
+    const most = '0'.repeat(PositionLimits.maxLength)
+    const grown = identifyText(payload, { [`server-${id}`]: most, global: most }).length - identifyText(payload).length
+    expect(grown).toBe(AfterLimits.maxBytes + id.length)
   })
 })

@@ -45,18 +45,6 @@ export function parsePosition(text: unknown): Position | undefined {
 export const formatPosition = (position: Position): string => `${position.epoch}:${position.offset}`
 
 /**
- * The later of two position texts of one channel as a client keeps it: `b` unless both are of
- * the same epoch and `b`'s offset is not past `a`'s. A new epoch replaces the old one: the
- * store's life changed, and only its own offsets mean anything now. `a` when `b` is no position.
- */
-export function laterPosition(a: string | undefined, b: unknown): string | undefined {
-  const next = parsePosition(b)
-  if (next === undefined) return a
-  const current = parsePosition(a)
-  return current !== undefined && current.epoch === next.epoch && current.offset >= next.offset ? a : (b as string)
-}
-
-/**
  * What the project's server adds to the wire for exact recovery (the original sends none of it,
  * and ignores the identify's `after`: Go's `json.Unmarshal` skips keys its struct lacks):
  *
@@ -93,4 +81,9 @@ export type ResumeOutcome = 'exact' | ResumeReason
 export const AfterLimits = /* @__PURE__ */ Object.freeze({
   /** The most channels `after` may name. */
   maxChannels: 2,
+  /**
+   * The most bytes `after` adds to an identify, beyond the ID's length: `,"after":{` and the two
+   * channels' entries, `server-<id>` and `global`, each with a position of the longest kind.
+   */
+  maxBytes: 101,
 } as const)
