@@ -149,6 +149,32 @@ describe('gaps filled exactly once, in order, ties included (a TCP proxy cuts th
     expect(await exactResumes(origin)).toBe(positions ? 3 : undefined)
   })
 
+  it.each(Modes)('a gap event stamped before the last one delivered (a producer’s clock behind): exact recovery delivers it (%s)', async (_mode, positions) => {
+    const origin = await startTestServer({ bots: [{ id: BotId, token: UpstreamToken }], servers: [], donePriorDelayMs: 20, positions })
+    cleanup.push(() => origin.close())
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: Number(new URL(origin.url).port) })
+    cleanup.push(() => proxy.close())
+    const client = connect({ url: `ws://127.0.0.1:${proxy.port}/ws`, id: BotId, token: UpstreamToken, ...Fast })
+    const gaps: (string | undefined)[] = []
+    client.status$.subscribe((s) => {
+      if (s.state === 'live' && s.gap !== undefined) gaps.push(s.gap)
+    })
+    const direct = watch(client)
+    await until('the client to be live', direct.live)
+    const now = Date.now() / 1000
+    await origin.publish(Channel, { m: { e: 16, eid: 'before', ts: now }, ctx: { user: '1', widget: false } })
+    await until('the first event', () => direct.eids.length === 1)
+    expect(proxy.cut()).toBeGreaterThan(0)
+    // Published in the gap, stamped an hour earlier than the event delivered before it.
+    await origin.publish(Channel, { m: { e: 16, eid: 'late-clock', ts: now - 3600 }, ctx: { user: '2', widget: false } })
+    await origin.publish(Channel, { m: { e: 16, eid: 'after', ts: now + 1 }, ctx: { user: '3', widget: false } })
+    await until('the later event', () => direct.eids.includes('after'))
+    await quietFor(200)
+    // The m.ts rule takes it for one already seen; the position knows it was not.
+    expect(direct.eids).toEqual(positions ? ['before', 'late-clock', 'after'] : ['before', 'after'])
+    expect(gaps).toEqual(['filled'])
+  })
+
   it("a relay viewer's send_all gets the origin's history, as a direct client would; a viewer without it is not sent it live", async () => {
     const origin = await startTestServer({ bots: [{ id: BotId, token: UpstreamToken }], servers: [], donePriorDelayMs: 20 })
     cleanup.push(() => origin.close())
