@@ -38,6 +38,13 @@ describe('planReplay', () => {
       'unpositioned',
       ['y', 'x2', 'x1'],
     ],
+    [
+      'trimmed past the position, events stored after the head not counted',
+      { stored: history(5, 6, 7), after: at(3), head: at(5), positioned: true },
+      'too-old',
+      ['x7', 'x6', 'x5'],
+    ],
+    ['an event without m', { stored: { ...history(1), bare: { ctx: {} } }, after: at(0), head: at(1), positioned: true }, 'unpositioned', ['bare', 'x1']],
     ['a non-object event', { stored: { ...history(1), n: null, s: 'text' }, after: at(0), head: at(1), positioned: true }, 'unpositioned', ['n', 's', 'x1']],
   ])('%s', (_name, input, outcome, expected) => {
     expect(planReplay(input).outcome).toBe(outcome)
