@@ -6,7 +6,7 @@
 
 /** A position, parsed: see {@link parsePosition}. */
 export interface Position {
-  /** The store's life: 1 to {@link PositionLimits.maxEpochLength} letters or digits. */
+  /** The store's life: 1 to `PositionLimits.maxEpochLength` letters or digits. */
   readonly epoch: string
   /** The event's number in its channel within that life, from 1. */
   readonly offset: number

@@ -90,7 +90,7 @@ export function goParseInt(s: string): either.Either<string, bigint> {
  *
  * With `positions` (the server stamps positions), the key `after` (exactly so, an addition of
  * this project's) is read last: per channel of this identity, a position to resume after
- * ({@link AfterError} when malformed). Without it, `after` is ignored as any unknown key is:
+ * (`AfterError` when malformed). Without it, `after` is ignored as any unknown key is:
  * the original decoded the identify with `json.Unmarshal` into a struct of the five fields
  * (paul-brtd/FatesList, modules/infra/dragon/webserver/client.go and the struct
  * `WebsocketIdentifyPayload` in modules/infra/dragon/types/types.go), which skips keys the
