@@ -65,8 +65,12 @@ const KB = 1024
  * be lowered as the code shrinks, never raised quietly.
  */
 const Size = Object.freeze({
-  appImportingConnect: { budget: 16 * KB, ceiling: 20_100 },
-  ownCode: { budget: 5 * KB, ceiling: 12_450 },
+  // Raised by exactly the bytes measured (app 20,046 → 20,252 B, own code 12,386 → 12,578 B) for
+  // issue 20's exact recovery: the mark keeps each channel's last `m.pos`, the identify sends it
+  // as `after`, the `resume` payload's exact channels pass their replay whole and say the gap
+  // filled, and the identify's size check counts `after`. Nothing found to win back in the time.
+  appImportingConnect: { budget: 16 * KB, ceiling: 20_100 + 206 },
+  ownCode: { budget: 5 * KB, ceiling: 12_450 + 192 },
   /**
    * What `shareAcrossTabs` downloads when an app uses it: its own chunk. 2.4 KB as a closure;
    * 3.3 KB as the sans-I/O machine (tabs-machine.ts) and its interpreter, which every input and

@@ -48,6 +48,8 @@ Options:
   --redis URL               keep events, pub/sub and ratelimits in Redis (shared by instances)
   --redis-write-original    with --redis: also append to the original's stored blob (its hash field ws);
                             migration only: every write rewrites the whole, never-trimmed blob
+  --no-positions            stamp no m.pos on stored events and ignore an identify's "after":
+                            every frame byte for byte what the original server sent
   --postgres URL            check tokens against the bots and servers tables in PostgreSQL
   --help                    show this text
 
@@ -132,6 +134,7 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
       'max-queued-bytes': { type: 'string' },
       'max-connections-per-address': { type: 'string' },
       'redis-write-original': { type: 'boolean' },
+      'no-positions': { type: 'boolean' },
       postgres: { type: 'string' },
       upstream: { type: 'string' },
       'upstream-bot': { type: 'string', multiple: true },
@@ -197,6 +200,7 @@ function parse(argv: readonly string[]): ServerOptions | 'help' {
     maxConnectionsPerAddress: number('max-connections-per-address', values['max-connections-per-address']),
     redis: values.redis,
     writeOriginalHistory: values['redis-write-original'],
+    positions: values['no-positions'] === true ? false : undefined,
     postgres: values.postgres,
     logger: stderrLogger,
   }

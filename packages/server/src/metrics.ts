@@ -71,6 +71,22 @@ export function createMetrics(): ServerMetrics {
     help: 'Events queued for connections, live or replayed (one per connection that gets it).',
     registers: [registry],
   })
+  const replayed = new Counter({
+    name: 'fates_events_replayed_total',
+    help: 'Events replayed to connections by send_all or a resume (one per connection that gets it; also in fates_events_delivered_total).',
+    registers: [registry],
+  })
+  const resumes = new Counter({
+    name: 'fates_resumes_total',
+    help: 'Channels resumed by clients that sent positions (after), by whether the replay was exact (only the events after the position).',
+    labelNames: ['exact'] as const,
+    registers: [registry],
+  })
+  const positionsIgnored = new Counter({
+    name: 'fates_resume_positions_ignored_total',
+    help: 'Positions a client sent that could not be used (another store life, beyond the newest, trimmed, or unpositioned history): the whole history was replayed.',
+    registers: [registry],
+  })
   const latency = new Histogram({
     name: 'fates_publish_duration_seconds',
     help: 'Time to store and publish one publish request (a batch counts once).',
@@ -176,6 +192,13 @@ export function createMetrics(): ServerMetrics {
         latency.observe(seconds)
       },
       storeFailed: () => storeErrors.inc(),
+      replayed: (count) => replayed.inc(count),
+      resumed(outcome) {
+        const exact = outcome === 'exact'
+        resumes.inc({ exact: String(exact) })
+        // 'none': the client sent no position for this channel, so none was ignored.
+        if (!exact && outcome !== 'none') positionsIgnored.inc()
+      },
     },
     watch(server, store, relay) {
       watched = { server, store, relay }

@@ -91,6 +91,14 @@ export interface ServerOptions {
    */
   readonly writeOriginalHistory?: boolean
   /**
+   * Stamp every stored event with its position in its channel (`m.pos`, `"<epoch>:<offset>"`)
+   * and honour an identify's `after`, so that a client resumes exactly after the last event it
+   * got (README, "Exact recovery"). `false`: no `m.pos`, `after` ignored as the original ignores
+   * it: every frame byte for byte the original's. Only for the server's own store (a `store`
+   * passed in decides for itself). @default true
+   */
+  readonly positions?: boolean
+  /**
    * Redis URL (`redis://[user:password@]host:port[/db]`): events, pub/sub and ratelimits in
    * Redis with the original's keys, shared by every instance using it. @default in memory
    */

@@ -250,11 +250,12 @@ async function ownStore(
       logger,
       history,
       writeOriginalHistory: options.writeOriginalHistory ?? false,
+      positions: options.positions ?? true,
     })
     owned.push(redis)
     return redis
   }
-  const memory = new MemoryStore({ tokens, maxStoredPerChannel: history })
+  const memory = new MemoryStore({ tokens, maxStoredPerChannel: history, positions: options.positions ?? true })
   owned.push(memory)
   return memory
 }

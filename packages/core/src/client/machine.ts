@@ -6,6 +6,7 @@ import type { Decoded, Diagnostic } from '../operators/diagnostic.js'
 // names) that only a lazily loaded chunk (the ctx check) reads.
 import { closeMeaning } from '../protocol/close.js'
 import { closePolicy, MaxRefusedUpgrades, refusalAction, RefusalWhy, SlowRetry } from '../protocol/close-policy.js'
+import { ResumeCode } from '../codec/position.js'
 import { ControlCode } from '../protocol/control.js'
 import { Protocol } from '../protocol/limits.js'
 import { backoffDelay } from './backoff.js'
@@ -128,6 +129,11 @@ interface Connection {
   readonly resumeFrom: Watermark | undefined
   /** The replay held an event stamped at or before `resumeFrom`: it reached back over the whole gap. */
   readonly reachedMark: boolean
+  /**
+   * The server's `resume` payload's `channels`: per channel, `exact` when its replay is exactly
+   * what followed the position sent (`after`), else why not. Undefined until one arrives.
+   */
+  readonly exact: Readonly<Record<string, string>> | undefined
 }
 
 /**
@@ -291,6 +297,12 @@ function payloads(state: MachineState, input: Extract<MachineInput, { type: 'pay
   return { state: next, effects }
 }
 
+/** Every channel of the `resume` payload was replayed exactly: the gap is filled whatever `m.ts` says. */
+const exactly = (connection: Connection): boolean => {
+  const channels = connection.exact
+  return channels !== undefined && Object.values(channels).every((outcome) => outcome === 'exact')
+}
+
 /** What the `live` status after a resumed replay says of the gap. */
 const gapOutcome = (reached: boolean): Extra =>
   reached ? { gap: 'filled' } : { gap: 'unknown', detail: "Events of the gap may be missing: the server's history did not reach back that far." }
@@ -439,6 +451,7 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         priorUntilDone: false,
         resumeFrom: undefined,
         reachedMark: false,
+        exact: undefined,
       },
     })
     emit({ type: 'read-credentials' })
@@ -476,7 +489,8 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         emit({
           type: 'send',
           socket: current.socket,
-          text: identifyMessage(current.id, current.token, { ...config, sendAll: config.sendAll || current.resumeFrom !== undefined }),
+          // With positions (a server that stamps them), `after` asks for exactly what followed.
+          text: identifyMessage(current.id, current.token, { ...config, sendAll: config.sendAll || current.resumeFrom !== undefined }, current.resumeFrom?.pos),
         })
         set({ budget: afterIdentify(next.budget, at, budgetConfig) })
         setConnection({ phase: 'awaiting-ready' })
@@ -510,7 +524,10 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
         emit({ type: 'cancel', timer: 'replay' })
         deliverHeld()
         setConnection({ phase: 'live' })
-        move('live', current.resumeFrom === undefined ? {} : gapOutcome(current.reachedMark))
+        move('live', current.resumeFrom === undefined ? {} : gapOutcome(current.reachedMark || exactly(current)))
+        return
+      case ResumeCode:
+        if (current.phase === 'replaying') setConnection({ exact: (payload as { channels?: Record<string, string> }).channels })
         return
       case ControlCode.InvalidAuth:
       case ControlCode.InvalidPayload:
@@ -524,7 +541,8 @@ function decide(state: MachineState, input: MachineInput, config: MachineConfig)
   const replayed = (current: Connection, event: ReceivedEvent): ReceivedEvent | undefined => {
     const from = current.resumeFrom
     if (from !== undefined && !current.reachedMark && (event.m.ts ?? -Infinity) <= from.ts) setConnection({ reachedMark: true })
-    if (from !== undefined && unseen(event, from)) return { ...event, resumed: true }
+    // An exact channel's replay is only what followed the position: all of it is unseen.
+    if (from !== undefined && (current.exact?.[event.chan as string] === 'exact' || unseen(event, from))) return { ...event, resumed: true }
     // The history itself only for sendAll, which asked for it: a replay that a drop cut short
     // is completed by the next one (dedupe drops what was delivered).
     return from === undefined || config.sendAll ? { ...event, prior: true } : undefined

@@ -1,6 +1,7 @@
 import type { WebSocketConstructor } from '../socket/index.js'
 import { identifyText, isSnowflakeId, SnowflakeRule } from '../codec/codecs.js'
 import { Protocol } from '../protocol/limits.js'
+import { AfterLimits } from '../codec/position.js'
 import type { SchedulerLike } from 'rxjs'
 import { type BackoffConfig, BackoffDefaults } from './backoff.js'
 import { utf8Length } from './metrics.js'
@@ -260,8 +261,9 @@ export function identifyMessage(
   id: string,
   token: string,
   options: Pick<ResolvedOptions, 'bot' | 'sendAll' | 'sendNone'>,
+  after?: Readonly<Record<string, string>>,
 ): string {
-  return identifyText({ id, token, bot: options.bot, send_all: options.sendAll, send_none: options.sendNone })
+  return identifyText({ id, token, bot: options.bot, send_all: options.sendAll, send_none: options.sendNone }, after)
 }
 
 /**
@@ -366,7 +368,9 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
   }
   const { url, id, token } = options
   if (typeof token === 'string' && typeof id === 'string') {
-    const bytes = utf8Length(identifyMessage(id, token, resolved))
+    // Counted with the longest `after` a resume may add: two positions of the longest kind.
+    // Counted with the longest `after` a resume may add (`AfterLimits.maxBytes`).
+    const bytes = utf8Length(identifyMessage(id, token, resolved)) + AfterLimits.maxBytes + id.length
     if (bytes > Protocol.maxMessageBytes) {
       throw new ConnectOptionsError(
         `connect(): the identify message would be ${bytes} bytes; the server closes anything over ${Protocol.maxMessageBytes} (check the token)`,

@@ -29,4 +29,14 @@ describe('the persisted record', () => {
     expect(parseRecord('{"v":1,"mark":{"ts":5},"ledger":{}}')).toEqual({ ledger: {} })
     expect(parseRecord('{"v":1,"mark":"x","ledger":{}}')).toEqual({ ledger: {} })
   })
+
+  it('keeps the mark’s positions, so that a reload resumes exactly; drops a position that is not text', () => {
+    const record = { mark: { ts: 5, eid: 'e', pos: { 'bot-1': 'k3:7', global: 'k3:2' } }, ledger: {} }
+    expect(parseRecord(recordText(record))).toEqual(record)
+    expect(parseRecord('{"v":1,"mark":{"ts":5,"eid":"e","pos":{"bot-1":7,"global":"k3:2"}},"ledger":{}}')).toEqual({
+      mark: { ts: 5, eid: 'e', pos: { global: 'k3:2' } },
+      ledger: {},
+    })
+    expect(parseRecord('{"v":1,"mark":{"ts":5,"eid":"e","pos":"k3:2"},"ledger":{}}')).toEqual({ mark: { ts: 5, eid: 'e' }, ledger: {} })
+  })
 })

@@ -28,7 +28,7 @@ export function recordText(record: Persisted): string {
   const mark =
     kept === undefined
       ? {}
-      : { mark: { ts: finite(kept.ts) ? kept.ts : null, eid: kept.eid, ...(kept.tied === undefined ? {} : { tied: kept.tied }) } }
+      : { mark: { ts: finite(kept.ts) ? kept.ts : null, eid: kept.eid, tied: kept.tied, pos: kept.pos } }
   return JSON.stringify({ v: RecordVersion, ...mark, ledger: record.ledger })
 }
 
@@ -64,9 +64,20 @@ export function parseRecord(text: unknown): Persisted | undefined {
   const mark = data['mark']
   const watermark: Watermark | undefined =
     isObject(mark) && (mark['ts'] === null || finite(mark['ts'])) && typeof mark['eid'] === 'string'
-      ? { ts: mark['ts'] === null ? -Infinity : mark['ts'], eid: mark['eid'], ...tiedOf(mark['tied']) }
+      ? { ts: mark['ts'] === null ? -Infinity : mark['ts'], eid: mark['eid'], ...tiedOf(mark['tied']), ...posOf(mark['pos']) }
       : undefined
   return watermark === undefined ? { ledger: ledger as IdentifyBudget } : { mark: watermark, ledger: ledger as IdentifyBudget }
+}
+
+/**
+ * The mark's positions as stored (per channel, a position's text): what a reload sends back as
+ * `after`, to resume exactly. Anything but text is dropped (the server checks the text).
+ */
+function posOf(pos: unknown): { pos?: Record<string, string> } {
+  if (!isObject(pos)) return {}
+  const kept: Record<string, string> = {}
+  for (const [channel, text] of Object.entries(pos)) if (typeof text === 'string') kept[channel] = text
+  return Object.keys(kept).length > 0 ? { pos: kept } : {}
 }
 
 /** A target's record in a store: what it held when opened, and how to keep a new one. */

@@ -73,3 +73,21 @@ describe('the resume mark', () => {
     expect(newer(own, { ts: 11, eid: '' })).toEqual({ ts: 11, eid: '' })
   })
 })
+
+describe('the mark’s positions (m.pos, per channel)', () => {
+  const positioned = (eid: string, ts: number, chan: string | undefined, pos: unknown): ReceivedEvent =>
+    ({ m: { e: 0, eid, ts, pos }, ctx: {}, ...(chan === undefined ? {} : { chan }) }) as ReceivedEvent
+
+  it('keeps the last delivered per channel, whatever m.ts says, and only text from a named channel', () => {
+    let mark = advance(undefined, positioned('a', 10, 'bot-1', 'e:1'), 0)
+    expect(mark?.pos).toEqual({ 'bot-1': 'e:1' })
+    mark = advance(mark, positioned('b', 5, 'bot-1', 'e:2'), 0)
+    expect(mark).toMatchObject({ ts: 10, eid: 'a', pos: { 'bot-1': 'e:2' } })
+    mark = advance(mark, positioned('g', 11, 'global', 'e:7'), 0)
+    expect(mark).toMatchObject({ ts: 11, eid: 'g', pos: { 'bot-1': 'e:2', global: 'e:7' } })
+    const same = advance(mark, positioned('c', 1, undefined, 'e:9'), 0)
+    expect(same).toBe(mark)
+    expect(advance(mark, positioned('d', 1, 'bot-1', 42), 0)).toBe(mark)
+    expect(advance(mark, positioned('e', 12, 'bot-1', undefined), 0)?.pos).toEqual(mark?.pos)
+  })
+})

@@ -26,6 +26,13 @@ export interface Watermark {
    * is then known exactly, even by a tab taking over whose dedupe never saw them.
    */
   readonly tied?: readonly string[] | undefined
+  /**
+   * Per channel, the position (`m.pos`) of the newest event delivered on it, from a server that
+   * stamps them: sent back as the identify's `after`, so that such a server replays exactly
+   * what followed (no `m.ts` rule, no tie, no clock). Absent when no event had one (the
+   * original server): the `m.ts` rule alone decides then.
+   */
+  readonly pos?: Readonly<Record<string, string>> | undefined
 }
 
 /**
@@ -53,6 +60,13 @@ export const markCeiling = (atMs: number, clock = 0): number => atMs / 1000 + cl
  * leader's `ready` and was told no mark) is not clamped until it learns one.
  */
 export function advance(mark: Watermark | undefined, event: ReceivedEvent, atMs: number): Watermark | undefined {
+  // The position moves whatever m.ts says: the last delivered per channel. Never one past an
+  // undelivered event: a replay out of offset order can only move it back, which costs
+  // repeats (the eid dedupe drops them), never a loss. The server checks what it is sent.
+  const chan = event.chan
+  const pos = event.m.pos
+  const held = mark?.pos
+  if (chan !== undefined && typeof pos === 'string' && held?.[chan] !== pos) mark = { ...(mark ?? { ts: -Infinity, eid: '' }), pos: { ...held, [chan]: pos } }
   let ts = event.m.ts ?? -Infinity
   // `ts !== ts`: NaN never comes from JSON, but a hand-built event must not poison the mark.
   if (ts !== ts) return mark
@@ -69,10 +83,10 @@ export function advance(mark: Watermark | undefined, event: ReceivedEvent, atMs:
       if (eid === mark.eid || (tied !== undefined && (tied.length >= MaxTiedEids || tied.includes(eid)))) return mark
       // A ready mark's '' is no event: nothing to remember of it.
       const older = mark.eid === '' ? tied : tied === undefined ? [mark.eid] : [...tied, mark.eid]
-      return { ts, eid, clock, tied: older }
+      return { ts, eid, clock, tied: older, pos: mark.pos }
     }
   }
-  return { ts, eid, clock, tied: undefined }
+  return { ts, eid, clock, tied: undefined, pos: mark?.pos }
 }
 
 /** The later of two marks (`a` on a tie), for a mark learnt from elsewhere (another tab). */

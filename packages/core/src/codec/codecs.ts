@@ -127,6 +127,12 @@ export interface EventMeta extends t.TypeOf<typeof EventMeta> {
   id?: Snowflake | null
   /** The webhook type (webhook events only). */
   wt?: number
+  /**
+   * Where the project's server stored it in its channel (`"<epoch>:<offset>"`, see
+   * `parsePosition`): what a client sends back to resume exactly after it. The original server
+   * sends none. Not checked by the codec: `parsePosition` is its one reader.
+   */
+  pos?: string
 }
 
 /** An event: metadata `m` and a context `ctx` whose shape depends on `m.e`. */
@@ -196,14 +202,18 @@ export interface IdentifyPayload extends t.TypeOf<typeof IdentifyPayload> {
 
 /**
  * The identify message for a connection, typed by {@link IdentifyPayload}: every key the
- * protocol names, in its order, so that the text is the same whoever builds it.
+ * protocol names, in its order, so that the text is the same whoever builds it; then `after`
+ * when given: per channel, the position to resume after (a server that does not stamp
+ * positions ignores it, as the original's Go decoder skips unknown keys).
  *
  * @example
  * identifyText({ id: '42', token, bot: true, send_all: false, send_none: false })
  */
-export function identifyText(payload: Required<IdentifyPayload>): string {
+export function identifyText(payload: Required<IdentifyPayload>, after?: Readonly<Record<string, string>>): string {
   const { id, token, bot, send_all, send_none } = payload
-  return JSON.stringify({ id, token, bot, send_all, send_none } satisfies Required<IdentifyPayload>)
+  // `after` (a resume's positions, see `ResumeCode`) last, and only when given: JSON.stringify
+  // leaves out an undefined value, so without it the text is the original's.
+  return JSON.stringify({ id, token, bot, send_all, send_none, after })
 }
 
 /**

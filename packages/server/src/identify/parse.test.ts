@@ -1,6 +1,6 @@
 import { either } from 'fp-ts'
 import { describe, expect, it } from 'vitest'
-import { goParseInt, parseIdentify } from './parse.js'
+import { AfterError, goParseInt, parseIdentify } from './parse.js'
 
 describe('parseIdentify', () => {
   it.each([
@@ -35,6 +35,52 @@ describe('parseIdentify', () => {
     for (const text of ['{"id":"0","token":"s3cret"}', '{"id":"-1","token":"s3cret"}', '{"id":"x","token":"s3cret"}']) {
       const result = parseIdentify(text)
       expect(either.isLeft(result) && result.left.includes('s3cret')).toBe(false)
+    }
+  })
+})
+
+describe('parseIdentify with positions: after', () => {
+  const base = { kind: 'bot', id: '5', token: 't', sendAll: true, sendNone: false }
+  const identify = (after: string): string => `{"id":"5","token":"t","bot":true,"send_all":true,"after":${after}}`
+
+  it.each([
+    ['{"bot-5":"k3:7"}', { ...base, after: { 'bot-5': { epoch: 'k3', offset: 7 } } }],
+    ['{"bot-5":"k3:7","global":"k3:2"}', { ...base, after: { 'bot-5': { epoch: 'k3', offset: 7 }, global: { epoch: 'k3', offset: 2 } } }],
+    ['{}', { ...base, after: {} }],
+    ['null', base],
+  ])('after %s → %j', (after, request) => {
+    expect(parseIdentify(identify(after), true)).toEqual(either.right(request))
+  })
+
+  it.each([
+    ['"k3:7"', AfterError.shape],
+    ['["k3:7"]', AfterError.shape],
+    ['7', AfterError.shape],
+    ['true', AfterError.shape],
+    ['{"bot-5":"k3:7","global":"k3:2","server-5":"k3:1"}', AfterError.size],
+    ['{"server-5":"k3:7"}', AfterError.channel],
+    ['{"bot-6":"k3:7"}', AfterError.channel],
+    ['{"__proto__":"k3:7"}', AfterError.channel],
+    ['{"Global":"k3:7"}', AfterError.channel],
+    ['{"bot-5":7}', AfterError.position],
+    ['{"bot-5":"k3:0"}', AfterError.position],
+    ['{"bot-5":"k3:1e3"}', AfterError.position],
+    ['{"bot-5":"k3:99999999999999999"}', AfterError.position],
+    [`{"bot-5":"${'k'.repeat(17)}:1"}`, AfterError.position],
+    ['{"bot-5":null}', AfterError.position],
+    ['{"bot-5":{"epoch":"k3","offset":7}}', AfterError.position],
+  ])('after %s → invalid_payload %j', (after, detail) => {
+    expect(parseIdentify(identify(after), true)).toEqual(either.left(detail))
+  })
+
+  it('reports the original’s errors first, and never echoes what after held', () => {
+    expect(parseIdentify('{"id":"0","token":"t","after":"s3cret"}', true)).toEqual(either.left('Invalid ID or token sent. Got ID of 0'))
+    for (const detail of Object.values(AfterError)) expect(detail).not.toMatch(/s3cret|k3/)
+  })
+
+  it('without positions, ignores after as the original did (its json.Unmarshal skips unknown keys)', () => {
+    for (const after of ['"junk"', '{"bot-6":7}', '{"bot-5":"k3:7"}']) {
+      expect(parseIdentify(identify(after))).toEqual(either.right(base))
     }
   })
 })

@@ -1,5 +1,5 @@
 import { either } from 'fp-ts'
-import { IdentifyPayload, isSnowflakeId, MaxSnowflakeId } from '@fates-rx/core/protocol'
+import { AfterLimits, IdentifyPayload, isSnowflakeId, MaxSnowflakeId, parsePosition, type Position } from '@fates-rx/core/protocol'
 import { goSyntaxError } from './go-json.js'
 
 import type { IdentityKind } from '../stores/store.js'
@@ -14,7 +14,23 @@ export interface IdentifyRequest {
   readonly token: string
   readonly sendAll: boolean
   readonly sendNone: boolean
+  /**
+   * With positions on: per channel, the position of the newest event the client delivered
+   * (the identify's `after`), to resume exactly after it. Absent when it sent none.
+   */
+  readonly after?: Readonly<Record<string, Position>>
 }
+
+/**
+ * The `invalid_payload` details of a malformed `after`. None echoes what was sent: a detail
+ * is read by people and logs, and `after` is the client's text.
+ */
+export const AfterError = Object.freeze({
+  shape: 'invalid after: expected an object of channel positions',
+  size: `invalid after: at most ${AfterLimits.maxChannels} channels`,
+  channel: 'invalid after: names a channel this identity does not receive',
+  position: 'invalid after: a position is "<epoch>:<offset>"',
+})
 
 /** The original's Go struct, by JSON key: what type each field must have. */
 const Fields = Object.freeze({
@@ -72,10 +88,18 @@ export function goParseInt(s: string): either.Either<string, bigint> {
  * ignored), the ID as a 64-bit integer, then `id > 0` and a non-empty token. Left is the
  * `invalid_payload` detail. Unlike the original, no detail ever contains the token.
  *
+ * With `positions` (the server stamps positions), the key `after` (exactly so, an addition of
+ * this project's) is read last: per channel of this identity, a position to resume after
+ * (`AfterError` when malformed). Without it, `after` is ignored as any unknown key is:
+ * the original decoded the identify with `json.Unmarshal` into a struct of the five fields
+ * (paul-brtd/FatesList, modules/infra/dragon/webserver/client.go and the struct
+ * `WebsocketIdentifyPayload` in modules/infra/dragon/types/types.go), which skips keys the
+ * struct does not name, so a client may send `after` to either server.
+ *
  * @example
  * parseIdentify('{not json') // left("invalid character 'n' looking for beginning of object key string")
  */
-export function parseIdentify(message: string | Uint8Array): either.Either<string, IdentifyRequest> {
+export function parseIdentify(message: string | Uint8Array, positions = false): either.Either<string, IdentifyRequest> {
   const syntax = goSyntaxError(message)
   if (syntax !== undefined) return either.left(syntax)
   const parsed: unknown = JSON.parse(typeof message === 'string' ? message : Buffer.from(message).toString('utf8'))
@@ -108,11 +132,26 @@ export function parseIdentify(message: string | Uint8Array): either.Either<strin
     // The original appended "and api token of <token>": a secret in a log-friendly text.
     return either.left(`Invalid ID or token sent. Got ID of ${number.right}`)
   }
-  return either.right({
-    kind: bot ? 'bot' : 'server',
-    id: number.right.toString(),
-    token,
-    sendAll: send_all,
-    sendNone: send_none,
-  })
+  const kind: IdentityKind = bot ? 'bot' : 'server'
+  const request: IdentifyRequest = { kind, id: number.right.toString(), token, sendAll: send_all, sendNone: send_none }
+  const after = positions ? (parsed as Record<string, unknown> | null)?.['after'] : undefined
+  if (after === undefined || after === null) return either.right(request)
+  const read = parseAfter(after, [`${kind}-${request.id}`, 'global'])
+  return typeof read === 'string' ? either.left(read) : either.right({ ...request, after: read })
+}
+
+/** The identify's `after`, checked: positions by channel, or the {@link AfterError} detail. */
+function parseAfter(after: unknown, channels: readonly string[]): Readonly<Record<string, Position>> | string {
+  if (typeof after !== 'object' || after === null || Array.isArray(after)) return AfterError.shape
+  const entries = Object.entries(after)
+  if (entries.length > AfterLimits.maxChannels) return AfterError.size
+  const read: Record<string, Position> = {}
+  for (const [channel, text] of entries) {
+    // Checked before it becomes a key: only this identity's channels, never `__proto__`.
+    if (!channels.includes(channel)) return AfterError.channel
+    const position = parsePosition(text)
+    if (position === undefined) return AfterError.position
+    read[channel] = position
+  }
+  return read
 }

@@ -1,3 +1,4 @@
+import type { ResumeOutcome } from '@fates-rx/core/protocol'
 import type { Logger } from '../log.js'
 import type { Store } from '../stores/store.js'
 import type { ConnectionRules } from './connection-machine.js'
@@ -47,4 +48,11 @@ export interface ProtocolObserver {
   published?(stored: number, repeats: number, seconds: number): void
   /** The store failed (a connection got 4500, or a publish failed). */
   storeFailed?(): void
+  /** `count` events were replayed to one connection (`send_all`, or a resume). */
+  replayed?(count: number): void
+  /**
+   * A client that sent positions (`after`) resumed one channel: `exact`, or why its position
+   * was not used (core's `ResumeReasons`).
+   */
+  resumed?(outcome: ResumeOutcome): void
 }

@@ -200,6 +200,40 @@ describe('the handshake', () => {
     expect(state).toMatchObject({ phase: 'ready', awaiting: undefined, joined: ['bot-42', 'global'], holding: false, remaining: 18, viewing: false })
   })
 
+  it('with positions, reads the heads for an identify with after, replays exactly after it, and says so after ready', () => {
+    const positioned: ConnectionRules = { ...rules, positions: true }
+    const after = { 'bot-42': 'e:1', global: 'old:3' }
+    const steps = run([identify({ send_all: true, after }), token(), counted(2), joined], positioned)
+    expect(steps.effects.at(-1)).toMatchObject({ type: 'read-history', heads: true, channels: ['bot-42', 'global'] })
+    const history: ConnectionInput = {
+      type: 'history',
+      events: [
+        ['bot-42', { a: { m: { eid: 'a', ts: 9, pos: 'e:1' } }, b: { m: { eid: 'b', ts: 2, pos: 'e:2' } }, c: { m: { eid: 'c', ts: 1, pos: 'e:3' } } }],
+        ['global', { g: { m: { eid: 'g', ts: 0, pos: 'e:1' } } }],
+      ],
+      heads: [{ epoch: 'e', offset: 3 }, { epoch: 'e', offset: 1 }],
+    }
+    const ready = step(steps.state, history, positioned)
+    expect(ready.effects.slice(2, 6)).toEqual([
+      { type: 'send-control', code: 'ready', detail: 'Waiting for messages with 2 already made', remaining: 18 },
+      {
+        type: 'send-control',
+        code: 'resume',
+        detail: 'bot-42: exact global: The position is from an earlier life of the server’s store.',
+        remaining: 18,
+        channels: { 'bot-42': 'exact', global: 'epoch' },
+      },
+      { type: 'resumed', outcomes: ['exact', 'epoch'] },
+      {
+        type: 'send-events',
+        events: [encodeEvent('bot-42', { m: { eid: 'b', ts: 2, pos: 'e:2' } }), encodeEvent('bot-42', { m: { eid: 'c', ts: 1, pos: 'e:3' } }), encodeEvent('global', { m: { eid: 'g', ts: 0, pos: 'e:1' } })],
+      },
+    ])
+    // Without positions, after is ignored: no heads, no resume payload.
+    const plain = run([identify({ send_all: true, after }), token(), counted(2), joined])
+    expect(plain.effects.at(-1)).toMatchObject({ type: 'read-history', heads: false })
+  })
+
   it('holds live events from the join until ready, then releases them after the replay, skipping replayed eids', () => {
     const request = { kind: 'server', id: '7', token: 'secret', sendAll: true, sendNone: false }
     const steps = run([identify({ id: '7', bot: false, send_all: true }), token(), counted(4)])
@@ -207,7 +241,7 @@ describe('the handshake', () => {
     const held = step(steps.state, live('h'), rules)
     expect(held.effects).toEqual([{ type: 'hold', eid: 'h', event: expect.anything() }])
     const reading = step(held.state, joined, rules)
-    expect(reading.effects).toEqual([{ type: 'read-history', request, channels: ['server-7', 'global'] }])
+    expect(reading.effects).toEqual([{ type: 'read-history', request, heads: false, channels: ['server-7', 'global'] }])
     expect(reading.state.awaiting).toBe('history')
     const history: ConnectionInput = {
       type: 'history',

@@ -1,10 +1,22 @@
 import { either } from 'fp-ts'
-import { CloseCode, CloseInfo, ControlCode, ControlDetail, Protocol, RelayCloseInfo } from '@fates-rx/core/protocol'
+import {
+  CloseCode,
+  CloseInfo,
+  ControlCode,
+  ControlDetail,
+  Protocol,
+  RelayCloseInfo,
+  ResumeCode,
+  ResumeReasons,
+  type Position,
+  type ResumeOutcome,
+} from '@fates-rx/core/protocol'
 import { parseIdentify, type IdentifyRequest } from '../identify/parse.js'
 import { sameSecret } from '../secret.js'
 import { channelOf, GlobalChannel, rateKey, type EventsById, type IdentityKind } from '../stores/store.js'
 import { ServerDetail } from '../wire/details.js'
 import { encodeEvent, type EncodedEvent } from '../wire/encode.js'
+import { planReplay } from './replay-plan.js'
 import type { ViewerRefusal } from './viewers.js'
 
 /**
@@ -77,6 +89,12 @@ export interface ConnectionRules {
    * state), never on the per-identity counter, which is the upstream's budget.
    */
   readonly relay: boolean
+  /**
+   * The store stamps positions: an identify's `after` is read (and checked), and a replay after
+   * it is exact where the store can vouch for it. `false`: `after` is ignored, as the original
+   * ignored it. @default false
+   */
+  readonly positions?: boolean
 }
 
 /** Why a connection's writer gave up on a peer that does not read fast enough. */
@@ -104,8 +122,15 @@ export type ConnectionInput =
   | { readonly type: 'counted'; readonly value: number }
   /** `join`'s answer: the fan-out delivers the joined channels' live events. */
   | { readonly type: 'joined' }
-  /** `read-history`'s answer: each channel's stored events, in the effect's channel order. */
-  | { readonly type: 'history'; readonly events: readonly (readonly [channel: string, events: EventsById])[] }
+  /**
+   * `read-history`'s answer: each channel's stored events, in the effect's channel order, and
+   * with `heads`, each channel's newest position, read before its events.
+   */
+  | {
+      readonly type: 'history'
+      readonly events: readonly (readonly [channel: string, events: EventsById])[]
+      readonly heads?: readonly (Position | undefined)[]
+    }
   /** A store call failed (`error` is a description for the log, never a token). */
   | { readonly type: 'store-failed'; readonly error: string }
   /** A live event on a joined channel. */
@@ -128,6 +153,8 @@ export interface ControlPayload {
   readonly code: string
   readonly detail: string
   readonly remaining: number
+  /** `resume` only: each channel's outcome (core's `ResumeCode`). */
+  readonly channels?: Readonly<Record<string, ResumeOutcome>>
 }
 
 /** What the interpreter does after a step, in order. */
@@ -164,10 +191,11 @@ export type ConnectionEffect =
   /** Join these channels on the fan-out; answer with `joined`. */
   | { readonly type: 'join'; readonly channels: readonly string[] }
   /**
-   * Read the stored events of `channels` for a `send_all` replay; answer with `history`. The
-   * whole identify comes along, so that a field it gains (a resume position) reaches the store.
+   * Read the stored events of `channels` for a `send_all` replay; answer with `history`. With
+   * `heads`, first each channel's newest position (the store's `headOf`), for a resume after a
+   * position. The whole identify comes along.
    */
-  | { readonly type: 'read-history'; readonly request: IdentifyRequest; readonly channels: readonly string[] }
+  | { readonly type: 'read-history'; readonly request: IdentifyRequest; readonly channels: readonly string[]; readonly heads: boolean }
   /** Leave these channels on the fan-out. */
   | { readonly type: 'leave'; readonly channels: readonly string[] }
   /** Relay mode: tell the viewer gate that this viewer joined, or left. */
@@ -182,6 +210,8 @@ export type ConnectionEffect =
   | { readonly type: 'closed'; readonly code: number }
   /** Metrics: the store failed. */
   | { readonly type: 'store-failed' }
+  /** Metrics: a resume after positions: each channel's outcome. */
+  | { readonly type: 'resumed'; readonly outcomes: readonly ResumeOutcome[] }
   /** A log line (the interpreter prefixes the connection's name). */
   | { readonly type: 'log'; readonly level: 'info' | 'error'; readonly line: string }
 
@@ -231,12 +261,6 @@ export function open(rules: ConnectionRules): ConnectionStep {
 /** Whether the connection still takes part in the protocol (no close sent or seen). */
 const active = (state: ConnectionMachineState): boolean => state.phase !== 'closing' && state.phase !== 'closed'
 
-/** `m.ts` of a stored event, for ordering a replay; events without one go first. */
-function tsOf(event: unknown): number {
-  const ts = (event as { m?: { ts?: unknown } } | null)?.m?.ts
-  return typeof ts === 'number' ? ts : Number.NEGATIVE_INFINITY
-}
-
 /**
  * A connection's protocol decisions, sans I/O: what the client sent, what the store answered,
  * timers and relay calls go in; what to send, ask, arm and close comes out. Messages are handled
@@ -283,11 +307,12 @@ export function step(state: ConnectionMachineState, input: ConnectionInput, rule
       const { request } = state
       if (!request.sendAll) return ready({ ...state, awaiting: undefined }, undefined, rules)
       const channels = [channelOf(request.kind, request.id), GlobalChannel]
-      return { state: { ...state, awaiting: 'history' }, effects: [{ type: 'read-history', request, channels }] }
+      const heads = request.after !== undefined
+      return { state: { ...state, awaiting: 'history' }, effects: [{ type: 'read-history', request, channels, heads }] }
     }
     case 'history':
       if (state.phase !== 'identifying' || state.awaiting !== 'history') return { state, effects: [] }
-      return ready({ ...state, awaiting: undefined }, input.events, rules)
+      return ready({ ...state, awaiting: undefined }, input.events, rules, input.heads)
     case 'store-failed': {
       if (!active(state)) return { state, effects: [] }
       const closing = close({ ...state, awaiting: undefined }, CloseCode.InternalError)
@@ -360,7 +385,7 @@ function timer(state: ConnectionMachineState, name: ConnectionTimer, rules: Conn
 function identify(state: ConnectionMachineState, data: string | Uint8Array, rules: ConnectionRules, effects: ConnectionEffect[]): ConnectionStep {
   const identifying: ConnectionMachineState = { ...state, phase: 'identifying' }
   effects.push({ type: 'cancel', timer: 'identify' })
-  const parsed = parseIdentify(data)
+  const parsed = parseIdentify(data, rules.positions === true)
   if (either.isLeft(parsed)) {
     const rejected = reject(identifying, ControlCode.InvalidPayload, parsed.left, Protocol.unidentifiedRequestsRemaining, CloseCode.InvalidAuthentication)
     return { state: rejected.state, effects: [...effects, ...rejected.effects] }
@@ -415,6 +440,7 @@ function ready(
   state: ConnectionMachineState,
   prior: readonly (readonly [string, EventsById])[] | undefined,
   rules: ConnectionRules,
+  heads?: readonly (Position | undefined)[],
 ): ConnectionStep {
   const request = state.request as IdentifyRequest
   const count = rules.rateLimit - state.remaining
@@ -430,13 +456,27 @@ function ready(
   const replayed = new Set<string>()
   if (prior !== undefined) {
     const texts: EncodedEvent[] = []
-    for (const [channel, events] of prior) {
-      // A store keys events by eid in no useful order: replay each channel in m.ts order.
-      const ordered = Object.entries(events).sort(([, a], [, b]) => tsOf(a) - tsOf(b))
-      for (const [eid, event] of ordered) {
+    const { after } = request
+    const outcomes: Record<string, ResumeOutcome> = {}
+    for (const [index, [channel, events]] of prior.entries()) {
+      // Exact after the client's position when the store vouches for it; else the whole
+      // history in m.ts order (a store keys events by eid in no useful order).
+      const plan = planReplay({ stored: events, after: after?.[channel], head: heads?.[index], positioned: rules.positions === true })
+      outcomes[channel] = plan.outcome
+      for (const [eid, event] of plan.events) {
         replayed.add(eid)
         texts.push(encodeEvent(channel, event))
       }
+    }
+    // Only to a client that sent positions: the original never sent it, and others never see it.
+    if (after !== undefined) {
+      const detail = Object.entries(outcomes)
+        .map(([channel, outcome]) => `${channel}: ${outcome === 'exact' ? 'exact' : ResumeReasons[outcome]}`)
+        .join(' ')
+      effects.push(
+        { type: 'send-control', code: ResumeCode, detail, remaining: state.remaining, channels: outcomes },
+        { type: 'resumed', outcomes: Object.values(outcomes) },
+      )
     }
     if (texts.length > 0) effects.push({ type: 'send-events', events: texts })
     effects.push({ type: 'arm', timer: 'done-prior', ms: rules.donePriorDelayMs })

@@ -48,6 +48,8 @@ export function connectionRules(config: ProtocolConfig): ConnectionRules {
     pongTimeoutMs: config.pongTimeoutMs,
     donePriorDelayMs: config.donePriorDelayMs,
     relay: config.viewers !== undefined,
+    // A store that stamps positions can say where a resume starts; without, `after` is ignored.
+    positions: config.store.headOf !== undefined,
   })
 }
 
@@ -165,8 +167,8 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
     }
   }
 
-  #control({ code, detail, remaining }: ControlPayload): string {
-    return encodeControl(code, detail, remaining, this.#context.config.now())
+  #control({ code, detail, remaining, channels }: ControlPayload): string {
+    return encodeControl(code, detail, remaining, this.#context.config.now(), channels)
   }
 
   /** Runs a store call; its answer (or failure) comes back as an input. */
@@ -194,6 +196,7 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
         case 'send-events':
           this.#outbox.events(effect.events)
           observer.delivered?.(effect.events.length)
+          observer.replayed?.(effect.events.length)
           break
         case 'send-event':
           this.#outbox.event(effect.event)
@@ -248,12 +251,20 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
         case 'join':
           this.#ask(() => Promise.all(effect.channels.map((channel) => fanOut.join(channel, this))), () => ({ type: 'joined' }))
           break
-        case 'read-history':
+        case 'read-history': {
+          const { store } = config
+          const { channels } = effect
           this.#ask(
-            () => Promise.all(effect.channels.map(async (channel) => [channel, await config.store.storedEvents(channel)] as const)),
-            (events) => ({ type: 'history', events }),
+            async () => {
+              // Heads first: the events read after them hold at least every event up to them.
+              const heads = effect.heads && store.headOf !== undefined ? await Promise.all(channels.map((channel) => store.headOf!(channel))) : undefined
+              const events = await Promise.all(channels.map(async (channel) => [channel, await store.storedEvents(channel)] as const))
+              return { events, heads }
+            },
+            ({ events, heads }) => (heads === undefined ? { type: 'history', events } : { type: 'history', events, heads }),
           )
           break
+        }
         case 'leave':
           for (const channel of effect.channels) fanOut.leave(channel, this)
           break
@@ -277,6 +288,9 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
           break
         case 'store-failed':
           observer.storeFailed?.()
+          break
+        case 'resumed':
+          for (const outcome of effect.outcomes) observer.resumed?.(outcome)
           break
         case 'log':
           if (effect.level === 'error') config.logger.error(`${this.#name} ${effect.line}`)

@@ -33,7 +33,7 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 function config(overrides: Partial<ProtocolConfig> = {}): ProtocolConfig {
   return {
-    store: new MemoryStore({ bots: [{ id: '42', token: 'secret' }] }),
+    store: new MemoryStore({ bots: [{ id: '42', token: 'secret' }], positions: false }),
     logger: silentLogger,
     rateLimit: 20,
     rateWindowMs: 420_000,

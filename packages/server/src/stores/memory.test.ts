@@ -98,6 +98,48 @@ describe('MemoryStore', () => {
     expect(Object.keys(await store.storedEvents('global')).sort()).toEqual(['a', 'b', 'c', 'e', 'f', 'g', 'h'])
   })
 
+  it('stamps each stored event with its channel position (m.pos), a repeat taking none, and says the head', async () => {
+    const store = new MemoryStore({ maxStoredPerChannel: 2 })
+    const delivered: EventsById[] = []
+    await store.subscribe('bot-1', (_channel, events) => delivered.push(events))
+    const runs: unknown[] = []
+    await store.subscribeBatches('bot-1', (_channel, events) => runs.push(...events.map((e) => e.event)))
+    const published = { m: { e: 0, pos: 'forged:9' }, ctx: {} }
+    await store.publish('bot-1', 'a', published)
+    await store.publish('bot-1', 'a', { m: { e: 0 }, ctx: {} })
+    await store.publish('global', 'g', { m: { e: 1 }, ctx: {} })
+    await store.publishMany([{ channel: 'bot-1', eid: 'b', event: { m: { e: 0 }, ctx: {} } }, { channel: 'bot-1', eid: 'c', event: { m: { e: 0 }, ctx: {} } }])
+    const head = await store.headOf!('bot-1')
+    const epoch = head!.epoch
+    expect(epoch).toMatch(/^[0-9a-f]{12}$/)
+    expect(head).toEqual({ epoch, offset: 3 })
+    expect(await store.headOf!('global')).toEqual({ epoch, offset: 1 })
+    expect(await store.headOf!('server-9')).toEqual({ epoch, offset: 0 })
+    // Trimmed to the newest two: offsets keep counting.
+    expect(await store.storedEvents('bot-1')).toEqual({ b: { m: { e: 0, pos: `${epoch}:2` }, ctx: {} }, c: { m: { e: 0, pos: `${epoch}:3` }, ctx: {} } })
+    expect(delivered.map((events) => Object.values(events)[0])).toEqual([
+      { m: { e: 0, pos: `${epoch}:1` }, ctx: {} },
+      { m: { e: 0, pos: `${epoch}:2` }, ctx: {} },
+      { m: { e: 0, pos: `${epoch}:3` }, ctx: {} },
+    ])
+    // Batch listeners (the fan-out's path) get the same stamped events.
+    expect(runs).toEqual(delivered.map((events) => Object.values(events)[0]))
+    // The producer's object is not changed.
+    expect(published.m.pos).toBe('forged:9')
+    // Another store (a restarted server) is another life.
+    expect((await new MemoryStore().headOf!('bot-1'))!.epoch).not.toBe(epoch)
+  })
+
+  it('with positions: false (or no history), keeps events as published and has no head', async () => {
+    for (const store of [new MemoryStore({ positions: false }), new MemoryStore({ maxStoredPerChannel: 0 })]) {
+      const seen: EventsById[] = []
+      await store.subscribe('bot-1', (_channel, events) => seen.push(events))
+      await store.publish('bot-1', 'a', { m: { e: 0, pos: 'x:1' }, ctx: {} })
+      expect(seen).toEqual([{ a: { m: { e: 0, pos: 'x:1' }, ctx: {} } }])
+      expect(store.headOf).toBeUndefined()
+    }
+  })
+
   it('rejects a bad maxStoredPerChannel', () => {
     expect(() => new MemoryStore({ maxStoredPerChannel: -1 })).toThrow(/maxStoredPerChannel/)
   })

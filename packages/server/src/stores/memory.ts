@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto'
+import type { Position } from '@fates-rx/core/protocol'
 import {
   MemoryTokens,
+  stampPosition,
   type EventToStore,
   type IdentityKind,
   type Credentials,
@@ -29,7 +32,16 @@ export interface MemoryStoreOptions {
   readonly maxStoredPerChannel?: number
   /** The clock, for tests. @default Date.now */
   readonly now?: () => number
+  /**
+   * Stamp every stored event with its position in its channel (`m.pos`), so that a client can
+   * resume exactly after the last one it got. `false`: events are kept as published, byte for
+   * byte what the original server sent. @default true
+   */
+  readonly positions?: boolean
 }
+
+/** What `#store` answers for an eid the channel's history already holds. */
+const REPEAT: unique symbol = Symbol('repeat')
 
 interface Counter {
   value: number
@@ -46,6 +58,8 @@ interface History {
   readonly events: Map<string, unknown>
   order: string[]
   head: number
+  /** How many events the channel has stored in this store's life: the last one's offset. */
+  offset: number
 }
 
 /**
@@ -60,15 +74,28 @@ export class MemoryStore implements Store {
   readonly #batchListeners = new Map<string, Set<EventBatchListener>>()
   readonly #maxStored: number
   readonly #now: () => number
+  /** This store's life: a restarted server is a new one, so its offsets start again from 1. */
+  readonly #epoch: string | undefined
+
+  /**
+   * The position of `channel`'s newest stored event (offset 0 when none yet); absent when the
+   * store stamps no positions (`positions: false`).
+   */
+  readonly headOf?: (channel: string) => Promise<Position | undefined>
 
   constructor(options: MemoryStoreOptions = {}) {
-    const { bots = [], servers = [], tokens, maxStoredPerChannel = 1000, now = Date.now } = options
+    const { bots = [], servers = [], tokens, maxStoredPerChannel = 1000, now = Date.now, positions = true } = options
     if (!Number.isInteger(maxStoredPerChannel) || maxStoredPerChannel < 0) {
       throw new RangeError(`maxStoredPerChannel must be a whole number ≥ 0, got ${maxStoredPerChannel}`)
     }
     this.#tokens = tokens ?? new MemoryTokens(bots, servers)
     this.#maxStored = maxStoredPerChannel
     this.#now = now
+    // Without a history nothing is stored, so nothing has a position to resume from.
+    if (positions && maxStoredPerChannel > 0) {
+      const epoch = (this.#epoch = randomBytes(6).toString('hex'))
+      this.headOf = async (channel) => ({ epoch, offset: this.#events.get(channel)?.offset ?? 0 })
+    }
   }
 
   tokenOf(kind: IdentityKind, id: string): Promise<string | undefined> {
@@ -93,11 +120,12 @@ export class MemoryStore implements Store {
   // do not await each publish.
   publish(channel: string, eid: string, event: unknown, live = true): Promise<boolean> {
     const stored = this.#store(channel, eid, event)
-    if (stored && live) {
-      this.#deliver(channel, eid, event)
-      this.#batchListeners.get(channel)?.forEach((listener) => listener(channel, [{ eid, event }]))
+    if (stored === REPEAT) return Promise.resolve(false)
+    if (live) {
+      this.#deliver(channel, eid, stored)
+      this.#batchListeners.get(channel)?.forEach((listener) => listener(channel, [{ eid, event: stored }]))
     }
-    return Promise.resolve(stored)
+    return Promise.resolve(true)
   }
 
   // Each consecutive run of a batch on one channel goes to a batch listener in one call; a
@@ -109,28 +137,32 @@ export class MemoryStore implements Store {
     for (let index = 0; index < events.length; index++) {
       const { channel, eid, event, live = true } = events[index] as EventToStore
       const stored = this.#store(channel, eid, event)
-      flags[index] = stored
-      if (!stored || !live) continue
-      this.#deliver(channel, eid, event)
+      flags[index] = stored !== REPEAT
+      if (stored === REPEAT || !live) continue
+      this.#deliver(channel, eid, stored)
       if (channel !== runChannel) {
         this.#deliverRun(runChannel, run)
         run = []
         runChannel = channel
       }
-      run.push({ eid, event })
+      run.push({ eid, event: stored })
     }
     this.#deliverRun(runChannel, run)
     return Promise.resolve(flags)
   }
 
-  /** Stores an event in its channel's history; false for an eid the history holds. */
-  #store(channel: string, eid: string, event: unknown): boolean {
-    if (this.#maxStored === 0) return true
+  /**
+   * Stores an event in its channel's history, stamped with its position when the store keeps
+   * them; returns what was stored (and is to be delivered), or `REPEAT` for an eid the history holds.
+   */
+  #store(channel: string, eid: string, event: unknown): unknown {
+    if (this.#maxStored === 0) return event
     let history = this.#events.get(channel)
-    if (history === undefined) this.#events.set(channel, (history = { events: new Map(), order: [], head: 0 }))
+    if (history === undefined) this.#events.set(channel, (history = { events: new Map(), order: [], head: 0, offset: 0 }))
     const { events } = history
     // The eid is the idempotency key: a producer's retry is neither stored nor delivered.
-    if (events.has(eid)) return false
+    if (events.has(eid)) return REPEAT
+    if (this.#epoch !== undefined) event = stampPosition(event, { epoch: this.#epoch, offset: ++history.offset })
     events.set(eid, event)
     history.order.push(eid)
     if (events.size > this.#maxStored) {
@@ -141,7 +173,7 @@ export class MemoryStore implements Store {
         history.head = 0
       }
     }
-    return true
+    return event
   }
 
   /** Hands one event to the channel's plain listeners. */

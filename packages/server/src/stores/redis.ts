@@ -1,4 +1,6 @@
+import { randomBytes, randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
+import type { Position } from '@fates-rx/core/protocol'
 import { silentLogger, type Logger } from '../log.js'
 import { goJson } from '../wire/encode.js'
 import {
@@ -32,6 +34,12 @@ export interface RedisStoreOptions {
    * trimmed, as the original did: publishing costs more as it grows, a migration-only mode. @default false
    */
   readonly writeOriginalHistory?: boolean
+  /**
+   * Stamp every stored event with its position in its channel (`m.pos`), so that a client can
+   * resume exactly after the last one it got. `false`: events are kept as published, byte for
+   * byte what the original server sent. @default true
+   */
+  readonly positions?: boolean
 }
 
 /** The keys of the server's own history of a channel (see {@link RedisStore}). */
@@ -40,6 +48,8 @@ export const RedisKeys = Object.freeze({
   history: (channel: string): string => `fates-rx:history:${channel}`,
   /** Sorted set: eids scored by when Redis stored them, oldest first, for trimming. */
   order: (channel: string): string => `fates-rx:order:${channel}`,
+  /** Hash: `epoch` (this channel's life) and `offset` (the last stored event's), for `m.pos`. */
+  position: (channel: string): string => `fates-rx:position:${channel}`,
 })
 
 // Stores and publishes a chunk of events atomically, each at a cost that does not grow with
@@ -51,18 +61,28 @@ export const RedisKeys = Object.freeze({
 // checked before anything is written, so a blob that is not a JSON object fails the chunk
 // with nothing stored, and each blob is rewritten once per chunk, not once per event.
 //
-// KEYS: per event, its history hash, order set and channel. ARGV: the history limit, '1' to
-// write the original's blob, then per event its eid, the eid as JSON, the event as JSON, and
-// '1' to publish it live ('0': history only, a relay keeping its origin's replay).
+// With positions on, each stored event is stamped with its place in its channel (`m.pos`,
+// "<epoch>:<offset>", core's codec/position.ts) here, inside the same atomic call that stores
+// it, so that offsets follow the order Redis stored in whichever instance published: the
+// channel's position hash holds the epoch (set once, from the caller's random candidate, and
+// gone with a FLUSHALL, so a flushed Redis is a new life) and the last offset. The caller
+// sends the event's JSON cut where the position's text goes.
+//
+// KEYS: per event, its history hash, order set, channel and position hash. ARGV: the history
+// limit, '1' to write the original's blob, a candidate epoch ('' : positions off), then per
+// event its eid, the eid as JSON, the event's JSON before and after the position's text, '1'
+// to publish it live ('0': history only, a relay keeping its origin's replay), and '1' to
+// stamp it.
 const PublishScript = `
 local limit = tonumber(ARGV[1])
 local original = ARGV[2] == '1'
+local candidate = ARGV[3]
 local now = redis.call('TIME')
 local clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local bodies, appended, channels = {}, {}, {}
 if original then
-  for i = 0, #KEYS / 3 - 1 do
-    local channel = KEYS[i * 3 + 3]
+  for i = 0, #KEYS / 4 - 1 do
+    local channel = KEYS[i * 4 + 3]
     if bodies[channel] == nil then
       local current = redis.call('HGET', channel, 'ws')
       local body = ''
@@ -79,12 +99,19 @@ if original then
   end
 end
 local stored = {}
-for i = 0, #KEYS / 3 - 1 do
-  local history, order, channel = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
-  local eid, quoted, event, live = ARGV[i * 4 + 3], ARGV[i * 4 + 4], ARGV[i * 4 + 5], ARGV[i * 4 + 6] == '1'
-  if redis.call('HSETNX', history, eid, event) == 0 then
+for i = 0, #KEYS / 4 - 1 do
+  local history, order, channel, position = KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3], KEYS[i * 4 + 4]
+  local base = i * 6 + 3
+  local eid, quoted, event, live = ARGV[base + 1], ARGV[base + 2], ARGV[base + 3], ARGV[base + 5] == '1'
+  if redis.call('HEXISTS', history, eid) == 1 then
     stored[i + 1] = 0
   else
+    if candidate ~= '' and ARGV[base + 6] == '1' then
+      redis.call('HSETNX', position, 'epoch', candidate)
+      local offset = redis.call('HINCRBY', position, 'offset', 1)
+      event = event .. '"' .. redis.call('HGET', position, 'epoch') .. ':' .. offset .. '"' .. ARGV[base + 4]
+    end
+    redis.call('HSET', history, eid, event)
     redis.call('ZADD', order, clock + i, eid)
     local excess = redis.call('ZCARD', order) - limit
     if excess > 0 then
@@ -184,13 +211,19 @@ export class RedisStore implements Store {
   readonly #interrupted = new Set<(error: Error) => void>()
   readonly #history: number
   readonly #writeOriginal: boolean
+  readonly #positions: boolean
   #closing = false
 
+  /** See {@link Store.headOf}; absent with `positions: false`. */
+  readonly headOf?: (channel: string) => Promise<Position | undefined>
+
   private constructor(options: RedisStoreOptions) {
-    const { url, tokens, logger = silentLogger, commandTimeoutMs = 5_000, history = 1000, writeOriginalHistory = false } = options
+    const { url, tokens, logger = silentLogger, commandTimeoutMs = 5_000, history = 1000, writeOriginalHistory = false, positions = true } = options
     if (!Number.isSafeInteger(history) || history < 1) throw new RangeError(`history must be a whole number ≥ 1, got ${history}`)
     this.#history = history
     this.#writeOriginal = writeOriginalHistory
+    this.#positions = positions
+    if (positions) this.headOf = (channel) => this.#headOf(channel)
     this.#tokens = tokens
     this.#logger = logger
     this.#where = redactUrl(url)
@@ -282,7 +315,10 @@ export class RedisStore implements Store {
     if (events.length === 0) return []
     // Not sent at all (no offline queue): then nothing was stored, for certain.
     if (this.#commands.status !== 'ready') throw new Error(`Redis at ${this.#where} is unreachable; nothing was stored`)
-    const chunks = chunked(events.map((event) => ({ ...event, json: goJson(event.event) })))
+    // The position's text goes where this placeholder's JSON is: unique per call, so that no
+    // producer's bytes can look like it.
+    const placeholder = this.#positions ? `fates-rx-pos-${randomUUID()}` : undefined
+    const chunks = chunked(events.map((event) => ({ ...event, ...encodeCut(event.event, placeholder) })))
     // Sent together: Redis runs them in order, other clients' commands between them.
     const answers = await Promise.allSettled(chunks.map((chunk) => this.#publishChunk(chunk)))
     const outcome: boolean[] = []
@@ -307,10 +343,12 @@ export class RedisStore implements Store {
 
   async #publishChunk(events: readonly Encoded[]): Promise<boolean[]> {
     const keys: string[] = []
-    const args: string[] = [String(this.#history), this.#writeOriginal ? '1' : '0']
-    for (const { channel, eid, json, live = true } of events) {
-      keys.push(RedisKeys.history(channel), RedisKeys.order(channel), channel)
-      args.push(eid, JSON.stringify(eid), json, live ? '1' : '0')
+    // A candidate epoch for channels that have none yet (the script keeps an existing one).
+    const candidate = this.#positions ? randomBytes(6).toString('hex') : ''
+    const args: string[] = [String(this.#history), this.#writeOriginal ? '1' : '0', candidate]
+    for (const { channel, eid, json, tail, live = true } of events) {
+      keys.push(RedisKeys.history(channel), RedisKeys.order(channel), channel, RedisKeys.position(channel))
+      args.push(eid, JSON.stringify(eid), json, tail ?? '', live ? '1' : '0', tail === undefined ? '0' : '1')
     }
     const stored = (await (this.#commands as unknown as Scripts).fatesPublish(keys.length, ...keys, ...args)) as number[]
     return stored.map((flag) => flag === 1)
@@ -342,6 +380,11 @@ export class RedisStore implements Store {
       return events.map(() => true)
     }
     return error
+  }
+
+  async #headOf(channel: string): Promise<Position | undefined> {
+    const [epoch, offset] = await this.#commands.hmget(RedisKeys.position(channel), 'epoch', 'offset')
+    return epoch === null || epoch === undefined ? undefined : { epoch, offset: Number(offset ?? 0) }
   }
 
   async storedEvents(channel: string): Promise<EventsById> {
@@ -431,7 +474,23 @@ export class RedisStore implements Store {
 
 /** One event for a script call, its JSON written once. */
 interface Encoded extends EventToStore {
+  /** The event's JSON; with a position to stamp, only up to where its text goes. */
   readonly json: string
+  /** With a position to stamp: the event's JSON after the position's text. */
+  readonly tail?: string
+}
+
+/**
+ * The event's JSON, cut where `m.pos`'s text goes when `placeholder` is given (the event
+ * encoded with the placeholder as its `m.pos`, keys sorted as Go wrote them, then split on the
+ * placeholder's JSON); whole when not, or when the event has no `m` object to stamp.
+ */
+function encodeCut(event: unknown, placeholder: string | undefined): { json: string; tail?: string } {
+  const m = (event as { m?: unknown } | null)?.m
+  if (placeholder === undefined || typeof m !== 'object' || m === null || Array.isArray(m)) return { json: goJson(event) }
+  const text = goJson({ ...(event as object), m: { ...m, pos: placeholder } })
+  const at = text.indexOf(`"${placeholder}"`)
+  return { json: text.slice(0, at), tail: text.slice(at + placeholder.length + 2) }
 }
 
 /** `events` in runs of at most {@link RedisScriptLimits}, in order. */
@@ -440,7 +499,7 @@ function chunked(events: readonly Encoded[]): Encoded[][] {
   let current: Encoded[] = []
   let bytes = 0
   for (const event of events) {
-    const size = event.json.length
+    const size = event.json.length + (event.tail?.length ?? 0)
     if (current.length > 0 && (current.length >= RedisScriptLimits.maxEvents || bytes + size > RedisScriptLimits.maxBytes)) {
       chunks.push(current)
       current = []

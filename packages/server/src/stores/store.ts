@@ -1,3 +1,6 @@
+import type { Position } from '@fates-rx/core/protocol'
+import { formatPosition } from '@fates-rx/core/protocol'
+
 /**
  * Who is identifying: a bot or a server (guild). Defined here, not beside identify parsing,
  * so that stores depend on no protocol module.
@@ -65,6 +68,14 @@ export interface Store extends TokenLookup {
    * an original producer stored.
    */
   storedEvents(channel: string): Promise<EventsById>
+  /**
+   * The position of `channel`'s newest stored event in the store's current life (offset 0 when
+   * it stored none yet), or `undefined` when the store has no record of a life for it (a
+   * flushed Redis: any position a client holds is from another life). Present only on a store
+   * that stamps every stored event's `m.pos` (see core's `parsePosition`): a store without it
+   * keeps events as published, and a resume falls back to `m.ts`.
+   */
+  readonly headOf?: (channel: string) => Promise<Position | undefined>
   /** Resolves when the store answers (for `GET /healthz`); rejects otherwise. */
   ping?(): Promise<void>
   /**
@@ -87,6 +98,18 @@ export interface Store extends TokenLookup {
   onInterrupted?(listener: (error: Error) => void): void
   /** Releases connections and timers. */
   close(): Promise<void>
+}
+
+/**
+ * `event` with `m.pos` set to `position` (a copy; the event itself is not changed), replacing
+ * whatever a producer put there: only the store knows where it stored the event. Anything
+ * without an `m` object is returned as it is (only the server's own publish path stores events,
+ * and it always fills `m`).
+ */
+export function stampPosition(event: unknown, position: Position): unknown {
+  const m = (event as { m?: unknown } | null)?.m
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return event
+  return { ...(event as object), m: { ...m, pos: formatPosition(position) } }
 }
 
 /** One event for {@link Store.publishMany}. */

@@ -61,7 +61,7 @@ describe.each(backends())('$name backend', (backend) => {
     const frames = recvs(recorded)
 
     it('wraps a published event exactly as the original did', async () => {
-      server = await startTestServer({}, backend)
+      server = await startTestServer({ positions: false }, backend)
       const { client: c, ready } = await client({ send_all: false, send_none: false })
       expect(normalizeTs(ready)).toBe(normalizeTs(frames[1] ?? ''))
       const note = recorded.find((e) => e.published !== undefined)!
@@ -71,7 +71,7 @@ describe.each(backends())('$name backend', (backend) => {
     })
 
     it('sends events published one at a time as single frames `E\\x1f`', async () => {
-      server = await startTestServer({}, backend)
+      server = await startTestServer({ positions: false }, backend)
       const { client: c } = await client()
       // The 20 sequential publishes of the recording, in its order, each awaited.
       for (const frame of frames.slice(3, 23)) {
@@ -82,7 +82,7 @@ describe.each(backends())('$name backend', (backend) => {
     })
 
     it('keeps publish order for a burst and batches what is queued in one turn', async () => {
-      server = await startTestServer({}, backend)
+      server = await startTestServer({ positions: false }, backend)
       const { client: c } = await client()
       // The producer's order (rising votes); the recording shows them as they arrived, shuffled.
       const ordered = frames.slice(23).sort(byVotes)
@@ -115,7 +115,7 @@ describe.each(backends())('$name backend', (backend) => {
       // The original's one second, once; the other backends take a shorter delay to keep the
       // suite fast (the delay is the server's, not the store's).
       const delay = backend === memoryBackend ? 1000 : 100
-      server = await startTestServer({ donePriorDelayMs: delay }, backend)
+      server = await startTestServer({ positions: false, donePriorDelayMs: delay }, backend)
       const stored = recorded[0]!
       const order = (stored as unknown as { order: string[] }).order
       const byEid = JSON.parse(stored.hget_ws!) as Record<string, unknown>
@@ -139,7 +139,7 @@ describe.each(backends())('$name backend', (backend) => {
     })
 
     it('replays the target channel, then global, and never sends a held live event twice', async () => {
-      server = await startTestServer({ donePriorDelayMs: 50 }, backend)
+      server = await startTestServer({ positions: false, donePriorDelayMs: 50 }, backend)
       await server.publish('global', { m: { e: 19, eid: 'g-1', ts: 1, t: -1 }, ctx: { user: null } })
       await server.publish(botChannel, { m: { e: 16, eid: 'b-1', ts: 2, t: -1 }, ctx: { user: '1' } })
       const { client: c } = await client({ send_all: true })
@@ -153,7 +153,7 @@ describe.each(backends())('$name backend', (backend) => {
     })
 
     it('sends done_prior even when nothing is stored', async () => {
-      server = await startTestServer({ donePriorDelayMs: 20 }, backend)
+      server = await startTestServer({ positions: false, donePriorDelayMs: 20 }, backend)
       const { client: c, ready } = await client({ send_all: true })
       const remaining = /"requests_remaining":(-?\d+)/.exec(ready)![1]
       expect(normalizeTs(await c.next())).toBe(
@@ -166,7 +166,7 @@ describe.each(backends())('$name backend', (backend) => {
     const recorded = fixture('d')
 
     it('with send_all: replay and done_prior, then no live events; alone: no events at all', async () => {
-      server = await startTestServer({ donePriorDelayMs: 50 }, backend)
+      server = await startTestServer({ positions: false, donePriorDelayMs: 50 }, backend)
       const frames = recvs(recorded)
       for (const event of eventsIn(frames[2]!)) await server.publish(botChannel, event)
 
@@ -190,7 +190,7 @@ describe.each(backends())('$name backend', (backend) => {
 
   describe('channels', () => {
     it('delivers bot-<id> to the bot, server-<id> to the server, global to both', async () => {
-      server = await startTestServer({}, backend)
+      server = await startTestServer({ positions: false }, backend)
       const { client: bot } = await client()
       const { client: guild } = await client({ id: RecordedServer.id, token: RecordedServer.token, bot: false })
       await server.publish(`server-${RecordedServer.id}`, { m: { e: 71, eid: 's', ts: 1, t: -1 }, ctx: { user: '1', votes: 1 } })
@@ -247,7 +247,7 @@ describe('live events held during a replay', () => {
 
 describe('the batching writer', () => {
   it('writes events queued in one turn as E1\\x1f\\x1fE2\\x1f\\x1fE3\\x1f', async () => {
-    server = await startTestServer()
+    server = await startTestServer({ positions: false })
     const { client: c } = await client()
     const events = [1, 2, 3].map((n) => ({ m: { e: 16, eid: `e${n}`, ts: n, t: -1 }, ctx: { user: `${n}`, widget: false } }))
     await Promise.all(events.map((event) => server!.publish(botChannel, event)))

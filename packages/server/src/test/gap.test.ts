@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, type ControlPayload, type FatesClient } from '@fates-rx/core'
-import { RelayControlCode } from '@fates-rx/core/protocol'
+import { RelayControlCode, ResumeCode } from '@fates-rx/core/protocol'
 import { LiveDetail } from '../relay/upstream-status.js'
 import type { RunningServer } from '../start.js'
 import { quietFor, startTestServer } from './harness.js'
@@ -74,9 +74,24 @@ async function produce(origin: RunningServer, proxy: TcpProxy, bursts: number, s
   return published
 }
 
+/** Exact recovery by positions (the default), and the m.ts rule alone (as against the original). */
+const Modes = [
+  ['positions: exact recovery', true],
+  ['no positions: the m.ts rule', false],
+] as const
+
+const AdminToken = 'gap-admin-token'
+
+/** The origin's count of channels resumed exactly (`fates_resumes_total{exact="true"}`), if any. */
+async function exactResumes(origin: RunningServer): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${origin.port}/metrics`, { headers: { authorization: `Bearer ${AdminToken}` } })).text()
+  const line = text.split('\n').find((l) => l.startsWith('fates_resumes_total{exact="true"} '))
+  return line === undefined ? undefined : Number(line.split(' ')[1])
+}
+
 describe('gaps filled exactly once, in order, ties included (a TCP proxy cuts the socket 3 times)', () => {
-  it('through a relay: every viewer gets every event once, in publish order, and upstream_live says filled', async () => {
-    const origin = await startTestServer({ bots: [{ id: BotId, token: UpstreamToken }], servers: [], donePriorDelayMs: 20 })
+  it.each(Modes)('through a relay: every viewer gets every event once, in publish order, and upstream_live says filled (%s)', async (_mode, positions) => {
+    const origin = await startTestServer({ bots: [{ id: BotId, token: UpstreamToken }], servers: [], donePriorDelayMs: 20, positions, adminToken: AdminToken })
     cleanup.push(() => origin.close())
     const proxy = await TcpProxy.start({ host: '127.0.0.1', port: Number(new URL(origin.url).port) })
     cleanup.push(() => proxy.close())
@@ -103,10 +118,12 @@ describe('gaps filled exactly once, in order, ties included (a TCP proxy cuts th
       expect(told.map((c) => c.detail)).toEqual([LiveDetail.filled, LiveDetail.filled, LiveDetail.filled])
     }
     expect(proxy.accepted).toBe(4)
+    // The relay's core client resumed from the origin after its positions, exactly, each time.
+    expect(await exactResumes(origin)).toBe(positions ? 3 : undefined)
   })
 
-  it('a direct connect(): every event once, in publish order, each gap said filled', async () => {
-    const origin = await startTestServer({ bots: [{ id: BotId, token: UpstreamToken }], servers: [], donePriorDelayMs: 20 })
+  it.each(Modes)('a direct connect(): every event once, in publish order, each gap said filled (%s)', async (_mode, positions) => {
+    const origin = await startTestServer({ bots: [{ id: BotId, token: UpstreamToken }], servers: [], donePriorDelayMs: 20, positions, adminToken: AdminToken })
     cleanup.push(() => origin.close())
     const proxy = await TcpProxy.start({ host: '127.0.0.1', port: Number(new URL(origin.url).port) })
     cleanup.push(() => proxy.close())
@@ -126,6 +143,36 @@ describe('gaps filled exactly once, in order, ties included (a TCP proxy cuts th
     expect(direct.eids).toEqual(published)
     expect(gaps).toEqual(['filled', 'filled', 'filled'])
     expect(proxy.accepted).toBe(4)
+    // With positions, each reconnect asked for what followed its last event and got exactly that.
+    const resumes = direct.controls.filter((c) => c.code === ResumeCode)
+    expect(resumes.map((c) => (c as { channels?: Record<string, string> }).channels?.[Channel])).toEqual(positions ? ['exact', 'exact', 'exact'] : [])
+    expect(await exactResumes(origin)).toBe(positions ? 3 : undefined)
+  })
+
+  it.each(Modes)('a gap event stamped before the last one delivered (a producer’s clock behind): exact recovery delivers it (%s)', async (_mode, positions) => {
+    const origin = await startTestServer({ bots: [{ id: BotId, token: UpstreamToken }], servers: [], donePriorDelayMs: 20, positions })
+    cleanup.push(() => origin.close())
+    const proxy = await TcpProxy.start({ host: '127.0.0.1', port: Number(new URL(origin.url).port) })
+    cleanup.push(() => proxy.close())
+    const client = connect({ url: `ws://127.0.0.1:${proxy.port}/ws`, id: BotId, token: UpstreamToken, ...Fast })
+    const gaps: (string | undefined)[] = []
+    client.status$.subscribe((s) => {
+      if (s.state === 'live' && s.gap !== undefined) gaps.push(s.gap)
+    })
+    const direct = watch(client)
+    await until('the client to be live', direct.live)
+    const now = Date.now() / 1000
+    await origin.publish(Channel, { m: { e: 16, eid: 'before', ts: now }, ctx: { user: '1', widget: false } })
+    await until('the first event', () => direct.eids.length === 1)
+    expect(proxy.cut()).toBeGreaterThan(0)
+    // Published in the gap, stamped an hour earlier than the event delivered before it.
+    await origin.publish(Channel, { m: { e: 16, eid: 'late-clock', ts: now - 3600 }, ctx: { user: '2', widget: false } })
+    await origin.publish(Channel, { m: { e: 16, eid: 'after', ts: now + 1 }, ctx: { user: '3', widget: false } })
+    await until('the later event', () => direct.eids.includes('after'))
+    await quietFor(200)
+    // The m.ts rule takes it for one already seen; the position knows it was not.
+    expect(direct.eids).toEqual(positions ? ['before', 'late-clock', 'after'] : ['before', 'after'])
+    expect(gaps).toEqual(['filled'])
   })
 
   it("a relay viewer's send_all gets the origin's history, as a direct client would; a viewer without it is not sent it live", async () => {

@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../start.js'
-import { RedisScriptLimits, RedisStore } from '../stores/redis.js'
+import { RedisKeys, RedisScriptLimits, RedisStore } from '../stores/redis.js'
 import { MemoryTokens } from '../stores/store.js'
 import {
   identified,
@@ -162,7 +162,7 @@ describe('the original producer and keys', () => {
   })
 
   it('with writeOriginalHistory, also writes stored events where the original read them, keeping the bytes of each event', async () => {
-    const server = await instance(true, { writeOriginalHistory: true })
+    const server = await instance(true, { writeOriginalHistory: true, positions: false })
     await server.publish(botChannel, { m: { e: 0, eid: 'a', ts: 1 }, ctx: { user: 811073947382579200123, votes: 1 } })
     await server.publish(botChannel, { m: { e: 16, eid: 'b', ts: 2 }, ctx: { user: '<x>' } })
     expect(await admin.hget(botChannel, 'ws')).toBe(
@@ -232,6 +232,37 @@ describe('bounded history, idempotency and batches', () => {
     expect(await admin.hlen(`fates-rx:history:${botChannel}`)).toBe(3)
   })
 
+  it('stamps each stored event with its channel position in the script, shared by instances, and a flushed Redis is a new epoch', async () => {
+    const one = await instance(true, { donePriorDelayMs: 10 })
+    const two = await instance()
+    const { client } = await connect(one)
+    await one.publish(botChannel, event(1))
+    await two.publish(botChannel, event(2))
+    await one.publish(botChannel, event(1))
+    await two.server.publishMany([{ channel: botChannel, event: event(3) }, { channel: 'global', event: event(4) }])
+    const position = await admin.hgetall(RedisKeys.position(botChannel))
+    const epoch = position.epoch!
+    expect(epoch).toMatch(/^[0-9a-f]{12}$/)
+    expect(position.offset).toBe('3')
+    expect(await admin.hgetall(RedisKeys.position('global'))).toMatchObject({ offset: '1' })
+    const texts: string[] = []
+    while (texts.length < 4) texts.push(...segments(await client.next()))
+    expect(texts.map((text) => (JSON.parse(text) as { dat: { m: { pos: string } } }).dat.m.pos)).toEqual([
+      `${epoch}:1`,
+      `${epoch}:2`,
+      `${epoch}:3`,
+      `${(await admin.hget(RedisKeys.position('global'), 'epoch'))!}:1`,
+    ])
+    // Where Go's sorted keys put it, the rest of the bytes as they were.
+    expect(texts[0]).toContain(`"m":{"e":0,"eid":"eid-1","pos":"${epoch}:1","t":-1,"ts":1}`)
+    expect(JSON.parse((await admin.hget(RedisKeys.history(botChannel), 'eid-2'))!).m.pos).toBe(`${epoch}:2`)
+    await admin.flushall()
+    await one.publish(botChannel, event(5))
+    const fresh = await admin.hgetall(RedisKeys.position(botChannel))
+    expect(fresh.epoch).not.toBe(epoch)
+    expect(fresh.offset).toBe('1')
+  })
+
   it('splits a large batch into script calls of at most RedisScriptLimits events, stored and delivered in order', async () => {
     const server = await instance(true, { history: 10_000 })
     const { client } = await connect(server)
@@ -246,7 +277,8 @@ describe('bounded history, idempotency and batches', () => {
       expect(outcomes.filter((o) => o.repeat)).toEqual([])
       const log = (await admin.call('SLOWLOG', 'GET', '100000')) as [number, number, number, string[]][]
       const calls = log.map((entry) => entry[3]).filter((args) => /^eval/i.test(args[0] ?? ''))
-      const sizes = calls.map((args) => Number(args[2]) / 3)
+      // Four keys per event: its history, order, channel and position.
+      const sizes = calls.map((args) => Number(args[2]) / 4)
       expect(sizes).toHaveLength(Math.ceil(total / RedisScriptLimits.maxEvents))
       expect(Math.max(...sizes)).toBe(RedisScriptLimits.maxEvents)
       expect(sizes.reduce((a, b) => a + b, 0)).toBe(total)

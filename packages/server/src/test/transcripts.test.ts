@@ -123,7 +123,7 @@ describe.each(backends())('transcripts of the original server ($name backend)', 
     ['k', 'a server (guild) identity on server-<id>'],
   ])('recording %s (%s) matches frame for frame', async (name) => {
     const entries = fixture(name)
-    server = await startTestServer({}, backend)
+    server = await startTestServer({ positions: false }, backend)
     for (const conn of connections(entries)) {
       const own = entries.filter((e) => e.conn === conn || (e.kind === 'note' && conn === undefined))
       await replay(server, own, Differences[name]?.[conn ?? ''])

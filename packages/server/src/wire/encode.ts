@@ -143,8 +143,11 @@ export function encodeControl(
   detail: string,
   requestsRemaining: number,
   nowMs: number,
+  channels?: Readonly<Record<string, string>>,
 ): string {
-  return `{"code":${goString(code)},"detail":${goString(detail)},"ts":${unixSeconds(nowMs)},"requests_remaining":${requestsRemaining},"control":true}`
+  // `channels` only on this project's `resume` payload, after the original's keys.
+  const extra = channels === undefined ? '' : `,"channels":${goJson(channels)}`
+  return `{"code":${goString(code)},"detail":${goString(detail)},"ts":${unixSeconds(nowMs)},"requests_remaining":${requestsRemaining},"control":true${extra}}`
 }
 
 /**
