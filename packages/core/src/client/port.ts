@@ -157,6 +157,12 @@ export function workerClient(
       case 'welcome':
         welcomed = true
         timer?.unsubscribe()
+        // A tab that has delivered nothing yet marks its joining: if it reloads before the
+        // first event, what was published meanwhile is still after its mark.
+        if (config.resume && mark === undefined) {
+          mark = { ts: now() / 1000, eid: '' }
+          saveMark()
+        }
         for (const event of message.history) deliver(event)
         if (message.status !== undefined) status$.next(message.status)
         return
