@@ -55,8 +55,11 @@ export interface WorkerPortLike {
   start?(): void
   /** Closes this end. */
   close?(): void
-  /** Receives what the other end posts. */
-  onmessage: ((event: { readonly data: unknown }) => void) | null
+  /**
+   * Receives what the other end posts. Declared as a method's type, so that a browser's port
+   * (whose handler takes a whole `MessageEvent`) fits.
+   */
+  onmessage: { handle(event: { readonly data: unknown }): void }['handle'] | null
 }
 
 /** A SharedWorker, as `shareAcrossTabs.worker` uses it: its port, and its `error` event (the script failed). */
