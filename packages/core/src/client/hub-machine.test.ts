@@ -92,6 +92,16 @@ describe('hubStep', () => {
     expect(effects).toEqual([{ type: 'post', ports: ['1'], message: { type: 'out', items: [['status', hubStatus(live, 1)]] } }])
   })
 
+  it('tells nobody a count before the upstream has a status to carry it', () => {
+    const { effects } = run([msg('1', join('a')), msg('2', join('a')), msg('2', { type: 'leave' })])
+    expect(ofType(effects, 'post').filter((e) => e.message.type === 'out')).toEqual([])
+  })
+
+  it('remembers events only, not the other emissions', () => {
+    const { state } = run([msg('1', join('a')), up('a', 1, ['status', live]), up('a', 1, ['frame', 'x']), up('a', 1, ['event', event('e1', 1)])])
+    expect(state.targets['a']?.recent.map((e) => e.m.eid)).toEqual(['e1'])
+  })
+
   it('gives a rejoining port the remembered events after its mark, resumed, and none without a mark', () => {
     const events = [event('e1', 10), event('e2', 20), event('e3', 30)]
     const { state } = run([msg('1', join('a')), ...events.map((e) => up('a', 1, ['event', e]))])
