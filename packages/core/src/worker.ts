@@ -15,4 +15,4 @@
  * @packageDocumentation
  */
 export { createHub, type Hub, type HubOptions, startHub } from './client/hub.js'
-export type { SharedWorkerLike, WorkerPortLike, WorkerSharing } from './client/tab-support.js'
+export type { SharedWorkerLike, TabSessionStore, WorkerPortLike, WorkerSharing } from './client/tab-support.js'

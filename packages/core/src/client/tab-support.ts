@@ -65,6 +65,7 @@ export interface WorkerPortLike {
 /** A SharedWorker, as `shareAcrossTabs.worker` uses it: its port, and its `error` event (the script failed). */
 export interface SharedWorkerLike {
   readonly port: WorkerPortLike
+  /** Listens for the worker's `error` event (its script failed to load or threw at start). */
   addEventListener?(type: 'error', listener: () => void): void
 }
 
@@ -92,10 +93,18 @@ export interface WorkerSharing {
    * Where the tab keeps the newest event it delivered, so that a reloaded tab (or one whose
    * worker restarted) gets what it missed. Default: `sessionStorage` (per tab, gone with it).
    */
-  readonly session?: { getItem(key: string): string | null; setItem(key: string, value: string): void }
+  readonly session?: TabSessionStore
   /**
    * How long a tab waits for the worker's answer to its join (ms) before it falls back.
    * @default 5000
    */
   readonly welcomeTimeoutMs?: number
+}
+
+/** Where a tab keeps its resume mark (`sessionStorage` fits). */
+export interface TabSessionStore {
+  /** The text stored under `key`, or `null`. */
+  getItem(key: string): string | null
+  /** Stores `value` under `key`. */
+  setItem(key: string, value: string): void
 }
