@@ -143,6 +143,22 @@ describe('connect({ shareAcrossTabs: { worker } }) against a hub and the real se
     expect(await running.identified()).toBe(1)
   })
 
+  it('with persist, the worker’s connection starts from the tab’s record and the tab stores every write (the ledger counts the identify), never the token', async () => {
+    const running = await server()
+    const browser = memoryBrowser()
+    const hub = createHub({ locks: browser.tab().environment.locks })
+    const shared = worker(hub)
+    const records = new Map<string, string>()
+    const persist = { getItem: (key: string) => records.get(key) ?? null, setItem: (key: string, value: string) => void records.set(key, value) }
+    const t = tab(running.url, { worker: shared.make, locks: browser.tab().environment.locks, session: session() }, { persist })
+    await statusWhere(t.client, (s) => s.state === 'live')
+    await until(() => [...records.values()].some((text) => text.includes('"remaining"')))
+    const [key, text] = [...records.entries()][0] as [string, string]
+    expect(key).toMatch(/^fates-rx:1:[0-9a-f]{64}$/)
+    expect(JSON.parse(text).ledger.remaining).toBe(18)
+    expect(text).not.toContain(token)
+  })
+
   it('lets a crashed tab’s port go (its lock), and closes the upstream when that was the last', async () => {
     const running = await server()
     const browser = memoryBrowser()
