@@ -77,14 +77,14 @@ const Size = Object.freeze({
   persistChunk: { budget: 2 * KB, ceiling: 2 * KB },
   /**
    * What `shareAcrossTabs: { worker }` downloads besides the tabs' chunk (its fallback), which
-   * loads it (issue 18 item 1): the tab's side of the port. Ours, set just above its size (2,194 B and 29,708 B when set).
+   * loads it (issue 18 item 1): the tab's side of the port. Ours, set just above its size (2,283 B and 29,878 B when set, with the worker-stop watch).
    */
-  portChunk: { budget: 2.5 * KB, ceiling: 2_250 },
+  portChunk: { budget: 2.5 * KB, ceiling: 2_300 },
   /**
    * The SharedWorker script (`startHub()` from `@fates-rx/core/worker`), everything in it, its
-   * lazy chunks included: it holds a whole client per target. Ours, set just above its size (2,194 B and 29,708 B when set).
+   * lazy chunks included: it holds a whole client per target. Ours, set just above its size (2,283 B and 29,878 B when set, with the worker-stop watch).
    */
-  workerScript: { budget: 36 * KB, ceiling: 29_750 },
+  workerScript: { budget: 36 * KB, ceiling: 29_900 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

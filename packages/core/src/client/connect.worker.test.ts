@@ -159,6 +159,29 @@ describe('connect({ shareAcrossTabs: { worker } }) against a hub and the real se
     expect(text).not.toContain(token)
   })
 
+  it('a tab that outlives its worker joins a new one, which resumes after the tab’s mark: every event once', async () => {
+    const running = await server()
+    const browser = memoryBrowser()
+    const firstWorker = browser.tab()
+    let hub = createHub({ locks: firstWorker.environment.locks })
+    const make = (): SharedWorkerLike => worker(hub).make()
+    const t = tab(running.url, { worker: make, locks: browser.tab().environment.locks, session: session() })
+    await statusWhere(t.client, (s) => s.state === 'live')
+    const before = await running.publish(channel, vote(1))
+    await until(() => t.events.length === 1)
+
+    // The worker stops (its lock goes with it); the next SharedWorker made is a new one.
+    hub = createHub({ locks: browser.tab().environment.locks })
+    firstWorker.crash()
+    const during = await running.publish(channel, vote(2))
+    await until(() => t.events.length === 2)
+    const after = await running.publish(channel, vote(3))
+    await until(() => t.events.length === 3)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(t.eids()).toEqual([before, during, after])
+    expect(await running.identified()).toBe(2)
+  })
+
   it('lets a crashed tab’s port go (its lock), and closes the upstream when that was the last', async () => {
     const running = await server()
     const browser = memoryBrowser()

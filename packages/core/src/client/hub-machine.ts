@@ -35,7 +35,8 @@ export type PortMessage = HubJoin | { readonly type: 'leave' } | { readonly type
  * emitted (batched), `store` a persisted record to keep in the tab's store.
  */
 export type HubMessage =
-  | { readonly type: 'welcome'; readonly status?: ConnectionStatus; readonly history: readonly ReceivedEvent[] }
+  /** `lock`: added by the interpreter, the Web Lock the worker holds while it lives. */
+  | { readonly type: 'welcome'; readonly status?: ConnectionStatus; readonly history: readonly ReceivedEvent[]; readonly lock?: string }
   | { readonly type: 'out'; readonly items: readonly TabItem[] }
   | { readonly type: 'store'; readonly key: string; readonly text: string }
 

@@ -35,6 +35,10 @@ export interface Hub {
  */
 export function createHub(options: HubOptions = {}): Hub {
   const locks = options.locks ?? (globalThis as { navigator?: { locks?: TabLocks } }).navigator?.locks
+  // Held while this hub lives; each tab waits for it, and is granted it once the worker has
+  // stopped (crashed, or closed by the browser): then it joins a new worker.
+  const lock = `fates-rx:hub:${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`
+  locks?.request(lock, {}, () => new Promise<void>(() => undefined)).catch(() => undefined)
   let state = initialHubState
   let ports = 0
   const open = new Map<string, WorkerPortLike>()
@@ -51,7 +55,7 @@ export function createHub(options: HubOptions = {}): Hub {
   const send = (port: string, message: HubMessage): void => {
     if (message.type !== 'out') {
       flush(port)
-      return open.get(port)?.postMessage(message)
+      return open.get(port)?.postMessage(message.type === 'welcome' && locks !== undefined ? { ...message, lock } : message)
     }
     let batch = batches.get(port)
     if (batch === undefined) {

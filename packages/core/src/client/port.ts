@@ -88,6 +88,8 @@ export function workerClient(
   let subscribed = false
   let stopped = false
   let worker: SharedWorkerLike | undefined
+  /** The worker whose lock this tab waits for. */
+  let watched: SharedWorkerLike | undefined
   let fellBack: FatesClient | undefined
   let fellBackSubscriptions: Subscription[] = []
   /** Counts joinings: an answer to an earlier one (a digest, a lock) is ignored. */
@@ -150,13 +152,36 @@ export function workerClient(
 
   const post = (message: PortMessage): void => worker?.port.postMessage(message)
 
-  const onMessage = (data: unknown): void => {
-    if (!active || typeof data !== 'object' || data === null) return
+  /** The worker is gone (its lock was granted to this tab): the next joining makes a new one. */
+  const gone = (dead: SharedWorkerLike): void => {
+    if (worker !== dead) return
+    worker = undefined
+    if (!active || typeof sharing.worker !== 'function') {
+      if (active) fallBack('the worker stopped')
+      return
+    }
+    // Rejoin a new worker with this tab's mark: its connection fills the gap from the server.
+    leave()
+    join()
+  }
+
+  const onMessage = (from: SharedWorkerLike, data: unknown): void => {
+    if (!active || from !== worker || typeof data !== 'object' || data === null) return
     const message = data as HubMessage
     switch (message.type) {
       case 'welcome':
         welcomed = true
         timer?.unsubscribe()
+        // Held by the worker while it lives: granted to this tab only once it has stopped.
+        if (message.lock !== undefined && locks !== undefined && watched !== from) {
+          watched = from
+          locks
+            .request(message.lock, {}, () => {
+              gone(from)
+              return Promise.resolve()
+            })
+            .catch(() => undefined)
+        }
         // A tab that has delivered nothing yet marks its joining: if it reloads before the
         // first event, what was published meanwhile is still after its mark.
         if (config.resume && mark === undefined) {
@@ -228,8 +253,9 @@ export function workerClient(
       } catch {
         return fallBack('this browser has no SharedWorker')
       }
+      const made = worker
       const port: WorkerPortLike = worker.port
-      port.onmessage = (event) => onMessage(event.data)
+      port.onmessage = (event) => onMessage(made, event.data)
       worker.addEventListener?.('error', () => fallBack('the worker script failed'))
       port.start?.()
     }
