@@ -4,7 +4,7 @@
 // (`GET /metrics`: identifies answered with ready, and the connections open), since a worker's
 // socket belongs to no page.
 import { randomUUID } from 'node:crypto'
-import { type BrowserContext, expect, type Page, test } from '@playwright/test'
+import { type Browser, type BrowserContext, expect, type Page, test } from '@playwright/test'
 import { panelOf, prefill, startTabsServer, type TabsServer, vote } from './support/tabs.js'
 
 test.describe.configure({ timeout: 120_000 })
@@ -100,6 +100,44 @@ test('a worker that fails to load falls back to the tabs electing a leader', asy
     await server.publish([vote()])
     for (const page of [first, second]) await expect.poll(() => shownVotes(page).then((v) => v.length)).toBe(1)
     expect(await server.identified()).toBe(1)
+  } finally {
+    await server.close()
+  }
+})
+
+/** Stops the page's SharedWorker as a crash would (Chrome's DevTools protocol closes its target). */
+async function stopSharedWorkers(browser: Browser): Promise<number> {
+  const cdp = await browser.newBrowserCDPSession()
+  const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: Array<{ targetId: string; type: string }> }
+  const workers = targetInfos.filter((target) => target.type === 'shared_worker')
+  for (const target of workers) await cdp.send('Target.closeTarget', { targetId: target.targetId })
+  await cdp.detach()
+  return workers.length
+}
+
+test('tabs that outlive their SharedWorker join a new one and miss no vote', async ({ browser, context }) => {
+  const bot = { id: '811073947382579603', token: `worker-c-${randomUUID()}` }
+  const server = await startTabsServer(bot)
+  try {
+    await prefill(context, { url: server.url, ...bot })
+    const pages = [await openTab(context), await openTab(context)]
+    for (const page of pages) await expect(tabsLine(page)).toHaveAttribute('data-count', '2')
+    const before = vote()
+    await server.publish([before])
+    for (const page of pages) await expect.poll(() => shownVotes(page)).toEqual([before.ctx.votes])
+
+    expect(await stopSharedWorkers(browser)).toBe(1)
+    const during = vote()
+    await server.publish([during])
+    for (const page of pages) {
+      await expect.poll(() => shownVotes(page)).toEqual([before.ctx.votes, during.ctx.votes])
+      await expect(tabsLine(page)).toHaveAttribute('data-role', 'worker')
+    }
+    const after = vote()
+    await server.publish([after])
+    for (const page of pages) await expect.poll(() => shownVotes(page)).toEqual([before.ctx.votes, during.ctx.votes, after.ctx.votes])
+    // The new worker's one identify.
+    expect(await server.identified()).toBe(2)
   } finally {
     await server.close()
   }
