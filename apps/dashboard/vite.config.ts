@@ -26,4 +26,7 @@ export default defineConfig({
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
   build: { target: 'es2022', sourcemap: true },
+  // The SharedWorker (src/fates-worker.ts) as an ES module: the client in it loads chunks of its
+  // own (persist, the ctx check), which Vite's default worker format (iife) cannot split into.
+  worker: { format: 'es' },
 })

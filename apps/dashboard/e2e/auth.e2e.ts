@@ -1,6 +1,10 @@
 import { expect, test } from '@playwright/test'
 import { E2E, serverUrl } from './support/config.js'
 import { connectPanel, expectNoSecret, openEmpty, watch } from './support/page.js'
+import { withoutSharedWorker } from './support/tabs.js'
+
+// The tabs' election, the fallback where there is no SharedWorker (worker.e2e.ts tests the worker).
+test.beforeEach(({ context }) => withoutSharedWorker(context))
 
 test('a wrong token shows the auth failure in words and makes no further attempts', async ({ page }) => {
   const seen = await watch(page)

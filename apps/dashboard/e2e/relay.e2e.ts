@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { startServer } from '@fates-rx/server'
 import { expect, test } from '@playwright/test'
 import { expectNoSecret, watch } from './support/page.js'
-import { countsOf, expectLiveTab, prefill, startTabsServer, vote } from './support/tabs.js'
+import { countsOf, expectLiveTab, prefill, startTabsServer, vote, withoutSharedWorker } from './support/tabs.js'
+
+// The tabs' election, the fallback where there is no SharedWorker (worker.e2e.ts tests the worker).
+test.beforeEach(({ context }) => withoutSharedWorker(context))
 
 // The public dashboard of the README: the page connects to a relay with a viewer token; only
 // the relay holds the origin's token. Both servers at the original's ratelimit.

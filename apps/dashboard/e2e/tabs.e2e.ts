@@ -16,7 +16,11 @@ import {
   total,
   view,
   vote,
+  withoutSharedWorker,
 } from './support/tabs.js'
+
+// The tabs' election, the fallback where there is no SharedWorker (worker.e2e.ts tests the worker).
+test.beforeEach(({ context }) => withoutSharedWorker(context))
 
 test.describe.configure({ timeout: 90_000 })
 

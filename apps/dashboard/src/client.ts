@@ -13,7 +13,9 @@ export const openClient: OpenClient = (settings) => {
     // Every tab of this dashboard that watches the same target (url, kind, id and token) shares
     // one socket and one identify: under the original's ratelimit (ten identifies per 7
     // minutes per bot) a connection per tab and per reload would lock the bot out.
-    shareAcrossTabs: true,
+    // In a SharedWorker where the browser has one (a tab's reload then costs nothing while
+    // another tab is open); elsewhere the tabs elect a leader.
+    shareAcrossTabs: { worker: () => new SharedWorker(new URL('./fates-worker.ts', import.meta.url), { type: 'module', name: 'fates-rx' }) },
     // The default, relied on: a handover between tabs fills its gap like a reconnect does.
     resume: true,
     // A page is reloaded all day: keep, per target, the newest event delivered (the next load

@@ -79,6 +79,16 @@ const Size = Object.freeze({
   tabsChunk: { budget: 3.5 * KB, ceiling: 3.5 * KB },
   /** What `persist` downloads when an app uses it (issue 18): the layer, the ledger's merge, the store's code. */
   persistChunk: { budget: 2 * KB, ceiling: 2 * KB },
+  /**
+   * What `shareAcrossTabs: { worker }` downloads besides the tabs' chunk (its fallback), which
+   * loads it (issue 18 item 1): the tab's side of the port. Ours, set just above its size (2,283 B and 29,878 B when set, with the worker-stop watch).
+   */
+  portChunk: { budget: 2.5 * KB, ceiling: 2_300 },
+  /**
+   * The SharedWorker script (`startHub()` from `@fates-rx/core/worker`), everything in it, its
+   * lazy chunks included: it holds a whole client per target. Ours, set just above its size (2,283 B and 29,878 B when set, with the worker-stop watch).
+   */
+  workerScript: { budget: 36 * KB, ceiling: 29_900 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {
@@ -193,6 +203,20 @@ describe('bundle size (esbuild --bundle --minify, platform browser, gzip -9)', (
     expect(persist[0]?.gzip).toBeLessThanOrEqual(Size.persistChunk.ceiling)
     // Not in what every app downloads.
     expect(app.text).not.toContain('Not persisted')
+  })
+
+  it(`the SharedWorker's tab side is a chunk of its own, loaded by the sharing chunk only: ≤ ${Size.portChunk.ceiling} B`, async () => {
+    const app = await bundle(appImportingConnect)
+    const port = app.chunks.filter((chunk) => chunk.text.includes('Joining the SharedWorker'))
+    expect(port).toHaveLength(1)
+    expect(port[0]?.gzip).toBeLessThanOrEqual(Size.portChunk.ceiling)
+    expect(app.text).not.toContain('Joining the SharedWorker')
+  })
+
+  it(`the worker script (startHub and the client it runs), all its chunks: ≤ ${Size.workerScript.ceiling} B`, async () => {
+    const worker = await bundle(`import { startHub } from '@fates-rx/core/worker'\nstartHub()\n`)
+    const total = worker.gzip + worker.chunks.reduce((sum, chunk) => sum + chunk.gzip, 0)
+    expect(total).toBeLessThanOrEqual(Size.workerScript.ceiling)
   })
 
   it("never puts Node's ws in a browser bundle: isomorphic-ws resolves to the browser's WebSocket", async () => {

@@ -24,6 +24,7 @@ describe('the published entry points', () => {
     ['@fates-rx/core/building-blocks', 'identifyWait'],
     ['@fates-rx/core/building-blocks', 'step'],
     ['@fates-rx/core/testing', 'scriptedWebSockets'],
+    ['@fates-rx/core/worker', 'startHub'],
   ])('%s loads from Node ESM and CommonJS', (specifier, name) => {
     const esm = run('module', `const m = await import('${specifier}'); console.log(typeof m.${name})`)
     const cjs = run('commonjs', `const m = require('${specifier}'); console.log(typeof m.${name})`)
@@ -45,7 +46,7 @@ describe('the published entry points', () => {
 
   // `export type *` once put 131 names into autocomplete, codecs and tables among them that
   // then failed as values (TS1362). Every name the typings declare as a value must be one.
-  it.each(['index', 'protocol', 'sans-io', 'socket', 'testing'])('dist/%s.d.ts declares as values only what the module exports at run time', async (entry) => {
+  it.each(['index', 'protocol', 'sans-io', 'socket', 'testing', 'worker'])('dist/%s.d.ts declares as values only what the module exports at run time', async (entry) => {
     const ts = (await import('typescript')).default
     const file = fileURLToPath(new URL(`../dist/${entry}.d.ts`, import.meta.url))
     const program = ts.createProgram([file], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true })

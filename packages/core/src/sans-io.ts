@@ -8,7 +8,8 @@
  * - the connection, sans-I/O: `connectionStep` and `initialConnectionState` (the state
  *   machine `connect()` interprets), `MaxRefusedUpgrades`;
  * - tabs sharing a connection, sans-I/O: `tabStep`, `initialTabState`, `tabMessage`,
- *   `TabsRecountMs` (the state machine `shareAcrossTabs` interprets);
+ *   `TabsRecountMs` (the state machine `shareAcrossTabs` interprets); the SharedWorker's hub:
+ *   `hubStep`, `initialHubState`, `portMessage`, `hubStatus`, `HubRecentEvents`;
  * - pages that reload, sans-I/O: `persistStep`, `initialPersistLayer` (the layer `persist`
  *   puts around the connection's machine), `mergeLedgers`, `afterReady`; `parseRecord`,
  *   `recordText` (the stored record's text);
@@ -70,6 +71,21 @@ export {
   tabMessage,
   tabStep,
 } from './client/tabs-machine.js'
+export {
+  type HubEffect,
+  type HubInput,
+  type HubJoin,
+  type HubMessage,
+  HubRecentEvents,
+  type HubState,
+  type HubStep,
+  type HubTarget,
+  hubStatus,
+  hubStep,
+  initialHubState,
+  type PortMessage,
+  portMessage,
+} from './client/hub-machine.js'
 export {
   ConnectDefaults,
   credentialsProblem,

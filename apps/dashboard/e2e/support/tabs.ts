@@ -178,3 +178,14 @@ export async function countsOf(page: Page): Promise<readonly number[]> {
   const panel = panelOf(page)
   return Promise.all(['events', 'votes', 'views', 'latest-vote'].map((id) => tileNumber(panel, id)))
 }
+
+/**
+ * Deletes `SharedWorker` from every page of the context before its scripts run, as a browser
+ * without one (Chrome on Android) has it: `shareAcrossTabs: { worker }` then falls back to the
+ * tabs' election, which the specs that count a page's sockets and its leader test.
+ */
+export async function withoutSharedWorker(context: BrowserContext | Page): Promise<void> {
+  await context.addInitScript(() => {
+    delete (globalThis as { SharedWorker?: unknown }).SharedWorker
+  })
+}

@@ -17,6 +17,7 @@ describe('describeTabs', () => {
     [{ role: 'leader', count: 1 }, 'Leader: this tab holds the connection, no other tab shares it'],
     [{ role: 'leader', count: 5 }, 'Leader: this tab holds the connection 5 tabs share'],
     [{ role: 'follower', count: 2 }, 'Follower: 2 tabs share the connection another tab holds'],
+    [{ role: 'worker', count: 3 }, 'Worker: 3 tabs share the connection a SharedWorker holds'],
   ] as const)('%o reads %s', (tabs, words) => {
     expect(describeTabs(tabs)).toEqual({ ...tabs, words })
   })

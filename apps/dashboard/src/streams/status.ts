@@ -49,7 +49,9 @@ export interface TabsView {
 /** The words for a tab's part in a shared connection. */
 export function describeTabs(tabs: { readonly role: TabRole; readonly count: number }): TabsView {
   const words =
-    tabs.role === 'follower'
+    tabs.role === 'worker'
+      ? `Worker: ${plural(tabs.count, 'tab')} share the connection a SharedWorker holds`
+      : tabs.role === 'follower'
       ? `Follower: ${plural(tabs.count, 'tab')} share the connection another tab holds`
       : tabs.count > 1
         ? `Leader: this tab holds the connection ${plural(tabs.count, 'tab')} share`
@@ -219,7 +221,7 @@ function step(acc: Acc, input: Input): Acc {
       // Timed from this tab's own `connecting` only when this tab made the connection: a
       // follower joins a connection another tab made, maybe long before (its `since` is the
       // holder's), and takes the holder's time from its metrics instead.
-      const own = becameReady && acc.attemptStartedAt !== undefined && status.tabs?.role !== 'follower' ? status.since - acc.attemptStartedAt : undefined
+      const own = becameReady && acc.attemptStartedAt !== undefined && (status.tabs?.role ?? 'leader') === 'leader' ? status.since - acc.attemptStartedAt : undefined
       const readyInMs = own !== undefined && own >= 0 ? own : becameReady ? undefined : facts?.readyInMs
       return {
         ...acc,

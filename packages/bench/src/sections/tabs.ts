@@ -4,15 +4,19 @@
  * (a) an unshared `connect()` (the baseline); (b) a shared connection, its leader and one
  * follower on this one thread, timed until the follower has delivered every event (the
  * leader's posting, the structured clone both ways over Node's real `BroadcastChannel`, the
- * follower's own dedupe). (b) − (a) per event is what a follower costs. The locks are the
- * memory browser's (Node has no Web Locks).
+ * follower's own dedupe). (b) − (a) per event is what a follower costs. (c) a tab served
+ * through the SharedWorker's hub (`createHub`, as `startHub` runs it), over Node's real
+ * MessageChannel (a structured clone each way, as a browser's port), timed until the tab has
+ * delivered every event: the hub's upstream client, its fan-out, and the tab's dedupe. The
+ * locks are the memory browser's (Node has no Web Locks).
  *
  * @packageDocumentation
  */
-import { BroadcastChannel as NodeBroadcastChannel } from 'node:worker_threads'
+import { MessageChannel, BroadcastChannel as NodeBroadcastChannel } from 'node:worker_threads'
 import { createHash } from 'node:crypto'
 import { connect, type FatesClient, type TabChannel, type TabsEnvironment } from '@fates-rx/core'
 import { fakeWebSockets, type FakeWebSocket, joinFrames, memoryBrowser } from '@fates-rx/core/testing'
+import { createHub, type SharedWorkerLike, type WorkerPortLike } from '@fates-rx/core/worker'
 import type { Row } from '../harness.js'
 import { median } from '../stats.js'
 
@@ -88,7 +92,7 @@ async function handshake(socket: () => FakeWebSocket): Promise<FakeWebSocket> {
 }
 
 /** One round: seconds for (a) and (b) on the same frames. */
-async function round(events: number, perFrame: number, n: number): Promise<{ unshared: number; follower: number }> {
+async function round(events: number, perFrame: number, n: number): Promise<{ unshared: number; follower: number; worker: number }> {
   const input = frames(events, perFrame, n)
 
   // (a) unshared
@@ -135,7 +139,45 @@ async function round(events: number, perFrame: number, n: number): Promise<{ uns
   follower.leave()
   leader.leave()
   await settle()
-  return { unshared: unsharedSeconds, follower: followerSeconds }
+
+  // (c): one tab through the worker's hub.
+  const hubSockets = fakeWebSockets()
+  const hub = createHub({ locks: browser.tab().environment.locks, connect: { WebSocket: hubSockets.WebSocket } })
+  const channels: MessageChannel[] = []
+  const worker = (): SharedWorkerLike => {
+    const channel = new MessageChannel()
+    channels.push(channel)
+    const hubPort: WorkerPortLike = { postMessage: (message) => channel.port1.postMessage(message), onmessage: null }
+    channel.port1.on('message', (data: unknown) => hubPort.onmessage?.({ data }))
+    hub.connect(hubPort)
+    const port: WorkerPortLike = { postMessage: (message) => channel.port2.postMessage(message), onmessage: null }
+    channel.port2.on('message', (data: unknown) => port.onmessage?.({ data }))
+    return { port }
+  }
+  const tab = counted(connect({ url: 'ws://127.0.0.1:9/ws', id, token, shareAcrossTabs: { worker, digest, locks: browser.tab().environment.locks } }), events)
+  const c = await handshake(() => hubSockets.last())
+  for (let i = 0; i < 200 && tab.seen() === 0; i++) {
+    c.frame(joinFrames({ m: { e: 3, eid: `warm-w-${n}-${i}`, ts: 1, t: -1 }, ctx: { user: '1', votes: 0 } }))
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+  const already = tab.seen()
+  t0 = process.hrtime.bigint()
+  for (const frame of input) {
+    c.frame(frame)
+    await settle()
+  }
+  for (let i = 0; tab.seen() - already < events; i++) {
+    if (i > 1e6) throw new Error(`the worker's tab delivered ${tab.seen() - already} of ${events}`)
+    await settle()
+  }
+  const workerSeconds = Number(process.hrtime.bigint() - t0) / 1e9
+  tab.leave()
+  await settle()
+  for (const channel of channels) {
+    channel.port1.close()
+    channel.port2.close()
+  }
+  return { unshared: unsharedSeconds, follower: followerSeconds, worker: workerSeconds }
 }
 
 /** The section's rows: the unshared client, the leader and the follower, ratios to the first. */
@@ -143,7 +185,7 @@ export async function benchTabs(options: TabsOptions = {}): Promise<Row[]> {
   const events = options.events ?? 50_000
   const perFrame = options.perFrame ?? 10
   const rounds = options.rounds ?? 5
-  const samples: Array<{ unshared: number; follower: number }> = []
+  const samples: Array<{ unshared: number; follower: number; worker: number }> = []
   for (let n = 0; n < rounds + 1; n++) {
     const sample = await round(events, perFrame, n)
     if (n > 0) samples.push(sample)
@@ -173,5 +215,7 @@ export async function benchTabs(options: TabsOptions = {}): Promise<Row[]> {
       // leader's posting, the structured clone both ways, the follower's dedupe and delivery.
       metrics: { ...sharedRow.metrics, followerMicrosecondsPerEvent: Math.round((shared - unshared) * 1e7) / 10 },
     },
+    // The hub and the tab on this one thread too: the whole path of an event through a worker.
+    row('shareAcrossTabs: { worker }: a tab through the hub, over a MessageChannel', (s) => s.worker, base),
   ]
 }

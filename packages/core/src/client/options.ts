@@ -6,7 +6,7 @@ import type { SchedulerLike } from 'rxjs'
 import { type BackoffConfig, BackoffDefaults } from './backoff.js'
 import { utf8Length } from './metrics.js'
 import type { PersistStore } from './persist-support.js'
-import type { TabsEnvironment } from './tab-support.js'
+import type { TabsEnvironment, WorkerSharing } from './tab-support.js'
 
 /** A value, or a function read at each connection attempt (for rotating credentials). */
 export type PerAttempt<T> = T | (() => T)
@@ -61,9 +61,15 @@ export interface ConnectOptions {
    * page not served over https or from localhost), the client is simply not shared, and
    * `status$`'s detail says why. `status$` shows each tab's part in `tabs`. A
    * {@link TabsEnvironment} instead of `true` supplies them (tests, other runtimes).
+   *
+   * A {@link WorkerSharing} (`{ worker }`) puts the connection in a SharedWorker that the app
+   * serves (its script calls `startHub()` from `@fates-rx/core/worker`): every tab is one of
+   * its ports, a tab that reloads or closes while another tab of the target is open costs
+   * nothing, and the socket closes when the last port goes. `status$`'s `tabs.role` is then
+   * `worker`. Without a SharedWorker, the tabs elect a leader as with `true`.
    * @default false
    */
-  readonly shareAcrossTabs?: boolean | TabsEnvironment
+  readonly shareAcrossTabs?: boolean | TabsEnvironment | WorkerSharing
   /**
    * Keep, per target, what lets a page's next visit pick up where this one stopped: the newest
    * event delivered (so that the first connection after a reload or a browser restart fills
@@ -354,13 +360,13 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
       'connect(): sendNone without sendAll would receive no events at all (no replay and no live events); set sendAll: true with it, or drop sendNone',
     )
   }
-  const tabs = options.shareAcrossTabs as Partial<TabsEnvironment> | boolean | undefined
+  const tabs = options.shareAcrossTabs as (Partial<TabsEnvironment> & { worker?: unknown }) | boolean | undefined
   if (
     tabs !== undefined &&
     typeof tabs !== 'boolean' &&
-    (typeof tabs !== 'object' || tabs === null || typeof tabs.locks?.request !== 'function' || typeof tabs.BroadcastChannel !== 'function')
+    (typeof tabs !== 'object' || tabs === null || (!tabs.worker && (typeof tabs.locks?.request !== 'function' || typeof tabs.BroadcastChannel !== 'function')))
   ) {
-    throw new ConnectOptionsError('connect(): shareAcrossTabs must be a boolean, or an object with locks (a LockManager) and BroadcastChannel')
+    throw new ConnectOptionsError('connect(): shareAcrossTabs must be a boolean, an object with locks (a LockManager) and BroadcastChannel, or one with worker')
   }
   for (const [name, kind] of Object.entries(Functions)) {
     const value = options[name as keyof typeof Functions]

@@ -58,7 +58,8 @@ export interface ConnectionStatus {
   readonly gap?: GapOutcome
   /**
    * With `shareAcrossTabs`, once this tab knows its part: whether it holds the shared connection
-   * (`leader`) or receives it from the tab that does (`follower`), and how many tabs share it.
+   * (`leader`), receives it from the tab that does (`follower`) or from the SharedWorker that
+   * does (`worker`), and how many tabs share it.
    */
   readonly tabs?: { readonly role: TabRole; readonly count: number }
 }
@@ -66,8 +67,11 @@ export interface ConnectionStatus {
 /** Whether a reconnect's gap is known to be filled; see {@link ConnectionStatus.gap}. */
 export type GapOutcome = 'filled' | 'unknown'
 
-/** A tab's part in a connection shared across tabs. */
-export type TabRole = 'leader' | 'follower'
+/**
+ * A tab's part in a connection shared across tabs: it holds it (`leader`), receives it from the
+ * tab that does (`follower`), or from the SharedWorker that does (`worker`).
+ */
+export type TabRole = 'leader' | 'follower' | 'worker'
 
 /**
  * Every allowed transition, `from → to[]`. Anything else is a bug in the client and throws.

@@ -10,7 +10,7 @@ import type { ResolvedOptions } from './options.js'
 import { refCounted } from './ref-counted.js'
 import { serially } from './serially.js'
 import type { ConnectionStatus } from './status.js'
-import { type TabChannel, type TabsEnvironment, tabsEnvironment } from './tab-support.js'
+import { type TabChannel, type TabsEnvironment, tabsEnvironment, type WorkerSharing } from './tab-support.js'
 import { initialTabState, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
 
 // Tabs of one origin share one connection. The decisions are tabs-machine.ts's; this is its
@@ -32,12 +32,23 @@ const noMetrics: ConnectionMetrics = { frames: 0, bytes: 0, payloads: 0, events:
  * else this tab's own, saying in every status's detail why it is not shared.
  */
 export function shareAcrossTabs(
-  option: true | TabsEnvironment,
+  option: true | TabsEnvironment | WorkerSharing,
   config: ResolvedOptions,
   open: (from: Watermark | undefined) => FatesClient,
   scheduler: SchedulerLike,
   random: () => number,
-): FatesClient {
+): FatesClient | Promise<FatesClient> {
+  if (option !== true && 'worker' in option) {
+    // Through a SharedWorker: the tab's side of the port is a chunk of its own, loaded by this
+    // one (connect() then waits for both), so that what every app carries up front is unchanged.
+    // Without a worker, this chunk's election is the fallback.
+    const elect = (how: true | TabsEnvironment): FatesClient => shareAcrossTabs(how, config, open, scheduler, random) as FatesClient
+    const own = (): FatesClient => open(undefined)
+    return import('./port.js').then(
+      ({ workerClient }) => workerClient(option, config, elect, own, scheduler),
+      () => (option.fallback === false ? own() : elect(option.fallback ?? true)),
+    )
+  }
   const environment = tabsEnvironment(option)
   if (typeof environment !== 'string') return sharedClient(config, environment, open, scheduler, random)
   return noted(open(undefined), `Not shared across tabs: ${environment}.`)
