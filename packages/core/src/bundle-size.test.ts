@@ -81,14 +81,17 @@ const Size = Object.freeze({
   persistChunk: { budget: 2 * KB, ceiling: 2 * KB },
   /**
    * What `shareAcrossTabs: { worker }` downloads besides the tabs' chunk (its fallback), which
-   * loads it (issue 18 item 1): the tab's side of the port. Ours, set just above its size (2,283 B and 29,878 B when set, with the worker-stop watch).
+   * loads it (issue 18 item 1): the tab's side of the port. Ours, set just above its size
+   * (2,283 B when set, with the worker-stop watch).
    */
   portChunk: { budget: 2.5 * KB, ceiling: 2_300 },
   /**
    * The SharedWorker script (`startHub()` from `@fates-rx/core/worker`), everything in it, its
-   * lazy chunks included: it holds a whole client per target. Ours, set just above its size (2,283 B and 29,878 B when set, with the worker-stop watch).
+   * lazy chunks included: it holds a whole client per target. Ours, set just above its size
+   * (29,878 B when set, with the worker-stop watch; 30,117 B once the client resumed exactly
+   * from `m.pos`, the same +206 B as the app above).
    */
-  workerScript: { budget: 36 * KB, ceiling: 29_900 },
+  workerScript: { budget: 36 * KB, ceiling: 30_150 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {
