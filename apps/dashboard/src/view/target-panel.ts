@@ -341,6 +341,17 @@ export class TargetPanel {
     this.renderStatus({ ...idleStatus, state: 'closed', headline: 'Disconnected', lines: ['Closed by you.'], spoken: 'Disconnected' })
   }
 
+  /**
+   * Leaves the page for a hot update: stops drawing, keeps the numbers and closes the handle
+   * (which handover.ts has parked, so the socket stays), but stays in this tab's session, so
+   * that the updated module connects it again.
+   */
+  detach(): void {
+    this.stop()
+    this.chart.destroy()
+    this.element.remove()
+  }
+
   /** Closes the client and frees the chart. */
   destroy(): void {
     dropFromSession(this.settings())
