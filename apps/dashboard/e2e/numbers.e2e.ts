@@ -147,3 +147,34 @@ test('after a browser restart (a new context with the old storage) the numbers a
     await server.close()
   }
 })
+
+test('unreadable kept numbers: the page goes live from zero and says so under Diagnostics, without an error', async ({ context }) => {
+  const bot = { id: '811073947382579603', token: `numbers-c-${randomUUID()}` }
+  const server = await startTabsServer(bot)
+  try {
+    await prefill(context, { url: server.url, ...bot })
+    const key = `fates-rx.dashboard.kept:${JSON.stringify([server.url, 'bot', bot.id])}`
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    // Written once, before the first load's scripts run.
+    await page.addInitScript((k) => {
+      if (sessionStorage.getItem('corrupted') === null) {
+        localStorage.setItem(k, '{"v":1,"total":')
+        sessionStorage.setItem('corrupted', '1')
+      }
+    }, key)
+    await page.goto('/')
+    await expectLiveTab(page)
+    const panel = panelOf(page)
+    await expect(panel.getByTestId('diagnostics')).toHaveAttribute('data-count', '1')
+    await expect(panel.getByTestId('diagnostics')).toContainText('unreadable (not JSON)')
+    await server.publish([vote()])
+    await expect(panel.getByTestId('stat-events').locator('.tile-value')).toHaveText('1')
+    // The entry is rewritten with the new numbers, readable again.
+    await expect.poll(() => page.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? '{}').total as number, key)).toBe(1)
+    expect(errors).toEqual([])
+  } finally {
+    await server.close()
+  }
+})
