@@ -178,3 +178,39 @@ test('unreadable kept numbers: the page goes live from zero and says so under Di
     await server.close()
   }
 })
+
+test('three tabs, each reloaded three times with a vote published during each reload: every tab shows every vote, once', async ({ context }) => {
+  const bot = { id: '811073947382579604', token: `numbers-d-${randomUUID()}` }
+  const server = await startTabsServer(bot)
+  try {
+    await prefill(context, { url: server.url, ...bot })
+    const pages: Page[] = []
+    for (let i = 0; i < 3; i += 1) {
+      const page = await context.newPage()
+      await page.goto('/')
+      await expectLiveTab(page)
+      pages.push(page)
+    }
+    let votes = 0
+    for (let round = 0; round < 3; round += 1) {
+      for (const page of pages) {
+        await page.goto('about:blank')
+        await server.publish([vote()])
+        votes += 1
+        await page.goto('/')
+        await expectLiveTab(page)
+      }
+    }
+    for (const page of pages) {
+      await expect(panelOf(page).getByTestId('stat-votes').locator('.tile-value')).toHaveText(String(votes))
+    }
+    await pages[0]?.waitForTimeout(1_500)
+    for (const page of pages) {
+      expect(await panelOf(page).getByTestId('stat-votes').locator('.tile-value').textContent()).toBe(String(votes))
+      await expect(panelOf(page).getByTestId('feed').locator('li')).toHaveCount(votes)
+    }
+    test.info().annotations.push({ type: 'identifies', description: String(await server.identified()) })
+  } finally {
+    await server.close()
+  }
+})
