@@ -28,7 +28,7 @@ describe('tilesOf', () => {
       ['votes', '1,200', '3.3 / min'],
       ['views', '0', '0 / min'],
       ['invites', '34', '0 / min'],
-      ['users', '3', 'since connect'],
+      ['users', '3', 'kept across reloads'],
       ['latest-vote', '5,678', 'from the newest vote'],
       ['events', '1,234', '3.3 / min'],
     ])

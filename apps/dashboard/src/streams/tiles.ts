@@ -40,7 +40,7 @@ export function tilesOf(stats: EventStats): readonly TileView[] {
   const latest = stats.latestVote
   return Object.freeze([
     ...groups,
-    { id: 'users', label: 'Unique users', value: count.format(stats.uniqueUsers), sub: 'since connect' },
+    { id: 'users', label: 'Unique users', value: count.format(stats.uniqueUsers), sub: 'kept across reloads' },
     {
       id: 'latest-vote',
       label: 'Vote count',
