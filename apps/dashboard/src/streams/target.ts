@@ -32,7 +32,7 @@ export interface TargetViewConfig {
    */
   readonly windowMs?: number
   /**
-   * How many events the live feed keeps.
+   * How many events the live feed keeps: at most the 50 a kept tally holds (`TallyBounds.feed`).
    *
    * @default 50
    */
@@ -50,7 +50,9 @@ export interface TargetViewConfig {
    */
   readonly diagnosticsLength?: number
   /**
-   * How much history the chart shows, in milliseconds.
+   * How much history the chart shows, in milliseconds. The kept tally holds 360 s of arrivals
+   * (`TallyBounds.seconds`): with the default 60 s rate window, a chart longer than 300 s starts
+   * with rates that miss their oldest arrivals.
    *
    * @default 300_000
    */
