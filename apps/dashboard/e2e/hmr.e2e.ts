@@ -25,7 +25,12 @@ async function hotUpdate(page: Page, path: string, during: () => Promise<void>):
     writeFileSync(file, original)
   }
   // The restore is an update of its own: wait for it too, so that the next step starts settled.
-  await page.waitForEvent('console', { predicate: (m) => /\[vite\] hot updated: \/src\/main\.ts/.test(m.text()), timeout: 30_000 })
+  // Not required: the watcher may fold the two writes into one change under load (seen once in
+  // a run of fifteen specs); an update that comes later still counts in the totals the spec
+  // checks at its end (sockets, identifies).
+  await page
+    .waitForEvent('console', { predicate: (m) => /\[vite\] hot updated: \/src\/main\.ts/.test(m.text()), timeout: 10_000 })
+    .catch(() => undefined)
 }
 
 const tileText = (page: Page, id: string) => panelOf(page).getByTestId(`stat-${id}`).locator('.tile-value')
