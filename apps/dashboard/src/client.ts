@@ -1,8 +1,9 @@
 import { connect } from '@fates-rx/core'
 import type { OpenClient } from './view/target-panel.js'
+import { handedOver } from './handover.js'
 
 /** Opens a `@fates-rx/core` client for a panel's settings. */
-export const openClient: OpenClient = (settings) => {
+export const openClient: OpenClient = handedOver((settings) => {
   const client = connect({
     url: settings.url,
     id: settings.id,
@@ -33,4 +34,4 @@ export const openClient: OpenClient = (settings) => {
     metrics$: client.metrics$,
     close: () => client.close(),
   }
-}
+})

@@ -4,7 +4,7 @@ import { map } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { Diagnostic } from './client.js'
-import { clockTime, controlLogView, diagnosticsView, feedView, newest, summarizeContext, toFeedRow } from './feed.js'
+import { clockTime, controlLogView, diagnosticsView, newest, summarizeContext, toFeedRow } from './feed.js'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 
@@ -88,17 +88,7 @@ describe('newest', () => {
   })
 })
 
-describe('feedView, controlLogView and diagnosticsView', () => {
-  it('bound the feed and number its rows per subscription', () => {
-    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const source = cold<ReceivedEvent>('-ab|', { a: { m: { e: 16 }, ctx: {} }, b: { m: { e: 17 }, ctx: {} } })
-      const keys = feedView(source, 1, () => 0).pipe(map((rows) => rows.map((r) => `${r.key}:${r.name}`)))
-      expectObservable(keys).toBe('xab|', { x: [], a: ['1:bot view'], b: ['2:bot invite'] })
-      expectObservable(keys).toBe('xab|', { x: [], a: ['1:bot view'], b: ['2:bot invite'] })
-      expectSubscriptions(source.subscriptions).toBe(['^--!', '^--!'])
-    })
-  })
-
+describe('controlLogView and diagnosticsView', () => {
   it('log control payloads with code, detail and budget', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold<ControlPayload>('-ab|', {

@@ -22,6 +22,12 @@ export interface FeedRow {
   readonly chan: string
 }
 
+/**
+ * What the diagnostics panel lists: core's diagnostics, and the dashboard's own (a kept tally
+ * that could not be read, kind `kept-numbers`).
+ */
+export type PanelDiagnostic = Omit<Diagnostic, 'kind'> & { readonly kind: Diagnostic['kind'] | 'kept-numbers' }
+
 /** One row of the control log. */
 export interface ControlRow {
   readonly key: string
@@ -114,14 +120,6 @@ export function newest<T>(length: number): OperatorFunction<T, readonly T[]> {
     )
 }
 
-/** The live feed: the newest `length` events as rows. */
-export function feedView(event$: Observable<ReceivedEvent>, length: number, now: () => number): Observable<readonly FeedRow[]> {
-  return event$.pipe(
-    map((event, index) => toFeedRow(event, index + 1, now())),
-    newest(length),
-  )
-}
-
 /** The control log: the newest `length` control payloads as rows. */
 export function controlLogView(
   control$: Observable<ControlPayload>,
@@ -148,7 +146,7 @@ export function controlLogView(
 }
 
 /** The diagnostics panel: a running count and the newest `length` anomalies. */
-export function diagnosticsView(diagnostic$: Observable<Diagnostic>, length: number): Observable<DiagnosticsView> {
+export function diagnosticsView(diagnostic$: Observable<PanelDiagnostic>, length: number): Observable<DiagnosticsView> {
   return diagnostic$.pipe(
     map((d, index) =>
       Object.freeze({

@@ -1,17 +1,27 @@
-import { type EventStats, eventStats } from '@fates-rx/core'
-import { asyncScheduler, type Observable, type SchedulerLike, share, shareReplay } from 'rxjs'
-import type { DashboardClient } from './client.js'
+import type { EventStats } from '@fates-rx/core'
 import {
-  type ControlRow,
-  controlLogView,
-  type DiagnosticsView,
-  diagnosticsView,
-  type FeedRow,
-  feedView,
-} from './feed.js'
+  asapScheduler,
+  asyncScheduler,
+  combineLatest,
+  distinctUntilChanged,
+  map,
+  merge,
+  type Observable,
+  of,
+  type SchedulerLike,
+  share,
+  shareReplay,
+  switchMap,
+  throttleTime,
+  timer,
+} from 'rxjs'
+import type { DashboardClient } from './client.js'
+import { type ControlRow, controlLogView, type DiagnosticsView, diagnosticsView, type FeedRow, type PanelDiagnostic } from './feed.js'
 import { feedAnnouncements } from './announce.js'
+import { chartOf, emptyTally, statsOf, type Tally } from './kept.js'
 import { type StatusView, statusView } from './status.js'
-import { type ChartData, chartView } from './tiles.js'
+import { tally } from './tally.js'
+import type { ChartData } from './tiles.js'
 
 /** Options of {@link targetView}. */
 export interface TargetViewConfig {
@@ -22,7 +32,7 @@ export interface TargetViewConfig {
    */
   readonly windowMs?: number
   /**
-   * How many events the live feed keeps.
+   * How many events the live feed keeps: at most the 50 a kept tally holds (`TallyBounds.feed`).
    *
    * @default 50
    */
@@ -40,7 +50,9 @@ export interface TargetViewConfig {
    */
   readonly diagnosticsLength?: number
   /**
-   * How much history the chart shows, in milliseconds.
+   * How much history the chart shows, in milliseconds. The kept tally holds 360 s of arrivals
+   * (`TallyBounds.seconds`): with the default 60 s rate window, a chart longer than 300 s starts
+   * with rates that miss their oldest arrivals.
    *
    * @default 300_000
    */
@@ -54,6 +66,15 @@ export interface TargetViewConfig {
   readonly announceEveryMs?: number
   /** The clock of stats, countdowns and chart samples. @default asyncScheduler */
   readonly scheduler?: SchedulerLike
+  /**
+   * What the tiles, chart and feed start from: the tally kept before a reload. Its event IDs
+   * drop the events it already counted when the resumed gap delivers them again.
+   *
+   * @default an empty tally
+   */
+  readonly kept?: Tally
+  /** Why a kept tally could not be read (the view starts empty and lists it under Diagnostics). */
+  readonly keptProblem?: string
 }
 
 /** Defaults of {@link TargetViewConfig}. */
@@ -64,12 +85,14 @@ export const TargetViewDefaults = Object.freeze({
   diagnosticsLength: 5,
   chartSpanMs: 300_000,
   announceEveryMs: 10_000,
-} as const satisfies Required<Omit<TargetViewConfig, 'scheduler'>>)
+} as const satisfies Required<Omit<TargetViewConfig, 'scheduler' | 'kept' | 'keptProblem'>>)
 
 /** Everything one target's panel renders, as streams of ready-to-draw values (no DOM). */
 export interface TargetView {
   readonly status$: Observable<StatusView>
-  /** One snapshot per event and per second; word it with `tilesOf` after sampling. */
+  /** What the tiles, chart and feed are drawn from, after each burst that counted something: the part to keep. */
+  readonly tally$: Observable<Tally>
+  /** One snapshot per burst of events and per second; word it with `tilesOf` after sampling. */
   readonly stats$: Observable<EventStats>
   readonly chart$: Observable<ChartData>
   readonly feed$: Observable<readonly FeedRow[]>
@@ -88,18 +111,39 @@ export function targetView(client: DashboardClient, config: TargetViewConfig = {
   const now = (): number => scheduler.now()
   const event$ = client.event$.pipe(share())
   const control$ = client.control$.pipe(share())
-  const stats$ = event$.pipe(
-    eventStats({ windowMs: config.windowMs ?? TargetViewDefaults.windowMs, scheduler }),
+  const windowMs = config.windowMs ?? TargetViewDefaults.windowMs
+  const spanMs = config.chartSpanMs ?? TargetViewDefaults.chartSpanMs
+  const feedLength = config.feedLength ?? TargetViewDefaults.feedLength
+  // Folded per microtask: by the time any other task runs (a pagehide that keeps the numbers),
+  // everything delivered is counted, as core's resume mark says it is.
+  const tally$ = event$.pipe(tally(config.kept ?? emptyTally(now()), config.scheduler ?? asapScheduler), shareReplay({ bufferSize: 1, refCount: true }))
+  // Each count at once, then every second while nothing arrives, so that rates fall.
+  const stats$ = tally$.pipe(
+    switchMap((t) => timer(0, 1_000, scheduler).pipe(map(() => statsOf(t, now(), windowMs)))),
     shareReplay({ bufferSize: 1, refCount: true }),
   )
+  const chart$ = combineLatest([tally$, timer(0, 1_000, scheduler)]).pipe(
+    throttleTime(1_000, scheduler, { leading: true, trailing: true }),
+    map(([t]) => chartOf(t, now(), spanMs, windowMs)),
+  )
+  const feed$ = tally$.pipe(
+    map((t) => t.feed),
+    distinctUntilChanged(),
+    map((rows) => rows.slice(0, feedLength)),
+  )
+  const keptProblem: PanelDiagnostic[] =
+    config.keptProblem === undefined
+      ? []
+      : [{ kind: 'kept-numbers', message: `The numbers kept before this load were unreadable (${config.keptProblem}); counting from zero.`, raw: '' }]
   return {
     status$: statusView({ status$: client.status$, event$, control$, metrics$: client.metrics$ }, scheduler),
+    tally$,
     stats$,
-    chart$: chartView(stats$, { spanMs: config.chartSpanMs ?? TargetViewDefaults.chartSpanMs, scheduler }),
-    feed$: feedView(event$, config.feedLength ?? TargetViewDefaults.feedLength, now),
+    chart$,
+    feed$,
     controlLog$: controlLogView(control$, config.controlLogLength ?? TargetViewDefaults.controlLogLength, now),
     diagnostics$: diagnosticsView(
-      client.diagnostic$,
+      merge(of(...keptProblem), client.diagnostic$),
       config.diagnosticsLength ?? TargetViewDefaults.diagnosticsLength,
     ),
     feedAnnouncement$: feedAnnouncements(event$, config.announceEveryMs ?? TargetViewDefaults.announceEveryMs, scheduler),

@@ -1,12 +1,4 @@
 import { type EventStats, EventName, NoEventStats } from '@fates-rx/core'
-import {
-  asyncScheduler,
-  map,
-  type Observable,
-  type SchedulerLike,
-  scan,
-  throttleTime,
-} from 'rxjs'
 
 /** The event groups the tiles and the chart show, as data. `other` is everything else. */
 export const StatGroups = Object.freeze([
@@ -31,6 +23,7 @@ export interface TileView {
 const count = new Intl.NumberFormat('en-US')
 const rate = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 })
 
+/** The sum of a record's counts for some event names. */
 const sum = (record: Readonly<Record<number, number>>, events: readonly number[]): number =>
   events.reduce((total, e) => total + (record[e] ?? 0), 0)
 
@@ -47,7 +40,7 @@ export function tilesOf(stats: EventStats): readonly TileView[] {
   const latest = stats.latestVote
   return Object.freeze([
     ...groups,
-    { id: 'users', label: 'Unique users', value: count.format(stats.uniqueUsers), sub: 'since connect' },
+    { id: 'users', label: 'Unique users', value: count.format(stats.uniqueUsers), sub: 'kept across reloads' },
     {
       id: 'latest-vote',
       label: 'Vote count',
@@ -74,49 +67,6 @@ export interface ChartData {
   readonly series: readonly (readonly number[])[]
 }
 
-/** Options of {@link chartView}. */
-export interface ChartConfig {
-  /**
-   * At most one sample per this many milliseconds, however fast stats arrive.
-   *
-   * @default 1_000
-   */
-  readonly sampleMs?: number
-  /**
-   * How much history the chart keeps (the rolling window), in milliseconds.
-   *
-   * @default 300_000
-   */
-  readonly spanMs?: number
-  /** @default asyncScheduler */
-  readonly scheduler?: SchedulerLike
-}
-
 /** Names of the chart's series, in the order of {@link ChartData.series}. */
 export const chartSeriesLabels: readonly string[] = Object.freeze([...StatGroups.map((g) => g.label), 'Other'])
 
-/**
- * Per-minute rates by group over a rolling window, sampled from stats snapshots: the leading and
- * the trailing snapshot of each `sampleMs` become points, older points than `spanMs` fall off.
- */
-export function chartView(stats$: Observable<EventStats>, config: ChartConfig = {}): Observable<ChartData> {
-  const sampleMs = config.sampleMs ?? 1_000
-  const spanMs = config.spanMs ?? 300_000
-  const scheduler = config.scheduler ?? asyncScheduler
-  const empty: ChartData = { x: [], series: chartSeriesLabels.map(() => []) }
-  return stats$.pipe(
-    throttleTime(sampleMs, scheduler, { leading: true, trailing: true }),
-    scan((chart: ChartData, stats: EventStats): ChartData => {
-      const t = stats.at / 1000
-      const keepFrom = chart.x.findIndex((x) => x > t - spanMs / 1000)
-      const from = keepFrom === -1 ? chart.x.length : keepFrom
-      const groups = StatGroups.map((g) => sum(stats.perMinute, g.events))
-      const values = [...groups, Math.max(0, stats.perMinuteTotal - groups.reduce((a, b) => a + b, 0))]
-      return {
-        x: [...chart.x.slice(from), t],
-        series: chart.series.map((s, i) => [...s.slice(from), values[i] ?? 0]),
-      }
-    }, empty),
-    map((chart) => Object.freeze(chart)),
-  )
-}

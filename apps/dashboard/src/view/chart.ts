@@ -27,6 +27,10 @@ export class RateChart {
   /** Draws new data. Call it at most once per animation frame (the caller samples). */
   update(chart: ChartData): void {
     this.data = [chart.x as number[], ...(chart.series as number[][])]
+    // What the canvas draws, as text a test (or a curious reader of the DOM) can compare: the
+    // first second shown and how many seconds.
+    this.host.dataset['from'] = String(chart.x[0] ?? '')
+    this.host.dataset['points'] = String(chart.x.length)
     this.plot?.setData(this.data)
   }
 

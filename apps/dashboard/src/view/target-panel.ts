@@ -1,4 +1,5 @@
-import { Subscription } from 'rxjs'
+import { type Observable, Subscription, throttleTime } from 'rxjs'
+import type { Tally } from '../streams/kept.js'
 import type { DashboardClient } from '../streams/client.js'
 import type { ControlRow, DiagnosticsView, FeedRow } from '../streams/feed.js'
 import { idleStatus, type StatusView } from '../streams/status.js'
@@ -8,6 +9,7 @@ import { RateChart } from './chart.js'
 import { h, renderSliding, setText } from './dom.js'
 import { renderOnFrame } from './frame.js'
 import { settingsError, type TargetSettings } from '../streams/settings.js'
+import { dropKept, loadKept, saveKept } from './kept-store.js'
 import { dropFromSession, forget, keepInSession, remember } from './remember.js'
 
 /**
@@ -274,8 +276,16 @@ export class TargetPanel {
     this.handle = handle
     this.setActive(true)
     setText(this.title, `${settings.kind === 'bot' ? 'Bot' : 'Server'} ${settings.id}`)
-    const view = targetView(handle, this.options.view)
+    // The numbers this target showed before (a reload, another tab, an earlier visit): the
+    // tiles, chart and feed start from them, and the resumed gap adds only what they lack.
+    const kept = loadKept(settings, Date.now())
+    const view = targetView(handle, {
+      ...this.options.view,
+      kept: kept.tally,
+      ...(kept.problem === undefined ? {} : { keptProblem: kept.problem }),
+    })
     const live = new Subscription()
+    live.add(this.keep(settings, view.tally$))
     live.add(
       renderOnFrame(view.status$, (status) => {
         this.renderStatus(status)
@@ -296,6 +306,34 @@ export class TargetPanel {
     this.live = live
   }
 
+  /**
+   * Keeps the numbers in localStorage: a few times a second while they change, and at once when
+   * the page is hidden or left (pagehide runs after every delivered event was counted, since the
+   * tally folds per microtask), so that a reload starts exactly where this page stopped.
+   */
+  private keep(settings: TargetSettings, tally$: Observable<Tally>): Subscription {
+    let latest: Tally | undefined
+    let saved: Tally | undefined
+    const save = (): void => {
+      if (latest === undefined || latest === saved) return
+      saved = latest
+      saveKept(settings, latest)
+    }
+    const onHide = (): void => {
+      if (document.visibilityState === 'hidden') save()
+    }
+    const keeping = new Subscription(() => {
+      removeEventListener('pagehide', save)
+      document.removeEventListener('visibilitychange', onHide)
+      save()
+    })
+    keeping.add(tally$.subscribe((t) => (latest = t)))
+    keeping.add(tally$.pipe(throttleTime(250, undefined, { leading: false, trailing: true })).subscribe(save))
+    addEventListener('pagehide', save)
+    document.addEventListener('visibilitychange', onHide)
+    return keeping
+  }
+
   /** Closes the client; the last numbers stay on screen. */
   disconnect(): void {
     dropFromSession(this.settings())
@@ -303,10 +341,23 @@ export class TargetPanel {
     this.renderStatus({ ...idleStatus, state: 'closed', headline: 'Disconnected', lines: ['Closed by you.'], spoken: 'Disconnected' })
   }
 
+  /**
+   * Leaves the page for a hot update: stops drawing, keeps the numbers and closes the handle
+   * (which handover.ts has parked, so the socket stays), but stays in this tab's session, so
+   * that the updated module connects it again.
+   */
+  detach(): void {
+    this.stop()
+    this.chart.destroy()
+    this.element.remove()
+  }
+
   /** Closes the client and frees the chart. */
   destroy(): void {
     dropFromSession(this.settings())
     this.stop()
+    // Removed by the user: its numbers go too (a disconnect keeps them).
+    dropKept(this.settings())
     this.chart.destroy()
     this.element.remove()
   }

@@ -1,0 +1,347 @@
+import { type EventStats, EventName, type LatestVote, type ReceivedEvent } from '@fates-rx/core'
+import { type FeedRow, toFeedRow } from './feed.js'
+import { type ChartData, StatGroups } from './tiles.js'
+
+// What the tiles, the chart and the feed show, kept small enough to write to localStorage after
+// every burst and to read back on the next load. Pure data and pure functions: no clock but the
+// `now` passed in, no storage (view/kept-store.ts writes it).
+
+/** How much a {@link Tally} keeps. Every bound holds for any input, however long it runs. */
+export const TallyBounds = Object.freeze({
+  /** Distinct event names counted by name; further names are counted under {@link OtherName}. */
+  names: 128,
+  /**
+   * One-second buckets of live arrivals: the chart's 300 s plus the 60 s rate window before its
+   * first point.
+   */
+  seconds: 360,
+  /** Feed rows. */
+  feed: 50,
+  /** Recent event IDs: an event whose `eid` is among them is not counted again. */
+  eids: 512,
+  /** Users remembered for the unique-user count (exact up to this many, then an upper bound). */
+  users: 2_000,
+  /** The longest serialised tally, in characters. */
+  chars: 128 * 1024,
+} as const)
+
+/** The key events beyond {@link TallyBounds.names} distinct names are counted under. */
+export const OtherName = -1
+
+/** Live arrivals in one second: the second (unix seconds) and counts by event name. */
+export interface Bucket {
+  readonly s: number
+  readonly n: Readonly<Record<string, number>>
+}
+
+/**
+ * Everything the tiles, the chart and the feed draw, bounded by {@link TallyBounds}. Frozen;
+ * {@link addEvents} returns a new one.
+ */
+export interface Tally {
+  /** The format, for a stored tally written by another version. */
+  readonly v: 1
+  /** When counting began (epoch milliseconds): rates are scaled by the time seen so far. */
+  readonly since: number
+  readonly total: number
+  readonly replayed: number
+  /** Counts by event name (`m.e` as a string key). */
+  readonly totals: Readonly<Record<string, number>>
+  readonly uniqueUsers: number
+  /** Hashes of the newest users, oldest first. */
+  readonly users: readonly string[]
+  readonly latestVote: LatestVote | null
+  /** Live arrivals per second, oldest first. */
+  readonly buckets: readonly Bucket[]
+  /** The feed, newest first. */
+  readonly feed: readonly FeedRow[]
+  /** The arrival number of the newest feed row (a row's key). */
+  readonly seq: number
+  /** The newest event IDs (long ones hashed), oldest first. */
+  readonly eids: readonly string[]
+}
+
+/** A tally with nothing counted yet. */
+export function emptyTally(now: number): Tally {
+  return Object.freeze({
+    v: 1,
+    since: now,
+    total: 0,
+    replayed: 0,
+    totals: Object.freeze({}),
+    uniqueUsers: 0,
+    users: Object.freeze([]),
+    latestVote: null,
+    buckets: Object.freeze([]),
+    feed: Object.freeze([]),
+    seq: 0,
+    eids: Object.freeze([]),
+  })
+}
+
+/** A short, stable digest of a string (53-bit, base 36): users and long IDs are kept by it. */
+export function digestOf(text: string): string {
+  let h1 = 0xdeadbeef
+  let h2 = 0x41c6ce57
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    h1 = Math.imul(h1 ^ c, 2654435761)
+    h2 = Math.imul(h2 ^ c, 1597334677)
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36)
+}
+
+// An ID as long as a UUID is kept as it is (readable in devtools); longer ones by digest, so
+// that the 512 of them stay small whatever a server sends.
+const eidKey = (eid: string): string => (eid.length <= 40 ? eid : `#${digestOf(eid)}`)
+
+const voteEvents: ReadonlySet<number> = new Set([EventName.BotVote, EventName.ServerVote])
+
+/** The newest vote by `m.ts` (as core's `eventStats` decides it), its user shortened. */
+function newerVote(current: LatestVote | null, event: ReceivedEvent): LatestVote | null {
+  const votes = event.ctx['votes']
+  if (!voteEvents.has(event.m.e) || typeof votes !== 'number') return current
+  const ts = event.m.ts
+  const newer = current === null || (ts === undefined ? current.ts === undefined : (current.ts ?? -Infinity) <= ts)
+  if (!newer) return current
+  const user = event.ctx['user']
+  return Object.freeze({
+    votes,
+    e: event.m.e,
+    ...(typeof user === 'string' || typeof user === 'number' ? { user: String(user).slice(0, 64) } : {}),
+    ...(ts === undefined ? {} : { ts }),
+  })
+}
+
+/**
+ * Counts a burst of events that arrived at `now`. An event whose `eid` the tally holds is
+ * dropped (a resumed gap replays what a page counted before its reload); so is a repeat within
+ * the burst. Returns the same tally when every event was a repeat.
+ */
+export function addEvents(tally: Tally, events: readonly ReceivedEvent[], now: number): Tally {
+  const eids = new Set(tally.eids)
+  const totals = new Map(Object.entries(tally.totals))
+  const users = new Set(tally.users)
+  const second = Math.floor(now / 1000)
+  const last = tally.buckets.at(-1)
+  const bucket = new Map(last?.s === second ? Object.entries(last.n) : [])
+  let { total, replayed, uniqueUsers, latestVote, seq } = tally
+  const rows: FeedRow[] = []
+  for (const event of events) {
+    if (event.m.eid !== undefined) {
+      const key = eidKey(event.m.eid)
+      if (eids.has(key)) continue
+      // Added last, so the set stays oldest first and its oldest fall off the bound.
+      eids.add(key)
+    }
+    const named = String(event.m.e)
+    const name = totals.has(named) || totals.size < TallyBounds.names ? named : String(OtherName)
+    total += 1
+    totals.set(name, (totals.get(name) ?? 0) + 1)
+    if (event.prior === true) replayed += 1
+    else bucket.set(name, (bucket.get(name) ?? 0) + 1)
+    const user = event.ctx['user']
+    if (typeof user === 'string' || typeof user === 'number') {
+      const hash = digestOf(String(user))
+      if (!users.has(hash)) {
+        uniqueUsers += 1
+        users.add(hash)
+      }
+    }
+    latestVote = newerVote(latestVote, event)
+    seq += 1
+    rows.push(toFeedRow(event, seq, now))
+  }
+  if (rows.length === 0) return tally
+  const buckets = tally.buckets.filter((b) => b.s > second - TallyBounds.seconds && b.s !== second)
+  if (bucket.size > 0) buckets.push(Object.freeze({ s: second, n: Object.freeze(Object.fromEntries(bucket)) }))
+  return Object.freeze({
+    v: 1,
+    since: tally.since,
+    total,
+    replayed,
+    totals: Object.freeze(Object.fromEntries(totals)),
+    uniqueUsers,
+    users: Object.freeze([...users].slice(-TallyBounds.users)),
+    latestVote,
+    buckets: Object.freeze(buckets),
+    feed: Object.freeze([...rows.reverse(), ...tally.feed].slice(0, TallyBounds.feed)),
+    seq,
+    eids: Object.freeze([...eids].slice(-TallyBounds.eids)),
+  })
+}
+
+const groupOf: ReadonlyMap<string, number> = new Map(
+  StatGroups.flatMap((group, i) => group.events.map((e) => [String(e), i] as const)),
+)
+
+/** The rate scale at `now`: per minute, over the window or the time seen so far (at least 1 s). */
+const scaleAt = (tally: Tally, now: number, windowMs: number): number =>
+  60_000 / Math.min(windowMs, Math.max(now - tally.since, 1_000))
+
+/**
+ * The tiles' numbers at `now`, in core's `EventStats` shape (so `tilesOf` words them): totals
+ * since {@link Tally.since}, and live arrivals per minute over the `windowMs` before `now`, at
+ * one-second resolution.
+ */
+export function statsOf(tally: Tally, now: number, windowMs: number): EventStats {
+  const from = Math.floor((now - windowMs) / 1000)
+  const inWindow = new Map<string, number>()
+  for (const bucket of tally.buckets) {
+    if (bucket.s <= from) continue
+    for (const [name, count] of Object.entries(bucket.n)) inWindow.set(name, (inWindow.get(name) ?? 0) + count)
+  }
+  const scale = scaleAt(tally, now, windowMs)
+  const perMinute: Record<number, number> = {}
+  let perMinuteTotal = 0
+  for (const [name, count] of inWindow) {
+    perMinute[Number(name)] = count * scale
+    perMinuteTotal += count * scale
+  }
+  return Object.freeze({
+    at: now,
+    total: tally.total,
+    totals: Object.freeze(Object.fromEntries(Object.entries(tally.totals).map(([k, v]) => [Number(k), v]))),
+    replayed: tally.replayed,
+    perMinute: Object.freeze(perMinute),
+    perMinuteTotal,
+    uniqueUsers: tally.uniqueUsers,
+    latestVote: tally.latestVote,
+  })
+}
+
+/**
+ * The chart at `now`: one point per whole second of the last `spanMs` (none before
+ * {@link Tally.since}), each the per-minute rate by group over the `windowMs` before it. Drawn
+ * from the buckets alone, so a restored tally draws the same chart as before the reload.
+ */
+export function chartOf(tally: Tally, now: number, spanMs: number, windowMs: number): ChartData {
+  const end = Math.floor(now / 1000)
+  const start = Math.max(end - Math.floor(spanMs / 1000) + 1, Math.floor(tally.since / 1000))
+  const windowS = Math.max(1, Math.round(windowMs / 1000))
+  const width = StatGroups.length + 1
+  // Per second from start - windowS to end: counts by series; then a running sum over windowS.
+  const first = start - windowS
+  const counts = Array.from({ length: Math.max(0, end - first + 1) }, () => new Array<number>(width).fill(0))
+  for (const bucket of tally.buckets) {
+    const row = counts[bucket.s - first]
+    if (row === undefined) continue
+    for (const [name, count] of Object.entries(bucket.n)) {
+      const i = groupOf.get(name) ?? width - 1
+      row[i] = (row[i] ?? 0) + count
+    }
+  }
+  const x: number[] = []
+  const series = Array.from({ length: width }, () => [] as number[])
+  const running = new Array<number>(width).fill(0)
+  counts.forEach((row, i) => {
+    row.forEach((c, j) => (running[j] = (running[j] ?? 0) + c - (counts[i - windowS]?.[j] ?? 0)))
+    const s = first + i
+    if (s < start) return
+    x.push(s)
+    const scale = scaleAt(tally, (s + 1) * 1000, windowMs)
+    running.forEach((c, j) => series[j]?.push(c * scale))
+  })
+  return Object.freeze({ x, series })
+}
+
+/** The tally as text for storage, within {@link TallyBounds.chars} (the oldest users and rows go first). */
+export function serializeTally(tally: Tally): string {
+  let kept = tally
+  for (;;) {
+    const text = JSON.stringify(kept)
+    if (text.length <= TallyBounds.chars) return text
+    // Only a tally of unusually long feed rows gets here; halve what is largest, oldest first.
+    if (kept.users.length > 0) kept = { ...kept, users: kept.users.slice(Math.ceil(kept.users.length / 2)) }
+    else if (kept.feed.length > 0) kept = { ...kept, feed: kept.feed.slice(0, Math.floor(kept.feed.length / 2)) }
+    else if (kept.eids.length > 0) kept = { ...kept, eids: kept.eids.slice(Math.ceil(kept.eids.length / 2)) }
+    else return JSON.stringify(emptyTally(tally.since))
+  }
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+const isRecordOf = (v: unknown, item: (x: unknown) => boolean): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(item)
+const isStrings = (v: unknown, max: number): v is string[] =>
+  Array.isArray(v) && v.length <= max && v.every((s) => typeof s === 'string' && s.length <= 64)
+
+function isRow(v: unknown): v is FeedRow {
+  if (typeof v !== 'object' || v === null) return false
+  const r = v as Record<string, unknown>
+  return (
+    ['key', 'time', 'name', 'user', 'fields', 'chan'].every((k) => typeof r[k] === 'string') &&
+    typeof r['prior'] === 'boolean' &&
+    typeof r['resumed'] === 'boolean'
+  )
+}
+
+function isVote(v: unknown): v is LatestVote | null {
+  if (v === null) return true
+  if (typeof v !== 'object') return false
+  const r = v as Record<string, unknown>
+  return (
+    typeof r['votes'] === 'number' &&
+    typeof r['e'] === 'number' &&
+    (r['user'] === undefined || typeof r['user'] === 'string') &&
+    (r['ts'] === undefined || typeof r['ts'] === 'number')
+  )
+}
+
+/** What {@link parseTally} made of stored text: a tally, or why there is none. */
+export type ParsedTally = { readonly tally: Tally } | { readonly problem: string }
+
+/**
+ * Reads a stored tally back, checking every field and bound: text from another version, a
+ * half-written entry or a hand edit gives a `problem` (to start clean and say so), never a throw.
+ */
+export function parseTally(text: string): ParsedTally {
+  if (text.length > TallyBounds.chars) return { problem: `longer than ${TallyBounds.chars} characters` }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return { problem: 'not JSON' }
+  }
+  if (typeof value !== 'object' || value === null) return { problem: 'not an object' }
+  const t = value as Record<string, unknown>
+  if (t['v'] !== 1) return { problem: 'an unknown format' }
+  const checks: readonly [string, boolean][] = [
+    ['since', typeof t['since'] === 'number' && Number.isFinite(t['since'])],
+    ['counts', isCount(t['total']) && isCount(t['replayed']) && isCount(t['uniqueUsers']) && isCount(t['seq'])],
+    ['totals', isRecordOf(t['totals'], isCount) && Object.keys(t['totals']).length <= TallyBounds.names + 1],
+    ['users', isStrings(t['users'], TallyBounds.users)],
+    ['eids', isStrings(t['eids'], TallyBounds.eids)],
+    ['latestVote', isVote(t['latestVote'])],
+    [
+      'buckets',
+      Array.isArray(t['buckets']) &&
+        t['buckets'].length <= TallyBounds.seconds &&
+        t['buckets'].every((b: unknown) => {
+          const r = b as Record<string, unknown> | null
+          return typeof r === 'object' && r !== null && Number.isInteger(r['s']) && isRecordOf(r['n'], isCount)
+        }),
+    ],
+    ['feed', Array.isArray(t['feed']) && t['feed'].length <= TallyBounds.feed && t['feed'].every(isRow)],
+  ]
+  const bad = checks.find(([, ok]) => !ok)
+  if (bad !== undefined) return { problem: `a bad ${bad[0]} field` }
+  const tally = value as unknown as Tally
+  return {
+    tally: Object.freeze({
+      v: 1,
+      since: tally.since,
+      total: tally.total,
+      replayed: tally.replayed,
+      totals: Object.freeze({ ...tally.totals }),
+      uniqueUsers: tally.uniqueUsers,
+      users: Object.freeze([...tally.users]),
+      latestVote: tally.latestVote === null ? null : Object.freeze({ ...tally.latestVote }),
+      buckets: Object.freeze(tally.buckets.map((b) => Object.freeze({ s: b.s, n: Object.freeze({ ...b.n }) }))),
+      feed: Object.freeze(tally.feed.map((row) => Object.freeze({ ...row }))),
+      seq: tally.seq,
+      eids: Object.freeze([...tally.eids]),
+    }),
+  }
+}
