@@ -49,13 +49,13 @@ test('three tabs, each reloaded three times with a vote published during each re
     }
     for (const page of pages) await expect(tabsLine(page)).toHaveAttribute('data-count', '3')
 
-    // What each tab showed, load after load: every vote must be in exactly one of its loads.
-    const shown: number[][] = pages.map(() => [])
+    // The dashboard keeps its numbers per target in localStorage, shared by the tabs of the origin
+    // (issue 18 item 4): a reloaded tab starts from what the tabs kept, the hub fills in what it
+    // had not (`welcome.history`), and the kept eids drop what both have. So after every reload
+    // every tab's feed holds every vote published so far, each once.
     const published: number[] = []
     for (let round = 0; round < 3; round += 1) {
-      for (const [i, page] of pages.entries()) {
-        await expect.poll(() => shownVotes(page)).toEqual(published.filter((v) => !(shown[i] as number[]).includes(v)))
-        ;(shown[i] as number[]).push(...(await shownVotes(page)))
+      for (const page of pages) {
         // Away (its port gone) while the vote is published; the other two tabs keep the socket.
         await page.goto('about:blank')
         const during = vote()
@@ -63,14 +63,12 @@ test('three tabs, each reloaded three times with a vote published during each re
         published.push(during.ctx.votes)
         await page.goto('/')
         await expect(headline(page)).toHaveText('Live')
-        await expect.poll(() => shownVotes(page)).toEqual([during.ctx.votes])
-        await expect(panelOf(page).getByTestId('resumed')).toHaveCount(1)
+        await expect.poll(() => shownVotes(page)).toEqual(published)
       }
     }
     await Promise.all(pages.map((page) => page.waitForTimeout(1_000)))
     for (const [i, page] of pages.entries()) {
-      ;(shown[i] as number[]).push(...(await shownVotes(page)))
-      expect([...(shown[i] as number[])].sort((a, b) => a - b), `tab ${i + 1}`).toEqual(published)
+      expect(await shownVotes(page), `tab ${i + 1}`).toEqual(published)
       await expect(tabsLine(page)).toHaveAttribute('data-count', '3')
     }
     expect(await server.identified()).toBe(1)

@@ -161,10 +161,10 @@ export async function tabsOf(page: Page): Promise<{ role: string; count: number 
 }
 
 /** Waits until the page's panel says it is live and shows its part in a shared connection. */
-export async function expectLiveTab(page: Page, role?: 'leader' | 'follower'): Promise<void> {
+export async function expectLiveTab(page: Page, role?: 'leader' | 'follower' | 'worker'): Promise<void> {
   const panel = panelOf(page)
   await expect(panel.getByTestId('status').locator('.headline')).toHaveText('Live')
-  await expect(panel.getByTestId('tabs')).toHaveText(role === undefined ? /leader|follower/i : new RegExp(role, 'i'))
+  await expect(panel.getByTestId('tabs')).toHaveText(role === undefined ? /leader|follower|worker/i : new RegExp(role, 'i'))
 }
 
 /** The page whose panel says it leads. */

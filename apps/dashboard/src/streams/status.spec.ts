@@ -18,6 +18,7 @@ describe('describeTabs', () => {
     [{ role: 'leader', count: 5 }, 'Leader: this tab holds the connection 5 tabs share'],
     [{ role: 'follower', count: 2 }, 'Follower: 2 tabs share the connection another tab holds'],
     [{ role: 'worker', count: 3 }, 'Worker: 3 tabs share the connection a SharedWorker holds'],
+    [{ role: 'worker', count: 1 }, 'Worker: a SharedWorker holds the connection, no other tab shares it'],
   ] as const)('%o reads %s', (tabs, words) => {
     expect(describeTabs(tabs)).toEqual({ ...tabs, words })
   })

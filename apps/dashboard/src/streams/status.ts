@@ -50,7 +50,9 @@ export interface TabsView {
 export function describeTabs(tabs: { readonly role: TabRole; readonly count: number }): TabsView {
   const words =
     tabs.role === 'worker'
-      ? `Worker: ${plural(tabs.count, 'tab')} share the connection a SharedWorker holds`
+      ? tabs.count > 1
+        ? `Worker: ${plural(tabs.count, 'tab')} share the connection a SharedWorker holds`
+        : 'Worker: a SharedWorker holds the connection, no other tab shares it'
       : tabs.role === 'follower'
       ? `Follower: ${plural(tabs.count, 'tab')} share the connection another tab holds`
       : tabs.count > 1
