@@ -97,6 +97,40 @@ function connectInProcess(): FrameConsumer {
   }
 }
 
+/**
+ * Resolves once `connect()`'s ctx check (a chunk of its own, loaded by the first client that
+ * checks) is loaded in this process. A page has it a few milliseconds after `connect()`, long
+ * before its socket has opened; a bench that pushes frames without yielding never would, and
+ * would measure each event queued for a check that has not loaded, which no app does. So the
+ * synchronous sections call this first. Proved by a diagnostic: an event whose ctx does not
+ * fit, pushed through a client, is reported only by the loaded check.
+ */
+export async function loadConnectChecks(timeoutMs = 5_000): Promise<void> {
+  const client = connect({ url: 'ws://in-process.invalid/ws', id: '811073947382579200', token: 'bench-token', WebSocket: InProcessSocket })
+  const reported = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`connect()'s ctx check did not load within ${timeoutMs} ms`)), timeoutMs)
+    const subscription = client.diagnostic$.subscribe(() => {
+      clearTimeout(timer)
+      subscription.unsubscribe()
+      resolve()
+    })
+  })
+  const events = client.event$.subscribe()
+  try {
+    const socket = InProcessSocket.last
+    if (socket === undefined) throw new Error('connect() opened no socket')
+    socket.onopen?.({})
+    socket.onmessage?.({ data: control(ControlCode.Identity, Protocol.unidentifiedRequestsRemaining) })
+    socket.onmessage?.({ data: control(ControlCode.Ready, Protocol.rateLimit - Protocol.identifyCost) })
+    const unfit = { m: { e: 0, eid: '00000000-0000-4000-8000-000000000000', ts: Date.now() / 1000 }, ctx: { user: '1', votes: 'many' } }
+    socket.onmessage?.({ data: JSON.stringify(unfit) })
+    await reported
+  } finally {
+    events.unsubscribe()
+    client.close()
+  }
+}
+
 /** The consumers by name; the first is the baseline. */
 export const consumers = {
   /** split + skip empty + `JSON.parse`: the limit. */

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util'
 import { formatTable, type Row } from './harness.js'
 import { bareReceiver, benchE2e, connectReceiver } from './sections/e2e.js'
 import { benchFanout, benchFanoutRedis } from './sections/fanout.js'
+import { loadConnectChecks } from './consumers.js'
 import { benchMemory } from './sections/memory.js'
 import { benchPipeline } from './sections/pipeline.js'
 import { benchPublish } from './sections/publish.js'
@@ -41,6 +42,7 @@ for (const section of sections) {
   console.error(`… ${section}`)
   switch (section) {
     case 'pipeline':
+      await loadConnectChecks()
       rows.push(...benchPipeline(quick ? { payloads: 20_000, rounds: 3, warmup: 1 } : {}))
       break
     case 'e2e':

@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { generatePayloads, toFrames } from '../corpus.js'
-import { type ConsumerName, consumers } from '../consumers.js'
+import { type ConsumerName, consumers, loadConnectChecks } from '../consumers.js'
 import type { MemoryReport } from '../ipc.js'
 
 const [name = 'baseline', eventsArg = '1000000'] = process.argv.slice(2)
@@ -25,6 +25,8 @@ function heapAfterGc(): number {
 }
 
 if (!(name in consumers)) throw new Error(`unknown consumer ${name}`)
+// As a page has it by the time its socket opens (see loadConnectChecks).
+if (name === 'connectInProcess') await loadConnectChecks()
 const consumer = consumers[name as ConsumerName]()
 const CHUNK = 20_000
 // One chunk of realistic events is generated once; every chunk reuses it with fresh event IDs
