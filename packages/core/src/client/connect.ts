@@ -3,7 +3,8 @@ import { asyncScheduler, BehaviorSubject, Observable, Subject, type Subscription
 // context codecs too, and a bundler's code splitting would download them up front.
 import type { ControlPayload, ReceivedEvent } from '../codec/codecs.js'
 import { redactor } from '../codec/redact.js'
-import { decodePayload, type EventCheck } from '../operators/decode-payloads.js'
+import { explainRoughly } from '../codec/shape.js'
+import { decodeSegment, type EventCheck, type Explain } from '../operators/decode-segment.js'
 import { EventIdMemory } from '../operators/dedupe-events.js'
 import type { Decoded, Diagnostic } from '../operators/diagnostic.js'
 import { forEachSegment } from '../operators/split-frames.js'
@@ -42,17 +43,28 @@ export interface FatesClient {
   reconnect(): void
 }
 
-// The ctx check (`checkContexts`): the context codecs are a chunk of their own, so that what
-// every app downloads up front carries only this loader. Loaded once per page, by the first
-// client that checks; `undefined` until then.
+// The checks' chunk: the ctx check (`checkContexts`) and the codecs' full explanation of a
+// rejected segment, with io-ts itself, so that what every app downloads up front carries only
+// this loader. Loaded once per page: by connect() when it checks contexts (the default), else by
+// the first rejected segment; `undefined` until then, when a rejected segment is explained by
+// the name of the shape it missed alone.
 let contextCheck: EventCheck | undefined
+let explainShape: Explain | undefined
 let contextCheckLoading: Promise<EventCheck | undefined> | undefined
 const loadContextCheck = (): Promise<EventCheck | undefined> =>
   (contextCheckLoading ??= import('../operators/context-check.js').then(
-    (module) => (contextCheck = module.contextMismatch),
+    (module) => {
+      explainShape = module.explainShape
+      return (contextCheck = module.contextMismatch)
+    },
     // A chunk that failed to load (a flaky network, a new deployment) must not cost the events.
     () => undefined,
   ))
+const explain = (value: unknown): string => {
+  if (explainShape !== undefined) return explainShape(value)
+  void loadContextCheck()
+  return explainRoughly(value)
+}
 
 function read<T>(value: PerAttempt<T>): T {
   return typeof value === 'function' ? (value as () => T)() : value
@@ -166,7 +178,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
 
   // The pipeline, made of the exported pieces that the operators are made of, without an
   // observable hop per payload: each frame is split (forEachSegment, splitFrames' loop) and
-  // each segment decoded (decodePayload, decodePayloads' step) into one `payloads` input; the
+  // each segment decoded (decodeSegment, decodePayloads' step without io-ts) into one `payloads` input; the
   // machine's deliveries pass the eid memory under dedupeEvents into event$. One memory for the
   // client's lifetime, so that replays after reconnects are deduplicated.
   let redactedToken = typeof config.token === 'string' ? config.token : undefined
@@ -175,8 +187,8 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   // The frame being split: its segments, decoded (one function for every frame, not a closure each).
   let decoded: Decoded[] = []
   let control = false
-  const decodeSegment = (segment: string): void => {
-    const payload = decodePayload(segment)
+  const decodeOne = (segment: string): void => {
+    const payload = decodeSegment(segment, undefined, undefined, explain)
     if (payload.type === 'control') control = true
     decoded.push(payload)
   }
@@ -292,7 +304,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         const socketOfFrame = state.connection?.socket ?? 0
         decoded = []
         control = false
-        forEachSegment(clean, decodeSegment)
+        forEachSegment(clean, decodeOne)
         counters = count(counters, { type: 'decoded', payloads: decoded.length })
         // The frame's time; now, when it is decoded, if it holds a control payload: that may
         // start the ratelimit window (identity → identify), which must not start before the

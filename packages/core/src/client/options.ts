@@ -1,5 +1,5 @@
 import type { WebSocketConstructor } from '../socket/index.js'
-import { identifyText, isSnowflakeId, SnowflakeRule } from '../codec/codecs.js'
+import { identifyText, isSnowflakeId, SnowflakeRule } from '../codec/rules.js'
 import { Protocol } from '../protocol/limits.js'
 import { AfterLimits } from '../codec/position.js'
 import type { SchedulerLike } from 'rxjs'

@@ -50,3 +50,5 @@ export function contextMismatch(event: ReceivedEvent): Diagnostic | undefined {
   }
 }
 
+// The same chunk explains rejected segments for connect(): the codecs are here already.
+export { explainShape } from '../codec/explain.js'

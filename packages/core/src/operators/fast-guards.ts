@@ -1,11 +1,12 @@
 import type { ControlPayload, FatesEvent, WrappedEvent } from '../codec/index.js'
 
-// Shortcuts for the hot path, never the definition: each guard accepts only values its codec's
-// `is` accepts (a property test holds this), and whatever a guard rejects is asked of the codec
-// itself, so acceptance stays exactly the codec's. They exist because io-ts `is` walks nested
-// intersections and unions through a dozen closures per event, which costs about a third of a
-// `JSON.parse`; these are a handful of inlined property reads. They only see `JSON.parse`
-// output, where "a plain object" is "an object that is not an array".
+// The codecs' `is`, compiled by hand for the hot path: each guard accepts exactly the
+// `JSON.parse` output its codec's `is` accepts (a property test holds each equal to its codec),
+// so decoding needs no io-ts and connect() carries none up front; the codecs stay the
+// definition, and explain what a guard rejects. io-ts `is` walks nested intersections and unions
+// through a dozen closures per event, about a third of a `JSON.parse`; these are a handful of
+// inlined property reads. They only see `JSON.parse` output, where "a plain object" is "an
+// object that is not an array".
 
 type Json = Record<string, unknown>
 
@@ -35,12 +36,12 @@ function isMeta(m: unknown): boolean {
   )
 }
 
-/** A fast guard that implies `FatesEvent.is` on `JSON.parse` output. */
+/** `FatesEvent.is`, on `JSON.parse` output. */
 export function looksLikeEvent(u: Json): u is Json & FatesEvent {
   return isObject(u['ctx']) && isMeta(u['m'])
 }
 
-/** A fast guard that implies `WrappedEvent.is` on `JSON.parse` output (`code` already checked). */
+/** `WrappedEvent.is`, on `JSON.parse` output whose `code` is `"event"` (checked by the caller). */
 export function looksLikeWrappedEvent(u: Json): u is Json & WrappedEvent {
   const dat = u['dat']
   const control = u['control']
@@ -54,7 +55,7 @@ export function looksLikeWrappedEvent(u: Json): u is Json & WrappedEvent {
   )
 }
 
-/** A fast guard that implies `ControlPayload.is` on `JSON.parse` output (`control: true` already checked). */
+/** `ControlPayload.is`, on `JSON.parse` output whose `control` is `true` (checked by the caller). */
 export function looksLikeControl(u: Json): u is Json & ControlPayload {
   const detail = u['detail']
   const ts = u['ts']
