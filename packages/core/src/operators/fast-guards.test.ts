@@ -48,8 +48,16 @@ const validMeta = fc.record(
   { requiredKeys: ['e'] },
 )
 const validEvent = fc.record({ m: validMeta, ctx: fc.dictionary(fc.string(), fc.jsonValue()) })
-const validWrapped = fc.record(
-  { code: fc.constant('event'), dat: validEvent, chan: fc.string(), control: fc.constant(false), detail: fc.constant(null) },
+// Every field valid but one (the wrapper's own fields): a guard that skipped a field's check
+// would accept these, and the codec not (mutation testing found `detail` unchecked otherwise).
+const nearlyValidWrapped = fc.record(
+  {
+    code: fc.constant('event'),
+    dat: validEvent,
+    chan: fc.oneof(fc.string(), fc.integer()),
+    control: fc.oneof(fc.constant(false), fc.constant(true), fc.constant(null)),
+    detail: fc.oneof(fc.constant(null), fc.string(), fc.integer()),
+  },
   { requiredKeys: ['code', 'dat'] },
 )
 const validControl = fc.record(
@@ -69,7 +77,7 @@ const json = <T>(arbitrary: fc.Arbitrary<T>) =>
 describe('fast guards are their codec on JSON.parse output', () => {
   it.each([
     ['looksLikeEvent', looksLikeEvent, FatesEvent, fc.oneof(validEvent, event)],
-    ['looksLikeWrappedEvent', looksLikeWrappedEvent, WrappedEvent, fc.oneof(validWrapped, wrapped)],
+    ['looksLikeWrappedEvent', looksLikeWrappedEvent, WrappedEvent, fc.oneof(nearlyValidWrapped, wrapped)],
     ['looksLikeControl', looksLikeControl, ControlPayload, fc.oneof(validControl, control)],
   ] as const)('%s(x) ⇔ codec.is(x), accepting and rejecting in every run', (_name, guard, codec, shape) => {
     // Both ways: decoding runs the guard alone (no io-ts up front), so a value the codec
