@@ -227,6 +227,26 @@ describe('connect({ shareAcrossTabs })', () => {
     expect(late.events.slice(0, 2).every((e) => e.prior === true)).toBe(true)
   })
 
+  it('keeps, with sendAll, a history bounded by the dedupe capacity: the newest events, once over twice it', async () => {
+    const t = tabs()
+    const capacity = 4
+    const leader = t.open({ sendAll: true, dedupeCapacity: capacity })
+    await settle()
+    leader.last().handshake()
+    leader.last().frame(control('done_prior', 18))
+    // Twice the capacity is kept whole; one more trims to the newest `capacity`.
+    const first = Array.from({ length: 2 * capacity }, (_, i) => `e${i}`)
+    for (const [i, eid] of first.entries()) leader.last().frame(eventFrame(eid, T + i))
+    const whole = t.open({ sendAll: true, dedupeCapacity: capacity })
+    await settle()
+    expect(whole.eids()).toEqual(first)
+    leader.last().frame(eventFrame('e8', T + 8))
+    await settle()
+    const late = t.open({ sendAll: true, dedupeCapacity: capacity })
+    await settle()
+    expect(late.eids()).toEqual(['e5', 'e6', 'e7', 'e8'])
+  })
+
   it('is not shared where there are no Web Locks (Node), and says why', async () => {
     const fakes = fakeWebSockets()
     const client = connect({ url: 'ws://127.0.0.1:9/ws', id, token, WebSocket: fakes.WebSocket, scheduler: new Clock(), shareAcrossTabs: true })
