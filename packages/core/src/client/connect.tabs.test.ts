@@ -168,6 +168,24 @@ describe('connect({ shareAcrossTabs })', () => {
     expect(leader.status()?.tabs).toEqual({ role: 'leader', count: 1 })
   })
 
+  it("counts only its own target's tabs when it recounts the locks' queue", async () => {
+    const t = tabs()
+    const leader = t.open()
+    await settle()
+    leader.last().handshake()
+    const follower = t.open()
+    // Two tabs of another bot wait on a lock of their own in the same browser.
+    const other = [t.open({ id: '811073947382579201' }), t.open({ id: '811073947382579201' })]
+    await settle()
+    expect(other.map((tab) => tab.status()?.tabs?.role).sort()).toEqual(['follower', 'leader'])
+    follower.tab.crash()
+    t.clock.advance(TabsRecountMs)
+    await settle()
+    // Itself and no one else: the other bot's waiting tab is not its.
+    expect(leader.status()?.tabs).toEqual({ role: 'leader', count: 1 })
+    for (const tab of other) tab.leave()
+  })
+
   it('does not share between tabs with another token, nor put the token in any message or name', async () => {
     const t = tabs(memoryBrowser(), new Clock(), true)
     const a = t.open()
