@@ -67,8 +67,11 @@ class InProcessSocket implements WebSocketLike {
 
 const control = (code: string, remaining: number): string => JSON.stringify(controlPayload(code, { requestsRemaining: remaining }))
 
-/** `connect()` over {@link InProcessSocket}: handshake done, then one subscriber on each of `control$` and `event$`. */
-function connectInProcess(): FrameConsumer {
+/**
+ * `connect()` over {@link InProcessSocket}: handshake done, then one subscriber on each of
+ * `control$` and `event$` (and on `diagnostic$`, calling `onDiagnostic`, when given).
+ */
+function connectInProcess(onDiagnostic?: () => void): FrameConsumer {
   const client = connect({ url: 'ws://in-process.invalid/ws', id: '811073947382579200', token: 'bench-token', WebSocket: InProcessSocket })
   let delivered = 0
   let ready = false
@@ -80,6 +83,7 @@ function connectInProcess(): FrameConsumer {
     }),
   )
   subscriptions.add(client.event$.subscribe(() => delivered++))
+  if (onDiagnostic !== undefined) subscriptions.add(client.diagnostic$.subscribe(onDiagnostic))
   const socket = InProcessSocket.last
   if (socket === undefined) throw new Error('connect() opened no socket')
   socket.onopen?.({})
@@ -106,28 +110,19 @@ function connectInProcess(): FrameConsumer {
  * fit, pushed through a client, is reported only by the loaded check.
  */
 export async function loadConnectChecks(timeoutMs = 5_000): Promise<void> {
-  const client = connect({ url: 'ws://in-process.invalid/ws', id: '811073947382579200', token: 'bench-token', WebSocket: InProcessSocket })
-  const reported = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`connect()'s ctx check did not load within ${timeoutMs} ms`)), timeoutMs)
-    const subscription = client.diagnostic$.subscribe(() => {
-      clearTimeout(timer)
-      subscription.unsubscribe()
-      resolve()
-    })
-  })
-  const events = client.event$.subscribe()
+  const unfit = { m: { e: 0, eid: '00000000-0000-4000-8000-000000000000', ts: Date.now() / 1000 }, ctx: { user: '1', votes: 'many' } }
+  let consumer: FrameConsumer | undefined
   try {
-    const socket = InProcessSocket.last
-    if (socket === undefined) throw new Error('connect() opened no socket')
-    socket.onopen?.({})
-    socket.onmessage?.({ data: control(ControlCode.Identity, Protocol.unidentifiedRequestsRemaining) })
-    socket.onmessage?.({ data: control(ControlCode.Ready, Protocol.rateLimit - Protocol.identifyCost) })
-    const unfit = { m: { e: 0, eid: '00000000-0000-4000-8000-000000000000', ts: Date.now() / 1000 }, ctx: { user: '1', votes: 'many' } }
-    socket.onmessage?.({ data: JSON.stringify(unfit) })
-    await reported
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`connect()'s ctx check did not load within ${timeoutMs} ms`)), timeoutMs)
+      consumer = connectInProcess(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+      consumer.push(JSON.stringify(unfit))
+    })
   } finally {
-    events.unsubscribe()
-    client.close()
+    consumer?.close()
   }
 }
 
