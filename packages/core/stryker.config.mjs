@@ -1,7 +1,7 @@
 // Mutation testing of core's pure parts: `pnpm test:mutation` at the root (not part of
 // `pnpm test`: mutating all of them takes about 36 minutes on two cores). For a local run,
 // narrow it to a file or two, which replaces `mutate` below:
-//   pnpm test:mutation --mutate src/client/metrics.ts
+//   pnpm test:mutation --mutate src/client/connection/metrics.ts
 // socket/ is left out on purpose: it is the one effectful file, tested against real sockets.
 
 /** Options: https://stryker-mutator.io/docs/stryker-js/configuration/ */

@@ -5,7 +5,7 @@ import base from './stryker.config.mjs'
 export default {
   ...base,
   vitest: { configFile: 'vitest.mutation.hub.config.ts' },
-  mutate: ['src/client/hub-machine.ts'],
+  mutate: ['src/client/tabs/hub-machine.ts'],
   htmlReporter: { fileName: 'reports/mutation-hub/index.html' },
   jsonReporter: { fileName: 'reports/mutation-hub/mutation.json' },
 }

@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config'
 // mutants are judged by the tests written for its rules, in seconds, not by core's whole suite.
 export default defineConfig({
   test: {
-    include: ['src/client/hub-machine.test.ts'],
+    include: ['src/client/tabs/hub-machine.test.ts'],
     setupFiles: ['src/test-support/mutation-setup.ts'],
   },
 })

@@ -17,4 +17,4 @@ export {
   type MachineState,
   step,
   type Step,
-} from './client/machine.js'
+} from './client/connection/machine.js'

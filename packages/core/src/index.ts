@@ -15,13 +15,13 @@
  */
 
 // The client.
-export { connect, type FatesClient } from './client/connect.js'
+export { connect, type FatesClient } from './client/connection/connect.js'
 export { ConnectOptionsError, type ConnectOptions, type PerAttempt } from './client/options.js'
-export { Transitions, type CloseDetails, type ConnectionState, type ConnectionStatus, type GapOutcome, type TabRole } from './client/status.js'
-export type { ConnectionMetrics } from './client/metrics.js'
-export type { SharedWorkerLike, TabChannel, TabLocks, TabSessionStore, TabsEnvironment, WorkerPortLike, WorkerSharing } from './client/tab-support.js'
-export type { PersistStore } from './client/persist-support.js'
-export type { BackoffConfig } from './client/backoff.js'
+export { Transitions, type CloseDetails, type ConnectionState, type ConnectionStatus, type GapOutcome, type TabRole } from './client/connection/status.js'
+export type { ConnectionMetrics } from './client/connection/metrics.js'
+export type { SharedWorkerLike, TabChannel, TabLocks, TabSessionStore, TabsEnvironment, WorkerPortLike, WorkerSharing } from './client/tabs/tab-support.js'
+export type { PersistStore } from './client/persist/persist-support.js'
+export type { BackoffConfig } from './client/policies/backoff.js'
 export type { WebSocketConstructor, WebSocketLike } from './socket/web-socket.js'
 
 // The tables a client decides by.

@@ -40,9 +40,9 @@ export {
   type IdentifyBudgetConfig,
   type IdentifyWait,
   identifyWait,
-} from './client/identify-budget.js'
-export { BackoffDefaults, backoffDelay } from './client/backoff.js'
-export { canTransition } from './client/status.js'
+} from './client/policies/identify-budget.js'
+export { BackoffDefaults, backoffDelay } from './client/policies/backoff.js'
+export { canTransition } from './client/connection/status.js'
 // The connection's machine under names that say whose it is (inside core, machine.ts's own
 // names): `tabStep` is the other machine on this entry.
 export {
@@ -56,7 +56,7 @@ export {
   type Step as ConnectionStep,
   type TimerName,
   type Watermark,
-} from './client/machine.js'
+} from './client/connection/machine.js'
 export {
   initialTabState,
   type TabConfig,
@@ -70,7 +70,7 @@ export {
   type TabStep,
   tabMessage,
   tabStep,
-} from './client/tabs-machine.js'
+} from './client/tabs/tabs-machine.js'
 export {
   type HubEffect,
   type HubInput,
@@ -85,7 +85,7 @@ export {
   initialHubState,
   type PortMessage,
   portMessage,
-} from './client/hub-machine.js'
+} from './client/tabs/hub-machine.js'
 export {
   ConnectDefaults,
   credentialsProblem,
@@ -96,7 +96,7 @@ export {
   tokenProblem,
   urlProblem,
 } from './client/options.js'
-export { encodedLength, utf8Length } from './client/metrics.js'
+export { encodedLength, utf8Length } from './client/connection/metrics.js'
 export {
   afterReady,
   initialPersistLayer,
@@ -108,7 +108,7 @@ export {
   type PersistLayer,
   type PersistStep,
   persistStep,
-} from './client/persist-machine.js'
-export { parseRecord, recordText } from './client/persist.js'
+} from './client/persist/persist-machine.js'
+export { parseRecord, recordText } from './client/persist/persist.js'
 // The resume mark, one rule for both machines.
-export { advance, markCeiling, MaxTiedEids, newer, readyMark, unseen } from './client/watermark.js'
+export { advance, markCeiling, MaxTiedEids, newer, readyMark, unseen } from './client/connection/watermark.js'

@@ -14,5 +14,5 @@
  *
  * @packageDocumentation
  */
-export { createHub, type Hub, type HubOptions, startHub } from './client/hub.js'
-export type { SharedWorkerLike, TabSessionStore, WorkerPortLike, WorkerSharing } from './client/tab-support.js'
+export { createHub, type Hub, type HubOptions, startHub } from './client/tabs/hub.js'
+export type { SharedWorkerLike, TabSessionStore, WorkerPortLike, WorkerSharing } from './client/tabs/tab-support.js'

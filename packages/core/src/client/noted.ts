@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs'
-import type { FatesClient } from './connect.js'
-import type { ConnectionStatus } from './status.js'
+import type { FatesClient } from './fates-client.js'
+import type { ConnectionStatus } from './connection/status.js'
 
 /**
  * The client with `note` added to every status's detail: how an option that the environment

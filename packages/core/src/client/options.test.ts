@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { connect } from './connect.js'
+import { connect } from './connection/connect.js'
 import { type ConnectOptions, ConnectOptionsError, identifyMessage, resolveOptions } from './options.js'
 
 const token = 'sekrit-token-value'

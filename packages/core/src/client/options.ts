@@ -3,10 +3,10 @@ import { identifyText, isSnowflakeId, SnowflakeRule } from '../codec/rules.js'
 import { Protocol } from '../protocol/limits.js'
 import { AfterLimits } from '../codec/position.js'
 import type { SchedulerLike } from 'rxjs'
-import { type BackoffConfig, BackoffDefaults } from './backoff.js'
-import { utf8Length } from './metrics.js'
-import type { PersistStore } from './persist-support.js'
-import type { TabsEnvironment, WorkerSharing } from './tab-support.js'
+import { type BackoffConfig, BackoffDefaults } from './policies/backoff.js'
+import { utf8Length } from './connection/metrics.js'
+import type { PersistStore } from './persist/persist-support.js'
+import type { TabsEnvironment, WorkerSharing } from './tabs/tab-support.js'
 
 /** A value, or a function read at each connection attempt (for rotating credentials). */
 export type PerAttempt<T> = T | (() => T)

@@ -2,9 +2,9 @@
 // backoff, every status and event recorded, unsubscribed and closed by the test's cleanup.
 import { filter, firstValueFrom, timeout } from 'rxjs'
 import type { ReceivedEvent } from '../codec/index.js'
-import { connect, type FatesClient } from '../client/connect.js'
+import { connect, type FatesClient } from '../client/connection/connect.js'
 import type { ConnectOptions } from '../client/options.js'
-import type { ConnectionStatus } from '../client/status.js'
+import type { ConnectionStatus } from '../client/connection/status.js'
 
 export function liveClient(cleanup: (() => unknown)[], options: Partial<ConnectOptions> & Pick<ConnectOptions, 'url' | 'id' | 'token'>) {
   const client = connect({ backoff: { initialDelayMs: 20, maxDelayMs: 100 }, ...options })

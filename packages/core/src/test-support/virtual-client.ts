@@ -2,10 +2,10 @@
 // every stream recorded, jitter fixed at the middle (random 0.5).
 import type { ControlPayload, ReceivedEvent } from '../codec/index.js'
 import type { Diagnostic } from '../operators/index.js'
-import { connect } from '../client/connect.js'
-import type { ConnectionMetrics } from '../client/metrics.js'
+import { connect } from '../client/connection/connect.js'
+import type { ConnectionMetrics } from '../client/connection/metrics.js'
 import type { ConnectOptions } from '../client/options.js'
-import type { ConnectionState, ConnectionStatus } from '../client/status.js'
+import type { ConnectionState, ConnectionStatus } from '../client/connection/status.js'
 import { Clock, fakeWebSockets } from './frames.js'
 
 export const id = '811073947382579200'

@@ -1,8 +1,8 @@
 import { NEVER, type Observable } from 'rxjs'
 import type { ControlPayload, ReceivedEvent } from '../codec/codecs.js'
-import type { FatesClient } from '../client/connect.js'
-import type { ConnectionMetrics } from '../client/metrics.js'
-import type { ConnectionStatus } from '../client/status.js'
+import type { FatesClient } from '../client/fates-client.js'
+import type { ConnectionMetrics } from '../client/connection/metrics.js'
+import type { ConnectionStatus } from '../client/connection/status.js'
 import type { Diagnostic } from '../operators/diagnostic.js'
 
 /** The streams of a {@link fakeClient}; any left out never emit. */

@@ -1,4 +1,4 @@
-import type { TabChannel, TabLocks, TabsEnvironment } from '../client/tab-support.js'
+import type { TabChannel, TabLocks, TabsEnvironment } from '../client/tabs/tab-support.js'
 
 /** One tab of a {@link MemoryBrowser}: what `shareAcrossTabs` takes, and a way to crash it. */
 export interface MemoryTab {

@@ -1,7 +1,7 @@
 import { map, timer } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
-import { connect } from '../client/connect.js'
+import { connect } from '../client/connection/connect.js'
 import { EventName } from '../protocol/events.js'
 import { donePriorPayload, fatesEvent, joinFrames, wrapEvent } from './builders.js'
 import { acceptIdentify, rejectIdentify, scriptedWebSockets } from './scripted-web-socket.js'

@@ -1,0 +1,125 @@
+import type { ControlPayload, ReceivedEvent } from '../../codec/index.js'
+import { Timestamps } from '../../protocol/limits.js'
+
+// The resume mark, one rule for the connection's machine and the tabs' machine: how it moves
+// (`advance`), where it starts (`readyMark`), and which replayed events fill a gap (`unseen`).
+
+/**
+ * The newest event delivered: where a resumed replay starts. Moved only forward, never past
+ * the receiver's clock plus {@link Timestamps.maxAheadSeconds}.
+ */
+export interface Watermark {
+  /** The newest `m.ts` delivered (Unix seconds; `-Infinity` when none had one), clamped. */
+  readonly ts: number
+  /** The `m.eid` of the event that last moved the mark (`''` when none): for logs, not for order. */
+  readonly eid: string
+  /**
+   * The server's clock minus the receiver's (seconds), learnt from the first `ready`'s `ts`: the
+   * mark's ceiling is the receiver's clock read as the server's, so that a client whose own clock
+   * is wrong by hours neither clamps every mark (and replays the whole history) nor lets one
+   * through. Absent: 0.
+   */
+  readonly clock?: number | undefined
+  /**
+   * The other eids delivered with this same `ts`, oldest first (a burst stamped in one
+   * millisecond), at most {@link MaxTiedEids}; absent when none. A replay's tie with the mark
+   * is then known exactly, even by a tab taking over whose dedupe never saw them.
+   */
+  readonly tied?: readonly string[] | undefined
+  /**
+   * Per channel, the position (`m.pos`) of the newest event delivered on it, from a server that
+   * stamps them: sent back as the identify's `after`, so that such a server replays exactly
+   * what followed (no `m.ts` rule, no tie, no clock). Absent when no event had one (the
+   * original server): the `m.ts` rule alone decides then.
+   */
+  readonly pos?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * The most eids a mark remembers at its timestamp. A burst beyond it still loses nothing: its
+ * unremembered eids are passed on at a resume, and the eid dedupe (`dedupeCapacity`) drops
+ * those already delivered.
+ */
+export const MaxTiedEids = 64
+
+/**
+ * The highest `m.ts` a mark may take at `atMs` (the receiver's clock, ms): that clock, read as
+ * the server's (`clock`), plus the stated skew ({@link Timestamps.maxAheadSeconds}). An event
+ * stamped later (a producer's clock far ahead, or `1e300`) then cannot make every later event
+ * look seen.
+ */
+export const markCeiling = (atMs: number, clock = 0): number => atMs / 1000 + clock + Timestamps.maxAheadSeconds
+
+/**
+ * The mark after delivering `event` at `atMs`: `mark` itself (the same object, so a caller can
+ * tell with `===` that nothing changed) unless the event's `m.ts`, clamped to
+ * {@link markCeiling}, is later, or ties with it under an eid not yet remembered. One
+ * allocation when the mark moves to a later `ts` (the usual case), none when it stays.
+ *
+ * The ceiling needs the server's clock: a mark that has none (a tab that joined before its
+ * leader's `ready` and was told no mark) is not clamped until it learns one.
+ */
+export function advance(mark: Watermark | undefined, event: ReceivedEvent, atMs: number): Watermark | undefined {
+  // The position moves whatever m.ts says: the last delivered per channel. Never one past an
+  // undelivered event: a replay out of offset order can only move it back, which costs
+  // repeats (the eid dedupe drops them), never a loss. The server checks what it is sent.
+  const chan = event.chan
+  const pos = event.m.pos
+  const held = mark?.pos
+  if (chan !== undefined && typeof pos === 'string' && held?.[chan] !== pos) mark = { ...(mark ?? { ts: -Infinity, eid: '' }), pos: { ...held, [chan]: pos } }
+  let ts = event.m.ts ?? -Infinity
+  // `ts !== ts`: NaN never comes from JSON, but a hand-built event must not poison the mark.
+  if (ts !== ts) return mark
+  const clock = mark?.clock
+  if (clock !== undefined) {
+    const ceiling = markCeiling(atMs, clock)
+    if (ts > ceiling) ts = ceiling
+  }
+  const eid = event.m.eid ?? ''
+  if (mark !== undefined) {
+    if (ts < mark.ts) return mark
+    if (ts === mark.ts) {
+      const tied = mark.tied
+      if (eid === mark.eid || (tied !== undefined && (tied.length >= MaxTiedEids || tied.includes(eid)))) return mark
+      // A ready mark's '' is no event: nothing to remember of it.
+      const older = mark.eid === '' ? tied : tied === undefined ? [mark.eid] : [...tied, mark.eid]
+      return { ts, eid, clock, tied: older, pos: mark.pos }
+    }
+  }
+  return { ts, eid, clock, tied: undefined, pos: mark?.pos }
+}
+
+/** The later of two marks (`a` on a tie), for a mark learnt from elsewhere (another tab). */
+export function newer(a: Watermark | undefined, b: Watermark | undefined): Watermark | undefined {
+  if (a === undefined) return b
+  return b !== undefined && b.ts > a.ts ? b : a
+}
+
+/**
+ * The mark at a `ready`: `mark` when there is one, having learnt the server's clock if it had
+ * not; else a new mark at `ready`'s `ts` (the server's clock, which also stamps every event
+ * published without an `m.ts`; the receiver's when it sent none). `clock` is the difference
+ * between the two. A `ts` that is no time at all (not finite) counts as absent.
+ */
+export function readyMark(ready: ControlPayload, atMs: number, mark?: Watermark): Watermark {
+  const own = atMs / 1000
+  const ts = ready.ts !== undefined && Number.isFinite(ready.ts) ? ready.ts : own
+  if (mark === undefined) return { ts, eid: '', clock: ts - own, tied: undefined }
+  return mark.clock === undefined ? { ...mark, clock: ts - own } : mark
+}
+
+/**
+ * Whether a replayed `event` may be one the gap after `mark` lost: every event with a later
+ * `m.ts`, and every tie but those the mark remembers delivering. A tie is never judged by eid
+ * order (eids are random: a burst sharing a millisecond has no order among them). Past
+ * {@link MaxTiedEids} remembered, every tie is passed on and the client's eid dedupe drops
+ * those already delivered: the dedupe's capacity (`dedupeCapacity`) then bounds how many
+ * events sharing the mark's timestamp a gap can hold without one arriving twice.
+ */
+export function unseen(event: ReceivedEvent, mark: Watermark): boolean {
+  const ts = event.m.ts ?? -Infinity
+  if (ts !== mark.ts) return ts > mark.ts
+  const eid = event.m.eid ?? ''
+  const tied = mark.tied
+  return eid !== mark.eid && (tied === undefined || !tied.includes(eid))
+}

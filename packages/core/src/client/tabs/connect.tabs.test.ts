@@ -1,0 +1,337 @@
+import { createHash } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import type { ReceivedEvent } from '../../codec/index.js'
+import { control, eventFrame } from '../../test-support/frames.js'
+import { FixedUnixSeconds, memoryBrowser, type MemoryBrowser } from '../../testing/index.js'
+import { Clock, fakeWebSockets } from '../../test-support/frames.js'
+import { connect } from '../connection/connect.js'
+import type { ConnectOptions } from '../options.js'
+import type { ConnectionStatus } from '../connection/status.js'
+import { TabsRecountMs } from './tabs-machine.js'
+
+// connect() imports the sharing chunk when asked for it; loaded here first, so that every
+// test's settle() starts from a loaded chunk (the first import transforms it, in vitest).
+await import('./tabs.js')
+
+// Tabs sharing one connection, in memory: a virtual clock for the timers, the memory browser's
+// locks and channels for the tabs, fake sockets per tab (so that a socket is always the tab's
+// own). Locks and channels settle in microtasks: settle(). The digest is node's, in the same
+// task, so that the tabs meet in a known order; one test uses crypto.subtle's, as browsers do.
+const T = FixedUnixSeconds
+const id = '811073947382579200'
+const token = 'tok-shared-secret'
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 8; i++) await new Promise((resolve) => setImmediate(resolve))
+}
+/** Settles until `done()` holds: crypto.subtle digests in the thread pool, at its own pace. */
+const until = async (done: () => boolean): Promise<void> => {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setImmediate(resolve))
+}
+const frameOf = (...parts: string[]) => parts.map((part) => `${part}\x1f`).join('\x1f')
+
+const digest = (text: string) => Promise.resolve(createHash('sha256').update(text).digest('hex'))
+
+function tabs(browser: MemoryBrowser = memoryBrowser(), clock = new Clock(), subtle = false) {
+  const open = (extra: Partial<ConnectOptions> = {}) => {
+    const tab = browser.tab()
+    const fakes = fakeWebSockets()
+    const client = connect({
+      url: 'ws://127.0.0.1:9/ws',
+      id,
+      token,
+      WebSocket: fakes.WebSocket,
+      scheduler: clock,
+      random: Math.random,
+      shareAcrossTabs: subtle ? tab.environment : { ...tab.environment, digest },
+      ...extra,
+    })
+    const statuses: ConnectionStatus[] = []
+    const events: ReceivedEvent[] = []
+    const subscriptions = [client.status$.subscribe((s) => statuses.push(s)), client.event$.subscribe((e) => events.push(e))]
+    return {
+      ...fakes,
+      tab,
+      client,
+      statuses,
+      events,
+      eids: () => events.map((e) => e.m.eid),
+      status: (): ConnectionStatus | undefined => statuses.at(-1),
+      leave: () => subscriptions.forEach((s) => s.unsubscribe()),
+    }
+  }
+  return { browser, clock, open }
+}
+
+type Tab = ReturnType<ReturnType<typeof tabs>['open']>
+const socketsOf = (all: readonly Tab[]) => all.flatMap((tab) => tab.sockets)
+const leaderOf = (all: readonly Tab[]) => {
+  const leaders = all.filter((tab) => tab.status()?.tabs?.role === 'leader')
+  expect(leaders).toHaveLength(1)
+  return leaders[0] as Tab
+}
+const identifies = (all: readonly Tab[]) => socketsOf(all).flatMap((socket) => socket.sent.filter((text) => text.includes(token)))
+
+describe('connect({ shareAcrossTabs })', () => {
+  it('gives five tabs one socket and one identify, and every tab every event once', async () => {
+    const t = tabs()
+    const all = [t.open()]
+    await settle()
+    all.push(t.open(), t.open(), t.open(), t.open())
+    await settle()
+    expect(socketsOf(all)).toHaveLength(1)
+    const leader = leaderOf(all)
+    expect(leader).toBe(all[0])
+    leader.last().handshake()
+    await settle()
+    leader.last().frame(frameOf(eventFrame('a', T + 1), eventFrame('b', T + 2))).frame(eventFrame('a', T + 1))
+    await settle()
+    for (const tab of all) {
+      expect(tab.eids()).toEqual(['a', 'b'])
+      expect(tab.status()).toMatchObject({ state: 'live', tabs: { count: 5 } })
+    }
+    expect(all.map((tab) => tab.status()?.tabs?.role)).toEqual(['leader', 'follower', 'follower', 'follower', 'follower'])
+    expect(identifies(all)).toHaveLength(1)
+  })
+
+  it('hands over when the leader leaves: one identify, the gap filled, nothing twice in any tab', async () => {
+    const t = tabs()
+    const all = [t.open(), t.open(), t.open()]
+    await settle()
+    const first = leaderOf(all)
+    first.last().handshake()
+    first.last().frame(eventFrame('a', T + 1))
+    await settle()
+    // 'b' reaches the leader; the leader leaves before posting it (it crashes mid-task).
+    first.last().frame(eventFrame('b', T + 2))
+    first.tab.crash()
+    first.leave()
+    await settle()
+    const rest = all.filter((tab) => tab !== first)
+    const next = leaderOf(rest)
+    expect(socketsOf(rest)).toHaveLength(1)
+    expect(next.statuses.map((s) => s.detail)).toContain('The tab that held the connection left: this tab takes it over and fills the gap.')
+    next.last().handshake()
+    // The takeover's first connection asks for the history to fill the gap.
+    expect(JSON.parse(next.last().sent.at(-1) ?? '{}')).toMatchObject({ send_all: true })
+    await settle()
+    next.last().frame(frameOf(eventFrame('old', T - 5), eventFrame('a', T + 1), eventFrame('b', T + 2), eventFrame('c', T + 3)))
+    next.last().frame(control('done_prior', 16))
+    next.last().frame(eventFrame('d', T + 4))
+    await settle()
+    for (const tab of rest) {
+      expect(tab.eids()).toEqual(['a', 'b', 'c', 'd'])
+      expect(tab.events.filter((e) => e.resumed === true).map((e) => e.m.eid)).toEqual(['b', 'c'])
+      expect(tab.status()).toMatchObject({ state: 'live', tabs: { count: 2 } })
+    }
+    expect(identifies(rest)).toHaveLength(1)
+  })
+
+  it('resumes a takeover from where the leader was when the follower joined, if it saw no event since', async () => {
+    const t = tabs()
+    const leader = t.open()
+    await settle()
+    leader.last().handshake()
+    leader.last().frame(eventFrame('before', T + 1))
+    const follower = t.open()
+    await settle()
+    expect(follower.eids()).toEqual([])
+    leader.tab.crash()
+    leader.leave()
+    await settle()
+    follower.last().handshake()
+    follower.last().frame(frameOf(eventFrame('before', T + 1), eventFrame('during', T + 2))).frame(control('done_prior', 16))
+    expect(follower.eids()).toEqual(['during'])
+    expect(follower.events[0]?.resumed).toBe(true)
+  })
+
+  it('costs nothing when a follower leaves or comes back, and counts the tabs', async () => {
+    const t = tabs()
+    const leader = t.open()
+    await settle()
+    leader.last().handshake()
+    let follower = t.open()
+    await settle()
+    expect(leader.status()?.tabs).toEqual({ role: 'leader', count: 2 })
+    for (let reload = 0; reload < 10; reload++) {
+      follower.leave()
+      follower = t.open()
+      await settle()
+    }
+    expect(follower.status()).toMatchObject({ state: 'live', tabs: { role: 'follower', count: 2 } })
+    expect(follower.sockets).toHaveLength(0)
+    expect(leader.sockets).toHaveLength(1)
+    expect(identifies([leader])).toHaveLength(1)
+    // A follower that crashed says no goodbye: the leader's next count notices.
+    follower.tab.crash()
+    t.clock.advance(TabsRecountMs)
+    await settle()
+    expect(leader.status()?.tabs).toEqual({ role: 'leader', count: 1 })
+  })
+
+  it("counts only its own target's tabs when it recounts the locks' queue", async () => {
+    const t = tabs()
+    const leader = t.open()
+    await settle()
+    leader.last().handshake()
+    const follower = t.open()
+    // Two tabs of another bot wait on a lock of their own in the same browser.
+    const other = [t.open({ id: '811073947382579201' }), t.open({ id: '811073947382579201' })]
+    await settle()
+    expect(other.map((tab) => tab.status()?.tabs?.role).sort()).toEqual(['follower', 'leader'])
+    follower.tab.crash()
+    t.clock.advance(TabsRecountMs)
+    await settle()
+    // Itself and no one else: the other bot's waiting tab is not its.
+    expect(leader.status()?.tabs).toEqual({ role: 'leader', count: 1 })
+    for (const tab of other) tab.leave()
+  })
+
+  it('does not share between tabs with another token, nor put the token in any message or name', async () => {
+    const t = tabs(memoryBrowser(), new Clock(), true)
+    const a = t.open()
+    await until(() => a.status()?.tabs !== undefined)
+    const b = t.open({ token: 'another-token' })
+    const c = t.open()
+    await until(() => b.status()?.tabs !== undefined && c.status()?.tabs !== undefined)
+    expect(a.sockets).toHaveLength(1)
+    expect(b.sockets).toHaveLength(1)
+    expect(c.sockets).toHaveLength(0)
+    a.last().handshake()
+    // A server that echoes the token: the leader's streams carry it redacted, and so does the channel.
+    a.last().frame(control('invalid_payload', 16, `bad ${token}`)).frame(`{"x":"${token}"}`).frame(eventFrame('e', T + 1))
+    await settle()
+    expect(c.eids()).toEqual(['e'])
+    expect(t.browser.posted.length).toBeGreaterThan(3)
+    expect(JSON.stringify(t.browser.posted)).not.toContain(token)
+    expect(t.browser.channels.join()).not.toContain(token)
+    expect(new Set(t.browser.channels).size).toBe(2)
+  })
+
+  it('ends only its own streams on close(), and the leader closing hands over', async () => {
+    const t = tabs()
+    const leader = t.open()
+    await settle()
+    const follower = t.open()
+    await settle()
+    leader.last().handshake()
+    await settle()
+    follower.client.close()
+    expect(follower.status()).toMatchObject({ state: 'closed', detail: 'Closed by the user.' })
+    expect(follower.status()?.tabs).toBeUndefined()
+    leader.last().frame(eventFrame('x', T + 1))
+    await settle()
+    expect(follower.eids()).toEqual([])
+    expect(leader.eids()).toEqual(['x'])
+    follower.client.reconnect()
+    await settle()
+    expect(follower.status()).toMatchObject({ state: 'live', tabs: { role: 'follower' } })
+    leader.client.close()
+    expect(leader.last().closedByClient?.code).toBe(1000)
+    await settle()
+    expect(follower.sockets).toHaveLength(1)
+    expect(follower.status()?.tabs).toEqual({ role: 'leader', count: 1 })
+  })
+
+  it('gives a tab that joins later the history, with sendAll', async () => {
+    const t = tabs()
+    const leader = t.open({ sendAll: true })
+    await settle()
+    leader.last().handshake()
+    leader.last().frame(frameOf(eventFrame('h1', T - 2), eventFrame('h2', T - 1))).frame(control('done_prior', 18))
+    leader.last().frame(eventFrame('l1', T + 1))
+    const late = t.open({ sendAll: true })
+    await settle()
+    expect(late.eids()).toEqual(['h1', 'h2', 'l1'])
+    expect(late.events.slice(0, 2).every((e) => e.prior === true)).toBe(true)
+  })
+
+  it('keeps, with sendAll, a history bounded by the dedupe capacity: the newest events, once over twice it', async () => {
+    const t = tabs()
+    const capacity = 4
+    const leader = t.open({ sendAll: true, dedupeCapacity: capacity })
+    await settle()
+    leader.last().handshake()
+    leader.last().frame(control('done_prior', 18))
+    // Twice the capacity is kept whole; one more trims to the newest `capacity`.
+    const first = Array.from({ length: 2 * capacity }, (_, i) => `e${i}`)
+    for (const [i, eid] of first.entries()) leader.last().frame(eventFrame(eid, T + i))
+    const whole = t.open({ sendAll: true, dedupeCapacity: capacity })
+    await settle()
+    expect(whole.eids()).toEqual(first)
+    leader.last().frame(eventFrame('e8', T + 8))
+    await settle()
+    const late = t.open({ sendAll: true, dedupeCapacity: capacity })
+    await settle()
+    expect(late.eids()).toEqual(['e5', 'e6', 'e7', 'e8'])
+  })
+
+  it('is not shared where there are no Web Locks (Node), and says why', async () => {
+    const fakes = fakeWebSockets()
+    const client = connect({ url: 'ws://127.0.0.1:9/ws', id, token, WebSocket: fakes.WebSocket, scheduler: new Clock(), shareAcrossTabs: true })
+    const statuses: ConnectionStatus[] = []
+    const subscription = client.status$.subscribe((s) => statuses.push(s))
+    await settle()
+    expect(fakes.sockets).toHaveLength(1)
+    expect(statuses.at(-1)).toMatchObject({ state: 'connecting', detail: expect.stringMatching(/Not shared across tabs: .*Web Locks/) })
+    expect(statuses.at(-1)?.tabs).toBeUndefined()
+    subscription.unsubscribe()
+  })
+
+  it('rejects a shareAcrossTabs that is neither a boolean nor an environment', () => {
+    expect(() => connect({ url: 'ws://127.0.0.1:9/ws', id, token, shareAcrossTabs: {} as never })).toThrow(/shareAcrossTabs must be/)
+    expect(() => connect({ url: 'ws://127.0.0.1:9/ws', id, token, shareAcrossTabs: 'yes' as never })).toThrow(/shareAcrossTabs must be/)
+  })
+
+  it('ignores messages on its channel that are not its own kind', async () => {
+    const t = tabs()
+    const leader = t.open()
+    const follower = t.open()
+    await settle()
+    leader.last().handshake()
+    await settle()
+    const name = t.browser.channels[0] as string
+    const stranger = new (t.browser.tab().environment.BroadcastChannel)(name)
+    for (const junk of [null, 7, 'x', { type: 'out' }, { type: 'out', items: 'no' }, { type: 'welcome' }, { type: 'hello' }]) stranger.postMessage(junk)
+    await settle()
+    leader.last().frame(eventFrame('k', T + 1))
+    await settle()
+    // Each tab deduplicates on its own: an event that reaches it twice is delivered once.
+    stranger.postMessage({ type: 'out', items: [['event', JSON.parse(eventFrame('k', T + 1)).dat]] })
+    await settle()
+    expect(follower.eids()).toEqual(['k'])
+    expect(follower.status()?.state).toBe('live')
+  })
+})
+
+// The memory browser itself: what the tests above rely on.
+describe('memoryBrowser()', () => {
+  it('grants an exclusive lock in request order and passes a crashed holder on', async () => {
+    const browser = memoryBrowser()
+    const order: string[] = []
+    const [a, b, c] = [browser.tab(), browser.tab(), browser.tab()]
+    let releaseA = () => {}
+    void a.environment.locks.request('l', {}, () => {
+      order.push('a')
+      return new Promise((resolve) => (releaseA = resolve))
+    })
+    void b.environment.locks.request('l', {}, () => {
+      order.push('b')
+      return new Promise(() => {})
+    })
+    const aborted = new AbortController()
+    const cRequest = c.environment.locks.request('l', { signal: aborted.signal }, () => {
+      order.push('c')
+      return Promise.resolve()
+    })
+    await settle()
+    expect(order).toEqual(['a'])
+    expect((await a.environment.locks.query()).pending).toHaveLength(2)
+    aborted.abort()
+    await expect(cRequest).rejects.toThrow(/aborted/)
+    releaseA()
+    await settle()
+    expect(order).toEqual(['a', 'b'])
+    b.crash()
+    expect((await a.environment.locks.query()).pending).toHaveLength(0)
+  })
+})

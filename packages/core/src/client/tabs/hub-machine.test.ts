@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest'
+import type { ReceivedEvent } from '../../codec/index.js'
+import { type HubEffect, type HubInput, type HubJoin, type HubState, hubStatus, hubStep, initialHubState, portMessage } from './hub-machine.js'
+import type { ConnectionStatus } from '../connection/status.js'
+
+// The hub's rules, one input at a time, with no worker, port or socket.
+
+const join = (name: string, extra: Partial<HubJoin> = {}): unknown => ({ type: 'join', name, options: { url: 'ws://x/ws' }, ...extra })
+const event = (eid: string, ts: number): ReceivedEvent => ({ m: { e: 0, eid, ts, t: -1 }, ctx: {} }) as unknown as ReceivedEvent
+const live: ConnectionStatus = { state: 'live', since: 1 }
+
+/** Feeds inputs in order; returns the last state and every effect. */
+function run(inputs: readonly HubInput[], recent?: number, from: HubState = initialHubState): { state: HubState; effects: HubEffect[] } {
+  let state = from
+  const effects: HubEffect[] = []
+  for (const input of inputs) {
+    const result = hubStep(state, input, recent)
+    state = result.state
+    effects.push(...result.effects)
+  }
+  return { state, effects }
+}
+const msg = (port: string, data: unknown): HubInput => ({ type: 'message', port, data })
+const up = (name: string, upstream: number, item: HubInput extends infer I ? (I extends { item: infer X } ? X : never) : never): HubInput => ({ type: 'upstream', name, upstream, item })
+const ofType = <T extends HubEffect['type']>(effects: readonly HubEffect[], type: T) => effects.filter((e): e is Extract<HubEffect, { type: T }> => e.type === type)
+
+describe('hubStep', () => {
+  it('opens one upstream per target, however many ports join it, and one per other target', () => {
+    const { state, effects } = run([msg('1', join('a')), msg('2', join('a')), msg('3', join('b'))])
+    expect(ofType(effects, 'open').map((e) => [e.name, e.upstream])).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ])
+    expect(state.targets['a']?.ports).toEqual(['1', '2'])
+    expect(state.ports).toEqual({ '1': 'a', '2': 'a', '3': 'b' })
+  })
+
+  it('passes the first join (options, mark, record) to the upstream it opens', () => {
+    const first = join('a', { from: { ts: 5, eid: 'e' }, record: '{}' }) as HubJoin
+    const { effects } = run([msg('1', first)])
+    expect(ofType(effects, 'open')[0]?.join).toBe(first)
+  })
+
+  it('closes the upstream when the last port leaves, not before, and reopens a new one on the next join', () => {
+    const { state, effects } = run([msg('1', join('a')), msg('2', join('a')), msg('1', { type: 'leave' })])
+    expect(ofType(effects, 'close')).toEqual([])
+    const after = run([{ type: 'gone', port: '2' }, msg('3', join('a'))], undefined, state)
+    expect(ofType(after.effects, 'close')).toEqual([{ type: 'close', upstream: 1 }])
+    expect(ofType(after.effects, 'open').map((e) => e.upstream)).toEqual([2])
+    expect(after.state.ports).toEqual({ '3': 'a' })
+  })
+
+  it('a port that joins another target leaves its first one', () => {
+    const { state, effects } = run([msg('1', join('a')), msg('1', join('b'))])
+    expect(ofType(effects, 'close')).toEqual([{ type: 'close', upstream: 1 }])
+    expect(state.targets['a']).toBeUndefined()
+    expect(state.ports).toEqual({ '1': 'b' })
+  })
+
+  it('fans the upstream out to every port of its target only, the status with the worker role and count', () => {
+    const { effects } = run([msg('1', join('a')), msg('2', join('a')), msg('3', join('b')), up('a', 1, ['status', live]), up('a', 1, ['control', { t: 'ready' } as never])])
+    const posts = ofType(effects, 'post').filter((e) => e.message.type === 'out')
+    expect(posts).toEqual([
+      { type: 'post', ports: ['1', '2'], message: { type: 'out', items: [['status', { ...live, tabs: { role: 'worker', count: 2 } }]] } },
+      { type: 'post', ports: ['1', '2'], message: { type: 'out', items: [['control', { t: 'ready' }]] } },
+    ])
+  })
+
+  it('ignores an upstream that is not the target’s current one (closed) and a target that is gone', () => {
+    const { state } = run([msg('1', join('a')), msg('1', { type: 'leave' }), msg('2', join('a'))])
+    const { effects } = run([up('a', 1, ['status', live]), up('zz', 2, ['status', live]), { type: 'stored', name: 'a', upstream: 1, key: 'k', text: 't' }], undefined, state)
+    expect(effects).toEqual([])
+  })
+
+  it('welcomes a joining port with the status (new count) and tells the others the count', () => {
+    const { state } = run([msg('1', join('a')), up('a', 1, ['status', live])])
+    const { effects } = run([msg('2', join('a'))], undefined, state)
+    expect(effects).toEqual([
+      { type: 'post', ports: ['2'], message: { type: 'welcome', status: hubStatus(live, 2), history: [] } },
+      { type: 'post', ports: ['1'], message: { type: 'out', items: [['status', hubStatus(live, 2)]] } },
+    ])
+  })
+
+  it('welcomes the first port without a status (the upstream has not emitted)', () => {
+    const { effects } = run([msg('1', join('a'))])
+    expect(ofType(effects, 'post')).toEqual([{ type: 'post', ports: ['1'], message: { type: 'welcome', history: [] } }])
+  })
+
+  it('tells the remaining ports the new count when one leaves', () => {
+    const { state } = run([msg('1', join('a')), msg('2', join('a')), up('a', 1, ['status', live])])
+    const { effects } = run([msg('2', { type: 'leave' })], undefined, state)
+    expect(effects).toEqual([{ type: 'post', ports: ['1'], message: { type: 'out', items: [['status', hubStatus(live, 1)]] } }])
+  })
+
+  it('tells nobody a count before the upstream has a status to carry it', () => {
+    const { effects } = run([msg('1', join('a')), msg('2', join('a')), msg('2', { type: 'leave' })])
+    expect(ofType(effects, 'post').filter((e) => e.message.type === 'out')).toEqual([])
+  })
+
+  it('remembers events only, not the other emissions', () => {
+    const { state } = run([msg('1', join('a')), up('a', 1, ['status', live]), up('a', 1, ['frame', 'x']), up('a', 1, ['event', event('e1', 1)])])
+    expect(state.targets['a']?.recent.map((e) => e.m.eid)).toEqual(['e1'])
+  })
+
+  it('gives a rejoining port the remembered events after its mark, resumed, and none without a mark', () => {
+    const events = [event('e1', 10), event('e2', 20), event('e3', 30)]
+    const { state } = run([msg('1', join('a')), ...events.map((e) => up('a', 1, ['event', e]))])
+    const marked = run([msg('2', join('a', { from: { ts: 20, eid: 'e2' } }))], undefined, state)
+    const welcome = ofType(marked.effects, 'post')[0]?.message
+    expect(welcome).toEqual({ type: 'welcome', history: [{ ...events[2], resumed: true }] })
+    const unmarked = run([msg('3', join('a'))], undefined, state)
+    expect(ofType(unmarked.effects, 'post')[0]?.message).toEqual({ type: 'welcome', history: [] })
+  })
+
+  it('remembers at most `recent` events, the newest', () => {
+    const { state } = run([msg('1', join('a')), ...[1, 2, 3, 4].map((n) => up('a', 1, ['event', event(`e${n}`, n)]))], 2)
+    expect(state.targets['a']?.recent.map((e) => e.m.eid)).toEqual(['e3', 'e4'])
+    const exact = run([msg('1', join('a')), ...[1, 2].map((n) => up('a', 1, ['event', event(`e${n}`, n)]))], 2)
+    expect(exact.state.targets['a']?.recent.map((e) => e.m.eid)).toEqual(['e1', 'e2'])
+  })
+
+  it('passes a port’s reconnect to its target’s upstream, and ignores one from a port that has not joined', () => {
+    const { effects } = run([msg('9', { type: 'reconnect' }), msg('1', join('a')), msg('1', { type: 'reconnect' })])
+    expect(ofType(effects, 'reconnect')).toEqual([{ type: 'reconnect', upstream: 1 }])
+  })
+
+  it('watches a joining tab’s lock, and a port gone twice or never joined changes nothing', () => {
+    const { state, effects } = run([msg('1', join('a', { lock: 'L1' })), msg('2', join('a'))])
+    expect(ofType(effects, 'watch')).toEqual([{ type: 'watch', port: '1', lock: 'L1' }])
+    const gone = run([{ type: 'gone', port: '1' }, { type: 'gone', port: '1' }, { type: 'gone', port: '7' }], undefined, state)
+    expect(gone.state.ports).toEqual({ '2': 'a' })
+    expect(ofType(gone.effects, 'close')).toEqual([])
+  })
+
+  it('sends a stored record to every port of its target', () => {
+    const { effects } = run([msg('1', join('a')), msg('2', join('a')), { type: 'stored', name: 'a', upstream: 1, key: 'k', text: 't' }])
+    expect(ofType(effects, 'post').at(-1)).toEqual({ type: 'post', ports: ['1', '2'], message: { type: 'store', key: 'k', text: 't' } })
+  })
+
+  it('ignores what is not a port message', () => {
+    for (const data of [null, 'join', { type: 'join' }, { type: 'join', name: 'a' }, { type: 'join', name: 1, options: {} }, { type: 'hello' }]) {
+      expect(portMessage(data)).toBeUndefined()
+      expect(hubStep(initialHubState, msg('1', data))).toEqual({ state: initialHubState, effects: [] })
+    }
+    expect(portMessage({ type: 'leave' })).toEqual({ type: 'leave' })
+    expect(portMessage({ type: 'reconnect' })).toEqual({ type: 'reconnect' })
+  })
+
+  it('never changes the state it was given', () => {
+    const before = run([msg('1', join('a')), up('a', 1, ['status', live])]).state
+    const frozen = JSON.stringify(before)
+    run([msg('2', join('a')), up('a', 1, ['event', event('x', 1)]), msg('1', { type: 'leave' }), msg('2', { type: 'leave' })], undefined, before)
+    expect(JSON.stringify(before)).toBe(frozen)
+  })
+})

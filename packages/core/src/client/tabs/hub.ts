@@ -1,0 +1,161 @@
+import type { Subscription } from 'rxjs'
+import { connect, type FatesClient } from '../connection/connect.js'
+import { parseRecord, recordText } from '../persist/persist.js'
+import { type HubEffect, type HubInput, type HubMessage, hubStep, initialHubState } from './hub-machine.js'
+import type { ConnectOptions } from '../options.js'
+import type { PersistStore } from '../persist/persist-support.js'
+import { serially } from '../serially.js'
+import type { TabItem } from './tabs-machine.js'
+import type { TabLocks, WorkerPortLike } from './tab-support.js'
+
+// The SharedWorker's side: hub-machine.ts decides, this performs. Each port is a tab; each
+// target's upstream is an ordinary connect() client inside the worker (so the worker runs the
+// same machine, ratelimit budget and resume as a tab would), fed back to the machine as
+// `upstream` inputs. The token arrives in a port's join message and stays in the worker's memory.
+
+/** How a hub is made; every field is for tests and other runtimes. */
+export interface HubOptions {
+  /** The Web Locks the hub learns that a tab is gone by. Default: `navigator.locks`, when there is one. */
+  readonly locks?: TabLocks
+  /** Options added to every upstream's (tests pass `WebSocket`, a `scheduler`, short timeouts). */
+  readonly connect?: Partial<ConnectOptions>
+  /** How many events a target remembers for tabs that rejoin. Default: `HubRecentEvents` (1000). */
+  readonly recent?: number
+}
+
+/** A running hub: give it each port a tab connects with. */
+export interface Hub {
+  /** Serves a tab's port (the `connect` event's `ports[0]` in a SharedWorker). */
+  connect(port: WorkerPortLike): void
+}
+
+/**
+ * Makes a hub: ports of one target share one upstream connection, opened by the first port's
+ * join and closed when the last one leaves. {@link startHub} is the SharedWorker's way to run one.
+ */
+export function createHub(options: HubOptions = {}): Hub {
+  const locks = options.locks ?? (globalThis as { navigator?: { locks?: TabLocks } }).navigator?.locks
+  // Held while this hub lives; each tab waits for it, and is granted it once the worker has
+  // stopped (crashed, or closed by the browser): then it joins a new worker.
+  const lock = `fates-rx:hub:${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`
+  locks?.request(lock, {}, () => new Promise<void>(() => undefined)).catch(() => undefined)
+  let state = initialHubState
+  let ports = 0
+  const open = new Map<string, WorkerPortLike>()
+  const upstreams = new Map<number, { readonly client: FatesClient; readonly subscriptions: Subscription[] }>()
+  // What the upstream emits is batched per task and port: a frame of fifty events is one message.
+  const batches = new Map<string, TabItem[]>()
+
+  const { dispatch } = serially<HubInput>((input) => {
+    const result = hubStep(state, input, options.recent)
+    state = result.state
+    for (const effect of result.effects) perform(effect)
+  })
+
+  const send = (port: string, message: HubMessage): void => {
+    if (message.type !== 'out') {
+      flush(port)
+      return open.get(port)?.postMessage(message.type === 'welcome' && locks !== undefined ? { ...message, lock } : message)
+    }
+    let batch = batches.get(port)
+    if (batch === undefined) {
+      batch = []
+      batches.set(port, batch)
+      queueMicrotask(() => flush(port))
+    }
+    batch.push(...message.items)
+  }
+  const flush = (port: string): void => {
+    const items = batches.get(port)
+    if (items === undefined) return
+    batches.delete(port)
+    open.get(port)?.postMessage({ type: 'out', items } satisfies HubMessage)
+  }
+
+  const perform = (effect: HubEffect): void => {
+    switch (effect.type) {
+      case 'open': {
+        const { name, upstream, join } = effect
+        const feed = (item: TabItem): void => dispatch({ type: 'upstream', name, upstream, item })
+        // The upstream persists into this memory store: seeded with the joining tab's record
+        // (the identify ledger) and its mark (where its events stopped: the first connection
+        // fills the gap since). A tab that persists gets every write back, for its storage.
+        const seeded = parseRecord(join.record) ?? { ledger: {} }
+        let text = recordText(join.from === undefined ? seeded : { ...seeded, mark: join.from })
+        const store: PersistStore = {
+          getItem: () => text,
+          setItem: (key, value) => {
+            text = value
+            if (join.record !== undefined) dispatch({ type: 'stored', name, upstream, key, text: value })
+          },
+        }
+        const client = connect({ ...(join.options as unknown as ConnectOptions), ...options.connect, persist: store })
+        const subscriptions: Subscription[] = []
+        upstreams.set(upstream, { client, subscriptions })
+        let replayed = true
+        subscriptions.push(
+          client.status$.subscribe((status) => {
+            // The first status is the client's replayed `closed`, from before it opened.
+            if (replayed) return void (replayed = false)
+            feed(['status', status])
+          }),
+          client.control$.subscribe((payload) => feed(['control', payload])),
+          client.event$.subscribe((event) => feed(['event', event])),
+          client.diagnostic$.subscribe((diagnostic) => feed(['diagnostic', diagnostic])),
+          client.frame$.subscribe((text) => feed(['frame', text])),
+          client.metrics$.subscribe((metrics) => feed(['metrics', metrics])),
+        )
+        return
+      }
+      case 'close': {
+        const held = upstreams.get(effect.upstream)
+        upstreams.delete(effect.upstream)
+        // The last subscription leaving closes the socket (1000).
+        for (const subscription of held?.subscriptions ?? []) subscription.unsubscribe()
+        return
+      }
+      case 'reconnect':
+        return upstreams.get(effect.upstream)?.client.reconnect()
+      case 'post':
+        for (const port of effect.ports) send(port, effect.message)
+        return
+      case 'watch': {
+        const { port, lock } = effect
+        // Granted only once the tab that holds it is gone (closed, reloaded, crashed).
+        locks?.request(lock, {}, () => {
+          dispatch({ type: 'gone', port })
+          return Promise.resolve()
+        }).catch(() => undefined)
+        return
+      }
+    }
+  }
+
+  return {
+    connect(port) {
+      const id = String((ports += 1))
+      open.set(id, port)
+      port.onmessage = (event) => dispatch({ type: 'message', port: id, data: event.data })
+      port.start?.()
+    },
+  }
+}
+
+/**
+ * Runs a hub in this SharedWorker: call it from the worker script an app serves (see the
+ * README's recipe). Every tab whose `shareAcrossTabs.worker` is this script then shares its
+ * target's connection through it.
+ *
+ * @example
+ * // fates-worker.ts
+ * import { startHub } from '@fates-rx/core/worker'
+ * startHub()
+ */
+export function startHub(options: HubOptions = {}): Hub {
+  const hub = createHub(options)
+  const scope = globalThis as unknown as { onconnect: ((event: { readonly ports: readonly WorkerPortLike[] }) => void) | null }
+  scope.onconnect = (event) => {
+    for (const port of event.ports) hub.connect(port)
+  }
+  return hub
+}

@@ -1,0 +1,363 @@
+import { BehaviorSubject, type SchedulerLike, Subject, type Subscription } from 'rxjs'
+import type { ControlPayload, ReceivedEvent } from '../../codec/codecs.js'
+import type { Diagnostic } from '../../operators/diagnostic.js'
+import { EventIdMemory } from '../../operators/dedupe-events.js'
+import type { FatesClient } from '../fates-client.js'
+import { identityText, NameVersion, sha256 } from '../digest.js'
+import type { HubJoin, HubMessage, PortMessage } from './hub-machine.js'
+import type { ConnectionMetrics } from '../connection/metrics.js'
+import type { ResolvedOptions } from '../options.js'
+import type { PersistStore } from '../persist/persist-support.js'
+import { refCounted } from '../ref-counted.js'
+import type { ConnectionStatus } from '../connection/status.js'
+import type { TabItem } from './tabs-machine.js'
+import type { SharedWorkerLike, TabLocks, TabsEnvironment, WorkerPortLike, WorkerSharing } from './tab-support.js'
+import { advance, type Watermark } from '../connection/watermark.js'
+
+// A tab's side of `shareAcrossTabs: { worker }`: one MessagePort to the SharedWorker's hub
+// (hub.ts). The tab joins its target (the digest names it; the options, token included, go
+// only down this port, to the worker that opens the socket), and its streams are what the hub
+// fans out. The tab keeps its own eid dedupe and resume mark (in sessionStorage, so that a
+// reloaded tab, or one whose worker was restarted, asks for what it missed).
+
+const noMetrics: ConnectionMetrics = { frames: 0, bytes: 0, payloads: 0, events: 0, resumed: 0, duplicates: 0, diagnostics: 0, reconnects: {} }
+
+/** The default wait for the worker's welcome (ms). */
+export const WelcomeTimeoutMs = 5_000
+
+const Say = Object.freeze({
+  joining: 'Joining the SharedWorker that holds this connection.',
+  left: 'No subscribers left.',
+  closed: 'Closed by the user.',
+})
+
+/** The mark as stored in the tab's session: `-Infinity` is `null` in JSON. */
+const markText = (mark: Watermark): string => JSON.stringify({ ts: Number.isFinite(mark.ts) ? mark.ts : null, eid: mark.eid, tied: mark.tied })
+function parseMark(text: string | null | undefined): Watermark | undefined {
+  try {
+    const data = JSON.parse(text ?? 'null') as { ts?: unknown; eid?: unknown; tied?: unknown } | null
+    if (data === null || typeof data.eid !== 'string' || (data.ts !== null && typeof data.ts !== 'number')) return undefined
+    const tied = Array.isArray(data.tied) && data.tied.every((eid) => typeof eid === 'string') ? (data.tied as string[]) : undefined
+    return { ts: data.ts === null ? -Infinity : (data.ts as number), eid: data.eid, tied }
+  } catch {
+    return undefined
+  }
+}
+
+/** The connection's options as plain data for the worker: read now, functions and constructors left out. */
+function wireOptions(config: ResolvedOptions, values: { url: string; id: string; token: string }): Record<string, unknown> {
+  const plain: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(config)) if (typeof value !== 'function' && key !== 'persist' && value !== undefined) plain[key] = value
+  return { ...plain, ...values }
+}
+
+/**
+ * The client of connect() with `shareAcrossTabs: { worker }`: fed by the worker's hub over a
+ * port, or, where there is no worker, by the tabs' election (`elect`) or this tab's own client
+ * (`own`, with `fallback: false`), saying so.
+ */
+export function workerClient(
+  sharing: WorkerSharing,
+  config: ResolvedOptions,
+  elect: (how: true | TabsEnvironment) => FatesClient,
+  own: () => FatesClient,
+  scheduler: SchedulerLike,
+): FatesClient {
+  const fallback = (): FatesClient => (sharing.fallback === false ? own() : elect(sharing.fallback ?? true))
+  const now = (): number => scheduler.now()
+  const digest = sharing.digest ?? sha256
+  const locks = sharing.locks ?? (globalThis as { navigator?: { locks?: TabLocks } }).navigator?.locks
+  const welcomeMs = sharing.welcomeTimeoutMs ?? WelcomeTimeoutMs
+  let session: WorkerSharing['session']
+  let store: Partial<PersistStore> | undefined
+  try {
+    session = sharing.session ?? (globalThis as { sessionStorage?: WorkerSharing['session'] }).sessionStorage
+    store = config.persist === true ? (globalThis as { localStorage?: PersistStore }).localStorage : config.persist === false ? undefined : config.persist
+  } catch {
+    // Storage blocked for this page: the tab merely forgets across reloads.
+  }
+
+  const frame$ = new Subject<string>()
+  const control$ = new Subject<ControlPayload>()
+  const event$ = new Subject<ReceivedEvent>()
+  const diagnostic$ = new Subject<Diagnostic>()
+  const status$ = new BehaviorSubject<ConnectionStatus>({ state: 'closed', since: now(), detail: 'Not opened yet: the connection opens on the first subscription.' })
+  const metrics$ = new BehaviorSubject<ConnectionMetrics>(noMetrics)
+  const memory = new EventIdMemory(config.dedupeCapacity)
+
+  let subscribed = false
+  let stopped = false
+  let worker: SharedWorkerLike | undefined
+  /** The worker whose lock this tab waits for. */
+  let watched: SharedWorkerLike | undefined
+  let fellBack: FatesClient | undefined
+  let fellBackSubscriptions: Subscription[] = []
+  /** Counts joinings: an answer to an earlier one (a digest, a lock) is ignored. */
+  let joining = 0
+  /** Joined and not left: messages in flight after a leave are ignored. */
+  let active = false
+  /** The session's mark is read once, by the first joining: later ones start afresh, as unshared. */
+  let restored = false
+  /** Why the tab fell back, added to every status's detail. */
+  let note = ''
+  let welcomed = false
+  let timer: Subscription | undefined
+  let release: (() => void) | undefined
+  let name: string | undefined
+  let mark: Watermark | undefined
+  let saving = false
+
+  const saveMark = (): void => {
+    if (saving || name === undefined || session === undefined) return
+    saving = true
+    queueMicrotask(() => {
+      saving = false
+      try {
+        if (mark !== undefined && name !== undefined) session?.setItem(`${name}:mark`, markText(mark))
+      } catch {
+        // Quota or storage blocked: the next load asks for less.
+      }
+    })
+  }
+
+  const deliver = (event: ReceivedEvent): void => {
+    const eid = event.m.eid
+    if (eid !== undefined && !memory.firstSight(eid)) return
+    if (config.resume && event.prior !== true) {
+      const moved = advance(mark, event, now())
+      if (moved !== mark) {
+        mark = moved
+        saveMark()
+      }
+    }
+    event$.next(event)
+  }
+
+  const emit = (item: TabItem): void => {
+    switch (item[0]) {
+      case 'status':
+        return status$.next(item[1])
+      case 'control':
+        return control$.next(item[1])
+      case 'event':
+        return deliver(item[1])
+      case 'diagnostic':
+        return diagnostic$.next(item[1])
+      case 'frame':
+        return frame$.next(item[1])
+      case 'metrics':
+        return metrics$.next(item[1])
+    }
+  }
+
+  const post = (message: PortMessage): void => worker?.port.postMessage(message)
+
+  /** The worker is gone (its lock was granted to this tab): the next joining makes a new one. */
+  const gone = (dead: SharedWorkerLike): void => {
+    if (worker !== dead) return
+    worker = undefined
+    if (!active || typeof sharing.worker !== 'function') {
+      if (active) fallBack('the worker stopped')
+      return
+    }
+    // Rejoin a new worker with this tab's mark: its connection fills the gap from the server.
+    leave()
+    join()
+  }
+
+  const onMessage = (from: SharedWorkerLike, data: unknown): void => {
+    if (!active || from !== worker || typeof data !== 'object' || data === null) return
+    const message = data as HubMessage
+    switch (message.type) {
+      case 'welcome':
+        welcomed = true
+        timer?.unsubscribe()
+        // Held by the worker while it lives: granted to this tab only once it has stopped.
+        if (message.lock !== undefined && locks !== undefined && watched !== from) {
+          watched = from
+          locks
+            .request(message.lock, {}, () => {
+              gone(from)
+              return Promise.resolve()
+            })
+            .catch(() => undefined)
+        }
+        // A tab that has delivered nothing yet marks its joining: if it reloads before the
+        // first event, what was published meanwhile is still after its mark.
+        if (config.resume && mark === undefined) {
+          mark = { ts: now() / 1000, eid: '' }
+          saveMark()
+        }
+        for (const event of message.history) deliver(event)
+        if (message.status !== undefined) status$.next(message.status)
+        return
+      case 'out':
+        for (const item of message.items) emit(item)
+        return
+      case 'store':
+        try {
+          const done = store?.setItem?.(message.key, message.text)
+          if (done instanceof Promise) done.catch(() => undefined)
+        } catch {
+          // As persist: the next page merely knows less.
+        }
+        return
+    }
+  }
+
+  /** Leaves the worker: the port's join ends, and the tab's lock goes (the hub would see it too). */
+  const leave = (): void => {
+    joining += 1
+    active = false
+    timer?.unsubscribe()
+    timer = undefined
+    if (welcomed || name !== undefined) post({ type: 'leave' })
+    welcomed = false
+    release?.()
+    release = undefined
+  }
+
+  const fallBack = (why: string): void => {
+    if (fellBack !== undefined) return
+    leave()
+    const client = fallback()
+    fellBack = client
+    note = `Not shared through a SharedWorker: ${why}.`
+    if (subscribed && !stopped) follow(client)
+  }
+
+  /** Feeds this tab's streams from the fallback client. */
+  const follow = (client: FatesClient): void => {
+    fellBackSubscriptions = [
+      client.status$.subscribe((status) => status$.next({ ...status, detail: status.detail === undefined ? note : `${status.detail} (${note})` })),
+      client.control$.subscribe((payload) => control$.next(payload)),
+      client.event$.subscribe(deliver),
+      client.diagnostic$.subscribe((diagnostic) => diagnostic$.next(diagnostic)),
+      client.frame$.subscribe((text) => frame$.next(text)),
+      client.metrics$.subscribe((metrics) => metrics$.next(metrics)),
+    ]
+  }
+  const unfollow = (): void => {
+    for (const subscription of fellBackSubscriptions) subscription.unsubscribe()
+    fellBackSubscriptions = []
+  }
+
+  const join = (): void => {
+    if (fellBack !== undefined) return follow(fellBack)
+    const joined = (joining += 1)
+    active = true
+    status$.next({ state: 'connecting', since: now(), detail: Say.joining })
+    if (worker === undefined) {
+      try {
+        worker = typeof sharing.worker === 'function' ? sharing.worker() : sharing.worker
+      } catch {
+        return fallBack('this browser has no SharedWorker')
+      }
+      const made = worker
+      const port: WorkerPortLike = worker.port
+      port.onmessage = (event) => onMessage(made, event.data)
+      worker.addEventListener?.('error', () => fallBack('the worker script failed'))
+      port.start?.()
+    }
+    timer = scheduler.schedule(() => {
+      if (joined === joining && !welcomed) fallBack(`the worker did not answer within ${welcomeMs} ms`)
+    }, welcomeMs)
+    let values: { url: string; id: string; token: string }
+    let identity: string
+    try {
+      const read = <T>(value: T | (() => T)): T => (typeof value === 'function' ? (value as () => T)() : value)
+      values = { url: read(config.url), id: read(config.id), token: read(config.token) }
+      identity = identityText(config)
+    } catch {
+      return fallBack('reading the url, id or token option threw')
+    }
+    digest(identity).then(
+      async (hex) => {
+        if (joined !== joining) return
+        name = `fates-rx:${NameVersion}:${hex}`
+        try {
+          if (!restored) mark = parseMark(session?.getItem(`${name}:mark`))
+        } catch {
+          // Storage blocked: join without a mark.
+        }
+        restored = true
+        let record: string | undefined
+        if (store !== undefined) {
+          try {
+            record = (await store.getItem?.(name)) ?? ''
+          } catch {
+            record = ''
+          }
+        }
+        if (joined !== joining) return
+        const message: HubJoin = {
+          type: 'join',
+          name,
+          options: wireOptions(config, values),
+          ...(mark === undefined ? {} : { from: mark }),
+          ...(record === undefined ? {} : { record }),
+        }
+        if (locks === undefined) return post(message)
+        // Held while this tab lives: the hub asks for it, and is granted it once the tab is gone.
+        const lock = `${name}:tab:${Math.random().toString(36).slice(2)}${now().toString(36)}`
+        locks
+          .request(lock, {}, () => {
+            if (joined !== joining) return Promise.resolve()
+            post({ ...message, lock })
+            return new Promise<void>((resolve) => (release = resolve))
+          })
+          .catch(() => undefined)
+      },
+      () => fallBack('the target could not be digested'),
+    )
+  }
+
+  // Window unload: say goodbye at once, so that the hub's count is right before the lock says so.
+  // A page restored from the back-forward cache joins again.
+  const scope = globalThis as { addEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void }
+  scope.addEventListener?.('pagehide', () => {
+    if (active) leave()
+  })
+  scope.addEventListener?.('pageshow', (event) => {
+    if (event.persisted === true && subscribed && !stopped && !active && fellBack === undefined) join()
+  })
+
+  const stop = (detail: string): void => {
+    unfollow()
+    leave()
+    status$.next({ state: 'closed', since: now(), detail })
+  }
+
+  const lazy = refCounted(
+    () => {
+      subscribed = true
+      if (!stopped) join()
+    },
+    () => {
+      subscribed = false
+      mark = undefined
+      stop(Say.left)
+    },
+  )
+
+  return {
+    frame$: lazy(frame$),
+    control$: lazy(control$),
+    event$: lazy(event$),
+    diagnostic$: lazy(diagnostic$),
+    status$: lazy(status$),
+    metrics$: lazy(metrics$),
+    close: () => {
+      if (stopped) return
+      stopped = true
+      stop(Say.closed)
+    },
+    reconnect: () => {
+      if (stopped) {
+        stopped = false
+        if (subscribed) join()
+      } else if (fellBack !== undefined) fellBack.reconnect()
+      else post({ type: 'reconnect' })
+    },
+  }
+}

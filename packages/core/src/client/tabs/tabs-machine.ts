@@ -1,0 +1,370 @@
+import type { ControlPayload, ReceivedEvent } from '../../codec/index.js'
+import type { Diagnostic } from '../../operators/diagnostic.js'
+import { advance, newer, readyMark, type Watermark } from '../connection/watermark.js'
+import type { ConnectionMetrics } from '../connection/metrics.js'
+import type { ConnectionStatus, TabRole } from '../connection/status.js'
+
+// The tabs' protocol as a pure state machine, as machine.ts is the connection's: one tab leads
+// (it was granted the Web Lock named after the connection, and holds this tab's own client),
+// the others follow (they wait for the lock, and receive what the leader's client emits over a
+// BroadcastChannel of the same name). `tabStep(state, input)` decides everything (who leads,
+// what is posted, what this tab's streams emit, when to count the tabs) and performs nothing;
+// tabs.ts performs the effects. Replies to asynchronous requests (the digest, the lock, the
+// count) carry the session they were made in: a reply from a session that has ended is ignored.
+
+/** One emission of a client's streams, as the leader posts it. */
+export type TabItem =
+  | readonly ['status', ConnectionStatus]
+  | readonly ['control', ControlPayload]
+  | readonly ['event', ReceivedEvent]
+  | readonly ['diagnostic', Diagnostic]
+  | readonly ['frame', string]
+  | readonly ['metrics', ConnectionMetrics]
+
+/** The messages between tabs; `tab` and `to` are tab ids. */
+export type TabMessage =
+  | { readonly type: 'out'; readonly items: readonly TabItem[] }
+  | { readonly type: 'lead' }
+  | { readonly type: 'welcome'; readonly to: string; readonly status: ConnectionStatus; readonly mark?: Watermark; readonly history?: readonly ReceivedEvent[] }
+  | { readonly type: 'hello'; readonly tab: string }
+  | { readonly type: 'bye'; readonly tab: string }
+  | { readonly type: 'reconnect' }
+
+/**
+ * Where the tab is: `idle` (no subscriber, or closed), `keying` (digesting the connection's
+ * identity into the channel's name), `waiting` (a follower: waiting for the lock), `leading`
+ * (holds the lock and the connection), `alone` (leads without a channel: the identity could
+ * not be read or digested).
+ */
+export type TabPhase = 'idle' | 'keying' | 'waiting' | 'leading' | 'alone'
+
+/** Everything a tab knows of the share, in one immutable value. */
+export interface TabState {
+  /** This tab's id, random. */
+  readonly me: string
+  readonly phase: TabPhase
+  /** Counts joinings: replies carry the one they were asked in. */
+  readonly session: number
+  /** The channel's and lock's name, once keyed. */
+  readonly name: string | undefined
+  readonly subscribed: boolean
+  /** `close()` was called and no `reconnect()` since. */
+  readonly stopped: boolean
+  /** This tab knows its part: the lock was granted, or the leader welcomed it. */
+  readonly known: boolean
+  /** Tabs sharing the connection (the leader's count, for a follower). */
+  readonly count: number
+  /** Tabs that said hello and not goodbye since the last count (a lock request may lag its hello). */
+  readonly greeted: readonly string[]
+  /**
+   * A follower said hello since this tab began to lead: from then on it posts, whatever the
+   * count says (a count taken while a follower reloads misses it for a moment; an event not
+   * posted then would be lost to that follower).
+   */
+  readonly served: boolean
+  /** The last status, without this tab's view of the tabs: what a change of role or count re-emits. */
+  readonly current: ConnectionStatus
+  /** The newest event this tab delivered (as machine.ts keeps it), for a takeover to resume from. */
+  readonly mark: Watermark | undefined
+}
+
+/** What happens to a tab. */
+export type TabInput =
+  | { readonly type: 'subscribed'; readonly at: number }
+  | { readonly type: 'unsubscribed'; readonly at: number }
+  | { readonly type: 'close'; readonly at: number }
+  | { readonly type: 'reconnect'; readonly at: number }
+  /** The identity digested into a name; `undefined` when it could not be read or digested. */
+  | { readonly type: 'keyed'; readonly at: number; readonly session: number; readonly name: string | undefined }
+  | { readonly type: 'granted'; readonly at: number; readonly session: number }
+  /** Anything received on the channel, unchecked. */
+  | { readonly type: 'message'; readonly at: number; readonly session: number; readonly data: unknown }
+  /** This tab's own client emitted (while it leads). */
+  | { readonly type: 'inner'; readonly at: number; readonly item: TabItem }
+  /** This tab's `event$` delivered an event (after its own dedupe). */
+  | { readonly type: 'delivered'; readonly at: number; readonly event: ReceivedEvent }
+  /** The lock manager's queue: how many tabs wait for the lock (every follower does). */
+  | { readonly type: 'counted'; readonly at: number; readonly session: number; readonly waiting: number }
+  | { readonly type: 'recount'; readonly at: number }
+
+/** What the interpreter must do, in order. */
+export type TabEffect =
+  /** Read the connection's identity, digest it, and answer `keyed`. */
+  | { readonly type: 'key'; readonly session: number }
+  | { readonly type: 'open-channel'; readonly session: number; readonly name: string }
+  /** Ask for the lock; answer `granted` when it is, and hold it until `leave`. */
+  | { readonly type: 'request-lock'; readonly session: number; readonly name: string }
+  | { readonly type: 'post'; readonly message: TabMessage }
+  /** Post this item to the followers, batched with the others of this task. */
+  | { readonly type: 'broadcast'; readonly item: TabItem }
+  /** Welcome a follower (the interpreter adds the history it kept, with `sendAll`). */
+  | { readonly type: 'welcome'; readonly to: string; readonly status: ConnectionStatus; readonly mark: Watermark | undefined }
+  /** Open this tab's own client, resuming after `from`, and feed its emissions back as `inner`. */
+  | { readonly type: 'open-inner'; readonly from: Watermark | undefined }
+  | { readonly type: 'inner-reconnect' }
+  | { readonly type: 'query-locks'; readonly session: number }
+  | { readonly type: 'arm-recount' }
+  /** Give up the lock (or the wait for it), this tab's own client, the timer and the channel. */
+  | { readonly type: 'leave' }
+  /** Emit on this tab's streams; an event goes through the tab's dedupe, and comes back as `delivered`. */
+  | { readonly type: 'emit'; readonly item: TabItem }
+
+/** What one step returns. */
+export interface TabStep {
+  readonly state: TabState
+  readonly effects: readonly TabEffect[]
+}
+
+/** The options a tab decides by. */
+export interface TabConfig {
+  /** Track the mark (the connection resumes gaps). */
+  readonly resume: boolean
+}
+
+/** How often a leader counts the tabs that share its connection (a crashed tab says no goodbye). */
+export const TabsRecountMs = 5_000
+
+/** The status texts of sharing. */
+const Say = Object.freeze({
+  looking: 'Looking for a tab that holds this connection already.',
+  takeover: 'The tab that held the connection left: this tab takes it over and fills the gap.',
+  left: 'No subscribers left.',
+  closed: 'Closed by the user.',
+})
+
+/** A tab before anything happened. */
+export function initialTabState(me: string, at: number): TabState {
+  return {
+    me,
+    phase: 'idle',
+    session: 0,
+    name: undefined,
+    subscribed: false,
+    stopped: false,
+    known: false,
+    count: 1,
+    greeted: [],
+    served: false,
+    current: { state: 'closed', since: at, detail: 'Not opened yet: the connection opens on the first subscription.' },
+    mark: undefined,
+  }
+}
+
+const roleOf = (phase: TabPhase): TabRole | undefined =>
+  phase === 'leading' || phase === 'alone' ? 'leader' : phase === 'idle' ? undefined : 'follower'
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
+
+/** The message, if `data` is one of this version's; anything else on the channel is ignored. */
+export function tabMessage(data: unknown): TabMessage | undefined {
+  if (!isObject(data)) return undefined
+  switch (data['type']) {
+    case 'out':
+      return Array.isArray(data['items']) ? (data as TabMessage) : undefined
+    case 'welcome':
+      return typeof data['to'] === 'string' && isObject(data['status']) ? (data as TabMessage) : undefined
+    case 'hello':
+    case 'bye':
+      return typeof data['tab'] === 'string' ? (data as TabMessage) : undefined
+    case 'lead':
+    case 'reconnect':
+      return data as TabMessage
+    default:
+      return undefined
+  }
+}
+
+const NoEffects: readonly TabEffect[] = Object.freeze([])
+
+/** Posting starts with the first follower: a tab alone clones nothing. */
+const posting = (state: TabState): boolean => state.phase === 'leading' && (state.served || state.count > 1)
+
+/** The next state of a tab and what to do. Pure: no channel, lock, client or clock. */
+export function tabStep(state: TabState, input: TabInput, config: TabConfig): TabStep {
+  // The hot path, once or twice per event: decided here, without the closures decide() makes.
+  if (input.type === 'delivered') {
+    const event = input.event
+    const mark = state.mark
+    const moved = !config.resume || event.prior === true ? mark : advance(mark, event, input.at)
+    return moved === mark ? { state, effects: NoEffects } : { state: { ...state, mark: moved }, effects: NoEffects }
+  }
+  if (input.type === 'inner' && input.item[0] === 'event' && (state.phase === 'leading' || state.phase === 'alone')) {
+    const emitted: TabEffect = { type: 'emit', item: input.item }
+    return { state, effects: posting(state) ? [{ type: 'broadcast', item: input.item }, emitted] : [emitted] }
+  }
+  return decide(state, input, config)
+}
+
+/** Every other input. */
+function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
+  let next = state
+  const effects: TabEffect[] = []
+  const set = (patch: Partial<TabState>): void => {
+    next = { ...next, ...patch }
+  }
+  const emit = (effect: TabEffect): void => {
+    effects.push(effect)
+  }
+
+  /** The status as this tab shows it: with its role and the count, once it knows them. */
+  const shown = (status: ConnectionStatus): ConnectionStatus => {
+    const role = roleOf(next.phase)
+    if (role === undefined || !next.known) return status
+    return { ...status, tabs: { role, count: role === 'leader' ? next.count : (status.tabs?.count ?? next.count) } }
+  }
+  const show = (status: ConnectionStatus): ConnectionStatus => {
+    set({ current: status })
+    const view = shown(status)
+    emit({ type: 'emit', item: ['status', view] })
+    return view
+  }
+  const broadcast = (item: TabItem): void => {
+    if (posting(next)) emit({ type: 'broadcast', item })
+  }
+
+  const join = (at: number): void => {
+    set({ phase: 'keying', session: next.session + 1, name: undefined, known: false, count: 1, greeted: [] })
+    show({ state: 'connecting', since: at, detail: Say.looking })
+    emit({ type: 'key', session: next.session })
+  }
+
+  const lead = (at: number): void => {
+    const following = next.phase === 'waiting' && next.known
+    // A takeover posts from the start: the other followers' hellos may arrive after the first
+    // events of the gap, which they would then miss.
+    set({ phase: next.name === undefined ? 'alone' : 'leading', known: true, greeted: [], served: following })
+    if (following) show({ state: 'reconnecting', since: at, attempt: 0, delayMs: 0, nextRetryAt: at, detail: Say.takeover })
+    emit({ type: 'open-inner', from: next.mark })
+    if (next.phase === 'leading') {
+      emit({ type: 'post', message: { type: 'lead' } })
+      emit({ type: 'query-locks', session: next.session })
+      emit({ type: 'arm-recount' })
+    }
+  }
+
+  const leave = (detail: string): void => {
+    if (next.phase === 'idle') return
+    if (next.phase === 'waiting') emit({ type: 'post', message: { type: 'bye', tab: next.me } })
+    emit({ type: 'leave' })
+    set({ phase: 'idle', known: false, greeted: [] })
+    show({ state: 'closed', since: input.at, detail })
+  }
+
+  const learn = (mark: Watermark | undefined): void => {
+    const later = newer(next.mark, mark)
+    if (later !== next.mark) set({ mark: later })
+  }
+
+  const follow = (message: TabMessage): void => {
+    switch (message.type) {
+      case 'out':
+        for (const item of message.items) {
+          if (item[0] === 'status') show(item[1])
+          else emit({ type: 'emit', item })
+        }
+        return
+      case 'lead':
+        emit({ type: 'post', message: { type: 'hello', tab: next.me } })
+        return
+      case 'welcome':
+        if (message.to !== next.me) return
+        learn(message.mark)
+        for (const event of message.history ?? []) emit({ type: 'emit', item: ['event', event] })
+        set({ known: true })
+        show(message.status)
+        return
+    }
+  }
+
+  const serve = (message: TabMessage): void => {
+    switch (message.type) {
+      case 'hello':
+        set({ greeted: [...next.greeted.filter((tab) => tab !== message.tab), message.tab], served: true })
+        emit({ type: 'welcome', to: message.tab, status: shown(next.current), mark: next.mark })
+        emit({ type: 'query-locks', session: next.session })
+        return
+      case 'bye':
+        set({ greeted: next.greeted.filter((tab) => tab !== message.tab) })
+        emit({ type: 'query-locks', session: next.session })
+        return
+      case 'reconnect':
+        emit({ type: 'inner-reconnect' })
+        return
+    }
+  }
+
+  switch (input.type) {
+    case 'subscribed':
+      set({ subscribed: true })
+      if (!next.stopped) join(input.at)
+      break
+    case 'unsubscribed':
+      // As unshared: the next subscriber starts afresh.
+      set({ subscribed: false, mark: undefined })
+      leave(Say.left)
+      break
+    case 'close':
+      set({ stopped: true })
+      leave(Say.closed)
+      break
+    case 'reconnect':
+      if (next.stopped) {
+        set({ stopped: false })
+        if (next.subscribed) join(input.at)
+      } else if (next.phase === 'leading' || next.phase === 'alone') emit({ type: 'inner-reconnect' })
+      else if (next.phase === 'waiting') emit({ type: 'post', message: { type: 'reconnect' } })
+      break
+    case 'keyed':
+      if (input.session !== next.session || next.phase !== 'keying') break
+      if (input.name === undefined) {
+        lead(input.at)
+        break
+      }
+      set({ phase: 'waiting', name: input.name })
+      emit({ type: 'open-channel', session: next.session, name: input.name })
+      emit({ type: 'request-lock', session: next.session, name: input.name })
+      emit({ type: 'post', message: { type: 'hello', tab: next.me } })
+      break
+    case 'granted':
+      if (input.session === next.session && next.phase === 'waiting') lead(input.at)
+      break
+    case 'message': {
+      if (input.session !== next.session) break
+      const message = tabMessage(input.data)
+      if (message === undefined) break
+      if (next.phase === 'waiting') follow(message)
+      else if (next.phase === 'leading') serve(message)
+      break
+    }
+    case 'inner': {
+      if (next.phase !== 'leading' && next.phase !== 'alone') break
+      const item = input.item
+      if (item[0] === 'status') {
+        const view = show(item[1])
+        broadcast(['status', view])
+        break
+      }
+      if (item[0] === 'control' && item[1].code === 'ready' && next.mark === undefined && config.resume) {
+        set({ mark: readyMark(item[1], input.at) })
+      }
+      broadcast(item)
+      emit({ type: 'emit', item })
+      break
+    }
+    case 'counted': {
+      if (input.session !== next.session || next.phase !== 'leading') break
+      const count = 1 + Math.max(input.waiting, next.greeted.length)
+      if (count === next.count) break
+      set({ count })
+      broadcast(['status', show(next.current)])
+      break
+    }
+    case 'recount':
+      if (next.phase !== 'leading') break
+      set({ greeted: [] })
+      emit({ type: 'query-locks', session: next.session })
+      emit({ type: 'arm-recount' })
+      break
+  }
+  return { state: next, effects }
+}

@@ -1,0 +1,280 @@
+import { BehaviorSubject, type SchedulerLike, Subject, type Subscription } from 'rxjs'
+import type { ControlPayload, ReceivedEvent } from '../../codec/index.js'
+import { dedupeEvents, type Diagnostic } from '../../operators/index.js'
+import type { FatesClient } from '../fates-client.js'
+import type { Watermark } from '../connection/machine.js'
+import type { ConnectionMetrics } from '../connection/metrics.js'
+import { identityText, NameVersion, sha256 } from '../digest.js'
+import { noted } from '../noted.js'
+import type { ResolvedOptions } from '../options.js'
+import { refCounted } from '../ref-counted.js'
+import { serially } from '../serially.js'
+import type { ConnectionStatus } from '../connection/status.js'
+import { type TabChannel, type TabsEnvironment, tabsEnvironment, type WorkerSharing } from './tab-support.js'
+import { initialTabState, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
+
+// Tabs of one origin share one connection. The decisions are tabs-machine.ts's; this is its
+// interpreter, the effectful edge: the Web Lock, the BroadcastChannel, the digest, this tab's
+// own client and the timer. The browser releases a lock when its tab closes or crashes and
+// grants it to the next tab waiting: that is the takeover, with no heartbeat to tune.
+//
+// What crosses the channel is what the leader's streams emitted: redacted already (frames,
+// details, diagnostics), so the token never does. The channel's name is a SHA-256 digest of
+// the connection's identity, token included: tabs with another token never meet.
+
+
+
+
+const noMetrics: ConnectionMetrics = { frames: 0, bytes: 0, payloads: 0, events: 0, resumed: 0, duplicates: 0, diagnostics: 0, reconnects: {} }
+
+/**
+ * The client of {@link connect} with `shareAcrossTabs`: shared where the environment allows it,
+ * else this tab's own, saying in every status's detail why it is not shared.
+ */
+export function shareAcrossTabs(
+  option: true | TabsEnvironment | WorkerSharing,
+  config: ResolvedOptions,
+  open: (from: Watermark | undefined) => FatesClient,
+  scheduler: SchedulerLike,
+  random: () => number,
+): FatesClient | Promise<FatesClient> {
+  if (option !== true && 'worker' in option) {
+    // Through a SharedWorker: the tab's side of the port is a chunk of its own, loaded by this
+    // one (connect() then waits for both), so that what every app carries up front is unchanged.
+    // Without a worker, this chunk's election is the fallback.
+    const elect = (how: true | TabsEnvironment): FatesClient => shareAcrossTabs(how, config, open, scheduler, random) as FatesClient
+    const own = (): FatesClient => open(undefined)
+    return import('./port.js').then(
+      ({ workerClient }) => workerClient(option, config, elect, own, scheduler),
+      () => (option.fallback === false ? own() : elect(option.fallback ?? true)),
+    )
+  }
+  const environment = tabsEnvironment(option)
+  if (typeof environment !== 'string') return sharedClient(config, environment, open, scheduler, random)
+  return noted(open(undefined), `Not shared across tabs: ${environment}.`)
+}
+
+/** What one session (a joining, from the first subscription to the last leaving) holds. */
+interface TabSession {
+  readonly session: number
+  readonly abort: AbortController
+  readonly subscriptions: Subscription[]
+  channel?: TabChannel
+  release?: () => void
+  inner?: FatesClient
+  timer?: Subscription
+}
+
+/**
+ * A shared client: the same streams as {@link connect}'s, fed by this tab's own client while it
+ * leads and by the leader's over the channel while it follows. `open(from)` makes this tab's own
+ * (unshared) client, resuming after `from`.
+ */
+export function sharedClient(
+  config: ResolvedOptions,
+  environment: TabsEnvironment,
+  open: (from: Watermark | undefined) => FatesClient,
+  scheduler: SchedulerLike,
+  random: () => number,
+): FatesClient {
+  const now = (): number => scheduler.now()
+  const digest = environment.digest ?? sha256
+
+  let state = initialTabState(random().toString(36).slice(2) + now().toString(36), now())
+  const frame$ = new Subject<string>()
+  const control$ = new Subject<ControlPayload>()
+  const event$ = new Subject<ReceivedEvent>()
+  const diagnostic$ = new Subject<Diagnostic>()
+  const status$ = new BehaviorSubject<ConnectionStatus>(state.current)
+  const metrics$ = new BehaviorSubject<ConnectionMetrics>(noMetrics)
+
+  // With sendAll, what this tab delivered: a tab joining later gets it as its history.
+  let retained: ReceivedEvent[] = []
+  // Each tab deduplicates on its own: a takeover's replay may repeat what the leader sent.
+  const offered = new Subject<ReceivedEvent>()
+  offered.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
+    if (config.sendAll) {
+      retained.push(event)
+      if (retained.length > 2 * config.dedupeCapacity) retained = retained.slice(-config.dedupeCapacity)
+    }
+    event$.next(event)
+    dispatch({ type: 'delivered', at: now(), event })
+  })
+
+  let held: TabSession | undefined
+  // What the leader posts is batched per task: a frame of fifty events is one message.
+  let batch: TabItem[] = []
+
+  const { dispatch, later: enqueue } = serially<TabInput>((input) => {
+    const result = tabStep(state, input, config)
+    state = result.state
+    for (const effect of result.effects) perform(effect)
+  })
+  /** A reply to an asynchronous request counts only while the session it was asked in lasts. */
+  const current = (session: number): boolean => held?.session === session
+
+  const emit = (item: TabItem): void => {
+    switch (item[0]) {
+      case 'status':
+        return status$.next(item[1])
+      case 'control':
+        return control$.next(item[1])
+      case 'event':
+        return offered.next(item[1])
+      case 'diagnostic':
+        return diagnostic$.next(item[1])
+      case 'frame':
+        return frame$.next(item[1])
+      case 'metrics':
+        return metrics$.next(item[1])
+    }
+  }
+
+  const post = (message: TabMessage): void => held?.channel?.postMessage(message)
+
+  const perform = (effect: TabEffect): void => {
+    switch (effect.type) {
+      case 'key': {
+        const { session } = effect
+        held = { session, abort: new AbortController(), subscriptions: [] }
+        const keyed = (name: string | undefined): void => dispatch({ type: 'keyed', at: now(), session, name })
+        let identity: string
+        try {
+          identity = identityText(config)
+        } catch {
+          // An option function that throws: this tab's own client reports it, unshared.
+          enqueue({ type: 'keyed', at: now(), session, name: undefined })
+          return
+        }
+        // The same name as persist's key (connectionName), from the text already read.
+        digest(identity).then(
+          (hex) => keyed(`fates-rx:${NameVersion}:${hex}`),
+          () => keyed(undefined),
+        )
+        return
+      }
+      case 'open-channel': {
+        const { session } = effect
+        if (!current(session) || held === undefined) return
+        const channel = new environment.BroadcastChannel(effect.name)
+        held.channel = channel
+        channel.onmessage = (event) => {
+          if (current(session)) dispatch({ type: 'message', at: now(), session, data: event.data })
+        }
+        return
+      }
+      case 'request-lock': {
+        const { session } = effect
+        const mine = held
+        if (mine === undefined || !current(session)) return
+        environment.locks
+          .request(effect.name, { signal: mine.abort.signal }, () => {
+            if (!current(session)) return Promise.resolve()
+            const holding = new Promise<void>((resolve) => (mine.release = resolve))
+            dispatch({ type: 'granted', at: now(), session })
+            return holding
+          })
+          // Aborted: this tab left before it led.
+          .catch(() => undefined)
+        return
+      }
+      case 'post':
+        return post(effect.message)
+      case 'broadcast': {
+        const channel = held?.channel
+        if (channel === undefined) return
+        if (batch.length === 0) {
+          queueMicrotask(() => {
+            const items = batch
+            batch = []
+            channel.postMessage({ type: 'out', items } satisfies TabMessage)
+          })
+        }
+        batch.push(effect.item)
+        return
+      }
+      case 'welcome':
+        return post({
+          type: 'welcome',
+          to: effect.to,
+          status: effect.status,
+          ...(effect.mark === undefined ? {} : { mark: effect.mark }),
+          ...(config.sendAll ? { history: retained } : {}),
+        })
+      case 'open-inner': {
+        const mine = held
+        if (mine === undefined) return
+        const inner = open(effect.from)
+        mine.inner = inner
+        const feed = (item: TabItem): void => dispatch({ type: 'inner', at: now(), item })
+        let replayed = true
+        mine.subscriptions.push(
+          inner.status$.subscribe((status) => {
+            // The first status is the inner client's replayed `closed`, from before it opened.
+            if (replayed) return void (replayed = false)
+            feed(['status', status])
+          }),
+          inner.control$.subscribe((payload) => feed(['control', payload])),
+          inner.event$.subscribe((event) => feed(['event', event])),
+          inner.diagnostic$.subscribe((diagnostic) => feed(['diagnostic', diagnostic])),
+          inner.frame$.subscribe((text) => feed(['frame', text])),
+          inner.metrics$.subscribe((metrics) => feed(['metrics', metrics])),
+        )
+        return
+      }
+      case 'inner-reconnect':
+        return held?.inner?.reconnect()
+      case 'query-locks': {
+        const { session } = effect
+        const name = state.name
+        environment.locks.query().then(
+          (snapshot) => {
+            if (!current(session)) return
+            const waiting = snapshot.pending?.filter((request) => request.name === name).length ?? 0
+            dispatch({ type: 'counted', at: now(), session, waiting })
+          },
+          () => undefined,
+        )
+        return
+      }
+      case 'arm-recount': {
+        const mine = held
+        if (mine === undefined) return
+        mine.timer?.unsubscribe()
+        mine.timer = scheduler.schedule(() => {
+          if (held === mine) dispatch({ type: 'recount', at: now() })
+        }, TabsRecountMs)
+        return
+      }
+      case 'leave': {
+        const mine = held
+        held = undefined
+        if (mine === undefined) return
+        mine.abort.abort()
+        mine.release?.()
+        mine.timer?.unsubscribe()
+        for (const subscription of mine.subscriptions) subscription.unsubscribe()
+        mine.channel?.close()
+        return
+      }
+      case 'emit':
+        return emit(effect.item)
+    }
+  }
+
+  const lazy = refCounted(
+    () => dispatch({ type: 'subscribed', at: now() }),
+    () => dispatch({ type: 'unsubscribed', at: now() }),
+  )
+
+  return {
+    frame$: lazy(frame$),
+    control$: lazy(control$),
+    event$: lazy(event$),
+    diagnostic$: lazy(diagnostic$),
+    status$: lazy(status$),
+    metrics$: lazy(metrics$),
+    close: () => dispatch({ type: 'close', at: now() }),
+    reconnect: () => dispatch({ type: 'reconnect', at: now() }),
+  }
+}
