@@ -42,7 +42,12 @@ function worker(hub: Hub): { make: () => SharedWorkerLike; posted: unknown[] } {
   const make = (): SharedWorkerLike => {
     const { port1, port2 } = new MessageChannel()
     const hubPort: Parameters<Hub['connect']>[0] = { postMessage: (message) => port1.postMessage(message), onmessage: null }
-    port1.on('message', (data: unknown) => hubPort.onmessage?.({ data }))
+    // As a browser's port: messages wait until the hub starts it (sets onmessage).
+    const early: unknown[] = []
+    hubPort.start = () => {
+      for (const data of early.splice(0)) hubPort.onmessage?.({ data })
+    }
+    port1.on('message', (data: unknown) => (hubPort.onmessage === null ? early.push(data) : hubPort.onmessage({ data })))
     hub.connect(hubPort)
     cleanup.push(() => {
       port1.close()
@@ -141,6 +146,22 @@ describe('connect({ shareAcrossTabs: { worker } }) against a hub and the real se
     expect(again.events[0]?.resumed).toBe(true)
     expect(stays.eids()).toEqual([before, during, after])
     expect(await running.identified()).toBe(1)
+  })
+
+  it('serves no port before the hub holds its lock: a tab that asks for it first would take the worker for dead and join again (a second identify)', async () => {
+    const running = await server()
+    const browser = memoryBrowser()
+    const locks = browser.tab().environment.locks
+    // The hub's request reaches the lock manager late, as a worker's first one can in Chromium.
+    const late: typeof locks = { ...locks, request: (name, options, callback) => new Promise((resolve) => setTimeout(resolve, 100)).then(() => locks.request(name, options, callback)) }
+    const hub = createHub({ locks: late })
+    const shared = worker(hub)
+    const t = tab(running.url, { worker: shared.make, locks: browser.tab().environment.locks, session: session() })
+    await statusWhere(t.client, (s) => s.state === 'live')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(shared.posted.filter((message) => (message as { type?: string }).type === 'join')).toHaveLength(1)
+    expect(await running.identified()).toBe(1)
+    expect(t.statuses.at(-1)?.detail ?? '').not.toMatch(/Resuming/)
   })
 
   it('with persist, the worker’s connection starts from the tab’s record and the tab stores every write (the ledger counts the identify), never the token', async () => {

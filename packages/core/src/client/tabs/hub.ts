@@ -38,7 +38,25 @@ export function createHub(options: HubOptions = {}): Hub {
   // Held while this hub lives; each tab waits for it, and is granted it once the worker has
   // stopped (crashed, or closed by the browser): then it joins a new worker.
   const lock = `fates-rx:hub:${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`
-  locks?.request(lock, {}, () => new Promise<void>(() => undefined)).catch(() => undefined)
+  // Ports are served only once the hub holds it: a welcome names the lock, and a tab that asked
+  // for it before the hub's own request reached the browser's lock manager (another process,
+  // another pipe: measured in Chromium at a worker's start) would be granted it at once, take
+  // the live worker for a dead one, and leave and join again, costing a second identify.
+  let waiting: WorkerPortLike[] | undefined = locks === undefined ? undefined : []
+  let held = false
+  const serveWaiting = (): void => {
+    const ports = waiting ?? []
+    waiting = undefined
+    for (const port of ports) serve(port)
+  }
+  locks
+    ?.request(lock, {}, () => {
+      held = true
+      serveWaiting()
+      return new Promise<void>(() => undefined)
+    })
+    // Refused (no lock manager after all): serve without one; tabs then learn of a stopped worker only by its error.
+    .catch(serveWaiting)
   let state = initialHubState
   let ports = 0
   const open = new Map<string, WorkerPortLike>()
@@ -55,7 +73,7 @@ export function createHub(options: HubOptions = {}): Hub {
   const send = (port: string, message: HubMessage): void => {
     if (message.type !== 'out') {
       flush(port)
-      return open.get(port)?.postMessage(message.type === 'welcome' && locks !== undefined ? { ...message, lock } : message)
+      return open.get(port)?.postMessage(message.type === 'welcome' && held ? { ...message, lock } : message)
     }
     let batch = batches.get(port)
     if (batch === undefined) {
@@ -131,12 +149,18 @@ export function createHub(options: HubOptions = {}): Hub {
     }
   }
 
+  const serve = (port: WorkerPortLike): void => {
+    const id = String((ports += 1))
+    open.set(id, port)
+    port.onmessage = (event) => dispatch({ type: 'message', port: id, data: event.data })
+    port.start?.()
+  }
+
   return {
     connect(port) {
-      const id = String((ports += 1))
-      open.set(id, port)
-      port.onmessage = (event) => dispatch({ type: 'message', port: id, data: event.data })
-      port.start?.()
+      // A port not started yet holds its messages until it is.
+      if (waiting !== undefined) waiting.push(port)
+      else serve(port)
     },
   }
 }
