@@ -108,7 +108,9 @@ const Size = Object.freeze({
    * from `m.pos`, the same +206 B as the app above; 30,196 B with the decoder split from the
    * codecs, whose chunk it holds too).
    */
-  workerScript: { budget: 36 * KB, ceiling: 30_250 },
+  // Raised by 50 B (measured 30,275 B) for the hub serving ports only once it holds its lock:
+  // a second identify per worker start was the cost of those bytes. Apps that share only.
+  workerScript: { budget: 36 * KB, ceiling: 30_300 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {
