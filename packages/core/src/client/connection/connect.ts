@@ -22,7 +22,6 @@ import type { FatesClient } from '../fates-client.js'
 
 export type { FatesClient } from '../fates-client.js'
 
-
 // The checks' chunk: the ctx check (`checkContexts`) and the codecs' full explanation of a
 // rejected segment, with io-ts itself, so that what every app downloads up front carries only
 // this loader. Loaded once per page: by connect() when it checks contexts (the default), else by

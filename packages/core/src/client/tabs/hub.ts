@@ -56,7 +56,7 @@ export function createHub(options: HubOptions = {}): Hub {
       return new Promise<void>(() => undefined)
     })
     // Refused (no lock manager after all): serve without one; tabs then learn of a stopped worker only by its error.
-    .catch(serveWaiting)
+    .catch(() => serveWaiting())
   let state = initialHubState
   let ports = 0
   const open = new Map<string, WorkerPortLike>()
@@ -126,10 +126,10 @@ export function createHub(options: HubOptions = {}): Hub {
         return
       }
       case 'close': {
-        const held = upstreams.get(effect.upstream)
+        const closing = upstreams.get(effect.upstream)
         upstreams.delete(effect.upstream)
         // The last subscription leaving closes the socket (1000).
-        for (const subscription of held?.subscriptions ?? []) subscription.unsubscribe()
+        for (const subscription of closing?.subscriptions ?? []) subscription.unsubscribe()
         return
       }
       case 'reconnect':
