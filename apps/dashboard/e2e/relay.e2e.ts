@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { RelayControlCode } from '@fates-rx/core/protocol'
 import { startServer } from '@fates-rx/server'
 import { expect, test } from '@playwright/test'
 import { expectNoSecret, watch } from './support/page.js'
@@ -24,6 +25,12 @@ test('a dashboard behind a relay: live with a viewer token, the origin identifie
     const pageWatch = await watch(page)
     await page.goto('/')
     await expectLiveTab(page, 'leader')
+    // The page is live as soon as the relay has identified it, while the relay's own upstream
+    // connection is still opening (its `upstream_connecting` follows `ready` in a frame of its
+    // own, so "Live" can show for a moment before it): an event published at the origin before
+    // that connection is up is not this viewer's (as for a direct client before its identify).
+    // Publish once the relay says its upstream is live.
+    await expect.poll(() => frames.some((frame) => frame.includes(`"code":"${RelayControlCode.UpstreamLive}"`))).toBe(true)
 
     await origin.publish([vote(), vote(), vote()])
     await expect.poll(async () => (await countsOf(page))[1]).toBe(3)
