@@ -1,4 +1,6 @@
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
+import NodeWebSocket from 'isomorphic-ws'
 import { type RunningServer, startServer } from '@fates-rx/server'
 import { filter, firstValueFrom, timeout } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -37,11 +39,18 @@ async function server(): Promise<RunningServer & { identified(): Promise<number>
 }
 
 /** A worker: every `SharedWorker` made is a new port of the same hub, as a browser's are. */
-function worker(hub: Hub): { make: () => SharedWorkerLike; posted: unknown[] } {
+function worker(hub: Hub): { make: () => SharedWorkerLike; posted: unknown[]; received: unknown[] } {
   const posted: unknown[] = []
+  const received: unknown[] = []
   const make = (): SharedWorkerLike => {
     const { port1, port2 } = new MessageChannel()
-    const hubPort: Parameters<Hub['connect']>[0] = { postMessage: (message) => port1.postMessage(message), onmessage: null }
+    const hubPort: Parameters<Hub['connect']>[0] = {
+      postMessage: (message) => {
+        received.push(message)
+        port1.postMessage(message)
+      },
+      onmessage: null,
+    }
     // As a browser's port: messages wait until the hub starts it (sets onmessage).
     const early: unknown[] = []
     hubPort.start = () => {
@@ -65,7 +74,7 @@ function worker(hub: Hub): { make: () => SharedWorkerLike; posted: unknown[] } {
     tab.on('message', (data: unknown) => port.onmessage?.({ data }))
     return { port }
   }
-  return { make, posted }
+  return { make, posted, received }
 }
 
 function session(): NonNullable<WorkerSharing['session']> & { map: Map<string, string> } {
@@ -164,6 +173,20 @@ describe('connect({ shareAcrossTabs: { worker } }) against a hub and the real se
     expect(t.statuses.at(-1)?.detail ?? '').not.toMatch(/Resuming/)
   })
 
+  it('serves its ports without a lock when the browser refuses it one, and names none in its welcome', async () => {
+    const running = await server()
+    const browser = memoryBrowser()
+    const locks = browser.tab().environment.locks
+    const refusing: typeof locks = { ...locks, request: () => Promise.reject(new Error('no lock manager')) }
+    const shared = worker(createHub({ locks: refusing }))
+    const t = tab(running.url, { worker: shared.make, locks: browser.tab().environment.locks, session: session() })
+    await statusWhere(t.client, (s) => s.state === 'live')
+    const welcomes = shared.received.filter((message) => (message as { type?: string }).type === 'welcome')
+    expect(welcomes).toHaveLength(1)
+    expect(welcomes[0]).not.toHaveProperty('lock')
+    expect(await running.identified()).toBe(1)
+  })
+
   it('with persist, the worker’s connection starts from the tab’s record and the tab stores every write (the ledger counts the identify), never the token', async () => {
     const running = await server()
     const browser = memoryBrowser()
@@ -201,6 +224,49 @@ describe('connect({ shareAcrossTabs: { worker } }) against a hub and the real se
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(t.eids()).toEqual([before, during, after])
     expect(await running.identified()).toBe(2)
+  })
+
+  it('a tab whose record holds a mark rejoins from it when its worker stops before the gap is filled: the gap arrives, once, resumed', async () => {
+    const running = await server()
+    const browser = memoryBrowser()
+    const records = new Map<string, string>()
+    const persist = { getItem: (key: string) => records.get(key) ?? null, setItem: (key: string, value: string) => void records.set(key, value) }
+    // An earlier life of the page: it delivered one vote, and its record keeps the mark.
+    let hub = createHub({ locks: browser.tab().environment.locks })
+    const earlier = tab(running.url, { worker: () => worker(hub).make(), locks: browser.tab().environment.locks, session: session() }, { persist })
+    await statusWhere(earlier.client, (s) => s.state === 'live')
+    await running.publish(channel, vote(1))
+    await until(() => earlier.events.length === 1 && [...records.values()].some((text) => text.includes('"mark"')))
+    earlier.leave()
+    const missed = await running.publish(channel, vote(2))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+
+    // The next life (a new session): its worker's socket never opens (a peer that accepts and
+    // never answers), and that worker stops after welcoming the tab, before any fill.
+    const held: Socket[] = []
+    const silent = createNetServer((socket) => void held.push(socket))
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    cleanup.push(() => {
+      for (const socket of held) socket.destroy()
+      return new Promise((resolve) => silent.close(resolve))
+    })
+    const silentUrl = `ws://127.0.0.1:${(silent.address() as AddressInfo).port}`
+    class Unanswered extends NodeWebSocket {
+      constructor(_url: string, protocols?: string | string[]) {
+        super(silentUrl, protocols)
+      }
+    }
+    const stalled = browser.tab()
+    hub = createHub({ locks: stalled.environment.locks, connect: { WebSocket: Unanswered as unknown as NonNullable<ConnectOptions['WebSocket']> } })
+    const next = tab(running.url, { worker: () => worker(hub).make(), locks: browser.tab().environment.locks, session: session() }, { persist })
+    await until(() => next.statuses.some((s) => s.state === 'connecting'))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    hub = createHub({ locks: browser.tab().environment.locks })
+    stalled.crash()
+    await until(() => next.events.length >= 1)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(next.eids()).toEqual([missed])
+    expect(next.events[0]?.resumed).toBe(true)
   })
 
   it('lets a crashed tab’s port go (its lock), and closes the upstream when that was the last', async () => {

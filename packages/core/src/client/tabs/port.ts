@@ -33,9 +33,14 @@ const Say = Object.freeze({
 
 /** The mark as stored in the tab's session: `-Infinity` is `null` in JSON. */
 const markText = (mark: Watermark): string => JSON.stringify({ ts: Number.isFinite(mark.ts) ? mark.ts : null, eid: mark.eid, tied: mark.tied })
+/**
+ * The mark in a session's text, or in a persisted record's `mark` (the same shape; a record
+ * without one has no string `eid` of its own, so it yields none).
+ */
 function parseMark(text: string | null | undefined): Watermark | undefined {
   try {
-    const data = JSON.parse(text ?? 'null') as { ts?: unknown; eid?: unknown; tied?: unknown } | null
+    const parsed = JSON.parse(text ?? 'null') as { mark?: unknown } | null
+    const data = (parsed?.mark ?? parsed) as { ts?: unknown; eid?: unknown; tied?: unknown } | null
     if (data === null || typeof data.eid !== 'string' || (data.ts !== null && typeof data.ts !== 'number')) return undefined
     const tied = Array.isArray(data.tied) && data.tied.every((eid) => typeof eid === 'string') ? (data.tied as string[]) : undefined
     return { ts: data.ts === null ? -Infinity : (data.ts as number), eid: data.eid, tied }
@@ -105,6 +110,8 @@ export function workerClient(
   let release: (() => void) | undefined
   let name: string | undefined
   let mark: Watermark | undefined
+  /** The mark of the record the last join carried (persist on): where the hub's fill starts. */
+  let recordMark: Watermark | undefined
   let saving = false
 
   const saveMark = (): void => {
@@ -182,10 +189,12 @@ export function workerClient(
             })
             .catch(() => undefined)
         }
-        // A tab that has delivered nothing yet marks its joining: if it reloads before the
-        // first event, what was published meanwhile is still after its mark.
+        // A tab that has delivered nothing yet marks its joining: if it reloads (or its worker
+        // stops) before the first event, what was published meanwhile is still after its mark.
+        // Its record's mark, when it has one: the hub fills the gap since that older one, and
+        // a rejoin from the joining time would skip what that fill had not yet delivered.
         if (config.resume && mark === undefined) {
-          mark = { ts: now() / 1000, eid: '' }
+          mark = recordMark ?? { ts: now() / 1000, eid: '' }
           saveMark()
         }
         for (const event of message.history) deliver(event)
@@ -290,6 +299,7 @@ export function workerClient(
           }
         }
         if (joined !== joining) return
+        recordMark = parseMark(record)
         const message: HubJoin = {
           type: 'join',
           name,
