@@ -1,3 +1,4 @@
+import { ContextCodecs } from '../codec/contexts.js'
 import { EventName } from '../protocol/events.js'
 
 // The ctx guard, apart from fast-guards.ts: it is needed only by the ctx check, which connect()
@@ -9,23 +10,55 @@ type Json = Record<string, unknown>
 
 const isUser = (u: unknown): boolean => u === null || typeof u === 'string' || typeof u === 'number'
 const isOptionalBoolean = (u: unknown): boolean => u === undefined || typeof u === 'boolean'
+/** Absent, or of JSON type `type`, or (`nullable`) `null`: a `t.partial` field, maybe `orNull`. */
+const isOptional = (u: unknown, type: 'string' | 'number' | 'boolean', nullable = false): boolean =>
+  u === undefined || typeof u === type || (nullable && u === null)
+const isOptionalStrings = (u: unknown): boolean => u === undefined || (Array.isArray(u) && u.every((item) => typeof item === 'string'))
 
 /**
- * A fast guard that implies `contextCodecOf(e).is(ctx)` for the commonest contexts (votes,
- * views, invites: four events in five); false for every other name, which the codec decides.
+ * A fast guard that implies `contextCodecOf(e).is(ctx)`, written out for every context codec
+ * (votes, views and invites are four events in five; reviews, items and transfers most of the
+ * rest) and for the names without one, whose codec takes any record. False means "ask the
+ * codec", which also says why.
  */
 export function looksLikeContext(e: number, ctx: Json): boolean {
+  if (!isUser(ctx['user'])) return !(e in ContextCodecs) && !Array.isArray(ctx)
   switch (e) {
     case EventName.BotVote:
     case EventName.ServerVote:
-      return isUser(ctx['user']) && Number.isSafeInteger(ctx['votes']) && isOptionalBoolean(ctx['test'])
+      return Number.isSafeInteger(ctx['votes']) && isOptionalBoolean(ctx['test'])
     case EventName.BotView:
     case EventName.ServerView:
-      return isUser(ctx['user']) && isOptionalBoolean(ctx['widget'])
+      return isOptionalBoolean(ctx['widget'])
     case EventName.BotInvite:
     case EventName.ServerInvite:
-      return isUser(ctx['user']) && isOptionalBoolean(ctx['api'])
+      return isOptionalBoolean(ctx['api'])
+    case EventName.ReviewVote:
+    case EventName.ReviewAdd:
+    case EventName.ReviewEdit:
+    case EventName.ReviewDelete:
+      return (
+        isOptional(ctx['id'], 'string') &&
+        isOptional(ctx['star_rating'], 'number', true) &&
+        isOptional(ctx['reply'], 'boolean', true) &&
+        isOptional(ctx['review'], 'string', true) &&
+        isOptional(ctx['upvotes'], 'number') &&
+        isOptional(ctx['downvotes'], 'number') &&
+        isOptional(ctx['upvote'], 'boolean')
+      )
+    case EventName.ResourceAdd:
+    case EventName.ResourceDelete:
+    case EventName.CommandAdd:
+    case EventName.CommandDelete: {
+      const id = ctx['id']
+      return (typeof id === 'string' || isOptionalStrings(id)) && isOptionalStrings(ctx['ids']) && isOptionalStrings(ctx['names']) && isOptionalBoolean(ctx['nuke'])
+    }
+    case EventName.BotTransfer: {
+      const owner = ctx['new_owner']
+      return typeof owner === 'string' || typeof owner === 'number'
+    }
     default:
-      return false
+      // Any record (a JSON list has no `user`: it went to the first line).
+      return true
   }
 }

@@ -100,9 +100,32 @@ describe('fast guards are their codec on JSON.parse output', () => {
   it('looksLikeContext(e, ctx) ⇒ contextCodecOf(e).is(ctx), for every name with a codec', () => {
     const names = Object.keys(ContextCodecs).map(Number)
     const user = fc.oneof(fc.string(), fc.integer(), fc.constant(null), scalar)
-    const context = fc.record(
-      { user, votes: fc.oneof(fc.integer(), scalar), test: fc.oneof(fc.boolean(), scalar), widget: fc.oneof(fc.boolean(), scalar), api: fc.oneof(fc.boolean(), scalar), new_owner: user },
-      { requiredKeys: [] },
+    const strings = fc.oneof(fc.array(fc.string()), fc.array(scalar), scalar)
+    const context = fc.oneof(
+      fc.record(
+        {
+          user,
+          votes: fc.oneof(fc.integer(), scalar),
+          test: fc.oneof(fc.boolean(), scalar),
+          widget: fc.oneof(fc.boolean(), scalar),
+          api: fc.oneof(fc.boolean(), scalar),
+          new_owner: user,
+          // Reviews' fields, each of its type or not.
+          id: fc.oneof(fc.string(), fc.array(fc.string()), scalar),
+          star_rating: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), scalar),
+          reply: fc.oneof(fc.boolean(), scalar),
+          review: fc.oneof(fc.string(), scalar),
+          upvotes: fc.oneof(fc.integer(), scalar),
+          downvotes: fc.oneof(fc.integer(), scalar),
+          upvote: fc.oneof(fc.boolean(), scalar),
+          // Items' fields.
+          ids: strings,
+          names: strings,
+          nuke: fc.oneof(fc.boolean(), scalar),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.array(scalar),
     )
     let accepted = 0
     fc.assert(
@@ -123,6 +146,22 @@ describe('fast guards are their codec on JSON.parse output', () => {
     expect(looksLikeContext(dat.m.e, dat.ctx)).toBe(true)
     expect(looksLikeContext(16, { user: null, widget: false })).toBe(true)
     expect(looksLikeContext(17, { user: 1, api: true })).toBe(true)
+    // The rest of the codecs' names, and one without a codec: no io-ts for the usual shapes.
+    const review = { user: '118', id: '4c85', star_rating: 4.5, reply: false, review: 'great', upvotes: 2, downvotes: 0 }
+    for (const e of [30, 31, 32, 33]) expect(looksLikeContext(e, review)).toBe(true)
+    expect(looksLikeContext(30, { ...review, upvote: true, star_rating: null, reply: null, review: null })).toBe(true)
+    expect(looksLikeContext(40, { user: null, id: ['a', 'b'], names: ['x'] })).toBe(true)
+    expect(looksLikeContext(51, { user: null, id: 'a', ids: ['a'], nuke: true })).toBe(true)
+    expect(looksLikeContext(12, { user: '1', new_owner: 563808552288780322 })).toBe(true)
+    expect(looksLikeContext(2, { anything: [1, 'x'] })).toBe(true)
+    // And what each leaves to the codec: a wrong type in any field, a context that is a list.
+    expect(looksLikeContext(31, { ...review, upvotes: '2' })).toBe(false)
+    expect(looksLikeContext(31, { ...review, star_rating: '4' })).toBe(false)
+    expect(looksLikeContext(40, { user: null, names: ['x', 1] })).toBe(false)
+    expect(looksLikeContext(12, { user: '1' })).toBe(false)
+    expect(looksLikeContext(0, { user: true, votes: 1 })).toBe(false)
+    expect(looksLikeContext(2, { user: true })).toBe(true)
+    expect(looksLikeContext(2, [1] as unknown as Record<string, unknown>)).toBe(false)
     expect(looksLikeWrappedEvent({ chan: 'bot-1', code: 'event', control: false, dat, detail: null })).toBe(true)
     expect(looksLikeControl({ code: 'ready', detail: 'x', ts: 1, requests_remaining: 18, control: true })).toBe(true)
   })
