@@ -9,6 +9,7 @@ import type { PublishRequest } from '../protocol/publish-events.js'
 import type { ProtocolTimers } from '../protocol/timers.js'
 import type { Viewer } from '../protocol/viewers.js'
 import { Relay, UpstreamLimits } from './relay.js'
+import { LiveDetail } from './upstream-status.js'
 
 const Bot = '811073947382579200'
 const Token = 'upstream-secret'
@@ -55,12 +56,15 @@ function setup(publish: (requests: readonly PublishRequest[]) => Promise<void> =
   const sockets = fakeWebSockets()
   const timers = manualTimers()
   const batches: PublishRequest[][] = []
+  /** Per batch: published live (fanned out to viewers), or stored as history only. */
+  const live: boolean[] = []
   const relay = new Relay(
     // No jitter: a reconnect's backoff is 0 ms.
     { upstream: 'ws://origin.invalid/ws', bots: [{ id: Bot, token: Token }], servers: [], graceMs: 1000, connect: { WebSocket: sockets.WebSocket, random: () => 0 } },
     {
-      publish: async (requests) => {
+      publish: async (requests, options) => {
         batches.push([...requests])
+        live.push(options?.live ?? true)
         await publish(requests)
         return requests.map(() => ({ eid: '', repeat: false }))
       },
@@ -68,10 +72,24 @@ function setup(publish: (requests: readonly PublishRequest[]) => Promise<void> =
       timers,
     },
   )
-  return { relay, sockets, timers, batches }
+  return { relay, sockets, timers, batches, live }
 }
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/**
+ * Until the relay's upstream client has opened socket number `n`: it reads its mark (core's
+ * `persist`, a chunk loaded with `import()`) before its first connection, a few turns after the
+ * viewer joined.
+ */
+async function opened(sockets: { readonly sockets: readonly unknown[] }, n = 1): Promise<void> {
+  // By the clock, not by turns: the chunk's first load reads a file, which takes as long as the machine is busy.
+  const end = Date.now() + 5_000
+  while (sockets.sockets.length < n) {
+    if (Date.now() > end) throw new Error(`no socket ${n} opened within 5 s`)
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}
 
 describe('Relay', () => {
   it('opens one upstream for its viewers, identifies with the upstream token, and publishes each turn\'s events as one batch, marks stripped', async () => {
@@ -80,6 +98,7 @@ describe('Relay', () => {
     const b = recordingViewer()
     relay.joined('bot', Bot, a)
     relay.joined('bot', Bot, b)
+    await opened(sockets)
     expect(sockets.sockets).toHaveLength(1)
     const socket = sockets.last().handshake()
     // It asks for the origin's history too (kept for viewers' send_all); this one is empty.
@@ -95,10 +114,33 @@ describe('Relay', () => {
     expect([...a.told, ...b.told].join('\n')).not.toContain(Token)
   })
 
+  it('relays live what the origin published while the upstream opened, as a viewer identified at the origin then would have had it; older history stays history', async () => {
+    const { relay, sockets, batches, live } = setup()
+    const joinedAt = Date.now() / 1000
+    const viewer = recordingViewer()
+    relay.joined('bot', Bot, viewer)
+    await opened(sockets)
+    // The origin's history, asked for with send_all: one event from a minute before the viewer
+    // joined, one published while the relay's upstream was connecting (after its `ready`).
+    const before = fatesEvent(EventName.BotVote, { user: '1', votes: 1 }, { eid: 'before', ts: joinedAt - 60 })
+    const during = fatesEvent(EventName.BotVote, { user: '1', votes: 2 }, { eid: 'during', ts: joinedAt + 0.5 })
+    sockets.last().handshake().frame(joinFrames(wrapEvent(before, `bot-${Bot}`), wrapEvent(during, `bot-${Bot}`), donePriorPayload()))
+    await settle()
+    await settle()
+    const eids = (batch: PublishRequest[] | undefined) => batch?.map((r) => (r.event as { m: { eid: string } }).m.eid)
+    expect(batches.map(eids)).toEqual([['before'], ['during']])
+    expect(live).toEqual([false, true])
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'live', events: 2 })
+    // The first live of an opening speaks of no gap: the origin's history need not reach back
+    // to the viewer's joining (here it does not), and nothing was relayed before it.
+    expect(viewer.told.at(-1)).toBe(`${RelayControlCode.UpstreamLive}: ${LiveDetail.none}`)
+  })
+
   it('refuses upstream events of another identity\'s channel and events over the size limit, says so in the log, and counts them', async () => {
     const errors: string[] = []
     const { relay, sockets, batches } = setup(async () => {}, { info() {}, error: (line) => void errors.push(line) })
     relay.joined('bot', Bot, recordingViewer())
+    await opened(sockets)
     const own = fatesEvent(EventName.BotView, { user: '1' }, { eid: 'own' })
     const other = fatesEvent(EventName.BotView, { user: '1' }, { eid: 'other' })
     const big = fatesEvent(EventName.BotView, { user: 'x'.repeat(UpstreamLimits.maxEventBytes) }, { eid: 'big' })
@@ -121,6 +163,7 @@ describe('Relay', () => {
     const { relay, sockets } = setup()
     expect(relay.upstreams()[0]).toMatchObject({ status: 'idle', ready: true })
     relay.joined('bot', Bot, recordingViewer())
+    await opened(sockets)
     // Opened, no identity yet (a silent TCP peer looks the same).
     expect(relay.upstreams()[0]).toMatchObject({ status: 'connecting', ready: false })
     sockets.last().handshake().frame(joinFrames(donePriorPayload()))
@@ -140,6 +183,7 @@ describe('Relay', () => {
       }
     })
     relay.joined('bot', Bot, recordingViewer())
+    await opened(sockets)
     const events = ['a', 'b', 'c'].map((eid) => fatesEvent(EventName.BotView, { user: '1' }, { eid }))
     sockets.last().handshake().frame(joinFrames(donePriorPayload())).frame(joinFrames(...events.map((e) => wrapEvent(e, `bot-${Bot}`))))
     await settle()
@@ -149,6 +193,7 @@ describe('Relay', () => {
   it('publishes a large frame in chunks of 100, in order, with a turn between them', async () => {
     const { relay, sockets, batches } = setup()
     relay.joined('bot', Bot, recordingViewer())
+    await opened(sockets)
     const events = Array.from({ length: 250 }, (_, i) => fatesEvent(EventName.BotView, { user: '1' }, { eid: `e-${i}` }))
     sockets.last().handshake().frame(joinFrames(donePriorPayload())).frame(joinFrames(...events.map((e) => wrapEvent(e, `bot-${Bot}`))))
     await Promise.resolve()
@@ -159,10 +204,11 @@ describe('Relay', () => {
     expect(batches.flat().map((r) => (r.event as { m: { eid: string } }).m.eid)).toEqual(events.map((e) => e.m.eid))
   })
 
-  it('keeps core\'s identify budget across grace periods: viewers coming and going cannot spend the upstream\'s ratelimit', () => {
+  it('keeps core\'s identify budget across grace periods: viewers coming and going cannot spend the upstream\'s ratelimit', async () => {
     const { relay, sockets, timers } = setup()
     const viewer = recordingViewer()
     relay.joined('bot', Bot, viewer)
+    await opened(sockets)
     // The origin says one request is left: not enough for another identify (it costs 2).
     sockets.last().handshake(1)
     relay.left('bot', Bot, viewer)
@@ -170,6 +216,8 @@ describe('Relay', () => {
     expect(relay.upstreams()[0]?.status).toBe('idle')
     const back = recordingViewer()
     relay.joined('bot', Bot, back)
+    // Long enough for an opening's socket (see `opened`; the chunk is loaded by now): none comes, the budget waits.
+    await new Promise((resolve) => setTimeout(resolve, 50))
     expect(sockets.sockets).toHaveLength(1)
     expect(relay.upstreams()[0]).toMatchObject({ status: 'connecting', opened: 2 })
     expect(back.told).toEqual([`${RelayControlCode.UpstreamConnecting}: The relay is connecting to its upstream; events follow once it is live.`])
@@ -181,8 +229,11 @@ describe('Relay', () => {
       log.push(`publish ${requests.map((r) => (r.event as { m: { eid: string } }).m.eid).join(',')}`)
     })
     relay.joined('bot', Bot, { tell: (code) => void log.push(code), refuse: () => {} })
+    await opened(sockets)
     const at = (eid: string, ts: number) => wrapEvent(fatesEvent(EventName.BotView, { user: '1' }, { eid, ts }), `bot-${Bot}`)
-    sockets.last().handshake().frame(joinFrames(donePriorPayload())).frame(joinFrames(at('before', 1_700_000_010)))
+    // Stamped as the origin stamps them, after the upstream opened (its mark).
+    const now = Date.now() / 1000
+    sockets.last().handshake().frame(joinFrames(donePriorPayload())).frame(joinFrames(at('before', now + 1)))
     sockets.last().closeFromServer(1006)
     await settle()
     await new Promise((resolve) => setTimeout(resolve, 10))
@@ -190,7 +241,7 @@ describe('Relay', () => {
     // The origin is back: the resumed client asks for the history and gets the gap.
     const socket = sockets.last().handshake()
     expect(JSON.parse(socket.sent[0]!)).toMatchObject({ send_all: true })
-    socket.frame(joinFrames(at('before', 1_700_000_010), at('gap', 1_700_000_020))).frame(joinFrames(donePriorPayload()))
+    socket.frame(joinFrames(at('before', now + 1), at('gap', now + 2))).frame(joinFrames(donePriorPayload()))
     await settle()
     await settle()
     expect(log).toEqual([
@@ -207,6 +258,7 @@ describe('Relay', () => {
     const { relay, sockets, timers } = setup()
     const viewer = recordingViewer()
     relay.joined('bot', Bot, viewer)
+    await opened(sockets)
     sockets.last().open().frame(joinFrames(identityPayload())).frame(joinFrames(invalidAuthPayload()))
     sockets.last().closeFromServer(4004, 'Invalid authentication, try again')
     await settle()
@@ -244,6 +296,7 @@ describe('Relay', () => {
     expect(relay.admit('bot', Bot)).toBeUndefined()
     const viewer = recordingViewer()
     relay.joined('bot', Bot, viewer)
+    await opened(sockets)
     sockets.last().handshake()
     relay.left('bot', Bot, viewer)
     expect(timers.pending).toBe(1)
@@ -260,6 +313,7 @@ describe('Relay.close', () => {
     const { relay, sockets, timers } = setup()
     const viewer = recordingViewer()
     relay.joined('bot', Bot, viewer)
+    await opened(sockets)
     sockets.last().handshake()
     await relay.close()
     expect(sockets.last().closedByClient?.code).toBe(1000)

@@ -1,4 +1,5 @@
-import { connect, type ConnectOptions, type FatesClient, type ReceivedEvent } from '@fates-rx/core'
+import { connect, type ConnectOptions, type FatesClient, type PersistStore, type ReceivedEvent } from '@fates-rx/core'
+import { recordText } from '@fates-rx/core/sans-io'
 import { CloseCode, CloseInfo, ControlCode, RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 import type { Subscription } from 'rxjs'
 import { WebSocket } from 'ws'
@@ -10,7 +11,7 @@ import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
 import type { Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
 import { channelOf, GlobalChannel, type Credentials, type IdentityKind } from '../stores/store.js'
 import { IdleTarget, step, type RetryPolicy, type TargetConfig, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
-import { upstreamInput, upstreamNotice } from './upstream-status.js'
+import { LiveDetail, upstreamInput, upstreamNotice } from './upstream-status.js'
 
 /** One relayed target as `/metrics` and `/healthz` report it. */
 export interface UpstreamReport {
@@ -102,6 +103,8 @@ interface Target {
   refused: number
   /** The upstream was live since it was last opened. */
   liveSinceOpened: boolean
+  /** When the upstream was last opened (ms since the epoch): its first viewer's joining. */
+  openedAt: number
 }
 
 interface Pending {
@@ -140,7 +143,7 @@ export class Relay implements ViewerGate {
     for (const [kind, list] of [['bot', config.bots], ['server', config.servers]] as const) {
       for (const { id, token } of list) {
         const channel = channelOf(kind, id)
-        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, client: undefined, subscription: undefined, grace: undefined, retry: undefined })
+        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, openedAt: 0, client: undefined, subscription: undefined, grace: undefined, retry: undefined })
       }
     }
   }
@@ -304,10 +307,14 @@ export class Relay implements ViewerGate {
   #openUpstream(target: Target): void {
     target.opened++
     target.liveSinceOpened = false
+    target.openedAt = Date.now()
     // One client per target for the relay's life, subscribed while the upstream is open: core
     // keeps its identify budget across subscriptions, so viewers who come and go around the
-    // grace period cannot spend the upstream's ratelimit; each subscription starts afresh
-    // otherwise (no gap filled from before it).
+    // grace period cannot spend the upstream's ratelimit. Each subscription resumes from when
+    // it was opened (its first viewer's joining), through core's `persist` with a store that
+    // holds only that mark: what the origin published while the upstream connected arrives in
+    // its history as `resumed` and is relayed live, as a direct client identified then would
+    // have had it; nothing from before (those viewers were not watching) is relayed live.
     const client = (target.client ??= connect({
       WebSocket: LimitedWebSocket as unknown as NonNullable<ConnectOptions['WebSocket']>,
       ...this.#config.connect,
@@ -319,10 +326,14 @@ export class Relay implements ViewerGate {
       // The origin's history too, kept (not relayed live) so that a viewer's `send_all` gets it
       // as a direct client would; the server's `--history` bounds it.
       sendAll: true,
+      persist: openedMark(target),
     }))
     const subscription = client.status$.subscribe((status) => {
-      const input = upstreamInput(status)
-      if (input === undefined) return
+      const found = upstreamInput(status)
+      if (found === undefined) return
+      // The first live of an opening filled no gap of the viewers' (they joined at its mark),
+      // whatever core says of the origin's history reaching back to it.
+      const input = found.status === 'live' && !target.liveSinceOpened ? { ...found, detail: LiveDetail.none } : found
       // A failure's retry is timed from now, jittered: the machine gets both as data.
       this.#dispatch(target, input.status === 'failed' ? { ...input, at: Date.now(), random: Math.random() } : input)
     })
@@ -425,6 +436,26 @@ export function upstreamEventProblem(target: { readonly channel: string }, chan:
   const size = JSON.stringify(event).length
   if (size > UpstreamLimits.maxEventBytes) return `${size} bytes of JSON, over the relay's limit of ${UpstreamLimits.maxEventBytes}`
   return undefined
+}
+
+/**
+ * How far before its opening an upstream resumes: the mark is this relay's clock, the events'
+ * `m.ts` the origin's, and this much skew between them costs nothing. (An origin whose clock
+ * runs further behind could make events of a drop soon after an opening, stamped before the
+ * mark, look delivered; one ahead makes a viewer get a little of what came just before it.)
+ */
+const OpeningSkewMs = 1_000
+
+/**
+ * The store for a target's upstream client (core's `persist`): it holds no record but the mark
+ * at the upstream's last opening, less {@link OpeningSkewMs}, read at each subscription, and
+ * keeps nothing written (core keeps the identify ledger in memory across subscriptions).
+ */
+function openedMark(target: { readonly openedAt: number }): PersistStore {
+  return {
+    getItem: () => recordText({ mark: { ts: (target.openedAt - OpeningSkewMs) / 1000, eid: '' }, ledger: {} }),
+    setItem: () => undefined,
+  }
 }
 
 /** Whether a target can serve viewers now (see {@link UpstreamReport}`.ready`). */
