@@ -280,7 +280,6 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         // everything decoded from it, is already free of the token.
         const clean = redact(effect.text)
         if (frame$.observed) frame$.next(clean)
-        const socketOfFrame = state.connection?.socket ?? 0
         decoded = []
         control = false
         forEachSegment(clean, decodeOne)
@@ -288,8 +287,8 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         // The frame's time; now, when it is decoded, if it holds a control payload: that may
         // start the ratelimit window (identity → identify), which must not start before the
         // identify is sent. (Reading the clock once per frame showed in the profile.)
-        const at = control ? now() : (state.lastFrameAt ?? now())
-        if (decoded.length > 0) dispatch({ type: 'payloads', at, socket: socketOfFrame, payloads: decoded })
+        const at = control ? now() : effect.at
+        if (decoded.length > 0) dispatch({ type: 'payloads', at, socket: effect.socket, payloads: decoded })
         if (metricsTimer === undefined && state.subscribed) metricsTimer = scheduler.schedule(publishMetrics, config.metricsIntervalMs)
         return
       }

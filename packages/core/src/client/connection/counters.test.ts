@@ -10,7 +10,7 @@ const event = (eid: string): ReceivedEvent => ({ m: { e: 0, eid, ts: 1 }, ctx: {
 type Item = Effect | Observed
 
 const item: fc.Arbitrary<Item> = fc.oneof(
-  fc.string({ maxLength: 20 }).map((text): Item => ({ type: 'decode', text })),
+  fc.string({ maxLength: 20 }).map((text): Item => ({ type: 'decode', text, socket: 1, at: 0 })),
   fc.nat({ max: 20 }).map((payloads): Item => ({ type: 'decoded', payloads })),
   fc.constant<Item>({ type: 'deliver', event: event('a') }),
   fc.array(fc.constant(event('b')), { maxLength: 10 }).map((events): Item => ({ type: 'deliver-live', events })),
@@ -53,7 +53,7 @@ describe('count (the counters as a pure reducer over effects)', () => {
   })
 
   it('returns the same object for an effect that counts nothing (no allocation)', () => {
-    const counters = count(NoCounts, { type: 'decode', text: 'E1' })
+    const counters = count(NoCounts, { type: 'decode', text: 'E1', socket: 1, at: 0 })
     // A delivery is counted when performed, by what the dedupe let through ('passed').
     expect(count(counters, { type: 'deliver-live', events: [event('a')] })).toBe(counters)
     expect(count(counters, { type: 'send', socket: 1, text: 'x' })).toBe(counters)
@@ -61,7 +61,7 @@ describe('count (the counters as a pure reducer over effects)', () => {
   })
 
   it('counts a frame of events once: offered by the machine, passed by the dedupe, the rest duplicates', () => {
-    let counters = count(NoCounts, { type: 'decode', text: 'é\x1fE' })
+    let counters = count(NoCounts, { type: 'decode', text: 'é\x1fE', socket: 1, at: 0 })
     counters = count(counters, { type: 'decoded', payloads: 3 })
     // A deliver-live of a, b, a: the second a is a duplicate.
     counters = count(counters, { type: 'passed', offered: 3, events: 2, resumed: 0 })

@@ -49,7 +49,7 @@ export const NoCounts: Counters = {
  * allocation. Pure.
  *
  * @example
- * count(NoCounts, { type: 'decode', text: 'E1' }).frames // 1
+ * count(NoCounts, { type: 'decode', text: 'E1', socket: 1, at: 0 }).frames // 1
  */
 export function count(counters: Counters, effect: Effect | Observed): Counters {
   switch (effect.type) {

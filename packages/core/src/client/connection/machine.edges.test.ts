@@ -170,7 +170,7 @@ describe('inputs that come too late', () => {
     const before = h.state
     expect(h.feed({ type: 'frame', at: T0 + 5, socket: 1, text: '{}' })).toEqual([])
     expect(h.state).toEqual(before)
-    expect(h.feed({ type: 'frame', at: T0 + 5, socket: 2, text: '{}' })).toEqual([{ type: 'decode', text: '{}' }])
+    expect(h.feed({ type: 'frame', at: T0 + 5, socket: 2, text: '{}' })).toEqual([{ type: 'decode', text: '{}', socket: 2, at: T0 + 5 }])
   })
 
   it('a frame whose payload hits a forbidden move ignores the payloads after it', () => {

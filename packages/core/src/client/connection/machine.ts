@@ -81,7 +81,11 @@ export type Effect =
   | { readonly type: 'close-socket'; readonly socket: number }
   | { readonly type: 'arm'; readonly timer: TimerName; readonly ms: number }
   | { readonly type: 'cancel'; readonly timer: TimerName }
-  | { readonly type: 'decode'; readonly text: string }
+  /**
+   * Split and decode this frame of `socket`, received `at`, and give its payloads back as one
+   * `payloads` input of that socket and time.
+   */
+  | { readonly type: 'decode'; readonly text: string; readonly socket: number; readonly at: number }
   | { readonly type: 'status'; readonly status: ConnectionStatus }
   | { readonly type: 'control'; readonly payload: ControlPayload }
   | { readonly type: 'deliver'; readonly event: ReceivedEvent }
@@ -254,7 +258,7 @@ export function step(state: MachineState, input: MachineInput, config: MachineCo
   // is decided there: `payloads` means what its payloads as `decoded` inputs mean.
   const type = input.type
   if (type === 'frame') {
-    if (input.socket === connection?.socket) return { state: copy(state, input.at, state.watermark), effects: [{ type: 'decode', text: input.text }] }
+    if (input.socket === connection?.socket) return { state: copy(state, input.at, state.watermark), effects: [{ type: 'decode', text: input.text, socket: input.socket, at: input.at }] }
   } else if (type === 'payloads') {
     // Stryker disable next-line ConditionalExpression: `true` is equivalent: payloads() passes a stale socket's payloads to decide() one by one, which ignores them (same state, no effect).
     if (input.socket === connection?.socket) return payloads(state, input, config)
