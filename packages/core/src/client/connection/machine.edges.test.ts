@@ -172,37 +172,6 @@ describe('inputs that come too late', () => {
     expect(h.state).toEqual(before)
     expect(h.feed({ type: 'frame', at: T0 + 5, socket: 2, text: '{}' })).toEqual([{ type: 'decode', text: '{}', socket: 2, at: T0 + 5 }])
   })
-
-  it('a frame whose payload hits a forbidden move ignores the payloads after it', () => {
-    // The defence of machine.illegal.test.ts, mid-frame: the forbidden move ends the
-    // connection, and the rest of that frame belongs to no connection (built state: `closed`
-    // with a connection awaiting ready, which no step makes).
-    const config = configOf()
-    const broken: MachineState = {
-      ...initialState(0),
-      subscribed: true,
-      connection: {
-        socket: 7,
-        phase: 'awaiting-ready',
-        startedAt: 0,
-        url: 'ws://x/ws',
-        id: '42',
-        token,
-        openedAt: 0,
-        errorDetail: undefined,
-        held: undefined,
-        heldCount: 0,
-        priorUntilDone: false,
-        resumeFrom: undefined,
-        reachedMark: false,
-        exact: undefined,
-      },
-    } as MachineState
-    const result = step(broken, { type: 'payloads', at: 5, socket: 7, payloads: [control('ready', { ts: 1 }), live(eventOf('late', 2))] }, config)
-    expect(result.state.status.state).toBe('failed')
-    expect(result.state.connection).toBeUndefined()
-    expect(result.effects.some((effect) => effect.type === 'deliver' || effect.type === 'deliver-live')).toBe(false)
-  })
 })
 
 describe('subscribing', () => {
