@@ -114,7 +114,10 @@ export function memoryBrowser(): MemoryBrowser {
           channels.push(name)
           if (!dead.has(tab)) open.add(this.entry)
         }
+        private closed = false
         postMessage(message: unknown): void {
+          // As a browser's: posting on a channel this tab closed throws (InvalidStateError).
+          if (this.closed) throw new DOMException('The BroadcastChannel is closed.', 'InvalidStateError')
           if (dead.has(tab) || !open.has(this.entry)) return
           const copy = structuredClone(message)
           posted.push({ channel: this.name, message: copy })
@@ -126,6 +129,7 @@ export function memoryBrowser(): MemoryBrowser {
           }
         }
         close(): void {
+          this.closed = true
           open.delete(this.entry)
         }
       }

@@ -130,7 +130,15 @@ export function sharedClient(
     }
   }
 
+  // Stryker disable next-line OptionalChaining: equivalent: the machine posts only while this tab holds a session that opened its channel (a hello, bye or reconnect while waiting, a lead or welcome while leading), so `held` and its channel are always there; the `?.` serves the type checker.
   const post = (message: TabMessage): void => held?.channel?.postMessage(message)
+
+  /** Posts the batch of what this leader emitted in the current task, if any, on `channel`. */
+  const flush = (channel: TabChannel | undefined): void => {
+    const items = batch
+    batch = []
+    if (items.length > 0) channel?.postMessage({ type: 'out', items } satisfies TabMessage)
+  }
 
   const perform = (effect: TabEffect): void => {
     switch (effect.type) {
@@ -181,15 +189,10 @@ export function sharedClient(
       case 'post':
         return post(effect.message)
       case 'broadcast': {
-        const channel = held?.channel
-        if (channel === undefined) return
-        if (batch.length === 0) {
-          queueMicrotask(() => {
-            const items = batch
-            batch = []
-            channel.postMessage({ type: 'out', items } satisfies TabMessage)
-          })
-        }
+        if (held?.channel === undefined) return
+        // On the channel held when the task ends: a leave in between has flushed the batch
+        // (and closed that channel, which a browser refuses to post on).
+        if (batch.length === 0) queueMicrotask(() => flush(held?.channel))
         batch.push(effect.item)
         return
       }
@@ -223,6 +226,7 @@ export function sharedClient(
         return
       }
       case 'inner-reconnect':
+        // Stryker disable next-line OptionalChaining: equivalent: the machine asks for it only while leading (or alone), after the step that led performed open-inner, so `held` and its client are always there; the `?.` serves the type checker.
         return held?.inner?.reconnect()
       case 'query-locks': {
         const { session } = effect
@@ -250,6 +254,9 @@ export function sharedClient(
         const mine = held
         held = undefined
         if (mine === undefined) return
+        // What it emitted in this task still reaches the followers: before the lock is let go
+        // (a follower granted it leads, and takes no more from this tab) and the channel closes.
+        flush(mine.channel)
         mine.abort.abort()
         mine.release?.()
         mine.timer?.unsubscribe()
