@@ -221,7 +221,7 @@ describe('tabStep(), rule by rule', () => {
     expect(hellos.state.greeted).toEqual(['a', 'b'])
     const bye = run([{ type: 'message', at: 5, session: 1, data: { type: 'bye', tab: 'a' } }], hellos.state)
     expect(bye.state.greeted).toEqual(['b'])
-    expect(bye.effects).toEqual([{ type: 'query-locks', session: 1 }])
+    expect(bye.effects).toEqual([{ type: 'query-locks', session: 1, name: 'fates-rx:1:abc' }])
     expect(run([{ type: 'counted', at: 6, session: 1, waiting: 0 }], bye.state).state.count).toBe(2)
   })
 
@@ -269,7 +269,7 @@ describe('tabStep(), rule by rule', () => {
 describe('tabStep(), exactly', () => {
   it('leads with these effects, in this order, and passes its own diagnostics to its streams only', () => {
     const leading = run([{ type: 'granted', at: 3, session: 1 }], waiting())
-    expect(leading.effects).toEqual([{ type: 'open-inner', from: undefined }, { type: 'post', message: { type: 'lead' } }, { type: 'query-locks', session: 1 }, { type: 'arm-recount' }])
+    expect(leading.effects).toEqual([{ type: 'open-inner', from: undefined }, { type: 'post', message: { type: 'lead' } }, { type: 'query-locks', session: 1, name: 'fates-rx:1:abc' }, { type: 'arm-recount' }])
     const diagnostic = { kind: 'not-json', message: 'x', raw: 'x' } as const
     expect(run([{ type: 'inner', at: 4, item: ['diagnostic', diagnostic] }], leading.state).effects).toEqual([{ type: 'emit', item: ['diagnostic', diagnostic] }])
     expect(tabStep(leading.state, { type: 'delivered', at: 4, event: event('a', 1) }, config).effects).toEqual([])

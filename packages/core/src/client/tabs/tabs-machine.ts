@@ -102,7 +102,8 @@ export type TabEffect =
   /** Open this tab's own client, resuming after `from`, and feed its emissions back as `inner`. */
   | { readonly type: 'open-inner'; readonly from: Watermark | undefined }
   | { readonly type: 'inner-reconnect' }
-  | { readonly type: 'query-locks'; readonly session: number }
+  /** Count the tabs waiting for the lock `name` (this session's: a leader's); answer `counted`. */
+  | { readonly type: 'query-locks'; readonly session: number; readonly name: string }
   | { readonly type: 'arm-recount' }
   /** Give up the lock (or the wait for it), this tab's own client, the timer and the channel. */
   | { readonly type: 'leave' }
@@ -237,10 +238,13 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
     emit({ type: 'open-inner', from: next.mark })
     if (next.phase === 'leading') {
       emit({ type: 'post', message: { type: 'lead' } })
-      emit({ type: 'query-locks', session: next.session })
+      queryLocks()
       emit({ type: 'arm-recount' })
     }
   }
+
+  // Only a leader counts, and a leader was keyed with a name (`lead` leads `alone` without one).
+  const queryLocks = (): void => emit({ type: 'query-locks', session: next.session, name: next.name as string })
 
   const leave = (detail: string): void => {
     if (next.phase === 'idle') return
@@ -281,11 +285,11 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
       case 'hello':
         set({ greeted: [...next.greeted.filter((tab) => tab !== message.tab), message.tab], served: true })
         emit({ type: 'welcome', to: message.tab, status: shown(next.current), mark: next.mark })
-        emit({ type: 'query-locks', session: next.session })
+        queryLocks()
         return
       case 'bye':
         set({ greeted: next.greeted.filter((tab) => tab !== message.tab) })
-        emit({ type: 'query-locks', session: next.session })
+        queryLocks()
         return
       case 'reconnect':
         emit({ type: 'inner-reconnect' })
@@ -362,7 +366,7 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
     case 'recount':
       if (next.phase !== 'leading') break
       set({ greeted: [] })
-      emit({ type: 'query-locks', session: next.session })
+      queryLocks()
       emit({ type: 'arm-recount' })
       break
   }

@@ -229,8 +229,7 @@ export function sharedClient(
         // Stryker disable next-line OptionalChaining: equivalent: the machine asks for it only while leading (or alone), after the step that led performed open-inner, so `held` and its client are always there; the `?.` serves the type checker.
         return held?.inner?.reconnect()
       case 'query-locks': {
-        const { session } = effect
-        const name = state.name
+        const { session, name } = effect
         environment.locks.query().then(
           (snapshot) => {
             if (!current(session)) return
