@@ -5,6 +5,7 @@ import { type HubEffect, type HubInput, type HubMessage, hubStep, initialHubStat
 import type { ConnectOptions } from '../options.js'
 import type { PersistStore } from '../persist/persist-support.js'
 import { serially } from '../serially.js'
+import { feedItems } from './tab-streams.js'
 import type { TabItem } from './tabs-machine.js'
 import type { TabLocks, WorkerPortLike } from './tab-support.js'
 
@@ -110,19 +111,7 @@ export function createHub(options: HubOptions = {}): Hub {
         const client = connect({ ...(join.options as unknown as ConnectOptions), ...options.connect, persist: store })
         const subscriptions: Subscription[] = []
         upstreams.set(upstream, { client, subscriptions })
-        let replayed = true
-        subscriptions.push(
-          client.status$.subscribe((status) => {
-            // The first status is the client's replayed `closed`, from before it opened.
-            if (replayed) return void (replayed = false)
-            feed(['status', status])
-          }),
-          client.control$.subscribe((payload) => feed(['control', payload])),
-          client.event$.subscribe((event) => feed(['event', event])),
-          client.diagnostic$.subscribe((diagnostic) => feed(['diagnostic', diagnostic])),
-          client.frame$.subscribe((text) => feed(['frame', text])),
-          client.metrics$.subscribe((metrics) => feed(['metrics', metrics])),
-        )
+        subscriptions.push(...feedItems(client, feed))
         return
       }
       case 'close': {

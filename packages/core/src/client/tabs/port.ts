@@ -1,6 +1,5 @@
-import { BehaviorSubject, type SchedulerLike, Subject, type Subscription } from 'rxjs'
-import type { ControlPayload, ReceivedEvent } from '../../codec/codecs.js'
-import type { Diagnostic } from '../../operators/diagnostic.js'
+import type { SchedulerLike, Subscription } from 'rxjs'
+import type { ReceivedEvent } from '../../codec/codecs.js'
 import { EventIdMemory } from '../../operators/dedupe-events.js'
 import type { FatesClient } from '../fates-client.js'
 import { identityText, NameVersion, sha256 } from '../digest.js'
@@ -8,8 +7,7 @@ import type { HubJoin, HubMessage, PortMessage } from './hub-machine.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import type { ResolvedOptions } from '../options.js'
 import type { PersistStore } from '../persist/persist-support.js'
-import { refCounted } from '../ref-counted.js'
-import type { ConnectionStatus } from '../connection/status.js'
+import { emitItem, tabStreams } from './tab-streams.js'
 import type { TabItem } from './tabs-machine.js'
 import type { SharedWorkerLike, TabLocks, TabsEnvironment, WorkerPortLike, WorkerSharing } from './tab-support.js'
 import { advance, type Watermark } from '../connection/watermark.js'
@@ -82,12 +80,8 @@ export function workerClient(
     // Storage blocked for this page: the tab merely forgets across reloads.
   }
 
-  const frame$ = new Subject<string>()
-  const control$ = new Subject<ControlPayload>()
-  const event$ = new Subject<ReceivedEvent>()
-  const diagnostic$ = new Subject<Diagnostic>()
-  const status$ = new BehaviorSubject<ConnectionStatus>({ state: 'closed', since: now(), detail: 'Not opened yet: the connection opens on the first subscription.' })
-  const metrics$ = new BehaviorSubject<ConnectionMetrics>(noMetrics)
+  const streams = tabStreams({ state: 'closed', since: now(), detail: 'Not opened yet: the connection opens on the first subscription.' }, noMetrics)
+  const { frame$, control$, event$, diagnostic$, status$, metrics$ } = streams
   const memory = new EventIdMemory(config.dedupeCapacity)
 
   let subscribed = false
@@ -140,22 +134,7 @@ export function workerClient(
     event$.next(event)
   }
 
-  const emit = (item: TabItem): void => {
-    switch (item[0]) {
-      case 'status':
-        return status$.next(item[1])
-      case 'control':
-        return control$.next(item[1])
-      case 'event':
-        return deliver(item[1])
-      case 'diagnostic':
-        return diagnostic$.next(item[1])
-      case 'frame':
-        return frame$.next(item[1])
-      case 'metrics':
-        return metrics$.next(item[1])
-    }
-  }
+  const emit = (item: TabItem): void => emitItem(streams, item, deliver)
 
   const post = (message: PortMessage): void => worker?.port.postMessage(message)
 
@@ -338,7 +317,7 @@ export function workerClient(
     status$.next({ state: 'closed', since: now(), detail })
   }
 
-  const lazy = refCounted(
+  return streams.client(
     () => {
       subscribed = true
       if (!stopped) join()
@@ -348,26 +327,17 @@ export function workerClient(
       mark = undefined
       stop(Say.left)
     },
-  )
-
-  return {
-    frame$: lazy(frame$),
-    control$: lazy(control$),
-    event$: lazy(event$),
-    diagnostic$: lazy(diagnostic$),
-    status$: lazy(status$),
-    metrics$: lazy(metrics$),
-    close: () => {
+    () => {
       if (stopped) return
       stopped = true
       stop(Say.closed)
     },
-    reconnect: () => {
+    () => {
       if (stopped) {
         stopped = false
         if (subscribed) join()
       } else if (fellBack !== undefined) fellBack.reconnect()
       else post({ type: 'reconnect' })
     },
-  }
+  )
 }

@@ -1,15 +1,14 @@
-import { BehaviorSubject, type SchedulerLike, Subject, type Subscription } from 'rxjs'
-import type { ControlPayload, ReceivedEvent } from '../../codec/index.js'
-import { dedupeEvents, type Diagnostic } from '../../operators/index.js'
+import { type SchedulerLike, Subject, type Subscription } from 'rxjs'
+import type { ReceivedEvent } from '../../codec/index.js'
+import { dedupeEvents } from '../../operators/index.js'
 import type { FatesClient } from '../fates-client.js'
 import type { Watermark } from '../connection/machine.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import { identityText, NameVersion, sha256 } from '../digest.js'
 import { noted } from '../noted.js'
 import type { ResolvedOptions } from '../options.js'
-import { refCounted } from '../ref-counted.js'
 import { serially } from '../serially.js'
-import type { ConnectionStatus } from '../connection/status.js'
+import { emitItem, feedItems, tabStreams } from './tab-streams.js'
 import { type TabChannel, type TabsEnvironment, tabsEnvironment, type WorkerSharing } from './tab-support.js'
 import { initialTabState, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
 
@@ -81,12 +80,8 @@ export function sharedClient(
   const digest = environment.digest ?? sha256
 
   let state = initialTabState(random().toString(36).slice(2) + now().toString(36), now())
-  const frame$ = new Subject<string>()
-  const control$ = new Subject<ControlPayload>()
-  const event$ = new Subject<ReceivedEvent>()
-  const diagnostic$ = new Subject<Diagnostic>()
-  const status$ = new BehaviorSubject<ConnectionStatus>(state.current)
-  const metrics$ = new BehaviorSubject<ConnectionMetrics>(noMetrics)
+  const streams = tabStreams(state.current, noMetrics)
+  const { event$ } = streams
 
   // With sendAll, what this tab delivered: a tab joining later gets it as its history.
   let retained: ReceivedEvent[] = []
@@ -113,22 +108,7 @@ export function sharedClient(
   /** A reply to an asynchronous request counts only while the session it was asked in lasts. */
   const current = (session: number): boolean => held?.session === session
 
-  const emit = (item: TabItem): void => {
-    switch (item[0]) {
-      case 'status':
-        return status$.next(item[1])
-      case 'control':
-        return control$.next(item[1])
-      case 'event':
-        return offered.next(item[1])
-      case 'diagnostic':
-        return diagnostic$.next(item[1])
-      case 'frame':
-        return frame$.next(item[1])
-      case 'metrics':
-        return metrics$.next(item[1])
-    }
-  }
+  const emit = (item: TabItem): void => emitItem(streams, item, (event) => offered.next(event))
 
   // Stryker disable next-line OptionalChaining: equivalent: the machine posts only while this tab holds a session that opened its channel (a hello, bye or reconnect while waiting, a lead or welcome while leading), so `held` and its channel are always there; the `?.` serves the type checker.
   const post = (message: TabMessage): void => held?.channel?.postMessage(message)
@@ -209,20 +189,7 @@ export function sharedClient(
         if (mine === undefined) return
         const inner = open(effect.from)
         mine.inner = inner
-        const feed = (item: TabItem): void => dispatch({ type: 'inner', at: now(), item })
-        let replayed = true
-        mine.subscriptions.push(
-          inner.status$.subscribe((status) => {
-            // The first status is the inner client's replayed `closed`, from before it opened.
-            if (replayed) return void (replayed = false)
-            feed(['status', status])
-          }),
-          inner.control$.subscribe((payload) => feed(['control', payload])),
-          inner.event$.subscribe((event) => feed(['event', event])),
-          inner.diagnostic$.subscribe((diagnostic) => feed(['diagnostic', diagnostic])),
-          inner.frame$.subscribe((text) => feed(['frame', text])),
-          inner.metrics$.subscribe((metrics) => feed(['metrics', metrics])),
-        )
+        mine.subscriptions.push(...feedItems(inner, (item) => dispatch({ type: 'inner', at: now(), item })))
         return
       }
       case 'inner-reconnect':
@@ -268,19 +235,10 @@ export function sharedClient(
     }
   }
 
-  const lazy = refCounted(
+  return streams.client(
     () => dispatch({ type: 'subscribed', at: now() }),
     () => dispatch({ type: 'unsubscribed', at: now() }),
+    () => dispatch({ type: 'close', at: now() }),
+    () => dispatch({ type: 'reconnect', at: now() }),
   )
-
-  return {
-    frame$: lazy(frame$),
-    control$: lazy(control$),
-    event$: lazy(event$),
-    diagnostic$: lazy(diagnostic$),
-    status$: lazy(status$),
-    metrics$: lazy(metrics$),
-    close: () => dispatch({ type: 'close', at: now() }),
-    reconnect: () => dispatch({ type: 'reconnect', at: now() }),
-  }
 }

@@ -1,0 +1,101 @@
+import { BehaviorSubject, Subject, type Subscription } from 'rxjs'
+import type { ControlPayload, ReceivedEvent } from '../../codec/index.js'
+import type { Diagnostic } from '../../operators/diagnostic.js'
+import type { ConnectionMetrics } from '../connection/metrics.js'
+import type { ConnectionStatus } from '../connection/status.js'
+import type { FatesClient } from '../fates-client.js'
+import { refCounted } from '../ref-counted.js'
+import type { TabItem } from './tabs-machine.js'
+
+// The streams of a tab of a shared connection, elected (tabs.ts) or through the SharedWorker
+// (port.ts), and the items that carry a client's emissions between tabs (the channel, a
+// worker's port) and back: one definition for the places that make a tab's client, forward a
+// client (the elected leader; the SharedWorker's hub, hub.ts) or receive one. Only the sharing
+// chunks load it: connect()'s own client (connect.ts) makes its streams in place, because a
+// factory shared with the main chunk measured +96 B gzip up front (a chunk more to download).
+
+/** The Subjects behind a {@link FatesClient}'s streams: what an interpreter emits into. */
+export interface ClientSubjects {
+  readonly frame$: Subject<string>
+  readonly control$: Subject<ControlPayload>
+  readonly event$: Subject<ReceivedEvent>
+  readonly diagnostic$: Subject<Diagnostic>
+  readonly status$: BehaviorSubject<ConnectionStatus>
+  readonly metrics$: BehaviorSubject<ConnectionMetrics>
+}
+
+/** {@link tabStreams}' answer: the Subjects, and how to make the tab's client of them. */
+export interface TabStreams extends ClientSubjects {
+  /**
+   * The client over the Subjects: every stream counts as a subscriber of one connection (the
+   * first subscription runs `first`, the end of the last runs `last`; see `refCounted`), and
+   * `close` and `reconnect` as given.
+   */
+  client(first: () => void, last: () => void, close: () => void, reconnect: () => void): FatesClient
+}
+
+/** A tab's six streams, starting at `status` and `metrics`, and the client made of them. */
+export function tabStreams(status: ConnectionStatus, metrics: ConnectionMetrics): TabStreams {
+  const subjects: ClientSubjects = {
+    frame$: new Subject(),
+    control$: new Subject(),
+    event$: new Subject(),
+    diagnostic$: new Subject(),
+    status$: new BehaviorSubject(status),
+    metrics$: new BehaviorSubject(metrics),
+  }
+  return {
+    ...subjects,
+    client(first, last, close, reconnect) {
+      const lazy = refCounted(first, last)
+      return {
+        frame$: lazy(subjects.frame$),
+        control$: lazy(subjects.control$),
+        event$: lazy(subjects.event$),
+        diagnostic$: lazy(subjects.diagnostic$),
+        status$: lazy(subjects.status$),
+        metrics$: lazy(subjects.metrics$),
+        close,
+        reconnect,
+      }
+    },
+  }
+}
+
+/**
+ * Subscribes to every stream of `client` and passes each emission to `feed` as a
+ * {@link TabItem}, in order, but for its first status: the replayed `closed` from before it
+ * opened, which no tab should show. Returns the subscriptions, for the caller to end.
+ */
+export function feedItems(client: FatesClient, feed: (item: TabItem) => void): Subscription[] {
+  let replayed = true
+  return [
+    client.status$.subscribe((status) => {
+      if (replayed) return void (replayed = false)
+      feed(['status', status])
+    }),
+    client.control$.subscribe((payload) => feed(['control', payload])),
+    client.event$.subscribe((event) => feed(['event', event])),
+    client.diagnostic$.subscribe((diagnostic) => feed(['diagnostic', diagnostic])),
+    client.frame$.subscribe((text) => feed(['frame', text])),
+    client.metrics$.subscribe((metrics) => feed(['metrics', metrics])),
+  ]
+}
+
+/** Emits `item` on its stream of `subjects`; an event goes to `event` instead (each receiver deduplicates its own way). */
+export function emitItem(subjects: ClientSubjects, item: TabItem, event: (event: ReceivedEvent) => void): void {
+  switch (item[0]) {
+    case 'status':
+      return subjects.status$.next(item[1])
+    case 'control':
+      return subjects.control$.next(item[1])
+    case 'event':
+      return event(item[1])
+    case 'diagnostic':
+      return subjects.diagnostic$.next(item[1])
+    case 'frame':
+      return subjects.frame$.next(item[1])
+    case 'metrics':
+      return subjects.metrics$.next(item[1])
+  }
+}
