@@ -246,6 +246,58 @@ describe('connect(): reconnection', () => {
   })
 })
 
+describe('connect(): the page\'s listeners', () => {
+  /** A page whose listeners are counted by type. */
+  function countedPage() {
+    const target = new EventTarget()
+    const listening = new Map<string, number>()
+    const g = globalThis as { addEventListener?: unknown; removeEventListener?: unknown }
+    g.addEventListener = (type: string, listener: EventListener) => {
+      listening.set(type, (listening.get(type) ?? 0) + 1)
+      target.addEventListener(type, listener)
+    }
+    g.removeEventListener = (type: string, listener: EventListener) => {
+      listening.set(type, (listening.get(type) ?? 0) - 1)
+      target.removeEventListener(type, listener)
+    }
+    const restore = (): void => {
+      delete g.addEventListener
+      delete g.removeEventListener
+    }
+    return { target, listening, restore }
+  }
+
+  it('listens for online and visibilitychange while subscribed, and leaves none behind after the last subscriber', () => {
+    // A client per component of a page that mounts and unmounts them all day must not leak a
+    // listener each time.
+    const page = countedPage()
+    try {
+      const h = harness()
+      expect(Object.fromEntries(page.listening)).toEqual({ online: 1, visibilitychange: 1 })
+      h.leave()
+      expect(Object.fromEntries(page.listening)).toEqual({ online: 0, visibilitychange: 0 })
+    } finally {
+      page.restore()
+    }
+  })
+
+  it('with reconnectOnOnline off, listens for nothing and waits out its backoff when the browser comes back online', () => {
+    const page = countedPage()
+    try {
+      const h = harness({ reconnectOnOnline: false, backoff: { initialDelayMs: 60_000 } })
+      expect(page.listening.size).toBe(0)
+      h.last().handshake()
+      h.last().closeFromServer(1006)
+      page.target.dispatchEvent(new Event('online'))
+      expect(h.status().state).toBe('reconnecting')
+      expect(h.sockets).toHaveLength(1)
+      h.leave()
+    } finally {
+      page.restore()
+    }
+  })
+})
+
 describe('connect(): page visibility', () => {
   it('reconnects at once when the page becomes visible again, not when it is hidden', () => {
     const target = new EventTarget()
