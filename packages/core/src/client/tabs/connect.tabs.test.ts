@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import type { ReceivedEvent } from '../../codec/index.js'
 import { control, eventFrame } from '../../test-support/frames.js'
-import { FixedUnixSeconds, memoryBrowser, type MemoryBrowser } from '../../testing/index.js'
+import { FixedUnixSeconds, memoryBrowser } from '../../testing/index.js'
 import { Clock, fakeWebSockets } from '../../test-support/frames.js'
+import { id, settle, tabs, token } from '../../test-support/tabs-harness.js'
 import { connect } from '../connection/connect.js'
-import type { ConnectOptions } from '../options.js'
 import type { ConnectionStatus } from '../connection/status.js'
 import { TabsRecountMs } from './tabs-machine.js'
 
@@ -13,54 +11,13 @@ import { TabsRecountMs } from './tabs-machine.js'
 // test's settle() starts from a loaded chunk (the first import transforms it, in vitest).
 await import('./tabs.js')
 
-// Tabs sharing one connection, in memory: a virtual clock for the timers, the memory browser's
-// locks and channels for the tabs, fake sockets per tab (so that a socket is always the tab's
-// own). Locks and channels settle in microtasks: settle(). The digest is node's, in the same
-// task, so that the tabs meet in a known order; one test uses crypto.subtle's, as browsers do.
+// Tabs sharing one connection, in memory: the harness in test-support/tabs-harness.ts.
 const T = FixedUnixSeconds
-const id = '811073947382579200'
-const token = 'tok-shared-secret'
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 8; i++) await new Promise((resolve) => setImmediate(resolve))
-}
 /** Settles until `done()` holds: crypto.subtle digests in the thread pool, at its own pace. */
 const until = async (done: () => boolean): Promise<void> => {
   for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setImmediate(resolve))
 }
 const frameOf = (...parts: string[]) => parts.map((part) => `${part}\x1f`).join('\x1f')
-
-const digest = (text: string) => Promise.resolve(createHash('sha256').update(text).digest('hex'))
-
-function tabs(browser: MemoryBrowser = memoryBrowser(), clock = new Clock(), subtle = false) {
-  const open = (extra: Partial<ConnectOptions> = {}) => {
-    const tab = browser.tab()
-    const fakes = fakeWebSockets()
-    const client = connect({
-      url: 'ws://127.0.0.1:9/ws',
-      id,
-      token,
-      WebSocket: fakes.WebSocket,
-      scheduler: clock,
-      random: Math.random,
-      shareAcrossTabs: subtle ? tab.environment : { ...tab.environment, digest },
-      ...extra,
-    })
-    const statuses: ConnectionStatus[] = []
-    const events: ReceivedEvent[] = []
-    const subscriptions = [client.status$.subscribe((s) => statuses.push(s)), client.event$.subscribe((e) => events.push(e))]
-    return {
-      ...fakes,
-      tab,
-      client,
-      statuses,
-      events,
-      eids: () => events.map((e) => e.m.eid),
-      status: (): ConnectionStatus | undefined => statuses.at(-1),
-      leave: () => subscriptions.forEach((s) => s.unsubscribe()),
-    }
-  }
-  return { browser, clock, open }
-}
 
 type Tab = ReturnType<ReturnType<typeof tabs>['open']>
 const socketsOf = (all: readonly Tab[]) => all.flatMap((tab) => tab.sockets)

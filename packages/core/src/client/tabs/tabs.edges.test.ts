@@ -1,83 +1,23 @@
-import { createHash } from 'node:crypto'
 import { take } from 'rxjs'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { ControlPayload, ReceivedEvent } from '../../codec/index.js'
-import type { Diagnostic } from '../../operators/index.js'
 import { control, eventFrame } from '../../test-support/frames.js'
 import { FixedUnixSeconds, memoryBrowser, type MemoryBrowser } from '../../testing/index.js'
 import { Clock, fakeWebSockets } from '../../test-support/frames.js'
+import { digest, id, recorded, settle, tabs, token } from '../../test-support/tabs-harness.js'
 import { connect } from '../connection/connect.js'
-import type { ConnectionMetrics } from '../connection/metrics.js'
-import type { ConnectOptions } from '../options.js'
-import type { ConnectionStatus } from '../connection/status.js'
 import type { TabsEnvironment } from './tab-support.js'
 import { TabsRecountMs } from './tabs-machine.js'
 
 // The edges of tabs.ts, the interpreter of the tabs' election: what crosses the channel (every
 // stream, batched per task), the counts it takes from the lock manager, the tab that leads
 // alone when the identity cannot be digested, and a lock granted to a tab that has left.
-// The same harness as connect.tabs.test.ts: memory locks and channels, fake sockets per tab, a
-// virtual clock; this one records all six streams of each tab.
+// The same harness as connect.tabs.test.ts (test-support/tabs-harness.ts): memory locks and
+// channels, fake sockets per tab, a virtual clock, all six streams of each tab recorded.
 
 await import('./tabs.js')
 
 const T = FixedUnixSeconds
-const id = '811073947382579200'
-const token = 'tok-shared-secret'
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 8; i++) await new Promise((resolve) => setImmediate(resolve))
-}
 const frameOf = (...parts: string[]) => parts.map((part) => `${part}\x1f`).join('\x1f')
-const digest = (text: string) => Promise.resolve(createHash('sha256').update(text).digest('hex'))
-
-/** Everything a tab's client emitted, stream by stream. */
-function recorded(client: ReturnType<typeof connect>) {
-  const seen = {
-    statuses: [] as ConnectionStatus[],
-    events: [] as ReceivedEvent[],
-    frames: [] as string[],
-    controls: [] as ControlPayload[],
-    diagnostics: [] as Diagnostic[],
-    metrics: [] as ConnectionMetrics[],
-  }
-  const subscriptions = [
-    client.status$.subscribe((s) => seen.statuses.push(s)),
-    client.event$.subscribe((e) => seen.events.push(e)),
-    client.frame$.subscribe((f) => seen.frames.push(f)),
-    client.control$.subscribe((c) => seen.controls.push(c)),
-    client.diagnostic$.subscribe((d) => seen.diagnostics.push(d)),
-    client.metrics$.subscribe((m) => seen.metrics.push(m)),
-  ]
-  return { ...seen, leave: () => subscriptions.forEach((s) => s.unsubscribe()) }
-}
-
-function tabs(browser: MemoryBrowser = memoryBrowser(), clock = new Clock()) {
-  const open = (extra: Partial<ConnectOptions> = {}, environment?: (tab: TabsEnvironment) => TabsEnvironment) => {
-    const tab = browser.tab()
-    const fakes = fakeWebSockets()
-    const shared = { ...tab.environment, digest }
-    const client = connect({
-      url: 'ws://127.0.0.1:9/ws',
-      id,
-      token,
-      WebSocket: fakes.WebSocket,
-      scheduler: clock,
-      random: Math.random,
-      shareAcrossTabs: environment === undefined ? shared : environment(shared),
-      ...extra,
-    })
-    const seen = recorded(client)
-    return {
-      ...fakes,
-      ...seen,
-      tab,
-      client,
-      eids: () => seen.events.map((e) => e.m.eid),
-      status: (): ConnectionStatus | undefined => seen.statuses.at(-1),
-    }
-  }
-  return { browser, clock, open }
-}
 
 /** The 'out' messages posted on the channels so far. */
 const outs = (browser: MemoryBrowser) =>
