@@ -11,7 +11,7 @@ import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
 import type { Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
 import { channelOf, GlobalChannel, type Credentials, type IdentityKind } from '../stores/store.js'
 import { IdleTarget, step, type RetryPolicy, type TargetConfig, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
-import { LiveDetail, upstreamInput, upstreamNotice } from './upstream-status.js'
+import { upstreamInput, upstreamNotice } from './upstream-status.js'
 
 /** One relayed target as `/metrics` and `/healthz` report it. */
 export interface UpstreamReport {
@@ -329,11 +329,8 @@ export class Relay implements ViewerGate {
       persist: openedMark(target),
     }))
     const subscription = client.status$.subscribe((status) => {
-      const found = upstreamInput(status)
-      if (found === undefined) return
-      // The first live of an opening filled no gap of the viewers' (they joined at its mark),
-      // whatever core says of the origin's history reaching back to it.
-      const input = found.status === 'live' && !target.liveSinceOpened ? { ...found, detail: LiveDetail.none } : found
+      const input = upstreamInput(status, !target.liveSinceOpened)
+      if (input === undefined) return
       // A failure's retry is timed from now, jittered: the machine gets both as data.
       this.#dispatch(target, input.status === 'failed' ? { ...input, at: Date.now(), random: Math.random() } : input)
     })

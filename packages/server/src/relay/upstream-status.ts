@@ -14,19 +14,22 @@ export const LiveDetail = Object.freeze({
 } as const satisfies Record<GapOutcome | 'none', string>)
 
 /**
- * The machine input for an upstream client's status, or `undefined` for `closed` (the relay's
+ * The machine input for an upstream client's status (`opening`: the upstream has not been live
+ * since it was opened), or `undefined` for `closed` (the relay's
  * own doing). Pure. The viewer-facing `detail` is built from the state, the close code and
  * core's meaning of it: never core's own detail, which may name the origin's address. The
  * operator's `log` line carries core's detail (core never puts a token in it).
  */
-export function upstreamInput(status: ConnectionStatus): Extract<TargetInput, { type: 'upstream' }> | undefined {
+export function upstreamInput(status: ConnectionStatus, opening = false): Extract<TargetInput, { type: 'upstream' }> | undefined {
   const close = status.close === undefined ? '' : ` (close ${status.close.code}: ${meaningOf(status.close.code)})`
   const log = `${status.state}${status.close === undefined ? '' : ` after close ${status.close.code}`}${status.detail === undefined ? '' : `: ${status.detail}`}`
   switch (status.state) {
     case 'closed':
       return undefined
     case 'live':
-      return { type: 'upstream', status: 'live', detail: LiveDetail[status.gap ?? 'none'], log }
+      // The first live of an opening filled no gap of its viewers' (they joined at its mark),
+      // whatever core says of the origin's history reaching back to it.
+      return { type: 'upstream', status: 'live', detail: LiveDetail[opening ? 'none' : (status.gap ?? 'none')], log }
     case 'failed':
       return { type: 'upstream', status: 'failed', detail: `The relay's upstream refused it${close}.`, log }
     case 'reconnecting': {
