@@ -13,9 +13,13 @@ await import('./tabs.js')
 
 // Tabs sharing one connection, in memory: the harness in test-support/tabs-harness.ts.
 const T = FixedUnixSeconds
-/** Settles until `done()` holds: crypto.subtle digests in the thread pool, at its own pace. */
+/**
+ * Settles until `done()` holds, for up to 5 s by the clock: crypto.subtle digests in the thread
+ * pool, at its own pace, which a busy machine slows (500 turns of the loop were not always enough).
+ */
 const until = async (done: () => boolean): Promise<void> => {
-  for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setImmediate(resolve))
+  const end = Date.now() + 5_000
+  while (!done() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 1))
 }
 const frameOf = (...parts: string[]) => parts.map((part) => `${part}\x1f`).join('\x1f')
 
@@ -149,13 +153,16 @@ describe('connect({ shareAcrossTabs })', () => {
     await until(() => a.status()?.tabs !== undefined)
     const b = t.open({ token: 'another-token' })
     const c = t.open()
-    await until(() => b.status()?.tabs !== undefined && c.status()?.tabs !== undefined)
+    // c follows a once a has welcomed it (crypto.subtle digests at the thread pool's pace: a
+    // status with `tabs` alone may still be c waiting to be welcomed, and miss what a sends).
+    await until(() => b.status()?.tabs !== undefined && c.status()?.tabs?.role === 'follower' && a.status()?.tabs?.count === 2)
     expect(a.sockets).toHaveLength(1)
     expect(b.sockets).toHaveLength(1)
     expect(c.sockets).toHaveLength(0)
     a.last().handshake()
     // A server that echoes the token: the leader's streams carry it redacted, and so does the channel.
     a.last().frame(control('invalid_payload', 16, `bad ${token}`)).frame(`{"x":"${token}"}`).frame(eventFrame('e', T + 1))
+    await until(() => c.eids().length > 0)
     await settle()
     expect(c.eids()).toEqual(['e'])
     expect(t.browser.posted.length).toBeGreaterThan(3)
