@@ -157,7 +157,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
 
   // The pipeline, made of the exported pieces that the operators are made of, without an
   // observable hop per payload: each frame is split (forEachSegment, splitFrames' loop) and
-  // each segment decoded (decodeSegment, decodePayloads' step without io-ts) into one `payloads` input; the
+  // each segment decoded (decodeSegment, decodePayloads' step without io-ts) into one `frame` input; the
   // machine's deliveries pass the eid memory under dedupeEvents into event$. One memory for the
   // client's lifetime, so that replays after reconnects are deduplicated.
   let redactedToken = typeof config.token === 'string' ? config.token : undefined
@@ -165,12 +165,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   const memory = new EventIdMemory(config.dedupeCapacity)
   // The frame being split: its segments, decoded (one function for every frame, not a closure each).
   let decoded: Decoded[] = []
-  let control = false
-  const decodeOne = (segment: string): void => {
-    const payload = decodeSegment(segment, undefined, undefined, explain)
-    if (payload.type === 'control') control = true
-    decoded.push(payload)
-  }
+  const decodeOne = (segment: string): void => void decoded.push(decodeSegment(segment, undefined, undefined, explain))
   const report = (diagnostic: Diagnostic): void => {
     counters = count(counters, { type: 'diagnostic', diagnostic })
     diagnostic$.next(diagnostic)
@@ -202,9 +197,19 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         if (socket?.id === id) socket.send = signal.send
         dispatch({ type: 'opened', at, socket: id })
         return
-      case 'frame':
-        dispatch({ type: 'frame', at, socket: id, text: signal.data })
+      case 'frame': {
+        // Decoded as it arrives, then given to the machine whole (one input per frame).
+        // Redacted whole before splitting: one scan per frame, and every segment, and so
+        // everything decoded from it, is already free of the token.
+        const clean = redact(signal.data)
+        if (frame$.observed) frame$.next(clean)
+        decoded = []
+        forEachSegment(clean, decodeOne)
+        counters = count(counters, { type: 'decoded', text: signal.data, payloads: decoded.length })
+        dispatch({ type: 'frame', at, socket: id, payloads: decoded })
+        if (metricsTimer === undefined && state.subscribed) metricsTimer = scheduler.schedule(publishMetrics, config.metricsIntervalMs)
         return
+      }
       case 'close':
         if (socket?.id === id) socket = undefined
         dispatch({
@@ -275,23 +280,6 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
       case 'cancel':
         cancel(effect.timer)
         return
-      case 'decode': {
-        // Redacted whole before splitting: one scan per frame, and every segment, and so
-        // everything decoded from it, is already free of the token.
-        const clean = redact(effect.text)
-        if (frame$.observed) frame$.next(clean)
-        decoded = []
-        control = false
-        forEachSegment(clean, decodeOne)
-        counters = count(counters, { type: 'decoded', payloads: decoded.length })
-        // The frame's time; now, when it is decoded, if it holds a control payload: that may
-        // start the ratelimit window (identity → identify), which must not start before the
-        // identify is sent. (Reading the clock once per frame showed in the profile.)
-        const at = control ? now() : effect.at
-        if (decoded.length > 0) dispatch({ type: 'payloads', at, socket: effect.socket, payloads: decoded })
-        if (metricsTimer === undefined && state.subscribed) metricsTimer = scheduler.schedule(publishMetrics, config.metricsIntervalMs)
-        return
-      }
       case 'status':
         status$.next(effect.status)
         publishMetrics()

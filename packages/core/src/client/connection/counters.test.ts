@@ -10,8 +10,7 @@ const event = (eid: string): ReceivedEvent => ({ m: { e: 0, eid, ts: 1 }, ctx: {
 type Item = Effect | Observed
 
 const item: fc.Arbitrary<Item> = fc.oneof(
-  fc.string({ maxLength: 20 }).map((text): Item => ({ type: 'decode', text, socket: 1, at: 0 })),
-  fc.nat({ max: 20 }).map((payloads): Item => ({ type: 'decoded', payloads })),
+  fc.record({ text: fc.string({ maxLength: 20 }), payloads: fc.nat({ max: 20 }) }).map(({ text, payloads }): Item => ({ type: 'decoded', text, payloads })),
   fc.constant<Item>({ type: 'deliver', event: event('a') }),
   fc.array(fc.constant(event('b')), { maxLength: 10 }).map((events): Item => ({ type: 'deliver-live', events })),
   fc
@@ -34,11 +33,11 @@ describe('count (the counters as a pure reducer over effects)', () => {
           const next = count(counters, it)
           expect(JSON.stringify(counters)).toBe(before)
           counters = next
-          if (it.type === 'decode') {
+          if (it.type === 'decoded') {
             model.frames++
             model.bytes += new TextEncoder().encode(it.text).length
-          } else if (it.type === 'decoded') model.payloads += it.payloads
-          else if (it.type === 'passed') {
+            model.payloads += it.payloads
+          } else if (it.type === 'passed') {
             model.offered += it.offered
             model.events += it.events
             model.resumed += it.resumed
@@ -53,7 +52,7 @@ describe('count (the counters as a pure reducer over effects)', () => {
   })
 
   it('returns the same object for an effect that counts nothing (no allocation)', () => {
-    const counters = count(NoCounts, { type: 'decode', text: 'E1', socket: 1, at: 0 })
+    const counters = count(NoCounts, { type: 'decoded', text: 'E1', payloads: 1 })
     // A delivery is counted when performed, by what the dedupe let through ('passed').
     expect(count(counters, { type: 'deliver-live', events: [event('a')] })).toBe(counters)
     expect(count(counters, { type: 'send', socket: 1, text: 'x' })).toBe(counters)
@@ -61,8 +60,7 @@ describe('count (the counters as a pure reducer over effects)', () => {
   })
 
   it('counts a frame of events once: offered by the machine, passed by the dedupe, the rest duplicates', () => {
-    let counters = count(NoCounts, { type: 'decode', text: 'é\x1fE', socket: 1, at: 0 })
-    counters = count(counters, { type: 'decoded', payloads: 3 })
+    let counters = count(NoCounts, { type: 'decoded', text: 'é\x1fE', payloads: 3 })
     // A deliver-live of a, b, a: the second a is a duplicate.
     counters = count(counters, { type: 'passed', offered: 3, events: 2, resumed: 0 })
     expect(metricsOf(counters, 7)).toEqual({ frames: 1, bytes: 4, payloads: 3, events: 2, resumed: 0, duplicates: 1, diagnostics: 0, reconnects: {}, lastFrameAt: 7 })

@@ -58,7 +58,7 @@ class Harness {
   openNow = (): readonly Effect[] => this.feed({ type: 'open-now', at: this.at })
   opened = (): readonly Effect[] => this.feed({ type: 'opened', at: this.at, socket: this.socket })
   /** One frame's payloads from the current socket, as connect() gives them. */
-  payloads = (...payloads: Decoded[]): readonly Effect[] => this.feed({ type: 'payloads', at: this.at, socket: this.socket, payloads })
+  payloads = (...payloads: Decoded[]): readonly Effect[] => this.feed({ type: 'frame', at: this.at, socket: this.socket, payloads })
   timer = (timer: TimerName, jitter = 0.5): readonly Effect[] => this.feed({ type: 'timer', at: this.at, timer, jitter })
   closed = (code: number, extra: { httpStatus?: number; jitter?: number; reason?: string } = {}): readonly Effect[] =>
     this.feed({ type: 'closed', at: this.at, socket: this.socket, code, reason: extra.reason ?? '', jitter: extra.jitter ?? 0.5, ...(extra.httpStatus === undefined ? {} : { httpStatus: extra.httpStatus }) })
@@ -106,8 +106,8 @@ describe('inputs that come too late', () => {
   }
   const socket = 1
   it.each<[string, MachineInput]>([
-    ['a frame', { type: 'frame', at: T0, socket, text: '{}' }],
-    ['a frame’s payloads', { type: 'payloads', at: T0, socket, payloads: [control('ready')] }],
+    ['an empty frame', { type: 'frame', at: T0, socket, payloads: [] }],
+    ['a frame’s payloads', { type: 'frame', at: T0, socket, payloads: [control('ready')] }],
     ['a decoded payload', { type: 'decoded', at: T0, socket, decoded: control('identity') }],
     ['opened', { type: 'opened', at: T0, socket }],
     ['closed', { type: 'closed', at: T0, socket, code: 1006, reason: '', jitter: 0 }],
@@ -168,9 +168,10 @@ describe('inputs that come too late', () => {
     h.credentials()
     expect(h.openNow()).toContainEqual({ type: 'open', socket: 2, url: 'ws://x/ws', token })
     const before = h.state
-    expect(h.feed({ type: 'frame', at: T0 + 5, socket: 1, text: '{}' })).toEqual([])
+    expect(h.feed({ type: 'frame', at: T0 + 5, socket: 1, payloads: [control('identity')] })).toEqual([])
     expect(h.state).toEqual(before)
-    expect(h.feed({ type: 'frame', at: T0 + 5, socket: 2, text: '{}' })).toEqual([{ type: 'decode', text: '{}', socket: 2, at: T0 + 5 }])
+    expect(h.feed({ type: 'frame', at: T0 + 5, socket: 2, payloads: [] })).toEqual([])
+    expect(h.state).toEqual({ ...before, lastFrameAt: T0 + 5 })
   })
 })
 
@@ -204,7 +205,7 @@ describe('subscribing', () => {
     expect(status?.state).toBe('connecting')
     expect(Object.keys(status ?? {})).not.toContain('lastFrameAt')
     h.openNow()
-    h.feed({ type: 'frame', at: T0 + 3, socket: h.socket, text: '{}' })
+    h.feed({ type: 'frame', at: T0 + 3, socket: h.socket, payloads: [] })
     expect(statusesOf(h.opened())[0]).toMatchObject({ state: 'identifying', lastFrameAt: T0 + 3 })
   })
 })
@@ -234,7 +235,7 @@ describe('unsubscribing and close()', () => {
     expect(h.feed({ type: 'close', at: T0 })).toEqual([
       { type: 'close-socket', socket: 1 },
       ...ConnectionTimerCancels,
-      { type: 'status', status: { state: 'closed', since: T0, requestsRemaining: 18, detail: 'Closed by the user.' } },
+      { type: 'status', status: { state: 'closed', since: T0, requestsRemaining: 18, lastFrameAt: T0, detail: 'Closed by the user.' } },
     ])
   })
 })
@@ -279,7 +280,7 @@ describe('reconnect()', () => {
       { type: 'count', reconnect: 'manual' },
       {
         type: 'status',
-        status: { state: 'reconnecting', since: T0 + 5, requestsRemaining: 18, attempt: 0, delayMs: 0, nextRetryAt: T0 + 5, detail: 'reconnect() was called.' },
+        status: { state: 'reconnecting', since: T0 + 5, requestsRemaining: 18, lastFrameAt: T0, attempt: 0, delayMs: 0, nextRetryAt: T0 + 5, detail: 'reconnect() was called.' },
       },
       { type: 'read-credentials' },
     ])
@@ -456,7 +457,7 @@ describe('liveness', () => {
     // One timer per quiet period: a frame only moves lastFrameAt, and the timer rearms for the rest.
     const h = new Harness(configOf({ livenessTimeoutMs: 30_000 }))
     h.toIdentifying()
-    h.feed({ type: 'frame', at: T0 + 10_000, socket: h.socket, text: '{}' })
+    h.feed({ type: 'frame', at: T0 + 10_000, socket: h.socket, payloads: [] })
     h.at = T0 + 30_000
     expect(h.timer('liveness')).toEqual([{ type: 'arm', timer: 'liveness', ms: 10_000 }])
   })
@@ -510,7 +511,7 @@ describe('a replay held for ordering', () => {
       { type: 'cancel', timer: 'replay' },
       ...[events[1], events[2], events[0]].map((event) => ({ type: 'deliver', event: { ...event, prior: true } })),
       { type: 'diagnostic', diagnostic: { kind: 'replay-cut', message, raw: '' } },
-      { type: 'status', status: { state: 'live', since: T0, requestsRemaining: 18, detail: message } },
+      { type: 'status', status: { state: 'live', since: T0, requestsRemaining: 18, lastFrameAt: T0, detail: message } },
     ])
   })
 
@@ -531,7 +532,7 @@ describe('a replay held for ordering', () => {
       { type: 'control', payload: { code: 'done_prior', control: true } },
       { type: 'cancel', timer: 'replay' },
       { type: 'deliver', event: { ...old, prior: true } },
-      { type: 'status', status: { state: 'live', since: T0, requestsRemaining: 18 } },
+      { type: 'status', status: { state: 'live', since: T0, requestsRemaining: 18, lastFrameAt: T0 } },
     ])
     expect(h.state.connection?.phase).toBe('live')
     const fresh = [eventOf('n1', 5), eventOf('n2', 6)]

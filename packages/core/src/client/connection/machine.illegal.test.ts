@@ -54,7 +54,7 @@ describe('the connection machine, given a state no step would make', () => {
     // the event after it in the same frame must not be delivered.
     const ready: Decoded = { type: 'control', control: { code: 'ready', control: true, ts: 1 } }
     const late: Decoded = { type: 'event', event: { m: { e: 0, eid: 'late', ts: 2 }, ctx: {} } }
-    const result = step(closedWith('awaiting-ready'), { type: 'payloads', at: 5, socket: 7, payloads: [ready, late] }, config)
+    const result = step(closedWith('awaiting-ready'), { type: 'frame', at: 5, socket: 7, payloads: [ready, late] }, config)
     expect(result.state.status.state).toBe('failed')
     expect(result.state.connection).toBeUndefined()
     expect(result.effects.some((effect) => effect.type === 'deliver' || effect.type === 'deliver-live')).toBe(false)

@@ -191,8 +191,7 @@ function run(actions: readonly Action[], backoff: { maxAttempts: number; initial
     // The pipeline before the machine (decodePayloads with the client's redactor) redacts.
     const clean = JSON.parse(redactSecret(JSON.stringify(payload), token)) as typeof payload
     const decoded = 'control' in clean ? { type: 'control' as const, control: clean } : { type: 'event' as const, event: clean }
-    feed({ type: 'frame', at: now, socket, text: JSON.stringify(payload) })
-    feed({ type: 'decoded', at: now, socket, decoded })
+    feed({ type: 'frame', at: now, socket, payloads: [decoded] })
   }
   const remaining = (): number => (windowStart !== undefined && now < windowStart + WindowMs ? Protocol.rateLimit - counter : Protocol.rateLimit)
   const serverClose = (code: number, httpStatus?: number): void => {
@@ -398,7 +397,7 @@ describe('the connection machine (properties over random histories)', () => {
     const stale = current - 1
     for (const input of [
       { type: 'opened', at: 1, socket: stale },
-      { type: 'frame', at: 1, socket: stale, text: 'x' },
+      { type: 'frame', at: 1, socket: stale, payloads: [{ type: 'control', control: { code: 'identity', control: true } }] },
       { type: 'decoded', at: 1, socket: stale, decoded: { type: 'control', control: { code: 'identity', control: true } } },
       { type: 'closed', at: 1, socket: stale, code: 4004, reason: '', jitter: 0 },
     ] as const satisfies readonly MachineInput[]) {
@@ -440,8 +439,8 @@ const resumeAction: fc.Arbitrary<ResumeAction> = fc.oneof(
  * How the model server's payloads reach the machine. `undefined`: each as its own `decoded`
  * input at once. Otherwise they gather into frames (publishes, `ready` with its replay,
  * `done_prior` and junk segments run together until any other action) fed when the frame ends,
- * at that time: `one` as a `decoded` input per payload, `frame` as one `payloads` input, which
- * must mean exactly the same.
+ * at that time: `one` as an empty `frame` input (the frame's time) and a `decoded` input per
+ * payload, `frame` as one `frame` input with its payloads, which must mean exactly the same.
  */
 type Grouping = undefined | 'one' | 'frame'
 
@@ -506,8 +505,12 @@ function runResume(actions: readonly ResumeAction[], seed: number, skewMs: numbe
     if (frame === undefined) return
     const { socket: id, payloads } = frame
     frame = undefined
-    if (grouping === 'frame') feed({ type: 'payloads', at: now, socket: id, payloads })
-    else for (const decoded of payloads) feed({ type: 'decoded', at: now, socket: id, decoded })
+    if (grouping === 'frame') feed({ type: 'frame', at: now, socket: id, payloads })
+    else {
+      // A frame is its time (an empty frame) and then its payloads, each on its own.
+      feed({ type: 'frame', at: now, socket: id, payloads: [] })
+      for (const decoded of payloads) feed({ type: 'decoded', at: now, socket: id, decoded })
+    }
   }
   const sendDecoded = (decoded: Decoded): void => {
     if (socket === undefined) return
@@ -637,7 +640,7 @@ describe('resume (properties over random histories with drops)', () => {
   })
 })
 
-describe('a frame as one payloads input (properties over random histories with drops)', () => {
+describe('a frame as one input (properties over random histories with drops)', () => {
   it('means exactly what its payloads as decoded inputs one by one mean: the same state, the same events in the same order, the same other effects', () => {
     fc.assert(
       fc.property(fc.array(resumeAction, { minLength: 20, maxLength: 150, size: 'max' }), fc.nat(), fc.integer({ min: -60_000, max: 60_000 }), (actions, seed, skewMs) => {
@@ -681,10 +684,10 @@ describe('a frame as one payloads input (properties over random histories with d
     feed({ type: 'decoded', at: 0, socket: 1, decoded: { type: 'control', control: { code: 'ready', control: true, ts: 0 } } })
     expect(state.status.state).toBe('live')
     const events = [1, 3, 2].map((ts): ReceivedEvent => ({ m: { e: 0, eid: `e${ts}`, ts }, ctx: {} }))
-    const effects = feed({ type: 'payloads', at: 5_000, socket: 1, payloads: events.map((event) => ({ type: 'event' as const, event })) })
+    const effects = feed({ type: 'frame', at: 5_000, socket: 1, payloads: events.map((event) => ({ type: 'event' as const, event })) })
     expect(effects).toEqual([{ type: 'deliver-live', events }])
     expect(state.watermark).toMatchObject({ ts: 3, eid: 'e3' })
     // From an older socket: nothing.
-    expect(feed({ type: 'payloads', at: 5_000, socket: 0, payloads: events.map((event) => ({ type: 'event' as const, event })) })).toEqual([])
+    expect(feed({ type: 'frame', at: 5_000, socket: 0, payloads: events.map((event) => ({ type: 'event' as const, event })) })).toEqual([])
   })
 })

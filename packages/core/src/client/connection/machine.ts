@@ -47,17 +47,18 @@ export type MachineInput =
   | { readonly type: 'credentials-failed'; readonly at: number; readonly detail: string }
   | { readonly type: 'open-now'; readonly at: number }
   | { readonly type: 'opened'; readonly at: number; readonly socket: number }
-  | { readonly type: 'frame'; readonly at: number; readonly socket: number; readonly text: string }
-  /** One segment of a frame of that socket, decoded (`decodePayload`). */
-  | { readonly type: 'decoded'; readonly at: number; readonly socket: number; readonly decoded: Decoded }
   /**
-   * Every segment of one frame of that socket, decoded (`decodePayload`), in order: the input
-   * connect() gives, one per frame. It means exactly what as many `decoded` inputs in a row
-   * would: the frame's plain live events are delivered in one `deliver-live` effect and move
-   * the mark once, and any other payload is decided as its own `decoded` input would be, in
-   * its place (a control payload may change the phase mid-frame).
+   * A frame of that socket, received `at`: every segment of it decoded (`decodePayload`), in
+   * order (none for a frame of separators only). The input connect() gives, one per frame,
+   * split and decoded as it arrives: the frame's time is then the time it arrived. Its payloads
+   * mean exactly what as many `decoded` inputs in a row would: the frame's plain live events
+   * are delivered in one `deliver-live` effect and move the mark once, and any other payload is
+   * decided as its own `decoded` input would be, in its place (a control payload may change the
+   * phase mid-frame).
    */
-  | { readonly type: 'payloads'; readonly at: number; readonly socket: number; readonly payloads: readonly Decoded[] }
+  | { readonly type: 'frame'; readonly at: number; readonly socket: number; readonly payloads: readonly Decoded[] }
+  /** One segment of a frame of that socket, decoded (`decodePayload`): a frame's payload on its own. */
+  | { readonly type: 'decoded'; readonly at: number; readonly socket: number; readonly decoded: Decoded }
   | {
       readonly type: 'closed'
       readonly at: number
@@ -81,17 +82,12 @@ export type Effect =
   | { readonly type: 'close-socket'; readonly socket: number }
   | { readonly type: 'arm'; readonly timer: TimerName; readonly ms: number }
   | { readonly type: 'cancel'; readonly timer: TimerName }
-  /**
-   * Split and decode this frame of `socket`, received `at`, and give its payloads back as one
-   * `payloads` input of that socket and time.
-   */
-  | { readonly type: 'decode'; readonly text: string; readonly socket: number; readonly at: number }
   | { readonly type: 'status'; readonly status: ConnectionStatus }
   | { readonly type: 'control'; readonly payload: ControlPayload }
   | { readonly type: 'deliver'; readonly event: ReceivedEvent }
   /**
    * Deliver these events, in order, as one `deliver` effect each would: the live events of one
-   * `payloads` input that no decision held back (the hot path, one effect per frame).
+   * `frame` input that no decision held back (the hot path, one effect per frame).
    */
   | { readonly type: 'deliver-live'; readonly events: readonly ReceivedEvent[] }
   | { readonly type: 'diagnostic'; readonly diagnostic: Diagnostic }
@@ -251,39 +247,32 @@ const copy = (s: MachineState, lastFrameAt: number | undefined, watermark: Water
  * // effects: [{ type: 'read-credentials' }]
  */
 export function step(state: MachineState, input: MachineInput, config: MachineConfig): Step {
-  const connection = state.connection
-  // The inputs of the hot path, a frame and its payloads from the current socket, decided
-  // here: they are most inputs. (Apart from decide(), whose local functions would otherwise
-  // cost every call a closure context.) A `decoded` input, which connect() no longer gives,
-  // is decided there: `payloads` means what its payloads as `decoded` inputs mean.
-  const type = input.type
-  if (type === 'frame') {
-    if (input.socket === connection?.socket) return { state: copy(state, input.at, state.watermark), effects: [{ type: 'decode', text: input.text, socket: input.socket, at: input.at }] }
-  } else if (type === 'payloads') {
-    // Stryker disable next-line ConditionalExpression: `true` is equivalent: payloads() passes a stale socket's payloads to decide() one by one, which ignores them (same state, no effect).
-    if (input.socket === connection?.socket) return payloads(state, input, config)
-  }
+  // The input of the hot path, a frame of the current socket, decided here: it is most
+  // inputs. (Apart from decide(), whose local functions would otherwise cost every call a
+  // closure context.) A frame of a stale socket is decide()'s, which ignores it.
+  if (input.type === 'frame' && input.socket === state.connection?.socket) return frame(state, input, config)
   return decide(state, input, config)
 }
 
 /**
- * A frame's payloads: its run of plain live events (no diagnostic, the connection `live` and
- * not finishing a cut replay) costs one array, one `deliver-live` effect and one state with
- * the mark folded over the run (`advance`, event by event, exactly as one input each would
- * move it); the first payload that is anything else ends the run and goes to `decide` as a
- * `decoded` input, and the run starts again after it if the phase allows.
+ * A frame: its time is `lastFrameAt`; its run of plain live events (no diagnostic, the
+ * connection `live` and not finishing a cut replay) costs one array, one `deliver-live` effect
+ * and one state with the mark folded over the run (`advance`, event by event, exactly as one
+ * input each would move it); the first payload that is anything else ends the run and goes to
+ * `decide` as a `decoded` input, and the run starts again after it if the phase allows. One
+ * state copy for a frame of live events, time and mark together.
  */
-function payloads(state: MachineState, input: Extract<MachineInput, { type: 'payloads' }>, config: MachineConfig): Step {
+function frame(state: MachineState, input: Extract<MachineInput, { type: 'frame' }>, config: MachineConfig): Step {
   const { at, socket } = input
   const effects: Effect[] = []
   let next = state
   let mark = state.watermark
   let live: ReceivedEvent[] | undefined
-  // Before any other decision, and at the end: the run's effect, and its mark.
+  // Before any other decision, and at the end: the run's effect, its mark and the frame's time.
   const settle = (): void => {
     if (live !== undefined) effects.push({ type: 'deliver-live', events: live })
     live = undefined
-    if (mark !== next.watermark) next = copy(next, next.lastFrameAt, mark)
+    if (mark !== next.watermark || next.lastFrameAt !== at) next = copy(next, at, mark)
   }
   for (const decoded of input.payloads) {
     const connection = next.connection

@@ -253,9 +253,9 @@ describe('persist: the identify ledger across page loads', () => {
     feed({ type: 'credentials', at: 0, url: 'ws://x/ws', id: '42', token })
     feed({ type: 'open-now', at: 0 })
     feed({ type: 'opened', at: 0, socket: 1 })
-    feed({ type: 'payloads', at: 5, socket: 1, payloads: [{ type: 'control', control: control('identity', 0) }] })
+    feed({ type: 'frame', at: 5, socket: 1, payloads: [{ type: 'control', control: control('identity', 0) }] })
     expect(machine.budget.windowStart).toBe(5)
-    feed({ type: 'payloads', at: 40, socket: 1, payloads: [{ type: 'control', control: control('ready', 0, 18) }] })
+    feed({ type: 'frame', at: 40, socket: 1, payloads: [{ type: 'control', control: control('ready', 0, 18) }] })
     expect(machine.budget).toEqual({ windowStart: 40, remaining: 18, lastIdentifyAt: 5 })
   })
 

@@ -109,7 +109,7 @@ const isReady = (decoded: Decoded): boolean => decoded.type === 'control' && dec
 /** Whether `input` brings a `ready`: one payload, or a frame's (connect() feeds frames whole). */
 function holdsReady(input: PersistInput): boolean {
   if (input.type === 'decoded') return isReady(input.decoded)
-  if (input.type === 'payloads') {
+  if (input.type === 'frame') {
     for (const decoded of input.payloads) if (isReady(decoded)) return true
   }
   return false
