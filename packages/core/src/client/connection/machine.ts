@@ -20,7 +20,7 @@ import {
 } from '../policies/identify-budget.js'
 import { identifyMessage, type ResolvedOptions } from '../options.js'
 import { type CloseDetails, type ConnectionState, type ConnectionStatus, canTransition } from './status.js'
-import { advance, readyMark, unseen, type Watermark } from './watermark.js'
+import { advance, advanceAll, readyMark, unseen, type Watermark } from './watermark.js'
 
 // The connection as a pure state machine ("sans-I/O", as h11 does HTTP): `step(state, input)`
 // returns the next state and the effects to perform. It owns every decision (when to connect,
@@ -257,8 +257,8 @@ export function step(state: MachineState, input: MachineInput, config: MachineCo
 /**
  * A frame: its time is `lastFrameAt`; its run of plain live events (no diagnostic, the
  * connection `live` and not finishing a cut replay) costs one array, one `deliver-live` effect
- * and one state with the mark folded over the run (`advance`, event by event, exactly as one
- * input each would move it); the first payload that is anything else ends the run and goes to
+ * and one state with the mark moved over the run at once (`advanceAll`, exactly as one input
+ * each would move it); the first payload that is anything else ends the run and goes to
  * `decide` as a `decoded` input, and the run starts again after it if the phase allows. One
  * state copy for a frame of live events, time and mark together.
  */
@@ -266,24 +266,28 @@ function frame(state: MachineState, input: Extract<MachineInput, { type: 'frame'
   const { at, socket } = input
   const effects: Effect[] = []
   let next = state
-  let mark = state.watermark
   let live: ReceivedEvent[] | undefined
   // Before any other decision, and at the end: the run's effect, its mark and the frame's time.
   const settle = (): void => {
-    if (live !== undefined) effects.push({ type: 'deliver-live', events: live })
+    let mark = next.watermark
+    if (live !== undefined) {
+      effects.push({ type: 'deliver-live', events: live })
+      if (config.resume) mark = advanceAll(mark, live, at)
+    }
     live = undefined
     if (mark !== next.watermark || next.lastFrameAt !== at) next = copy(next, at, mark)
   }
-  for (const decoded of input.payloads) {
+  const payloads = input.payloads
+  // Indexed: a for-of's iterator and results were allocation per payload until V8 optimised it.
+  for (let i = 0; i < payloads.length; i++) {
+    const decoded = payloads[i] as Decoded
     const connection = next.connection
     if (decoded.type === 'event' && decoded.diagnostic === undefined && connection?.phase === 'live' && connection.socket === socket && !connection.priorUntilDone) {
       ;(live ??= []).push(decoded.event)
-      if (config.resume) mark = advance(mark, decoded.event, at)
     } else {
       settle()
       const result = decide(next, { type: 'decoded', at, socket, decoded }, config)
       next = result.state
-      mark = next.watermark
       effects.push(...result.effects)
     }
   }

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { ReceivedEvent } from '../../codec/index.js'
 import { Timestamps } from '../../protocol/index.js'
-import { advance, markCeiling, MaxTiedEids, newer, readyMark, unseen, type Watermark } from './watermark.js'
+import { advance, advanceAll, markCeiling, MaxTiedEids, newer, readyMark, unseen, type Watermark } from './watermark.js'
 
 const event = (eid: string, ts?: number): ReceivedEvent => ({ m: { e: 0, eid, ...(ts === undefined ? {} : { ts }) }, ctx: {} })
 const T = 1_700_000_000
@@ -89,5 +89,59 @@ describe('the mark’s positions (m.pos, per channel)', () => {
     expect(same).toBe(mark)
     expect(advance(mark, positioned('d', 1, 'bot-1', 42), 0)).toBe(mark)
     expect(advance(mark, positioned('e', 12, 'bot-1', undefined), 0)?.pos).toEqual(mark?.pos)
+  })
+})
+
+describe('a run of events moves the mark as its events one by one do (advanceAll)', () => {
+  // Few eids, timestamps, channels and positions, so that ties, repeats, the tie list's cap
+  // and positions going back all occur; NaN, no m.ts and far-future stamps besides.
+  const stamp = fc.oneof(fc.constantFrom(T - 1, T, T + 1, T + 2, NaN, 1e300), fc.constant(undefined))
+  const anEvent = fc
+    .record({ eid: fc.constantFrom('', 'a', 'b', 'c', 'd'), ts: stamp, chan: fc.option(fc.constantFrom('bot-1', 'global'), { nil: undefined }), pos: fc.option(fc.constantFrom('e:1', 'e:2', 'e:3', 7), { nil: undefined }) })
+    .map(({ eid, ts, chan, pos }) => ({ m: { e: 0, eid, ...(ts === undefined ? {} : { ts }), ...(pos === undefined ? {} : { pos }) }, ctx: {}, ...(chan === undefined ? {} : { chan }) }) as ReceivedEvent)
+  const aMark: fc.Arbitrary<Watermark | undefined> = fc.option(
+    fc.record(
+      {
+        ts: fc.constantFrom(-Infinity, T - 1, T, T + 1),
+        eid: fc.constantFrom('', 'a', 'b'),
+        clock: fc.option(fc.constantFrom(0, -1, 3600), { nil: undefined }),
+        tied: fc.option(fc.array(fc.constantFrom('c', 'd', 'x'), { maxLength: MaxTiedEids + 2 }), { nil: undefined }),
+        pos: fc.option(fc.dictionary(fc.constantFrom('bot-1', 'global', 'bot-2'), fc.constantFrom('e:1', 'e:2')), { nil: undefined }),
+      },
+      { requiredKeys: ['ts', 'eid'] },
+    ),
+    { nil: undefined },
+  )
+
+  // The rule as it was written before advanceAll, one event and one new mark at a time: an
+  // independent model, so that a slip shared by advance and advanceAll (advance is advanceAll
+  // of one event) still shows.
+  const model = (mark: Watermark | undefined, event: ReceivedEvent, atMs: number): Watermark | undefined => {
+    const chan = event.chan
+    const pos = event.m.pos
+    if (chan !== undefined && typeof pos === 'string' && mark?.pos?.[chan] !== pos) mark = { ...(mark ?? { ts: -Infinity, eid: '' }), pos: { ...mark?.pos, [chan]: pos } }
+    let ts = event.m.ts ?? -Infinity
+    if (Number.isNaN(ts)) return mark
+    if (mark?.clock !== undefined) ts = Math.min(ts, markCeiling(atMs, mark.clock))
+    const eid = event.m.eid ?? ''
+    if (mark === undefined || ts > mark.ts) return { ts, eid, clock: mark?.clock, tied: undefined, pos: mark?.pos }
+    if (ts < mark.ts || eid === mark.eid || mark.tied?.includes(eid) === true || (mark.tied?.length ?? 0) >= MaxTiedEids) return mark
+    const tied = mark.eid === '' ? mark.tied : [...(mark.tied ?? []), mark.eid]
+    return { ts, eid, clock: mark.clock, tied, pos: mark.pos }
+  }
+
+  it('gives the fold of advance, and of the model, the same mark when nothing moved, and never writes into the mark it was given', () => {
+    fc.assert(
+      fc.property(aMark, fc.array(anEvent, { maxLength: 30 }), fc.constantFrom(atT, atT - 7_200_000), (mark, events, at) => {
+        const given = structuredClone(mark)
+        const folded = events.reduce<Watermark | undefined>((m, e) => advance(m, e, at), mark)
+        const run = advanceAll(mark, events, at)
+        expect(run).toEqual(folded)
+        expect(run).toEqual(events.reduce<Watermark | undefined>((m, e) => model(m, e, at), mark))
+        if (folded === mark) expect(run).toBe(mark)
+        expect(mark).toEqual(given)
+      }),
+      { numRuns: 2_000 },
+    )
   })
 })
