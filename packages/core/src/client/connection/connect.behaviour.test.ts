@@ -7,6 +7,7 @@ import { connect } from './connect.js'
 import type { ConnectOptions } from '../options.js'
 import type { ConnectionStatus } from './status.js'
 import { harness, id, token } from '../../test-support/virtual-client.js'
+import { fatesEvent, wrapEvent } from '../../testing/index.js'
 
 
 describe('connect(): reconnection', () => {
@@ -32,6 +33,31 @@ describe('connect(): reconnection', () => {
     h.last().frame(control('done_prior', 18))
     expect(h.status().state).toBe('live')
     expect(h.metrics().reconnects).toEqual({ 1006: 1 })
+  })
+
+  it('takes a socket whose observable errors (a WebSocket that refuses its handlers) as a drop, and reconnects', () => {
+    // webSocket$ reports its own failures as close signals; an error can only come from a
+    // WebSocket that throws where none should (here: a frozen one refusing `onopen`). The
+    // client must not be left waiting for a socket that will never speak.
+    let made = 0
+    class FrozenWebSocket {
+      onopen = null
+      onmessage = null
+      onclose = null
+      onerror = null
+      constructor() {
+        made++
+        Object.freeze(this)
+      }
+      send(): void {}
+      close(): void {}
+    }
+    const h = harness({ WebSocket: FrozenWebSocket })
+    expect(made).toBe(1)
+    expect(h.status()).toMatchObject({ state: 'reconnecting', attempt: 1, close: { code: 1006, reason: '' } })
+    h.clock.advance(h.status().delayMs as number)
+    expect(made).toBe(2)
+    h.leave()
   })
 
   it('grows the delay exponentially up to the cap, and resets after 10 s live', () => {
@@ -579,6 +605,42 @@ describe('connect(): subscribers that act from inside an emission', () => {
     expect(h.status().state).toBe('failed')
     expect(() => h.client.reconnect()).not.toThrow()
     expect(h.status()).toMatchObject({ state: 'failed', detail: 'Bad connection option: url must use ws: or wss: (got http:).' })
+  })
+})
+
+describe('connect(): a credentials function that throws', () => {
+  it('fails with what to do, never with what it threw (which may hold the secret), and reconnect() reads it again', () => {
+    let broken = true
+    const h = harness({
+      token: () => {
+        if (broken) throw new Error(`vault said no to ${token}`)
+        return token
+      },
+    })
+    expect(h.sockets).toHaveLength(0)
+    expect(h.status()).toMatchObject({ state: 'failed', detail: 'Reading the url, id or token option threw; fix the function and call reconnect().' })
+    expect(JSON.stringify([h.statuses, h.diagnostics])).not.toContain(token)
+    broken = false
+    h.client.reconnect()
+    expect(h.sockets).toHaveLength(1)
+    h.last().handshake()
+    expect(h.status().state).toBe('live')
+    h.leave()
+  })
+})
+
+describe('connect(): events without an eid', () => {
+  it('delivers each of them: the eid memory is for eids, and an event without one is never a repeat', () => {
+    const h = harness()
+    h.last().handshake()
+    const bare = (n: number): string => {
+      const event = fatesEvent(0 as number, { user: '1', votes: n }, { ts: 1 + n })
+      delete (event.m as { eid?: string }).eid
+      return JSON.stringify(wrapEvent(event, 'bot-1'))
+    }
+    h.last().frame(bare(1)).frame(bare(2)).frame(bare(3))
+    expect(h.events.map((event) => (event.ctx as { votes: number }).votes)).toEqual([1, 2, 3])
+    h.leave()
   })
 })
 

@@ -100,10 +100,13 @@ function later(loading: Promise<FatesClient>): FatesClient {
       let done = false
       loading.then(
         (client) => {
+          // Stryker disable next-line ConditionalExpression: equivalent for every client there is: their streams (refCounted) start nothing for a subscriber already closed, and rxjs ends what it subscribed; this keeps a late subscription from being made at all (connect.later.test.ts sees no socket either way).
           if (!done) inner = pick(client).subscribe(subscriber)
         },
+        // Stryker disable next-line ArrowFunction: unreachable: both imports have a fallback, and `persisted` and `shareAcrossTabs` return a client, never throw; kept so that a future throw reaches the subscriber rather than vanishing.
         (error: unknown) => subscriber.error(error),
       )
+      // Stryker disable next-line BlockStatement,BooleanLiteral: equivalent: rxjs adds the inner subscription to `subscriber`, so it ends with it; `done` as above.
       return () => {
         done = true
         inner?.unsubscribe()
@@ -161,16 +164,19 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   // each segment decoded (decodeSegment, decodePayloads' step without io-ts) into one `frame` input; the
   // machine's deliveries pass the eid memory under dedupeEvents into event$. One memory for the
   // client's lifetime, so that replays after reconnects are deduplicated.
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: equivalent: every socket is opened by an `open` effect, which sets the redactor from its token before the socket's first frame; this one only serves a frame that cannot come.
   let redactedToken = typeof config.token === 'string' ? config.token : undefined
   let redact = redactor(redactedToken)
   const memory = new EventIdMemory(config.dedupeCapacity)
   // The frame being split: its segments, decoded (one function for every frame, not a closure each).
+  // Stryker disable next-line ArrayDeclaration: equivalent: replaced at every frame before it is read.
   let decoded: Decoded[] = []
   const decodeOne = (segment: string): void => void decoded.push(decodeSegment(segment, undefined, undefined, explain))
   const report = (diagnostic: Diagnostic): void => {
     counters = count(counters, { type: 'diagnostic', diagnostic })
     diagnostic$.next(diagnostic)
   }
+  // Stryker disable next-line ConditionalExpression: a prefetch, timing only: a delivery loads the check itself when it is not there yet (and in the test process it is, after the first test).
   if (config.checkContexts) void loadContextCheck()
   const checkContext = (event: ReceivedEvent, check: EventCheck | undefined): void => {
     const mismatch = check?.(event)
@@ -198,6 +204,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
     const at = now()
     switch (signal.type) {
       case 'open':
+        // Stryker disable next-line ConditionalExpression,OptionalChaining: equivalent: a socket's signals stop when it is closed (its subscription ends), so an `open` is always the current socket's.
         if (socket?.id === id) socket.send = signal.send
         dispatch({ type: 'opened', at, socket: id })
         return
@@ -206,6 +213,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         // Redacted whole before splitting: one scan per frame, and every segment, and so
         // everything decoded from it, is already free of the token.
         const clean = redact(signal.data)
+        // Stryker disable next-line ConditionalExpression: equivalent: a Subject with no observers drops the value; the check saves the call on the hot path.
         if (frame$.observed) frame$.next(clean)
         decoded = []
         forEachSegment(clean, decodeOne)
@@ -215,6 +223,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         return
       }
       case 'close':
+        // Stryker disable next-line ConditionalExpression,EqualityOperator,OptionalChaining: equivalent: only the current socket's close arrives (as above), and a forgotten socket is only let go sooner; `send` and `close-socket` check the id anyway.
         if (socket?.id === id) socket = undefined
         dispatch({
           type: 'closed',
@@ -223,7 +232,9 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
           code: signal.code,
           reason: signal.reason,
           jitter: random(),
+          // Stryker disable next-line ConditionalExpression: equivalent: the machine reads an absent and an undefined `error` alike; the spread keeps the input exact for exactOptionalPropertyTypes.
           ...(signal.error === undefined ? {} : { error: signal.error }),
+          // Stryker disable next-line ConditionalExpression: as `error` above.
           ...(signal.httpStatus === undefined ? {} : { httpStatus: signal.httpStatus }),
         })
         return
@@ -246,6 +257,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         return
       }
       case 'open': {
+        // Stryker disable next-line ConditionalExpression: equivalent: a new redactor for the same token redacts the same; the check saves building it per reconnect.
         if (effect.token !== redactedToken) {
           redactedToken = effect.token
           redact = redactor(effect.token)
@@ -257,16 +269,20 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         // already, and the subscription returned is closed.
         opened.subscription = webSocket$(effect.url, config.WebSocket).subscribe({
           next: (signal) => onSignal(id, signal),
-          // webSocket$ reports failures as a close signal; this only guards against a surprise.
+          // webSocket$ reports failures as a close signal; this guards against a WebSocket that
+          // throws where none should (a frozen one: connect.behaviour.test.ts).
           error: () => onSignal(id, { type: 'close', code: 1006, reason: '' }),
         })
         return
       }
       case 'send':
+        // Stryker disable next-line ConditionalExpression,OptionalChaining: equivalent: the machine sends only on the socket it saw open, which is the current one and has `send`.
         if (socket?.id === effect.socket) socket.send?.(effect.text)
         return
       case 'close-socket':
+        // Stryker disable next-line ConditionalExpression,OptionalChaining: equivalent: the machine closes only the socket it opened, which is the current one.
         if (socket?.id === effect.socket) {
+          // Stryker disable next-line OptionalChaining: equivalent: a socket that failed during subscribe() is forgotten by its close signal before the machine could close it.
           socket.subscription?.unsubscribe()
           socket = undefined
         }
@@ -326,14 +342,15 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
 
   const online = (): void => dispatch({ type: 'online', at: now() })
   const visibility = (): void => {
+    // Stryker disable next-line OptionalChaining: equivalent: visibilitychange fires only in a page, which has a document; the `?.` is for the types (a worker has neither).
     if ((globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === 'visible') online()
   }
   const browser = globalThis as unknown as {
     addEventListener?: (type: string, listener: () => void) => void
     removeEventListener?: (type: string, listener: () => void) => void
   }
-  // Node has no window events; guard so that the same code runs in both.
-  const listen = config.reconnectOnOnline && typeof browser.addEventListener === 'function'
+  // Node has no window events: the optional calls let the same code run in both.
+  const listen = config.reconnectOnOnline
 
   // Every public stream counts as a subscriber of the connection: the first opens it, the
   // last closes it.
@@ -343,14 +360,14 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         browser.addEventListener?.('online', online)
         browser.addEventListener?.('visibilitychange', visibility)
       }
+      // Stryker disable next-line ConditionalExpression: equivalent: the machine reads an absent and an undefined `from` alike (the spelling is for exactOptionalPropertyTypes).
       dispatch(from === undefined ? { type: 'subscribed', at: now() } : { type: 'subscribed', at: now(), from })
       from = undefined
     },
     () => {
-      if (listen) {
-        browser.removeEventListener?.('online', online)
-        browser.removeEventListener?.('visibilitychange', visibility)
-      }
+      // Unconditional: removing a listener that was never added does nothing.
+      browser.removeEventListener?.('online', online)
+      browser.removeEventListener?.('visibilitychange', visibility)
       metricsTimer?.unsubscribe()
       metricsTimer = undefined
       dispatch({ type: 'unsubscribed', at: now() })
