@@ -106,8 +106,9 @@ function later(loading: Promise<FatesClient>): FatesClient {
         // Stryker disable next-line ArrowFunction: unreachable: both imports have a fallback, and `persisted` and `shareAcrossTabs` return a client, never throw; kept so that a future throw reaches the subscriber rather than vanishing.
         (error: unknown) => subscriber.error(error),
       )
-      // Stryker disable next-line BlockStatement,BooleanLiteral: equivalent: rxjs adds the inner subscription to `subscriber`, so it ends with it; `done` as above.
+      // Stryker disable next-line BlockStatement: equivalent: rxjs adds the inner subscription to `subscriber`, so it ends with it.
       return () => {
+        // Stryker disable next-line BooleanLiteral: equivalent, as `!done` above.
         done = true
         inner?.unsubscribe()
       }
