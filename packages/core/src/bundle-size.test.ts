@@ -83,9 +83,9 @@ const Size = Object.freeze({
   // its socket and time, and connect() no longer reads them from the state. And to just above
   // 16,162 B and 12,224 B: a frame is one machine input carrying its decoded payloads (the
   // `decode` effect and the separate `payloads` input are gone).
-  // Raised in the open to just above 16,374 B and 12,439 B (+212 and +215 B) for 12-15% of
-  // connect()'s throughput at 10 per frame: one mark per run of live events (`advanceAll`) and
-  // event$ as a plain fan-out (BENCHMARKS.md, "One mark per run"). The app's 16 KB budget
+  // Raised in the open to just above 16,374 B and 12,439 B (+212 and +215 B) for a fifth less
+  // allocation per payload in connect() (throughput within the noise): one mark per run of
+  // live events (`advanceAll`) and event$ as a plain fan-out (BENCHMARKS.md, "One mark per run"). The app's 16 KB budget
   // leaves 10 B: win bytes back before adding any. Lowered to just above 16,368 B and 12,433 B
   // when connect()'s page listeners lost a redundant guard.
   appImportingConnect: { budget: 16 * KB, ceiling: 16_370 },
