@@ -70,9 +70,10 @@ const control = (code: string, remaining: number): string => JSON.stringify(cont
 /**
  * `connect()` over {@link InProcessSocket}: handshake done, then one subscriber on each of
  * `control$` and `event$` (and on `diagnostic$`, calling `onDiagnostic`, when given).
+ * `connectWith`: another build's `connect` (`compare.ts` measures two builds), this one's by default.
  */
-function connectInProcess(onDiagnostic?: () => void): FrameConsumer {
-  const client = connect({ url: 'ws://in-process.invalid/ws', id: '811073947382579200', token: 'bench-token', WebSocket: InProcessSocket })
+export function connectInProcess(onDiagnostic?: () => void, connectWith: typeof connect = connect): FrameConsumer {
+  const client = connectWith({ url: 'ws://in-process.invalid/ws', id: '811073947382579200', token: 'bench-token', WebSocket: InProcessSocket })
   let delivered = 0
   let ready = false
   const subscriptions = new Subscription()
@@ -109,7 +110,7 @@ function connectInProcess(onDiagnostic?: () => void): FrameConsumer {
  * synchronous sections call this first. Proved by a diagnostic: an event whose ctx does not
  * fit, pushed through a client, is reported only by the loaded check.
  */
-export async function loadConnectChecks(timeoutMs = 5_000): Promise<void> {
+export async function loadConnectChecks(timeoutMs = 5_000, connectWith: typeof connect = connect): Promise<void> {
   const unfit = { m: { e: 0, eid: '00000000-0000-4000-8000-000000000000', ts: Date.now() / 1000 }, ctx: { user: '1', votes: 'many' } }
   let consumer: FrameConsumer | undefined
   try {
@@ -118,7 +119,7 @@ export async function loadConnectChecks(timeoutMs = 5_000): Promise<void> {
       consumer = connectInProcess(() => {
         clearTimeout(timer)
         resolve()
-      })
+      }, connectWith)
       consumer.push(JSON.stringify(unfit))
     })
   } finally {
