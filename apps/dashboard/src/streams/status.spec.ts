@@ -76,7 +76,7 @@ describe('describeStatus', () => {
   it('behind a relay: says when its upstream is down, and what a 4503 close means', () => {
     const live: ConnectionStatus = { state: 'live', since: 0 }
     const down = describeStatus({ status: live, replayed: 0, upstreamDown: 'The relay lost its upstream.' }, 0)
-    expect(down.headline).toBe("Live, but the relay's upstream is reconnecting")
+    expect(down.headline).toBe("Live, but the relay's upstream is connecting")
     expect(down.tone).toBe('warn')
     expect(down.lines).toEqual(['Relay: The relay lost its upstream.'])
     const failed: ConnectionStatus = {
@@ -158,7 +158,7 @@ describe('statusView', () => {
       const seen = statusView({ status$, event$, control$ }).pipe(map((v) => [v.tone, v.headline, ...v.lines]))
       expectObservable(seen).toBe('ab-c', {
         a: ['ok', 'Live'],
-        b: ['warn', "Live, but the relay's upstream is reconnecting", 'Relay: The relay lost its upstream.', '18 requests remaining in the ratelimit window'],
+        b: ['warn', "Live, but the relay's upstream is connecting", 'Relay: The relay lost its upstream.', '18 requests remaining in the ratelimit window'],
         c: ['ok', 'Live', '18 requests remaining in the ratelimit window'],
       })
     })
@@ -175,7 +175,7 @@ describe('statusView', () => {
       const seen = statusView({ status$, event$, control$ }).pipe(map((v) => [v.tone, v.headline, ...v.lines]))
       expectObservable(seen).toBe('ab-c', {
         a: ['ok', 'Live'],
-        b: ['warn', "Live, but the relay's upstream is reconnecting", 'Relay: The relay is retrying its failed upstream (attempt 2).'],
+        b: ['warn', "Live, but the relay's upstream is connecting", 'Relay: The relay is retrying its failed upstream (attempt 2).'],
         c: ['ok', 'Live'],
       })
     })

@@ -131,7 +131,9 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
       spoken = 'Replaying prior events'
       break
     case 'live':
-      headline = facts.upstreamDown === undefined ? 'Live' : "Live, but the relay's upstream is reconnecting"
+      // "connecting", not "reconnecting": a relay's first opening says upstream_connecting too,
+      // and the relay's own words (the Relay line below) say which it is.
+      headline = facts.upstreamDown === undefined ? 'Live' : "Live, but the relay's upstream is connecting"
       spoken = headline
       break
     case 'reconnecting': {
