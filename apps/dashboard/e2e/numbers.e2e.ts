@@ -111,6 +111,17 @@ test('after a browser restart (a new context with the old storage) the numbers a
     await expectLiveTab(page)
     await server.publish([vote(), view(), vote()])
     await expect(panelOf(page).getByTestId('stat-events').locator('.tile-value')).toHaveText('3')
+    // The numbers are kept a moment after they show (one save per 250 ms, and at pagehide). A
+    // browser closing fires pagehide first; storageState() below reads the storage without one,
+    // so wait for the kept tally to hold what the tiles show (CI once read it before the save).
+    await expect
+      .poll(() =>
+        page.evaluate(() => {
+          const entry = Object.entries(localStorage).find(([key]) => key.startsWith('fates-rx.dashboard.kept:'))
+          return entry === undefined ? undefined : (JSON.parse(entry[1]) as { total?: number }).total
+        }),
+      )
+      .toBe(3)
     const before = await shown(page)
     const stored = await localText(context, page)
     expect(stored).toContain('fates-rx.dashboard.kept:')
