@@ -15,7 +15,8 @@ import {
   SnowflakeId,
   WrappedEvent,
 } from './codecs.js'
-import { describeErrors, SnowflakeFields, unsafeSnowflakePaths } from './report.js'
+import { describeErrors } from './describe-errors.js'
+import { SnowflakeFields, unsafeSnowflakePaths } from './report.js'
 
 interface Step {
   readonly kind: string

@@ -1,5 +1,5 @@
 import { ControlPayload, FatesEvent, WrappedEvent } from './codecs.js'
-import { describeErrors } from './report.js'
+import { describeErrors } from './describe-errors.js'
 import { explainRoughly, likelyShape } from './shape.js'
 
 const Codecs = { ControlPayload, WrappedEvent, FatesEvent }

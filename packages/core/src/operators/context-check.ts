@@ -1,6 +1,6 @@
 import type { ReceivedEvent } from '../codec/codecs.js'
 import { contextCodecOf } from '../codec/contexts.js'
-import { describeErrors } from '../codec/report.js'
+import { describeErrors } from '../codec/describe-errors.js'
 import { type Diagnostic, MaxDiagnosticRaw } from './diagnostic.js'
 import { looksLikeContext } from './context-guard.js'
 

@@ -145,6 +145,20 @@ describe('inputs that come too late', () => {
     expect(h.state).toEqual(before)
   })
 
+  // The control table is keyed by the server's own text: a code this client does not know is
+  // passed on and nothing more, even one that names a property every object has.
+  it.each(['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', 'no_such_code'])(
+    'while live, a control payload coded %s is passed on and changes nothing else',
+    (code) => {
+      const h = new Harness(configOf())
+      h.toReady()
+      const before = h.state
+      const payload = control(code)
+      expect(h.payloads(payload)).toEqual([{ type: 'control', payload: (payload as Extract<Decoded, { type: 'control' }>).control }])
+      expect(h.state).toEqual({ ...before, lastFrameAt: h.at })
+    },
+  )
+
   it('a stable timer that fires after the connection dropped does not reset the attempt count', () => {
     // The count resets only for a connection that stayed up; a drop cancels the timer, and one
     // already on its way must not make the next backoff start from scratch.

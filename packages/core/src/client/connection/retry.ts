@@ -1,0 +1,189 @@
+import { closeMeaning } from '../../protocol/close.js'
+import { closePolicy, MaxRefusedUpgrades, refusalAction, RefusalWhy, SlowRetry } from '../../protocol/close-policy.js'
+import { redactSecret } from '../../codec/redact.js'
+import { backoffDelay } from '../policies/backoff.js'
+import { afterRatelimited, identifyWait } from '../policies/identify-budget.js'
+import {
+  at,
+  budgetConfig,
+  cancelRetry,
+  closeWith,
+  config,
+  emit,
+  endConnection,
+  fail,
+  move,
+  next,
+  set,
+} from './decision.js'
+import type { Connection, Extra, MachineInput } from './machine-types.js'
+import type { CloseDetails } from './status.js'
+
+// When to connect, and again: the user's calls (subscribe, close, reconnect), the page coming
+// online, a closed socket judged by the close and refusal policies, and the waits between
+// attempts (backoff, identify budget). Handlers of the machine's table (machine.ts).
+
+type In<T extends MachineInput['type']> = Extract<MachineInput, { type: T }>
+
+/** Waits `waitMs` as `reconnecting`, then the retry timer attempts again. */
+function waitThen(waitMs: number, kind: 'backoff' | 'budget', extra: Extra): void {
+  cancelRetry()
+  move('reconnecting', { attempt: next.failures, delayMs: waitMs, nextRetryAt: at + waitMs, ...extra })
+  set({ retry: kind })
+  emit({ type: 'arm', timer: 'retry', ms: waitMs })
+}
+
+/** Counts a failed attempt and waits the backoff (or the budget, if longer), or gives up. */
+export function retryAfterBackoff(jitter: number, cause: Extra, detail: string): void {
+  const failures = next.failures
+  if (failures >= config.backoff.maxAttempts) {
+    move('failed', { ...cause, detail: `Gave up after ${failures} reconnection attempts. Last: ${detail}` })
+    return
+  }
+  set({ failures: failures + 1 })
+  const delay = backoffDelay(failures + 1, config.backoff, () => jitter)
+  const wait = identifyWait(next.budget, at, budgetConfig())
+  const budgetLonger = wait.waitMs > delay
+  waitThen(budgetLonger ? wait.waitMs : delay, budgetLonger ? 'budget' : 'backoff', {
+    ...cause,
+    detail: budgetLonger && wait.reason !== undefined ? `${detail} Then: ${wait.reason}` : detail,
+  })
+}
+
+/** Connects if it may: subscribed, not stopped, and the identify budget allows it now. */
+function attempt(): void {
+  if (!next.subscribed || next.stopped) return
+  const wait = identifyWait(next.budget, at, budgetConfig())
+  if (wait.waitMs > 0) {
+    waitThen(wait.waitMs, 'budget', wait.reason === undefined ? {} : { detail: wait.reason })
+    return
+  }
+  const socket = next.nextSocket
+  set({
+    nextSocket: socket + 1,
+    connection: {
+      socket,
+      phase: 'reading',
+      startedAt: at,
+      // Stryker disable StringLiteral: placeholders, equivalent: `credentials` sets all three before anything reads them.
+      url: '',
+      id: '',
+      token: '',
+      // Stryker restore StringLiteral
+      openedAt: at,
+      errorDetail: undefined,
+      held: undefined,
+      heldCount: 0,
+      priorUntilDone: false,
+      resumeFrom: undefined,
+      reachedMark: false,
+      exact: undefined,
+    },
+  })
+  emit({ type: 'read-credentials' })
+}
+
+/** A wait without answer: the connection ends and counts as a failed attempt. */
+export function timedOut(key: string, detail: string, jitter: number): void {
+  endConnection(true)
+  emit({ type: 'count', reconnect: key })
+  retryAfterBackoff(jitter, {}, detail)
+}
+
+/** The first subscriber came: connect, resuming from `from` if given. */
+export function subscribed(input: In<'subscribed'>, connection: Connection | undefined): void {
+  set(config.resume && input.from !== undefined ? { subscribed: true, watermark: input.from } : { subscribed: true })
+  if (next.status.state === 'closed' && connection === undefined) attempt()
+}
+
+/** The last subscriber left: the next starts afresh, as if the client were new (the budget is kept). */
+export function unsubscribed(): void {
+  set({ subscribed: false, failures: 0, watermark: undefined })
+  closeWith('No subscribers left.')
+}
+
+/** `close()`: stopped until `reconnect()`. */
+export function close(): void {
+  set({ stopped: true })
+  closeWith('Closed by the user.')
+}
+
+/** `reconnect()`: a fresh connection now, whatever the current one is doing. */
+export function reconnect(_input: In<'reconnect'>, connection: Connection | undefined): void {
+  set({ stopped: false, failures: 0 })
+  if (connection !== undefined) {
+    endConnection(true)
+    emit({ type: 'count', reconnect: 'manual' })
+  }
+  cancelRetry()
+  if (!next.subscribed) return
+  const current = next.status.state
+  if (current !== 'closed' && current !== 'failed' && current !== 'reconnecting') {
+    move('reconnecting', { attempt: 0, delayMs: 0, nextRetryAt: at, detail: 'reconnect() was called.' })
+  }
+  attempt()
+}
+
+/** The page came online: a backoff (never the budget's wait) is cut short. */
+export function online(): void {
+  if (next.status.state === 'reconnecting' && next.retry === 'backoff') {
+    cancelRetry()
+    attempt()
+  }
+}
+
+/** The retry timer: the wait is over. */
+export function retryTimer(_input: In<'timer'>, connection: Connection | undefined): void {
+  if (next.retry === undefined || connection !== undefined) return
+  set({ retry: undefined })
+  attempt()
+}
+
+/** The current socket closed: the close and refusal policies decide what follows. */
+export function closed(input: In<'closed'>, current: Connection): void {
+  const { code, httpStatus, error, jitter } = input
+  const close: CloseDetails = { code, reason: redactSecret(input.reason, current.token), meaning: closeMeaning(code) }
+  const policy = closePolicy(code)
+  // A 4012 is a fact about the budget whatever happens next.
+  if (policy.action === 'cooldown') set({ budget: afterRatelimited(next.budget, at, budgetConfig()) })
+  endConnection(false)
+  // A refused upgrade is decided by its HTTP status (the refusal policy), not its close code.
+  const refusal = refusalAction(httpStatus)
+  set({ refusals: refusal === 'give-up' ? next.refusals + 1 : 0 })
+  // What the socket knew of a failure to connect, said after the policy's words.
+  let known = httpStatus === undefined ? '' : ` The server answered the upgrade with HTTP ${httpStatus}.`
+  if (error !== undefined) known += ` The socket reported: ${redactSecret(error, current.token)}.`
+  if (refusal !== undefined) {
+    const why = RefusalWhy[refusal] + known
+    if (next.refusals >= MaxRefusedUpgrades) {
+      fail(`Gave up after ${MaxRefusedUpgrades} refused upgrades in a row: check the url.${known}`, { close })
+      return
+    }
+    emit({ type: 'count', reconnect: String(code) })
+    if (refusal !== 'slow-retry') retryAfterBackoff(jitter, { close }, why)
+    else {
+      const wait = Math.floor(SlowRetry.minMs * (1 + jitter))
+      waitThen(wait, 'backoff', { close, detail: `${why} Connecting again in ${Math.round(wait / 1000)} s.` })
+    }
+    return
+  }
+  switch (policy.action) {
+    case 'fail':
+      fail(current.errorDetail ?? `${close.meaning} ${policy.why}`, { close })
+      return
+    case 'cooldown': {
+      emit({ type: 'count', reconnect: String(code) })
+      const wait = identifyWait(next.budget, at, budgetConfig())
+      const then = wait.reason ?? policy.why
+      waitThen(wait.waitMs, 'budget', {
+        close,
+        detail: current.errorDetail === undefined ? then : `${current.errorDetail}. Then: ${then}`,
+      })
+      return
+    }
+    case 'backoff':
+      emit({ type: 'count', reconnect: String(code) })
+      retryAfterBackoff(jitter, { close }, (current.errorDetail ?? policy.why) + known)
+      return
+  }
+}
