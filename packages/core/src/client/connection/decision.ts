@@ -47,6 +47,7 @@ export function set(change: Partial<MachineState>): void {
 
 /** Replaces these fields of the connection, if there is one. */
 export function setConnection(change: Partial<Connection>): void {
+  // Stryker disable next-line ConditionalExpression: `true` is equivalent: every caller runs on a connection (a handler its row gave one, cutReplay and deliverHeld while replaying or ending one).
   if (next.connection !== undefined) set({ connection: { ...next.connection, ...change } })
 }
 

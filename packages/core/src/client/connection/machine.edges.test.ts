@@ -170,6 +170,21 @@ describe('inputs that come too late', () => {
     expect(h.state.failures).toBe(1)
   })
 
+  it('a frame with nothing in it, at the time of the last one, leaves the state as it was: the same object', () => {
+    // Nothing to copy: a state per frame is an allocation on the hot path, made only when the
+    // frame's time or the mark moved.
+    const h = new Harness(configOf())
+    h.toReady()
+    h.payloads()
+    const before = h.state
+    expect(h.payloads()).toEqual([])
+    expect(h.state).toBe(before)
+    h.at += 1
+    h.payloads()
+    expect(h.state).not.toBe(before)
+    expect(h.state.lastFrameAt).toBe(h.at)
+  })
+
   it('a frame from an older socket is ignored: no decode, no lastFrameAt', () => {
     // Socket numbers tell connections apart: the second attempt gets a new, higher number, so
     // the last frames of the first one (still in flight) cannot pass for the new one's.
@@ -221,6 +236,17 @@ describe('subscribing', () => {
     h.openNow()
     h.feed({ type: 'frame', at: T0 + 3, socket: h.socket, payloads: [] })
     expect(statusesOf(h.opened())[0]).toMatchObject({ state: 'identifying', lastFrameAt: T0 + 3 })
+  })
+
+  it('a status before any ratelimit count has no requestsRemaining key at all', () => {
+    // The same for the count: an identity's -1 is no count, so `identifying` has none either.
+    const h = new Harness(configOf())
+    h.subscribe()
+    expect(Object.keys(statusesOf(h.credentials())[0] ?? {})).not.toContain('requestsRemaining')
+    h.openNow()
+    h.opened()
+    h.payloads(control('identity', { requests_remaining: -1 }))
+    expect(statusesOf(h.payloads(control('ready', { ts: 1, requests_remaining: 18 })))[0]).toMatchObject({ state: 'live', requestsRemaining: 18 })
   })
 })
 
@@ -620,5 +646,79 @@ describe('resume off', () => {
     expect(mark).toMatchObject({ ts: 1000, eid: '' })
     h.payloads(live(eventOf('e1', 1001)), live(eventOf('e2', 1002)))
     expect(h.state.watermark).toBe(mark)
+  })
+})
+
+describe('each handler in its row', () => {
+  // One test per handler that the machine's own tests reached only through connect(): the
+  // table gives each its phase, and these pin what the handler then decides.
+  it('credentials that cannot be read fail the attempt with their reason, and open nothing', () => {
+    const h = new Harness(configOf())
+    h.subscribe()
+    const effects = h.feed({ type: 'credentials-failed', at: h.at, detail: 'Bad connection option: url is not a valid URL.' })
+    expect(effects).toEqual([...ConnectionTimerCancels, { type: 'status', status: { state: 'failed', since: T0, detail: 'Bad connection option: url is not a valid URL.' } }])
+    expect(h.state.connection).toBeUndefined()
+  })
+
+  it.each<[string, (h: Harness) => void, string]>([
+    ['no identity', (h) => h.toIdentifying(), 'No identity payload within 10000 ms.'],
+    [
+      'no ready',
+      (h) => {
+        h.toIdentifying()
+        h.payloads(control('identity'))
+      },
+      'No ready payload within 10000 ms of identifying.',
+    ],
+  ])('the handshake timer with %s in time ends the socket, counts a timeout and backs off, saying which', (_, to, detail) => {
+    const h = new Harness(configOf({ backoff: { initialDelayMs: 1_000 } }))
+    to(h)
+    const socket = h.socket
+    const effects = h.timer('handshake', 0.5)
+    expect(effects).toContainEqual({ type: 'close-socket', socket })
+    expect(effects).toContainEqual({ type: 'count', reconnect: 'timeout' })
+    expect(statusesOf(effects)).toMatchObject([{ state: 'reconnecting', since: T0, attempt: 1, delayMs: 500, nextRetryAt: T0 + 500, detail }])
+  })
+
+  it('a replay not held for ordering (orderReplay off) passes each replayed event on at once, as history', () => {
+    const h = new Harness(configOf({ sendAll: true, orderReplay: false }))
+    h.toReady()
+    const old = eventOf('old', 1)
+    expect(h.payloads(live(old))).toEqual([{ type: 'deliver', event: { ...old, prior: true } }])
+    expect(h.state.connection?.heldCount).toBe(0)
+  })
+
+  it('the replay timer while replaying cuts the replay short, saying after how long', () => {
+    const h = new Harness(configOf({ sendAll: true }))
+    h.toReady()
+    const effects = h.timer('replay')
+    const message = 'No done_prior within 30000 ms of ready (replayTimeoutMs): delivered the 0 held, ordered by m.ts; later replayed events arrive as they come.'
+    expect(effects).toContainEqual({ type: 'diagnostic', diagnostic: { kind: 'replay-cut', message, raw: '' } })
+    expect(h.state.status).toMatchObject({ state: 'live', detail: message })
+  })
+
+  it('done_prior after a cut replay ends it: later events are live ones again, on the hot path', () => {
+    const h = new Harness(configOf({ sendAll: true, maxReplayHeld: 1 }))
+    h.toReady()
+    h.payloads(live(eventOf('old', 1)))
+    expect(h.state.connection?.priorUntilDone).toBe(true)
+    const late = eventOf('late', 2)
+    expect(h.payloads(live(late))).toEqual([{ type: 'deliver', event: { ...late, prior: true } }])
+    h.payloads(control('done_prior'))
+    expect(h.state.connection?.priorUntilDone).toBe(false)
+    const fresh = eventOf('fresh', 3)
+    expect(h.payloads(live(fresh))).toEqual([{ type: 'deliver-live', events: [fresh] }])
+  })
+
+  it('a drop past maxAttempts gives up as failed, naming the attempts and the last cause', () => {
+    const h = new Harness(configOf({ backoff: { initialDelayMs: 1_000, maxAttempts: 1 } }))
+    h.toReady()
+    h.closed(1006, { jitter: 0 })
+    expect(h.state.status.state).toBe('reconnecting')
+    h.timer('retry')
+    h.toIdentifying()
+    const effects = h.closed(1006, { jitter: 0 })
+    expect(statusesOf(effects)).toMatchObject([{ state: 'failed', detail: `Gave up after 1 reconnection attempts. Last: ${closePolicy(1006).why}` }])
+    expect(effects.some((effect) => effect.type === 'arm')).toBe(false)
   })
 })

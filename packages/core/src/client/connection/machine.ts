@@ -116,6 +116,7 @@ function frame(state: MachineState, input: Extract<MachineInput, { type: 'frame'
   for (let i = 0; i < payloads.length; i++) {
     const decoded = payloads[i] as Decoded
     const connection = next.connection
+    // Stryker disable next-line ConditionalExpression: the socket check's `true` is equivalent: no decision on a control payload or a diagnostic ends the connection or opens another mid-frame (closes, timers and the user's calls do), so the socket stays the frame's.
     if (decoded.type === 'event' && decoded.diagnostic === undefined && connection?.phase === 'live' && connection.socket === socket && !connection.priorUntilDone) {
       ;(live ??= []).push(decoded.event)
     } else {

@@ -46,6 +46,7 @@ export function retryAfterBackoff(jitter: number, cause: Extra, detail: string):
   const budgetLonger = wait.waitMs > delay
   waitThen(budgetLonger ? wait.waitMs : delay, budgetLonger ? 'budget' : 'backoff', {
     ...cause,
+    // Stryker disable next-line ConditionalExpression: the reason check's `true` is equivalent: identifyWait gives a reason with every positive wait, and a longer budget wait is positive.
     detail: budgetLonger && wait.reason !== undefined ? `${detail} Then: ${wait.reason}` : detail,
   })
 }
@@ -55,6 +56,7 @@ function attempt(): void {
   if (!next.subscribed || next.stopped) return
   const wait = identifyWait(next.budget, at, budgetConfig())
   if (wait.waitMs > 0) {
+    // Stryker disable next-line ConditionalExpression: `false` is equivalent: a positive wait (this branch) always has a reason.
     waitThen(wait.waitMs, 'budget', wait.reason === undefined ? {} : { detail: wait.reason })
     return
   }
@@ -116,6 +118,7 @@ export function reconnect(_input: In<'reconnect'>, connection: Connection | unde
     emit({ type: 'count', reconnect: 'manual' })
   }
   cancelRetry()
+  // Stryker disable next-line ConditionalExpression: `false` is equivalent: an unsubscribed client is `closed` (the last unsubscribe closes it), so no move is made, and attempt() checks `subscribed` itself.
   if (!next.subscribed) return
   const current = next.status.state
   if (current !== 'closed' && current !== 'failed' && current !== 'reconnecting') {
@@ -126,6 +129,7 @@ export function reconnect(_input: In<'reconnect'>, connection: Connection | unde
 
 /** The page came online: a backoff (never the budget's wait) is cut short. */
 export function online(): void {
+  // Stryker disable next-line ConditionalExpression: the state check's `true` is equivalent: a retry is pending only while `reconnecting` (waitThen moves there and sets it; every other move cancels it or comes after the timer cleared it).
   if (next.status.state === 'reconnecting' && next.retry === 'backoff') {
     cancelRetry()
     attempt()
@@ -134,6 +138,7 @@ export function online(): void {
 
 /** The retry timer: the wait is over. */
 export function retryTimer(_input: In<'timer'>, connection: Connection | undefined): void {
+  // Stryker disable next-line ConditionalExpression: the connection check's `false` is equivalent: no retry is pending beside a connection (the retry timer clears it before attempt() opens one; reconnect() cancels it first).
   if (next.retry === undefined || connection !== undefined) return
   set({ retry: undefined })
   attempt()
