@@ -351,13 +351,12 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
     removeEventListener?: (type: string, listener: () => void) => void
   }
   // Node has no window events: the optional calls let the same code run in both.
-  const listen = config.reconnectOnOnline
 
   // Every public stream counts as a subscriber of the connection: the first opens it, the
   // last closes it.
   const lazy = refCounted(
     () => {
-      if (listen) {
+      if (config.reconnectOnOnline) {
         browser.addEventListener?.('online', online)
         browser.addEventListener?.('visibilitychange', visibility)
       }
