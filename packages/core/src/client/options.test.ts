@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { connect } from './connection/connect.js'
+import { AfterLimits } from '../codec/position.js'
+import { Protocol } from '../protocol/limits.js'
 import { type ConnectOptions, ConnectOptionsError, identifyMessage, resolveOptions } from './options.js'
 
 const token = 'sekrit-token-value'
@@ -32,6 +34,15 @@ describe('connect() options', () => {
     ['a non-function random', { random: 0.5 }, /random must be a function/],
     ['a non-constructor WebSocket', { WebSocket: {} }, /WebSocket must be a WebSocket constructor/],
     ['a token too long to identify with', { token: 'x'.repeat(5000) }, /identify message would be \d+ bytes/],
+    ['a numeric url', { url: 42 }, /url must be a string \(got a number\)/],
+    ['a numeric timeout as text', { identityTimeoutMs: '5' }, /identityTimeoutMs must be a non-negative finite number/],
+    ['an infinite timeout', { identityTimeoutMs: Number.POSITIVE_INFINITY }, /identityTimeoutMs must be a non-negative finite number/],
+    ['a backoff factor as text', { backoff: { factor: '2' } }, /backoff.factor must be at least 1 and finite/],
+    ['shareAcrossTabs as a string', { shareAcrossTabs: 'yes' }, /shareAcrossTabs must be a boolean, an object with locks/],
+    ['shareAcrossTabs as null', { shareAcrossTabs: null }, /shareAcrossTabs must be a boolean, an object with locks/],
+    ['shareAcrossTabs with neither locks nor a worker', { shareAcrossTabs: {} }, /shareAcrossTabs must be a boolean, an object with locks/],
+    ['shareAcrossTabs with locks but no BroadcastChannel', { shareAcrossTabs: { locks: { request: () => undefined } } }, /shareAcrossTabs must be a boolean/],
+    ['shareAcrossTabs with a BroadcastChannel but no locks', { shareAcrossTabs: { BroadcastChannel: class {} } }, /shareAcrossTabs must be a boolean/],
   ])('rejects %s at the call, without the token in the message', (_what, patch, message) => {
     const options = { ...good, ...patch } as ConnectOptions
     expect(() => connect(options)).toThrow(ConnectOptionsError)
@@ -48,6 +59,37 @@ describe('connect() options', () => {
     expect(() => connect({ ...good, sendAll: true, sendNone: true })).not.toThrow()
     expect(() => connect({ url: () => good.url as string, id: () => '1', token: () => token })).not.toThrow()
     expect(() => connect({ ...good, backoff: { maxAttempts: Number.POSITIVE_INFINITY } })).not.toThrow()
+  })
+
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['a string', 'wss://example.test/ws'],
+    ['nothing', undefined],
+  ])('rejects %s as the options, with a ConnectOptionsError named so', (_what, options) => {
+    expect(() => connect(options as ConnectOptions)).toThrow('connect(): options must be an object with url, id and token')
+    try {
+      connect(options as ConnectOptions)
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConnectOptionsError)
+      expect(error).toBeInstanceOf(TypeError)
+      expect((error as Error).name).toBe('ConnectOptionsError')
+    }
+  })
+
+  it('accepts a wss: url, a backoff factor of exactly 1, and either way of sharing across tabs', () => {
+    expect(() => connect({ ...good, url: 'wss://example.test/ws' })).not.toThrow()
+    expect(() => connect({ ...good, backoff: { factor: 1 } })).not.toThrow()
+    expect(() => connect({ ...good, shareAcrossTabs: { locks: { request: () => undefined }, BroadcastChannel: class {} } as never })).not.toThrow()
+    expect(() => connect({ ...good, shareAcrossTabs: { worker: () => undefined } as never })).not.toThrow()
+  })
+
+  it('checks the identify size at the limit: counted with the room `after` may take, up to 4096 bytes and not one more', () => {
+    // The longest token that still fits: the identify, plus `after` at its largest, plus the ID
+    // (the channel names inside `after` repeat it), is exactly the server's limit.
+    const base = identifyMessage(good.id as string, '', resolveOptions(good)).length + AfterLimits.maxBytes + (good.id as string).length
+    const fits = 'x'.repeat(Protocol.maxMessageBytes - base)
+    expect(() => connect({ ...good, token: fits })).not.toThrow()
+    expect(() => connect({ ...good, token: `${fits}x` })).toThrow(`the identify message would be ${Protocol.maxMessageBytes + 1} bytes`)
   })
 
   it('fills in the documented defaults', () => {

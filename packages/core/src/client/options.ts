@@ -374,8 +374,8 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
   }
   const { url, id, token } = options
   if (typeof token === 'string' && typeof id === 'string') {
-    // Counted with the longest `after` a resume may add: two positions of the longest kind.
-    // Counted with the longest `after` a resume may add (`AfterLimits.maxBytes`).
+    // Counted with the longest `after` a resume may add (`AfterLimits.maxBytes`): two positions
+    // of the longest kind.
     const bytes = utf8Length(identifyMessage(id, token, resolved)) + AfterLimits.maxBytes + id.length
     if (bytes > Protocol.maxMessageBytes) {
       throw new ConnectOptionsError(

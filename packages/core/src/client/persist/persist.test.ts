@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { parseRecord, recordText } from './persist.js'
+import { resolveOptions } from '../options.js'
+import { openRecord, parseRecord, recordText } from './persist.js'
+import type { PersistStore } from './persist-support.js'
 
 // The stored record's text: what a page writes and the next reads, possibly another version's
 // or a hand-edited one.
@@ -38,5 +40,81 @@ describe('the persisted record', () => {
       ledger: {},
     })
     expect(parseRecord('{"v":1,"mark":{"ts":5,"eid":"e","pos":"k3:2"},"ledger":{}}')).toEqual({ mark: { ts: 5, eid: 'e' }, ledger: {} })
+  })
+})
+
+// Where the record is kept: openRecord reads it once and keeps each new one in the store. A
+// store may refuse (storage blocked, quota, a failing database): that costs the record, never
+// the connection or an error thrown into the client.
+describe('a record in its store', () => {
+  const config = resolveOptions({ url: 'ws://127.0.0.1:1/ws', id: '42', token: 'persist-secret' })
+  const record = (ts: number) => ({ mark: { ts, eid: `e${ts}` }, ledger: {} })
+  const memory = (text: string | null = null) => {
+    const writes: string[] = []
+    const store: PersistStore = {
+      getItem: () => text,
+      setItem: (_key: string, value: string) => {
+        writes.push(value)
+        text = value
+      },
+    }
+    return { writes, store }
+  }
+
+  it('reads what the store holds under the connection’s name, and keeps a new record under the same name', async () => {
+    const keys: string[] = []
+    const { store, writes } = memory(recordText(record(1)))
+    const opened = await openRecord({ getItem: (key) => (keys.push(key), store.getItem(key)), setItem: (key, value) => (keys.push(key), store.setItem(key, value)) }, config)
+    expect(opened.record).toEqual(record(1))
+    opened.keep(record(2), true)
+    expect(writes.map(parseRecord)).toEqual([record(2)])
+    expect(new Set(keys).size).toBe(1)
+    expect(keys[0]).toMatch(/^fates-rx:1:/)
+    expect(keys[0]).not.toContain('persist-secret')
+  })
+
+  it('keeps one write per task, the newest, and writes at once what must not wait', async () => {
+    const { store, writes } = memory()
+    const opened = await openRecord(store, config)
+    opened.keep(record(1), false)
+    opened.keep(record(2), false)
+    expect(writes).toEqual([])
+    await Promise.resolve()
+    expect(writes.map(parseRecord)).toEqual([record(2)])
+    // An urgent record (an identify about to be sent) is written before keep returns, and the
+    // waiting one it replaces is not written after it.
+    opened.keep(record(3), false)
+    opened.keep(record(4), true)
+    expect(writes.map(parseRecord)).toEqual([record(2), record(4)])
+    await Promise.resolve()
+    expect(writes.map(parseRecord)).toEqual([record(2), record(4)])
+  })
+
+  it('a store that throws on reading costs the record only: nothing read, later records still kept', async () => {
+    const writes: string[] = []
+    const opened = await openRecord(
+      {
+        getItem: () => {
+          throw new Error('storage blocked')
+        },
+        setItem: (_key, value) => void writes.push(value),
+      },
+      config,
+    )
+    expect(opened.record).toBeUndefined()
+    opened.keep(record(1), true)
+    expect(writes).toHaveLength(1)
+  })
+
+  it('a store that refuses a write (a throw, a rejected promise) loses that write and raises nothing', async () => {
+    const refusing = (refuse: () => unknown) => openRecord({ getItem: () => null, setItem: refuse }, config)
+    const throwing = await refusing(() => {
+      throw new Error('quota')
+    })
+    expect(() => throwing.keep(record(1), true)).not.toThrow()
+    const rejecting = await refusing(() => Promise.reject(new Error('quota')))
+    expect(() => rejecting.keep(record(1), true)).not.toThrow()
+    // An unhandled rejection would fail the run: let it surface, if it were one.
+    await new Promise((resolve) => setTimeout(resolve, 0))
   })
 })
