@@ -92,8 +92,9 @@ const Size = Object.freeze({
   // chunk) left report.ts, whose snowflake check every event runs, so esbuild no longer puts it
   // up front (-147 B); that paid for the machine's decisions becoming a (phase, input) table
   // of handlers in files by concern (+112 B up front: each handler is now a named function).
+  // Own code lowered to just above 12,406 B when connect() lost a one-use alias.
   appImportingConnect: { budget: 16 * KB, ceiling: 16_335 },
-  ownCode: { budget: 5 * KB, ceiling: 12_415 },
+  ownCode: { budget: 5 * KB, ceiling: 12_410 },
   /**
    * The checks' chunk: the ctx check, the codecs' explanation of a rejected segment, and io-ts
    * and fp-ts with them (5,053 B when set). Downloaded after connect() by every app that checks
