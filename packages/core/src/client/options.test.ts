@@ -38,6 +38,7 @@ describe('connect() options', () => {
     ['a numeric timeout as text', { identityTimeoutMs: '5' }, /identityTimeoutMs must be a non-negative finite number/],
     ['an infinite timeout', { identityTimeoutMs: Number.POSITIVE_INFINITY }, /identityTimeoutMs must be a non-negative finite number/],
     ['a backoff factor as text', { backoff: { factor: '2' } }, /backoff.factor must be at least 1 and finite/],
+    ['maxAttempts as text', { backoff: { maxAttempts: '5' } }, /backoff.maxAttempts must be a non-negative number/],
     ['shareAcrossTabs as a string', { shareAcrossTabs: 'yes' }, /shareAcrossTabs must be a boolean, an object with locks/],
     ['shareAcrossTabs as null', { shareAcrossTabs: null }, /shareAcrossTabs must be a boolean, an object with locks/],
     ['shareAcrossTabs with neither locks nor a worker', { shareAcrossTabs: {} }, /shareAcrossTabs must be a boolean, an object with locks/],

@@ -20,6 +20,7 @@ describe('the persisted record', () => {
     ['no ledger', '{"v":1}'],
     ['a ledger that is not an object', '{"v":1,"ledger":"x"}'],
     ['not an object', '[1]'],
+    ['null', 'null'],
   ])('reads %s as no record', (_case, text) => {
     expect(parseRecord(text)).toBeUndefined()
   })
@@ -40,6 +41,21 @@ describe('the persisted record', () => {
       ledger: {},
     })
     expect(parseRecord('{"v":1,"mark":{"ts":5,"eid":"e","pos":"k3:2"},"ledger":{}}')).toEqual({ mark: { ts: 5, eid: 'e' }, ledger: {} })
+  })
+})
+
+describe('the persisted record’s fields, exactly', () => {
+  it('a record without a usable mark has no mark key, and a mark whose positions are none of them text has no pos key', () => {
+    expect(parseRecord('{"v":1,"mark":null,"ledger":{}}')).toStrictEqual({ ledger: {} })
+    expect(parseRecord('{"v":1,"mark":{"ts":5,"eid":"e","pos":{"bot-1":7}},"ledger":{}}')).toStrictEqual({ mark: { ts: 5, eid: 'e' }, ledger: {} })
+  })
+
+  it('keeps a tied list of up to 1024 eids, all text; drops a longer one, or one holding anything else', () => {
+    const tied = (list: unknown[]) => parseRecord(JSON.stringify({ v: 1, mark: { ts: 5, eid: 'e', tied: list }, ledger: {} }))?.mark?.tied
+    const eids = Array.from({ length: 1024 }, (_, i) => `e${i}`)
+    expect(tied(eids)).toEqual(eids)
+    expect(tied([...eids, 'one more'])).toBeUndefined()
+    expect(tied(['a', 1])).toBeUndefined()
   })
 })
 
