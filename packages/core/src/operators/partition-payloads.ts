@@ -66,6 +66,7 @@ export function partitionPayloads(decoded$: Observable<Decoded>): PayloadStreams
       return () => {
         inner.unsubscribe()
         if (--refs === 0) {
+          // Stryker disable next-line OptionalChaining: equivalent: the first subscription set `upstream` before this teardown could run (rxjs runs a teardown returned by a subscriber that already ended once it is returned).
           upstream?.unsubscribe()
           upstream = undefined
         }
