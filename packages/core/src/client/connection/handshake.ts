@@ -4,7 +4,7 @@ import { Protocol } from '../../protocol/limits.js'
 import { afterIdentify, afterReport } from '../policies/identify-budget.js'
 import { identifyMessage } from '../options.js'
 import { at, budgetConfig, config, emit, fail, move, next, set, setConnection } from './decision.js'
-import type { Connection, MachineInput } from './machine-types.js'
+import type { Connection, InputOf } from './machine-types.js'
 import { timedOut } from './retry.js'
 import { readyMark } from './watermark.js'
 
@@ -13,10 +13,8 @@ import { readyMark } from './watermark.js'
 // replay or go live. Handlers of the machine's table (machine.ts), each called only in the
 // phase its row names.
 
-type In<T extends MachineInput['type']> = Extract<MachineInput, { type: T }>
-
 /** `reading`: the credentials arrived; the socket opens once the `connecting` status has settled. */
-export function credentials(input: In<'credentials'>): void {
+export function credentials(input: InputOf<'credentials'>): void {
   // Every connection after the first fills the gap since the last event delivered.
   const resumeFrom = config.resume ? next.watermark : undefined
   setConnection({ phase: 'ready-to-open', url: input.url, id: input.id, token: input.token, startedAt: at, openedAt: at, resumeFrom })
@@ -32,12 +30,12 @@ export function credentials(input: In<'credentials'>): void {
 }
 
 /** `reading`: no credentials: nothing to connect with. */
-export function credentialsFailed(input: In<'credentials-failed'>): void {
+export function credentialsFailed(input: InputOf<'credentials-failed'>): void {
   fail(input.detail)
 }
 
 /** `ready-to-open`: open the socket, and wait for `identity` no longer than the options say. */
-export function openNow(_input: In<'open-now'>, connection: Connection): void {
+export function openNow(_input: InputOf<'open-now'>, connection: Connection): void {
   setConnection({ phase: 'opening' })
   emit({ type: 'arm', timer: 'handshake', ms: config.identityTimeoutMs })
   emit({ type: 'open', socket: connection.socket, url: connection.url, token: connection.token })
@@ -103,7 +101,7 @@ export function refused(payload: ControlPayload): void {
 }
 
 /** The handshake timer: no `identity` (or no `ready`) in time. */
-export function handshakeTimer(input: In<'timer'>, connection: Connection): void {
+export function handshakeTimer(input: InputOf<'timer'>, connection: Connection): void {
   timedOut(
     'timeout',
     connection.phase === 'awaiting-ready'
@@ -114,7 +112,7 @@ export function handshakeTimer(input: In<'timer'>, connection: Connection): void
 }
 
 /** The liveness timer: a connection quiet too long is taken as dead. */
-export function livenessTimer(input: In<'timer'>, connection: Connection): void {
+export function livenessTimer(input: InputOf<'timer'>, connection: Connection): void {
   if (config.livenessTimeoutMs <= 0) return
   // One timer per quiet period, not one per frame: each frame only notes the time.
   const quiet = at - Math.max(connection.openedAt, next.lastFrameAt ?? -Infinity)

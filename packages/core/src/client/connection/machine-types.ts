@@ -172,5 +172,8 @@ export interface Step {
   readonly effects: readonly Effect[]
 }
 
+/** The input of type `T`, as a handler of that input receives it. */
+export type InputOf<T extends MachineInput['type']> = Extract<MachineInput, { type: T }>
+
 /** What a status carries besides its state and time. */
 export type Extra = Omit<ConnectionStatus, 'state' | 'since'>

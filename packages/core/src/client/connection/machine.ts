@@ -16,7 +16,7 @@ import {
   refused,
   stableTimer,
 } from './handshake.js'
-import type { Connection, Effect, MachineConfig, MachineInput, MachineState, Phase, Step, TimerName } from './machine-types.js'
+import type { Connection, Effect, InputOf, MachineConfig, MachineInput, MachineState, Phase, Step, TimerName } from './machine-types.js'
 import { donePrior, doneAfterCut, onEvent, replayTimer, resumed } from './replay.js'
 import { close, closed, online, reconnect, retryTimer, subscribed, unsubscribed } from './retry.js'
 import { advanceAll, type Watermark } from './watermark.js'
@@ -96,7 +96,7 @@ export function step(state: MachineState, input: MachineInput, config: MachineCo
  * `decide` as a `decoded` input, and the run starts again after it if the phase allows. One
  * state copy for a frame of live events, time and mark together.
  */
-function frame(state: MachineState, input: Extract<MachineInput, { type: 'frame' }>, config: MachineConfig): Step {
+function frame(state: MachineState, input: InputOf<'frame'>, config: MachineConfig): Step {
   const { at, socket } = input
   const effects: Effect[] = []
   let next = state
@@ -140,10 +140,10 @@ type Row<I> =
   | ((input: I, connection: Connection | undefined) => void)
   | { readonly [P in Phase | 'connected']?: (input: I, connection: Connection) => void }
 
-type Rows<K extends string, I> = { readonly [T in K]: Row<Extract<I, { type: T }>> }
+type Rows = { readonly [T in MachineInput['type']]: Row<InputOf<T>> }
 
 /** What each timer does, by phase (`timer` inputs). */
-const Timers: { readonly [T in TimerName]: Row<Extract<MachineInput, { type: 'timer' }>> } = {
+const Timers: { readonly [T in TimerName]: Row<InputOf<'timer'>> } = {
   retry: retryTimer,
   handshake: { connected: handshakeTimer },
   liveness: { connected: livenessTimer },
@@ -169,7 +169,7 @@ const Controls: Readonly<Record<string, Row<ControlPayload>>> = {
 }
 
 /** One payload of the current socket, in its place: a control payload by its table, an event, a diagnostic. */
-function decoded(input: Extract<MachineInput, { type: 'decoded' }>, connection: Connection): void {
+function onDecoded(input: InputOf<'decoded'>, connection: Connection): void {
   const decoded: Decoded = input.decoded
   if (decoded.type === 'control') {
     const payload = decoded.control
@@ -187,7 +187,7 @@ function decoded(input: Extract<MachineInput, { type: 'decoded' }>, connection: 
  * `frame`) serve only the current socket: none is a function alone. A `frame` of the current socket
  * never gets here (`step` takes it on the hot path), so its row is empty: a stale socket's.
  */
-const Inputs: Rows<MachineInput['type'], MachineInput> = {
+const Inputs: Rows = {
   subscribed,
   unsubscribed,
   close,
@@ -197,7 +197,7 @@ const Inputs: Rows<MachineInput['type'], MachineInput> = {
   'credentials-failed': { reading: credentialsFailed },
   'open-now': { 'ready-to-open': openNow },
   opened: { opening: opened },
-  decoded: { connected: decoded },
+  decoded: { connected: onDecoded },
   frame: {},
   closed: { connected: closed },
   timer: (input, connection) => dispatch(Timers[input.timer], input, connection),

@@ -16,14 +16,12 @@ import {
   next,
   set,
 } from './decision.js'
-import type { Connection, Extra, MachineInput } from './machine-types.js'
+import type { Connection, Extra, InputOf } from './machine-types.js'
 import type { CloseDetails } from './status.js'
 
 // When to connect, and again: the user's calls (subscribe, close, reconnect), the page coming
 // online, a closed socket judged by the close and refusal policies, and the waits between
 // attempts (backoff, identify budget). Handlers of the machine's table (machine.ts).
-
-type In<T extends MachineInput['type']> = Extract<MachineInput, { type: T }>
 
 /** Waits `waitMs` as `reconnecting`, then the retry timer attempts again. */
 function waitThen(waitMs: number, kind: 'backoff' | 'budget', extra: Extra): void {
@@ -93,7 +91,7 @@ export function timedOut(key: string, detail: string, jitter: number): void {
 }
 
 /** The first subscriber came: connect, resuming from `from` if given. */
-export function subscribed(input: In<'subscribed'>, connection: Connection | undefined): void {
+export function subscribed(input: InputOf<'subscribed'>, connection: Connection | undefined): void {
   set(config.resume && input.from !== undefined ? { subscribed: true, watermark: input.from } : { subscribed: true })
   if (next.status.state === 'closed' && connection === undefined) attempt()
 }
@@ -111,7 +109,7 @@ export function close(): void {
 }
 
 /** `reconnect()`: a fresh connection now, whatever the current one is doing. */
-export function reconnect(_input: In<'reconnect'>, connection: Connection | undefined): void {
+export function reconnect(_input: InputOf<'reconnect'>, connection: Connection | undefined): void {
   set({ stopped: false, failures: 0 })
   if (connection !== undefined) {
     endConnection(true)
@@ -137,7 +135,7 @@ export function online(): void {
 }
 
 /** The retry timer: the wait is over. */
-export function retryTimer(_input: In<'timer'>, connection: Connection | undefined): void {
+export function retryTimer(_input: InputOf<'timer'>, connection: Connection | undefined): void {
   // Stryker disable next-line ConditionalExpression: the connection check's `false` is equivalent: no retry is pending beside a connection (the retry timer clears it before attempt() opens one; reconnect() cancels it first).
   if (next.retry === undefined || connection !== undefined) return
   set({ retry: undefined })
@@ -145,7 +143,7 @@ export function retryTimer(_input: In<'timer'>, connection: Connection | undefin
 }
 
 /** The current socket closed: the close and refusal policies decide what follows. */
-export function closed(input: In<'closed'>, current: Connection): void {
+export function closed(input: InputOf<'closed'>, current: Connection): void {
   const { code, httpStatus, error, jitter } = input
   const close: CloseDetails = { code, reason: redactSecret(input.reason, current.token), meaning: closeMeaning(code) }
   const policy = closePolicy(code)
