@@ -346,11 +346,11 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
     // Stryker disable next-line OptionalChaining: equivalent: visibilitychange fires only in a page, which has a document; the `?.` is for the types (a worker has neither).
     if ((globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === 'visible') online()
   }
+  // Node has no window events: the optional calls let the same code run in both.
   const browser = globalThis as unknown as {
     addEventListener?: (type: string, listener: () => void) => void
     removeEventListener?: (type: string, listener: () => void) => void
   }
-  // Node has no window events: the optional calls let the same code run in both.
 
   // Every public stream counts as a subscriber of the connection: the first opens it, the
   // last closes it.
