@@ -83,17 +83,19 @@ describe('dedupeEvents', () => {
     expect(() => new EventIdMemory(0)).toThrow(RangeError)
   })
 
-  // Pairs of UUIDs whose FNV-1a hashes collide, each differing in one 32-bit word only: the
-  // table compares stored IDs only after a hash match, so only colliding IDs test that compare.
+  // Pairs of IDs whose stored hashes collide (a packed UUID's from its words, any other ID's
+  // FNV-1a), the UUIDs each differing in one 32-bit word only: the table compares stored IDs
+  // only after a hash match, so only colliding IDs test that compare. Found by a birthday search
+  // over the hash functions as written in dedupe-events.ts.
   it.each([
-    ['0000e792-0000-4000-8000-000000000000', '00019ebc-0000-4000-8000-000000000000'],
-    ['9a6c1f2e-0000-166e-8000-000000000000', '9a6c1f2e-0000-c69a-8000-000000000000'],
-    ['9a6c1f2e-0000-4000-0000-269100000000', '9a6c1f2e-0000-4000-0002-eb0b00000000'],
-    ['9a6c1f2e-0000-4000-8000-00000000897b', '9a6c1f2e-0000-4000-8000-0000000438a8'],
+    ['84d7e3c3-0000-4000-8000-000000000000', 'b1021232-0000-4000-8000-000000000000'],
+    ['9a6c1f2e-95f9-f960-8000-000000000000', '9a6c1f2e-ea3c-27df-8000-000000000000'],
+    ['9a6c1f2e-0000-4000-9c22-9eb800000000', '9a6c1f2e-0000-4000-b958-496100000000'],
+    ['9a6c1f2e-0000-4000-8000-0000538453d7', '9a6c1f2e-0000-4000-8000-000019681770'],
     // Kept as strings, not words: the string compare after the hash match.
     ['event-112461', 'eid-302081'],
     // One kept as words, one as a string.
-    ['9a6c1f2e-0000-4000-8000-000000027b12', 'not-a-uuid-0000000000000000000103289'],
+    ['9a6c1f2e-0000-4000-8000-000000000e50', 'not-a-uuid-0000000000000000000072292'],
   ])('EventIdMemory tells apart %s and %s, whose hashes collide', (first, second) => {
     const memory = new EventIdMemory(4)
     expect(memory.firstSight(first)).toBe(true)
@@ -106,10 +108,67 @@ describe('dedupeEvents', () => {
   // they must not make the UUID, seen again, look remembered (hashes collide, as above).
   it('EventIdMemory forgets a UUID whose place a string ID with the same hash took', () => {
     const memory = new EventIdMemory(1)
-    const uuid = '9a6c1f2e-0000-4000-8000-000000027b12'
+    const uuid = '9a6c1f2e-0000-4000-8000-000000000e50'
     expect(memory.firstSight(uuid)).toBe(true)
-    expect(memory.firstSight('not-a-uuid-0000000000000000000103289')).toBe(true)
+    expect(memory.firstSight('not-a-uuid-0000000000000000000072292')).toBe(true)
     expect(memory.firstSight(uuid)).toBe(true)
+  })
+
+  // A canonical UUID is kept as four words and any other ID as its string, so packing must never
+  // make two different strings one: every character code up to 300 (and a few far beyond) at
+  // every position of sixteen UUIDs, each made of one hex digit (and of the string of 36 dashes),
+  // against a set; then the same character at every separator or at every digit.
+  it('EventIdMemory keeps every one-character variant of a UUID apart from it and from each other', () => {
+    const codes = [...Array.from({ length: 300 }, (_, c) => c), 0x130, 0x660, 0xff10, 0xff41, 0xd83d]
+    for (const digit of '0123456789abcdef-') {
+      const uuid = `${digit.repeat(8)}-${digit.repeat(4)}-${digit.repeat(4)}-${digit.repeat(4)}-${digit.repeat(12)}`
+      const memory = new EventIdMemory(16_384)
+      const seen = new Set<string>()
+      const wrong: string[] = []
+      const sight = (eid: string): void => {
+        if (memory.firstSight(eid) === seen.has(eid)) wrong.push(eid)
+        seen.add(eid)
+      }
+      sight(uuid)
+      for (let at = 0; at < 36; at++) for (const code of codes) sight(uuid.slice(0, at) + String.fromCharCode(code) + uuid.slice(at + 1))
+      // Every separator, or every digit, replaced by one character: what packing must refuse
+      // whole, not only one position at a time; and the UUID one character longer or shorter.
+      for (const code of codes) {
+        const char = String.fromCharCode(code)
+        sight(uuid.replaceAll('-', char))
+        sight(uuid.replace(/[^-]/g, char))
+        sight(uuid + char)
+      }
+      sight(uuid.slice(1))
+      sight(uuid)
+      expect(wrong).toEqual([])
+    }
+  })
+
+  // A separator read as a digit shifts a word's oldest digits out: the IDs that then pack alike
+  // differ only there. So every choice of separators filled with a digit (the other separators
+  // kept), each with every hex digit at every position, against a set.
+  it('EventIdMemory keeps apart IDs with hex digits where separators belong', () => {
+    const separators = [8, 13, 18, 23]
+    const wrong: string[] = []
+    for (let filled = 1; filled < 16; filled++) {
+      for (const digit of '0f') {
+        const base = Array.from({ length: 36 }, (_, at) => {
+          const separator = separators.indexOf(at)
+          return separator >= 0 && (filled & (1 << separator)) === 0 ? '-' : digit
+        })
+        const memory = new EventIdMemory(1_024)
+        const seen = new Set<string>()
+        for (let at = 0; at < 36; at++) {
+          for (const hex of '0123456789abcdef') {
+            const eid = [...base.slice(0, at), hex, ...base.slice(at + 1)].join('')
+            if (memory.firstSight(eid) === seen.has(eid)) wrong.push(eid)
+            seen.add(eid)
+          }
+        }
+      }
+    }
+    expect(wrong).toEqual([])
   })
 
   it('EventIdMemory keeps IDs that differ only in case apart', () => {
