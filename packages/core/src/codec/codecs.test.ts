@@ -15,7 +15,10 @@ import {
   SnowflakeId,
   WrappedEvent,
 } from './codecs.js'
+import * as t from 'io-ts'
+import { InviteContext, TransferContext, VoteContext } from './contexts.js'
 import { describeErrors } from './describe-errors.js'
+import { explainShape } from './explain.js'
 import { SnowflakeFields, unsafeSnowflakePaths } from './report.js'
 
 interface Step {
@@ -115,6 +118,53 @@ describe('failure reports', () => {
       expect(text).toContain('id: expected string')
       expect(text).not.toContain(secret)
     }
+  })
+
+  // The names a reader sees: a codec's own where it is the innermost type that failed, and
+  // inside a member's generated name (an intersection's or a union's own name never shows: its
+  // members fail, not it).
+  it.each([
+    ['SnowflakeId', SnowflakeId, 'x', '(root): expected SnowflakeId'],
+    ['FatesEvent', FatesEvent, 'x', '(root): expected FatesEvent'],
+    ['TransferContext', TransferContext, 'x', '(root): expected TransferContext'],
+    ['a vote\'s members', VoteContext, 'x', '(root): expected { user: User, votes: Integer }; (root): expected Partial<{ test: boolean }>'],
+    [
+      'the meta\'s members',
+      FatesEvent,
+      { m: 5, ctx: {} },
+      'm: expected { e: Integer }; m: expected Partial<{ eid: string, ts: number, t: (Integer | Array<Integer>), id: (Snowflake | null), wt: Integer }>',
+    ],
+    ['the identify\'s flags', IdentifyPayload, { id: '1', token: 't', bot: 'yes' }, 'bot: expected boolean'],
+    ['an invite\'s api flag', InviteContext, { user: '1', api: 'yes' }, 'api: expected boolean'],
+  ] as const)('names %s', (_label, codec: t.Mixed, value, expected) => {
+    const result = codec.decode(value)
+    expect(result._tag === 'Left' ? describeErrors(result.left) : 'accepted').toBe(expected)
+  })
+
+  it('joins at most `limit` distinct lines, with "; "', () => {
+    const result = IdentifyPayload.decode({ id: 1, token: 2, bot: 'yes', send_all: 'no', send_none: 0 })
+    if (result._tag !== 'Left') throw new Error('accepted')
+    expect(describeErrors(result.left)).toBe('id: expected string; token: expected string; bot: expected boolean')
+    expect(describeErrors(result.left, 1)).toBe('id: expected string')
+    expect(describeErrors(result.left, 5).split('; ')).toHaveLength(5)
+  })
+
+  it('leaves out array indices and union branches from a path, and only those', () => {
+    const Listed = t.type({ list: t.array(t.number), a1: t.number, '1a': t.union([t.number, t.null]) })
+    const result = Listed.decode({ list: [...Array.from({ length: 12 }, () => 0), 'x'], a1: 'x', '1a': 'x' })
+    if (result._tag !== 'Left') throw new Error('accepted')
+    expect(describeErrors(result.left, 10)).toBe('list: expected number; a1: expected number; 1a: expected number; 1a: expected null')
+  })
+
+  it('explains a value that its shape\'s codec accepts by the codec\'s name alone', () => {
+    // Reached only if a fast guard refused what its codec accepts, which a property test rules out.
+    expect(explainShape({ m: { e: 0 }, ctx: {} })).toBe('(root): expected FatesEvent')
+    expect(explainShape({ control: true, code: 'ready', detail: null })).toBe('(root): expected ControlPayload')
+    expect(explainShape({ code: 'event', dat: { m: { e: 0 }, ctx: {} } })).toBe('(root): expected WrappedEvent')
+  })
+
+  it('says what it can of an error without a context', () => {
+    expect(describeErrors([{ value: 1, context: [] }])).toBe('(root): expected a valid value')
   })
 
   it('finds numeric snowflakes that lost precision', () => {

@@ -54,6 +54,15 @@ describe('redactor: any JSON spelling', () => {
     expect(redactor(secret)(raw)).toBe('"[redacted]!"')
   })
 
+  // A short escape is a backslash and one letter; a character without one (most) has no
+  // spelling that starts with a backslash but \u. (Found by Stryker: an expression that gave
+  // every character a "short escape" matched a backslash and the text `undefined`.)
+  it('takes a backslash before anything but a short escape or \\u for no spelling of a character', () => {
+    const text = '{"t":"\\undefinedb \\qb"}'
+    expect(redactSecret(text, 'ab')).toBe(text)
+    expect(redactorByExpression('ab')(text)).toBe(text)
+  })
+
   it('returns text holding no form of the secret as it is', () => {
     const text = '{"t":"hunter3 \\u0041"}'
     expect(redactor('hunter2')(text)).toBe(text)
