@@ -15,7 +15,7 @@ export { identifyText, isSnowflakeId, MaxSnowflakeId, SnowflakeRule } from './ru
 // (Equivalent mutants, left counted: `typeof u === 'number'` → `true` on either line below, as
 // Number.isSafeInteger is false for every non-number. And the names given to EventMeta,
 // ServerPayload and IdentifyPayload → '': an intersection's or a union's name shows in no
-// explanation, since its members fail, not it. Codecs.test.ts pins the names that do show.)
+// explanation, since its members fail, not it. The names that do show are pinned in codecs.test.ts.)
 export const Integer = new t.Type<number, number, unknown>(
   'Integer',
   (u): u is number => typeof u === 'number' && Number.isSafeInteger(u),

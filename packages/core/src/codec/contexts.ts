@@ -16,7 +16,7 @@ import { Integer, Snowflake } from './codecs.js'
 
 // (Equivalent mutants, left counted: the names given to the intersections VoteContext,
 // ViewContext, InviteContext, ReviewContext and ItemContext → '': an intersection's name shows
-// in no explanation, since its members fail, not it. Codecs.test.ts pins the names that do.)
+// in no explanation, since its members fail, not it. The names that do show are pinned in codecs.test.ts.)
 
 /** The acting user: a snowflake, or `null` for system actions. */
 const User = t.union([Snowflake, t.null], 'User')
