@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ContextCodecs, contextCodecOf, ControlPayload, FatesEvent, WrappedEvent } from '../codec/index.js'
+import { producerContextSamples } from '../testing/producer-contexts.js'
 import { looksLikeContext } from './context-guard.js'
 import { looksLikeControl, looksLikeEvent, looksLikeWrappedEvent } from './fast-guards.js'
 
@@ -138,6 +139,15 @@ describe('fast guards are their codec on JSON.parse output', () => {
       { numRuns: 3000 },
     )
     expect(accepted).toBeGreaterThan(0)
+  })
+
+  // The guard is there to keep io-ts off the common path: every ctx a producer sent must pass it
+  // alone. (A guard refusing more stays correct, the codec answering instead, but slow.)
+  it('passes every ctx the original\'s producers sent without asking the codec (CONTEXTS.md)', () => {
+    const refused = producerContextSamples().filter(({ e, ctx }) => !looksLikeContext(e, ctx as Record<string, unknown>))
+    expect(refused.map((s) => s.label)).toEqual([])
+    expect(looksLikeContext(12, { user: '1', new_owner: '563808552288780322' })).toBe(true)
+    expect(looksLikeContext(2, { user: '1' })).toBe(true)
   })
 
   it('accepts the recorded shapes', () => {

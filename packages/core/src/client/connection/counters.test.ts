@@ -71,6 +71,9 @@ describe('count (the counters as a pure reducer over effects)', () => {
     const metrics = metricsOf(counters, undefined)
     expect(metrics).toEqual({ frames: 0, bytes: 0, payloads: 0, events: 0, resumed: 0, duplicates: 0, diagnostics: 0, reconnects: { '1006': 1 } })
     expect(metrics.reconnects).not.toBe(counters.reconnects)
+    // Absent, not present as undefined (exactOptionalPropertyTypes; toEqual cannot tell).
+    expect(Object.keys(metrics)).not.toContain('connectToReadyMs')
+    expect(Object.keys(metrics)).not.toContain('lastFrameAt')
     expect(metricsOf(count(counters, { type: 'ready-after', ms: 12 }), undefined).connectToReadyMs).toBe(12)
   })
 })

@@ -64,6 +64,15 @@ describe('the resume mark', () => {
     )
   })
 
+  // One rule in advance and unseen: an event without an eid is the eid '' (as a ready mark's).
+  it('takes an event without an eid for the eid \'\', moving the mark and judging a tie', () => {
+    const bare: ReceivedEvent = { m: { e: 0, ts: T }, ctx: {} }
+    expect(advance(undefined, bare, atT)).toEqual({ ts: T, eid: '' })
+    expect(unseen(bare, { ts: T, eid: '' })).toBe(false)
+    expect(unseen(bare, { ts: T, eid: 'a' })).toBe(true)
+    expect(unseen(bare, { ts: T, eid: 'a', tied: [''] })).toBe(false)
+  })
+
   it('keeps the later of two marks, its own on a tie', () => {
     const own: Watermark = { ts: 10, eid: 'm' }
     expect(newer(own, { ts: 10, eid: 'z' })).toBe(own)
@@ -89,6 +98,8 @@ describe('the mark’s positions (m.pos, per channel)', () => {
     expect(same).toBe(mark)
     expect(advance(mark, positioned('d', 1, 'bot-1', 42), 0)).toBe(mark)
     expect(advance(mark, positioned('e', 12, 'bot-1', undefined), 0)?.pos).toEqual(mark?.pos)
+    // A channel's position seen again is no move: the same mark, not a copy.
+    expect(advance(mark, positioned('f', 1, 'bot-1', 'e:2'), 0)).toBe(mark)
   })
 })
 

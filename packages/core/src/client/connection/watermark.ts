@@ -94,7 +94,8 @@ export function advanceAll(mark: Watermark | undefined, events: readonly Receive
     const chan = event.chan
     const at = event.m.pos
     if (chan !== undefined && typeof at === 'string' && pos?.[chan] !== at) {
-      // Copied once per call, then written in place: the copy is this call's own.
+      // Copied once per call, then written in place: the copy is this call's own. (Equivalent
+      // mutants, left counted: copying on every write, by either line: the same mark, slower.)
       if (!ownPos) pos = { ...pos }
       ownPos = true
       ;(pos as Record<string, string>)[chan] = at
@@ -103,6 +104,7 @@ export function advanceAll(mark: Watermark | undefined, events: readonly Receive
     let next = event.m.ts ?? -Infinity
     // `next !== next`: NaN never comes from JSON, but a hand-built event must not poison the mark.
     if (next !== next) continue
+    // (An equivalent mutant, left counted: `>=`, which sets the ceiling it already equals.)
     if (next > ceiling) next = ceiling
     const id = event.m.eid ?? ''
     if (next < ts) continue
@@ -132,6 +134,7 @@ export function newer(a: Watermark | undefined, b: Watermark | undefined): Water
  */
 export function readyMark(ready: ControlPayload, atMs: number, mark?: Watermark): Watermark {
   const own = atMs / 1000
+  // (An equivalent mutant, left counted: the `undefined` test → `true`: isFinite(undefined) is false.)
   const ts = ready.ts !== undefined && Number.isFinite(ready.ts) ? ready.ts : own
   if (mark === undefined) return { ts, eid: '', clock: ts - own, tied: undefined }
   return mark.clock === undefined ? { ...mark, clock: ts - own } : mark
@@ -147,6 +150,7 @@ export function readyMark(ready: ControlPayload, atMs: number, mark?: Watermark)
  */
 export function unseen(event: ReceivedEvent, mark: Watermark): boolean {
   const ts = event.m.ts ?? -Infinity
+  // (An equivalent mutant, left counted: `>=` in the return, where the two are never equal.)
   if (ts !== mark.ts) return ts > mark.ts
   const eid = event.m.eid ?? ''
   const tied = mark.tied
