@@ -114,6 +114,18 @@ describe('dedupeEvents', () => {
     expect(memory.firstSight(uuid)).toBe(true)
   })
 
+  /** The IDs a fresh memory of `capacity` misjudges, fed by `feed`, against a set (the definition). */
+  const misjudged = (capacity: number, feed: (sight: (eid: string) => void) => void): string[] => {
+    const memory = new EventIdMemory(capacity)
+    const seen = new Set<string>()
+    const wrong: string[] = []
+    feed((eid) => {
+      if (memory.firstSight(eid) === seen.has(eid)) wrong.push(eid)
+      seen.add(eid)
+    })
+    return wrong
+  }
+
   // A canonical UUID is kept as four words and any other ID as its string, so packing must never
   // make two different strings one: every character code up to 300 (and a few far beyond) at
   // every position of sixteen UUIDs, each made of one hex digit (and of the string of 36 dashes),
@@ -122,25 +134,20 @@ describe('dedupeEvents', () => {
     const codes = [...Array.from({ length: 300 }, (_, c) => c), 0x130, 0x660, 0xff10, 0xff41, 0xd83d]
     for (const digit of '0123456789abcdef-') {
       const uuid = `${digit.repeat(8)}-${digit.repeat(4)}-${digit.repeat(4)}-${digit.repeat(4)}-${digit.repeat(12)}`
-      const memory = new EventIdMemory(16_384)
-      const seen = new Set<string>()
-      const wrong: string[] = []
-      const sight = (eid: string): void => {
-        if (memory.firstSight(eid) === seen.has(eid)) wrong.push(eid)
-        seen.add(eid)
-      }
-      sight(uuid)
-      for (let at = 0; at < 36; at++) for (const code of codes) sight(uuid.slice(0, at) + String.fromCharCode(code) + uuid.slice(at + 1))
-      // Every separator, or every digit, replaced by one character: what packing must refuse
-      // whole, not only one position at a time; and the UUID one character longer or shorter.
-      for (const code of codes) {
-        const char = String.fromCharCode(code)
-        sight(uuid.replaceAll('-', char))
-        sight(uuid.replace(/[^-]/g, char))
-        sight(uuid + char)
-      }
-      sight(uuid.slice(1))
-      sight(uuid)
+      const wrong = misjudged(16_384, (sight) => {
+        sight(uuid)
+        for (let at = 0; at < 36; at++) for (const code of codes) sight(uuid.slice(0, at) + String.fromCharCode(code) + uuid.slice(at + 1))
+        // Every separator, or every digit, replaced by one character: what packing must refuse
+        // whole, not only one position at a time; and the UUID one character longer or shorter.
+        for (const code of codes) {
+          const char = String.fromCharCode(code)
+          sight(uuid.replaceAll('-', char))
+          sight(uuid.replace(/[^-]/g, char))
+          sight(uuid + char)
+        }
+        sight(uuid.slice(1))
+        sight(uuid)
+      })
       expect(wrong).toEqual([])
     }
   })
@@ -157,15 +164,11 @@ describe('dedupeEvents', () => {
           const separator = separators.indexOf(at)
           return separator >= 0 && (filled & (1 << separator)) === 0 ? '-' : digit
         })
-        const memory = new EventIdMemory(1_024)
-        const seen = new Set<string>()
-        for (let at = 0; at < 36; at++) {
-          for (const hex of '0123456789abcdef') {
-            const eid = [...base.slice(0, at), hex, ...base.slice(at + 1)].join('')
-            if (memory.firstSight(eid) === seen.has(eid)) wrong.push(eid)
-            seen.add(eid)
-          }
-        }
+        wrong.push(
+          ...misjudged(1_024, (sight) => {
+            for (let at = 0; at < 36; at++) for (const hex of '0123456789abcdef') sight([...base.slice(0, at), hex, ...base.slice(at + 1)].join(''))
+          }),
+        )
       }
     }
     expect(wrong).toEqual([])
