@@ -1,0 +1,221 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { fakeWebSockets, joinFrames, fatesEvent, wrapEvent } from '../../testing/index.js'
+import { parseRecord, recordText } from '../persist/persist.js'
+import type { HubJoin, HubMessage } from './hub-machine.js'
+import { createHub, startHub } from './hub.js'
+import type { TabLocks, WorkerPortLike } from './tab-support.js'
+
+// The SharedWorker's side (hub.ts) over scripted ports and fake sockets: each test plays the
+// tabs, message by message, and the server, frame by frame, and reads what each port is sent.
+// connect.worker.test.ts runs the same hub between real tabs and the real server; this one
+// pins what the interpreter itself decides: when it serves a port, what it adds to a welcome,
+// how it batches, where a record goes, and what it does with a tab's lock.
+
+const id = '811073947382579200'
+const token = 'hub-secret-token'
+const name = 'fates-rx:1:target'
+
+/** A tab's port, as the hub sees it. */
+function scriptedPort() {
+  const got: HubMessage[] = []
+  let starts = 0
+  const port: WorkerPortLike = { postMessage: (message) => void got.push(message as HubMessage), onmessage: null, start: () => void (starts += 1) }
+  return {
+    port,
+    got,
+    say: (data: unknown) => port.onmessage?.({ data }),
+    served: () => port.onmessage !== null,
+    starts: () => starts,
+    types: () => got.map((m) => m.type),
+  }
+}
+
+/** Web Locks granted by hand, or refused. */
+function manualLocks(refuse = false) {
+  const asked: { name: string; grant: () => Promise<void> }[] = []
+  const locks: TabLocks = {
+    request: (lock, _options, callback) => {
+      if (refuse) return Promise.reject(new Error('no lock manager'))
+      asked.push({ name: lock, grant: callback })
+      return new Promise(() => undefined)
+    },
+    query: () => Promise.resolve({}),
+  }
+  return { locks, asked }
+}
+
+const join = (extra: Partial<HubJoin> = {}): HubJoin => ({ type: 'join', name, options: { url: 'ws://hub.invalid/ws', id, token, resume: true }, ...extra })
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0))
+const until = async (done: () => boolean): Promise<void> => {
+  for (let i = 0; i < 200 && !done(); i++) await settle()
+  if (!done()) throw new Error('timed out')
+}
+const vote = (votes: number) => wrapEvent(fatesEvent(0, { user: '563808552288780322', votes, test: false }, { ts: 1_700_000_000 + votes }))
+
+const restoreGlobals: (() => void)[] = []
+afterEach(() => {
+  for (const restore of restoreGlobals.splice(0)) restore()
+})
+
+/** A hub whose upstreams open fake sockets. */
+function hub(locks?: TabLocks) {
+  const fakes = fakeWebSockets()
+  return { hub: createHub({ ...(locks === undefined ? {} : { locks }), connect: { WebSocket: fakes.WebSocket } }), fakes }
+}
+
+describe('createHub: serving ports', () => {
+  it('serves no port before it holds its own lock, then each waiting one, started, and names that lock in every welcome', async () => {
+    const { locks, asked } = manualLocks()
+    const { hub: h } = hub(locks)
+    const [a, b] = [scriptedPort(), scriptedPort()]
+    h.connect(a.port)
+    h.connect(b.port)
+    expect([a.served(), b.served()]).toEqual([false, false])
+    expect(asked).toHaveLength(1)
+    const lock = asked[0]?.name ?? ''
+    expect(lock).toMatch(/^fates-rx:hub:[0-9a-z]+$/)
+    void asked[0]?.grant()
+    expect([a.served(), b.served(), a.starts(), b.starts()]).toEqual([true, true, 1, 1])
+    a.say(join())
+    expect(a.got[0]).toMatchObject({ type: 'welcome', lock })
+    // A port that comes later is served at once.
+    const c = scriptedPort()
+    h.connect(c.port)
+    expect(c.served()).toBe(true)
+    // Each hub its own lock.
+    const other = manualLocks()
+    hub(other.locks)
+    expect(other.asked[0]?.name).not.toBe(lock)
+  })
+
+  it('serves at once, and names no lock, without Web Locks or when they are refused', async () => {
+    for (const locks of [undefined, manualLocks(true).locks]) {
+      const { hub: h } = hub(locks)
+      await settle()
+      const a = scriptedPort()
+      h.connect(a.port)
+      expect(a.served()).toBe(true)
+      a.say(join())
+      expect(a.got[0]?.type).toBe('welcome')
+      expect(a.got[0]).not.toHaveProperty('lock')
+    }
+  })
+
+  it('runs in a SharedWorker: startHub serves every port of each connect event', () => {
+    const scope = globalThis as { onconnect?: unknown }
+    restoreGlobals.push(() => delete scope.onconnect)
+    startHub({ connect: { WebSocket: fakeWebSockets().WebSocket } })
+    const [a, b] = [scriptedPort(), scriptedPort()]
+    ;(scope.onconnect as (event: { ports: WorkerPortLike[] }) => void)({ ports: [a.port, b.port] })
+    expect([a.served(), b.served()]).toEqual([true, true])
+  })
+})
+
+describe('createHub: the upstream', () => {
+  it('opens one upstream per target with the join’s options, batches what it emits per task, and closes it with the last port', async () => {
+    const { hub: h, fakes } = hub()
+    const [a, b] = [scriptedPort(), scriptedPort()]
+    h.connect(a.port)
+    h.connect(b.port)
+    a.say(join())
+    b.say(join())
+    await until(() => fakes.sockets.length === 1)
+    expect(fakes.last().url).toBe('ws://hub.invalid/ws')
+    fakes.last().handshake()
+    await settle()
+    a.got.length = 0
+    fakes.last().frame(joinFrames(vote(1), vote(2), vote(3)))
+    // Nothing until the task's end: then one message with all of it.
+    expect(a.got).toEqual([])
+    await settle()
+    expect(a.types()).toEqual(['out'])
+    const items = (a.got[0] as Extract<HubMessage, { type: 'out' }>).items
+    expect(items.filter(([kind]) => kind === 'event')).toHaveLength(3)
+    expect(b.got.at(-1)).toEqual(a.got[0])
+
+    // A message that is no batch (a welcome: this tab joined again, back from the
+    // back-forward cache) goes after the batch of its task, which it must not overtake.
+    a.got.length = 0
+    fakes.last().frame(joinFrames(vote(4)))
+    a.say(join())
+    expect(a.types()).toEqual(['out', 'welcome'])
+    expect((a.got[0] as Extract<HubMessage, { type: 'out' }>).items.some(([kind]) => kind === 'event')).toBe(true)
+
+    a.say({ type: 'leave' })
+    expect(fakes.last().closedByClient).toBeUndefined()
+    b.say({ type: 'leave' })
+    expect(fakes.last().closedByClient).toMatchObject({ code: 1000 })
+  })
+
+  it('passes a port’s reconnect to its upstream', async () => {
+    const { hub: h, fakes } = hub()
+    const a = scriptedPort()
+    h.connect(a.port)
+    a.say(join())
+    await until(() => fakes.sockets.length === 1)
+    fakes.last().handshake()
+    a.say({ type: 'reconnect' })
+    await until(() => fakes.sockets.length === 2)
+    expect(fakes.sockets[0]?.closedByClient).toBeDefined()
+  })
+
+  it('lets a tab’s port go when its lock is granted (the tab is gone), closing the upstream it was the last of', async () => {
+    const { locks, asked } = manualLocks()
+    const { hub: h, fakes } = hub(locks)
+    void asked[0]?.grant()
+    const a = scriptedPort()
+    h.connect(a.port)
+    a.say(join({ lock: 'tab-lock-a' }))
+    await until(() => fakes.sockets.length === 1)
+    const watch = asked.find((x) => x.name === 'tab-lock-a')
+    expect(watch).toBeDefined()
+    void watch?.grant()
+    expect(fakes.last().closedByClient).toMatchObject({ code: 1000 })
+  })
+
+  it('relays the upstream’s record writes, after the events before them, only to tabs that keep a record', async () => {
+    const { hub: h, fakes } = hub()
+    const a = scriptedPort()
+    h.connect(a.port)
+    a.say(join({ record: recordText({ ledger: {} }) }))
+    await until(() => fakes.sockets.length === 1)
+    fakes.last().handshake()
+    await settle()
+    a.got.length = 0
+    fakes.last().frame(joinFrames(vote(5)))
+    await settle()
+    // The frame's events first, then the record that marks them delivered.
+    expect(a.types()).toEqual(['out', 'store'])
+    const stored = a.got[1] as Extract<HubMessage, { type: 'store' }>
+    expect(stored.key).toMatch(/^fates-rx:/)
+    expect(stored.text).not.toContain(token)
+    expect(parseRecord(stored.text)?.mark).toMatchObject({ ts: 1_700_000_005 })
+
+    // A tab without a record gets no writes.
+    const { hub: plain, fakes: plainFakes } = hub()
+    const b = scriptedPort()
+    plain.connect(b.port)
+    b.say(join())
+    await until(() => plainFakes.sockets.length === 1)
+    plainFakes.last().handshake()
+    plainFakes.last().frame(joinFrames(vote(6)))
+    await settle()
+    expect(b.types()).not.toContain('store')
+  })
+
+  it('starts the upstream from the tab’s mark, with a record or without: its first connection asks for the history since', async () => {
+    const identify = async (extra: Partial<HubJoin>) => {
+      const { hub: h, fakes } = hub()
+      const a = scriptedPort()
+      h.connect(a.port)
+      a.say(join(extra))
+      await until(() => fakes.sockets.length === 1)
+      fakes.last().open().frame(joinFrames({ control: true, code: 'identity' }))
+      return JSON.parse(fakes.last().sent[0] ?? '{}') as Record<string, unknown>
+    }
+    const from = { ts: 1_700_000_000, eid: 'mark-eid' }
+    expect(await identify({ from })).toMatchObject({ id, send_all: true })
+    expect(await identify({ from, record: recordText({ ledger: {} }) })).toMatchObject({ send_all: true })
+    expect(await identify({})).toMatchObject({ send_all: false })
+  })
+})
