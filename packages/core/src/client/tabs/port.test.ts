@@ -25,18 +25,18 @@ const token = 'port-secret-token'
 /** A worker whose port the test speaks for. */
 function scripted() {
   const posted: PortMessage[] = []
-  const errorListeners: (() => void)[] = []
+  const listeners: [string, () => void][] = []
   let starts = 0
   const worker: SharedWorkerLike = {
     port: { postMessage: (message) => void posted.push(message as PortMessage), onmessage: null, start: () => void (starts += 1) },
-    addEventListener: (_type, listener) => void errorListeners.push(listener),
+    addEventListener: (type, listener) => void listeners.push([type, listener]),
   }
   return {
     worker,
     posted,
     /** The hub's message to this tab (anything: the tab must cope with what is not one). */
     say: (data: HubMessage | unknown) => worker.port.onmessage?.({ data }),
-    fail: () => errorListeners.forEach((listener) => listener()),
+    fail: () => listeners.forEach(([type, listener]) => type === 'error' && listener()),
     starts: () => starts,
     joins: () => posted.filter((m): m is HubJoin => m.type === 'join'),
     count: (type: PortMessage['type']) => posted.filter((m) => m.type === type).length,
@@ -87,6 +87,8 @@ interface TabOptions {
   readonly fallbackStatus?: ConnectionStatus
   /** The virtual clock runs no action due after this (ms). */
   readonly maxFrames?: number
+  /** Made, not subscribed: the test subscribes (`watch`) when it wants. */
+  readonly idle?: boolean
 }
 
 /** A tab's client over `hub` (or the sharing given), subscribed, with what it showed. */
@@ -96,9 +98,11 @@ function tab(hub: ReturnType<typeof scripted> | undefined, given: TabOptions = {
   const sessionStore = { getItem: (key: string) => session.get(key) ?? null, setItem: (key: string, value: string) => void session.set(key, value) }
   const sessionWrites: string[] = []
   const counted = { ...sessionStore, setItem: (key: string, value: string) => (sessionWrites.push(key), sessionStore.setItem(key, value)) }
+  let made = 0
   const sharing: WorkerSharing = {
     worker: () => {
       if (hub === undefined) throw new Error('no hub scripted')
+      made += 1
       return hub.worker
     },
     digest: () => Promise.resolve('d1gest'),
@@ -122,16 +126,21 @@ function tab(hub: ReturnType<typeof scripted> | undefined, given: TabOptions = {
   const diagnostics: Diagnostic[] = []
   const frames: string[] = []
   const metrics: ConnectionMetrics[] = []
-  const subscriptions = [
-    client.status$.subscribe((s) => statuses.push(s)),
-    client.event$.subscribe((e) => events.push(e)),
-    client.control$.subscribe((c) => controls.push(c)),
-    client.diagnostic$.subscribe((d) => diagnostics.push(d)),
-    client.frame$.subscribe((f) => frames.push(f)),
-    client.metrics$.subscribe((m) => metrics.push(m)),
-  ]
+  let subscriptions: { unsubscribe(): void }[] = []
+  const watch = () =>
+    (subscriptions = [
+      client.status$.subscribe((s) => statuses.push(s)),
+      client.event$.subscribe((e) => events.push(e)),
+      client.control$.subscribe((c) => controls.push(c)),
+      client.diagnostic$.subscribe((d) => diagnostics.push(d)),
+      client.frame$.subscribe((f) => frames.push(f)),
+      client.metrics$.subscribe((m) => metrics.push(m)),
+    ])
+  if (given.idle !== true) watch()
   return {
+    watch,
     client,
+    made: () => made,
     scheduler,
     session,
     sessionWrites,
@@ -537,5 +546,163 @@ describe('workerClient: the user’s calls and the page’s life', () => {
     listeners.get('pageshow')?.({ persisted: true })
     await settle()
     expect(hub.joins()).toHaveLength(2)
+  })
+})
+
+describe('workerClient: the edges', () => {
+  it('starts closed, with no metrics, and says why', () => {
+    const t = tab(scripted())
+    expect(t.statuses[0]).toEqual({ state: 'closed', since: 0, detail: 'Not opened yet: the connection opens on the first subscription.' })
+    expect(t.metrics[0]).toEqual({ frames: 0, bytes: 0, payloads: 0, events: 0, resumed: 0, duplicates: 0, diagnostics: 0, reconnects: {} })
+  })
+
+  it('reads its record from localStorage with persist: true', async () => {
+    const record = JSON.stringify({ v: 1, ledger: {}, mark: { ts: 40, eid: 'r1' } })
+    const scope = globalThis as { localStorage?: unknown }
+    scope.localStorage = { getItem: (key: string) => (key === name ? record : null), setItem: () => undefined }
+    restoreGlobals.push(() => delete scope.localStorage)
+    const hub = scripted()
+    tab(hub, { options: { persist: true } })
+    await settle()
+    expect(hub.joins()[0]?.record).toBe(record)
+  })
+
+  it('writes its mark again only when an event moved it, and keeps the mark it came with at the welcome', async () => {
+    const hub = scripted()
+    const t = tab(hub, { session: new Map([[markKey, '{"ts":50,"eid":"m"}']]) })
+    await settle()
+    hub.say(welcome())
+    await settle()
+    expect(t.sessionWrites).toEqual([])
+    // Older than the mark: delivered (a new eid), but the mark stays.
+    hub.say({ type: 'out', items: [['event', event('old', 20)]] })
+    await settle()
+    expect(t.eids()).toEqual(['old'])
+    expect(t.sessionWrites).toEqual([])
+    hub.say({ type: 'out', items: [['event', event('new', 60)]] })
+    await settle()
+    expect(t.sessionWrites).toEqual([markKey])
+  })
+
+  it('delivers a welcome that names a lock when this tab has no Web Locks to wait for it with', async () => {
+    const hub = scripted()
+    const t = tab(hub)
+    await settle()
+    hub.say(welcome({ lock: 'fates-rx:hub:3', history: [event('a', 1)] }))
+    expect(t.eids()).toEqual(['a'])
+  })
+
+  it('neither falls back nor shows a fallback once closed, when its worker then stops or fails', async () => {
+    const hub = scripted()
+    const { locks, asked } = manualLocks()
+    const t = tab(hub, { sharing: { locks } })
+    await settle()
+    void asked[0]?.grant()
+    hub.say(welcome({ lock: 'fates-rx:hub:4' }))
+    t.client.close()
+    void asked.find((a) => a.name === 'fates-rx:hub:4')?.grant()
+    await settle()
+    expect(t.elected).toEqual([])
+    hub.fail()
+    t.fallback.subjects.status$.next({ state: 'live', since: 1, detail: 'Elected.' })
+    expect(t.last()).toMatchObject({ state: 'closed', detail: 'Closed by the user.' })
+  })
+
+  it('stops following its fallback when closed', () => {
+    const hub = scripted()
+    const t = tab(hub)
+    hub.fail()
+    t.fallback.subjects.event$.next(event('a', 1))
+    t.client.close()
+    t.fallback.subjects.event$.next(event('b', 2))
+    expect(t.eids()).toEqual(['a'])
+  })
+
+  it('keeps its worker across a close() and reconnect(), and joins it again', async () => {
+    const hub = scripted()
+    const t = tab(hub)
+    await settle()
+    t.client.close()
+    t.client.reconnect()
+    await settle()
+    expect(t.made()).toBe(1)
+    expect(hub.starts()).toBe(1)
+    expect(hub.joins()).toHaveLength(2)
+  })
+
+  it('posts nothing for a joining left while its record was being read', async () => {
+    let answer: (text: string | null) => void = () => undefined
+    const store: PersistStore = { getItem: () => new Promise((resolve) => (answer = resolve)), setItem: () => undefined }
+    const hub = scripted()
+    const t = tab(hub, { options: { persist: store } })
+    await settle()
+    t.client.close()
+    answer(null)
+    await settle()
+    expect(hub.joins()).toEqual([])
+  })
+
+  it('holds its own lock while joined, under a name of its own, and lets it go when it leaves; a lock granted too late joins nothing', async () => {
+    const hub = scripted()
+    const { locks, asked } = manualLocks()
+    const t = tab(hub, { sharing: { locks } })
+    await settle()
+    expect(asked[0]?.name).toMatch(new RegExp(`^${name}:tab:[0-9a-z]+$`))
+    let released = false
+    void asked[0]?.grant().then(() => (released = true))
+    await settle()
+    expect(released).toBe(false)
+    t.client.close()
+    await settle()
+    expect(released).toBe(true)
+
+    const late = scripted()
+    const other = manualLocks()
+    const l = tab(late, { sharing: { locks: other.locks } })
+    await settle()
+    l.client.close()
+    void other.asked[0]?.grant()
+    expect(late.joins()).toEqual([])
+  })
+
+  it('joins nothing for a subscriber that comes after close(), nor for a pageshow before any subscriber', async () => {
+    const listeners = new Map<string, (event: { persisted?: boolean }) => void>()
+    const scope = globalThis as { addEventListener?: unknown }
+    scope.addEventListener = (type: string, listener: (event: { persisted?: boolean }) => void) => void listeners.set(type, listener)
+    restoreGlobals.push(() => delete scope.addEventListener)
+    const hub = scripted()
+    const t = tab(hub, { idle: true })
+    listeners.get('pageshow')?.({ persisted: true })
+    t.client.close()
+    t.watch()
+    await settle()
+    expect(hub.posted).toEqual([])
+    expect(t.made()).toBe(0)
+  })
+
+  it('after a close() and reconnect(), close() leaves again', async () => {
+    const hub = scripted()
+    const t = tab(hub)
+    await settle()
+    t.client.close()
+    t.client.reconnect()
+    await settle()
+    t.client.close()
+    expect(hub.count('leave')).toBe(2)
+  })
+
+  it('follows its fallback once, whatever pageshow says after', () => {
+    const listeners = new Map<string, (event: { persisted?: boolean }) => void>()
+    const scope = globalThis as { addEventListener?: unknown }
+    scope.addEventListener = (type: string, listener: (event: { persisted?: boolean }) => void) => void listeners.set(type, listener)
+    restoreGlobals.push(() => delete scope.addEventListener)
+    const hub = scripted()
+    const t = tab(hub)
+    hub.fail()
+    listeners.get('pagehide')?.({})
+    listeners.get('pageshow')?.({ persisted: true })
+    // No eid: nothing to deduplicate, so a second following would deliver it twice.
+    t.fallback.subjects.event$.next({ m: { e: 0 }, ctx: {} })
+    expect(t.events).toHaveLength(1)
   })
 })

