@@ -101,6 +101,16 @@ describe('createHub: serving ports', () => {
     }
   })
 
+  it('serves a port that has no start(), and a join naming a tab’s lock when the hub has no Web Locks', async () => {
+    const { hub: h, fakes } = hub()
+    const got: HubMessage[] = []
+    const port: WorkerPortLike = { postMessage: (message) => void got.push(message as HubMessage), onmessage: null }
+    h.connect(port)
+    port.onmessage?.({ data: join({ lock: 'tab-lock' }) })
+    expect(got[0]?.type).toBe('welcome')
+    await until(() => fakes.sockets.length === 1)
+  })
+
   it('runs in a SharedWorker: startHub serves every port of each connect event', () => {
     const scope = globalThis as { onconnect?: unknown }
     restoreGlobals.push(() => delete scope.onconnect)
@@ -131,6 +141,7 @@ describe('createHub: the upstream', () => {
     expect(a.types()).toEqual(['out'])
     const items = (a.got[0] as Extract<HubMessage, { type: 'out' }>).items
     expect(items.filter(([kind]) => kind === 'event')).toHaveLength(3)
+    expect(items.every((item) => Array.isArray(item) && typeof item[0] === 'string')).toBe(true)
     expect(b.got.at(-1)).toEqual(a.got[0])
 
     // A message that is no batch (a welcome: this tab joined again, back from the
@@ -189,6 +200,8 @@ describe('createHub: the upstream', () => {
     const stored = a.got[1] as Extract<HubMessage, { type: 'store' }>
     expect(stored.key).toMatch(/^fates-rx:/)
     expect(stored.text).not.toContain(token)
+    // Only a welcome carries the hub's lock.
+    expect(stored).not.toHaveProperty('lock')
     expect(parseRecord(stored.text)?.mark).toMatchObject({ ts: 1_700_000_005 })
 
     // A tab without a record gets no writes.

@@ -43,10 +43,10 @@ function parseMark(text: string | null | undefined): Watermark | undefined {
     if (data === null || typeof data.eid !== 'string' || (data.ts !== null && typeof data.ts !== 'number')) return undefined
     const tied = Array.isArray(data.tied) && data.tied.every((eid) => typeof eid === 'string') ? (data.tied as string[]) : undefined
     return { ts: data.ts === null ? -Infinity : (data.ts as number), eid: data.eid, tied }
-    // Stryker disable next-line BlockStatement: equivalent: a function that falls off its end returns undefined too.
   } catch {
-    return undefined
+    // Not JSON: no mark.
   }
+  return undefined
 }
 
 /** The connection's options as plain data for the worker: read now, functions and constructors left out. */
