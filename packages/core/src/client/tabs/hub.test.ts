@@ -185,7 +185,9 @@ describe('createHub: the upstream', () => {
   })
 
   it('relays the upstream’s record writes, after the events before them, only to tabs that keep a record', async () => {
-    const { hub: h, fakes } = hub()
+    const { locks, asked } = manualLocks()
+    const { hub: h, fakes } = hub(locks)
+    void asked[0]?.grant()
     const a = scriptedPort()
     h.connect(a.port)
     a.say(join({ record: recordText({ ledger: {} }) }))
@@ -200,7 +202,8 @@ describe('createHub: the upstream', () => {
     const stored = a.got[1] as Extract<HubMessage, { type: 'store' }>
     expect(stored.key).toMatch(/^fates-rx:/)
     expect(stored.text).not.toContain(token)
-    // Only a welcome carries the hub's lock.
+    // Only a welcome carries the hub's lock (which this hub holds).
+    expect(a.got.length).toBeGreaterThan(0)
     expect(stored).not.toHaveProperty('lock')
     expect(parseRecord(stored.text)?.mark).toMatchObject({ ts: 1_700_000_005 })
 
