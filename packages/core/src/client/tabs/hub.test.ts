@@ -170,7 +170,7 @@ describe('createHub: the upstream', () => {
     expect(fakes.sockets[0]?.closedByClient).toBeDefined()
   })
 
-  it('lets a tab’s port go when its lock is granted (the tab is gone), closing the upstream it was the last of', async () => {
+  it('lets a tab’s join go when its lock is granted (the tab is gone or hidden), closing the upstream it was the last of, and serves the port again', async () => {
     const { locks, asked } = manualLocks()
     const { hub: h, fakes } = hub(locks)
     void asked[0]?.grant()
@@ -182,6 +182,11 @@ describe('createHub: the upstream', () => {
     expect(watch).toBeDefined()
     void watch?.grant()
     expect(fakes.last().closedByClient).toMatchObject({ code: 1000 })
+    // A tab lets its lock go on pagehide too, and joins again on the same port when the page is
+    // restored from the back-forward cache: the port is still served.
+    a.got.length = 0
+    a.say(join())
+    expect(a.types()).toEqual(['welcome'])
   })
 
   it('relays the upstream’s record writes, after the events before them, only to tabs that keep a record', async () => {

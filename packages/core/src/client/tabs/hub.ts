@@ -134,7 +134,9 @@ export function createHub(options: HubOptions = {}): Hub {
         return
       case 'watch': {
         const { port, lock } = effect
-        // Granted only once the tab that holds it is gone (closed, reloaded, crashed).
+        // Granted only once the tab that holds it is gone (closed, reloaded, crashed), or has
+        // let it go on pagehide. Its port stays served: a page restored from the back-forward
+        // cache joins again on the same port (port.ts), so no port is forgotten here.
         locks?.request(lock, {}, () => {
           dispatch({ type: 'gone', port })
           return Promise.resolve()
