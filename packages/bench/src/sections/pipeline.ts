@@ -20,7 +20,8 @@ export interface PipelineOptions {
   /** Warm-up rounds. @default 1 */
   readonly warmup?: number
   /**
-   * Payloads per frame of the long-lived group (see {@link LongLived}), or none for `[]`.
+   * Payloads per frame of the long-lived group (one client per pass over the corpus, for the
+   * consumers that keep state), or none for `[]`.
    * @default [10]
    */
   readonly longLived?: readonly number[]

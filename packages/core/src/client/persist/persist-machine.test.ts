@@ -45,8 +45,6 @@ class World {
   windowStart: number | undefined
   counter = 0
   identifies: number[] = []
-  /** The start of the server's window each identify counted in. */
-  readonly windows: number[] = []
   ratelimited = 0
   readonly published: Published[] = []
   // The page: its machine, its timers, its socket.
@@ -152,7 +150,6 @@ class World {
         }
         this.counter += Protocol.identifyCost
         this.identifies.push(at)
-        this.windows.push(this.windowStart)
         const remaining = Protocol.rateLimit - this.counter
         const answer = (payload: ControlPayload): void => {
           queue.push({ type: 'decoded', at, socket, decoded: { type: 'control', control: payload } })
@@ -200,18 +197,6 @@ class World {
       this.feed({ type: 'timer', at: this.now, timer: due[0], jitter: 0.5 })
     }
     this.now = end
-  }
-
-  /**
-   * The identifies the server counted in any one of its windows, at most. Its windows, not any
-   * span of `WindowMs`: the server's window is fixed at the first identify after the last one
-   * ended, so ten at the end of one window and ten more at the start of the next are within its
-   * budget (a sliding count said 11 for such a run: fast-check found one, 2026-12-07).
-   */
-  mostInAWindow(): number {
-    const counts = new Map<number, number>()
-    for (const start of this.windows) counts.set(start, (counts.get(start) ?? 0) + 1)
-    return Math.max(0, ...counts.values())
   }
 }
 
@@ -377,12 +362,16 @@ describe('persist: the identify ledger across page loads', () => {
           world.load()
           world.wait(gap)
         }
+        // The server refuses exactly the identify past its window's budget: none may be refused.
+        // (Its window is fixed at its first identify, so ten at the end of one window and more
+        // at the start of the next are within budget, though they fall within one span of
+        // WindowMs: a count over such spans failed on a run like the first example.)
         expect(world.ratelimited).toBe(0)
-        expect(world.mostInAWindow()).toBeLessThanOrEqual(Protocol.rateLimit / Protocol.identifyCost)
         world.wait(WindowMs)
         expect(world.state?.status.state).toBe('live')
         expect(world.ratelimited).toBe(0)
       }),
+      { examples: [[[1248, 3, 2749, 8, 1550, 936, 10, 25114, 11, 4446, 23925, 0]]] },
     )
   })
 })

@@ -103,7 +103,6 @@ export function createHub(options: HubOptions = {}): Hub {
         // (the identify ledger) and its mark (where its events stopped: the first connection
         // fills the gap since). A tab that persists gets every write back, for its storage.
         const seeded = parseRecord(join.record) ?? { ledger: {} }
-        // Stryker disable next-line ConditionalExpression: equivalent: a `mark` of undefined is left out of the JSON text all the same.
         let text = recordText(join.from === undefined ? seeded : { ...seeded, mark: join.from })
         const store: PersistStore = {
           getItem: () => text,

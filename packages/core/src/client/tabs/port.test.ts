@@ -1,9 +1,10 @@
 import { BehaviorSubject, Subject, VirtualTimeScheduler } from 'rxjs'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ControlPayload, ReceivedEvent } from '../../codec/index.js'
 import type { Diagnostic } from '../../operators/diagnostic.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import type { ConnectionStatus } from '../connection/status.js'
+import { fakeWebSockets } from '../../testing/index.js'
 import { NameVersion } from '../digest.js'
 import type { FatesClient } from '../fates-client.js'
 import { type ConnectOptions, resolveOptions } from '../options.js'
@@ -75,10 +76,17 @@ const event = (eid: string, ts: number, extra: Partial<ReceivedEvent> = {}): Rec
 const welcome = (extra: Partial<Extract<HubMessage, { type: 'welcome' }>> = {}): HubMessage => ({ type: 'welcome', history: [], ...extra })
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0))
 
-const restoreGlobals: (() => void)[] = []
-afterEach(() => {
-  for (const restore of restoreGlobals.splice(0)) restore()
-})
+// No Web Locks unless a test gives them (a runtime may have `navigator.locks`), and every
+// global a test stubs (window events, localStorage) put back after it.
+beforeEach(() => vi.stubGlobal('navigator', {}))
+afterEach(() => vi.unstubAllGlobals())
+
+/** Stubs the window's `addEventListener` for this test; the listeners by event type. */
+function windowEvents(): Map<string, (event: { persisted?: boolean }) => void> {
+  const listeners = new Map<string, (event: { persisted?: boolean }) => void>()
+  vi.stubGlobal('addEventListener', (type: string, listener: (event: { persisted?: boolean }) => void) => void listeners.set(type, listener))
+  return listeners
+}
 
 interface TabOptions {
   readonly sharing?: Partial<WorkerSharing>
@@ -162,7 +170,8 @@ function tab(hub: ReturnType<typeof scripted> | undefined, given: TabOptions = {
 describe('workerClient: joining', () => {
   it('joins with the target’s name and the options as plain data (the token only in the join), started once, saying so', async () => {
     const hub = scripted()
-    const t = tab(hub, { options: { url: () => 'ws://read.invalid/ws' } })
+    // A WebSocket constructor is an option too, and cannot be posted: it stays behind.
+    const t = tab(hub, { options: { url: () => 'ws://read.invalid/ws', WebSocket: fakeWebSockets().WebSocket } })
     expect(t.last()).toMatchObject({ state: 'connecting', detail: 'Joining the SharedWorker that holds this connection.' })
     expect(hub.starts()).toBe(1)
     await settle()
@@ -177,6 +186,11 @@ describe('workerClient: joining', () => {
     expect(join).not.toHaveProperty('from')
     expect(join).not.toHaveProperty('record')
     expect(join).not.toHaveProperty('lock')
+    // The token goes down the port in the join, and nowhere else.
+    hub.say(welcome())
+    t.client.close()
+    expect(JSON.stringify(hub.posted.filter((m) => m.type !== 'join'))).not.toContain(token)
+    expect(JSON.stringify(t.statuses)).not.toContain(token)
   })
 
   it('asks from the mark in its session, in each form a mark is stored, and from none when the text is no mark', async () => {
@@ -526,10 +540,7 @@ describe('workerClient: the user’s calls and the page’s life', () => {
   })
 
   it('leaves on pagehide and joins again on a pageshow from the back-forward cache, not on a plain one', async () => {
-    const listeners = new Map<string, (event: { persisted?: boolean }) => void>()
-    const scope = globalThis as { addEventListener?: unknown }
-    scope.addEventListener = (type: string, listener: (event: { persisted?: boolean }) => void) => void listeners.set(type, listener)
-    restoreGlobals.push(() => delete scope.addEventListener)
+    const listeners = windowEvents()
     const hub = scripted()
     tab(hub)
     await settle()
@@ -558,9 +569,7 @@ describe('workerClient: the edges', () => {
 
   it('reads its record from localStorage with persist: true', async () => {
     const record = JSON.stringify({ v: 1, ledger: {}, mark: { ts: 40, eid: 'r1' } })
-    const scope = globalThis as { localStorage?: unknown }
-    scope.localStorage = { getItem: (key: string) => (key === name ? record : null), setItem: () => undefined }
-    restoreGlobals.push(() => delete scope.localStorage)
+    vi.stubGlobal('localStorage', { getItem: (key: string) => (key === name ? record : null), setItem: () => undefined })
     const hub = scripted()
     tab(hub, { options: { persist: true } })
     await settle()
@@ -592,7 +601,7 @@ describe('workerClient: the edges', () => {
     expect(t.eids()).toEqual(['a'])
   })
 
-  it('neither falls back nor shows a fallback once closed, when its worker then stops or fails', async () => {
+  it('does not fall back once closed when its worker stops, and does not show the fallback its failure makes', async () => {
     const hub = scripted()
     const { locks, asked } = manualLocks()
     const t = tab(hub, { sharing: { locks } })
@@ -604,6 +613,7 @@ describe('workerClient: the edges', () => {
     await settle()
     expect(t.elected).toEqual([])
     hub.fail()
+    expect(t.elected).toEqual([true])
     t.fallback.subjects.status$.next({ state: 'live', since: 1, detail: 'Elected.' })
     expect(t.last()).toMatchObject({ state: 'closed', detail: 'Closed by the user.' })
   })
@@ -666,10 +676,7 @@ describe('workerClient: the edges', () => {
   })
 
   it('joins nothing for a subscriber that comes after close(), nor for a pageshow before any subscriber', async () => {
-    const listeners = new Map<string, (event: { persisted?: boolean }) => void>()
-    const scope = globalThis as { addEventListener?: unknown }
-    scope.addEventListener = (type: string, listener: (event: { persisted?: boolean }) => void) => void listeners.set(type, listener)
-    restoreGlobals.push(() => delete scope.addEventListener)
+    const listeners = windowEvents()
     const hub = scripted()
     const t = tab(hub, { idle: true })
     listeners.get('pageshow')?.({ persisted: true })
@@ -692,10 +699,7 @@ describe('workerClient: the edges', () => {
   })
 
   it('follows its fallback once, whatever pageshow says after', () => {
-    const listeners = new Map<string, (event: { persisted?: boolean }) => void>()
-    const scope = globalThis as { addEventListener?: unknown }
-    scope.addEventListener = (type: string, listener: (event: { persisted?: boolean }) => void) => void listeners.set(type, listener)
-    restoreGlobals.push(() => delete scope.addEventListener)
+    const listeners = windowEvents()
     const hub = scripted()
     const t = tab(hub)
     hub.fail()
@@ -704,5 +708,31 @@ describe('workerClient: the edges', () => {
     // No eid: nothing to deduplicate, so a second following would deliver it twice.
     t.fallback.subjects.event$.next({ m: { e: 0 }, ctx: {} })
     expect(t.events).toHaveLength(1)
+  })
+
+  it('names nothing for a joining its fallback left: a later close() posts no leave, and the fallback’s events keep no mark', async () => {
+    const hub = scripted()
+    const t = tab(hub)
+    hub.fail()
+    await settle()
+    t.fallback.subjects.event$.next(event('a', 5))
+    await settle()
+    t.client.close()
+    expect(hub.posted).toEqual([])
+    expect(t.sessionWrites).toEqual([])
+    expect(t.eids()).toEqual(['a'])
+  })
+
+  it('keeps no mark for a tab that left in the task of its last event', async () => {
+    const hub = scripted()
+    const t = tab(hub)
+    await settle()
+    hub.say(welcome())
+    await settle()
+    expect(t.sessionWrites).toEqual([markKey])
+    hub.say({ type: 'out', items: [['event', event('a', 5)]] })
+    t.leave()
+    await settle()
+    expect(t.sessionWrites).toEqual([markKey])
   })
 })

@@ -39,8 +39,7 @@ function parseMark(text: string | null | undefined): Watermark | undefined {
   try {
     const parsed = JSON.parse(text ?? 'null') as { mark?: unknown } | null
     const data = (parsed?.mark ?? parsed) as { ts?: unknown; eid?: unknown; tied?: unknown } | null
-    // Stryker disable next-line ConditionalExpression: equivalent for `data === null` alone: reading `eid` of null throws, and the catch answers the same.
-    if (data === null || typeof data.eid !== 'string' || (data.ts !== null && typeof data.ts !== 'number')) return undefined
+    if (typeof data?.eid !== 'string' || (data.ts !== null && typeof data.ts !== 'number')) return undefined
     const tied = Array.isArray(data.tied) && data.tied.every((eid) => typeof eid === 'string') ? (data.tied as string[]) : undefined
     return { ts: data.ts === null ? -Infinity : (data.ts as number), eid: data.eid, tied }
   } catch {
@@ -52,7 +51,6 @@ function parseMark(text: string | null | undefined): Watermark | undefined {
 /** The connection's options as plain data for the worker: read now, functions and constructors left out. */
 function wireOptions(config: ResolvedOptions, values: { url: string; id: string; token: string }): Record<string, unknown> {
   const plain: Record<string, unknown> = {}
-  // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent for the function test: the only options that may be functions (url, id, token) are replaced by their values below.
   for (const [key, value] of Object.entries(config)) if (typeof value !== 'function' && key !== 'persist' && value !== undefined) plain[key] = value
   return { ...plain, ...values }
 }
@@ -113,14 +111,17 @@ export function workerClient(
   let saving = false
 
   const saveMark = (): void => {
-    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent for the name and the session: the write below checks both again (the name is never unset, the session never changes).
-    if (saving || name === undefined || session === undefined) return
+    if (saving) return
     saving = true
     queueMicrotask(() => {
       saving = false
+      // Unset meanwhile (the last subscriber left), or no target named yet (a fallback before the
+      // digest): nothing to keep.
+      if (mark === undefined || name === undefined) return
+      const text = markText(mark)
       try {
-        // Stryker disable next-line ConditionalExpression,LogicalOperator,OptionalChaining: equivalent: the guard above saw the name and the session, and an unset mark throws in markText, which the catch answers alike.
-        if (mark !== undefined && name !== undefined) session?.setItem(`${name}:mark`, markText(mark))
+        // Stryker disable next-line OptionalChaining: equivalent: no session throws here, and the catch answers alike.
+        session?.setItem(`${name}:mark`, text)
       } catch {
         // Quota or storage blocked: the next load asks for less.
       }
@@ -146,7 +147,8 @@ export function workerClient(
 
   /** The worker is gone (its lock was granted to this tab): the next joining makes a new one. */
   const gone = (dead: SharedWorkerLike): void => {
-    // Stryker disable next-line ConditionalExpression: equivalent: a worker's lock is asked for while it is the tab's worker, and granted once; after that the tab has none or a new one it has not yet heard from.
+    // (An equivalent mutant, left counted: `if (false)`. A worker's lock is asked for while it is
+    // the tab's worker, and granted once; after that the tab has none or a new one.)
     if (worker !== dead) return
     worker = undefined
     if (!active || typeof sharing.worker !== 'function') {
@@ -193,10 +195,9 @@ export function workerClient(
         return
       case 'store':
         try {
-          // Stryker disable next-line OptionalChaining,ConditionalExpression: equivalent: a missing store or method, or no promise, throws here, and the catch answers alike.
-          const done = store?.setItem?.(message.key, message.text)
-          // Stryker disable next-line ConditionalExpression: as above.
-          if (done instanceof Promise) done.catch(() => undefined)
+          // A store may answer with a promise: its rejection is handled too.
+          // Stryker disable next-line OptionalChaining: equivalent: a missing store or method throws here, and the catch answers alike.
+          void Promise.resolve(store?.setItem?.(message.key, message.text)).catch(() => undefined)
         } catch {
           // As persist: the next page merely knows less.
         }
@@ -272,7 +273,8 @@ export function workerClient(
     }
     digest(identity).then(
       async (hex) => {
-        // Stryker disable next-line ConditionalExpression: equivalent: a joining left meanwhile stops at the same test below, before it posts; until then it names the same target and reads the same session.
+        // A joining left meanwhile (close(), a fallback) names nothing: a later leave then posts
+        // nothing, and the fallback's events keep no mark.
         if (joined !== joining) return
         name = `fates-rx:${NameVersion}:${hex}`
         try {
