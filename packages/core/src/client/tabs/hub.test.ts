@@ -89,7 +89,13 @@ describe('createHub: serving ports', () => {
     expect(other.asked[0]?.name).not.toBe(lock)
   })
 
-  it('serves at once, and names no lock, without Web Locks or when they are refused', async () => {
+  it('serves at once, and names no lock, without Web Locks (or without navigator) or when they are refused', async () => {
+    vi.stubGlobal('navigator', undefined)
+    const { hub: bare } = hub()
+    const port = scriptedPort()
+    bare.connect(port.port)
+    expect(port.served()).toBe(true)
+    vi.stubGlobal('navigator', {})
     for (const locks of [undefined, manualLocks(true).locks]) {
       const { hub: h } = hub(locks)
       await settle()

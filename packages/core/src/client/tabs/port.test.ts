@@ -218,6 +218,8 @@ describe('workerClient: joining', () => {
     const t = tab(hub, { options: { persist: store } })
     await settle()
     expect(hub.joins()[0]).toMatchObject({ record })
+    // An option left unset (here `WebSocket`) is not sent as a key without a value.
+    expect(Object.keys(hub.joins()[0]?.options ?? {})).not.toContain('WebSocket')
     expect(hub.joins()[0]).not.toHaveProperty('from')
     hub.say(welcome())
     await settle()

@@ -39,6 +39,7 @@ function parseMark(text: string | null | undefined): Watermark | undefined {
   try {
     const parsed = JSON.parse(text ?? 'null') as { mark?: unknown } | null
     const data = (parsed?.mark ?? parsed) as { ts?: unknown; eid?: unknown; tied?: unknown } | null
+    // Stryker disable next-line OptionalChaining: equivalent: reading `eid` of null throws, and the catch answers alike.
     if (typeof data?.eid !== 'string' || (data.ts !== null && typeof data.ts !== 'number')) return undefined
     const tied = Array.isArray(data.tied) && data.tied.every((eid) => typeof eid === 'string') ? (data.tied as string[]) : undefined
     return { ts: data.ts === null ? -Infinity : (data.ts as number), eid: data.eid, tied }
