@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { fakeWebSockets, joinFrames, fatesEvent, wrapEvent } from '../../testing/index.js'
 import { parseRecord, recordText } from '../persist/persist.js'
@@ -128,6 +130,10 @@ describe('createHub: serving ports', () => {
   })
 })
 
+// The collector, to see a port let go: exposed for a new context only, not this one's globals.
+setFlagsFromString('--expose-gc')
+const collect = runInNewContext('gc') as () => void
+
 describe('createHub: the upstream', () => {
   it('opens one upstream per target with the join’s options, batches what it emits per task, and closes it with the last port', async () => {
     const { hub: h, fakes } = hub()
@@ -247,5 +253,34 @@ describe('createHub: the upstream', () => {
     expect(await identify({ record: recordText({ ledger: {}, mark: from }) })).toMatchObject({ send_all: true })
     expect(await identify({ record: recordText({ ledger: {} }) })).toMatchObject({ send_all: false })
     expect(await identify({})).toMatchObject({ send_all: false })
+  })
+
+  it('lets a gone tab’s port go (a worker outlives every reload of its tabs), and holds it again if it joins again', async () => {
+    const { locks, asked } = manualLocks()
+    const { hub: h } = hub(locks)
+    void asked[0]?.grant()
+    const gone = async (rejoin: boolean): Promise<WeakRef<WorkerPortLike>> => {
+      let a: ReturnType<typeof scriptedPort> | undefined = scriptedPort()
+      h.connect(a.port)
+      a.say(join({ lock: `tab-lock-${String(rejoin)}` }))
+      void asked.find((x) => x.name === `tab-lock-${String(rejoin)}`)?.grant()
+      if (rejoin) {
+        a.say(join())
+        expect(a.got.at(-1)?.type).toBe('welcome')
+      } else {
+        // Its leave, arriving after the lock it let go: no reason to hold the port again.
+        a.say({ type: 'leave' })
+      }
+      const ref = new WeakRef(a.port)
+      a = undefined
+      return ref
+    }
+    const freed = await gone(false)
+    const rejoined = await gone(true)
+    // A WeakRef holds its target until the task that made it ends.
+    await settle()
+    collect()
+    expect(freed.deref()).toBeUndefined()
+    expect(rejoined.deref()).toBeDefined()
   })
 })

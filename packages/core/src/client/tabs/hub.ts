@@ -134,10 +134,12 @@ export function createHub(options: HubOptions = {}): Hub {
       case 'watch': {
         const { port, lock } = effect
         // Granted only once the tab that holds it is gone (closed, reloaded, crashed), or has
-        // let it go on pagehide. Its port stays served: a page restored from the back-forward
-        // cache joins again on the same port (port.ts), so no port is forgotten here.
+        // let it go (a leave, pagehide). The port is let go too: a worker outlives every reload
+        // of its tabs. Only its own handler still holds it, which serves it again should it
+        // join again (a page restored from the back-forward cache, a reconnect after close()).
         locks?.request(lock, {}, () => {
           dispatch({ type: 'gone', port })
+          open.delete(port)
           return Promise.resolve()
         }).catch(() => undefined)
         return
@@ -149,7 +151,12 @@ export function createHub(options: HubOptions = {}): Hub {
     // Stryker disable next-line AssignmentOperator: equivalent: counting down names every port apart as well.
     const id = String((ports += 1))
     open.set(id, port)
-    port.onmessage = (event) => dispatch({ type: 'message', port: id, data: event.data })
+    port.onmessage = (event) => {
+      // A join is answered on this port: held again if a gone tab's lock had let it go. (Only
+      // a join: a leave may arrive after the lock that follows it.)
+      if ((event.data as { type?: unknown } | null)?.type === 'join') open.set(id, port)
+      dispatch({ type: 'message', port: id, data: event.data })
+    }
     port.start?.()
   }
 
