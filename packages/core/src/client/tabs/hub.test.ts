@@ -104,6 +104,10 @@ describe('createHub: serving ports', () => {
       const a = scriptedPort()
       h.connect(a.port)
       expect(a.served()).toBe(true)
+      // What is no message is ignored.
+      a.say(null)
+      a.say('join')
+      expect(a.got).toEqual([])
       a.say(join())
       expect(a.got[0]?.type).toBe('welcome')
       expect(a.got[0]).not.toHaveProperty('lock')
