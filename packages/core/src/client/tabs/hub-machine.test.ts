@@ -42,9 +42,9 @@ describe('hubStep', () => {
   })
 
   it('closes the upstream when the last port leaves, not before, and reopens a new one on the next join', () => {
-    const { state, effects } = run([msg('1', join('a')), msg('2', join('a')), msg('1', { type: 'leave' })])
+    const { state, effects } = run([msg('1', join('a')), msg('2', join('a', { lock: 'L2' })), msg('1', { type: 'leave' })])
     expect(ofType(effects, 'close')).toEqual([])
-    const after = run([{ type: 'gone', port: '2' }, msg('3', join('a'))], undefined, state)
+    const after = run([{ type: 'gone', port: '2', lock: 'L2' }, msg('3', join('a'))], undefined, state)
     expect(ofType(after.effects, 'close')).toEqual([{ type: 'close', upstream: 1 }])
     expect(ofType(after.effects, 'open').map((e) => e.upstream)).toEqual([2])
     expect(after.state.ports).toEqual({ '3': 'a' })
@@ -127,9 +127,30 @@ describe('hubStep', () => {
   it('watches a joining tab’s lock, and a port gone twice or never joined changes nothing', () => {
     const { state, effects } = run([msg('1', join('a', { lock: 'L1' })), msg('2', join('a'))])
     expect(ofType(effects, 'watch')).toEqual([{ type: 'watch', port: '1', lock: 'L1' }])
-    const gone = run([{ type: 'gone', port: '1' }, { type: 'gone', port: '1' }, { type: 'gone', port: '7' }], undefined, state)
+    expect(state.watched).toEqual({ '1': 'L1' })
+    const gone = run(
+      [
+        { type: 'gone', port: '1', lock: 'L1' },
+        { type: 'gone', port: '1', lock: 'L1' },
+        { type: 'gone', port: '7', lock: 'L7' },
+      ],
+      undefined,
+      state,
+    )
     expect(gone.state.ports).toEqual({ '2': 'a' })
+    expect(gone.state.watched).toEqual({})
     expect(ofType(gone.effects, 'close')).toEqual([])
+  })
+
+  it('ends a join by the lock of that join only: a tab that left and joined again at once keeps its new join when its old lock is granted', () => {
+    const { state } = run([msg('1', join('a', { lock: 'L1' })), msg('2', join('a')), msg('1', { type: 'leave' }), msg('1', join('a', { lock: 'L1b' }))])
+    expect(state.watched).toEqual({ '1': 'L1b' })
+    const stale = run([{ type: 'gone', port: '1', lock: 'L1' }], undefined, state)
+    expect(stale.state).toBe(state)
+    expect(stale.effects).toEqual([])
+    // The grant of the new join's lock ends it; a port that joins without a lock is never watched.
+    const gone = run([{ type: 'gone', port: '1', lock: 'L1b' }, { type: 'gone', port: '2', lock: 'L1b' }], undefined, state)
+    expect(gone.state.ports).toEqual({ '2': 'a' })
   })
 
   it('sends a stored record to every port of its target', () => {

@@ -56,6 +56,8 @@ export interface HubTarget {
 export interface HubState {
   /** Each joined port's target name. */
   readonly ports: Readonly<Record<string, string>>
+  /** The Web Lock each joined port's tab holds for its current join, where it gave one. */
+  readonly watched: Readonly<Record<string, string>>
   readonly targets: Readonly<Record<string, HubTarget>>
   /** The last upstream id given. */
   readonly upstreams: number
@@ -65,8 +67,12 @@ export interface HubState {
 export type HubInput =
   /** Anything a port posted, unchecked. */
   | { readonly type: 'message'; readonly port: string; readonly data: unknown }
-  /** The port's tab is gone (its lock was granted to the hub), or the port failed. */
-  | { readonly type: 'gone'; readonly port: string }
+  /**
+   * The port's tab let go of the lock `lock` (it is gone, or left): ends the port's join if that
+   * is still the join the lock was held for. A tab that left and joined again at once holds a
+   * new lock, and the old one's grant must not end the new join.
+   */
+  | { readonly type: 'gone'; readonly port: string; readonly lock: string }
   /** An upstream connection emitted. */
   | { readonly type: 'upstream'; readonly name: string; readonly upstream: number; readonly item: TabItem }
   /** An upstream connection's persisted record changed. */
@@ -94,7 +100,7 @@ export interface HubStep {
 export const HubRecentEvents = 1_000
 
 /** A hub before any port joined. */
-export const initialHubState: HubState = Object.freeze({ ports: Object.freeze({}), targets: Object.freeze({}), upstreams: 0 })
+export const initialHubState: HubState = Object.freeze({ ports: Object.freeze({}), watched: Object.freeze({}), targets: Object.freeze({}), upstreams: 0 })
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
 
@@ -137,7 +143,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
     const name = next.ports[port]
     if (name === undefined) return
     const target = next.targets[name]
-    next = { ...next, ports: without(next.ports, port) }
+    next = { ...next, ports: without(next.ports, port), watched: without(next.watched, port) }
     if (target === undefined) return
     const ports = target.ports.filter((p) => p !== port)
     if (ports.length === 0) {
@@ -163,7 +169,10 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
       target = { ...target, ports: [...target.ports, port] }
     }
     next = { ...next, ports: { ...next.ports, [port]: name }, targets: { ...next.targets, [name]: target } }
-    if (message.lock !== undefined) effects.push({ type: 'watch', port, lock: message.lock })
+    if (message.lock !== undefined) {
+      next = { ...next, watched: { ...next.watched, [port]: message.lock } }
+      effects.push({ type: 'watch', port, lock: message.lock })
+    }
     // What the tab missed while it was away (a reload): the remembered events after its mark.
     const from = message.from
     const history = from === undefined ? [] : target.recent.filter((event) => unseen(event, from)).map((event) => ({ ...event, resumed: true }))
@@ -190,7 +199,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
       break
     }
     case 'gone':
-      leave(input.port)
+      if (next.watched[input.port] === input.lock) leave(input.port)
       break
     case 'upstream': {
       const target = next.targets[input.name]

@@ -138,8 +138,9 @@ export function createHub(options: HubOptions = {}): Hub {
         // of its tabs. Only its own handler still holds it, which serves it again should it
         // join again (a page restored from the back-forward cache, a reconnect after close()).
         locks?.request(lock, {}, () => {
-          dispatch({ type: 'gone', port })
-          open.delete(port)
+          dispatch({ type: 'gone', port, lock })
+          // Unless the port joined again meanwhile (under a new lock: the machine kept it).
+          if (state.ports[port] === undefined) open.delete(port)
           return Promise.resolve()
         }).catch(() => undefined)
         return
