@@ -75,7 +75,7 @@ export function createHub(options: HubOptions = {}): Hub {
   const send = (port: string, message: HubMessage): void => {
     if (message.type !== 'out') {
       flush(port)
-      // Stryker disable next-line OptionalChaining: equivalent: every port the machine names was served, and none is forgotten.
+      // Stryker disable next-line OptionalChaining: equivalent: every port the machine names has joined, and a join holds it (a port is forgotten only once the machine has let it go).
       return open.get(port)?.postMessage(message.type === 'welcome' && held ? { ...message, lock } : message)
     }
     let batch = batches.get(port)
