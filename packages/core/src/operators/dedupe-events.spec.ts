@@ -28,6 +28,16 @@ describe('dedupeEvents', () => {
     })
   })
 
+  it('passes an error of its source on, with its value, after the events before it', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const values = { a: ev('a') }
+      const failure = new Error('socket gone')
+      const source = cold('-a-a-#', values, failure)
+      expectObservable(source.pipe(dedupeEvents())).toBe('-a---#', values, failure)
+      expectSubscriptions(source.subscriptions).toBe('^----!')
+    })
+  })
+
   it('keeps separate memory per subscription', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const values = { a: ev('a') }
