@@ -62,6 +62,50 @@ describe('dedupeEvents', () => {
     ])
   })
 
+  it('forgets its oldest ID without moving an entry before its home slot, past the table’s end or not', () => {
+    // An ID's home slot: where it lands alone in a fresh memory (8 slots up to capacity 4). Hashes
+    // are odd (0 marks an empty slot), so homes are the odd slots.
+    const homeOf = (eid: string): number => {
+      const alone = new EventIdMemory(4)
+      alone.firstSight(eid)
+      return (alone as unknown as { hashes: Int32Array }).hashes.findIndex((hash) => hash !== 0)
+    }
+    const used: string[] = []
+    const homed = (home: number): string => {
+      for (let i = 0; i < 10_000; i++) {
+        const eid = `id-${i}`
+        if (!used.includes(eid) && homeOf(eid) === home) return (used.push(eid), eid)
+      }
+      throw new Error(`no ID found for home ${home}`)
+    }
+    // Linear probing's invariant: every entry is reachable from its home slot, with no empty
+    // slot between. Checked before any lookup, which on a broken table could probe forever.
+    const reachable = (memory: EventIdMemory): boolean => {
+      const { hashes } = memory as unknown as { hashes: Int32Array }
+      const mask = hashes.length - 1
+      return hashes.every((hash, slot) => {
+        if (hash === 0) return true
+        for (let at = hash & mask; at !== slot; at = (at + 1) & mask) if (hashes[at] === 0) return false
+        return true
+      })
+    }
+    // A run from slot 3: the oldest at its home 3, one displaced from 3 into 4, one at its home 5.
+    // Forgetting the oldest pulls the displaced one back, and must leave the one at its home.
+    const straight = new EventIdMemory(3)
+    const [oldest, displaced, atHome] = [homed(3), homed(3), homed(5)]
+    for (const eid of [oldest, displaced, atHome, homed(1)]) expect(straight.firstSight(eid)).toBe(true)
+    expect(reachable(straight)).toBe(true)
+    expect([straight.firstSight(displaced), straight.firstSight(atHome)]).toEqual([false, false])
+    // A run from slot 5 that wraps past the table's end: the oldest at 5, one displaced into 6,
+    // one at its home 7, one displaced from 7 into slot 0. The last must not be pulled before
+    // its home (into 6), where no lookup from slot 7 would find it.
+    const wrapped = new EventIdMemory(4)
+    const [first, second, seventh, beyond] = [homed(5), homed(5), homed(7), homed(7)]
+    for (const eid of [first, second, seventh, beyond, homed(1)]) expect(wrapped.firstSight(eid)).toBe(true)
+    expect(reachable(wrapped)).toBe(true)
+    expect([wrapped.firstSight(second), wrapped.firstSight(seventh), wrapped.firstSight(beyond)]).toEqual([false, false, false])
+  })
+
   it('EventIdMemory remembers exactly the last `capacity` first sights (property, against a list)', () => {
     fc.assert(
       fc.property(
