@@ -630,7 +630,7 @@ describe('workerClient: the edges', () => {
     expect(t.eids()).toEqual(['a'])
   })
 
-  it('keeps its worker across a close() and reconnect(), and joins it again', async () => {
+  it('keeps its worker across a close() and reconnect(), joins it again, and a later close() leaves again', async () => {
     const hub = scripted()
     const t = tab(hub)
     await settle()
@@ -640,6 +640,8 @@ describe('workerClient: the edges', () => {
     expect(t.made()).toBe(1)
     expect(hub.starts()).toBe(1)
     expect(hub.joins()).toHaveLength(2)
+    t.client.close()
+    expect(hub.count('leave')).toBe(2)
   })
 
   it('posts nothing for a joining left while its record was being read', async () => {
@@ -687,17 +689,6 @@ describe('workerClient: the edges', () => {
     await settle()
     expect(hub.posted).toEqual([])
     expect(t.made()).toBe(0)
-  })
-
-  it('after a close() and reconnect(), close() leaves again', async () => {
-    const hub = scripted()
-    const t = tab(hub)
-    await settle()
-    t.client.close()
-    t.client.reconnect()
-    await settle()
-    t.client.close()
-    expect(hub.count('leave')).toBe(2)
   })
 
   it('follows its fallback once, whatever pageshow says after', () => {
