@@ -7,6 +7,12 @@ import { dedupeEvents, EventIdMemory } from './dedupe-events.js'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 const ev = (eid?: string): ReceivedEvent => ({ m: eid === undefined ? { e: 0 } : { e: 0, eid }, ctx: {} })
+/** The hash an EventIdMemory stores for `eid` (its private table, read on purpose). */
+const storedHash = (eid: string): number => {
+  const memory = new EventIdMemory(1)
+  memory.firstSight(eid)
+  return (memory as unknown as { hashes: Int32Array }).hashes.find((hash) => hash !== 0) as number
+}
 
 describe('dedupeEvents', () => {
   it('drops a repeated eid and passes events without one', () => {
@@ -63,8 +69,7 @@ describe('dedupeEvents', () => {
   })
 
   it('forgets its oldest ID without moving an entry before its home slot, past the table’s end or not', () => {
-    // An ID's home slot: where it lands alone in a fresh memory (8 slots up to capacity 4). Hashes
-    // are odd (0 marks an empty slot), so homes are the odd slots.
+    // An ID's home slot: where it lands alone in a fresh memory (8 slots up to capacity 4).
     const homeOf = (eid: string): number => {
       const alone = new EventIdMemory(4)
       alone.firstSight(eid)
@@ -106,6 +111,15 @@ describe('dedupeEvents', () => {
     expect([wrapped.firstSight(second), wrapped.firstSight(seventh), wrapped.firstSight(beyond)]).toEqual([false, false, false])
   })
 
+  it('gives every slot of its table a chance to be a home slot, the even ones too', () => {
+    // A hash made odd to keep 0 for empty slots would leave only the odd slots as homes: half
+    // the homes, and probe runs twice as crowded as the table's size was chosen for.
+    const homes = new Set<number>()
+    for (let i = 0; i < 200; i++) homes.add(storedHash(`id-${i}`) & 7)
+    for (let i = 0; i < 200; i++) homes.add(storedHash(`9a6c1f2e-0000-4000-8000-${String(i).padStart(12, '0')}`) & 7)
+    expect([...homes].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+  })
+
   it('EventIdMemory remembers exactly the last `capacity` first sights (property, against a list)', () => {
     fc.assert(
       fc.property(
@@ -139,18 +153,23 @@ describe('dedupeEvents', () => {
 
   // Pairs of IDs whose stored hashes collide (a packed UUID's from its words, any other ID's
   // FNV-1a), the UUIDs each differing in one 32-bit word only: the table compares stored IDs
-  // only after a hash match, so only colliding IDs test that compare. Found by a birthday search
-  // over the hash functions as written in dedupe-events.ts.
+  // only after a hash match, so only colliding IDs test that compare. Mixing one word into the
+  // hash is one-to-one, so two UUIDs that differ in one word collide only where a hash of 0 is
+  // stored as 1: each UUID pair is the word that mixes to 0 and the one that mixes to 1, solved
+  // by inverting the mix; the string pairs were found by a birthday search.
   it.each([
-    ['84d7e3c3-0000-4000-8000-000000000000', 'b1021232-0000-4000-8000-000000000000'],
-    ['9a6c1f2e-95f9-f960-8000-000000000000', '9a6c1f2e-ea3c-27df-8000-000000000000'],
-    ['9a6c1f2e-0000-4000-9c22-9eb800000000', '9a6c1f2e-0000-4000-b958-496100000000'],
-    ['9a6c1f2e-0000-4000-8000-0000538453d7', '9a6c1f2e-0000-4000-8000-000019681770'],
+    ['103a5dc5-0000-4000-8000-000000000000', '5cdbcc34-0000-4000-8000-000000000000'],
+    ['9a6c1f2e-9d1e-17f1-8000-000000000000', '9a6c1f2e-0cdb-a992-8000-000000000000'],
+    ['9a6c1f2e-0000-4000-c7c4-706300000000', '9a6c1f2e-0000-4000-1a8e-c5ba00000000'],
+    ['9a6c1f2e-0000-4000-8000-00005d3cebd9', '9a6c1f2e-0000-4000-8000-000068a0af42'],
     // Kept as strings, not words: the string compare after the hash match.
-    ['event-112461', 'eid-302081'],
+    ['eid-z7fblveg', 'eid-wm5ttpgi'],
     // One kept as words, one as a string.
-    ['9a6c1f2e-0000-4000-8000-000000000e50', 'not-a-uuid-0000000000000000000072292'],
+    ['9a6c1f2e-0000-4000-8000-0000000434f9', 'not-a-uuid-0000000000000000000005614'],
   ])('EventIdMemory tells apart %s and %s, whose hashes collide', (first, second) => {
+    // The premise first: a change to the hash functions must find new pairs, not leave tests
+    // of pairs that no longer collide.
+    expect(storedHash(first)).toBe(storedHash(second))
     const memory = new EventIdMemory(4)
     expect(memory.firstSight(first)).toBe(true)
     expect(memory.firstSight(second)).toBe(true)
@@ -162,9 +181,10 @@ describe('dedupeEvents', () => {
   // they must not make the UUID, seen again, look remembered (hashes collide, as above).
   it('EventIdMemory forgets a UUID whose place a string ID with the same hash took', () => {
     const memory = new EventIdMemory(1)
-    const uuid = '9a6c1f2e-0000-4000-8000-000000000e50'
+    const uuid = '9a6c1f2e-0000-4000-8000-0000000434f9'
+    expect(storedHash(uuid)).toBe(storedHash('not-a-uuid-0000000000000000000005614'))
     expect(memory.firstSight(uuid)).toBe(true)
-    expect(memory.firstSight('not-a-uuid-0000000000000000000072292')).toBe(true)
+    expect(memory.firstSight('not-a-uuid-0000000000000000000005614')).toBe(true)
     expect(memory.firstSight(uuid)).toBe(true)
   })
 
