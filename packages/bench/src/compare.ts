@@ -8,8 +8,8 @@
  * Why processes of their own: loading both builds into one process and interleaving them
  * read 1.05 for the same build loaded twice (2026-12-06), a bias as large as the changes being
  * measured. Here each child process loads one build, runs it against split + parse on the
- * same corpus in interleaved rounds (CPU time, `gc()` before each pass), and reports the median
- * of its per-round ratios; the parent alternates the builds' children, pair by pair and in
+ * same corpus in interleaved rounds (CPU time, the young generation collected before each pass,
+ * as section 1 does), and reports the median of its per-round ratios; the parent alternates the builds' children, pair by pair and in
  * alternating order, and reports each build's median and range, and after / before.
  *
  * @packageDocumentation
@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util'
 import type { connect as Connect } from '@fates-rx/core'
 import { connectInProcess, consumers, type FrameConsumer, loadConnectChecks } from './consumers.js'
 import { buildCorpora } from './corpus.js'
+import { collect } from './harness.js'
 import { median } from './stats.js'
 
 const { values, positionals } = parseArgs({
@@ -45,9 +46,8 @@ async function child(dist: string): Promise<void> {
   await loadConnectChecks(5_000, lib.connect)
   const [corpus] = buildCorpora([perFrame], { payloads: 200_000 })
   if (corpus === undefined) throw new Error('no corpus')
-  const collect: () => void = typeof globalThis.gc === 'function' ? globalThis.gc : () => {}
   const cpu = (make: () => FrameConsumer): number => {
-    collect()
+    collect('young')
     const consumer = make()
     const start = process.cpuUsage()
     for (let i = 0; i < corpus.frames.length; i++) consumer.push(corpus.frames[i] as string)

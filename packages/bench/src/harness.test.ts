@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type Contender, formatTable, interleave, toRow } from './harness.js'
 
 function recorder(name: string, log: string[], items = 100): Contender {
@@ -40,6 +40,28 @@ describe('interleave', () => {
     const [base, other] = interleave(slow, [fast], { rounds: 2, warmup: 0, parts: 2 })
     expect(base?.ratios).toEqual([1, 1, 1, 1])
     expect(other?.ratios.every((r) => r > 1)).toBe(true)
+  })
+})
+
+describe('interleave collects before every run', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
+  it('the young generation by default, the whole heap when asked, and nothing without --expose-gc', () => {
+    const gc = vi.fn()
+    vi.stubGlobal('gc', gc)
+    const log: string[] = []
+    // Each run sees the collection made just before it.
+    const seen = (name: string): Contender => ({ name, run: () => (log.push(`${name} after ${JSON.stringify(gc.mock.calls.at(-1))}`), 1) })
+    interleave(seen('a'), [seen('b')], { rounds: 1, warmup: 0, parts: 2 })
+    expect(gc).toHaveBeenCalledTimes(4)
+    expect(new Set(log.map((entry) => entry.split(' after ')[1]))).toEqual(new Set(['[{"type":"minor"}]']))
+    gc.mockClear()
+    interleave(seen('a'), [seen('b')], { rounds: 1, warmup: 0, parts: 2, collect: 'full' })
+    expect(gc.mock.calls).toEqual([[], [], [], []])
+    vi.stubGlobal('gc', undefined)
+    expect(() => interleave(seen('a'), [seen('b')], { rounds: 1, warmup: 0, parts: 1 })).not.toThrow()
   })
 })
 

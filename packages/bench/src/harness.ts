@@ -47,6 +47,16 @@ export interface InterleaveOptions {
    * changes less between the two than over a whole pass. @default 4
    */
   readonly parts?: number
+  /**
+   * What is collected before every run (with `--expose-gc`): `'young'`, the young generation,
+   * where nearly all of a run's garbage is; or `'full'`, the whole heap. A full collection
+   * also frees the hidden classes (maps) of objects no longer alive, here every parsed payload
+   * of the last run, and with them V8 throws away the optimised code that checked those maps
+   * ("weak objects" in `--trace-deopt`): each run then starts half in the interpreter, which no
+   * page that keeps receiving pays every 50,000 payloads (BENCHMARKS.md, "The collection, not
+   * the client"). @default 'young'
+   */
+  readonly collect?: 'young' | 'full'
 }
 
 /** What {@link interleave} measured for one contender. */
@@ -58,18 +68,28 @@ export interface Measured {
   readonly ratios: readonly number[]
 }
 
-const collect: () => void = typeof globalThis.gc === 'function' ? globalThis.gc : () => {}
+/** `--expose-gc`'s collector: with no options a full collection, with `{ type: 'minor' }` the young generation. */
+type Collector = (options?: { readonly type: 'minor' }) => void
+
+/** Collects as {@link InterleaveOptions.collect} says, if `--expose-gc` gave a collector (read per call). */
+export function collect(what: 'young' | 'full'): void {
+  const gc = (globalThis as { gc?: Collector }).gc
+  if (typeof gc !== 'function') return
+  if (what === 'young') gc({ type: 'minor' })
+  else gc()
+}
 
 /**
  * Runs the baseline and the contenders part by part: for each part each contender runs once,
  * in an order that rotates so that none always runs first or after the same one. The heap is
- * collected before every run (with `--expose-gc`) so that one run's garbage is not charged to
- * the next.
+ * collected before every run (with `--expose-gc`; the young generation unless `collect` says
+ * otherwise) so that one run's garbage is not charged to the next.
  */
 export function interleave(baseline: Contender, contenders: readonly Contender[], options: InterleaveOptions = {}): Measured[] {
   const rounds = options.rounds ?? 5
   const warmup = options.warmup ?? 1
   const parts = options.parts ?? 4
+  const what = options.collect ?? 'young'
   const all = [baseline, ...contenders]
   const rates = all.map(() => [] as number[])
   let turn = 0
@@ -79,7 +99,7 @@ export function interleave(baseline: Contender, contenders: readonly Contender[]
       for (let k = 0; k < all.length; k++) {
         const index = (k + turn) % all.length
         const contender = all[index] as Contender
-        collect()
+        collect(what)
         const start = process.hrtime.bigint()
         const handled = contender.run(part, parts)
         const elapsed = Number(process.hrtime.bigint() - start) / 1e9

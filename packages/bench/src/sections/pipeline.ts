@@ -25,18 +25,27 @@ export interface PipelineOptions {
    * @default [10]
    */
   readonly longLived?: readonly number[]
+  /**
+   * Payloads per frame of the group measured as the section was before 2026-12-07: a fresh
+   * client per part and the whole heap collected before every run, or none for `[]`.
+   * @default [10]
+   */
+  readonly fullCollection?: readonly number[]
 }
 
 /**
- * The consumers also measured long-lived: one client per pass over the whole corpus (each
- * part pushes into the client the first part made), as a page keeps one client for its life.
- * The usual rows make a fresh client per part, so each part also pays its warm-up: V8
- * re-optimises the hot functions after the collection between runs has freed the last client
- * (`--trace-deopt` names it: "weak objects"), and a client that lives for 50,000 payloads
- * spends a visible share of them on that. The two groups side by side tell the warm-up from the
- * per-payload cost.
+ * The consumers also measured long-lived (one client per pass over the whole corpus, each part
+ * pushing into the client the first part made, as a page keeps one client for its life) and
+ * after a full collection (a fresh client per part, the whole heap collected before every run,
+ * as the section measured before 2026-12-07). The usual rows make a fresh client per part and
+ * collect the young generation before every run. A full collection frees the last run's parsed
+ * payloads' hidden classes, and V8 throws away the optimised code that checked them (and any
+ * that inlined a freed client's closures): each run then starts partly in the interpreter.
+ * The three groups side by side tell the per-payload cost from a client's warm-up and from
+ * what a full collection costs the code after it (BENCHMARKS.md, "The collection, not the
+ * client").
  */
-const LongLived: readonly ConsumerName[] = ['baseline', 'fromFramesDedupe', 'connectInProcess']
+const Beside: readonly ConsumerName[] = ['baseline', 'fromFramesDedupe', 'connectInProcess']
 
 /** The issue's targets: the share of the baseline `fromFrames` keeps, by payloads per frame. */
 const TARGETS: Readonly<Record<number, number>> = { 1: 0.6, 10: 0.7 }
@@ -89,23 +98,36 @@ function contender(
   }
 }
 
-/** Section 1's rows, one group per batching, then the long-lived group per its batching. */
+/** How a group runs its consumers: see {@link Beside}. */
+type Regime = 'fresh' | 'long' | 'full'
+
+/** What each group's rows say after the consumer's name (the baseline keeps no state: only its group differs). */
+const Suffix: Readonly<Record<Regime, { readonly baseline: string; readonly client: string }>> = {
+  fresh: { baseline: '', client: '' },
+  long: { baseline: ', beside clients kept per pass', client: ', one client per pass' },
+  full: { baseline: ', a full collection before each run', client: ', a full collection before each run' },
+}
+
+/**
+ * Section 1's rows, one group per batching, then the long-lived group and the group after a
+ * full collection per their batching.
+ */
 export function benchPipeline(options: PipelineOptions = {}): Row[] {
   const perFrame = options.perFrame ?? [1, 10, 100]
   const longLived = options.longLived ?? [10]
-  const corpora = buildCorpora([...new Set([...perFrame, ...longLived])], { payloads: options.payloads ?? 200_000 })
+  const fullCollection = options.fullCollection ?? [10]
+  const corpora = buildCorpora([...new Set([...perFrame, ...longLived, ...fullCollection])], { payloads: options.payloads ?? 200_000 })
   const rounds = options.rounds ?? 3
   const warmup = options.warmup ?? 1
   const rows: Row[] = []
-  const group = (corpus: Corpus, order: readonly ConsumerName[], long: boolean): void => {
+  const group = (corpus: Corpus, order: readonly ConsumerName[], regime: Regime): void => {
     const delivered = new Map<ConsumerName, number>()
     const parts = slices(corpus, PARTS)
     const [base, ...rest] = order.map((name) =>
-      // The baseline keeps no state: it is the same either way, named for its group.
-      long ? contender(name, corpus, parts, delivered, name !== 'baseline', name === 'baseline' ? ', beside clients kept per pass' : ', one client per pass') : contender(name, corpus, parts, delivered),
+      contender(name, corpus, parts, delivered, regime === 'long' && name !== 'baseline', name === 'baseline' ? Suffix[regime].baseline : Suffix[regime].client),
     )
     if (base === undefined) throw new Error('no baseline')
-    const measured = interleave(base, rest, { rounds, warmup, parts: PARTS })
+    const measured = interleave(base, rest, { rounds, warmup, parts: PARTS, collect: regime === 'full' ? 'full' : 'young' })
     const params = {
       section: 'pipeline',
       perFrame: corpus.perFrame,
@@ -116,9 +138,10 @@ export function benchPipeline(options: PipelineOptions = {}): Row[] {
       megabytes: Math.round(corpus.bytes / 1e4) / 100,
       rounds,
       partsPerRound: PARTS,
-      ...(long ? { clients: 'one per pass' } : {}),
+      collected: regime === 'full' ? 'the whole heap before each run' : 'the young generation before each run',
+      ...(regime === 'long' ? { clients: 'one per pass' } : {}),
     }
-    const threshold = long ? undefined : TARGETS[corpus.perFrame]
+    const threshold = regime === 'fresh' ? TARGETS[corpus.perFrame] : undefined
     measured.forEach((m, i) => {
       const name = order[i] as ConsumerName
       rows.push(
@@ -132,7 +155,8 @@ export function benchPipeline(options: PipelineOptions = {}): Row[] {
       )
     })
   }
-  for (const corpus of corpora) if (perFrame.includes(corpus.perFrame)) group(corpus, ORDER, false)
-  for (const corpus of corpora) if (longLived.includes(corpus.perFrame)) group(corpus, LongLived, true)
+  for (const corpus of corpora) if (perFrame.includes(corpus.perFrame)) group(corpus, ORDER, 'fresh')
+  for (const corpus of corpora) if (longLived.includes(corpus.perFrame)) group(corpus, Beside, 'long')
+  for (const corpus of corpora) if (fullCollection.includes(corpus.perFrame)) group(corpus, Beside, 'full')
   return rows
 }
