@@ -59,6 +59,28 @@ describe('webSocket$ in Node: the close says why a connection failed', () => {
   })
 })
 
+describe('webSocket$ in Node: frames as ws receives them', () => {
+  it('hands over each frame with its size in UTF-8 bytes, as received: text, and binary decoded as UTF-8 (a bad byte as U+FFFD)', async () => {
+    const server = createServer()
+    const wss = new WebSocketServer({ server })
+    const text = 'h\u00e9llo \u{1F600}\u001f{"x":"\u4e2d"}'
+    wss.on('connection', (socket) => {
+      socket.send(text)
+      socket.send(Buffer.from([0x62, 0x69, 0x6e, 0xc3, 0xa9, 0xff]), { binary: true })
+      socket.close(1000)
+    })
+    const port = await listen(server)
+    const signals = await closeOf(`ws://127.0.0.1:${port}/ws`)
+    expect(signals.filter((s) => s.type === 'frame')).toEqual([
+      { type: 'frame', data: text, bytes: Buffer.byteLength(text) },
+      { type: 'frame', data: 'bin\u00e9\ufffd', bytes: 6 },
+    ])
+    // Not the text's length: the count is of bytes.
+    expect(Buffer.byteLength(text)).not.toBe(text.length)
+    wss.close()
+  })
+})
+
 describe('webSocket$ with a browser-like socket', () => {
   it('says nothing more than the code: a browser\'s error event carries no reason', async () => {
     class BrowserLike implements WebSocketLike {

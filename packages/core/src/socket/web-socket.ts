@@ -37,6 +37,11 @@ export interface SocketFrame {
   readonly type: 'frame'
   /** The frame's text. */
   readonly data: string
+  /**
+   * The frame's size in UTF-8 bytes, when the socket says (Node's `ws`, which receives the bytes
+   * before it decodes them); absent in a browser, whose message events carry only the text.
+   */
+  readonly bytes?: number
 }
 
 /** The socket closed; nothing follows. */
@@ -81,6 +86,7 @@ function asText(data: unknown): string {
 /** The part of Node's `ws` socket beyond the WHATWG interface that tells why a handshake failed. */
 interface NodeWebSocket {
   on(event: 'unexpected-response', listener: (request: unknown, response: { readonly statusCode?: number }) => void): unknown
+  on(event: 'message', listener: (data: { readonly length: number; toString(): string }) => void): unknown
   terminate(): void
 }
 
@@ -129,21 +135,33 @@ export function webSocket$(
     // What the socket knew before it closed; the first failure is the cause, the rest follow it.
     let error: string | undefined
     let httpStatus: number | undefined
-    const ws = socket as WebSocketLike & Partial<NodeWebSocket>
     // Node's ws: listening takes over what ws would do itself (abort with an error naming the
-    // status), so abort the same way after noting the status. A browser's socket has no `on`.
-    if (ws.terminate !== undefined) {
-      ws.on?.('unexpected-response', (_request, response) => {
+    // status), so abort the same way after noting the status. A browser's socket has no
+    // `terminate` (nor `on`).
+    if ((socket as Partial<NodeWebSocket>).terminate !== undefined) {
+      const ws = socket as WebSocketLike & NodeWebSocket
+      ws.on('unexpected-response', (_request, response) => {
         httpStatus = response.statusCode
         error ??= `Unexpected server response: ${httpStatus}`
-        ws.terminate?.()
+        ws.terminate()
       })
+      // ws's own event, not onmessage: it hands over the received bytes, whose length is the
+      // frame's size for metrics$ (counting it again from the text was a scan of every frame:
+      // e2e, about 2% of connect()'s throughput), and skips the MessageEvent onmessage wraps
+      // each one in. A binary frame is decoded as text too (a Buffer's toString is UTF-8, bad
+      // sequences as U+FFFD, as TextDecoder does), for the pipeline to report what it holds.
+      // Unsubscribing leaves this listener on the closing socket: a frame arriving then reaches
+      // a stopped subscriber, which RxJS drops.
+      ws.on('message', (data) => {
+        subscriber.next({ type: 'frame', data: data.toString(), bytes: data.length })
+      })
+    } else {
+      socket.onmessage = (event) => {
+        subscriber.next({ type: 'frame', data: asText(event.data) })
+      }
     }
     socket.onopen = () => {
       subscriber.next({ type: 'open', send: (text) => socket.send(text) })
-    }
-    socket.onmessage = (event) => {
-      subscriber.next({ type: 'frame', data: asText(event.data) })
     }
     // A browser's error event says nothing (on purpose); ws's carries the failure. The close
     // that always follows carries the code, and what was learnt here.

@@ -218,7 +218,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         if (frame$.observed) frame$.next(clean)
         decoded = []
         forEachSegment(clean, decodeOne)
-        counters = count(counters, { type: 'decoded', text: signal.data, payloads: decoded.length })
+        counters = count(counters, { type: 'decoded', text: signal.data, bytes: signal.bytes, payloads: decoded.length })
         dispatch({ type: 'frame', at, socket: id, payloads: decoded })
         if (metricsTimer === undefined && state.subscribed) metricsTimer = scheduler.schedule(publishMetrics, config.metricsIntervalMs)
         return

@@ -11,6 +11,8 @@ type Item = Effect | Observed
 
 const item: fc.Arbitrary<Item> = fc.oneof(
   fc.record({ text: fc.string({ maxLength: 20 }), payloads: fc.nat({ max: 20 }) }).map(({ text, payloads }): Item => ({ type: 'decoded', text, payloads })),
+  // The size as the socket said (ws in Node), which the count takes over the text's.
+  fc.record({ text: fc.string({ maxLength: 20 }), bytes: fc.nat({ max: 100 }), payloads: fc.nat({ max: 20 }) }).map(({ text, bytes, payloads }): Item => ({ type: 'decoded', text, bytes, payloads })),
   fc.constant<Item>({ type: 'deliver', event: event('a') }),
   fc.array(fc.constant(event('b')), { maxLength: 10 }).map((events): Item => ({ type: 'deliver-live', events })),
   fc
@@ -35,7 +37,7 @@ describe('count (the counters as a pure reducer over effects)', () => {
           counters = next
           if (it.type === 'decoded') {
             model.frames++
-            model.bytes += new TextEncoder().encode(it.text).length
+            model.bytes += it.bytes ?? new TextEncoder().encode(it.text).length
             model.payloads += it.payloads
           } else if (it.type === 'passed') {
             model.offered += it.offered

@@ -8,8 +8,11 @@ import { type ConnectionMetrics, utf8Length } from './metrics.js'
 
 /** What the interpreter observed itself, beside the machine's effects. */
 export type Observed =
-  /** A frame received (`text`, its UTF-8 bytes counted) and split into `payloads` segments, each decoded. */
-  | { readonly type: 'decoded'; readonly text: string; readonly payloads: number }
+  /**
+   * A frame received (`text`; its UTF-8 size `bytes` when the socket said, else counted from
+   * the text) and split into `payloads` segments, each decoded.
+   */
+  | { readonly type: 'decoded'; readonly text: string; readonly bytes?: number | undefined; readonly payloads: number }
   /**
    * A `deliver` or `deliver-live` effect performed: of its `offered` events, `events` passed the
    * eid dedupe, `resumed` of them filling a gap.
@@ -54,7 +57,7 @@ export const NoCounts: Counters = {
 export function count(counters: Counters, effect: Effect | Observed): Counters {
   switch (effect.type) {
     case 'decoded':
-      return add(counters, 1, utf8Length(effect.text), effect.payloads, 0, 0, 0, 0)
+      return add(counters, 1, effect.bytes ?? utf8Length(effect.text), effect.payloads, 0, 0, 0, 0)
     case 'passed':
       return add(counters, 0, 0, 0, effect.offered, effect.events, effect.resumed, 0)
     case 'diagnostic':

@@ -68,7 +68,7 @@ describe('utf8Length without Node', () => {
     vi.resetModules()
   })
 
-  // A browser has no Buffer: the module must pick TextEncoder when it loads there.
+  // A browser has no Buffer: the module must count without it.
   it('counts with TextEncoder when there is no Buffer', async () => {
     vi.stubGlobal('Buffer', undefined)
     vi.resetModules()

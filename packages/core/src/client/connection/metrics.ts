@@ -42,16 +42,10 @@ export function encodedLength(text: string): number {
   return encoder.encodeInto(text, scratch).written
 }
 
-// Node's Buffer.byteLength counts without encoding at all; found through globalThis so that
-// bundlers for the browser see no reference to Node.
-const nodeBuffer = (globalThis as { Buffer?: { byteLength(text: string, encoding: 'utf8'): number } }).Buffer
-
 /**
  * The UTF-8 length of a string (a lone surrogate counts as the 3 bytes of U+FFFD, as it is
- * sent). It runs on every frame: Node's `Buffer.byteLength` where there is one, else
- * {@link encodedLength}. (A test for "all ASCII" first costs a scan of its own, and most frames
- * carry some non-ASCII user text.)
+ * sent): {@link encodedLength}, in Node too. It counts a frame only where the socket did not
+ * say its size: Node's `ws` does (`SocketFrame.bytes`), so Node's `Buffer.byteLength`, which
+ * was the faster count there, is no longer worth its bytes in every browser's bundle.
  */
-export const utf8Length: (text: string) => number =
-  // Stryker disable next-line StringLiteral: equivalent: Buffer.byteLength reads an unknown (empty) encoding as UTF-8.
-  nodeBuffer === undefined ? encodedLength : (text) => nodeBuffer.byteLength(text, 'utf8')
+export const utf8Length: (text: string) => number = encodedLength
