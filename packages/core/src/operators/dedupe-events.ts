@@ -139,29 +139,25 @@ export class EventIdMemory {
 // Since a packed ID's hash is made from its words, a packing mutant that packs two different
 // IDs alike makes them equal outright: the spec's exhaustive near-miss tests kill those.
 // A mutant that refuses every canonical UUID keeps each ID as its string instead: the same
-// answers, only slower. Those are the survivors left here, equivalent and counted (Stryker on
-// these lines, 2026-12-07): the length check always refusing; `i <= 36` (reading past the end
-// gives NaN, refused); the separator test always true (only 36 dashes would pack, into words
-// never written, so no two IDs share them); the dash check always refusing; the ASCII test
-// always false; `return false` and `bad > 0` at the end (the last refuses only the all-zero
-// UUID).
+// answers, only slower. Those are the survivors expected here, equivalent: the length check
+// always refusing; a separator check always refusing; `return false` at the end or `bad > 0`
+// (the last refuses only the all-zero UUID).
 // Stryker disable next-line BlockStatement: equivalent: a packUuid returning undefined refuses every ID, kept as strings.
 function packUuid(eid: string, out: Uint32Array): boolean {
-  if (eid.length !== 36) return false
-  // No branch per digit (random hex digits mispredict one): a table lookup, and every digit
-  // or-ed into `bad`, which any non-digit (-1) leaves negative. Measured about 1.6 times as fast.
+  if (eid.length !== 36 || eid.charCodeAt(8) !== 45 || eid.charCodeAt(13) !== 45 || eid.charCodeAt(18) !== 45 || eid.charCodeAt(23) !== 45) return false
+  // The 32 digits by their positions, separators checked once above: no test per character of
+  // where a separator or a word's end is, and no branch per digit (random hex digits mispredict
+  // one): a table lookup, a code past ASCII made -1 by its sign, and every digit or-ed into
+  // `bad`, which any non-digit leaves negative. Measured: about 1.45 times as fast as a loop
+  // over all 36 characters testing each position (62 against 90 ns per ID).
   let bad = 0
   let word = 0
-  for (let i = 0, w = 0; i < 36; i++) {
-    const c = eid.charCodeAt(i)
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (c !== 45 /* - */) return false
-      continue
-    }
-    const digit = c < 128 ? (Hex[c] as number) : -1
+  for (let k = 0; k < 32; k++) {
+    const c = eid.charCodeAt(Digits[k] as number)
+    const digit = (Hex[c & 127] as number) | ((127 - c) >> 31)
     bad |= digit
     word = (word << 4) | (digit & 15)
-    if (i === 7 || i === 17 || i === 27 || i === 35) out[w++] = word >>> 0
+    if ((k & 7) === 7) out[k >> 3] = word >>> 0
   }
   return bad >= 0
 }
@@ -170,6 +166,9 @@ function packUuid(eid: string, out: Uint32Array): boolean {
 const Hex = new Int8Array(128).fill(-1)
 // Stryker disable next-line all: equivalent: every mutant here makes another one-to-one table (some other sixteen characters read as the digits, each as its own value: IDs then pack differently, never alike), or one reading no digit (every ID kept as its string), or a loop that never ends.
 for (let c = 0; c < 16; c++) Hex[c < 10 ? 48 + c : 87 + c] = c
+// Where the 32 digits of a canonical UUID are: every position but the separators 8, 13, 18, 23.
+const Digits = new Uint8Array(32)
+for (let k = 0; k < 32; k++) Digits[k] = k + +(k > 7) + +(k > 11) + +(k > 15) + +(k > 19)
 
 // The four words of a packed ID mixed into one hash, never 0: FNV-1a's step per word, then the
 // high half folded into the low bits that the table's mask keeps.
