@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocketServer } from 'ws'
+import { WebSocket, WebSocketServer } from 'ws'
 import { type SocketClose, type SocketSignal, type WebSocketLike, webSocket$ } from './web-socket.js'
 
 // Real sockets on loopback: what a user with a wrong URL meets, and what the close must say.
@@ -60,7 +60,7 @@ describe('webSocket$ in Node: the close says why a connection failed', () => {
 })
 
 describe('webSocket$ in Node: frames as ws receives them', () => {
-  it('hands over each frame with its size in UTF-8 bytes, as received: text, and binary decoded as UTF-8 (a bad byte as U+FFFD)', async () => {
+  it('hands over each frame with its size in UTF-8 bytes, as received, text or binary (decoded as UTF-8, a bad byte as U+FFFD)', async () => {
     const server = createServer()
     const wss = new WebSocketServer({ server })
     const text = 'h\u00e9llo \u{1F600}\u001f{"x":"\u4e2d"}'
@@ -77,6 +77,32 @@ describe('webSocket$ in Node: frames as ws receives them', () => {
     ])
     // Not the text's length: the count is of bytes.
     expect(Buffer.byteLength(text)).not.toBe(text.length)
+    wss.close()
+  })
+})
+
+describe('webSocket$ in Node: a ws whose binaryType is not the default', () => {
+  it.each(['arraybuffer', 'fragments'] as const)('decodes a binary frame as text with binaryType %s, as onmessage would have', async (binaryType) => {
+    const server = createServer()
+    const wss = new WebSocketServer({ server })
+    wss.on('connection', (socket) => {
+      socket.send('E1')
+      socket.send(Buffer.from('bin'), { binary: true })
+      socket.close(1000)
+    })
+    const port = await listen(server)
+    class Typed extends WebSocket {
+      constructor(url: string) {
+        super(url)
+        this.binaryType = binaryType
+      }
+    }
+    const signals = await lastValueFrom(webSocket$(`ws://127.0.0.1:${port}/ws`, Typed).pipe(toArray()))
+    const frames = signals.filter((s) => s.type === 'frame')
+    expect(frames[0]).toEqual({ type: 'frame', data: 'E1', bytes: 2 })
+    // An ArrayBuffer is decoded and says its size; ws's fragments (an array of Buffers) are
+    // joined, as onmessage gave them, and say none (the count falls back to the text).
+    expect(frames[1]).toEqual(binaryType === 'arraybuffer' ? { type: 'frame', data: 'bin', bytes: 3 } : { type: 'frame', data: 'bin', bytes: undefined })
     wss.close()
   })
 })

@@ -41,7 +41,7 @@ export interface SocketFrame {
    * The frame's size in UTF-8 bytes, when the socket says (Node's `ws`, which receives the bytes
    * before it decodes them); absent in a browser, whose message events carry only the text.
    */
-  readonly bytes?: number
+  readonly bytes?: number | undefined
 }
 
 /** The socket closed; nothing follows. */
@@ -71,22 +71,21 @@ export interface SocketClose {
 /** What a socket reports: it opened (with a way to send), a text frame, or its close. */
 export type SocketSignal = SocketOpen | SocketFrame | SocketClose
 
-const decoder = typeof TextDecoder === 'undefined' ? undefined : new TextDecoder()
+// Every runtime the client supports has TextDecoder (as metrics.ts relies on TextEncoder).
+const decoder = new TextDecoder()
 
 function asText(data: unknown): string {
   if (typeof data === 'string') return data
   // The protocol sends text only; a binary frame is decoded so that the pipeline reports what
   // it holds as a diagnostic rather than dropping it silently.
-  if (decoder !== undefined && (data instanceof ArrayBuffer || ArrayBuffer.isView(data))) {
-    return decoder.decode(data as ArrayBuffer | ArrayBufferView)
-  }
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return decoder.decode(data)
   return String(data)
 }
 
 /** The part of Node's `ws` socket beyond the WHATWG interface that tells why a handshake failed. */
 interface NodeWebSocket {
   on(event: 'unexpected-response', listener: (request: unknown, response: { readonly statusCode?: number }) => void): unknown
-  on(event: 'message', listener: (data: { readonly length: number; toString(): string }) => void): unknown
+  on(event: 'message', listener: (data: { readonly byteLength?: number }) => void): unknown
   terminate(): void
 }
 
@@ -145,15 +144,16 @@ export function webSocket$(
         error ??= `Unexpected server response: ${httpStatus}`
         ws.terminate()
       })
-      // ws's own event, not onmessage: it hands over the received bytes, whose length is the
-      // frame's size for metrics$ (counting it again from the text was a scan of every frame:
-      // e2e, about 2% of connect()'s throughput), and skips the MessageEvent onmessage wraps
-      // each one in. A binary frame is decoded as text too (a Buffer's toString is UTF-8, bad
-      // sequences as U+FFFD, as TextDecoder does), for the pipeline to report what it holds.
-      // Unsubscribing leaves this listener on the closing socket: a frame arriving then reaches
-      // a stopped subscriber, which RxJS drops.
+      // ws's own event, not onmessage: it hands over the received bytes, whose `byteLength` is
+      // the frame's size for metrics$ (counting it again from the text was a scan of every
+      // frame: e2e, about 2% of connect()'s throughput), and skips the MessageEvent onmessage
+      // wraps each one in. A text frame is always a Buffer; a binary one is what the socket's
+      // `binaryType` makes it (a Buffer, an ArrayBuffer, a Blob or an array of Buffers, the last
+      // two without a `byteLength`: then the size is counted from the text), decoded as
+      // onmessage's data is. Unsubscribing leaves this listener on the closing socket: a frame
+      // arriving then reaches a stopped subscriber, which RxJS drops.
       ws.on('message', (data) => {
-        subscriber.next({ type: 'frame', data: data.toString(), bytes: data.length })
+        subscriber.next({ type: 'frame', data: asText(data), bytes: data.byteLength })
       })
     } else {
       socket.onmessage = (event) => {
