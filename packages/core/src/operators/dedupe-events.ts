@@ -139,8 +139,13 @@ export class EventIdMemory {
 // Since a packed ID's hash is made from its words, a packing mutant that packs two different
 // IDs alike makes them equal outright: the spec's exhaustive near-miss tests kill those.
 // A mutant that refuses every canonical UUID keeps each ID as its string instead: the same
-// answers, only slower. Stryker on these lines (2026-12-07, fourth session) left one such
-// survivor, equivalent and counted: `bad > 0` at the end (it refuses only the all-zero UUID).
+// answers, only slower. Stryker on these lines (2026-12-07, fourth session) left four survivors,
+// all equivalent and counted (no disable comment: one would also hide the killable mutants of
+// the same line): `bad > 0` at the end (it refuses only the all-zero UUID); `k <= 32` in the
+// loop (it reads position `Digits[32]`, undefined, as 0: the first digit again, checked
+// already, and no word ends there) and in the table's loop below (a write past a typed array's
+// end is ignored); and the word's write taken for every digit (`true`: each word is left as its
+// eighth digit's write made it).
 // Stryker disable next-line BlockStatement: equivalent: a packUuid returning undefined refuses every ID, kept as strings.
 function packUuid(eid: string, out: Uint32Array): boolean {
   if (eid.length !== 36 || eid.charCodeAt(8) !== 45 || eid.charCodeAt(13) !== 45 || eid.charCodeAt(18) !== 45 || eid.charCodeAt(23) !== 45) return false
@@ -151,13 +156,11 @@ function packUuid(eid: string, out: Uint32Array): boolean {
   // over all 36 characters testing each position (62 against 90 ns per ID).
   let bad = 0
   let word = 0
-  // Stryker disable next-line EqualityOperator: equivalent: `k <= 32` reads position `Digits[32]`, undefined, as 0: the first digit again, checked already, and no word ends there.
   for (let k = 0; k < 32; k++) {
     const c = eid.charCodeAt(Digits[k] as number)
     const digit = (Hex[c & 127] as number) | ((127 - c) >> 31)
     bad |= digit
     word = (word << 4) | (digit & 15)
-    // Stryker disable next-line ConditionalExpression: equivalent: writing every digit's partial word (`true`) leaves each word as its eighth digit's write left it.
     if ((k & 7) === 7) out[k >> 3] = word >>> 0
   }
   return bad >= 0
@@ -169,7 +172,6 @@ const Hex = new Int8Array(128).fill(-1)
 for (let c = 0; c < 16; c++) Hex[c < 10 ? 48 + c : 87 + c] = c
 // Where the 32 digits of a canonical UUID are: every position but the separators 8, 13, 18, 23.
 const Digits = new Uint8Array(32)
-// Stryker disable next-line EqualityOperator: equivalent: `k <= 32` writes past the typed array's end, which is ignored.
 for (let k = 0; k < 32; k++) Digits[k] = k + +(k > 7) + +(k > 11) + +(k > 15) + +(k > 19)
 
 // The four words of a packed ID mixed into one hash, never 0: FNV-1a's step per word, then the

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
-import { type SocketClose, type SocketSignal, type WebSocketLike, webSocket$ } from './web-socket.js'
+import { type SocketClose, type SocketFrame, type SocketSignal, type WebSocketLike, webSocket$ } from './web-socket.js'
 
 // Real sockets on loopback: what a user with a wrong URL meets, and what the close must say.
 
@@ -81,6 +81,45 @@ describe('webSocket$ in Node: frames as ws receives them', () => {
   })
 })
 
+describe('webSocket$ in Node: text as ws gives it', () => {
+  it('keeps a text frame\'s leading BOM, as ws\'s onmessage does (a TextDecoder would drop it)', async () => {
+    const server = createServer()
+    const wss = new WebSocketServer({ server })
+    wss.on('connection', (socket) => {
+      socket.send('\ufeffE1')
+      socket.close(1000)
+    })
+    const port = await listen(server)
+    const signals = await closeOf(`ws://127.0.0.1:${port}/ws`)
+    expect(signals.filter((s) => s.type === 'frame')).toEqual([{ type: 'frame', data: '\ufeffE1', bytes: 5 }])
+    wss.close()
+  })
+})
+
+describe('webSocket$ with a socket that has terminate but no on', () => {
+  it('is not taken for ws: its frames come through onmessage', async () => {
+    class Terminable implements WebSocketLike {
+      onopen: WebSocketLike['onopen'] = null
+      onmessage: WebSocketLike['onmessage'] = null
+      onclose: WebSocketLike['onclose'] = null
+      onerror: WebSocketLike['onerror'] = null
+      constructor(_url: string) {
+        queueMicrotask(() => {
+          this.onopen?.({})
+          this.onmessage?.({ data: 'E1' })
+          this.onclose?.({ code: 1000, reason: '' })
+        })
+      }
+      send(): void {}
+      close(): void {}
+      terminate(): void {}
+    }
+    const signals = await lastValueFrom(webSocket$('ws://127.0.0.1:9/ws', Terminable).pipe(toArray()))
+    expect(signals.map((s) => s.type)).toEqual(['open', 'frame', 'close'])
+    expect(signals[1]).toEqual({ type: 'frame', data: 'E1' })
+  })
+})
+
 describe('webSocket$ in Node: a ws whose binaryType is not the default', () => {
   it.each(['arraybuffer', 'fragments'] as const)('decodes a binary frame as text with binaryType %s, as onmessage would have', async (binaryType) => {
     const server = createServer()
@@ -102,7 +141,8 @@ describe('webSocket$ in Node: a ws whose binaryType is not the default', () => {
     expect(frames[0]).toEqual({ type: 'frame', data: 'E1', bytes: 2 })
     // An ArrayBuffer is decoded and says its size; ws's fragments (an array of Buffers) are
     // joined, as onmessage gave them, and say none (the count falls back to the text).
-    expect(frames[1]).toEqual(binaryType === 'arraybuffer' ? { type: 'frame', data: 'bin', bytes: 3 } : { type: 'frame', data: 'bin', bytes: undefined })
+    expect(frames[1]).toMatchObject({ type: 'frame', data: 'bin' })
+    expect((frames[1] as SocketFrame).bytes).toBe(binaryType === 'arraybuffer' ? 3 : undefined)
     wss.close()
   })
 })

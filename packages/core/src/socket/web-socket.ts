@@ -38,8 +38,9 @@ export interface SocketFrame {
   /** The frame's text. */
   readonly data: string
   /**
-   * The frame's size in UTF-8 bytes, when the socket says (Node's `ws`, which receives the bytes
-   * before it decodes them); absent in a browser, whose message events carry only the text.
+   * The frame's size in bytes as received, when the socket says (Node's `ws`, which receives
+   * the bytes before it decodes them); absent in a browser, whose message events carry only
+   * the text.
    */
   readonly bytes?: number | undefined
 }
@@ -82,10 +83,14 @@ function asText(data: unknown): string {
   return String(data)
 }
 
-/** The part of Node's `ws` socket beyond the WHATWG interface that tells why a handshake failed. */
+/**
+ * The part of Node's `ws` socket beyond the WHATWG interface that the client uses: why a
+ * handshake failed, and each message as the bytes received. A socket with both `on` and
+ * `terminate` is taken for one.
+ */
 interface NodeWebSocket {
   on(event: 'unexpected-response', listener: (request: unknown, response: { readonly statusCode?: number }) => void): unknown
-  on(event: 'message', listener: (data: { readonly byteLength?: number }) => void): unknown
+  on(event: 'message', listener: (data: { readonly byteLength?: number }, binary: boolean) => void): unknown
   terminate(): void
 }
 
@@ -135,26 +140,27 @@ export function webSocket$(
     let error: string | undefined
     let httpStatus: number | undefined
     // Node's ws: listening takes over what ws would do itself (abort with an error naming the
-    // status), so abort the same way after noting the status. A browser's socket has no
-    // `terminate` (nor `on`).
-    if ((socket as Partial<NodeWebSocket>).terminate !== undefined) {
-      const ws = socket as WebSocketLike & NodeWebSocket
+    // status), so abort the same way after noting the status. A browser's socket has neither
+    // `on` nor `terminate`.
+    const ws = socket as WebSocketLike & Partial<NodeWebSocket>
+    // ws's own event, not onmessage: it hands over the received bytes, whose `byteLength` is
+    // the frame's size (counting it again from the text was a scan of every frame: e2e, about
+    // 2% of connect()'s throughput), and skips the MessageEvent onmessage wraps each one in.
+    // A text frame is a Buffer, turned into text as ws's onmessage does (a leading BOM kept); a
+    // binary one is what the socket's `binaryType` makes it, decoded as asText decodes
+    // onmessage's data. Unsubscribing leaves this listener on the closing socket (removing it
+    // cost 8 B of every app's download): a frame that still arrives is turned into text and
+    // reaches a stopped subscriber, which RxJS drops.
+    const message = (data: { readonly byteLength?: number }, binary: boolean): void => {
+      subscriber.next({ type: 'frame', data: binary ? asText(data) : String(data), bytes: data.byteLength })
+    }
+    if (ws.on && ws.terminate) {
       ws.on('unexpected-response', (_request, response) => {
         httpStatus = response.statusCode
         error ??= `Unexpected server response: ${httpStatus}`
-        ws.terminate()
+        ws.terminate?.()
       })
-      // ws's own event, not onmessage: it hands over the received bytes, whose `byteLength` is
-      // the frame's size for metrics$ (counting it again from the text was a scan of every
-      // frame: e2e, about 2% of connect()'s throughput), and skips the MessageEvent onmessage
-      // wraps each one in. A text frame is always a Buffer; a binary one is what the socket's
-      // `binaryType` makes it (a Buffer, an ArrayBuffer, a Blob or an array of Buffers, the last
-      // two without a `byteLength`: then the size is counted from the text), decoded as
-      // onmessage's data is. Unsubscribing leaves this listener on the closing socket: a frame
-      // arriving then reaches a stopped subscriber, which RxJS drops.
-      ws.on('message', (data) => {
-        subscriber.next({ type: 'frame', data: asText(data), bytes: data.byteLength })
-      })
+      ws.on('message', message)
     } else {
       socket.onmessage = (event) => {
         subscriber.next({ type: 'frame', data: asText(event.data) })

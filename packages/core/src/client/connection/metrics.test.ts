@@ -61,18 +61,3 @@ describe('encodedLength on the hot path', () => {
     expect(buffers).toBeLessThanOrEqual(1)
   })
 })
-
-describe('utf8Length without Node', () => {
-  afterEach(() => {
-    vi.unstubAllGlobals()
-    vi.resetModules()
-  })
-
-  // A browser has no Buffer: the module must count without it.
-  it('counts with TextEncoder when there is no Buffer', async () => {
-    vi.stubGlobal('Buffer', undefined)
-    vi.resetModules()
-    const browser = await import('./metrics.js')
-    expect(browser.utf8Length('é€😀')).toBe(9)
-  })
-})

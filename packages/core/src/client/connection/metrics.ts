@@ -2,7 +2,10 @@
 export interface ConnectionMetrics {
   /** Frames received. */
   readonly frames: number
-  /** UTF-8 bytes received in frames. */
+  /**
+   * Bytes received in frames: as the socket received them where it says (Node's `ws`), else
+   * each frame's text counted as UTF-8 (a browser).
+   */
   readonly bytes: number
   /** Segments decoded (payloads and diagnostics). */
   readonly payloads: number
@@ -29,8 +32,8 @@ const scratchLimit = 1 << 16
 let scratch = new Uint8Array(0)
 
 /**
- * The UTF-8 length of a string by `TextEncoder.encodeInto` into a reused buffer: what browsers
- * use for {@link utf8Length}. No allocation per call below 64 K characters.
+ * The UTF-8 length of a string by `TextEncoder.encodeInto` into a reused buffer: what
+ * {@link utf8Length} is. No allocation per call below 64 K characters.
  */
 export function encodedLength(text: string): number {
   // 3 bytes per UTF-16 unit is the most UTF-8 needs (a surrogate pair is 4 bytes for 2 units).
