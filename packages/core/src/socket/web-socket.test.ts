@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
-import { type SocketClose, type SocketFrame, type SocketSignal, type WebSocketLike, webSocket$ } from './web-socket.js'
+import { type SocketClose, type SocketFrame, type SocketSignal, type WebSocketConstructor, type WebSocketLike, webSocket$ } from './web-socket.js'
 
 // Real sockets on loopback: what a user with a wrong URL meets, and what the close must say.
 
@@ -136,7 +136,7 @@ describe('webSocket$ in Node: a ws whose binaryType is not the default', () => {
         this.binaryType = binaryType
       }
     }
-    const signals = await lastValueFrom(webSocket$(`ws://127.0.0.1:${port}/ws`, Typed).pipe(toArray()))
+    const signals = await lastValueFrom(webSocket$(`ws://127.0.0.1:${port}/ws`, Typed as unknown as WebSocketConstructor).pipe(toArray()))
     const frames = signals.filter((s) => s.type === 'frame')
     expect(frames[0]).toEqual({ type: 'frame', data: 'E1', bytes: 2 })
     // An ArrayBuffer is decoded and says its size; ws's fragments (an array of Buffers) are
