@@ -20,7 +20,7 @@ export interface FrameConsumer {
 }
 
 /** A token the corpus never holds, as long as a real one: what `connect()` redacts. */
-const BenchToken = 'bench-token-4f1c2e8a9b7d6c5e4f3a2b1c0d9e8f7a'
+export const BenchToken = 'bench-token-4f1c2e8a9b7d6c5e4f3a2b1c0d9e8f7a'
 
 /** `fromFrames` with one subscriber on each of `control$` and `event$`, optionally deduplicating or redacting a token. */
 function pipeline(dedupe: boolean, redact = false): FrameConsumer {
@@ -73,7 +73,7 @@ const control = (code: string, remaining: number): string => JSON.stringify(cont
  * `connectWith`: another build's `connect` (`compare.ts` measures two builds), this one's by default.
  */
 export function connectInProcess(onDiagnostic?: () => void, connectWith: typeof connect = connect): FrameConsumer {
-  const client = connectWith({ url: 'ws://in-process.invalid/ws', id: '811073947382579200', token: 'bench-token', WebSocket: InProcessSocket })
+  const client = connectWith({ url: 'ws://in-process.invalid/ws', id: '811073947382579200', token: BenchToken, WebSocket: InProcessSocket })
   let delivered = 0
   let ready = false
   const subscriptions = new Subscription()
@@ -156,6 +156,11 @@ export const consumers = {
   fromFramesRedact: (): FrameConsumer => pipeline(false, true),
   /** The same with `dedupeEvents()` (default capacity) on `event$`. */
   fromFramesDedupe: (): FrameConsumer => pipeline(true),
+  /**
+   * Redacting and deduplicating: the pipeline doing what `connect()` does to each frame, less
+   * its machine, its counters and its resume mark (its row tells those apart from redaction).
+   */
+  fromFramesRedactDedupe: (): FrameConsumer => pipeline(true, true),
   /** `connect()` (which always deduplicates) over an in-process socket. */
   connectInProcess,
 } as const satisfies Record<string, () => FrameConsumer>
@@ -170,5 +175,6 @@ export const ConsumerLabel: Readonly<Record<ConsumerName, string>> = {
   fromFrames: 'fromFrames',
   fromFramesRedact: 'fromFrames, redacting a token',
   fromFramesDedupe: 'fromFrames + dedupeEvents',
+  fromFramesRedactDedupe: 'fromFrames + dedupeEvents, redacting a token',
   connectInProcess: 'connect() over an in-process socket',
 }

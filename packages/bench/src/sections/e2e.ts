@@ -12,6 +12,7 @@ import WebSocket from 'ws'
 import { parseFrame, type BaselineCount } from '../baseline.js'
 import { nowMicros, start, stop, within } from '../child.js'
 import { ControlCode, Protocol } from '@fates-rx/core/protocol'
+import { BenchToken } from '../consumers.js'
 import { collect, type Row } from '../harness.js'
 import type { SenderHello } from '../ipc.js'
 import { median, Samples } from '../stats.js'
@@ -32,7 +33,7 @@ export interface Receiver {
   paced(url: string, events: number, skip: number): Promise<Samples>
 }
 
-const IDENTIFY = JSON.stringify({ id: '811073947382579200', token: 'bench-token', bot: true })
+const IDENTIFY = JSON.stringify({ id: '811073947382579200', token: BenchToken, bot: true })
 
 /** Opens a bare `ws` client, answers `identity`, and hands every frame after `ready` to `onFrame`. */
 function bareSession(url: string, onReady: () => void, onFrame: (text: string, socket: WebSocket) => void): void {
@@ -106,7 +107,7 @@ function connectSession(
   onEvent: (event: { readonly ctx: Record<string, unknown> }, done: () => void) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    const client = connect({ url, id: '811073947382579200', token: 'bench-token' })
+    const client = connect({ url, id: '811073947382579200', token: BenchToken })
     const subscriptions = new Subscription()
     const done = (): void => {
       subscriptions.unsubscribe()

@@ -53,7 +53,7 @@ const TARGETS: Readonly<Record<number, number>> = { 1: 0.6, 10: 0.7 }
 /** Each round runs the corpus in this many parts, every contender back to back on each. */
 const PARTS = 4
 
-const ORDER: readonly ConsumerName[] = ['baseline', 'decodeLoop', 'fromFrames', 'fromFramesRedact', 'fromFramesDedupe', 'connectInProcess']
+const ORDER: readonly ConsumerName[] = ['baseline', 'decodeLoop', 'fromFrames', 'fromFramesRedact', 'fromFramesDedupe', 'fromFramesRedactDedupe', 'connectInProcess']
 
 /** The corpus's frames cut into `parts` runs of whole frames, and the payloads in each. */
 function slices(corpus: Corpus, parts: number): { frames: readonly string[]; payloads: number }[] {
@@ -87,7 +87,7 @@ function contender(
       }
       const n = consumer.delivered() - before
       // Everything arrives, except replayed events where the consumer deduplicates.
-      const dedupes = name === 'fromFramesDedupe' || name === 'connectInProcess'
+      const dedupes = name === 'fromFramesDedupe' || name === 'fromFramesRedactDedupe' || name === 'connectInProcess'
       if (n > payloads || (!dedupes && n !== payloads) || n < payloads - corpus.repeats) {
         throw new Error(`${name} delivered ${n} of ${payloads} payloads`)
       }
