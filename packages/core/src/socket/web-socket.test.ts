@@ -164,6 +164,43 @@ describe('webSocket$ with a browser-like socket', () => {
       close(): void {}
     }
     const close = (await firstValueFrom(webSocket$('ws://127.0.0.1:9/ws', BrowserLike))) as SocketClose
-    expect(close).toEqual({ type: 'close', code: 1006, reason: '' })
+    // Strict: no `error` or `httpStatus` key at all, not even undefined.
+    expect(close).toStrictEqual({ type: 'close', code: 1006, reason: '' })
+  })
+
+  it.each([
+    ['null', null],
+    ['undefined', undefined],
+    ['an error without a message', new Error('')],
+    ['an object whose message is not text', { message: 42 }],
+  ])('reports a constructor that throws %s as a drop with no error text', async (_name, thrown) => {
+    const Throwing = function (this: unknown, _url: string) {
+      throw thrown
+    } as unknown as WebSocketConstructor
+    const signals = await lastValueFrom(webSocket$('ws://127.0.0.1:9/ws', Throwing).pipe(toArray()))
+    expect(signals).toStrictEqual([{ type: 'close', code: 1006, reason: '' }])
+  })
+
+  it('does not close a socket that has closed already when the subscriber leaves', async () => {
+    const closes: number[] = []
+    class Closing implements WebSocketLike {
+      onopen: WebSocketLike['onopen'] = null
+      onmessage: WebSocketLike['onmessage'] = null
+      onclose: WebSocketLike['onclose'] = null
+      onerror: WebSocketLike['onerror'] = null
+      constructor(_url: string) {
+        queueMicrotask(() => this.onclose?.({ code: 1001, reason: 'going away' }))
+      }
+      send(): void {}
+      close(code?: number): void {
+        closes.push(code ?? 0)
+      }
+    }
+    const signals = await lastValueFrom(webSocket$('ws://127.0.0.1:9/ws', Closing).pipe(toArray()))
+    expect(signals).toStrictEqual([{ type: 'close', code: 1001, reason: 'going away' }])
+    expect(closes).toEqual([])
+    // A socket still open when the subscriber leaves (before its close arrives) is closed with 1000.
+    webSocket$('ws://127.0.0.1:9/ws', Closing).subscribe().unsubscribe()
+    expect(closes).toEqual([1000])
   })
 })

@@ -76,6 +76,7 @@ export type SocketSignal = SocketOpen | SocketFrame | SocketClose
 const decoder = new TextDecoder()
 
 function asText(data: unknown): string {
+  // (An equivalent mutant, left counted: the test never taken, as `String` of a string is itself.)
   if (typeof data === 'string') return data
   // The protocol sends text only; a binary frame is decoded so that the pipeline reports what
   // it holds as a diagnostic rather than dropping it silently.
@@ -158,7 +159,8 @@ export function webSocket$(
       ws.on('unexpected-response', (_request, response) => {
         httpStatus = response.statusCode
         error ??= `Unexpected server response: ${httpStatus}`
-        ws.terminate?.()
+        // Checked above, with `on`, before this listener was added.
+        ws.terminate!()
       })
       ws.on('message', message)
     } else {
