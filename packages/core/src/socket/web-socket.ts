@@ -76,7 +76,7 @@ export type SocketSignal = SocketOpen | SocketFrame | SocketClose
 const decoder = new TextDecoder()
 
 function asText(data: unknown): string {
-  // (An equivalent mutant, left counted: the test never taken, as `String` of a string is itself.)
+  // (Two equivalent mutants, left counted: the test never taken, `false` or `=== ''`, as `String` of a string is itself.)
   if (typeof data === 'string') return data
   // The protocol sends text only; a binary frame is decoded so that the pipeline reports what
   // it holds as a diagnostic rather than dropping it silently.
