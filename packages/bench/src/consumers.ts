@@ -19,8 +19,11 @@ export interface FrameConsumer {
   close(): void
 }
 
-/** A token the corpus never holds, as long as a real one: what `connect()` redacts. */
-export const BenchToken = 'bench-token-4f1c2e8a9b7d6c5e4f3a2b1c0d9e8f7a'
+/**
+ * What `connect()` redacts: a token the corpus never holds, made as Fates List made its API
+ * tokens (`get_token(132)`: 132 characters drawn from the ASCII letters and digits).
+ */
+export const BenchToken = 'eQ3NNzMmqHO2hKCxs5IDa0cIU1NqOJwP5ByXWmozMmfYIyJyusoyVo2zFwCea6TmtY6QJvkfFVgOQrxnhOTljmT5iz9utjdBfFsyQmKpFbOUR79YOUXjiQNPcXjOpNfqMMhi'
 
 /** `fromFrames` with one subscriber on each of `control$` and `event$`, optionally deduplicating or redacting a token. */
 function pipeline(dedupe: boolean, redact = false): FrameConsumer {
@@ -152,7 +155,7 @@ export const consumers = {
   },
   /** `fromFrames`, one subscriber on each of `control$` and `event$`. */
   fromFrames: (): FrameConsumer => pipeline(false),
-  /** The same, redacting a token (absent from the corpus, as it is from real traffic): one regex scan per segment. */
+  /** The same, redacting a token (absent from the corpus, as it is from real traffic): per segment, a scan for a backslash and one for a character of the token. */
   fromFramesRedact: (): FrameConsumer => pipeline(false, true),
   /** The same with `dedupeEvents()` (default capacity) on `event$`. */
   fromFramesDedupe: (): FrameConsumer => pipeline(true),

@@ -121,6 +121,30 @@ describe('redactor: the precheck before the expression', () => {
     )
   })
 
+  // The precheck searches each frame for one character of the secret, and moves to the next
+  // character when a frame holds it: one redactor is fed a run of texts, so that it searches
+  // every position of the secret, each past the one before.
+  it('gives what the expression alone gives for every text of a run through one redactor (property)', () => {
+    const unit = fc.constantFrom('a', 'b', 'h', '"', '/', '\\', 'ü', '😀', 'x')
+    fc.assert(
+      fc.property(fc.string({ unit, minLength: 1, maxLength: 5 }), fc.array(fc.tuple(fc.string({ unit }), fc.boolean()), { maxLength: 40 }), (secret, pieces) => {
+        const redact = redactor(secret)
+        const byExpression = redactorByExpression(secret)
+        for (const [text, holdsSecret] of pieces) {
+          const frame = holdsSecret ? text + secret + text : text
+          expect(redact(frame)).toBe(byExpression(frame))
+        }
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('redacts the secret in a frame after many frames held only some of its characters', () => {
+    const redact = redactor('abc')
+    for (let i = 0; i < 7; i++) expect(redact('{"t":"a b c"}')).toBe('{"t":"a b c"}')
+    expect(redact('{"t":"abc"}')).toBe('{"t":"[redacted]"}')
+  })
+
   it('redacts overlapping repeats as the expression does, left to right', () => {
     expect(redactor('aa')('aaa')).toBe(redactorByExpression('aa')('aaa'))
     expect(redactor('aa')('aaa')).toBe('[redacted]a')

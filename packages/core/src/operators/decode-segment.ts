@@ -1,4 +1,5 @@
 import type { FatesEvent, ReceivedEvent } from '../codec/codecs.js'
+import { keepText } from '../codec/redact.js'
 import { unsafeSnowflakePaths } from '../codec/report.js'
 import { explainRoughly } from '../codec/shape.js'
 import { type Decoded, type Diagnostic, type DiagnosticKind, MaxDiagnosticRaw, type Redact } from './diagnostic.js'
@@ -14,8 +15,6 @@ export type EventCheck = (event: ReceivedEvent) => Diagnostic | undefined
 
 /** Why a parsed value is no server payload: the `unknown-shape` diagnostic's message. Never echoes values. */
 export type Explain = (value: unknown) => string
-
-const keep: Redact = (text) => text
 
 function diagnostic(kind: DiagnosticKind, message: string, raw: string, redact: Redact): Diagnostic {
   // `raw` is the segment as redacted before parsing: cut after redacting, as cutting first
@@ -52,7 +51,7 @@ function asEvent(event: ReceivedEvent, segment: string, redact: Redact, check: E
  * of a segment holding no form of the token. With `checkEvent`, each event is checked too
  * (see `DecodePayloadsConfig.checkEvent`).
  */
-export function decodeSegment(raw: string, redact: Redact = keep, checkEvent?: EventCheck, explain: Explain = explainRoughly): Decoded {
+export function decodeSegment(raw: string, redact: Redact = keepText, checkEvent?: EventCheck, explain: Explain = explainRoughly): Decoded {
   const segment = redact(raw)
   let value: unknown
   try {
