@@ -62,8 +62,9 @@ export function redactor(secret: string | undefined): (text: string) => string {
     // frame), the secret can only be as written, so one character of it missing from the text
     // rules it out, in a scan as cheap as the backslash's. A property test holds this equal to
     // the expression alone. (Equivalent mutants, left counted: either check never taken
-    // (`false`, or `includes('')`); another step to the next character, as any character of the
-    // secret serves; the split taken without the secret in the text: the same text either way.)
+    // (`false`, `includes('')`, or the block emptied); another step to the next character, as
+    // any character of the secret serves; the split taken without the secret in the text: the
+    // same text either way.)
     if (!text.includes('\\')) {
       if (!text.includes(secret[at]!)) return text
       // Found: the next frame tries the next character, so the search settles on one frames
