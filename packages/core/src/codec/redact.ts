@@ -8,6 +8,10 @@ export const Redacted = '[redacted]'
  * Go's `encoding/json` (`\u003c` for `<`) and a server that escapes every character. An empty
  * or missing secret leaves the text alone.
  *
+ * No replacement hides a secret it spells itself: a secret that is part of `[redacted]` (a
+ * single letter, `act`) or that its brackets can complete (`]]` in `]]]`) can still be read in
+ * the result. A real token is neither: Fates List's are 132 letters and digits.
+ *
  * @example
  * redactSecret('bad token hunter2', 'hunter2') // 'bad token [redacted]'
  * redactSecret('{"t":"hunt\\u0065r2"}', 'hunter2') // '{"t":"[redacted]"}'
@@ -32,13 +36,27 @@ function anySpelling(unit: number): string {
   return `(?:${source})`
 }
 
-/** The redactor of no secret: the text as it is. */
+/**
+ * A regular expression source matching `secret` in any JSON spelling: per code unit, so that a
+ * character beyond the BMP matches as its two escaped surrogates, the way JSON writes it.
+ */
+function spellingsOf(secret: string): string {
+  let source = ''
+  for (let i = 0; i < secret.length; i++) source += anySpelling(secret.charCodeAt(i))
+  return source
+}
+
+/** The redactor of no secret: the text as it is. Not exported from the package. */
 export const keepText = (text: string): string => text
 
 /**
  * {@link redactSecret} for one secret, its expression built once. For text with no backslash
  * and no form of the secret (nearly every frame) a call is two native scans, one for a
- * backslash and one for a character of the secret, and returns the text itself.
+ * backslash and one for a code unit of the secret, and returns the text itself; text holding
+ * that unit costs a third scan, for the secret, and text with a backslash the expression.
+ *
+ * The function it returns remembers which unit of the secret to look for first (the one the
+ * last texts lacked): what it returns never depends on that, only how fast.
  *
  * Redacting raw JSON text before `JSON.parse` is enough to keep the secret out of every string
  * and key the parse yields: a parsed string holds the secret only if the text held some
@@ -50,27 +68,22 @@ export const keepText = (text: string): string => text
  */
 export function redactor(secret: string | undefined): (text: string) => string {
   if (!secret) return keepText
-  // Per code unit, so that a character beyond the BMP matches as its two escaped surrogates,
-  // the way JSON writes it.
-  let source = ''
-  for (let i = 0; i < secret.length; i++) source += anySpelling(secret.charCodeAt(i))
-  const every = new RegExp(source, 'g')
-  // The character of the secret the next frame is searched for first.
+  const every = new RegExp(spellingsOf(secret), 'g')
+  // The code unit of the secret the next text is searched for first: 0 <= at < secret.length.
   let at = 0
   return (text) => {
     // Every spelling but the literal one has a backslash in it: in text with none (nearly every
-    // frame), the secret can only be as written, so one character of it missing from the text
+    // frame), the secret can only be as written, so one code unit of it missing from the text
     // rules it out, in a scan as cheap as the backslash's. A property test holds this equal to
-    // the expression alone. (Equivalent mutants, left counted: either check never taken
-    // (`false`, `includes('')`, or the block emptied); another step to the next character, as
-    // any character of the secret serves; the split taken without the secret in the text: the
-    // same text either way.)
+    // the expression alone. (Equivalent mutants, left counted: the backslash's check never
+    // taken (`false`, `includes('')`, or its block emptied) and the unit's never taken (`false`):
+    // the expression or the split then gives the same text.)
     if (!text.includes('\\')) {
       if (!text.includes(secret[at]!)) return text
-      // Found: the next frame tries the next character, so the search settles on one frames
-      // lack. A Fates List token is 132 random letters and digits: a capital most frames have
-      // none of. A token made only of characters every frame holds pays one short extra scan.
-      at = ++at % secret.length
+      // Found: the next text tries the next unit, so the search settles on one frames lack. A
+      // Fates List token is 132 random letters and digits: a capital most frames have none of.
+      // A token made only of characters every frame holds pays one short extra scan.
+      at = (at + 1) % secret.length
       return text.includes(secret) ? text.split(secret).join(Redacted) : text
     }
     // Text the expression does not match comes back as it is.
@@ -80,16 +93,11 @@ export function redactor(secret: string | undefined): (text: string) => string {
 
 /**
  * The expression alone, without the precheck {@link redactor} makes: the definition the
- * precheck is tested against, and what {@link redactor} runs on text with a backslash. Not
- * exported from the package.
+ * precheck is tested against: the same expression {@link redactor} runs on text with a
+ * backslash. Not exported from the package.
  * @internal
  */
 export function redactorByExpression(secret: string): (text: string) => string {
-  // Per code unit, so that a character beyond the BMP matches as its two escaped surrogates,
-  // the way JSON writes it.
-  let source = ''
-  for (let i = 0; i < secret.length; i++) source += anySpelling(secret.charCodeAt(i))
-  const every = new RegExp(source, 'g')
-  // Text the expression does not match comes back as it is.
+  const every = new RegExp(spellingsOf(secret), 'g')
   return (text) => text.replace(every, Redacted)
 }

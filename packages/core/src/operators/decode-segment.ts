@@ -47,8 +47,8 @@ function asEvent(event: ReceivedEvent, segment: string, redact: Redact, check: E
  * once the checks' chunk has loaded, and `explainRoughly` (the shape's name) until then.
  *
  * With `redact`, the segment is redacted before it is parsed, so nothing passed on (no string
- * or key of a payload, no diagnostic) holds what it redacts; `redactor(token)` costs one scan
- * of a segment holding no form of the token. With `checkEvent`, each event is checked too
+ * or key of a payload, no diagnostic) holds what it redacts; `redactor(token)` costs two native
+ * scans of a segment with no backslash and no form of the token. With `checkEvent`, each event is checked too
  * (see `DecodePayloadsConfig.checkEvent`).
  */
 export function decodeSegment(raw: string, redact: Redact = keepText, checkEvent?: EventCheck, explain: Explain = explainRoughly): Decoded {
