@@ -12,8 +12,8 @@ export interface DecodePayloadsConfig {
    * and key of a control payload or an event, and every diagnostic's `raw`, is redacted. The
    * client gives `redactor(token)`, which finds the token in any JSON spelling (`\uXXXX`
    * escapes included) and, for a segment with no backslash and no form of it, costs two native
-   * scans (a backslash, one code unit of the token). Its replacement must be
-   * valid inside a JSON string (`[redacted]` is).
+   * scans (a backslash, one code unit of the token). Its replacement must be valid inside a
+   * JSON string (`[redacted]` is).
    * @default the identity
    */
   readonly redact?: Redact
@@ -36,8 +36,8 @@ export interface DecodePayloadsConfig {
  *
  * With `redact`, the segment is redacted before it is parsed, so nothing passed on (no string
  * or key of a payload, no diagnostic) holds what it redacts; `redactor(token)` costs two native
- * scans of a segment with no backslash and no form of the token. With `checkEvent`, each event is checked too
- * (see {@link DecodePayloadsConfig.checkEvent}).
+ * scans of a segment with no backslash and no form of the token. With `checkEvent`, each event
+ * is checked too (see {@link DecodePayloadsConfig.checkEvent}).
  */
 export function decodePayload(raw: string, redact?: Redact, checkEvent?: EventCheck): Decoded {
   return decodeSegment(raw, redact, checkEvent, explainShape)

@@ -48,8 +48,8 @@ function asEvent(event: ReceivedEvent, segment: string, redact: Redact, check: E
  *
  * With `redact`, the segment is redacted before it is parsed, so nothing passed on (no string
  * or key of a payload, no diagnostic) holds what it redacts; `redactor(token)` costs two native
- * scans of a segment with no backslash and no form of the token. With `checkEvent`, each event is checked too
- * (see `DecodePayloadsConfig.checkEvent`).
+ * scans of a segment with no backslash and no form of the token. With `checkEvent`, each event
+ * is checked too (see `DecodePayloadsConfig.checkEvent`).
  */
 export function decodeSegment(raw: string, redact: Redact = keepText, checkEvent?: EventCheck, explain: Explain = explainRoughly): Decoded {
   const segment = redact(raw)

@@ -211,8 +211,8 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         return
       case 'frame': {
         // Decoded as it arrives, then given to the machine whole (one input per frame).
-        // Redacted whole before splitting: once per frame, not per segment, and every segment, and so
-        // everything decoded from it, is already free of the token.
+        // Redacted whole before splitting: once per frame, not per segment, and every segment,
+        // and so everything decoded from it, is already free of the token.
         const clean = redact(signal.data)
         // Stryker disable next-line ConditionalExpression: equivalent: a Subject with no observers drops the value; the check saves the call on the hot path.
         if (frame$.observed) frame$.next(clean)
