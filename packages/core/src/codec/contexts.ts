@@ -1,5 +1,5 @@
 import * as t from 'io-ts'
-import { EventName } from '../protocol/events.js'
+import * as EventNumber from '../protocol/event-numbers.js'
 import { Integer, Snowflake } from './codecs.js'
 
 // Context shapes the original's producers sent: CONTEXTS.md beside this file is the audit (each
@@ -170,21 +170,21 @@ export type OtherContext = { [key: string]: unknown }
  * numbers) have {@link OtherContext}.
  */
 export const ContextCodecs = /* @__PURE__ */ Object.freeze({
-  [EventName.BotVote]: VoteContext,
-  [EventName.ServerVote]: VoteContext,
-  [EventName.BotView]: ViewContext,
-  [EventName.ServerView]: ViewContext,
-  [EventName.BotInvite]: InviteContext,
-  [EventName.ServerInvite]: InviteContext,
-  [EventName.ReviewVote]: ReviewContext,
-  [EventName.ReviewAdd]: ReviewContext,
-  [EventName.ReviewEdit]: ReviewContext,
-  [EventName.ReviewDelete]: ReviewContext,
-  [EventName.ResourceAdd]: ItemContext,
-  [EventName.ResourceDelete]: ItemContext,
-  [EventName.CommandAdd]: ItemContext,
-  [EventName.CommandDelete]: ItemContext,
-  [EventName.BotTransfer]: TransferContext,
+  [EventNumber.BotVote]: VoteContext,
+  [EventNumber.ServerVote]: VoteContext,
+  [EventNumber.BotView]: ViewContext,
+  [EventNumber.ServerView]: ViewContext,
+  [EventNumber.BotInvite]: InviteContext,
+  [EventNumber.ServerInvite]: InviteContext,
+  [EventNumber.ReviewVote]: ReviewContext,
+  [EventNumber.ReviewAdd]: ReviewContext,
+  [EventNumber.ReviewEdit]: ReviewContext,
+  [EventNumber.ReviewDelete]: ReviewContext,
+  [EventNumber.ResourceAdd]: ItemContext,
+  [EventNumber.ResourceDelete]: ItemContext,
+  [EventNumber.CommandAdd]: ItemContext,
+  [EventNumber.CommandDelete]: ItemContext,
+  [EventNumber.BotTransfer]: TransferContext,
 } as const)
 
 /** The type of {@link ContextCodecs}: event number → context codec. */

@@ -1,5 +1,5 @@
 import { ContextCodecs } from '../codec/contexts.js'
-import { EventName } from '../protocol/events.js'
+import * as EventNumber from '../protocol/event-numbers.js'
 
 // The ctx guard, apart from fast-guards.ts: it is needed only by the ctx check, which connect()
 // loads as a chunk of its own; in one module with the payload guards (which every app
@@ -24,19 +24,19 @@ const isOptionalStrings = (u: unknown): boolean => u === undefined || (Array.isA
 export function looksLikeContext(e: number, ctx: Json): boolean {
   if (!isUser(ctx['user'])) return !(e in ContextCodecs) && !Array.isArray(ctx)
   switch (e) {
-    case EventName.BotVote:
-    case EventName.ServerVote:
+    case EventNumber.BotVote:
+    case EventNumber.ServerVote:
       return Number.isSafeInteger(ctx['votes']) && isOptionalBoolean(ctx['test'])
-    case EventName.BotView:
-    case EventName.ServerView:
+    case EventNumber.BotView:
+    case EventNumber.ServerView:
       return isOptionalBoolean(ctx['widget'])
-    case EventName.BotInvite:
-    case EventName.ServerInvite:
+    case EventNumber.BotInvite:
+    case EventNumber.ServerInvite:
       return isOptionalBoolean(ctx['api'])
-    case EventName.ReviewVote:
-    case EventName.ReviewAdd:
-    case EventName.ReviewEdit:
-    case EventName.ReviewDelete:
+    case EventNumber.ReviewVote:
+    case EventNumber.ReviewAdd:
+    case EventNumber.ReviewEdit:
+    case EventNumber.ReviewDelete:
       return (
         isOptional(ctx['id'], 'string') &&
         isOptional(ctx['star_rating'], 'number', true) &&
@@ -46,14 +46,14 @@ export function looksLikeContext(e: number, ctx: Json): boolean {
         isOptional(ctx['downvotes'], 'number') &&
         isOptional(ctx['upvote'], 'boolean')
       )
-    case EventName.ResourceAdd:
-    case EventName.ResourceDelete:
-    case EventName.CommandAdd:
-    case EventName.CommandDelete: {
+    case EventNumber.ResourceAdd:
+    case EventNumber.ResourceDelete:
+    case EventNumber.CommandAdd:
+    case EventNumber.CommandDelete: {
       const id = ctx['id']
       return (typeof id === 'string' || isOptionalStrings(id)) && isOptionalStrings(ctx['ids']) && isOptionalStrings(ctx['names']) && isOptionalBoolean(ctx['nuke'])
     }
-    case EventName.BotTransfer: {
+    case EventNumber.BotTransfer: {
       const owner = ctx['new_owner']
       return typeof owner === 'string' || typeof owner === 'number'
     }
