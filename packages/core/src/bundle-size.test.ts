@@ -117,7 +117,7 @@ const Size = Object.freeze({
   // expression's source is built by one function for the redactor and its test definition:
   // app +9 B, own code -7 B (ceilings 16,368 and 12,440 B; the app's budget has 17 B left).
   // Lowered to just above 16,105 B and 12,175 B (-262 and -264 B): the ctx check's chunk
-  // imports the event numbers it needs one by one (protocol/event-numbers.ts), which the
+  // reads the event numbers it needs by name (protocol/event-numbers.ts), which the
   // bundler inlines, instead of `EventName`, whose whole table it shared with the up-front code
   // in a common chunk although no up-front code reads it. The app's budget has 279 B left.
   appImportingConnect: { budget: 16 * KB, ceiling: 16_106 },
