@@ -152,9 +152,6 @@ export function webSocket$(
     // onmessage's data. Unsubscribing leaves this listener on the closing socket (removing it
     // cost 8 B of every app's download): a frame that still arrives is turned into text and
     // reaches a stopped subscriber, which RxJS drops.
-    const message = (data: { readonly byteLength?: number }, binary: boolean): void => {
-      subscriber.next({ type: 'frame', data: binary ? asText(data) : String(data), bytes: data.byteLength })
-    }
     if (ws.on && ws.terminate) {
       ws.on('unexpected-response', (_request, response) => {
         httpStatus = response.statusCode
@@ -162,7 +159,9 @@ export function webSocket$(
         // Checked above, with `on`, before this listener was added.
         ws.terminate!()
       })
-      ws.on('message', message)
+      ws.on('message', (data, binary) => {
+        subscriber.next({ type: 'frame', data: binary ? asText(data) : String(data), bytes: data.byteLength })
+      })
     } else {
       socket.onmessage = (event) => {
         subscriber.next({ type: 'frame', data: asText(event.data) })
