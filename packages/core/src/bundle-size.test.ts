@@ -122,8 +122,15 @@ const Size = Object.freeze({
   // in a common chunk although no up-front code reads it. The app's budget has 279 B left.
   // Lowered to 16,104 and 12,169 B (measured 16,103 and 12,168 B): webSocket$ makes ws's
   // message listener only for a ws socket, not a closure every browser socket left unused.
-  appImportingConnect: { budget: 16 * KB, ceiling: 16_104 },
-  ownCode: { budget: 5 * KB, ceiling: 12_169 },
+  // Raised in the open to 16,204 and 12,277 B (measured 16,202 and 12,275 B, +99 and +107 B;
+  // 2026-12-07, sixth session) for three ways a resume lost or repeated events: a replay cut by
+  // a drop before done_prior moved the mark past events it had not received (lost at the next
+  // resume, and with `persist` at the next load); an exact replay's position was its last
+  // delivered in m.ts order, not the last stored (repeated after a reload); and a replay held
+  // when the last subscriber left was delivered to no one and its eids taken for delivered. The
+  // replay now has a mark of its own (`replayMark`) that becomes the client's at done_prior.
+  appImportingConnect: { budget: 16 * KB, ceiling: 16_204 },
+  ownCode: { budget: 5 * KB, ceiling: 12_277 },
   /**
    * The checks' chunk: the ctx check, the codecs' explanation of a rejected segment, and io-ts
    * and fp-ts with them (5,053 B when set). Downloaded after connect() by every app that checks
@@ -181,7 +188,8 @@ const Size = Object.freeze({
   // 30,740 (measured 30,739 B) for the expression's source built by one function (above).
   // Lowered to 30,445 (measured 30,442 B) with the event numbers inlined (above).
   // Lowered to 30,435 (measured 30,433 B) with webSocket$'s listener (above).
-  workerScript: { budget: 36 * KB, ceiling: 30_435 },
+  // Raised to 30,530 (measured 30,528 B) for the replay's own mark (above).
+  workerScript: { budget: 36 * KB, ceiling: 30_530 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

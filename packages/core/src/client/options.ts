@@ -35,6 +35,11 @@ export interface ConnectOptions {
    * disconnected is lost, none arrives twice. Nothing from before the first connection arrives
    * unless `sendAll` asks for it (with `sendAll`, a replay cut short is completed).
    *
+   * A replay comes in any order, so the mark moves over it only at its `done_prior`: a drop
+   * before then leaves the next resume starting where the gap began, and the eid dedupe drops
+   * what the cut replay delivered; an event of the gap that only the second replay brings then
+   * arrives after those, whatever its `m.ts`.
+   *
    * The mark starts at the first `ready` payload's `ts` (the server's clock, the one that
    * stamps events published without an `m.ts`; the client's clock only if `ready` has none),
    * and rises with every event delivered after it (not with the history), never past the
@@ -85,7 +90,9 @@ export interface ConnectOptions {
    * The key is `fates-rx:1:` and the SHA-256 digest `shareAcrossTabs` names its channel with;
    * the record holds a timestamp, an event ID and counters, never the token. Limits: it cannot
    * see what other clients of the same bot spend (a 4012 is still handled), and tabs that do
-   * not share a connection race on the record.
+   * not share a connection race on the record. A new page's eid dedupe starts empty, so where
+   * the `m.ts` rule decides (the original server, or an inexact `resume`), a burst of more than
+   * 64 events sharing the mark's timestamp (`MaxTiedEids`) can repeat the ones past 64.
    * @default false
    */
   readonly persist?: boolean | PersistStore

@@ -177,4 +177,116 @@ describe('connect(): resume', () => {
     expect(states.slice(-2)).toEqual(['identifying', 'live'])
     again.unsubscribe()
   })
+
+  it('starts afresh after the last unsubscribe mid-replay: the replay held for no one does not rebuild the mark', () => {
+    const h = harness()
+    h.last().handshake()
+    h.last().frame(eventFrame('a', T + 1))
+    h.last().closeFromServer(1006)
+    h.clock.advance(250)
+    h.last().handshake()
+    h.last().frame(eventFrame('b', T + 2)) // held until done_prior
+    h.leave()
+    const again = h.client.status$.subscribe(() => undefined)
+    h.last().handshake()
+    expect(identify(h.last().sent).send_all).toBe(false)
+    again.unsubscribe()
+    expect(h.eids()).toEqual(['a'])
+  })
+})
+
+// A replay comes in any order (the original server's is random), so an event of it says nothing
+// of those not yet come: until done_prior the gap stays open from where it began.
+describe('connect(): a resumed replay that does not finish', () => {
+  const positioned = (eid: string, ts: number, pos: string): string =>
+    JSON.stringify({ chan: 'bot-1', code: 'event', control: false, detail: null, dat: { m: { e: 0, eid, ts, t: -1, pos }, ctx: { user: '1', votes: 1 } } })
+  const exact = JSON.stringify({ code: 'resume', detail: '', ts: 1, requests_remaining: 16, control: true, channels: { 'bot-1': 'exact' } })
+  const after = (sent: readonly string[]) => (JSON.parse(sent.at(-1) ?? '{}') as { after?: Record<string, string> }).after
+  /** Delivers `first` live, drops, and resumes: the next frames are the replay. */
+  const resumedAfter = (h: ReturnType<typeof harness>, first: string): void => {
+    h.last().handshake()
+    h.last().frame(first)
+    h.last().closeFromServer(1006)
+    h.clock.advance(250)
+    h.last().handshake()
+  }
+  /** Drops, waits out the backoff, and resumes again. */
+  const dropAndResume = (h: ReturnType<typeof harness>): void => {
+    h.last().closeFromServer(1006)
+    h.clock.advance(h.status().delayMs ?? 1000)
+    h.last().handshake()
+  }
+
+  it('loses nothing when a drop cuts it: the next resume starts from the gap again, and the dedupe drops what the cut one delivered', () => {
+    const h = harness()
+    // b (T+2) and c (T+3) are published during the gap.
+    resumedAfter(h, eventFrame('a', T + 1))
+    // c comes first, and the socket drops: what the cut replay received is delivered.
+    h.last().frame(eventFrame('c', T + 3))
+    dropAndResume(h)
+    expect(h.eids()).toEqual(['a', 'c'])
+    h.last().frame(frameOf(eventFrame('c', T + 3), eventFrame('a', T + 1), eventFrame('b', T + 2)))
+    h.last().frame(control('done_prior', 18))
+    expect(h.eids()).toEqual(['a', 'c', 'b'])
+    expect(h.events.map((e) => e.resumed)).toEqual([undefined, true, true])
+    expect(h.status()).toMatchObject({ state: 'live', gap: 'filled' })
+    // done_prior moved the mark over the whole replay: the next gap starts after c.
+    dropAndResume(h)
+    h.last().frame(frameOf(eventFrame('b', T + 2), eventFrame('d', T + 4), eventFrame('c', T + 3), eventFrame('a', T + 1)))
+    h.last().frame(control('done_prior', 18))
+    expect(h.eids()).toEqual(['a', 'c', 'b', 'd'])
+    h.clock.advance(1000)
+    // c once, offered again by the resume after the cut replay; nothing of the last replay.
+    expect(h.metrics()).toMatchObject({ resumed: 3, duplicates: 1 })
+  })
+
+  it('loses nothing when a drop comes after maxReplayHeld cut it and before done_prior', () => {
+    const h = harness({ maxReplayHeld: 2 })
+    resumedAfter(h, eventFrame('a', T + 1))
+    // Two held: cut, delivered in order, live; b has not come when the socket drops.
+    h.last().frame(frameOf(eventFrame('d', T + 4), eventFrame('c', T + 3)))
+    expect(h.eids()).toEqual(['a', 'c', 'd'])
+    h.last().frame(eventFrame('e', T + 5))
+    dropAndResume(h)
+    h.last().frame(frameOf(eventFrame('e', T + 5), eventFrame('b', T + 2)))
+    h.last().frame(control('done_prior', 18))
+    expect(h.eids()).toEqual(['a', 'c', 'd', 'e', 'b'])
+  })
+
+  it('moves the mark over a cut replay once its done_prior comes', () => {
+    const h = harness({ maxReplayHeld: 2 })
+    resumedAfter(h, eventFrame('a', T + 1))
+    h.last().frame(frameOf(eventFrame('c', T + 3), eventFrame('b', T + 2)))
+    h.last().frame(eventFrame('d', T + 4))
+    h.last().frame(control('done_prior', 18))
+    dropAndResume(h)
+    h.last().frame(frameOf(eventFrame('b', T + 2), eventFrame('e', T + 5), eventFrame('d', T + 4), eventFrame('c', T + 3)))
+    h.last().frame(control('done_prior', 18))
+    expect(h.eids()).toEqual(['a', 'b', 'c', 'd', 'e'])
+    h.clock.advance(1000)
+    // The replay after the second gap passed on e alone: none reached the dedupe again.
+    expect(h.metrics()).toMatchObject({ duplicates: 0 })
+  })
+
+  it('resumes after the highest position an exact replay delivered, whatever order m.ts gave them', () => {
+    const h = harness()
+    resumedAfter(h, positioned('a', T + 1, 'E:1'))
+    expect(after(h.last().sent)).toEqual({ 'bot-1': 'E:1' })
+    // Stored in this order, stamped the other way by two producers' clocks.
+    h.last().frame(exact)
+    h.last().frame(frameOf(positioned('b', T + 3, 'E:2'), positioned('c', T + 2, 'E:3')))
+    h.last().frame(control('done_prior', 16))
+    expect(h.eids()).toEqual(['a', 'c', 'b'])
+    dropAndResume(h)
+    expect(after(h.last().sent)).toEqual({ 'bot-1': 'E:3' })
+  })
+
+  it('keeps the position where the gap began while an exact replay is not whole', () => {
+    const h = harness()
+    resumedAfter(h, positioned('a', T + 1, 'E:1'))
+    h.last().frame(exact)
+    h.last().frame(positioned('b', T + 2, 'E:2'))
+    dropAndResume(h)
+    expect(after(h.last().sent)).toEqual({ 'bot-1': 'E:1' })
+  })
 })

@@ -83,17 +83,44 @@ export function move(to: ConnectionState, extra: Extra = {}): void {
 /** Delivers an event, and moves the mark over it unless it is history. */
 export function deliver(event: ReceivedEvent): void {
   emit({ type: 'deliver', event })
+  markOver(event)
+}
+
+/**
+ * Moves the mark over an event delivered, or held to be: the state's mark, or while a replay
+ * is not whole yet (replaying, or cut and waiting for `done_prior`) the replay's own
+ * (`replayMark`). A replay comes in any order (the original server's is random): an event of
+ * it says nothing of those not yet come, so until `done_prior` the gap stays open from where it
+ * began, and a drop mid-replay resumes from there again (the eid dedupe drops what was
+ * delivered) instead of from past events that never came.
+ */
+export function markOver(event: ReceivedEvent): void {
   // The history (prior) lies before the first ready, whatever its producers' clocks say.
   if (!config.resume || event.prior === true) return
+  const connection = next.connection
+  if (connection !== undefined && (connection.phase === 'replaying' || connection.priorUntilDone)) {
+    const from = connection.replayMark ?? next.watermark
+    const moved = advance(from, event, at)
+    if (moved !== from) setConnection({ replayMark: moved })
+    return
+  }
   const mark = next.watermark
   const moved = advance(mark, event, at)
   // Stryker disable next-line ConditionalExpression: `true` is equivalent: it sets the mark it already has.
   if (moved !== mark) set({ watermark: moved })
 }
 
+/** The replay is whole (`done_prior`): its mark becomes the state's. */
+export function replayDone(): void {
+  const mark = next.connection?.replayMark
+  if (mark === undefined) return
+  set({ watermark: mark })
+  setConnection({ replayMark: undefined })
+}
+
 const byTs = (a: ReceivedEvent, b: ReceivedEvent): number => (a.m.ts ?? -Infinity) - (b.m.ts ?? -Infinity)
 
-/** Delivers the replay held so far, ordered by `m.ts`. */
+/** Delivers the replay held so far, ordered by `m.ts` (the replay's mark moved as each was held). */
 export function deliverHeld(): void {
   const held: ReceivedEvent[] = []
   // Stryker disable next-line OptionalChaining: equivalent: every caller has a connection (endConnection checks; cutReplay and done_prior run on one).
@@ -102,7 +129,7 @@ export function deliverHeld(): void {
   if (held.length === 0) return
   setConnection({ held: undefined, heldCount: 0 })
   // Newest first in the list; reversed, a stable sort keeps arrival order among equal ts.
-  for (const event of held.reverse().sort(byTs)) deliver(event)
+  for (const event of held.reverse().sort(byTs)) emit({ type: 'deliver', event })
 }
 
 const ConnectionTimers = ['handshake', 'liveness', 'stable', 'replay'] as const
@@ -115,7 +142,8 @@ export function endConnection(closeSocket: boolean): void {
     emit({ type: 'close-socket', socket: ending.socket })
   }
   for (const timer of ConnectionTimers) emit({ type: 'cancel', timer })
-  // Events already received are real: deliver a partial replay rather than lose it.
+  // Events already received are real: deliver a partial replay rather than lose it. Its mark
+  // goes with the connection: the next resume starts where the gap began.
   deliverHeld()
   set({ connection: undefined })
 }

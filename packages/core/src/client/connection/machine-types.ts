@@ -107,6 +107,12 @@ export interface Connection {
   readonly priorUntilDone: boolean
   /** A resumed connection: its replay passes on only events newer than this mark. */
   readonly resumeFrom: Watermark | undefined
+  /**
+   * The mark this connection's replay gives once it is whole (`done_prior`), moved by its
+   * events in the order they arrived; until then the state's mark stays where the gap began.
+   * Undefined before the replay moved it.
+   */
+  readonly replayMark: Watermark | undefined
   /** The replay held an event stamped at or before `resumeFrom`: it reached back over the whole gap. */
   readonly reachedMark: boolean
   /**

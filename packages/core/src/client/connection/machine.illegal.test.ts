@@ -25,6 +25,7 @@ function closedWith(phase: 'opening' | 'awaiting-ready'): MachineState {
       heldCount: 0,
       priorUntilDone: false,
       resumeFrom: undefined,
+      replayMark: undefined,
       reachedMark: false,
       exact: undefined,
     },

@@ -471,10 +471,15 @@ function runResume(actions: readonly ResumeAction[], seed: number, skewMs: numbe
   const delivered: string[] = []
   const offered: string[] = []
   const others: Effect[] = []
-  // Every delivery the machine makes, counted: nothing may be offered twice (no dedupe here).
+  // Every delivery the machine makes, offered; delivered through an eid dedupe, as connect()
+  // does (`EventIdMemory`): a resume after a replay that a drop cut before `done_prior` starts
+  // from the gap again, and offers again what the cut replay delivered.
+  const seen = new Set<string>()
   const pass = (event: ReceivedEvent): void => {
     const eid = event.m.eid ?? ''
     offered.push(`${eid}${event.resumed === true ? ' resumed' : ''}${event.prior === true ? ' prior' : ''}`)
+    if (seen.has(eid)) return
+    seen.add(eid)
     delivered.push(eid)
   }
   const timers = new Map<TimerName, number>()
@@ -622,8 +627,11 @@ describe('resume (properties over random histories with drops)', () => {
   it('delivers every event published after the first ready exactly once, in order, and none from before its second, whatever the client’s clock or ties', () => {
     fc.assert(
       fc.property(fc.array(resumeAction, { minLength: 20, maxLength: 150, size: 'max' }), fc.nat(), fc.integer({ min: -60_000, max: 60_000 }), (actions, seed, skewMs) => {
-        const { delivered, published, firstReadyTs } = runResume(actions, seed, skewMs)
-        expect(new Set(delivered).size).toBe(delivered.length)
+        const { delivered, offered, published, firstReadyTs } = runResume(actions, seed, skewMs)
+        // Offered again only by a replay (a resume starts from the gap again after a replay that
+        // a drop cut), never as a live event: the dedupe is for replays.
+        const eidOf = (offer: string): string => offer.split(' ')[0] as string
+        expect(offered.filter((offer, i) => !offer.includes(' ') && offered.findIndex((o) => eidOf(o) === offer) < i)).toEqual([])
         const got = new Set(delivered)
         // Every event published after the first ready, ties with the mark included.
         expect(published.filter((p) => p.afterFirstReady && !got.has(p.eid))).toEqual([])

@@ -1,5 +1,5 @@
 import type { ControlPayload, ReceivedEvent } from '../../codec/codecs.js'
-import { config, deliver, deliverHeld, emit, move, next, setConnection } from './decision.js'
+import { config, deliver, deliverHeld, emit, markOver, move, next, replayDone, setConnection } from './decision.js'
 import type { Connection, Extra } from './machine-types.js'
 import { unseen } from './watermark.js'
 
@@ -59,9 +59,11 @@ export function onEvent(current: Connection, event: ReceivedEvent): void {
     deliver(passed)
     return
   }
-  // Held until done_prior so that it can be delivered in m.ts order.
+  // Held until done_prior so that it can be delivered in m.ts order; the replay's mark moves
+  // now, in the order the server sent it (an exact replay's positions rise in that order).
   const heldCount = current.heldCount + 1
   setConnection({ held: { event: passed, older: current.held }, heldCount })
+  markOver(passed)
   if (heldCount >= config.maxReplayHeld) {
     cutReplay(`The replay reached ${config.maxReplayHeld} held events before done_prior (maxReplayHeld)`)
   }
@@ -71,12 +73,14 @@ export function onEvent(current: Connection, event: ReceivedEvent): void {
 export function donePrior(_payload: ControlPayload, current: Connection): void {
   emit({ type: 'cancel', timer: 'replay' })
   deliverHeld()
+  replayDone()
   setConnection({ phase: 'live' })
   move('live', current.resumeFrom === undefined ? {} : gapOutcome(current.reachedMark || exactly(current)))
 }
 
 /** `done_prior` once live: a cut replay is over, and later events are live ones again. */
 export function doneAfterCut(): void {
+  replayDone()
   setConnection({ priorUntilDone: false })
 }
 

@@ -27,7 +27,8 @@ export interface Watermark {
    */
   readonly tied?: readonly string[] | undefined
   /**
-   * Per channel, the position (`m.pos`) of the newest event delivered on it, from a server that
+   * Per channel, the position (`m.pos`) of the last event received on it (a replay's moved in
+   * the order the server sent them, the order stored, once it is whole), from a server that
    * stamps them: sent back as the identify's `after`, so that such a server replays exactly
    * what followed (no `m.ts` rule, no tie, no clock). Absent when no event had one (the
    * original server): the `m.ts` rule alone decides then.
@@ -88,9 +89,11 @@ export function advanceAll(mark: Watermark | undefined, events: readonly Receive
   // Indexed: a for-of's iterator and results were allocation per event until V8 optimised it.
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as ReceivedEvent
-    // The position moves whatever m.ts says: the last delivered per channel. Never one past an
-    // undelivered event: a replay out of offset order can only move it back, which costs
-    // repeats (the eid dedupe drops them), never a loss. The server checks what it is sent.
+    // The position moves whatever m.ts says: the last given per channel (the machine gives a
+    // replay's events in the order they came, and its mark counts only once the replay is
+    // whole). Never one past an event not received: a replay out of offset order can only
+    // move it back, which costs repeats (the eid dedupe drops them), never a loss. The server
+    // checks what it is sent.
     const chan = event.chan
     const at = event.m.pos
     if (chan !== undefined && typeof at === 'string' && pos?.[chan] !== at) {

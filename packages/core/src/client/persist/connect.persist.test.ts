@@ -66,6 +66,35 @@ describe('connect({ persist })', () => {
     second.leave()
   })
 
+  it('keeps the mark where the gap began while a replay is not whole, and a replay held when the last subscriber leaves reaches the next one', async () => {
+    const { store, items } = memoryStore()
+    const page = harness({ persist: store })
+    await restored(page)
+    page.last().handshake()
+    page.last().frame(eventFrame('a', T + 1))
+    page.last().closeFromServer(1006)
+    page.clock.advance(250)
+    page.last().handshake(16)
+    // Held until done_prior, and the component that subscribed goes (a route change).
+    page.last().frame(frameOf(eventFrame('c', T + 3), eventFrame('a', T + 1)))
+    await settle()
+    expect(parseRecord([...items.values()][0])?.mark).toMatchObject({ ts: T + 1, eid: 'a' })
+    page.leave()
+    await settle()
+    expect(page.eids()).toEqual(['a'])
+    // The next subscriber resumes from a, and gets the whole gap: the replay held for no one
+    // was not delivered, so the dedupe does not take it for delivered.
+    const again: string[] = []
+    const subscription = page.client.event$.subscribe((event) => again.push(event.m.eid ?? ''))
+    await vi.waitFor(() => expect(page.sockets).toHaveLength(3))
+    page.last().handshake(14)
+    expect(identify(page.last().sent).send_all).toBe(true)
+    page.last().frame(frameOf(eventFrame('a', T + 1), eventFrame('c', T + 3), eventFrame('b', T + 2)))
+    page.last().frame(control('done_prior', 14))
+    subscription.unsubscribe()
+    expect(again).toEqual(['b', 'c'])
+  })
+
   it('a page loaded an eleventh time in one window waits for the window, saying until when, and then connects', async () => {
     const { store } = memoryStore({ async: true })
     for (let load = 1; load <= 10; load++) {
