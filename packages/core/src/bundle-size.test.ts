@@ -188,8 +188,10 @@ const Size = Object.freeze({
   // 30,740 (measured 30,739 B) for the expression's source built by one function (above).
   // Lowered to 30,445 (measured 30,442 B) with the event numbers inlined (above).
   // Lowered to 30,435 (measured 30,433 B) with webSocket$'s listener (above).
-  // Raised to 30,530 (measured 30,528 B) for the replay's own mark (above).
-  workerScript: { budget: 36 * KB, ceiling: 30_530 },
+  // Raised to 30,530 (measured 30,528 B) for the replay's own mark (above), and to 30,600
+  // (measured 30,598 B) for the same rule in a tab that receives another's connection (a
+  // follower, a worker's port: tab-streams.ts `received`), which the hub script holds too.
+  workerScript: { budget: 36 * KB, ceiling: 30_600 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

@@ -105,6 +105,34 @@ describe('connect({ shareAcrossTabs })', () => {
     expect(follower.events[0]?.resumed).toBe(true)
   })
 
+  it('resumes a takeover from where a replay the leader did not finish began: a replay comes in any order', async () => {
+    const t = tabs()
+    const leader = t.open()
+    await settle()
+    const follower = t.open()
+    await settle()
+    leader.last().handshake()
+    leader.last().frame(eventFrame('a', T + 1))
+    await settle()
+    // The leader's socket drops; its resume gets c of the gap (b, c) and drops again, which
+    // delivers c to every tab. Then the leader's tab goes before its next replay is whole.
+    leader.last().closeFromServer(1006)
+    t.clock.advance(1000)
+    await settle()
+    leader.last().handshake()
+    leader.last().frame(eventFrame('c', T + 3))
+    leader.last().closeFromServer(1006)
+    await settle()
+    expect(follower.eids()).toEqual(['a', 'c'])
+    leader.tab.crash()
+    leader.leave()
+    await settle()
+    follower.last().handshake()
+    follower.last().frame(frameOf(eventFrame('a', T + 1), eventFrame('b', T + 2), eventFrame('c', T + 3))).frame(control('done_prior', 16))
+    await settle()
+    expect(follower.eids()).toEqual(['a', 'c', 'b'])
+  })
+
   it('costs nothing when a follower leaves or comes back, and counts the tabs', async () => {
     const t = tabs()
     const leader = t.open()

@@ -311,6 +311,33 @@ describe('workerClient: what the hub says', () => {
     expect(q.eids()).toEqual(['a'])
   })
 
+  it('keeps its mark where a replay began until an event after the replay: a replay comes in any order', async () => {
+    const hub = scripted()
+    const t = tab(hub)
+    await settle()
+    hub.say(welcome({ history: [event('a', 10)] }))
+    await settle()
+    // The worker's connection dropped and fills the gap: c came before b, and a drop could cut
+    // the replay here; a reload now must ask from a, or b would be lost.
+    hub.say({ type: 'out', items: [['event', event('c', 12, { resumed: true })]] })
+    await settle()
+    expect(JSON.parse(t.session.get(markKey) ?? 'null')).toMatchObject({ ts: 10, eid: 'a' })
+    hub.say({ type: 'out', items: [['event', event('b', 11, { resumed: true })]] })
+    await settle()
+    expect(JSON.parse(t.session.get(markKey) ?? 'null')).toMatchObject({ ts: 10, eid: 'a' })
+    // A live event: the replay ended (done_prior), and the mark takes all of it.
+    hub.say({ type: 'out', items: [['event', event('d', 13)]] })
+    await settle()
+    expect(JSON.parse(t.session.get(markKey) ?? 'null')).toMatchObject({ ts: 13, eid: 'd' })
+    // The replay's newest counts even when the live event after it is stamped earlier (its
+    // producer's clock behind): the mark is the newest delivered, replay and live alike.
+    hub.say({ type: 'out', items: [['event', event('f', 15, { resumed: true })]] })
+    hub.say({ type: 'out', items: [['event', event('e', 14)]] })
+    await settle()
+    expect(JSON.parse(t.session.get(markKey) ?? 'null')).toMatchObject({ ts: 15, eid: 'f' })
+    expect(t.eids()).toEqual(['a', 'c', 'b', 'd', 'f', 'e'])
+  })
+
   it('marks its joining time at the welcome when it has delivered nothing, so a reload before the first event misses nothing', async () => {
     const hub = scripted()
     const t = tab(hub, { maxFrames: 7_000, sharing: { welcomeTimeoutMs: 60_000 } })

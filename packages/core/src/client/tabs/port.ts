@@ -7,10 +7,10 @@ import type { HubJoin, HubMessage, PortMessage } from './hub-machine.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import type { ResolvedOptions } from '../options.js'
 import type { PersistStore } from '../persist/persist-support.js'
-import { emitItem, tabStreams } from './tab-streams.js'
+import { emitItem, received, tabStreams } from './tab-streams.js'
 import type { TabItem } from './tabs-machine.js'
 import type { SharedWorkerLike, TabLocks, TabsEnvironment, WorkerPortLike, WorkerSharing } from './tab-support.js'
-import { advance, type Watermark } from '../connection/watermark.js'
+import type { Watermark } from '../connection/watermark.js'
 
 // A tab's side of `shareAcrossTabs: { worker }`: one MessagePort to the SharedWorker's hub
 // (hub.ts). The tab joins its target (the digest names it; the options, token included, go
@@ -107,6 +107,8 @@ export function workerClient(
   let release: (() => void) | undefined
   let name: string | undefined
   let mark: Watermark | undefined
+  /** The mark a replay under way gives once it has ended (`received` in watermark.ts): not stored. */
+  let replayMark: Watermark | undefined
   /** The mark of the record the last join carried (persist on): where the hub's fill starts. */
   let recordMark: Watermark | undefined
   let saving = false
@@ -132,10 +134,11 @@ export function workerClient(
   const deliver = (event: ReceivedEvent): void => {
     const eid = event.m.eid
     if (eid !== undefined && !memory.firstSight(eid)) return
-    if (config.resume && event.prior !== true) {
-      const moved = advance(mark, event, now())
-      if (moved !== mark) {
-        mark = moved
+    const moved = config.resume ? received(mark, replayMark, event, now()) : undefined
+    if (moved !== undefined) {
+      replayMark = moved.replay
+      if (moved.mark !== mark) {
+        mark = moved.mark
         saveMark()
       }
     }
@@ -341,7 +344,7 @@ export function workerClient(
     },
     () => {
       subscribed = false
-      mark = undefined
+      mark = replayMark = undefined
       stop(Say.left)
     },
     () => {

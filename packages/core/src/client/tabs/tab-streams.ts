@@ -5,6 +5,7 @@ import type { ConnectionMetrics } from '../connection/metrics.js'
 import type { ConnectionStatus } from '../connection/status.js'
 import type { FatesClient } from '../fates-client.js'
 import { refCounted } from '../ref-counted.js'
+import { advance, type Watermark } from '../connection/watermark.js'
 import type { TabItem } from './tabs-machine.js'
 
 // The streams of a tab of a shared connection, elected (tabs.ts) or through the SharedWorker
@@ -98,4 +99,35 @@ export function emitItem(subjects: ClientSubjects, item: TabItem, event: (event:
     case 'metrics':
       return subjects.metrics$.next(item[1])
   }
+}
+
+// The mark of what a tab receives: watermark.ts's rule for a tab, which sees the events of a
+// connection another tab or the SharedWorker holds, not its control payloads. Here, not in
+// watermark.ts, so that only the sharing chunks carry it (watermark.ts is in every app).
+
+/**
+ * For a receiver that sees only the events (a tab following another tab's connection, a tab of
+ * a SharedWorker): its `mark` and `replay` after delivering `event` at `atMs`, or `undefined`
+ * when neither moved. A resumed event is one of a replay, which comes in any order: it moves
+ * only `replay`, the mark that replay gives once whole. The next event neither resumed nor
+ * history (a live one: the replay ended with its `done_prior`) makes that the mark, and moves
+ * it. A replay that did not end (a drop, or the tab holding the connection gone) leaves the
+ * mark where its gap began, as the connection's own machine does: a takeover resumes from
+ * there, and the eid dedupe drops what the cut replay delivered. History moves nothing.
+ *
+ * @example
+ * const after = received(mark, undefined, { ...later, resumed: true }, Date.now())
+ * after?.mark === mark // true: a replay's event moves only `replay`
+ */
+export function received(
+  mark: Watermark | undefined,
+  replay: Watermark | undefined,
+  event: ReceivedEvent,
+  atMs: number,
+): { readonly mark: Watermark | undefined; readonly replay: Watermark | undefined } | undefined {
+  if (event.prior === true) return undefined
+  const from = replay ?? mark
+  const moved = advance(from, event, atMs)
+  if (event.resumed === true) return moved === from ? undefined : { mark, replay: moved }
+  return moved === mark && replay === undefined ? undefined : { mark: moved, replay: undefined }
 }

@@ -68,6 +68,24 @@ describe('tabStep()', () => {
     expect(run([{ type: 'inner', at: 6, item: ['event', event('z', 12, { resumed: true })] }], t.state).types).toContain('broadcast')
   })
 
+  it('takes over from where a replay it has not seen end began, and from the replay\'s newest once a live event follows it', () => {
+    const welcome = { type: 'welcome', to: 'me', status: { ...live, tabs: { role: 'leader', count: 2 } }, mark: { ts: 10, eid: 'x' } }
+    const r = run([{ type: 'message', at: 3, session: 1, data: welcome }], waiting())
+    // A replay comes in any order: until it has ended, what is missing of it is before its events.
+    const cut = run([{ type: 'delivered', at: 4, event: event('c', 12, { resumed: true }) }, { type: 'granted', at: 5, session: 1 }], r.state)
+    expect(cut.effects).toContainEqual({ type: 'open-inner', from: { ts: 10, eid: 'x' } })
+    // A live event after it (stamped earlier: its producer's clock behind): the replay ended.
+    const ended = run(
+      [
+        { type: 'delivered', at: 4, event: event('c', 12, { resumed: true }) },
+        { type: 'delivered', at: 4, event: event('d', 11) },
+        { type: 'granted', at: 5, session: 1 },
+      ],
+      r.state,
+    )
+    expect(ended.effects).toContainEqual({ type: 'open-inner', from: { ts: 12, eid: 'c' } })
+  })
+
   it('leads: posts only once a follower is there, and welcomes it with its status and mark', () => {
     const leading = run([{ type: 'granted', at: 3, session: 1 }], waiting())
     expect(leading.types).toEqual(['open-inner', 'post', 'query-locks', 'arm-recount'])

@@ -1,6 +1,7 @@
 import type { ControlPayload, ReceivedEvent } from '../../codec/index.js'
 import type { Diagnostic } from '../../operators/diagnostic.js'
-import { advance, newer, readyMark, type Watermark } from '../connection/watermark.js'
+import { newer, readyMark, type Watermark } from '../connection/watermark.js'
+import { received } from './tab-streams.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import type { ConnectionStatus, TabRole } from '../connection/status.js'
 
@@ -66,6 +67,8 @@ export interface TabState {
   readonly current: ConnectionStatus
   /** The newest event this tab delivered (as machine.ts keeps it), for a takeover to resume from. */
   readonly mark: Watermark | undefined
+  /** The mark a replay under way gives once it has ended (`received` in watermark.ts). */
+  readonly replayMark: Watermark | undefined
 }
 
 /** What happens to a tab. */
@@ -148,6 +151,7 @@ export function initialTabState(me: string, at: number): TabState {
     served: false,
     current: { state: 'closed', since: at, detail: 'Not opened yet: the connection opens on the first subscription.' },
     mark: undefined,
+    replayMark: undefined,
   }
 }
 
@@ -184,10 +188,8 @@ const posting = (state: TabState): boolean => state.phase === 'leading' && (stat
 export function tabStep(state: TabState, input: TabInput, config: TabConfig): TabStep {
   // The hot path, once or twice per event: decided here, without the closures decide() makes.
   if (input.type === 'delivered') {
-    const event = input.event
-    const mark = state.mark
-    const moved = !config.resume || event.prior === true ? mark : advance(mark, event, input.at)
-    return moved === mark ? { state, effects: NoEffects } : { state: { ...state, mark: moved }, effects: NoEffects }
+    const moved = config.resume ? received(state.mark, state.replayMark, input.event, input.at) : undefined
+    return moved === undefined ? { state, effects: NoEffects } : { state: { ...state, mark: moved.mark, replayMark: moved.replay }, effects: NoEffects }
   }
   if (input.type === 'inner' && input.item[0] === 'event' && (state.phase === 'leading' || state.phase === 'alone')) {
     const emitted: TabEffect = { type: 'emit', item: input.item }
@@ -304,7 +306,7 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
       break
     case 'unsubscribed':
       // As unshared: the next subscriber starts afresh.
-      set({ subscribed: false, mark: undefined })
+      set({ subscribed: false, mark: undefined, replayMark: undefined })
       leave(Say.left)
       break
     case 'close':
