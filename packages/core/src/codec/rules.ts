@@ -6,7 +6,8 @@ import type { IdentifyPayload } from './codecs.js'
 
 /**
  * The largest snowflake an identify may carry: the original server parsed IDs with Go's
- * `strconv.ParseInt(id, 10, 64)` and rejected anything not above 0, so an ID is a positive int64.
+ * `strconv.Atoi(id)` (an int64 on a 64-bit server) and rejected anything not above 0, so an ID
+ * is a positive int64.
  */
 export const MaxSnowflakeId = /* @__PURE__ */ BigInt('9223372036854775807')
 

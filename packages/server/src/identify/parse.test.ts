@@ -1,6 +1,6 @@
 import { either } from 'fp-ts'
 import { describe, expect, it } from 'vitest'
-import { AfterError, goParseInt, parseIdentify } from './parse.js'
+import { AfterError, goAtoi, parseIdentify } from './parse.js'
 
 describe('parseIdentify', () => {
   it.each([
@@ -11,10 +11,10 @@ describe('parseIdentify', () => {
     ['{"id":"1","token":"t","bot":"yes"}', 'json: cannot unmarshal string into Go struct field WebsocketIdentifyPayload.bot of type bool'],
     ['{"id":"1","token":["t"]}', 'json: cannot unmarshal array into Go struct field WebsocketIdentifyPayload.token of type string'],
     ['{"id":{},"token":1}', 'json: cannot unmarshal object into Go struct field WebsocketIdentifyPayload.id of type string'],
-    ['"hello"', 'json: cannot unmarshal string into Go value of type main.WebsocketIdentifyPayload'],
-    ['null', 'strconv.ParseInt: parsing "": invalid syntax'],
-    ['{"id":"abc","token":"t"}', 'strconv.ParseInt: parsing "abc": invalid syntax'],
-    ['{"id":"99999999999999999999","token":"t"}', 'strconv.ParseInt: parsing "99999999999999999999": value out of range'],
+    ['"hello"', 'json: cannot unmarshal string into Go value of type types.WebsocketIdentifyPayload'],
+    ['null', 'strconv.Atoi: parsing "": invalid syntax'],
+    ['{"id":"abc","token":"t"}', 'strconv.Atoi: parsing "abc": invalid syntax'],
+    ['{"id":"99999999999999999999","token":"t"}', 'strconv.Atoi: parsing "99999999999999999999": value out of range'],
     ['{"id":"0","token":"secret"}', 'Invalid ID or token sent. Got ID of 0'],
     ['{"id":"-5","token":"secret"}', 'Invalid ID or token sent. Got ID of -5'],
     ['{"id":"7","token":""}', 'Invalid ID or token sent. Got ID of 7'],
@@ -85,14 +85,14 @@ describe('parseIdentify with positions: after', () => {
   })
 })
 
-describe('goParseInt', () => {
+describe('goAtoi', () => {
   it.each([
     ['9223372036854775807', either.right(9223372036854775807n)],
     ['-9223372036854775808', either.right(-9223372036854775808n)],
-    ['9223372036854775808', either.left('strconv.ParseInt: parsing "9223372036854775808": value out of range')],
-    ['1_000', either.left('strconv.ParseInt: parsing "1_000": invalid syntax')],
-    [' 1', either.left('strconv.ParseInt: parsing " 1": invalid syntax')],
+    ['9223372036854775808', either.left('strconv.Atoi: parsing "9223372036854775808": value out of range')],
+    ['1_000', either.left('strconv.Atoi: parsing "1_000": invalid syntax')],
+    [' 1', either.left('strconv.Atoi: parsing " 1": invalid syntax')],
   ])('%j', (text, expected) => {
-    expect(goParseInt(text)).toEqual(expected)
+    expect(goAtoi(text)).toEqual(expected)
   })
 })

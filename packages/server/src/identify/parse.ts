@@ -43,8 +43,13 @@ const Fields = Object.freeze({
 
 type FieldName = keyof typeof Fields
 
-/** The name of the Go struct the original decoded into; it appears in its error texts. */
+/**
+ * The Go struct the original decoded into (`types.WebsocketIdentifyPayload`, in its package
+ * `types`): Go names it with its package where the value is the struct itself, without where it
+ * names one of its fields.
+ */
 const GoStruct = 'WebsocketIdentifyPayload'
+const GoPackage = 'types'
 
 /** Go's int64, which the original parsed IDs into: its top is core's snowflake bound. */
 const MaxInt64 = MaxSnowflakeId
@@ -69,15 +74,17 @@ const matchesType = (value: unknown, type: 'string' | 'bool'): boolean =>
   type === 'string' ? typeof value === 'string' : typeof value === 'boolean'
 
 /**
- * Go's `strconv.ParseInt(s, 10, 64)`: an optional sign and decimal digits, within int64.
- * Returns the value or the error text Go would give.
+ * Go's `strconv.Atoi(s)` on a 64-bit server, as the original parsed the identify's ID
+ * (paul-brtd/FatesList, `modules/infra/dragon/webserver/client.go`): an optional sign and
+ * decimal digits, within int64. Returns the value or the error text Go would give (every error
+ * of Atoi names Atoi, also where it hands a long string to ParseInt).
  */
-export function goParseInt(s: string): either.Either<string, bigint> {
+export function goAtoi(s: string): either.Either<string, bigint> {
   const quoted = JSON.stringify(s)
-  if (!/^[+-]?\d+$/.test(s)) return either.left(`strconv.ParseInt: parsing ${quoted}: invalid syntax`)
+  if (!/^[+-]?\d+$/.test(s)) return either.left(`strconv.Atoi: parsing ${quoted}: invalid syntax`)
   const value = BigInt(s)
   if (value > MaxInt64 || value < MinInt64) {
-    return either.left(`strconv.ParseInt: parsing ${quoted}: value out of range`)
+    return either.left(`strconv.Atoi: parsing ${quoted}: value out of range`)
   }
   return either.right(value)
 }
@@ -104,7 +111,7 @@ export function parseIdentify(message: string | Uint8Array, positions = false): 
   if (syntax !== undefined) return either.left(syntax)
   const parsed: unknown = JSON.parse(typeof message === 'string' ? message : Buffer.from(message).toString('utf8'))
   if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
-    return either.left(`json: cannot unmarshal ${goKind(parsed)} into Go value of type main.${GoStruct}`)
+    return either.left(`json: cannot unmarshal ${goKind(parsed)} into Go value of type ${GoPackage}.${GoStruct}`)
   }
   const fields: Partial<Record<FieldName, unknown>> = {}
   let typeError: string | undefined
@@ -124,9 +131,9 @@ export function parseIdentify(message: string | Uint8Array, positions = false): 
   const payload = IdentifyPayload.decode({ id: '', token: '', ...fields })
   if (either.isLeft(payload)) return either.left('invalid identify payload')
   const { id, token, bot = false, send_all = false, send_none = false } = payload.right
-  const number = goParseInt(id)
+  const number = goAtoi(id)
   if (either.isLeft(number)) return number
-  // Go's ParseInt accepted a sign and leading zeros ("+007"): the canonical form of what it
+  // Go's Atoi accepted a sign and leading zeros ("+007"): the canonical form of what it
   // parsed must be core's snowflake, the rule every other part of the project checks.
   if (!isSnowflakeId(number.right.toString()) || token === '') {
     // The original appended "and api token of <token>": a secret in a log-friendly text.

@@ -34,7 +34,7 @@ const Differences: Readonly<Record<string, Readonly<Record<string, Difference>>>
   },
   g: {
     'id-abc': {
-      payloadBeforeClose: control('invalid_payload', 'strconv.ParseInt: parsing "abc": invalid syntax', -1),
+      payloadBeforeClose: control('invalid_payload', 'strconv.Atoi: parsing "abc": invalid syntax', -1),
     },
     'id-0': { recv: control('invalid_payload', 'Invalid ID or token sent. Got ID of 0', -1) },
     'id-neg': { recv: control('invalid_payload', 'Invalid ID or token sent. Got ID of -5', -1) },
