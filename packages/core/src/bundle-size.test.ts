@@ -129,7 +129,9 @@ const Size = Object.freeze({
   // delivered in m.ts order, not the last stored (repeated after a reload); and a replay held
   // when the last subscriber left was delivered to no one and its eids taken for delivered. The
   // replay now has a mark of its own (`replayMark`) that becomes the client's at done_prior.
-  appImportingConnect: { budget: 16 * KB, ceiling: 16_204 },
+  // Raised to 16,207 (measured 16,206 B, +4 B) when the rule that a JSON error is never quoted
+  // back became one function the server's publish endpoint shares (codec/json-failure.ts).
+  appImportingConnect: { budget: 16 * KB, ceiling: 16_207 },
   ownCode: { budget: 5 * KB, ceiling: 12_277 },
   /**
    * The checks' chunk: the ctx check, the codecs' explanation of a rejected segment, and io-ts

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { PublishError } from './publish.js'
+import { jsonFailure } from '@fates-rx/core/protocol'
 import { secretMatcher } from './secret.js'
 import { describe, type Logger } from './log.js'
 import type { FatesServer } from './protocol/make-server.js'
@@ -162,7 +163,8 @@ export function httpHandler(
       try {
         body = JSON.parse(text)
       } catch (error) {
-        reply(res, 400, { error: `body is not JSON: ${describe(error)}` })
+        // Never the engine's text when it quotes the body: the 400 names what is wrong, not what was sent.
+        reply(res, 400, { error: `body is not JSON: ${jsonFailure(error)}` })
         return
       }
       if (typeof body !== 'object' || body === null) {

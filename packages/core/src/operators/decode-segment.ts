@@ -1,4 +1,5 @@
 import type { FatesEvent, ReceivedEvent } from '../codec/codecs.js'
+import { jsonFailure } from '../codec/json-failure.js'
 import { keepText } from '../codec/redact.js'
 import { unsafeSnowflakePaths } from '../codec/report.js'
 import { explainRoughly } from '../codec/shape.js'
@@ -57,7 +58,7 @@ export function decodeSegment(raw: string, redact: Redact = keepText, checkEvent
   try {
     value = JSON.parse(segment)
   } catch (error) {
-    return { type: 'diagnostic', diagnostic: diagnostic('not-json', parseFailure(error), segment, redact) }
+    return { type: 'diagnostic', diagnostic: diagnostic('not-json', jsonFailure(error), segment, redact) }
   }
   if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>
@@ -73,14 +74,4 @@ export function decodeSegment(raw: string, redact: Redact = keepText, checkEvent
     type: 'diagnostic',
     diagnostic: diagnostic('unknown-shape', explain(value), segment, redact),
   }
-}
-
-/**
- * The engine's reason a segment is not JSON, unless it quotes the segment. V8 quotes about ten
- * characters around the bad one (`Unexpected token 'x', "xabcdefghi"... is not valid JSON`),
- * and Safari the bad word: a cut-off piece of a token that no redactor can recognise.
- */
-function parseFailure(error: unknown): string {
-  const reason = error instanceof Error ? error.message : ''
-  return reason !== '' && !/["'`]/.test(reason) ? reason : 'Not valid JSON (unexpected character)'
 }

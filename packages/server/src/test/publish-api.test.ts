@@ -91,6 +91,17 @@ describe('POST /publish', () => {
     expect(await reply.json()).toEqual({ error: 'body larger than 1048576 bytes' })
   })
 
+  it('answers a body that is not JSON without quoting it back', async () => {
+    server = await startTestServer({ adminToken })
+    for (const body of ['secretstuff-not-json', '{"a": secretstuff}', '{nope']) {
+      const reply = await fetch(publishUrl(server), { method: 'POST', headers: { authorization: `Bearer ${adminToken}` }, body })
+      expect(reply.status).toBe(400)
+      const { error } = (await reply.json()) as { error: string }
+      expect(error).toMatch(/^body is not JSON: /)
+      expect(error).not.toMatch(/secretstuff|nope/)
+    }
+  })
+
   it.each([
     ['not JSON', '{nope', /^body is not JSON: /],
     ['a JSON number', '5', /^body must be a JSON object/],
