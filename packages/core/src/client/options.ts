@@ -35,10 +35,11 @@ export interface ConnectOptions {
    * disconnected is lost, none arrives twice. Nothing from before the first connection arrives
    * unless `sendAll` asks for it (with `sendAll`, a replay cut short is completed).
    *
-   * A replay comes in any order, so the mark moves over it only at its `done_prior`: a drop
-   * before then leaves the next resume starting where the gap began, and the eid dedupe drops
-   * what the cut replay delivered; an event of the gap that only the second replay brings then
-   * arrives after those, whatever its `m.ts`.
+   * A replay comes in any order, so neither it nor its mark counts before its `done_prior`: a
+   * drop before then drops what it had brought, undelivered, and the next resume starts where
+   * the gap began and brings it again, in order. (A replay cut by `maxReplayHeld` or
+   * `replayTimeoutMs`, or `orderReplay: false`, delivers before it ends; its mark still waits,
+   * and the eid dedupe drops what comes again.)
    *
    * The mark starts at the first `ready` payload's `ts` (the server's clock, the one that
    * stamps events published without an `m.ts`; the client's clock only if `ready` has none),

@@ -400,17 +400,19 @@ describe('connect(): replay and dedupe', () => {
     h.last().closeFromServer(1006)
     h.clock.advance(250)
     h.last().handshake(16)
-    // A drop mid-replay: what arrived is delivered, not lost.
+    // A drop mid-replay: what arrived is not delivered yet; the next replay brings it again,
+    // whole and in order.
     h.last().frame(`${eventFrame('b', 2)}\x1f\x1f${eventFrame('a', 1)}\x1f\x1f${eventFrame('c', 3)}\x1f`)
     h.last().closeFromServer(1001)
+    expect(h.eids()).toEqual(['a', 'b'])
     h.clock.advance(500)
     h.last().handshake(14)
-    h.last().frame(`${eventFrame('c', 3)}\x1f\x1f${eventFrame('d', 4)}\x1f\x1f${eventFrame('a', 1)}\x1f`)
+    h.last().frame(`${eventFrame('c', 3)}\x1f\x1f${eventFrame('d', 4)}\x1f\x1f${eventFrame('b', 2)}\x1f\x1f${eventFrame('a', 1)}\x1f`)
     h.last().frame(control('done_prior', 14))
     h.last().frame(eventFrame('d', 4)).frame(eventFrame('e', 5))
     expect(h.eids()).toEqual(['a', 'b', 'c', 'd', 'e'])
     h.clock.advance(1000)
-    expect(h.metrics()).toMatchObject({ events: 5, duplicates: 5, reconnects: { 1006: 1, 1001: 1 } })
+    expect(h.metrics()).toMatchObject({ events: 5, duplicates: 3, reconnects: { 1006: 1, 1001: 1 } })
   })
 })
 
@@ -574,16 +576,17 @@ describe('connect(): subscribers that act from inside an emission', () => {
     }
   })
 
-  it('stays closed when close() is called while a dropped replay is being delivered', () => {
+  it('stays closed when close() is called while a held replay is being delivered', () => {
     const h = harness({ sendAll: true })
     h.client.event$.pipe(take(1)).subscribe(() => h.client.close())
     h.last().handshake()
     h.last().frame(`${eventFrame('b', 2)}\x1f\x1f${eventFrame('a', 1)}\x1f`)
-    h.last().closeFromServer(1006)
+    h.last().frame(control('done_prior', 18))
     expect(h.eids()).toEqual(['a', 'b'])
     expect(h.status()).toMatchObject({ state: 'closed', detail: 'Closed by the user.' })
-    expect(armed(h.clock)).toBe(0)
+    // Nothing left to run but metrics$'s last emission: no retry, no connection timer.
     h.clock.advance(60_000)
+    expect(armed(h.clock)).toBe(0)
     expect(h.sockets).toHaveLength(1)
   })
 

@@ -217,27 +217,41 @@ describe('connect(): a resumed replay that does not finish', () => {
     h.last().handshake()
   }
 
-  it('loses nothing when a drop cuts it: the next resume starts from the gap again, and the dedupe drops what the cut one delivered', () => {
+  it('loses nothing and keeps m.ts order when a drop cuts it: the next resume starts from the gap again, and its replay brings the cut one\'s events', () => {
     const h = harness()
     // b (T+2) and c (T+3) are published during the gap.
     resumedAfter(h, eventFrame('a', T + 1))
-    // c comes first, and the socket drops: what the cut replay received is delivered.
+    // c comes first, and the socket drops: a replay not ended is not delivered (b would then
+    // come after c), and it does not move the mark.
     h.last().frame(eventFrame('c', T + 3))
     dropAndResume(h)
-    expect(h.eids()).toEqual(['a', 'c'])
+    expect(h.eids()).toEqual(['a'])
     h.last().frame(frameOf(eventFrame('c', T + 3), eventFrame('a', T + 1), eventFrame('b', T + 2)))
     h.last().frame(control('done_prior', 18))
-    expect(h.eids()).toEqual(['a', 'c', 'b'])
+    expect(h.eids()).toEqual(['a', 'b', 'c'])
     expect(h.events.map((e) => e.resumed)).toEqual([undefined, true, true])
     expect(h.status()).toMatchObject({ state: 'live', gap: 'filled' })
     // done_prior moved the mark over the whole replay: the next gap starts after c.
     dropAndResume(h)
     h.last().frame(frameOf(eventFrame('b', T + 2), eventFrame('d', T + 4), eventFrame('c', T + 3), eventFrame('a', T + 1)))
     h.last().frame(control('done_prior', 18))
-    expect(h.eids()).toEqual(['a', 'c', 'b', 'd'])
+    expect(h.eids()).toEqual(['a', 'b', 'c', 'd'])
     h.clock.advance(1000)
-    // c once, offered again by the resume after the cut replay; nothing of the last replay.
-    expect(h.metrics()).toMatchObject({ resumed: 3, duplicates: 1 })
+    expect(h.metrics()).toMatchObject({ resumed: 3, duplicates: 0 })
+  })
+
+  it('loses nothing when a drop cuts a replay delivered as it comes (orderReplay: false)', () => {
+    const h = harness({ orderReplay: false })
+    resumedAfter(h, eventFrame('a', T + 1))
+    h.last().frame(eventFrame('c', T + 3))
+    expect(h.eids()).toEqual(['a', 'c'])
+    dropAndResume(h)
+    h.last().frame(frameOf(eventFrame('c', T + 3), eventFrame('a', T + 1), eventFrame('b', T + 2)))
+    h.last().frame(control('done_prior', 18))
+    expect(h.eids()).toEqual(['a', 'c', 'b'])
+    h.clock.advance(1000)
+    // c once, offered again by the resume after the cut replay.
+    expect(h.metrics()).toMatchObject({ resumed: 2, duplicates: 1 })
   })
 
   it('loses nothing when a drop comes after maxReplayHeld cut it and before done_prior', () => {

@@ -47,7 +47,7 @@ export function set(change: Partial<MachineState>): void {
 
 /** Replaces these fields of the connection, if there is one. */
 export function setConnection(change: Partial<Connection>): void {
-  // Stryker disable next-line ConditionalExpression: `true` is equivalent: every caller runs on a connection (a handler its row gave one, cutReplay and deliverHeld while replaying or ending one).
+  // Stryker disable next-line ConditionalExpression: `true` is equivalent: every caller runs on a connection (a handler its row gave one, cutReplay and deliverHeld while replaying).
   if (next.connection !== undefined) set({ connection: { ...next.connection, ...change } })
 }
 
@@ -123,7 +123,7 @@ const byTs = (a: ReceivedEvent, b: ReceivedEvent): number => (a.m.ts ?? -Infinit
 /** Delivers the replay held so far, ordered by `m.ts` (the replay's mark moved as each was held). */
 export function deliverHeld(): void {
   const held: ReceivedEvent[] = []
-  // Stryker disable next-line OptionalChaining: equivalent: every caller has a connection (endConnection checks; cutReplay and done_prior run on one).
+  // Stryker disable next-line OptionalChaining: equivalent: every caller runs on a connection (cutReplay and done_prior).
   for (let cell = next.connection?.held; cell !== undefined; cell = cell.older) held.push(cell.event)
   // Stryker disable next-line ConditionalExpression: `false` is equivalent: with nothing held, `held` is already undefined and `heldCount` 0.
   if (held.length === 0) return
@@ -134,7 +134,7 @@ export function deliverHeld(): void {
 
 const ConnectionTimers = ['handshake', 'liveness', 'stable', 'replay'] as const
 
-/** Ends the connection: its socket (unless it closed itself), its timers; delivers what it held. */
+/** Ends the connection: its socket (unless it closed itself), its timers, and a replay it held. */
 export function endConnection(closeSocket: boolean): void {
   const ending = next.connection
   if (ending === undefined) return
@@ -142,9 +142,10 @@ export function endConnection(closeSocket: boolean): void {
     emit({ type: 'close-socket', socket: ending.socket })
   }
   for (const timer of ConnectionTimers) emit({ type: 'cancel', timer })
-  // Events already received are real: deliver a partial replay rather than lose it. Its mark
-  // goes with the connection: the next resume starts where the gap began.
-  deliverHeld()
+  // A replay held and not ended goes with its connection, undelivered, and so does its mark:
+  // the next connection resumes from where the gap began, and its replay brings those events
+  // again, whole and in order. Delivered now, they would come before older ones of the gap
+  // that this replay had not reached yet.
   set({ connection: undefined })
 }
 

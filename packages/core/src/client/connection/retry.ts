@@ -15,7 +15,6 @@ import {
   move,
   next,
   set,
-  setConnection,
 } from './decision.js'
 import type { Connection, Extra, InputOf } from './machine-types.js'
 import type { CloseDetails } from './status.js'
@@ -101,9 +100,6 @@ export function subscribed(input: InputOf<'subscribed'>, connection: Connection 
 /** The last subscriber left: the next starts afresh, as if the client were new (the budget is kept). */
 export function unsubscribed(): void {
   set({ subscribed: false, failures: 0, watermark: undefined })
-  // A replay held for no one is not delivered: its eids would enter the dedupe unseen, and a
-  // resubscription resuming from a stored mark (`persist`) would then drop them as delivered.
-  setConnection({ held: undefined, heldCount: 0 })
   closeWith('No subscribers left.')
 }
 
