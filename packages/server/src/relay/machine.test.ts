@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { RelayControlCode } from '@fates-rx/core/protocol'
-import { IdleTarget, retryDelay, RetryDefaults, step, type TargetEffect, type TargetInput, type TargetState } from './machine.js'
+import { admission, IdleTarget, retryDelay, RetryDefaults, step, WaitingGraceMs, type TargetEffect, type TargetInput, type TargetState } from './machine.js'
 
 const config = { graceMs: 30_000 }
 const joined: TargetInput = { type: 'viewer-joined' }
@@ -10,6 +10,11 @@ const expired: TargetInput = { type: 'grace-expired' }
 const due: TargetInput = { type: 'retry-due' }
 const now: TargetInput = { type: 'retry-now' }
 const stop: TargetInput = { type: 'stop' }
+const waiting: TargetInput = { type: 'viewer-waiting' }
+const stored: TargetInput = { type: 'stored' }
+/** A live upstream whose last viewer left long enough ago for the grace period to close it. */
+const closedByGrace = (): TargetInput[] => [joined, upstream('live'), left, expired]
+const graceClose = ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'arm-grace', 'close-upstream']
 const upstream = (status: 'connecting' | 'live' | 'failed', detail = `${status} words`): Extract<TargetInput, { type: 'upstream' }> => ({
   type: 'upstream',
   status,
@@ -56,6 +61,15 @@ describe('the relay target machine', () => {
     ['stop while failed: the retry timer stops, the client closes', [joined, upstream('failed'), stop, due], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'cancel-retry', 'close-upstream'], { upstream: 'idle', retryArmed: false }],
     ['stop during the grace period: the grace timer stops', [joined, upstream('live'), left, stop, expired], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'arm-grace', 'cancel-grace', 'close-upstream'], { upstream: 'idle', grace: false }],
     ['statuses after the relay closed the upstream change nothing', [joined, left, expired, upstream('live'), upstream('failed')], ['open-upstream', 'tell joined upstream_connecting', 'arm-grace', 'close-upstream'], { upstream: 'idle' }],
+    ['closed by the grace period: behind, until a reopened upstream stored its replay', closedByGrace(), graceClose, { upstream: 'idle', behind: true }],
+    ['a viewer turned away while behind reopens the upstream, held by the grace timer', [...closedByGrace(), waiting], [...graceClose, 'open-upstream', 'arm-grace'], { upstream: 'connecting', viewers: 0, grace: true, behind: true }],
+    ['more turned away while it reopens: the timer starts again, nothing more opens', [...closedByGrace(), waiting, waiting], [...graceClose, 'open-upstream', 'arm-grace', 'arm-grace'], { upstream: 'connecting', behind: true }],
+    ['the reopened upstream live: its replay is to be stored before viewers are let in', [...closedByGrace(), waiting, upstream('live')], [...graceClose, 'open-upstream', 'arm-grace', 'tell all upstream_live', 'await-stored'], { upstream: 'live', grace: true, behind: true }],
+    ['stored: caught up, viewers are let in; the grace timer still closes it if none comes', [...closedByGrace(), waiting, upstream('live'), stored, joined], [...graceClose, 'open-upstream', 'arm-grace', 'tell all upstream_live', 'await-stored', 'cancel-grace'], { upstream: 'live', viewers: 1, grace: false, behind: false }],
+    ['stored after the reopened upstream dropped again: still behind, its next live asks again', [...closedByGrace(), waiting, upstream('live'), upstream('connecting'), stored, upstream('live')], [...graceClose, 'open-upstream', 'arm-grace', 'tell all upstream_live', 'await-stored', 'tell all upstream_connecting', 'tell all upstream_live', 'await-stored'], { upstream: 'live', behind: true }],
+    ['nobody came back: the grace timer closes the reopened upstream, still behind', [...closedByGrace(), waiting, expired], [...graceClose, 'open-upstream', 'arm-grace', 'close-upstream'], { upstream: 'idle', behind: true }],
+    ['a late viewer-waiting or stored changes nothing', [joined, upstream('live'), waiting, stored], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live'], { upstream: 'live', behind: false }],
+    ['a viewer joining while behind (admitted before the close) reopens as the first viewer does', [...closedByGrace(), joined], [...graceClose, 'open-upstream', 'tell joined upstream_connecting'], { upstream: 'connecting', viewers: 1, behind: true }],
   ])('%s', (_, inputs, effects, state) => {
     const result = run(inputs)
     expect(kinds(result.effects)).toEqual(effects)
@@ -66,6 +80,30 @@ describe('the relay target machine', () => {
     expect(kinds(run([joined, upstream('live'), left], IdleTarget, 0).effects)).toEqual([
       'open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'close-upstream',
     ])
+  })
+
+  it.each<[string, TargetInput[], ReturnType<typeof admission>]>([
+    ['idle, never opened', [], 'admit'],
+    ['opening for its first viewer', [joined], 'admit'],
+    ['live', [joined, upstream('live')], 'admit'],
+    ['reconnecting with its viewers', [joined, upstream('live'), upstream('connecting')], 'admit'],
+    ['in its grace period', [joined, upstream('live'), left], 'admit'],
+    ['failed', [joined, upstream('failed')], 'refuse'],
+    ['closed by the grace period', closedByGrace(), 'wait'],
+    ['reopening for a viewer turned away', [...closedByGrace(), waiting], 'wait'],
+    ['reopened, its replay not yet stored', [...closedByGrace(), waiting, upstream('live')], 'wait'],
+    ['reopened and caught up', [...closedByGrace(), waiting, upstream('live'), stored], 'admit'],
+    ['failed while reopening', [...closedByGrace(), waiting, upstream('failed')], 'refuse'],
+  ])('admits a viewer by the state: %s → %s', (_, inputs, expected) => {
+    expect(admission(run(inputs).state)).toBe(expected)
+  })
+
+  it('holds an upstream reopened for a turned-away viewer at least WaitingGraceMs, whatever the grace period', () => {
+    const arms = (graceMs: number) => run([joined, upstream('live'), left, ...(graceMs === 0 ? [] : [expired]), waiting], IdleTarget, graceMs).effects.flatMap((e) => (e.type === 'arm-grace' ? [e.ms] : []))
+    expect(arms(0)).toEqual([WaitingGraceMs])
+    expect(arms(1000)).toEqual([1000, WaitingGraceMs])
+    expect(arms(120_000)).toEqual([120_000, 120_000])
+    expect(run([joined, upstream('live'), left], IdleTarget, 0).state.behind).toBe(true)
   })
 
   it('tells viewers the words it was given, and the codes of the shared table', () => {
@@ -118,6 +156,8 @@ describe('the relay target machine', () => {
       fc.constant(expired),
       fc.constant(due),
       fc.constant(now),
+      fc.constant(waiting),
+      fc.constant(stored),
       fc.constantFrom<'connecting' | 'live' | 'failed'>('connecting', 'live', 'failed').map((s) => upstream(s)),
     )
     fc.assert(
@@ -128,10 +168,15 @@ describe('the relay target machine', () => {
         let retry = false
         let viewers = 0
         let retries = 0
+        let storing = 0
         for (const input of inputs) {
           // Model the edge: a viewer only leaves after joining; a timer only fires when armed;
-          // core's client reports nothing while it is failed or closed.
+          // core's client reports nothing while it is failed or closed; a viewer waits only
+          // when admission says so; `stored` only answers an `await-stored`.
           if (input.type === 'viewer-left' && viewers === 0) continue
+          if (input.type === 'viewer-waiting' && admission(state) !== 'wait') continue
+          if (input.type === 'stored' && storing === 0) continue
+          if (input.type === 'stored') storing--
           if (input.type === 'grace-expired' && !grace) continue
           if (input.type === 'retry-due' && !retry) continue
           if (input.type === 'upstream' && !open) continue
@@ -139,6 +184,7 @@ describe('the relay target machine', () => {
           if (input.type === 'viewer-joined') viewers++
           if (input.type === 'viewer-left') viewers--
           const before = state.upstream
+          const wasOpen = open
           const result = step(state, input, { graceMs })
           for (const effect of result.effects) {
             if (effect.type === 'open-upstream') {
@@ -165,7 +211,13 @@ describe('the relay target machine', () => {
             }
             if (effect.type === 'cancel-retry') retry = false
             if (effect.type === 'refuse') expect(result.state.upstream).toBe('failed')
+            if (effect.type === 'await-stored') storing++
           }
+          // Behind from every close (these histories never stop), until stored while live.
+          if (wasOpen && result.state.upstream === 'idle') expect(result.state.behind).toBe(true)
+          if (state.behind && !result.state.behind) expect([input.type, result.state.upstream]).toEqual(['stored', 'live'])
+          // A viewer turned away always finds the upstream opening, held open for it.
+          if (input.type === 'viewer-waiting') expect(result.state.upstream).not.toBe('idle')
           if (input.type === 'grace-expired') grace = false
           if (input.type === 'retry-due') retry = false
           state = result.state

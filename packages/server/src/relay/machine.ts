@@ -32,6 +32,13 @@ export interface TargetState {
   readonly retries: number
   /** True while the retry timer runs (the upstream `failed`, its next attempt armed). */
   readonly retryArmed: boolean
+  /**
+   * True from the upstream's closing (no viewer for the grace period) until a reopened upstream
+   * has come live and what it replayed is stored: meanwhile the store may lack events the origin
+   * published while nobody was connected, so a viewer's replay could not be whole, and an exact
+   * resume (`after`) would be a lie. Viewers are turned away to try again then (`admission`).
+   */
+  readonly behind: boolean
 }
 
 /**
@@ -63,6 +70,10 @@ export type TargetInput =
   | { readonly type: 'retry-due' }
   /** The operator asked for a retry now (`SIGHUP`, `POST /admin/upstreams/retry`). */
   | { readonly type: 'retry-now' }
+  /** A viewer was turned away because the target is {@link TargetState.behind}: it comes back. */
+  | { readonly type: 'viewer-waiting' }
+  /** Every upstream event received before `await-stored` is stored (or given up on, logged). */
+  | { readonly type: 'stored' }
   /** The relay shuts down: every timer stops and the upstream closes. */
   | { readonly type: 'stop' }
 
@@ -91,6 +102,8 @@ export type TargetEffect =
   | { readonly type: 'refuse'; readonly to: Audience; readonly detail: string }
   /** Write a log line (never a token or a URL). */
   | { readonly type: 'log'; readonly line: string }
+  /** Once every upstream event received so far is stored, feed `stored`. */
+  | { readonly type: 'await-stored' }
 
 /** The result of one {@link step}. */
 export interface TargetStep {
@@ -143,8 +156,30 @@ export const retryingDetail = (attempt: number): string =>
 /** What viewers are told while the first upstream connection opens. */
 export const OpeningDetail = 'The relay is connecting to its upstream; events follow once it is live.'
 
+/** What viewers are told when they are turned away while the relay catches up ({@link TargetState.behind}). */
+export const CatchingUpDetail =
+  'The relay is reopening its upstream and storing what was published since it was last open; identify again in a moment to get it.'
+
+/**
+ * How long an upstream reopened for a viewer that was turned away waits for it to come back,
+ * when the grace period is shorter: core's longest backoff (30 s), so that a turned-away client
+ * always finds it open, and a short `graceMs` cannot make each of its attempts reopen it.
+ */
+export const WaitingGraceMs = 30_000
+
 /** A target with no viewer and no upstream connection. */
-export const IdleTarget: TargetState = Object.freeze({ viewers: 0, upstream: 'idle', grace: false, detail: '', retries: 0, retryArmed: false })
+export const IdleTarget: TargetState = Object.freeze({ viewers: 0, upstream: 'idle', grace: false, detail: '', retries: 0, retryArmed: false, behind: false })
+
+/**
+ * What a viewer identifying now gets, by the state alone: `refuse` while the upstream is
+ * `failed` (`upstream_failed` and 4503); `wait` while the target is {@link TargetState.behind}
+ * (`upstream_connecting` and a close that core's client answers by identifying again soon,
+ * when its replay can be whole); else `admit`. Pure.
+ */
+export function admission(state: TargetState): 'admit' | 'refuse' | 'wait' {
+  if (state.upstream === 'failed') return 'refuse'
+  return state.behind ? 'wait' : 'admit'
+}
 
 /** Whether an upstream connection exists (open, opening or reconnecting). */
 const open = (status: UpstreamStatus): boolean => status === 'connecting' || status === 'live'
@@ -167,7 +202,9 @@ function attempt(state: TargetState, effects: TargetEffect[], why: string): Targ
  * while at least one viewer is connected and for `graceMs` after the last one left. Once it
  * `failed` (core's close policy decided it cannot succeed) viewers are refused, and they cannot
  * make it retry (no retry storm): only the retry timer, on a long capped backoff, or the
- * operator's `retry-now` do.
+ * operator's `retry-now` do. Once it closed, the target is `behind`: the next viewer reopens it
+ * but is turned away (`viewer-waiting`) until the reopened upstream is live and its replay
+ * stored (`stored`), so that every replay the relay serves is whole.
  */
 export function step(state: TargetState, input: TargetInput, config: TargetConfig): TargetStep {
   const effects: TargetEffect[] = []
@@ -196,7 +233,7 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
       if (viewers === 0 && open(state.upstream) && !state.grace) {
         if (config.graceMs === 0) {
           effects.push({ type: 'close-upstream' }, { type: 'log', line: 'closing the upstream connection (no viewer left)' })
-          next = { ...next, upstream: 'idle', detail: '' }
+          next = { ...next, upstream: 'idle', detail: '', behind: true }
         } else {
           effects.push({ type: 'arm-grace', ms: config.graceMs })
           next = { ...next, grace: true }
@@ -212,7 +249,7 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
         { type: 'close-upstream' },
         { type: 'log', line: `closing the upstream connection (no viewer for ${config.graceMs} ms)` },
       )
-      return { state: { ...state, grace: false, upstream: 'idle', detail: '', retries: 0 }, effects }
+      return { state: { ...state, grace: false, upstream: 'idle', detail: '', retries: 0, behind: true }, effects }
     }
     case 'retry-due':
       // A timer cancelled too late (retry-now, stop) may still fire: ignored (a failed upstream
@@ -223,6 +260,26 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
       if (state.upstream !== 'failed') return { state, effects }
       if (state.retryArmed) effects.push({ type: 'cancel-retry' })
       return attempt(state, effects, 'the operator asked')
+    case 'viewer-waiting': {
+      // Only `admission`'s `wait` sends it; anything else is a late input, ignored.
+      if (!state.behind || state.upstream === 'failed') return { state, effects }
+      let next = state
+      if (next.upstream === 'idle') {
+        effects.push({ type: 'open-upstream' }, { type: 'log', line: 'reopening the upstream connection (a viewer waits for what was published since it closed)' })
+        next = { ...next, upstream: 'connecting', detail: OpeningDetail }
+      }
+      // No viewer holds it open: the grace timer does, long enough for the viewer to come back.
+      if (next.viewers === 0) {
+        effects.push({ type: 'arm-grace', ms: Math.max(config.graceMs, WaitingGraceMs) })
+        next = { ...next, grace: true }
+      }
+      return { state: next, effects }
+    }
+    case 'stored':
+      // Stored before a new drop (or a close) of the upstream: its next live asks again.
+      if (!state.behind || state.upstream !== 'live') return { state, effects }
+      effects.push({ type: 'log', line: 'caught up: what the origin published while the upstream was closed is stored, viewers are let in' })
+      return { state: { ...state, behind: false }, effects }
     case 'stop': {
       if (state.grace) effects.push({ type: 'cancel-grace' })
       if (state.retryArmed) effects.push({ type: 'cancel-retry' })
@@ -263,12 +320,14 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
         { type: 'log', line: state.retries > 0 ? `upstream live again after ${state.retries} retries` : 'upstream live' },
         { type: 'tell', to: 'all', code: RelayControlCode.UpstreamLive, detail: input.detail },
       )
+      // Its replay (the gap since it closed) has arrived; viewers wait until it is stored too.
+      if (state.behind) effects.push({ type: 'await-stored' })
       // A retry succeeded with no viewer (they were all refused while it failed): the upstream
       // lives on for the grace period only, as after a last viewer left.
       if (state.viewers === 0 && !state.grace) {
         if (config.graceMs === 0) {
           effects.push({ type: 'close-upstream' }, { type: 'log', line: 'closing the upstream connection (no viewer left)' })
-          return { state: { ...state, upstream: 'idle', detail: '', retries: 0 }, effects }
+          return { state: { ...state, upstream: 'idle', detail: '', retries: 0, behind: true }, effects }
         }
         effects.push({ type: 'arm-grace', ms: config.graceMs })
         return { state: { ...state, upstream: 'live', detail: '', retries: 0, grace: true }, effects }

@@ -1,14 +1,14 @@
 // The relay's edge in process, over core's fake sockets: what it publishes, whom it tells what,
 // and that it opens nothing it should not. (End to end with real processes: test/relay.test.ts.)
 import { describe, expect, it } from 'vitest'
-import { EventName, RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
+import { CloseCode, CloseInfo, EventName, RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 import { donePriorPayload, fakeWebSockets, fatesEvent, invalidAuthPayload, joinFrames, wrapEvent, identityPayload } from '@fates-rx/core/testing'
 import { silentLogger } from '../log.js'
 import { PublishError } from '../publish.js'
 import type { PublishRequest } from '../protocol/publish-events.js'
 import type { ProtocolTimers } from '../protocol/timers.js'
 import type { Viewer } from '../protocol/viewers.js'
-import { Relay, UpstreamLimits } from './relay.js'
+import { PublishRetry, Relay, UpstreamLimits } from './relay.js'
 import { LiveDetail } from './upstream-status.js'
 
 const Bot = '811073947382579200'
@@ -76,6 +76,11 @@ function setup(publish: (requests: readonly PublishRequest[]) => Promise<void> =
 }
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+const eidsOf = (batch: readonly PublishRequest[] | undefined) => batch?.map((r) => (r.event as { m: { eid: string } }).m.eid)
+
+/** A bot view on the target's channel, with its eid and `m.ts`. */
+const viewAt = (eid: string, ts: number) => wrapEvent(fatesEvent(EventName.BotView, { user: '1' }, { eid, ts }), `bot-${Bot}`)
 
 /**
  * Until the relay's upstream client has opened socket number `n`: it reads its mark (core's
@@ -305,6 +310,101 @@ describe('Relay', () => {
     expect(sockets.last().closedByClient?.code).toBe(1000)
     expect(relay.upstreams()[0]).toMatchObject({ status: 'idle', viewers: 0, opened: 1 })
     await relay.close()
+  })
+})
+
+describe('Relay after its grace period', () => {
+  it('turns viewers away, reopening the upstream once, until it is live and its replay (the gap) is stored; the gap is stored, not relayed live', async () => {
+    let release: (() => void) | undefined
+    const { relay, sockets, timers, batches, live } = setup(async (requests) => {
+      // The store takes its time with the gap.
+      if (eidsOf(requests)?.includes('gap')) await new Promise<void>((resolve) => (release = resolve))
+    })
+    const now = Date.now() / 1000
+    const viewer = recordingViewer()
+    relay.joined('bot', Bot, viewer)
+    await opened(sockets)
+    // Stamped after the opening's mark (its joining less a second): live, and the resume mark.
+    sockets.last().handshake().frame(joinFrames(donePriorPayload())).frame(joinFrames(viewAt('seen', now - 0.9)))
+    await settle()
+    relay.left('bot', Bot, viewer)
+    timers.fire()
+    // The reopening comes more than a second after what was published while it was closed.
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'idle', opened: 1 })
+
+    const turnedAway = { code: RelayControlCode.UpstreamConnecting, closeCode: CloseCode.InvalidConnection, reason: CloseInfo[CloseCode.InvalidConnection].reason }
+    expect(relay.admit('bot', Bot)).toMatchObject(turnedAway)
+    await opened(sockets, 2)
+    expect(relay.admit('bot', Bot)).toMatchObject(turnedAway)
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'connecting', opened: 2, viewers: 0 })
+    // The origin replays from the last event relayed: that one (its mark), what was published
+    // while the upstream was closed, and what came as it reopened.
+    const reopened = Date.now() / 1000
+    sockets.last().handshake().frame(joinFrames(viewAt('seen', now - 0.9), viewAt('gap', now - 0.8), viewAt('opening', reopened), donePriorPayload()))
+    await settle()
+    await settle()
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'live' })
+    // Live, but the gap is not stored yet: a replay now would not hold it.
+    expect(relay.admit('bot', Bot)).toMatchObject(turnedAway)
+    release?.()
+    await settle()
+    await settle()
+    expect(relay.admit('bot', Bot)).toBeUndefined()
+    // `seen` again is dropped by core's dedupe; the gap is stored only, then what is news.
+    expect(batches.map(eidsOf)).toEqual([['seen'], ['gap'], ['opening']])
+    expect(live).toEqual([true, false, true])
+    expect(sockets.sockets).toHaveLength(2)
+    await relay.close()
+  })
+})
+
+describe('Relay publishing into a failing store', () => {
+  it('retries a batch on its backoff with later batches behind it, and gives up after PublishRetry.giveUpMs, logged', async () => {
+    const lines: string[] = []
+    const { relay, sockets, timers, batches } = setup(
+      async (requests) => {
+        if (eidsOf(requests)?.includes('a')) throw new Error('store down')
+      },
+      { info: (line) => void lines.push(line), error: (line) => void lines.push(line) },
+    )
+    relay.joined('bot', Bot, recordingViewer())
+    await opened(sockets)
+    const socket = sockets.last().handshake().frame(joinFrames(donePriorPayload()))
+    socket.frame(joinFrames(viewAt('a', Date.now() / 1000)))
+    await settle()
+    socket.frame(joinFrames(viewAt('b', Date.now() / 1000)))
+    await settle()
+    for (let i = 0; i < 20 && !lines.some((l) => l.includes('giving up')); i++) {
+      timers.fire()
+      await settle()
+    }
+    const waits = lines.flatMap((l) => /retrying in (\d+) ms/.exec(l)?.slice(1).map(Number) ?? [])
+    expect(waits).toEqual([250, 500, 1000, 2000, 4000, 8000, 8000, 8000, 8000, 8000, 8000])
+    expect(waits.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(PublishRetry.giveUpMs)
+    expect(lines).toContain('storing 1 upstream events failed 12 times in 56 s, giving up: 1 lost: store down')
+    await settle()
+    expect(batches.map(eidsOf)).toEqual([...Array.from({ length: 12 }, () => ['a']), ['b']])
+    await relay.close()
+  })
+
+  it('close ends a retry\'s wait: one last attempt, then the batch is given up, logged', async () => {
+    const lines: string[] = []
+    const { relay, sockets, timers, batches } = setup(
+      async () => {
+        throw new Error('store down')
+      },
+      { info: (line) => void lines.push(line), error: (line) => void lines.push(line) },
+    )
+    relay.joined('bot', Bot, recordingViewer())
+    await opened(sockets)
+    sockets.last().handshake().frame(joinFrames(donePriorPayload())).frame(joinFrames(viewAt('a', Date.now() / 1000)))
+    await settle()
+    expect(timers.pending).toBe(1)
+    await relay.close()
+    expect(timers.pending).toBe(0)
+    expect(batches.map(eidsOf)).toEqual([['a'], ['a']])
+    expect(lines.at(-1)).toBe('storing 1 upstream events failed as the relay closes, 1 lost: store down')
   })
 })
 

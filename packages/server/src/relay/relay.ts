@@ -10,7 +10,7 @@ import type { PublishOptions, PublishOutcome, PublishRequest } from '../protocol
 import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
 import type { Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
 import { channelOf, GlobalChannel, type Credentials, type IdentityKind } from '../stores/store.js'
-import { IdleTarget, step, type RetryPolicy, type TargetConfig, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
+import { admission, CatchingUpDetail, IdleTarget, step, type RetryPolicy, type TargetConfig, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
 import { upstreamInput, upstreamNotice } from './upstream-status.js'
 
 /** One relayed target as `/metrics` and `/healthz` report it. */
@@ -86,6 +86,25 @@ export interface RelayConfig {
 /** The most upstream events published in one go; see `#flush`. */
 const PublishChunk = 100
 
+/**
+ * How the relay retries storing upstream events when the store fails (a Redis blip, a
+ * failover): the first wait, doubling up to `maxMs`, until the waits would pass `giveUpMs`.
+ * Retrying is safe (the store dedupes by eid) and keeps order (later batches wait behind it).
+ * A minute covers a Redis restart or a Sentinel failover (seconds to tens of seconds); a store
+ * down longer is an outage, where holding every later event in memory helps no one.
+ * With these numbers: 12 attempts over about 56 s.
+ */
+export const PublishRetry = Object.freeze({ firstMs: 250, maxMs: 8_000, giveUpMs: 60_000 })
+
+/**
+ * The wait before retry number `failures` (1 for the first) when `waitedMs` were already waited
+ * for this batch, or `undefined` when the batch is to be given up. Pure.
+ */
+export function publishRetryDelay(failures: number, waitedMs: number, policy: typeof PublishRetry = PublishRetry): number | undefined {
+  const ms = Math.min(policy.maxMs, policy.firstMs * 2 ** Math.min(Math.max(failures - 1, 0), 30))
+  return waitedMs + ms > policy.giveUpMs ? undefined : ms
+}
+
 interface Target {
   readonly kind: IdentityKind
   readonly id: string
@@ -105,6 +124,12 @@ interface Target {
   liveSinceOpened: boolean
   /** When the upstream was last opened (ms since the epoch): its first viewer's joining. */
   openedAt: number
+  /**
+   * The upstream client's `persist` record (core's text: the newest event it delivered, and its
+   * identify ledger), kept across its subscriptions so that a reopening resumes where the last
+   * one stopped; set at the first opening to that opening's mark.
+   */
+  record: string | undefined
 }
 
 interface Pending {
@@ -135,6 +160,8 @@ export class Relay implements ViewerGate {
   #batch: PublishRequest[] = []
   /** The origin's replayed history waiting to be stored (history only). */
   #history: PublishRequest[] = []
+  /** Ends the wait of a publish retry early (at `close`); undefined when none waits. */
+  #wake: (() => void) | undefined
 
   constructor(config: RelayConfig, context: RelayContext) {
     this.#config = config
@@ -143,7 +170,7 @@ export class Relay implements ViewerGate {
     for (const [kind, list] of [['bot', config.bots], ['server', config.servers]] as const) {
       for (const { id, token } of list) {
         const channel = channelOf(kind, id)
-        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, openedAt: 0, client: undefined, subscription: undefined, grace: undefined, retry: undefined })
+        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, openedAt: 0, record: undefined, client: undefined, subscription: undefined, grace: undefined, retry: undefined })
       }
     }
   }
@@ -156,8 +183,19 @@ export class Relay implements ViewerGate {
       const closeCode = CloseCode.InvalidAuthentication
       return { code: ControlCode.InvalidAuth, detail: ServerDetail.noRows, closeCode, reason: CloseInfo[closeCode].reason }
     }
-    if (target.state.upstream === 'failed') return failedRefusal(target.state.detail)
-    return undefined
+    switch (admission(target.state)) {
+      case 'refuse':
+        return failedRefusal(target.state.detail)
+      case 'wait': {
+        // The store may lack what was published while the upstream was closed: this viewer's
+        // replay (or exact resume) would not be whole. It reopens the upstream, and comes back.
+        this.#dispatch(target, { type: 'viewer-waiting' })
+        const closeCode = CloseCode.InvalidConnection
+        return { code: RelayControlCode.UpstreamConnecting, detail: CatchingUpDetail, closeCode, reason: CloseInfo[closeCode].reason }
+      }
+      case 'admit':
+        return undefined
+    }
   }
 
   joined(kind: IdentityKind, id: string, viewer: Viewer): void {
@@ -202,9 +240,13 @@ export class Relay implements ViewerGate {
     return retried
   }
 
-  /** Closes every upstream connection and stops every timer; resolves once queued events are published. */
+  /**
+   * Closes every upstream connection and stops every timer; resolves once queued events are
+   * published (a batch waiting to retry a failed store gets one last attempt, at once).
+   */
   async close(): Promise<void> {
     this.#closed = true
+    this.#wake?.()
     for (const target of this.#targets.values()) {
       this.#dispatch(target, { type: 'stop' })
       // Whatever the machine thought: nothing of the relay's outlives it.
@@ -287,6 +329,10 @@ export class Relay implements ViewerGate {
       case 'log':
         logger.info(`upstream ${target.kind} ${target.id}: ${effect.line}`)
         return
+      case 'await-stored':
+        this.#flush()
+        this.#publishing = this.#publishing.then(() => this.#dispatch(target, { type: 'stored' }))
+        return
     }
   }
 
@@ -310,11 +356,11 @@ export class Relay implements ViewerGate {
     target.openedAt = Date.now()
     // One client per target for the relay's life, subscribed while the upstream is open: core
     // keeps its identify budget across subscriptions, so viewers who come and go around the
-    // grace period cannot spend the upstream's ratelimit. Each subscription resumes from when
-    // it was opened (its first viewer's joining), through core's `persist` with a store that
-    // holds only that mark: what the origin published while the upstream connected arrives in
-    // its history as `resumed` and is relayed live, as a direct client identified then would
-    // have had it; nothing from before (those viewers were not watching) is relayed live.
+    // grace period cannot spend the upstream's ratelimit. Each subscription resumes through
+    // core's `persist`, from the newest event the relay received (the first: from its opening),
+    // so that the store gets what the origin published while the upstream was closed; see
+    // `#received` for what of it is relayed live.
+    target.record ??= recordText({ mark: { ts: liveFrom(target), eid: '' }, ledger: {} })
     const client = (target.client ??= connect({
       WebSocket: LimitedWebSocket as unknown as NonNullable<ConnectOptions['WebSocket']>,
       ...this.#config.connect,
@@ -326,7 +372,7 @@ export class Relay implements ViewerGate {
       // The origin's history too, kept (not relayed live) so that a viewer's `send_all` gets it
       // as a direct client would; the server's `--history` bounds it.
       sendAll: true,
-      persist: openedMark(target),
+      persist: keptRecord(target),
     }))
     const subscription = client.status$.subscribe((status) => {
       const input = upstreamInput(status, !target.liveSinceOpened)
@@ -371,10 +417,16 @@ export class Relay implements ViewerGate {
     }
     const channel = event.chan === GlobalChannel ? GlobalChannel : target.channel
     const request = { channel, event: published }
-    // The origin's history (`prior`) is stored for viewers' replays, not relayed live: a viewer
-    // connected now did not ask for it. Its own queue, published before the live batch of the
-    // same turn, so that a replay asked for later holds it.
-    if (event.prior === true) this.#history.push(request)
+    // Relayed live: what the origin published since this subscription opened (less the clocks'
+    // skew), as a direct client identified then would have had it, and what core resumes after a
+    // drop. Stored only, for viewers' replays: the origin's history (`prior`), and a reopening's
+    // gap (`resumed` but published before the opening, while no viewer was connected: a viewer
+    // who comes back replays it; one who connects afresh did not ask for it, as at the origin).
+    // Its own queue, published before the live batch of the same turn, so that the store keeps
+    // the upstream's order and a replay asked for later holds it.
+    const ts = event.m.ts
+    const gap = event.resumed === true && typeof ts === 'number' && ts < liveFrom(target)
+    if (event.prior === true || gap) this.#history.push(request)
     else this.#batch.push(request)
     if (this.#history.length + this.#batch.length === 1) queueMicrotask(() => this.#flush())
   }
@@ -400,11 +452,19 @@ export class Relay implements ViewerGate {
     }
   }
 
+  /**
+   * Stores (and, `live`, fans out) one batch. The upstream client's mark has already moved past
+   * it, so a failed store is retried ({@link PublishRetry}) rather than dropped: the same eids
+   * again, which the store dedupes. Later batches wait behind it (`#publishing`), in order.
+   */
   async #publish(batch: PublishRequest[], live = true): Promise<void> {
     const { logger } = this.#context
+    let failures = 0
+    let waitedMs = 0
     while (batch.length > 0) {
       try {
         await this.#context.publish(batch, { checkContext: false, checkTimestamp: false, live })
+        if (failures > 0) logger.info(`stored ${batch.length} upstream events after ${failures} failed attempts`)
         return
       } catch (error) {
         // One event this server cannot store (nested too deep, an eid too long) must not take
@@ -414,10 +474,40 @@ export class Relay implements ViewerGate {
           batch.splice(error.index, 1)
           continue
         }
-        logger.error(`publishing upstream events failed (${batch.length} lost): ${describe(error)}`)
-        return
+        // A refusal without an index is the same on every attempt.
+        if (error instanceof PublishError) {
+          logger.error(`publishing upstream events failed (${batch.length} lost): ${describe(error)}`)
+          return
+        }
+        failures++
+        const n = batch.length
+        if (this.#closed) {
+          logger.error(`storing ${n} upstream events failed as the relay closes, ${n} lost: ${describe(error)}`)
+          return
+        }
+        const ms = publishRetryDelay(failures, waitedMs)
+        if (ms === undefined) {
+          logger.error(`storing ${n} upstream events failed ${failures} times in ${Math.round(waitedMs / 1000)} s, giving up: ${n} lost: ${describe(error)}`)
+          return
+        }
+        logger.error(`storing ${n} upstream events failed (attempt ${failures}), retrying in ${ms} ms: ${describe(error)}`)
+        // `close` ends the wait early: one last attempt, then no more.
+        await this.#pause(ms)
+        waitedMs += ms
       }
     }
+  }
+
+  /** Waits `ms` on the relay's timers, or until `close`. */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = this.#context.timers.after(ms, () => this.#wake?.())
+      this.#wake = () => {
+        this.#wake = undefined
+        timer.cancel()
+        resolve()
+      }
+    })
   }
 }
 
@@ -436,22 +526,34 @@ export function upstreamEventProblem(target: { readonly channel: string }, chan:
 }
 
 /**
- * How far before its opening an upstream resumes: the mark is this relay's clock, the events'
- * `m.ts` the origin's, and this much skew between them costs nothing. (An origin whose clock
- * runs further behind could make events of a drop soon after an opening, stamped before the
- * mark, look delivered; one ahead makes a viewer get a little of what came just before it.)
+ * How far before its opening an upstream's events count as news: the opening is this relay's
+ * clock, the events' `m.ts` the origin's, and this much skew between them costs nothing. (An
+ * origin whose clock runs further behind could make events published just after an opening
+ * look older, stored but not relayed live; one ahead makes a viewer get a little of what came
+ * just before it.)
  */
 const OpeningSkewMs = 1_000
 
 /**
- * The store for a target's upstream client (core's `persist`): it holds no record but the mark
- * at the upstream's last opening, less {@link OpeningSkewMs}, read at each subscription, and
- * keeps nothing written (core keeps the identify ledger in memory across subscriptions).
+ * Where the news of the upstream's current subscription starts (an `m.ts`, Unix seconds): its
+ * opening, less {@link OpeningSkewMs}. The first opening resumes from it; every one relays live
+ * only what is newer (see `#received`).
  */
-function openedMark(target: { readonly openedAt: number }): PersistStore {
+function liveFrom(target: { readonly openedAt: number }): number {
+  return (target.openedAt - OpeningSkewMs) / 1000
+}
+
+/**
+ * The store for a target's upstream client (core's `persist`): the target's own record, in
+ * memory, read at each subscription and replaced by each of core's writes, so that the next
+ * subscription resumes from the newest event the last one delivered.
+ */
+function keptRecord(target: { record: string | undefined }): PersistStore {
   return {
-    getItem: () => recordText({ mark: { ts: (target.openedAt - OpeningSkewMs) / 1000, eid: '' }, ledger: {} }),
-    setItem: () => undefined,
+    getItem: () => target.record,
+    setItem: (_key, value) => {
+      target.record = value
+    },
   }
 }
 
