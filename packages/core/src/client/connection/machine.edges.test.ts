@@ -588,6 +588,85 @@ describe('a replay held for ordering', () => {
   })
 })
 
+describe('the replay’s own mark', () => {
+  // A replay comes in any order: its mark (`replayMark`) moves as its events arrive, and becomes
+  // the state's only at done_prior; a connection that ends first takes it, and what it held, away.
+  it('moves with each held event in arrival order, not the state’s mark', () => {
+    const h = resumedReplay()
+    const before = h.state.watermark
+    h.payloads(live(eventOf('e3', 1003)), live(eventOf('e2', 1002)))
+    expect(h.state.watermark).toBe(before)
+    expect(h.state.connection?.replayMark).toMatchObject({ ts: 1003, eid: 'e3' })
+  })
+
+  it('becomes the state’s at done_prior, after the held are delivered in m.ts order', () => {
+    const h = resumedReplay()
+    h.payloads(live(eventOf('e3', 1003)), live(eventOf('e2', 1002)))
+    const effects = h.payloads(control('done_prior'))
+    expect(effects.filter((e) => e.type === 'deliver').map((e) => (e.type === 'deliver' ? e.event.m.eid : ''))).toEqual(['e2', 'e3'])
+    expect(h.state.watermark).toMatchObject({ ts: 1003, eid: 'e3' })
+    expect(h.state.connection?.replayMark).toBeUndefined()
+    // Live again: a live event moves the state's mark.
+    h.payloads(live(eventOf('e4', 1004)))
+    expect(h.state.watermark).toMatchObject({ ts: 1004, eid: 'e4' })
+  })
+
+  it('is not moved by history (prior), nor with resume off', () => {
+    const h = new Harness(configOf({ sendAll: true, backoff: { initialDelayMs: 1_000 } }))
+    h.toReady(1000)
+    h.payloads(control('done_prior'), live(eventOf('e1', 1001)))
+    h.closed(1006, { jitter: 0 })
+    h.timer('retry')
+    h.toReady(1010)
+    h.payloads(live(eventOf('old', 900)))
+    expect(h.state.connection?.replayMark).toBeUndefined()
+    h.payloads(live(eventOf('e2', 1002)))
+    expect(h.state.connection?.replayMark).toMatchObject({ ts: 1002, eid: 'e2' })
+    const off = new Harness(configOf({ resume: false, sendAll: true }))
+    off.toReady()
+    const ready = off.state.watermark
+    off.payloads(live(eventOf('x', 5)))
+    expect(off.state.connection?.replayMark).toBeUndefined()
+    off.payloads(control('done_prior'))
+    expect(off.state.watermark).toBe(ready)
+  })
+
+  it('goes with a connection that ends before done_prior, undelivered: the next resumes from the gap', () => {
+    const h = resumedReplay()
+    const before = h.state.watermark
+    h.payloads(live(eventOf('e3', 1003)))
+    const effects = h.closed(1006, { jitter: 0 })
+    expect(effects.some((e) => e.type === 'deliver')).toBe(false)
+    expect(h.state.watermark).toBe(before)
+    h.timer('retry')
+    h.toReady(1020)
+    expect(h.state.connection?.resumeFrom).toBe(before)
+    expect(h.state.connection?.heldCount).toBe(0)
+  })
+
+  it('after a cut, moves with the events that come until done_prior, which makes it the state’s', () => {
+    const h = resumedReplay({ maxReplayHeld: 1 })
+    const before = h.state.watermark
+    h.payloads(live(eventOf('e3', 1003)))
+    expect(h.state.status.state).toBe('live')
+    // Delivered as it comes now, with a diagnostic: not on the hot path, not the state's mark.
+    h.payloads({ type: 'event', event: eventOf('e5', 1005), diagnostic: { kind: 'unsafe-number', message: 'm', raw: '' } })
+    expect(h.state.watermark).toBe(before)
+    expect(h.state.connection?.replayMark).toMatchObject({ ts: 1005, eid: 'e5' })
+    h.payloads(control('done_prior'))
+    expect(h.state.watermark).toMatchObject({ ts: 1005, eid: 'e5' })
+    expect(h.state.connection?.replayMark).toBeUndefined()
+  })
+
+  it('a live event with a diagnostic (off the hot path) moves the state’s mark', () => {
+    const h = new Harness(configOf())
+    h.toReady(1000)
+    h.payloads({ type: 'event', event: eventOf('f', 1001), diagnostic: { kind: 'unsafe-number', message: 'm', raw: '' } })
+    expect(h.state.watermark).toMatchObject({ ts: 1001, eid: 'f' })
+    expect(h.state.connection?.replayMark).toBeUndefined()
+  })
+})
+
 describe('the resume payload', () => {
   it('every channel exact: the gap is filled though the replay did not reach back to the mark', () => {
     // A server with positions replayed exactly what followed them: m.ts has nothing to add.
