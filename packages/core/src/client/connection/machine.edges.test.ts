@@ -601,11 +601,11 @@ describe('the replay’s own mark', () => {
 
   it('becomes the state’s at done_prior, after the held are delivered in m.ts order', () => {
     const h = resumedReplay()
-    h.payloads(live(eventOf('e3', 1003)), live(eventOf('e2', 1002)))
+    h.payloads(live(eventOf('e3', 1003)), live(eventOf('e4', 1004)), live(eventOf('e2', 1002)))
     const effects = h.payloads(control('done_prior'))
-    expect(effects.filter((e) => e.type === 'deliver').map((e) => (e.type === 'deliver' ? e.event.m.eid : ''))).toEqual(['e2', 'e3'])
-    expect(h.state.watermark).toMatchObject({ ts: 1003, eid: 'e3' })
-    expect(h.state.connection?.replayMark).toBeUndefined()
+    expect(effects.filter((e) => e.type === 'deliver').map((e) => (e.type === 'deliver' ? e.event.m.eid : ''))).toEqual(['e2', 'e3', 'e4'])
+    expect(h.state.watermark).toMatchObject({ ts: 1004, eid: 'e4' })
+    expect(h.state.connection).toMatchObject({ replayMark: undefined, held: undefined, heldCount: 0 })
     // Live again: a live event moves the state's mark.
     h.payloads(live(eventOf('e4', 1004)))
     expect(h.state.watermark).toMatchObject({ ts: 1004, eid: 'e4' })
@@ -620,14 +620,20 @@ describe('the replay’s own mark', () => {
     h.toReady(1010)
     h.payloads(live(eventOf('old', 900)))
     expect(h.state.connection?.replayMark).toBeUndefined()
+    // The first connection's history, stamped after its ready by a producer's clock ahead.
+    const first = new Harness(configOf({ sendAll: true }))
+    first.toReady(1000)
+    first.payloads(live(eventOf('ahead', 1500)))
+    expect(first.state.connection?.replayMark).toBeUndefined()
     h.payloads(live(eventOf('e2', 1002)))
     expect(h.state.connection?.replayMark).toMatchObject({ ts: 1002, eid: 'e2' })
     const off = new Harness(configOf({ resume: false, sendAll: true }))
     off.toReady()
     const ready = off.state.watermark
-    off.payloads(live(eventOf('x', 5)))
+    off.payloads(live(eventOf('x', T0 / 1000 + 5)))
     expect(off.state.connection?.replayMark).toBeUndefined()
     off.payloads(control('done_prior'))
+    off.payloads({ type: 'event', event: eventOf('y', T0 / 1000 + 6), diagnostic: { kind: 'unsafe-number', message: 'm', raw: '' } })
     expect(off.state.watermark).toBe(ready)
   })
 
