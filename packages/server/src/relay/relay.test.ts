@@ -313,6 +313,41 @@ describe('Relay', () => {
   })
 })
 
+describe('Relay with several targets', () => {
+  it('stores and relays a global event once, though every target\'s upstream receives it', async () => {
+    const sockets = fakeWebSockets()
+    const batches: PublishRequest[][] = []
+    const other = '811073947382579201'
+    const relay = new Relay(
+      { upstream: 'ws://origin.invalid/ws', bots: [{ id: Bot, token: Token }, { id: other, token: 'other-secret' }], servers: [], graceMs: 1000, connect: { WebSocket: sockets.WebSocket, random: () => 0 } },
+      {
+        publish: async (requests) => {
+          batches.push([...requests])
+          return requests.map(() => ({ eid: '', repeat: false }))
+        },
+        logger: silentLogger,
+        timers: manualTimers(),
+      },
+    )
+    relay.joined('bot', Bot, recordingViewer())
+    await opened(sockets)
+    relay.joined('bot', other, recordingViewer())
+    await opened(sockets, 2)
+    const [first, second] = sockets.sockets
+    first?.handshake().frame(joinFrames(donePriorPayload()))
+    second?.handshake().frame(joinFrames(donePriorPayload()))
+    await settle()
+    // The origin sends it on both connections; the second upstream, resuming after a drop of
+    // its own, would send it again long after, when the store's history may have let it go.
+    const reset = fatesEvent(EventName.VoteResetAll, {}, { eid: 'g-1' })
+    first?.frame(joinFrames(wrapEvent(reset, 'global')))
+    second?.frame(joinFrames(wrapEvent(reset, 'global')))
+    await settle()
+    expect(batches.flat().map((r) => `${r.channel} ${(r.event as { m: { eid: string } }).m.eid}`)).toEqual(['global g-1'])
+    await relay.close()
+  })
+})
+
 describe('Relay after its grace period', () => {
   it('turns viewers away, reopening the upstream once, until it is live and its replay (the gap) is stored; the gap is stored, not relayed live', async () => {
     let release: (() => void) | undefined

@@ -1,5 +1,5 @@
 import { connect, type ConnectOptions, type FatesClient, type PersistStore, type ReceivedEvent } from '@fates-rx/core'
-import { recordText } from '@fates-rx/core/sans-io'
+import { DefaultDedupeCapacity, EventIdMemory, recordText } from '@fates-rx/core/sans-io'
 import { CloseCode, CloseInfo, ControlCode, RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 import type { Subscription } from 'rxjs'
 import { WebSocket } from 'ws'
@@ -162,6 +162,8 @@ export class Relay implements ViewerGate {
   #history: PublishRequest[] = []
   /** Ends the wait of a publish retry early (at `close`); undefined when none waits. */
   #wake: (() => void) | undefined
+  /** The eids of the `global` events received lately, from any target's upstream (see `#received`). */
+  readonly #globalSeen = new EventIdMemory(DefaultDedupeCapacity)
 
   constructor(config: RelayConfig, context: RelayContext) {
     this.#config = config
@@ -416,6 +418,11 @@ export class Relay implements ViewerGate {
       return
     }
     const channel = event.chan === GlobalChannel ? GlobalChannel : target.channel
+    // Every target's upstream receives `global`: one that resumes after the others relayed its
+    // events would store them again, and relay them live, once the store's bounded history no
+    // longer holds their eids. A target's own channel has one upstream, whose client dedupes.
+    const eid = event.m.eid
+    if (channel === GlobalChannel && eid !== undefined && !this.#globalSeen.firstSight(eid)) return
     const request = { channel, event: published }
     // Relayed live: what the origin published since this subscription opened (less the clocks'
     // skew), as a direct client identified then would have had it, and what core resumes after a
