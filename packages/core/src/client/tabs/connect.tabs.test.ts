@@ -134,6 +134,27 @@ describe('connect({ shareAcrossTabs })', () => {
     expect(follower.eids()).toEqual(['a', 'c', 'b'])
   })
 
+  it('resumes a takeover from the leader\'s ready when the follower was welcomed before it and saw no event', async () => {
+    const t = tabs()
+    const leader = t.open()
+    await settle()
+    // Welcomed while the leader still connects: told no mark (a restored browser session).
+    const follower = t.open()
+    await settle()
+    leader.last().handshake()
+    await settle()
+    // x reaches the leader, which crashes in that task.
+    leader.last().frame(eventFrame('x', T + 1))
+    leader.tab.crash()
+    leader.leave()
+    await settle()
+    follower.last().handshake()
+    expect(JSON.parse(follower.last().sent.at(-1) ?? '{}')).toMatchObject({ send_all: true })
+    follower.last().frame(frameOf(eventFrame('old', T - 5), eventFrame('x', T + 1))).frame(control('done_prior', 16))
+    await settle()
+    expect(follower.eids()).toEqual(['x'])
+  })
+
   it('costs nothing when a follower leaves or comes back, and counts the tabs', async () => {
     const t = tabs()
     const leader = t.open()

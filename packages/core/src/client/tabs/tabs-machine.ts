@@ -261,12 +261,22 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
     if (later !== next.mark) set({ mark: later })
   }
 
+  // The first `ready` a tab sees starts its mark, whether it leads or follows: a follower
+  // welcomed before its leader's `ready` is told no mark, and would otherwise take over with
+  // none (no resume: what reached the leader in its last task, and the handover's gap, lost).
+  const markAtReady = (item: TabItem): void => {
+    if (item[0] === 'control' && item[1].code === 'ready' && next.mark === undefined && config.resume) set({ mark: readyMark(item[1], input.at) })
+  }
+
   const follow = (message: TabMessage): void => {
     switch (message.type) {
       case 'out':
         for (const item of message.items) {
           if (item[0] === 'status') show(item[1])
-          else emit({ type: 'emit', item })
+          else {
+            markAtReady(item)
+            emit({ type: 'emit', item })
+          }
         }
         return
       case 'lead':
@@ -350,9 +360,7 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
         broadcast(['status', view])
         break
       }
-      if (item[0] === 'control' && item[1].code === 'ready' && next.mark === undefined && config.resume) {
-        set({ mark: readyMark(item[1], input.at) })
-      }
+      markAtReady(item)
       broadcast(item)
       emit({ type: 'emit', item })
       break
