@@ -200,12 +200,13 @@ describe('workerClient: joining', () => {
       await settle()
       return hub.joins()[0]?.from
     }
-    expect(await from('{"ts":5,"eid":"e1","tied":["a","b"]}')).toEqual({ ts: 5, eid: 'e1', tied: ['a', 'b'] })
+    expect(await from('{"ts":5,"eid":"e1","tied":["a","b"]}')).toEqual({ ts: 5, eid: 'e1', tied: ['a', 'b'], clock: 0 })
+    // Read in the tab's own clock (clock 0): a mark without one would have no ceiling.
     // -Infinity is stored as null (JSON has no infinity).
-    expect(await from('{"ts":null,"eid":"e1"}')).toEqual({ ts: -Infinity, eid: 'e1', tied: undefined })
+    expect(await from('{"ts":null,"eid":"e1"}')).toEqual({ ts: -Infinity, eid: 'e1', tied: undefined, clock: 0 })
     // A tie list holding anything but eids is dropped, not the mark.
-    expect(await from('{"ts":5,"eid":"e1","tied":["a",2]}')).toEqual({ ts: 5, eid: 'e1', tied: undefined })
-    expect(await from('{"ts":5,"eid":"e1","tied":"a"}')).toEqual({ ts: 5, eid: 'e1', tied: undefined })
+    expect(await from('{"ts":5,"eid":"e1","tied":["a",2]}')).toEqual({ ts: 5, eid: 'e1', tied: undefined, clock: 0 })
+    expect(await from('{"ts":5,"eid":"e1","tied":"a"}')).toEqual({ ts: 5, eid: 'e1', tied: undefined, clock: 0 })
     for (const bad of ['{"ts":"5","eid":"e1"}', '{"ts":5,"eid":7}', '{"ts":5}', 'null', '7', '{not json', '{"mark":null}']) {
       expect(await from(bad), bad).toBeUndefined()
     }
@@ -243,7 +244,7 @@ describe('workerClient: joining', () => {
     const hub = scripted()
     const t = tab(hub, { session: new Map([[markKey, '{"ts":5,"eid":"e1"}']]) })
     await settle()
-    expect(hub.joins()[0]?.from).toEqual({ ts: 5, eid: 'e1', tied: undefined })
+    expect(hub.joins()[0]?.from).toEqual({ ts: 5, eid: 'e1', tied: undefined, clock: 0 })
     t.leave()
     t.session.set(markKey, '{"ts":9,"eid":"e9"}')
     t.client.status$.subscribe()
@@ -336,6 +337,17 @@ describe('workerClient: what the hub says', () => {
     await settle()
     expect(JSON.parse(t.session.get(markKey) ?? 'null')).toMatchObject({ ts: 15, eid: 'f' })
     expect(t.eids()).toEqual(['a', 'c', 'b', 'd', 'f', 'e'])
+  })
+
+  it('keeps its mark within its own clock plus a minute: an event stamped a day ahead hides nothing from a reload', async () => {
+    const hub = scripted()
+    const t = tab(hub)
+    await settle()
+    hub.say(welcome({ history: [event('a', 10)] }))
+    hub.say({ type: 'out', items: [['event', event('ahead', 86_400)]] })
+    await settle()
+    // The tab's clock is the virtual scheduler's: 0 s now, so the ceiling is 60 s.
+    expect(JSON.parse(t.session.get(markKey) ?? 'null')).toMatchObject({ ts: 60, eid: 'ahead' })
   })
 
   it('marks its joining time at the welcome when it has delivered nothing, so a reload before the first event misses nothing', async () => {
@@ -704,6 +716,24 @@ describe('workerClient: the edges', () => {
     l.client.close()
     void other.asked[0]?.grant()
     expect(late.joins()).toEqual([])
+  })
+
+  it('listens to the window only while subscribed and not closed, so that a closed client is not kept alive by it', async () => {
+    const listening = new Map<string, unknown>()
+    vi.stubGlobal('addEventListener', (type: string, listener: unknown) => void listening.set(type, listener))
+    vi.stubGlobal('removeEventListener', (type: string, listener: unknown) => {
+      if (listening.get(type) === listener) listening.delete(type)
+    })
+    const hub = scripted()
+    const t = tab(hub)
+    await settle()
+    expect([...listening.keys()].sort()).toEqual(['pagehide', 'pageshow'])
+    t.client.close()
+    expect(listening.size).toBe(0)
+    t.client.reconnect()
+    expect([...listening.keys()].sort()).toEqual(['pagehide', 'pageshow'])
+    t.leave()
+    expect(listening.size).toBe(0)
   })
 
   it('joins nothing for a subscriber that comes after close(), nor for a pageshow before any subscriber', async () => {

@@ -33,7 +33,9 @@ const Say = Object.freeze({
 const markText = (mark: Watermark): string => JSON.stringify({ ts: Number.isFinite(mark.ts) ? mark.ts : null, eid: mark.eid, tied: mark.tied })
 /**
  * The mark in a session's text, or in a persisted record's `mark` (the same shape; a record
- * without one has no string `eid` of its own, so it yields none).
+ * without one has no string `eid` of its own, so it yields none). Read in the tab's own clock
+ * (`clock: 0`), as the marks it makes are: a mark with no clock has no ceiling, and one event
+ * stamped a day ahead would then hide every later one from a reload or a new worker.
  */
 function parseMark(text: string | null | undefined): Watermark | undefined {
   try {
@@ -42,7 +44,7 @@ function parseMark(text: string | null | undefined): Watermark | undefined {
     // Stryker disable next-line OptionalChaining: equivalent: reading `eid` of null throws, and the catch answers alike.
     if (typeof data?.eid !== 'string' || (data.ts !== null && typeof data.ts !== 'number')) return undefined
     const tied = Array.isArray(data.tied) && data.tied.every((eid) => typeof eid === 'string') ? (data.tied as string[]) : undefined
-    return { ts: data.ts === null ? -Infinity : (data.ts as number), eid: data.eid, tied }
+    return { ts: data.ts === null ? -Infinity : (data.ts as number), eid: data.eid, tied, clock: 0 }
   } catch {
     // Not JSON: no mark.
   }
@@ -188,7 +190,7 @@ export function workerClient(
         // Its record's mark, when it has one: the hub fills the gap since that older one, and
         // a rejoin from the joining time would skip what that fill had not yet delivered.
         if (config.resume && mark === undefined) {
-          mark = recordMark ?? { ts: now() / 1000, eid: '' }
+          mark = recordMark ?? { ts: now() / 1000, eid: '', clock: 0 }
           saveMark()
         }
         for (const event of message.history) deliver(event)
@@ -322,14 +324,26 @@ export function workerClient(
   }
 
   // Window unload: say goodbye at once, so that the hub's count is right before the lock says so.
-  // A page restored from the back-forward cache joins again.
-  const scope = globalThis as { addEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void }
-  scope.addEventListener?.('pagehide', () => {
+  // A page restored from the back-forward cache joins again. Listened to only while subscribed
+  // and not closed: a page that makes a client per view must not keep every one (and its eid
+  // memory) alive through the window's listeners.
+  type Listener = (event: { persisted?: boolean }) => void
+  type Listen = (type: string, listener: Listener) => void
+  const scope = globalThis as { addEventListener?: Listen; removeEventListener?: Listen }
+  const onHide: Listener = () => {
     if (active) leave()
-  })
-  scope.addEventListener?.('pageshow', (event) => {
+  }
+  const onShow: Listener = (event) => {
     if (event.persisted === true && subscribed && !stopped && !active && fellBack === undefined) join()
-  })
+  }
+  let listening = false
+  const listen = (on: boolean): void => {
+    if (on === listening) return
+    listening = on
+    const method = on ? scope.addEventListener : scope.removeEventListener
+    method?.call(scope, 'pagehide', onHide)
+    method?.call(scope, 'pageshow', onShow)
+  }
 
   const stop = (detail: string): void => {
     unfollow()
@@ -340,22 +354,30 @@ export function workerClient(
   return streams.client(
     () => {
       subscribed = true
-      if (!stopped) join()
+      if (!stopped) {
+        listen(true)
+        join()
+      }
     },
     () => {
       subscribed = false
       mark = replayMark = undefined
+      listen(false)
       stop(Say.left)
     },
     () => {
       if (stopped) return
       stopped = true
+      listen(false)
       stop(Say.closed)
     },
     () => {
       if (stopped) {
         stopped = false
-        if (subscribed) join()
+        if (subscribed) {
+          listen(true)
+          join()
+        }
       } else if (fellBack !== undefined) fellBack.reconnect()
       else post({ type: 'reconnect' })
     },
