@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test'
-import { E2E } from './support/config.js'
-import { expectLive, watch } from './support/page.js'
+import { E2E, serverUrl } from './support/config.js'
+import { connectPanel, expectLive, openEmpty, watch } from './support/page.js'
 
 test('a second target joins side by side, entered from the keyboard alone', async ({ page }) => {
   const seen = await watch(page)
@@ -26,4 +26,30 @@ test('a second target joins side by side, entered from the keyboard alone', asyn
   expect(a !== null && b !== null && b.x > a.x + a.width - 1 && Math.abs(b.y - a.y) < 2).toBe(true)
   expect(await seen.violations()).toEqual([])
   expect(seen.errors).toEqual([])
+})
+
+test('a panel switched to another target shows none of the last target\'s rows', async ({ page }) => {
+  const panel = await openEmpty(page)
+  await connectPanel(panel, { url: serverUrl, ...E2E.bot })
+  await expectLive(panel)
+  const feed = panel.getByTestId('feed').locator('li')
+  await expect(feed.nth(2)).toBeVisible()
+  await panel.getByTestId('connect-submit').click()
+  const newest = Number(await feed.first().getAttribute('data-key'))
+  // Numbers another target kept from an earlier visit, its rows numbered over the ones on
+  // screen: the feed slides by row keys, and each target numbers its own.
+  const other = { url: serverUrl, kind: 'server', id: '811073947382579999' } as const
+  await page.evaluate(
+    ({ key, newest }) => {
+      const row = (n: number) => ({ key: String(n), time: '00:00:00', name: 'kept row', user: '', fields: '', chan: '', prior: false, resumed: false })
+      const feed = Array.from({ length: 50 }, (_, i) => row(newest + 10 - i))
+      const tally = { v: 1, since: Date.now(), total: 50, replayed: 0, totals: {}, uniqueUsers: 0, users: [], latestVote: null, buckets: [], feed, seq: newest + 10, eids: [] }
+      localStorage.setItem(key, JSON.stringify(tally))
+    },
+    { key: `fates-rx.dashboard.kept:${JSON.stringify([other.url, other.kind, other.id])}`, newest },
+  )
+  await connectPanel(panel, { ...other, token: 'not-this-servers-token' })
+  await expect(feed.first()).toContainText('kept row')
+  await expect(feed).toHaveCount(50)
+  expect(await feed.filter({ hasNotText: 'kept row' }).count()).toBe(0)
 })

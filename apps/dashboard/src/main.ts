@@ -1,5 +1,5 @@
 import { openClient } from './client.js'
-import { type RememberedTarget, rememberedTargets, sameTarget, sessionTargets } from './view/remember.js'
+import { initialPanels, offeredBefore, rememberedTargets, sessionTargets } from './view/remember.js'
 import { type PanelOptions, TargetPanel } from './view/target-panel.js'
 import { loadDemoTarget } from './demo-target.js'
 import { parkAll } from './handover.js'
@@ -50,13 +50,5 @@ if (import.meta.hot) {
 const session = sessionTargets()
 const remembered = rememberedTargets()
 const demo = await loadDemoTarget()
-const shown: RememberedTarget[] = []
-const first = (target: RememberedTarget): boolean => !shown.some((t) => sameTarget(t, target)) && shown.push(target) > 0
-const isRemembered = (target: RememberedTarget): boolean => remembered.some((t) => sameTarget(t, target))
-if (demo !== undefined && first(demo.settings)) {
-  const kept = session.find((t) => sameTarget(t, demo.settings))
-  add({ settings: { ...demo.settings, remember: isRemembered(demo.settings) }, autoConnect: demo.autoConnect || kept !== undefined })
-}
-for (const settings of session) if (first(settings)) add({ settings: { ...settings, remember: isRemembered(settings) }, autoConnect: true })
-for (const target of remembered) if (first(target)) add({ settings: { ...target, remember: true } })
+for (const panel of initialPanels({ demo, session, remembered, offeredBefore: demo !== undefined && offeredBefore() })) add(panel)
 if (panels.size === 0) add().focus()

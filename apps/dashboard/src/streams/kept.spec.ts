@@ -75,6 +75,121 @@ describe('addEvents', () => {
   })
 })
 
+/** The `i`-th view of a channel publishing 5 a second from `at`: its eid, and `m.ts` in seconds. */
+const nth = (i: number, extra: Partial<ReceivedEvent> = {}): ReceivedEvent => ({
+  m: { e: EventName.BotView, eid: `n${i}`, ts: at / 1000 + i / 5 },
+  ctx: { user: String(i % 300) },
+  ...extra,
+})
+const range = (from: number, to: number, extra: Partial<ReceivedEvent> = {}): ReceivedEvent[] =>
+  Array.from({ length: to - from }, (_, k) => nth(from + k, extra))
+/** Events `from` to `to` (exclusive) counted live, one a burst, each as it arrives. */
+const live = (start: Tally, from: number, to: number): Tally =>
+  range(from, to).reduce((t, e, k) => addEvents(t, [e], at + (from + k) * 200), start)
+/** A reload: the tally through storage. */
+function reload(t: Tally): Tally {
+  const parsed = parseTally(serializeTally(t))
+  if (!('tally' in parsed)) throw new Error(parsed.problem)
+  return parsed.tally
+}
+
+describe('a send_all replay of what the tally counted', () => {
+  it('counts nothing again, however far beyond the 512 eids it reaches', () => {
+    // 200 s watched without send_all; Disconnect; send_all ticked; Connect: the server's
+    // whole history comes as prior.
+    const watched = reload(live(emptyTally(at), 0, 1_000))
+    const t = addEvents(watched, range(0, 1_000, { prior: true }), at + 300_000)
+    expect(t.total).toBe(1_000)
+    expect(t.replayed).toBe(0)
+    expect(t.feed).toEqual(watched.feed)
+  })
+
+  it('counts what was published while the page was away, once, and then goes on live', () => {
+    const watched = reload(live(emptyTally(at), 0, 1_000))
+    let t = addEvents(watched, range(0, 1_500, { prior: true }), at + 300_000)
+    expect([t.total, t.replayed]).toEqual([1_500, 500])
+    t = addEvents(t, [nth(1_500)], at + 300_200)
+    expect(t.total).toBe(1_501)
+    // Watched and replayed join into one span: a later replay of it all counts nothing.
+    const again = addEvents(reload(t), range(0, 1_501, { prior: true }), at + 400_000)
+    expect(reload(again).spans).toEqual([[at / 1000, at / 1000 + 300, 'n0', 'n1500']])
+    expect(again.total).toBe(1_501)
+  })
+
+  it('claims no gap: a load that did not resume starts a span of its own', () => {
+    // Watched 0–599; Disconnect; Connect again 200 s later without a resume (a new
+    // persist record): 600–999 were never delivered.
+    const first = reload(live(emptyTally(at), 0, 600))
+    const second = reload(live(first, 1_000, 1_600))
+    expect(second.spans).toEqual([
+      [at / 1000, at / 1000 + 599 / 5, 'n0', 'n599'],
+      [at / 1000 + 200, at / 1000 + 1_599 / 5, 'n1000', 'n1599'],
+    ])
+    const t = addEvents(second, range(0, 1_600, { prior: true }), at + 400_000)
+    expect([t.total, t.replayed]).toEqual([1_600, 400])
+  })
+
+  it('joins a gap filled by a resume to the span before it', () => {
+    const first = reload(live(emptyTally(at), 0, 600))
+    const resumed = reload(addEvents(first, range(600, 1_000, { resumed: true }), at + 200_000))
+    expect(resumed.spans).toEqual([[at / 1000, at / 1000 + 999 / 5, 'n0', 'n999']])
+    expect(addEvents(resumed, range(0, 1_000, { prior: true }), at + 300_000).total).toBe(1_000)
+  })
+
+  it('judges an event without m.ts, or another sharing a span\'s first stamp, by its eid alone', () => {
+    const watched = reload(live(emptyTally(at), 0, 1_000))
+    const bare = (eid: string): ReceivedEvent => ({ m: { e: EventName.BotView, eid }, ctx: {}, prior: true })
+    // Published at the stamp the span begins at, but maybe just before the stream began.
+    const tie = nth(0, { prior: true, m: { e: EventName.BotView, eid: 'tie', ts: at / 1000 } })
+    const replay = [tie, nth(0, { prior: true }), bare('n1'), bare('n999'), nth(999, { prior: true })]
+    // n1's eid is long forgotten: without a stamp it counts again; n0 and n999 are the span's ends.
+    expect(addEvents(watched, replay, at + 300_000).total).toBe(1_002)
+  })
+
+  it('keeps at most the newest spans', () => {
+    let t = emptyTally(at)
+    for (let load = 0; load < TallyBounds.spans + 4; load++) t = reload(live(t, load * 10, load * 10 + 2))
+    expect(t.spans).toHaveLength(TallyBounds.spans)
+    const load = TallyBounds.spans + 3
+    expect(t.spans[0]?.[2]).toBe('n40')
+    expect(t.spans.at(-1)).toEqual([at / 1000 + load * 2, at / 1000 + (load * 10 + 1) / 5, `n${load * 10}`, `n${load * 10 + 1}`])
+  })
+
+  it('reads a tally stored before spans as one that claims none', () => {
+    const { spans: _spans, run: _run, ...older } = live(emptyTally(at), 0, 10)
+    const parsed = parseTally(JSON.stringify(older))
+    expect('tally' in parsed && parsed.tally.spans).toEqual([])
+  })
+})
+
+describe('a gap filled in after a reload', () => {
+  it('is drawn at its own seconds, not as a burst at the second it arrived', () => {
+    // 5 a second for 2 minutes; the page is away 5 minutes; the resume brings the 1,500 missed.
+    const watched = reload(range(0, 600).reduce((t, e, k) => addEvents(t, [e], at + k * 200), emptyTally(at)))
+    const back = at + 420_000
+    const t = addEvents(watched, range(600, 2_100, { resumed: true }), back)
+    expect(t.total).toBe(2_100)
+    // 5 a second over the last minute, as a page that stayed would have drawn it.
+    expect(statsOf(t, back, 60_000).perMinuteTotal).toBe(295)
+    const chart = chartOf(t, back, 300_000, 60_000)
+    expect(Math.max(...(chart.series[1] ?? []))).toBeLessThanOrEqual(305)
+  })
+
+  it('draws one stamped ahead of this clock now, and none without m.ts or from before the tally began', () => {
+    const t = addEvents(
+      emptyTally(at),
+      [
+        nth(0, { resumed: true, m: { e: EventName.BotView, eid: 'ahead', ts: at / 1000 + 3_600 } }),
+        { m: { e: EventName.BotView, eid: 'unstamped' }, ctx: {}, resumed: true },
+        nth(0, { resumed: true, m: { e: EventName.BotView, eid: 'before', ts: at / 1000 - 30 } }),
+      ],
+      at,
+    )
+    expect(t.total).toBe(3)
+    expect(t.buckets).toEqual([{ s: at / 1000, n: { [EventName.BotView]: 1 } }])
+  })
+})
+
 describe('statsOf and chartOf', () => {
   it('rate live arrivals over the window, and the chart draws the same from a restored tally', () => {
     // 30 votes, one a second, then 30 s of quiet.
@@ -106,7 +221,9 @@ describe('statsOf and chartOf', () => {
 describe('serializeTally and parseTally', () => {
   it('round-trip a tally', () => {
     const t = fold([vote('a', 4, '1'), view('b')], 1_000)
-    expect(parseTally(serializeTally(t))).toEqual({ tally: t })
+    // The run this load's stream extends is stored as a span: the next load opens its own.
+    expect(t.run).toEqual({ span: [at / 1000, at / 1000, 'a', 'a'], prior: false })
+    expect(parseTally(serializeTally(t))).toEqual({ tally: { ...t, spans: [[at / 1000, at / 1000, 'a', 'a']], run: null } })
   })
 
   it('shrink a tally whose rows would be too long, oldest first', () => {
@@ -126,6 +243,8 @@ describe('serializeTally and parseTally', () => {
     ['a bad row', JSON.stringify({ ...emptyTally(at), feed: [{ key: 1 }] }), 'a bad feed field'],
     ['a bad bucket', JSON.stringify({ ...emptyTally(at), buckets: [{ s: 1.5, n: {} }] }), 'a bad buckets field'],
     ['a bad vote', JSON.stringify({ ...emptyTally(at), latestVote: { votes: '1', e: 0 } }), 'a bad latestVote field'],
+    ['a bad span', JSON.stringify({ ...emptyTally(at), spans: [[2, 1, '', '']] }), 'a bad spans field'],
+    ['too many spans', JSON.stringify({ ...emptyTally(at), spans: Array.from({ length: 17 }, (_, i) => [i, i, '', '']) }), 'a bad spans field'],
     ['null', 'null', 'not an object'],
     ['too long', 'x'.repeat(TallyBounds.chars + 1), `longer than ${TallyBounds.chars} characters`],
   ])('name what is wrong with %s, without throwing', (_label, text, problem) => {

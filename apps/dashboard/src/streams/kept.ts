@@ -19,6 +19,8 @@ export const TallyBounds = Object.freeze({
   feed: 50,
   /** Recent event IDs: an event whose `eid` is among them is not counted again. */
   eids: 512,
+  /** `m.ts` spans counted without a gap ({@link Tally.spans}); the oldest are forgotten first. */
+  spans: 16,
   /** Users remembered for the unique-user count (exact up to this many, then an upper bound). */
   users: 2_000,
   /** The longest serialised tally, in characters. */
@@ -27,6 +29,24 @@ export const TallyBounds = Object.freeze({
 
 /** The key events beyond {@link TallyBounds.names} distinct names are counted under. */
 export const OtherName = -1
+
+/**
+ * A range of `m.ts` (unix seconds) delivered without a gap and counted: every event stamped
+ * strictly between `from` and `to`, and the events `first` and `last` (eid keys, `''` for
+ * none) stamped at its ends. Another event sharing an end's stamp may have been published just
+ * outside the delivery, so it is not claimed.
+ */
+export type Span = readonly [from: number, to: number, first: string, last: string]
+
+/**
+ * The span the stream is extending now: its events arrive without a gap between them. `prior`
+ * while it is a `send_all` replay, which is ordered by `m.ts` (core's `orderReplay`) and covers
+ * the server's history from its first event to its last.
+ */
+export interface Run {
+  readonly span: Span
+  readonly prior: boolean
+}
 
 /** Live arrivals in one second: the second (unix seconds) and counts by event name. */
 export interface Bucket {
@@ -59,6 +79,18 @@ export interface Tally {
   readonly seq: number
   /** The newest event IDs (long ones hashed), oldest first. */
   readonly eids: readonly string[]
+  /**
+   * Where a `send_all` replay was counted already: the `m.ts` spans, oldest first and disjoint,
+   * within which this tally counted every event it was delivered, with no gap in delivery. The
+   * 512 {@link Tally.eids} hold 100 s at 5 events/s; a replay brings the server's whole history.
+   * Absent from a tally an older version stored (read as none: nothing is claimed).
+   */
+  readonly spans: readonly Span[]
+  /**
+   * The span this load's stream is extending, not yet in {@link Tally.spans}; never stored
+   * (`null` when read back): the next load's stream may begin after a gap, so it opens its own.
+   */
+  readonly run: Run | null
 }
 
 /** A tally with nothing counted yet. */
@@ -76,6 +108,8 @@ export function emptyTally(now: number): Tally {
     feed: Object.freeze([]),
     seq: 0,
     eids: Object.freeze([]),
+    spans: Object.freeze([]),
+    run: null,
   })
 }
 
@@ -116,22 +150,86 @@ function newerVote(current: LatestVote | null, event: ReceivedEvent): LatestVote
 }
 
 /**
+ * `spans` with `added`: merged where they overlap or touch (a run that resumed from a
+ * span's end: core delivers every event stamped at or after its mark), sorted, the newest kept.
+ */
+function withSpan(spans: readonly Span[], added: Span): readonly Span[] {
+  const merged: [number, number, string, string][] = []
+  for (const [from, to, first, last] of [...spans, added].sort((x, y) => x[0] - y[0])) {
+    const open = merged.at(-1)
+    if (open === undefined || from > open[1]) merged.push([from, to, first, last])
+    else if (to > open[1]) [open[1], open[3]] = [to, last]
+  }
+  return Object.freeze(merged.slice(-TallyBounds.spans).map((span) => Object.freeze(span) as Span))
+}
+
+const inSpans = (spans: readonly Span[], ts: number, key: string): boolean =>
+  spans.some(([from, to, first, last]) => (from < ts && ts < to) || (ts === from && key === first) || (ts === to && key === last))
+
+/**
+ * Where the stream has got to once `event` (stamped `ts`) arrived. A run goes on while the
+ * stream does; it begins afresh after a load, unless its first event is `resumed` (core filling
+ * the gap since the newest event this page delivered, which the tally's newest span ends at). A
+ * live event stamped before its run began (another clock) stays out of it: the run claims only
+ * what arrived in order. `key` is the event's eid key, `''` without one.
+ */
+function nextRun(run: Run | null, spans: readonly Span[], event: ReceivedEvent, ts: number, key: string): Run {
+  const prior = event.prior === true
+  const newest = spans.at(-1)
+  const span: Span | undefined =
+    run?.span ?? (event.resumed === true && newest !== undefined && newest[1] <= ts ? [newest[1], newest[1], newest[3], newest[3]] : undefined)
+  if (span === undefined) return { span: [ts, ts, key, key], prior }
+  const [from, to, first, last] = span
+  // Only a replay reaches back before its start: it is the server's history, all of it delivered.
+  if (prior && ts < from) return { span: [ts, to, key, last], prior }
+  return { span: [from, Math.max(to, ts), first, ts >= to ? key : last], prior }
+}
+
+/**
+ * The second a counted event is drawn at in the rate and the chart, or `undefined` for none.
+ * A live event at its arrival; a `resumed` one (missed while the page was away) at its own
+ * `m.ts`, so that a gap filled in at once does not read as a burst: at most `now` (a clock
+ * ahead of this one), and not at all when it has no `m.ts` or falls before the kept seconds or
+ * before the tally began (its time was not watched). A replay is never a live arrival.
+ */
+function secondOf(event: ReceivedEvent, tally: Tally, second: number): number | undefined {
+  if (event.prior === true) return undefined
+  if (event.resumed !== true) return second
+  const ts = event.m.ts
+  if (typeof ts !== 'number' || !Number.isFinite(ts)) return undefined
+  const s = Math.min(Math.floor(ts), second)
+  return s > second - TallyBounds.seconds && s >= Math.floor(tally.since / 1000) ? s : undefined
+}
+
+/**
  * Counts a burst of events that arrived at `now`. An event whose `eid` the tally holds is
  * dropped (a resumed gap replays what a page counted before its reload); so is a repeat within
- * the burst. Returns the same tally when every event was a repeat.
+ * the burst, and a `prior` event stamped within one of the tally's {@link Tally.spans} (a
+ * `send_all` replay of history the page watched). Returns the same tally when nothing changed.
  */
 export function addEvents(tally: Tally, events: readonly ReceivedEvent[], now: number): Tally {
   const eids = new Set(tally.eids)
   const totals = new Map(Object.entries(tally.totals))
   const users = new Set(tally.users)
   const second = Math.floor(now / 1000)
-  const last = tally.buckets.at(-1)
-  const bucket = new Map(last?.s === second ? Object.entries(last.n) : [])
-  let { total, replayed, uniqueUsers, latestVote, seq } = tally
+  // Counts by second for the seconds this burst touches, each starting from its kept bucket.
+  const touched = new Map<number, Map<string, number>>()
+  let { total, replayed, uniqueUsers, latestVote, seq, spans, run } = tally
   const rows: FeedRow[] = []
   for (const event of events) {
+    const ts = event.m.ts
+    const stamped = typeof ts === 'number' && Number.isFinite(ts)
+    const key = event.m.eid === undefined ? '' : eidKey(event.m.eid)
+    // A replay starts: what the stream covered before it is settled, and is what it is checked against.
+    if (event.prior === true && run !== null && !run.prior) {
+      spans = withSpan(spans, run.span)
+      run = null
+    }
+    const countedBefore = event.prior === true && stamped && inSpans(spans, ts, key)
+    // Even an event counted before shows how far the stream has come.
+    if (stamped) run = nextRun(run, spans, event, ts, key)
+    if (countedBefore) continue
     if (event.m.eid !== undefined) {
-      const key = eidKey(event.m.eid)
       if (eids.has(key)) continue
       // Added last, so the set stays oldest first and its oldest fall off the bound.
       eids.add(key)
@@ -141,7 +239,15 @@ export function addEvents(tally: Tally, events: readonly ReceivedEvent[], now: n
     total += 1
     totals.set(name, (totals.get(name) ?? 0) + 1)
     if (event.prior === true) replayed += 1
-    else bucket.set(name, (bucket.get(name) ?? 0) + 1)
+    const s = secondOf(event, tally, second)
+    if (s !== undefined) {
+      let bucket = touched.get(s)
+      if (bucket === undefined) {
+        bucket = new Map(Object.entries(tally.buckets.find((b) => b.s === s)?.n ?? {}))
+        touched.set(s, bucket)
+      }
+      bucket.set(name, (bucket.get(name) ?? 0) + 1)
+    }
     const user = event.ctx['user']
     if (typeof user === 'string' || typeof user === 'number') {
       const hash = digestOf(String(user))
@@ -154,9 +260,11 @@ export function addEvents(tally: Tally, events: readonly ReceivedEvent[], now: n
     seq += 1
     rows.push(toFeedRow(event, seq, now))
   }
-  if (rows.length === 0) return tally
-  const buckets = tally.buckets.filter((b) => b.s > second - TallyBounds.seconds && b.s !== second)
-  if (bucket.size > 0) buckets.push(Object.freeze({ s: second, n: Object.freeze(Object.fromEntries(bucket)) }))
+  if (rows.length === 0 && spans === tally.spans && sameRun(run, tally.run)) return tally
+  const buckets = tally.buckets.filter((b) => b.s > second - TallyBounds.seconds && !touched.has(b.s))
+  for (const [s, n] of touched) buckets.push(Object.freeze({ s, n: Object.freeze(Object.fromEntries(n)) }))
+  // Oldest first; a filled-in gap adds seconds before the newest (nearly sorted: cheap).
+  buckets.sort((a, b) => a.s - b.s)
   return Object.freeze({
     v: 1,
     since: tally.since,
@@ -170,8 +278,13 @@ export function addEvents(tally: Tally, events: readonly ReceivedEvent[], now: n
     feed: Object.freeze([...rows.reverse(), ...tally.feed].slice(0, TallyBounds.feed)),
     seq,
     eids: Object.freeze([...eids].slice(-TallyBounds.eids)),
+    spans,
+    run: run === null ? null : Object.freeze({ span: Object.freeze(run.span), prior: run.prior }),
   })
 }
+
+const sameRun = (a: Run | null, b: Run | null): boolean =>
+  a === b || (a !== null && b !== null && a.prior === b.prior && a.span.every((x, i) => x === b.span[i]))
 
 const groupOf: ReadonlyMap<string, number> = new Map(
   StatGroups.flatMap((group, i) => group.events.map((e) => [String(e), i] as const)),
@@ -249,7 +362,8 @@ export function chartOf(tally: Tally, now: number, spanMs: number, windowMs: num
 
 /** The tally as text for storage, within {@link TallyBounds.chars} (the oldest users and rows go first). */
 export function serializeTally(tally: Tally): string {
-  let kept = tally
+  // The run is stored as a span: the next load's stream begins a run of its own.
+  let kept: Tally = tally.run === null ? tally : { ...tally, spans: withSpan(tally.spans, tally.run.span), run: null }
   for (;;) {
     const text = JSON.stringify(kept)
     if (text.length <= TallyBounds.chars) return text
@@ -276,6 +390,19 @@ function isRow(v: unknown): v is FeedRow {
     typeof r['resumed'] === 'boolean'
   )
 }
+
+const isSpans = (v: unknown): v is Span[] =>
+  Array.isArray(v) &&
+  v.length <= TallyBounds.spans &&
+  v.every(
+    (span: unknown) =>
+      Array.isArray(span) &&
+      span.length === 4 &&
+      Number.isFinite(span[0]) &&
+      Number.isFinite(span[1]) &&
+      span[0] <= span[1] &&
+      isStrings(span.slice(2), 2),
+  )
 
 function isVote(v: unknown): v is LatestVote | null {
   if (v === null) return true
@@ -324,6 +451,8 @@ export function parseTally(text: string): ParsedTally {
         }),
     ],
     ['feed', Array.isArray(t['feed']) && t['feed'].length <= TallyBounds.feed && t['feed'].every(isRow)],
+    // Optional: an older version stored none.
+    ['spans', t['spans'] === undefined || isSpans(t['spans'])],
   ]
   const bad = checks.find(([, ok]) => !ok)
   if (bad !== undefined) return { problem: `a bad ${bad[0]} field` }
@@ -342,6 +471,9 @@ export function parseTally(text: string): ParsedTally {
       feed: Object.freeze(tally.feed.map((row) => Object.freeze({ ...row }))),
       seq: tally.seq,
       eids: Object.freeze([...tally.eids]),
+      // Merged again, so a hand-edited entry cannot claim overlapping or unsorted spans.
+      spans: (tally.spans ?? []).reduce<readonly Span[]>(withSpan, Object.freeze([])),
+      run: null,
     }),
   }
 }

@@ -6,8 +6,9 @@ import { addEvents, type Tally } from './kept.js'
  * Folds events into a {@link Tally}, starting from `initial` (a restored one, or an empty one),
  * which it emits at once. Events that arrive together (a resumed gap, a replay, a burst of
  * traffic) are folded in one step at the scheduler's next turn (a microtask by default), so that a burst of a thousand
- * events copies the tally's bounded arrays once, not a thousand times. Emits only when something
- * was counted: a burst of repeats changes nothing.
+ * events copies the tally's bounded arrays once, not a thousand times. Emits only when the tally
+ * changed: a burst of repeats changes nothing but, when they are stamped, how far the stream has
+ * come (its {@link Tally.run}).
  */
 export function tally(initial: Tally, scheduler: SchedulerLike = asapScheduler): OperatorFunction<ReceivedEvent, Tally> {
   return (source) =>

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { parseDemoTarget } from '../demo-target.js'
-import { dropFromSession, forget, keepInSession, remember, rememberedTargets, sessionTargets, type TargetSettings } from './remember.js'
+import {
+  dropFromSession,
+  forget,
+  initialPanels,
+  keepInSession,
+  offeredBefore,
+  remember,
+  rememberedTargets,
+  sessionTargets,
+  type TargetSettings,
+} from './remember.js'
 
 class MemoryStorage implements Storage {
   private readonly map = new Map<string, string>()
@@ -80,6 +90,46 @@ describe("this tab's session", () => {
     const storage = new MemoryStorage()
     storage.setItem('fates-rx.dashboard.session', stored)
     expect(sessionTargets(storage)).toEqual([])
+  })
+})
+
+describe('initialPanels', () => {
+  const demo = { settings: { ...target, id: '811073947382579200', token: 'demo-token', rateWindowMs: 90_000 }, autoConnect: true }
+  // What this tab connected the demo target with: its own token, send_all ticked.
+  const connected: TargetSettings = { ...demo.settings, token: 'tab-token', sendAll: true }
+  const load = { demo, session: [], remembered: [], offeredBefore: false }
+
+  it('connects the prefill by itself on the first offer', () => {
+    expect(initialPanels(load)).toEqual([{ settings: { ...demo.settings, remember: false }, autoConnect: true }])
+  })
+
+  it('reconnects the demo target as this tab connected it, not as the prefill says', () => {
+    const { rateWindowMs: _window, ...keptByTab } = connected
+    const [panel] = initialPanels({ ...load, session: [keptByTab], offeredBefore: true })
+    // Token, send_all and send_none are the tab's (a hot update takes its parked client back by
+    // them); the server's window is the prefill's.
+    expect(panel).toEqual({ settings: { ...connected, remember: false }, autoConnect: true })
+  })
+
+  it('leaves a demo panel the user disconnected alone on a reload', () => {
+    expect(initialPanels({ ...load, offeredBefore: true })).toEqual([{ settings: { ...demo.settings, remember: false }, autoConnect: false }])
+  })
+
+  it('brings back the tab\'s other targets connected, then remembered ones, one panel per target', () => {
+    const other = { ...target, id: '2' }
+    const { token: _token, ...withoutToken } = target
+    const panels = initialPanels({ ...load, session: [other, connected], remembered: [{ ...withoutToken, id: '3' }, { ...withoutToken, id: '2' }], offeredBefore: true })
+    expect(panels.map((p) => [p.settings.id, p.settings.token, p.autoConnect, p.settings.remember])).toEqual([
+      [demo.settings.id, 'tab-token', true, false],
+      ['2', 't', true, true],
+      ['3', undefined, false, true],
+    ])
+  })
+
+  it('notes the first offer in this tab\'s session', () => {
+    const storage = new MemoryStorage()
+    expect(offeredBefore(storage)).toBe(false)
+    expect(offeredBefore(storage)).toBe(true)
   })
 })
 

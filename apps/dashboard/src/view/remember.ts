@@ -1,3 +1,4 @@
+import type { DemoTarget } from '../demo-target.js'
 import type { TargetSettings } from '../streams/settings.js'
 
 export type { TargetSettings }
@@ -11,6 +12,7 @@ export type { TargetSettings }
 
 const rememberedKey = 'fates-rx.dashboard.remembered'
 const sessionKey = 'fates-rx.dashboard.session'
+const offeredKey = 'fates-rx.dashboard.demo-offered'
 
 /** What "remember on this device" keeps of a target: everything but the token. */
 export type RememberedTarget = Omit<TargetSettings, 'token'>
@@ -88,3 +90,65 @@ export function dropFromSession(target: RememberedTarget, storage: Storage = ses
 
 /** True when two targets are the same URL, kind and ID. */
 export { sameTarget }
+
+/**
+ * Whether a load of this tab was offered the demo prefill before (this is a reload or a hot
+ * update), and notes that one was. The first offer connects by itself; later ones only what the
+ * tab had connected.
+ */
+export function offeredBefore(storage: Storage = sessionStorage): boolean {
+  try {
+    if (storage.getItem(offeredKey) !== null) return true
+    storage.setItem(offeredKey, '1')
+  } catch {
+    // Denied storage: every load is a first one, as before.
+  }
+  return false
+}
+
+/** A panel a load opens with. */
+export interface InitialPanel {
+  readonly settings: Partial<TargetSettings> & { readonly remember: boolean }
+  readonly autoConnect: boolean
+}
+
+/** What a load knows when it builds its panels. */
+export interface LoadState {
+  /** The prefill, when the server offers one. */
+  readonly demo?: DemoTarget | undefined
+  /** What this tab had connected ({@link sessionTargets}). */
+  readonly session: readonly TargetSettings[]
+  /** What this device remembers ({@link rememberedTargets}). */
+  readonly remembered: readonly RememberedTarget[]
+  /** Whether this tab was offered the prefill before ({@link offeredBefore}). */
+  readonly offeredBefore: boolean
+}
+
+/**
+ * The panels a load opens with, one per target, in order: the demo target, then what this tab
+ * had connected (connected again), then what this device remembers (to be given a token). The
+ * demo target comes back as this tab connected it (its token, `send_all`, `send_none`: the
+ * settings a parked client is taken back by after a hot update); not connected, it is the
+ * prefill, which connects by itself only the first time this tab is offered it, so that a reload
+ * leaves a panel the user disconnected alone.
+ */
+export function initialPanels(load: LoadState): InitialPanel[] {
+  const panels: InitialPanel[] = []
+  const shown: RememberedTarget[] = []
+  const first = (target: RememberedTarget): boolean => !shown.some((t) => sameTarget(t, target)) && shown.push(target) > 0
+  const isRemembered = (target: RememberedTarget): boolean => load.remembered.some((t) => sameTarget(t, target))
+  const { demo } = load
+  if (demo !== undefined && first(demo.settings)) {
+    const kept = load.session.find((t) => sameTarget(t, demo.settings))
+    // The server's window is the server's: the prefill says it, whatever the tab kept.
+    const window = demo.settings.rateWindowMs === undefined ? {} : { rateWindowMs: demo.settings.rateWindowMs }
+    const settings = kept === undefined ? demo.settings : { ...kept, ...window }
+    panels.push({
+      settings: { ...settings, remember: isRemembered(settings) },
+      autoConnect: kept !== undefined || (demo.autoConnect && !load.offeredBefore),
+    })
+  }
+  for (const settings of load.session) if (first(settings)) panels.push({ settings: { ...settings, remember: isRemembered(settings) }, autoConnect: true })
+  for (const target of load.remembered) if (first(target)) panels.push({ settings: { ...target, remember: true }, autoConnect: false })
+  return panels
+}

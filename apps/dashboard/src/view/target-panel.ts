@@ -276,6 +276,9 @@ export class TargetPanel {
     this.handle = handle
     this.setActive(true)
     setText(this.title, `${settings.kind === 'bot' ? 'Bot' : 'Server'} ${settings.id}`)
+    // The lists slide by row keys that each connection numbers afresh: a row the last target
+    // (or the last connection) left must not pass for one of this one's.
+    for (const list of [this.feed, this.controlLog, this.diagnosticsList]) list.replaceChildren()
     // The numbers this target showed before (a reload, another tab, an earlier visit): the
     // tiles, chart and feed start from them, and the resumed gap adds only what they lack.
     const kept = loadKept(settings, Date.now())
