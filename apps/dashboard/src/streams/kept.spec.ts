@@ -16,6 +16,13 @@ function fold(events: readonly ReceivedEvent[], stepMs = 0, start: Tally = empty
 }
 
 describe('addEvents', () => {
+  it('leaves the users that name no one out of the unique-user count: an invite\'s "0" (a visitor) and "None" (the API)', () => {
+    const invite = (eid: string, user: string): ReceivedEvent => ({ m: { e: EventName.BotInvite, eid }, ctx: { user } })
+    const t = addEvents(emptyTally(at), [invite('a', '0'), invite('b', 'None'), invite('c', '42'), invite('d', '0')], at)
+    expect(t.total).toBe(4)
+    expect(t.uniqueUsers).toBe(1)
+  })
+
   it('counts totals, replays, users, the newest vote and feed rows', () => {
     const t = addEvents(emptyTally(at), [vote('a', 3, '1'), view('b'), vote('c', 5, '1', { prior: true })], at)
     expect(t.total).toBe(3)

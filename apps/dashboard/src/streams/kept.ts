@@ -27,6 +27,12 @@ export const TallyBounds = Object.freeze({
   chars: 128 * 1024,
 } as const)
 
+/**
+ * `user` values that name no one (core's codec/CONTEXTS.md): an invite's `"0"` for a visitor
+ * who was not logged in and `"None"` when the API asked. The unique-user count leaves them out.
+ */
+const NoUser: ReadonlySet<string> = new Set(['0', 'None'])
+
 /** The key events beyond {@link TallyBounds.names} distinct names are counted under. */
 export const OtherName = -1
 
@@ -249,7 +255,7 @@ export function addEvents(tally: Tally, events: readonly ReceivedEvent[], now: n
       bucket.set(name, (bucket.get(name) ?? 0) + 1)
     }
     const user = event.ctx['user']
-    if (typeof user === 'string' || typeof user === 'number') {
+    if ((typeof user === 'string' || typeof user === 'number') && !NoUser.has(String(user))) {
       const hash = digestOf(String(user))
       if (!users.has(hash)) {
         uniqueUsers += 1
