@@ -18,6 +18,7 @@ import {
 } from './decision.js'
 import type { Connection, Extra, InputOf } from './machine-types.js'
 import type { CloseDetails } from './status.js'
+import { older } from './watermark.js'
 
 // When to connect, and again: the user's calls (subscribe, close, reconnect), the page coming
 // online, a closed socket judged by the close and refusal policies, and the waits between
@@ -93,7 +94,7 @@ export function timedOut(key: string, detail: string, jitter: number): void {
 
 /** The first subscriber came: connect, resuming from `from` if given. */
 export function subscribed(input: InputOf<'subscribed'>, connection: Connection | undefined): void {
-  set(config.resume && input.from !== undefined ? { subscribed: true, watermark: input.from } : { subscribed: true })
+  set(config.resume && input.from !== undefined ? { subscribed: true, watermark: older(next.watermark, input.from) } : { subscribed: true })
   if (next.status.state === 'closed' && connection === undefined) attempt()
 }
 

@@ -123,6 +123,17 @@ export function advanceAll(mark: Watermark | undefined, events: readonly Receive
   return moved ? { ts, eid, clock, tied, pos } : mark
 }
 
+/**
+ * The earlier of two marks (`a` on a tie), for a connection that has two to resume from: a
+ * takeover's own and its record's (`persist`). The record is the leader's connection's, which
+ * waits for a replay's `done_prior`; the tab's may have started at a `ready` whose replay never
+ * ended. Resuming from the earlier costs repeats, which the eid dedupe drops, never a loss.
+ */
+export function older(a: Watermark | undefined, b: Watermark | undefined): Watermark | undefined {
+  if (a === undefined) return b
+  return b !== undefined && b.ts < a.ts ? b : a
+}
+
 /** The later of two marks (`a` on a tie), for a mark learnt from elsewhere (another tab). */
 export function newer(a: Watermark | undefined, b: Watermark | undefined): Watermark | undefined {
   if (a === undefined) return b

@@ -124,7 +124,8 @@ const recordOf = (s: MachineState): Persisted => (s.watermark === undefined ? { 
  *   `restore`, and the machine sees the subscription only with `restored`.
  * - `restored` merges the stored ledger into the machine's (whichever spent more wins, see
  *   `mergeLedgers`) and gives the machine the stored mark when it knows none (a tab taking
- *   over brings its own, newer one; with `resume` off there is no mark), then the subscription.
+ *   over brings its own, and resumes from the earlier; with `resume` off there is no mark),
+ *   then the subscription.
  * - `ready` moves a window that its identify began to its own time ({@link afterReady}).
  * - After each step, a changed ledger or mark is put on record, first: `now` when the ledger
  *   changed (an identify is about to be sent), else coalescable.
@@ -135,7 +136,8 @@ export function persistStep(layer: PersistLayer, machine: MachineState, input: P
     const stored = input.record
     const budget = stored === undefined ? machine.budget : mergeLedgers(machine.budget, stored.ledger, input.at, { windowMs: config.rateWindowMs, minSpacingMs: config.minIdentifySpacingMs })
     // The machine has no mark here (it has not been subscribed since it last forgot it); a
-    // takeover's own mark comes with the waiting subscription, and beats this one.
+    // takeover's own mark comes with the waiting subscription, and the earlier of the two wins
+    // (retry.ts `subscribed`).
     const watermark = config.resume && stored?.mark !== undefined ? stored.mark : machine.watermark
     const merged: MachineState = { ...machine, budget, watermark }
     const next: PersistLayer = { restored: true, waiting: undefined }

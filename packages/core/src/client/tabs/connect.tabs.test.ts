@@ -6,6 +6,8 @@ import { id, settle, tabs, token } from '../../test-support/tabs-harness.js'
 import { connect } from '../connection/connect.js'
 import type { ConnectionStatus } from '../connection/status.js'
 import { TabsRecountMs } from './tabs-machine.js'
+import { recordText } from '../persist/persist.js'
+import type { PersistStore } from '../persist/persist-support.js'
 
 // connect() imports the sharing chunk when asked for it; loaded here first, so that every
 // test's settle() starts from a loaded chunk (the first import transforms it, in vitest).
@@ -24,6 +26,11 @@ const until = async (done: () => boolean): Promise<void> => {
 const frameOf = (...parts: string[]) => parts.map((part) => `${part}\x1f`).join('\x1f')
 
 type Tab = ReturnType<ReturnType<typeof tabs>['open']>
+/** A browser whose first tab is open, every tab persisting to `store`. */
+const tabsOpen = (store: PersistStore) => {
+  const t = tabs()
+  return { first: t.open({ persist: store }), open: () => t.open({ persist: store }) }
+}
 const socketsOf = (all: readonly Tab[]) => all.flatMap((tab) => tab.sockets)
 const leaderOf = (all: readonly Tab[]) => {
   const leaders = all.filter((tab) => tab.status()?.tabs?.role === 'leader')
@@ -153,6 +160,33 @@ describe('connect({ shareAcrossTabs })', () => {
     follower.last().frame(frameOf(eventFrame('old', T - 5), eventFrame('x', T + 1))).frame(control('done_prior', 16))
     await settle()
     expect(follower.eids()).toEqual(['x'])
+  })
+
+  it('with persist, resumes a takeover from the record when it is older than the tab\'s own mark (a leader gone mid-replay)', async () => {
+    // The record is the leader's connection's, which waits for done_prior; the follower's mark
+    // began at the leader's ready, after the record's gap.
+    const items = new Map<string, string>()
+    const store = {
+      getItem: (key: string) => items.get(key) ?? recordText({ mark: { ts: T - 100, eid: 'old' }, ledger: {} }),
+      setItem: (key: string, value: string) => void items.set(key, value),
+    }
+    const leader = tabsOpen(store)
+    await until(() => leader.first.sockets.length > 0)
+    const follower = leader.open()
+    await settle()
+    leader.first.last().handshake()
+    await settle()
+    // g, of the record's gap, is held for order; the leader's tab goes before done_prior.
+    leader.first.last().frame(eventFrame('g', T - 50))
+    await settle()
+    leader.first.tab.crash()
+    leader.first.leave()
+    await until(() => follower.sockets.length > 0)
+    await settle()
+    follower.last().handshake()
+    follower.last().frame(frameOf(eventFrame('g', T - 50), eventFrame('h', T + 1))).frame(control('done_prior', 16))
+    await settle()
+    expect(follower.eids()).toEqual(['g', 'h'])
   })
 
   it('costs nothing when a follower leaves or comes back, and counts the tabs', async () => {
