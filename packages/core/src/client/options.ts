@@ -38,8 +38,10 @@ export interface ConnectOptions {
    * A replay comes in any order, so neither it nor its mark counts before its `done_prior`: a
    * drop before then drops what it had brought, undelivered, and the next resume starts where
    * the gap began and brings it again, in order. (A replay cut by `maxReplayHeld` or
-   * `replayTimeoutMs`, or `orderReplay: false`, delivers before it ends; its mark still waits,
-   * and the eid dedupe drops what comes again.)
+   * `replayTimeoutMs`, or `orderReplay: false`, delivers before it ends; its mark still waits
+   * for `done_prior`, so a drop before then brings those events again, which the eid dedupe
+   * drops within `dedupeCapacity`, and a page reloaded before then, with `persist`, gets them
+   * again.)
    *
    * The mark starts at the first `ready` payload's `ts` (the server's clock, the one that
    * stamps events published without an `m.ts`; the client's clock only if `ready` has none),
@@ -91,7 +93,9 @@ export interface ConnectOptions {
    * The key is `fates-rx:1:` and the SHA-256 digest `shareAcrossTabs` names its channel with;
    * the record holds a timestamp, an event ID and counters, never the token. Limits: it cannot
    * see what other clients of the same bot spend (a 4012 is still handled), and tabs that do
-   * not share a connection race on the record. A new page's eid dedupe starts empty, so where
+   * not share a connection race on the record. A page reloaded while a cut replay waits for
+   * its `done_prior` gets that replay's events again (see `resume`). A new page's eid dedupe
+   * starts empty, so where
    * the `m.ts` rule decides (the original server, or an inexact `resume`), a burst of more than
    * 64 events sharing the mark's timestamp (`MaxTiedEids`) can repeat the ones past 64.
    * @default false

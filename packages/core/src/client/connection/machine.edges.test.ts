@@ -607,8 +607,8 @@ describe('the replay’s own mark', () => {
     expect(h.state.watermark).toMatchObject({ ts: 1004, eid: 'e4' })
     expect(h.state.connection).toMatchObject({ replayMark: undefined, held: undefined, heldCount: 0 })
     // Live again: a live event moves the state's mark.
-    h.payloads(live(eventOf('e4', 1004)))
-    expect(h.state.watermark).toMatchObject({ ts: 1004, eid: 'e4' })
+    h.payloads(live(eventOf('e5', 1005)))
+    expect(h.state.watermark).toMatchObject({ ts: 1005, eid: 'e5' })
   })
 
   it('is not moved by history (prior), nor with resume off', () => {

@@ -339,6 +339,15 @@ describe('workerClient: what the hub says', () => {
     expect(t.eids()).toEqual(['a', 'c', 'b', 'd', 'f', 'e'])
   })
 
+  it('counts the welcome\'s fill at once, though it is marked resumed: a second reload with no live event between gets it no more', async () => {
+    const hub = scripted()
+    const t = tab(hub)
+    await settle()
+    hub.say(welcome({ history: [event('a', 10, { resumed: true }), event('b', 11, { resumed: true })] }))
+    await settle()
+    expect(JSON.parse(t.session.get(markKey) ?? 'null')).toMatchObject({ ts: 11, eid: 'b' })
+  })
+
   it('keeps its mark within its own clock plus a minute: an event stamped a day ahead hides nothing from a reload', async () => {
     const hub = scripted()
     const t = tab(hub)

@@ -109,7 +109,7 @@ export function workerClient(
   let release: (() => void) | undefined
   let name: string | undefined
   let mark: Watermark | undefined
-  /** The mark a replay under way gives once it has ended (`received` in watermark.ts): not stored. */
+  /** The mark a replay under way gives once it has ended (`received` in tab-streams.ts): not stored. */
   let replayMark: Watermark | undefined
   /** The mark of the record the last join carried (persist on): where the hub's fill starts. */
   let recordMark: Watermark | undefined
@@ -194,6 +194,14 @@ export function workerClient(
           saveMark()
         }
         for (const event of message.history) deliver(event)
+        // The fill is whole (what the hub delivered after this tab's mark, in order), though
+        // the hub marks it resumed: it counts at once, or a second reload with no live event
+        // between would get it again.
+        if (replayMark !== undefined) {
+          mark = replayMark
+          replayMark = undefined
+          saveMark()
+        }
         if (message.status !== undefined) status$.next(message.status)
         return
       case 'out':

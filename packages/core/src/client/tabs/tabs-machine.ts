@@ -65,9 +65,12 @@ export interface TabState {
   readonly served: boolean
   /** The last status, without this tab's view of the tabs: what a change of role or count re-emits. */
   readonly current: ConnectionStatus
-  /** The newest event this tab delivered (as machine.ts keeps it), for a takeover to resume from. */
+  /**
+   * The newest event this tab delivered, of what counts (a replay's only once it has ended), for
+   * a takeover to resume from.
+   */
   readonly mark: Watermark | undefined
-  /** The mark a replay under way gives once it has ended (`received` in watermark.ts). */
+  /** The mark a replay under way gives once it has ended (`received` in tab-streams.ts). */
   readonly replayMark: Watermark | undefined
 }
 
