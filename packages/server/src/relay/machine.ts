@@ -1,4 +1,5 @@
 import { RelayControlCode } from '@fates-rx/core/protocol'
+import { BackoffDefaults } from '@fates-rx/core/sans-io'
 
 /**
  * Where a relayed target's upstream connection is, as viewers and `/metrics` see it:
@@ -162,10 +163,11 @@ export const CatchingUpDetail =
 
 /**
  * How long an upstream reopened for a viewer that was turned away waits for it to come back,
- * when the grace period is shorter: core's longest backoff (30 s), so that a turned-away client
- * always finds it open, and a short `graceMs` cannot make each of its attempts reopen it.
+ * when the grace period is shorter: core's longest backoff (30 s by default), so that a
+ * turned-away client always finds it open, and a short `graceMs` cannot make each of its
+ * attempts reopen it.
  */
-export const WaitingGraceMs = 30_000
+export const WaitingGraceMs = BackoffDefaults.maxDelayMs
 
 /** A target with no viewer and no upstream connection. */
 export const IdleTarget: TargetState = Object.freeze({ viewers: 0, upstream: 'idle', grace: false, detail: '', retries: 0, retryArmed: false, behind: false })
