@@ -109,13 +109,14 @@ export function emitItem(subjects: ClientSubjects, item: TabItem, event: (event:
 /**
  * For a receiver that sees a connection's events but not when its replay ends (a tab following
  * another tab's connection, a tab of a SharedWorker): its `mark` and `replay` after delivering
- * `event` at `atMs`, or `undefined` when neither moved. A resumed event is one of a replay, which comes in any order: it moves
- * only `replay`, the mark that replay gives once whole. The next event neither resumed nor
- * history (a live one: the replay ended with its `done_prior`) makes that the mark, and moves
- * it. A replay that did not end (a drop, or the tab holding the connection gone) leaves the
+ * `event` at `atMs`, or `undefined` when neither moved. A resumed event is one of a replay,
+ * which comes in any order: it moves only `replay`, the mark that replay gives once whole. The
+ * next event neither resumed nor history (a live one: the replay ended with its `done_prior`)
+ * makes that the mark, and moves it. A replay that did not end (a drop, or the tab holding the connection gone) leaves the
  * mark where its gap began, as the connection's own machine does: a takeover resumes from
  * there, and the eid dedupe drops what the cut replay delivered. With no live event after it
- * (`sendNone`, a quiet target) it never counts: a takeover then repeats it. History moves nothing.
+ * (`sendNone`, a quiet target) it never counts: a takeover then repeats it. History moves
+ * nothing.
  *
  * @example
  * const after = received(mark, undefined, { ...later, resumed: true }, Date.now())
