@@ -75,3 +75,16 @@ export function tabs(browser: MemoryBrowser = memoryBrowser(), clock = new Clock
   }
   return { browser, clock, open }
 }
+
+/**
+ * A browser with a leader tab and then a follower, each settled in turn (the follower welcomed
+ * before any handshake); `extra` for both.
+ */
+export async function leaderAndFollower(extra: Partial<ConnectOptions> = {}) {
+  const t = tabs()
+  const leader = t.open(extra)
+  await settle()
+  const follower = t.open(extra)
+  await settle()
+  return { t, leader, follower }
+}

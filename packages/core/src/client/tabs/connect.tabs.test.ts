@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { control, eventFrame } from '../../test-support/frames.js'
 import { FixedUnixSeconds, memoryBrowser } from '../../testing/index.js'
 import { Clock, fakeWebSockets } from '../../test-support/frames.js'
-import { id, settle, tabs, token } from '../../test-support/tabs-harness.js'
+import { id, leaderAndFollower, settle, tabs, token } from '../../test-support/tabs-harness.js'
 import { connect } from '../connection/connect.js'
 import type { ConnectionStatus } from '../connection/status.js'
 import { TabsRecountMs } from './tabs-machine.js'
@@ -113,12 +113,8 @@ describe('connect({ shareAcrossTabs })', () => {
   })
 
   it('resumes a takeover from where a replay the leader did not finish began: a replay comes in any order', async () => {
-    const t = tabs()
     // Delivered as it comes (a replay held for order is delivered only once whole).
-    const leader = t.open({ orderReplay: false })
-    await settle()
-    const follower = t.open({ orderReplay: false })
-    await settle()
+    const { t, leader, follower } = await leaderAndFollower({ orderReplay: false })
     leader.last().handshake()
     leader.last().frame(eventFrame('a', T + 1))
     await settle()
@@ -142,12 +138,8 @@ describe('connect({ shareAcrossTabs })', () => {
   })
 
   it('resumes a takeover from the leader\'s ready when the follower was welcomed before it and saw no event', async () => {
-    const t = tabs()
-    const leader = t.open()
-    await settle()
-    // Welcomed while the leader still connects: told no mark (a restored browser session).
-    const follower = t.open()
-    await settle()
+    // The follower is welcomed while the leader still connects: told no mark (a restored browser session).
+    const { leader, follower } = await leaderAndFollower()
     leader.last().handshake()
     await settle()
     // x reaches the leader, which crashes in that task.
@@ -256,11 +248,7 @@ describe('connect({ shareAcrossTabs })', () => {
   })
 
   it('ends only its own streams on close(), and the leader closing hands over', async () => {
-    const t = tabs()
-    const leader = t.open()
-    await settle()
-    const follower = t.open()
-    await settle()
+    const { t, leader, follower } = await leaderAndFollower()
     leader.last().handshake()
     await settle()
     follower.client.close()
