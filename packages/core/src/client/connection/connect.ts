@@ -71,7 +71,10 @@ export function connect(options: ConnectOptions): FatesClient {
   return persist === false ? make() : later(import('../persist/persist.js').then(({ persisted }) => persisted(persist, config, make, step), () => make()))
 }
 
-/** The client, shared across tabs if asked for; each tab's own client steps through `layer`. */
+/**
+ * The client, shared across tabs if asked for; each tab's own client steps through `layer`
+ * (persist's), else through the one the sharing code gives (its kept identify budget).
+ */
 function shared(options: ConnectOptions, config: ResolvedOptions, layer?: Layer): FatesClient {
   const sharing = options.shareAcrossTabs
   if (sharing === undefined || sharing === false) return open(options, config, undefined, layer)
@@ -80,7 +83,7 @@ function shared(options: ConnectOptions, config: ResolvedOptions, layer?: Layer)
   return later(
     import('../tabs/tabs.js').then(
       ({ shareAcrossTabs }) =>
-        shareAcrossTabs(sharing, config, (from) => open(options, config, from, layer), options.scheduler ?? asyncScheduler, options.random ?? Math.random),
+        shareAcrossTabs(sharing, config, (from, kept) => open(options, config, from, layer ?? kept), options.scheduler ?? asyncScheduler, options.random ?? Math.random, step),
       // A chunk that failed to load (a flaky network, a new deployment) must not cost the connection.
       () => open(options, config, undefined, layer),
     ),

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { control, eventFrame } from '../../test-support/frames.js'
 import { FixedUnixSeconds, memoryBrowser } from '../../testing/index.js'
 import { Clock, fakeWebSockets } from '../../test-support/frames.js'
-import { id, leaderAndFollower, settle, tabs, token } from '../../test-support/tabs-harness.js'
+import { id, leaderAndFollower, recorded, settle, tabs, token } from '../../test-support/tabs-harness.js'
+import { Protocol } from '../../protocol/limits.js'
 import { connect } from '../connection/connect.js'
 import type { ConnectionStatus } from '../connection/status.js'
 import { TabsRecountMs } from './tabs-machine.js'
@@ -203,6 +204,30 @@ describe('connect({ shareAcrossTabs })', () => {
     t.clock.advance(TabsRecountMs)
     await settle()
     expect(leader.status()?.tabs).toEqual({ role: 'leader', count: 1 })
+  })
+
+  it('keeps a lone tab that subscribes again and again within the ratelimit: each session knows what the last spent', async () => {
+    const t = tabs()
+    const tab = t.open()
+    let session = { leave: tab.leave, statuses: tab.statuses }
+    // Ten sessions in one window, each an identify the server answers (2 requests each).
+    for (let i = 1; i <= Protocol.rateLimit / Protocol.identifyCost; i++) {
+      await settle()
+      expect(tab.sockets).toHaveLength(i)
+      tab.last().handshake(Protocol.rateLimit - Protocol.identifyCost * i)
+      await settle()
+      expect(session.statuses.at(-1)).toMatchObject({ state: 'live', tabs: { role: 'leader', count: 1 } })
+      session.leave()
+      session = recorded(tab.client)
+    }
+    await settle()
+    // The eleventh would be refused (4012): it waits for the window instead, and says why.
+    expect(tab.sockets).toHaveLength(Protocol.rateLimit / Protocol.identifyCost)
+    expect(session.statuses.at(-1)?.detail).toMatch(/0 requests left in the ratelimit window/)
+    t.clock.advance(Protocol.rateWindowMs)
+    await settle()
+    expect(tab.sockets).toHaveLength(Protocol.rateLimit / Protocol.identifyCost + 1)
+    session.leave()
   })
 
   it("counts only its own target's tabs when it recounts the locks' queue", async () => {

@@ -63,6 +63,10 @@ export function createHub(options: HubOptions = {}): Hub {
   let ports = 0
   const open = new Map<string, WorkerPortLike>()
   const upstreams = new Map<number, { readonly client: FatesClient; readonly subscriptions: Subscription[] }>()
+  // Each target's last record write, for the identify ledger in it: an upstream opened for a tab
+  // that keeps no record (no `persist`) starts from the ledger of the one before it, so that
+  // tabs joining and leaving again and again do not identify past the ratelimit (4012).
+  const spent = new Map<string, string>()
   // What the upstream emits is batched per task and port: a frame of fifty events is one message.
   const batches = new Map<string, TabItem[]>()
 
@@ -102,12 +106,15 @@ export function createHub(options: HubOptions = {}): Hub {
         // The upstream persists into this memory store: seeded with the joining tab's record
         // (the identify ledger) and its mark (where its events stopped: the first connection
         // fills the gap since). A tab that persists gets every write back, for its storage.
-        const seeded = parseRecord(join.record) ?? { ledger: {} }
+        // Without a record, the ledger is the target's last upstream's, its mark not: a tab
+        // that keeps none starts afresh, as connect() does.
+        const seeded = parseRecord(join.record) ?? { ledger: parseRecord(spent.get(name))?.ledger ?? {} }
         let text = recordText(join.from === undefined ? seeded : { ...seeded, mark: join.from })
         const store: PersistStore = {
           getItem: () => text,
           setItem: (key, value) => {
             text = value
+            spent.set(name, value)
             if (join.record !== undefined) dispatch({ type: 'stored', name, upstream, key, text: value })
           },
         }

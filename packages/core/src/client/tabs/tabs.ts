@@ -2,11 +2,14 @@ import { type SchedulerLike, Subject, type Subscription } from 'rxjs'
 import type { ReceivedEvent } from '../../codec/index.js'
 import { dedupeEvents } from '../../operators/index.js'
 import type { FatesClient } from '../fates-client.js'
-import type { Watermark } from '../connection/machine.js'
+import type { MachineInput, Watermark } from '../connection/machine.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import { identityText, NameVersion, sha256 } from '../digest.js'
 import { noted } from '../noted.js'
 import type { ResolvedOptions } from '../options.js'
+import type { MachineStep } from '../persist/persist-machine.js'
+import type { Layer } from '../persist/persist.js'
+import type { IdentifyBudget } from '../policies/identify-budget.js'
 import { serially } from '../serially.js'
 import { emitItem, feedItems, tabStreams } from './tab-streams.js'
 import { type TabChannel, type TabsEnvironment, tabsEnvironment, type WorkerSharing } from './tab-support.js'
@@ -21,10 +24,30 @@ import { initialTabState, type TabEffect, type TabInput, type TabItem, type TabM
 // details, diagnostics), so the token never does. The channel's name is a SHA-256 digest of
 // the connection's identity, token included: tabs with another token never meet.
 
-
-
-
 const noMetrics: ConnectionMetrics = { frames: 0, bytes: 0, payloads: 0, events: 0, resumed: 0, duplicates: 0, diagnostics: 0, reconnects: {} }
+
+/**
+ * This tab's own client: `from`, resume after it on the first connection (a tab taking over);
+ * `layer`, steps its machine through it where `persist` does not (connect.ts prefers persist's).
+ */
+export type OpenOwn = (from: Watermark | undefined, layer?: Layer) => FatesClient
+
+/**
+ * Carries the identify budget from each of this tab's own clients to the next. A session (first
+ * subscription to last leaving) opens a fresh client, which would start with no budget: a lone
+ * tab subscribed again and again within the ratelimit's window would identify past the limit and
+ * be refused (4012). `persist` carries it in its record; without it, this does, in memory. Each
+ * new client takes the budget at its `subscribed`, the first input it steps. `step`: the
+ * machine's, passed in (as to persist's chunk): imported here, it cost 67 B gzip up front.
+ */
+export function keptBudget(step: MachineStep): Layer {
+  let budget: IdentifyBudget = {}
+  return () => (machine, input, config) => {
+    const result = step(input.type === 'subscribed' ? { ...machine, budget } : machine, input as MachineInput, config)
+    budget = result.state.budget
+    return result
+  }
+}
 
 /**
  * The client of {@link connect} with `shareAcrossTabs`: shared where the environment allows it,
@@ -33,15 +56,16 @@ const noMetrics: ConnectionMetrics = { frames: 0, bytes: 0, payloads: 0, events:
 export function shareAcrossTabs(
   option: true | TabsEnvironment | WorkerSharing,
   config: ResolvedOptions,
-  open: (from: Watermark | undefined) => FatesClient,
+  open: OpenOwn,
   scheduler: SchedulerLike,
   random: () => number,
+  step: MachineStep,
 ): FatesClient | Promise<FatesClient> {
   if (option !== true && 'worker' in option) {
     // Through a SharedWorker: the tab's side of the port is a chunk of its own, loaded by this
     // one (connect() then waits for both), so that what every app carries up front is unchanged.
     // Without a worker, this chunk's election is the fallback.
-    const elect = (how: true | TabsEnvironment): FatesClient => shareAcrossTabs(how, config, open, scheduler, random) as FatesClient
+    const elect = (how: true | TabsEnvironment): FatesClient => shareAcrossTabs(how, config, open, scheduler, random, step) as FatesClient
     const own = (): FatesClient => open(undefined)
     return import('./port.js').then(
       ({ workerClient }) => workerClient(option, config, elect, own, scheduler),
@@ -49,7 +73,7 @@ export function shareAcrossTabs(
     )
   }
   const environment = tabsEnvironment(option)
-  if (typeof environment !== 'string') return sharedClient(config, environment, open, scheduler, random)
+  if (typeof environment !== 'string') return sharedClient(config, environment, open, scheduler, random, step)
   return noted(open(undefined), `Not shared across tabs: ${environment}.`)
 }
 
@@ -66,20 +90,23 @@ interface TabSession {
 
 /**
  * A shared client: the same streams as {@link connect}'s, fed by this tab's own client while it
- * leads and by the leader's over the channel while it follows. `open(from)` makes this tab's own
- * (unshared) client, resuming after `from`.
+ * leads and by the leader's over the channel while it follows. `open(from, layer)` makes this
+ * tab's own (unshared) client, resuming after `from`; `step` is the connection machine's.
  */
 export function sharedClient(
   config: ResolvedOptions,
   environment: TabsEnvironment,
-  open: (from: Watermark | undefined) => FatesClient,
+  open: OpenOwn,
   scheduler: SchedulerLike,
   random: () => number,
+  step: MachineStep,
 ): FatesClient {
   const now = (): number => scheduler.now()
   const digest = environment.digest ?? sha256
 
   // Stryker disable next-line MethodExpression: equivalent: the id need only be unique; the `0.` that the slice drops changes nothing.
+  // One for every session's own client, so that each knows what the ones before it spent.
+  const budget = keptBudget(step)
   let state = initialTabState(random().toString(36).slice(2) + now().toString(36), now())
   const streams = tabStreams(state.current, noMetrics)
   const { event$ } = streams
@@ -197,7 +224,7 @@ export function sharedClient(
         const mine = held
         // Stryker disable next-line ConditionalExpression: equivalent: the machine opens the inner client only while this tab holds a session.
         if (mine === undefined) return
-        const inner = open(effect.from)
+        const inner = open(effect.from, budget)
         mine.inner = inner
         mine.subscriptions.push(...feedItems(inner, (item) => dispatch({ type: 'inner', at: now(), item })))
         return
