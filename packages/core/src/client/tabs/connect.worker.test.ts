@@ -157,6 +157,24 @@ describe('connect({ shareAcrossTabs: { worker } }) against a hub and the real se
     expect(await running.identified()).toBe(1)
   })
 
+  it('with sendAll, gives a tab that joins later the history (the prior events and what followed), as the election does: one identify', async () => {
+    const running = await server()
+    const prior = await running.publish(channel, vote(1))
+    const browser = memoryBrowser()
+    const hub = createHub({ locks: browser.tab().environment.locks })
+    const shared = worker(hub)
+    const first = tab(running.url, { worker: shared.make, locks: browser.tab().environment.locks, session: session() }, { sendAll: true })
+    await until(() => first.events.length === 1)
+    const live = await running.publish(channel, vote(2))
+    await until(() => first.events.length === 2)
+    const late = tab(running.url, { worker: shared.make, locks: browser.tab().environment.locks, session: session() }, { sendAll: true })
+    await until(() => late.events.length === 2)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(late.eids()).toEqual([prior, live])
+    expect(late.events.map((e) => e.prior === true)).toEqual([true, false])
+    expect(await running.identified()).toBe(1)
+  })
+
   it('serves no port before the hub holds its lock: a tab that asks for it first would take the worker for dead and join again (a second identify)', async () => {
     const running = await server()
     const browser = memoryBrowser()

@@ -112,6 +112,17 @@ describe('hubStep', () => {
     expect(ofType(unmarked.effects, 'post')[0]?.message).toEqual({ type: 'welcome', history: [] })
   })
 
+  it('gives a new port (no mark) of a sendAll target every remembered event, as they came: the history its own identify would replay', () => {
+    const events = [{ ...event('e1', 10), prior: true }, event('e2', 20)] as ReceivedEvent[]
+    const all = (name: string) => join(name, { options: { url: 'ws://x/ws', sendAll: true } })
+    const { state } = run([msg('1', all('a')), ...events.map((e) => up('a', 1, ['event', e]))])
+    const welcome = ofType(run([msg('2', all('a'))], undefined, state).effects, 'post')[0]?.message
+    expect(welcome).toEqual({ type: 'welcome', history: events })
+    // With a mark, only what followed it, as for any target.
+    const marked = ofType(run([msg('3', join('a', { options: { url: 'ws://x/ws', sendAll: true }, from: { ts: 10, eid: 'e1' } }))], undefined, state).effects, 'post')[0]?.message
+    expect(marked).toEqual({ type: 'welcome', history: [{ ...events[1], resumed: true }] })
+  })
+
   it('remembers at most `recent` events, the newest', () => {
     const { state } = run([msg('1', join('a')), ...[1, 2, 3, 4].map((n) => up('a', 1, ['event', event(`e${n}`, n)]))], 2)
     expect(state.targets['a']?.recent.map((e) => e.m.eid)).toEqual(['e3', 'e4'])

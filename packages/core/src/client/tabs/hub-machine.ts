@@ -174,8 +174,15 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
       effects.push({ type: 'watch', port, lock: message.lock })
     }
     // What the tab missed while it was away (a reload): the remembered events after its mark.
+    // A new tab (no mark) of a `sendAll` target gets all it remembers, as they came (the prior
+    // ones `prior`): what its own identify would have replayed, as a leader tab gives a follower.
     const from = message.from
-    const history = from === undefined ? [] : target.recent.filter((event) => unseen(event, from)).map((event) => ({ ...event, resumed: true }))
+    const history =
+      from !== undefined
+        ? target.recent.filter((event) => unseen(event, from)).map((event) => ({ ...event, resumed: true }))
+        : message.options['sendAll'] === true
+          ? target.recent
+          : []
     const status = target.status === undefined ? undefined : hubStatus(target.status, target.ports.length)
     effects.push({ type: 'post', ports: [port], message: status === undefined ? { type: 'welcome', history } : { type: 'welcome', status, history } })
     // The others learn the new count.
