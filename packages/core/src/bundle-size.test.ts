@@ -139,8 +139,11 @@ const Size = Object.freeze({
   // Own code raised to 12,293 B (measured 12,292 B, +9 B; the app unchanged; 2026-12-07,
   // seventh session): connect() gives the sharing chunk the machine's step, for a lone shared
   // tab's clients to pass their identify budget on (tabs.ts `keptBudget`, below).
-  appImportingConnect: { budget: 16 * KB, ceiling: 16_218 },
-  ownCode: { budget: 5 * KB, ceiling: 12_293 },
+  // Raised in the open to 16,229 and 12,303 B (measured 16,228 and 12,302 B, +11 and +10 B):
+  // a replay held for order reached event$ after control$ had passed on the done_prior that
+  // ends it, so an app acting on done_prior (a total, "caught up") did so before the replay.
+  appImportingConnect: { budget: 16 * KB, ceiling: 16_229 },
+  ownCode: { budget: 5 * KB, ceiling: 12_303 },
   /**
    * The checks' chunk: the ctx check, the codecs' explanation of a rejected segment, and io-ts
    * and fp-ts with them (5,053 B when set). Downloaded after connect() by every app that checks
@@ -163,7 +166,10 @@ const Size = Object.freeze({
   // each session of a tab opens a fresh client of its own, which forgot what the one before it
   // had spent of the identify ratelimit; a lone tab subscribed eleven times in a window was
   // refused (4012). `keptBudget` carries it from each client to the next.
-  tabsChunk: { budget: 3.5 * KB, ceiling: 3_215 },
+  // Raised to 3,253 B (measured 3,252 B) for a tab counting a replay at its done_prior, now
+  // that it comes after the replay's events (`endsReplay`; a replay with no live event after
+  // it was otherwise asked for again by a takeover).
+  tabsChunk: { budget: 3.5 * KB, ceiling: 3_253 },
   /** What `persist` downloads when an app uses it (issue 18): the layer, the ledger's merge, the store's code. */
   persistChunk: { budget: 2 * KB, ceiling: 2 * KB },
   /**
@@ -179,7 +185,8 @@ const Size = Object.freeze({
   // client stayed alive through them), and its marks read in its own clock (`clock: 0`: without
   // one a mark had no ceiling, and an event stamped a day ahead hid every later one from a reload).
   // Raised to 2,260 (measured 2,259 B) when the welcome's fill counts in the tab's mark at once.
-  portChunk: { budget: 2.5 * KB, ceiling: 2_260 },
+  // Raised to 2,275 (measured 2,274 B) for the same rule in a worker's tab (its reload asked again).
+  portChunk: { budget: 2.5 * KB, ceiling: 2_275 },
   /**
    * The SharedWorker script (`startHub()` from `@fates-rx/core/worker`), everything in it, its
    * lazy chunks included: it holds a whole client per target. Ours, set just above its size
@@ -217,7 +224,8 @@ const Size = Object.freeze({
   // Raised to 30,781 (measured 30,780 B) by `keptBudget` (the tabs' chunk, above) and the hub
   // keeping each target's identify ledger for its next upstream, for the same reason. Raised to
   // 30,793 (measured 30,792 B) for the hub giving a new tab of a sendAll target its history.
-  workerScript: { budget: 36 * KB, ceiling: 30_793 },
+  // Raised to 30,898 (measured 30,897 B) for done_prior after the replay and `endsReplay` (above).
+  workerScript: { budget: 36 * KB, ceiling: 30_898 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

@@ -385,6 +385,20 @@ describe('connect(): replay and dedupe', () => {
     expect(h.events.map((e) => e.prior)).toEqual([true, true, true, undefined])
   })
 
+  it('delivers a held replay before the done_prior that ends it: control$ says it is over once event$ has it all', () => {
+    const h = harness({ sendAll: true })
+    const order: string[] = []
+    h.client.control$.subscribe((payload) => order.push(payload.code))
+    h.client.event$.subscribe((event) => order.push(event.m.eid ?? ''))
+    h.last().handshake()
+    h.last().frame(`${eventFrame('b', 2)}\x1f\x1f${eventFrame('a', 1)}\x1f`)
+    h.last().frame(control('done_prior', 18))
+    h.last().frame(eventFrame('c', 3))
+    expect(order).toEqual(['identity', 'ready', 'a', 'b', 'done_prior', 'c'])
+    // The status says live only then too.
+    expect(h.states().slice(-2)).toEqual(['replaying', 'live'])
+  })
+
   it('delivers the replay in arrival order with orderReplay: false', () => {
     const h = harness({ sendAll: true, orderReplay: false })
     h.last().handshake()

@@ -562,16 +562,16 @@ describe('a replay held for ordering', () => {
     expect(statusesOf(effects)).toMatchObject([{ state: 'live', gap: 'unknown' }])
   })
 
-  it('done_prior cancels the replay timer, delivers the held and goes live, where frames take the hot path again', () => {
+  it('done_prior delivers the held before it is passed on (as on the wire), cancels the replay timer and goes live, where frames take the hot path again', () => {
     // After done_prior the connection is plainly live: one deliver-live effect per frame again.
     const h = new Harness(configOf({ sendAll: true }))
     h.toReady()
     const old = eventOf('old', 1)
     h.payloads(live(old))
     expect(h.payloads(control('done_prior'))).toEqual([
+      { type: 'deliver', event: { ...old, prior: true } },
       { type: 'control', payload: { code: 'done_prior', control: true } },
       { type: 'cancel', timer: 'replay' },
-      { type: 'deliver', event: { ...old, prior: true } },
       { type: 'status', status: { state: 'live', since: T0, requestsRemaining: 18, lastFrameAt: T0 } },
     ])
     expect(h.state.connection?.phase).toBe('live')

@@ -2,7 +2,7 @@ import type { ControlPayload, ReceivedEvent } from '../../codec/codecs.js'
 import type { Decoded } from '../../operators/diagnostic.js'
 import { ResumeCode } from '../../codec/position.js'
 import { ControlCode } from '../../protocol/control.js'
-import { begin, emit, end } from './decision.js'
+import { begin, deliverHeld, emit, end } from './decision.js'
 import {
   credentials,
   credentialsFailed,
@@ -173,6 +173,9 @@ function onDecoded(input: InputOf<'decoded'>, connection: Connection): void {
   const decoded: Decoded = input.decoded
   if (decoded.type === 'control') {
     const payload = decoded.control
+    // A replay held for order goes before the done_prior that ends it, as it came before it on
+    // the wire: control$ says the replay is over once event$ has all of it.
+    if (payload.code === ControlCode.DonePrior && connection.phase === 'replaying') deliverHeld()
     observeControl(payload)
     // Own keys only: a code is the server's text, and `constructor` must not find a handler.
     if (Object.hasOwn(Controls, payload.code)) dispatch(Controls[payload.code] as Row<ControlPayload>, payload, connection)

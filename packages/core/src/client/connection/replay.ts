@@ -69,10 +69,12 @@ export function onEvent(current: Connection, event: ReceivedEvent): void {
   }
 }
 
-/** `done_prior` while replaying: the held replay delivered in order, and live, saying what became of the gap. */
+/**
+ * `done_prior` while replaying: live, saying what became of the gap. The held replay was
+ * delivered, in order, before the payload was passed on (machine.ts `onDecoded`).
+ */
 export function donePrior(_payload: ControlPayload, current: Connection): void {
   emit({ type: 'cancel', timer: 'replay' })
-  deliverHeld()
   replayDone()
   setConnection({ phase: 'live' })
   move('live', current.resumeFrom === undefined ? {} : gapOutcome(current.reachedMark || exactly(current)))

@@ -138,6 +138,30 @@ describe('connect({ shareAcrossTabs })', () => {
     expect(follower.eids()).toEqual(['a', 'c', 'b'])
   })
 
+  it('counts a replay the leader finished at its done_prior, with no live event after it: a takeover does not ask for it again', async () => {
+    const { t, leader, follower } = await leaderAndFollower()
+    leader.last().handshake()
+    leader.last().frame(eventFrame('a', T + 1))
+    // The leader's socket drops; its resume fills the gap (b, c) whole, and nothing live follows.
+    leader.last().closeFromServer(1006)
+    t.clock.advance(1000)
+    await settle()
+    leader.last().handshake()
+    leader.last().frame(frameOf(eventFrame('c', T + 3), eventFrame('b', T + 2))).frame(control('done_prior', 16))
+    await settle()
+    expect(follower.eids()).toEqual(['a', 'b', 'c'])
+    expect(follower.controls.at(-1)?.code).toBe('done_prior')
+    leader.tab.crash()
+    leader.leave()
+    await settle()
+    // The takeover resumes after c: the server's history up to it is the tab's already.
+    follower.last().handshake()
+    follower.last().frame(frameOf(eventFrame('a', T + 1), eventFrame('b', T + 2), eventFrame('c', T + 3), eventFrame('d', T + 4))).frame(control('done_prior', 16))
+    await settle()
+    expect(follower.eids()).toEqual(['a', 'b', 'c', 'd'])
+    expect(follower.metrics.at(-1)).toMatchObject({ resumed: 1, duplicates: 0 })
+  })
+
   it('resumes a takeover from the leader\'s ready when the follower was welcomed before it and saw no event', async () => {
     // The follower is welcomed while the leader still connects: told no mark (a restored browser session).
     const { leader, follower } = await leaderAndFollower()

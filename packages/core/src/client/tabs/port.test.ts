@@ -339,6 +339,21 @@ describe('workerClient: what the hub says', () => {
     expect(t.eids()).toEqual(['a', 'c', 'b', 'd', 'f', 'e'])
   })
 
+  it('makes a replay its mark at the done_prior after it, with no live event to follow: a reload asks for it no more', async () => {
+    const hub = scripted()
+    const t = tab(hub)
+    await settle()
+    hub.say(welcome({ history: [event('a', 10)] }))
+    await settle()
+    hub.say({ type: 'out', items: [['event', event('c', 12, { resumed: true })], ['event', event('b', 11, { resumed: true })]] })
+    await settle()
+    expect(JSON.parse(t.session.get(markKey) ?? 'null')).toMatchObject({ ts: 10, eid: 'a' })
+    hub.say({ type: 'out', items: [['control', { code: 'done_prior', control: true } as ControlPayload]] })
+    await settle()
+    expect(JSON.parse(t.session.get(markKey) ?? 'null')).toMatchObject({ ts: 12, eid: 'c' })
+    expect(t.eids()).toEqual(['a', 'c', 'b'])
+  })
+
   it('counts the welcome\'s fill at once, though it is marked resumed: a second reload with no live event between gets it no more', async () => {
     const hub = scripted()
     const t = tab(hub)

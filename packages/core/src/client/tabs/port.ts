@@ -7,7 +7,7 @@ import type { HubJoin, HubMessage, PortMessage } from './hub-machine.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import type { ResolvedOptions } from '../options.js'
 import type { PersistStore } from '../persist/persist-support.js'
-import { emitItem, received, tabStreams } from './tab-streams.js'
+import { emitItem, endsReplay, received, tabStreams } from './tab-streams.js'
 import type { TabItem } from './tabs-machine.js'
 import type { SharedWorkerLike, TabLocks, TabsEnvironment, WorkerPortLike, WorkerSharing } from './tab-support.js'
 import type { Watermark } from '../connection/watermark.js'
@@ -147,7 +147,18 @@ export function workerClient(
     event$.next(event)
   }
 
-  const emit = (item: TabItem): void => emitItem(streams, item, deliver)
+  /** A replay under way is whole: its mark is the tab's. */
+  const replayWhole = (): void => {
+    if (replayMark === undefined) return
+    mark = replayMark
+    replayMark = undefined
+    saveMark()
+  }
+
+  const emit = (item: TabItem): void => {
+    emitItem(streams, item, deliver)
+    if (endsReplay(item)) replayWhole()
+  }
 
   const post = (message: PortMessage): void => worker?.port.postMessage(message)
 
@@ -197,11 +208,7 @@ export function workerClient(
         // The fill is whole (what the hub delivered after this tab's mark, in order), though
         // the hub marks it resumed: it counts at once, or a second reload with no live event
         // between would get it again.
-        if (replayMark !== undefined) {
-          mark = replayMark
-          replayMark = undefined
-          saveMark()
-        }
+        replayWhole()
         if (message.status !== undefined) status$.next(message.status)
         return
       case 'out':

@@ -6,6 +6,7 @@ import type { ConnectionStatus } from '../connection/status.js'
 import type { FatesClient } from '../fates-client.js'
 import { refCounted } from '../ref-counted.js'
 import { advance, type Watermark } from '../connection/watermark.js'
+import type { KnownControlCode } from '../../protocol/control.js'
 import type { TabItem } from './tabs-machine.js'
 
 // The streams of a tab of a shared connection, elected (tabs.ts) or through the SharedWorker
@@ -102,20 +103,26 @@ export function emitItem(subjects: ClientSubjects, item: TabItem, event: (event:
 }
 
 // The mark of what a tab receives: watermark.ts's rule for a tab, which sees the events of a
-// connection another tab or the SharedWorker holds, but not when that connection's replay ends
-// (its done_prior comes before the held events it releases). Here, not in watermark.ts, so
-// that only the sharing chunks carry it (watermark.ts is in every app).
+// connection another tab or the SharedWorker holds, and its done_prior after them, but not
+// its machine's replay mark. Here, not in watermark.ts, so that only the sharing chunks carry
+// it (watermark.ts is in every app).
+
+/**
+ * Whether `item` ends a replay: its `done_prior`, which a connection passes on after every
+ * event of the replay. There a receiver's replay mark (see {@link received}) becomes its mark.
+ */
+export const endsReplay = (item: TabItem): boolean => item[0] === 'control' && item[1].code === ('done_prior' satisfies KnownControlCode)
 
 /**
  * For a receiver that sees a connection's events but not when its replay ends (a tab following
  * another tab's connection, a tab of a SharedWorker): its `mark` and `replay` after delivering
  * `event` at `atMs`, or `undefined` when neither moved. A resumed event is one of a replay,
- * which comes in any order: it moves only `replay`, the mark that replay gives once whole. The
- * next event neither resumed nor history (a live one: the replay ended with its `done_prior`)
- * makes that the mark, and moves it. A replay that did not end (a drop, or the tab holding the connection gone) leaves the
- * mark where its gap began, as the connection's own machine does: a takeover resumes from
- * there, and the eid dedupe drops what the cut replay delivered. With no live event after it
- * (`sendNone`, a quiet target) it never counts: a takeover then repeats it. History moves
+ * which comes in any order: it moves only `replay`, the mark that replay gives once whole: at
+ * its `done_prior` ({@link endsReplay}; the receiver makes it its mark there), or at the next
+ * event neither resumed nor history (a live one, which comes after it), which this makes the
+ * mark and moves it. A replay that did not end (a drop, or the tab holding the connection gone)
+ * leaves the mark where its gap began, as the connection's own machine does: a takeover
+ * resumes from there, and the eid dedupe drops what the cut replay delivered. History moves
  * nothing.
  *
  * @example

@@ -84,6 +84,11 @@ describe('tabStep()', () => {
       r.state,
     )
     expect(ended.effects).toContainEqual({ type: 'open-inner', from: { ts: 12, eid: 'c' } })
+    // Or once its done_prior was passed on, after its events: then no live event need follow.
+    const done = run([{ type: 'delivered', at: 4, event: event('c', 12, { resumed: true }) }, { type: 'replay-done', at: 4 }, { type: 'granted', at: 5, session: 1 }], r.state)
+    expect(done.effects).toContainEqual({ type: 'open-inner', from: { ts: 12, eid: 'c' } })
+    // A done_prior with no replay under way leaves the mark as it is.
+    expect(run([{ type: 'replay-done', at: 4 }, { type: 'granted', at: 5, session: 1 }], r.state).effects).toContainEqual({ type: 'open-inner', from: { ts: 10, eid: 'x' } })
   })
 
   it('leads: posts only once a follower is there, and welcomes it with its status and mark', () => {

@@ -89,6 +89,8 @@ export type TabInput =
   | { readonly type: 'inner'; readonly at: number; readonly item: TabItem }
   /** This tab's `event$` delivered an event (after its own dedupe). */
   | { readonly type: 'delivered'; readonly at: number; readonly event: ReceivedEvent }
+  /** This tab's `control$` passed on a replay's end (`endsReplay`), after the replay's events. */
+  | { readonly type: 'replay-done'; readonly at: number }
   /** The lock manager's queue: how many tabs wait for the lock (every follower does). */
   | { readonly type: 'counted'; readonly at: number; readonly session: number; readonly waiting: number }
   | { readonly type: 'recount'; readonly at: number }
@@ -376,6 +378,10 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
       broadcast(['status', show(next.current)])
       break
     }
+    case 'replay-done':
+      // The replay is whole: its mark is the tab's (what `received` otherwise waits for a live event to do).
+      if (next.replayMark !== undefined) set({ mark: next.replayMark, replayMark: undefined })
+      break
     case 'recount':
       if (next.phase !== 'leading') break
       set({ greeted: [] })

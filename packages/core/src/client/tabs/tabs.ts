@@ -11,7 +11,7 @@ import type { MachineStep } from '../persist/persist-machine.js'
 import type { Layer } from '../persist/persist.js'
 import type { IdentifyBudget } from '../policies/identify-budget.js'
 import { serially } from '../serially.js'
-import { emitItem, feedItems, tabStreams } from './tab-streams.js'
+import { emitItem, endsReplay, feedItems, tabStreams } from './tab-streams.js'
 import { type TabChannel, type TabsEnvironment, tabsEnvironment, type WorkerSharing } from './tab-support.js'
 import { initialTabState, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
 
@@ -137,7 +137,11 @@ export function sharedClient(
   /** A reply to an asynchronous request counts only while the session it was asked in lasts. */
   const current = (session: number): boolean => held?.session === session
 
-  const emit = (item: TabItem): void => emitItem(streams, item, (event) => offered.next(event))
+  // A replay's end is told after its events: their `delivered` inputs wait in the queue before it.
+  const emit = (item: TabItem): void => {
+    emitItem(streams, item, (event) => offered.next(event))
+    if (endsReplay(item)) dispatch({ type: 'replay-done', at: now() })
+  }
 
   // Stryker disable next-line OptionalChaining: equivalent: the machine posts only while this tab holds a session that opened its channel (a hello, bye or reconnect while waiting, a lead or welcome while leading), so `held` and its channel are always there; the `?.` serves the type checker.
   const post = (message: TabMessage): void => held?.channel?.postMessage(message)
