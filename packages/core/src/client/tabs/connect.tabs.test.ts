@@ -32,6 +32,11 @@ const tabsOpen = (store: PersistStore) => {
   const t = tabs()
   return { first: t.open({ persist: store }), open: () => t.open({ persist: store }) }
 }
+/** A tab's sessionStorage, which its reload keeps. */
+const memorySession = () => {
+  const map = new Map<string, string>()
+  return { map, getItem: (key: string) => map.get(key) ?? null, setItem: (key: string, value: string) => void map.set(key, value) }
+}
 const socketsOf = (all: readonly Tab[]) => all.flatMap((tab) => tab.sockets)
 const leaderOf = (all: readonly Tab[]) => {
   const leaders = all.filter((tab) => tab.status()?.tabs?.role === 'leader')
@@ -204,6 +209,66 @@ describe('connect({ shareAcrossTabs })', () => {
     follower.last().frame(frameOf(eventFrame('g', T - 50), eventFrame('h', T + 1))).frame(control('done_prior', 16))
     await settle()
     expect(follower.eids()).toEqual(['g', 'h'])
+  })
+
+  it('fills the gap of a follower back from a reload from the leader\'s newest events, once, resumed, without an identify', async () => {
+    const t = tabs()
+    const leader = t.open()
+    await settle()
+    leader.last().handshake()
+    const kept = memorySession()
+    const follower = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    leader.last().frame(eventFrame('a', T + 1))
+    await settle()
+    expect(follower.eids()).toEqual(['a'])
+    // The follower reloads: b is published meanwhile, and c once it is back.
+    follower.leave()
+    await settle()
+    leader.last().frame(eventFrame('b', T + 2))
+    await settle()
+    const back = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    leader.last().frame(eventFrame('c', T + 3))
+    await settle()
+    expect(back.eids()).toEqual(['b', 'c'])
+    expect(back.events[0]?.resumed).toBe(true)
+    expect(back.status()).toMatchObject({ state: 'live', tabs: { role: 'follower', count: 2 } })
+    expect(identifies([leader, follower, back])).toHaveLength(1)
+    // A tab with no mark kept (a new one) gets no history: it missed nothing.
+    const fresh = t.open()
+    await settle()
+    expect(fresh.eids()).toEqual([])
+  })
+
+  it('fills the gap of a lone tab back from a reload from the server: it resumes after the mark it kept', async () => {
+    const t = tabs()
+    const kept = memorySession()
+    const first = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    first.last().handshake()
+    first.last().frame(eventFrame('a', T + 1))
+    await settle()
+    first.leave()
+    await settle()
+    const back = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    back.last().handshake()
+    expect(JSON.parse(back.last().sent.at(-1) ?? '{}')).toMatchObject({ send_all: true })
+    back.last().frame(frameOf(eventFrame('a', T + 1), eventFrame('b', T + 2))).frame(control('done_prior', 16))
+    await settle()
+    expect(back.eids()).toEqual(['b'])
+    expect(back.events[0]?.resumed).toBe(true)
+    // Without resume, no mark is kept (and its name differs: `resume` is part of the identity).
+    const plain = memorySession()
+    const off = t.open({ resume: false }, (env) => ({ ...env, session: plain }))
+    await settle()
+    off.last().handshake()
+    off.last().frame(eventFrame('c', T + 3))
+    await settle()
+    expect(off.eids()).toEqual(['c'])
+    expect(plain.map.size).toBe(0)
+    off.leave()
   })
 
   it('costs nothing when a follower leaves or comes back, and counts the tabs', async () => {

@@ -1,6 +1,6 @@
 import type { ReceivedEvent } from '../../codec/index.js'
 import type { ConnectionStatus } from '../connection/status.js'
-import type { TabItem } from './tabs-machine.js'
+import { RecentEvents, type TabItem } from './tabs-machine.js'
 import { unseen, type Watermark } from '../connection/watermark.js'
 
 // The SharedWorker's hub as a pure state machine, as machine.ts is the connection's and
@@ -97,7 +97,7 @@ export interface HubStep {
 }
 
 /** How many events a target remembers for tabs that rejoin after a reload. */
-export const HubRecentEvents = 1_000
+export const HubRecentEvents = RecentEvents
 
 /** A hub before any port joined. */
 export const initialHubState: HubState = Object.freeze({ ports: Object.freeze({}), watched: Object.freeze({}), targets: Object.freeze({}), upstreams: 0 })

@@ -7,7 +7,7 @@ import type { HubJoin, HubMessage, PortMessage } from './hub-machine.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import type { ResolvedOptions } from '../options.js'
 import type { PersistStore } from '../persist/persist-support.js'
-import { emitItem, endsReplay, received, tabStreams } from './tab-streams.js'
+import { emitItem, endsReplay, markKeeper, parseMark, received, tabStreams } from './tab-streams.js'
 import type { TabItem } from './tabs-machine.js'
 import type { SharedWorkerLike, TabLocks, TabsEnvironment, WorkerPortLike, WorkerSharing } from './tab-support.js'
 import type { Watermark } from '../connection/watermark.js'
@@ -29,27 +29,6 @@ const Say = Object.freeze({
   closed: 'Closed by the user.',
 })
 
-/** The mark as stored in the tab's session: `-Infinity` is `null` in JSON. */
-const markText = (mark: Watermark): string => JSON.stringify({ ts: Number.isFinite(mark.ts) ? mark.ts : null, eid: mark.eid, tied: mark.tied })
-/**
- * The mark in a session's text, or in a persisted record's `mark` (the same shape; a record
- * without one has no string `eid` of its own, so it yields none). Read in the tab's own clock
- * (`clock: 0`), as the marks it makes are: a mark with no clock has no ceiling, and one event
- * stamped a day ahead would then hide every later one from a reload or a new worker.
- */
-function parseMark(text: string | null | undefined): Watermark | undefined {
-  try {
-    const parsed = JSON.parse(text ?? 'null') as { mark?: unknown } | null
-    const data = (parsed?.mark ?? parsed) as { ts?: unknown; eid?: unknown; tied?: unknown } | null
-    // Stryker disable next-line OptionalChaining: equivalent: reading `eid` of null throws, and the catch answers alike.
-    if (typeof data?.eid !== 'string' || (data.ts !== null && typeof data.ts !== 'number')) return undefined
-    const tied = Array.isArray(data.tied) && data.tied.every((eid) => typeof eid === 'string') ? (data.tied as string[]) : undefined
-    return { ts: data.ts === null ? -Infinity : (data.ts as number), eid: data.eid, tied, clock: 0 }
-  } catch {
-    // Not JSON: no mark.
-  }
-  return undefined
-}
 
 /** The connection's options as plain data for the worker: read now, functions and constructors left out. */
 function wireOptions(config: ResolvedOptions, values: { url: string; id: string; token: string }): Record<string, unknown> {
@@ -75,10 +54,8 @@ export function workerClient(
   const digest = sharing.digest ?? sha256
   const locks = sharing.locks ?? (globalThis as { navigator?: { locks?: TabLocks } }).navigator?.locks
   const welcomeMs = sharing.welcomeTimeoutMs ?? WelcomeTimeoutMs
-  let session: WorkerSharing['session']
   let store: Partial<PersistStore> | undefined
   try {
-    session = sharing.session ?? (globalThis as { sessionStorage?: WorkerSharing['session'] }).sessionStorage
     store = config.persist === true ? (globalThis as { localStorage?: PersistStore }).localStorage : config.persist === false ? undefined : config.persist
   } catch {
     // Storage blocked for this page: the tab merely forgets across reloads.
@@ -113,25 +90,10 @@ export function workerClient(
   let replayMark: Watermark | undefined
   /** The mark of the record the last join carried (persist on): where the hub's fill starts. */
   let recordMark: Watermark | undefined
-  let saving = false
-
-  const saveMark = (): void => {
-    if (saving) return
-    saving = true
-    queueMicrotask(() => {
-      saving = false
-      // Unset meanwhile (the last subscriber left), or no target named yet (a fallback before the
-      // digest): nothing to keep.
-      if (mark === undefined || name === undefined) return
-      const text = markText(mark)
-      try {
-        // Stryker disable next-line OptionalChaining: equivalent: no session throws here, and the catch answers alike.
-        session?.setItem(`${name}:mark`, text)
-      } catch {
-        // Quota or storage blocked: the next load asks for less.
-      }
-    })
-  }
+  // Unset meanwhile (the last subscriber left), or no target named yet (a fallback before the
+  // digest): nothing to keep.
+  const kept = markKeeper(sharing.session, () => ({ mark, name }))
+  const saveMark = kept.save
 
   const deliver = (event: ReceivedEvent): void => {
     const eid = event.m.eid
@@ -298,12 +260,7 @@ export function workerClient(
         // nothing, and the fallback's events keep no mark.
         if (joined !== joining) return
         name = `fates-rx:${NameVersion}:${hex}`
-        try {
-          // Stryker disable next-line OptionalChaining: equivalent: no session throws, and the catch answers alike.
-          if (!restored) mark = parseMark(session?.getItem(`${name}:mark`))
-        } catch {
-          // Storage blocked: join without a mark.
-        }
+        if (!restored) mark = kept.read(name)
         restored = true
         let record: string | undefined
         if (store !== undefined) {

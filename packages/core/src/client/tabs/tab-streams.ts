@@ -8,6 +8,7 @@ import { refCounted } from '../ref-counted.js'
 import { advance, type Watermark } from '../connection/watermark.js'
 import type { KnownControlCode } from '../../protocol/control.js'
 import type { TabItem } from './tabs-machine.js'
+import type { TabSessionStore } from './tab-support.js'
 
 // The streams of a tab of a shared connection, elected (tabs.ts) or through the SharedWorker
 // (port.ts), and the items that carry a client's emissions between tabs (the channel, a
@@ -100,6 +101,75 @@ export function emitItem(subjects: ClientSubjects, item: TabItem, event: (event:
     case 'metrics':
       return subjects.metrics$.next(item[1])
   }
+}
+
+/** Where a tab keeps its mark: `given`, else the page's `sessionStorage`, if storage is not blocked. */
+function tabSession(given: TabSessionStore | undefined): TabSessionStore | undefined {
+  try {
+    return given ?? (globalThis as { sessionStorage?: TabSessionStore }).sessionStorage
+  } catch {
+    // Storage blocked for this page (its getter throws): the tab merely forgets across reloads.
+    return undefined
+  }
+}
+
+/**
+ * A tab's mark kept in its session (`given`, else `sessionStorage`) under its target's name, for the page that comes
+ * back after a reload: `read` it once, and `save` whenever it moved (written once per task,
+ * from `now()`'s mark and name then: either unset, nothing is kept). Storage that refuses
+ * costs the mark only.
+ */
+export function markKeeper(given: TabSessionStore | undefined, now: () => { readonly mark: Watermark | undefined; readonly name: string | undefined }) {
+  const store = tabSession(given)
+  let saving = false
+  return {
+    read(name: string): Watermark | undefined {
+      try {
+        // Stryker disable next-line OptionalChaining: equivalent: no session throws, and the catch answers alike.
+        return parseMark(store?.getItem(`${name}:mark`))
+      } catch {
+        // Storage blocked: no mark.
+        return undefined
+      }
+    },
+    save(): void {
+      if (saving) return
+      saving = true
+      queueMicrotask(() => {
+        saving = false
+        const { mark, name } = now()
+        if (mark === undefined || name === undefined) return
+        try {
+          // Stryker disable next-line OptionalChaining: equivalent: no session throws here, and the catch answers alike.
+          store?.setItem(`${name}:mark`, markText(mark))
+        } catch {
+          // Quota or storage blocked: the next load asks for less.
+        }
+      })
+    },
+  }
+}
+
+/** A tab's mark as it keeps it in its session (a reload's resume mark): `-Infinity` is `null` in JSON. */
+const markText = (mark: Watermark): string => JSON.stringify({ ts: Number.isFinite(mark.ts) ? mark.ts : null, eid: mark.eid, tied: mark.tied })
+/**
+ * The mark in a session's text, or in a persisted record's `mark` (the same shape; a record
+ * without one has no string `eid` of its own, so it yields none). Read in the tab's own clock
+ * (`clock: 0`), as the marks it makes are: a mark with no clock has no ceiling, and one event
+ * stamped a day ahead would then hide every later one from a reload or a new worker.
+ */
+export function parseMark(text: string | null | undefined): Watermark | undefined {
+  try {
+    const parsed = JSON.parse(text ?? 'null') as { mark?: unknown } | null
+    const data = (parsed?.mark ?? parsed) as { ts?: unknown; eid?: unknown; tied?: unknown } | null
+    // Stryker disable next-line OptionalChaining: equivalent: reading `eid` of null throws, and the catch answers alike.
+    if (typeof data?.eid !== 'string' || (data.ts !== null && typeof data.ts !== 'number')) return undefined
+    const tied = Array.isArray(data.tied) && data.tied.every((eid) => typeof eid === 'string') ? (data.tied as string[]) : undefined
+    return { ts: data.ts === null ? -Infinity : (data.ts as number), eid: data.eid, tied, clock: 0 }
+  } catch {
+    // Not JSON: no mark.
+  }
+  return undefined
 }
 
 // The mark of what a tab receives: watermark.ts's rule for a tab, which sees the events of a

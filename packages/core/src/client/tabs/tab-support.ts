@@ -31,6 +31,11 @@ export interface TabsEnvironment {
   readonly BroadcastChannel: new (name: string) => TabChannel
   /** SHA-256 of a text, in hex; the channel's and lock's name is made of it. Default: `crypto.subtle`'s. */
   readonly digest?: (text: string) => Promise<string>
+  /**
+   * Where the tab keeps the newest event it delivered, so that a reloaded tab gets what it
+   * missed (from the leader, or as a leader from the server). Default: `sessionStorage`.
+   */
+  readonly session?: TabSessionStore
 }
 
 /**

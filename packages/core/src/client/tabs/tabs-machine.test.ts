@@ -28,6 +28,19 @@ describe('tabStep()', () => {
     expect(r.shown.at(-1)?.tabs).toBeUndefined()
   })
 
+  it('says hello with the mark a reload kept, and the leader welcomes it with that mark for the interpreter to fill from', () => {
+    const kept = { ts: 7, eid: 'k', clock: 0 }
+    const r = run([{ type: 'subscribed', at: 1 }, { type: 'keyed', at: 2, session: 1, name: 'fates-rx:1:abc', from: kept }])
+    expect(r.effects).toContainEqual({ type: 'post', message: { type: 'hello', tab: 'me', from: kept } })
+    expect(r.state.mark).toEqual(kept)
+    // Without one, no `from`.
+    expect(run([{ type: 'subscribed', at: 1 }, { type: 'keyed', at: 2, session: 1, name: 'n' }]).effects).toContainEqual({ type: 'post', message: { type: 'hello', tab: 'me' } })
+    const leading = run([{ type: 'granted', at: 3, session: 1 }], waiting()).state
+    const welcomed = run([{ type: 'message', at: 4, session: 1, data: { type: 'hello', tab: 'back', from: kept } }], leading).effects
+    expect(welcomed).toContainEqual(expect.objectContaining({ type: 'welcome', to: 'back', from: kept }))
+    expect(run([{ type: 'message', at: 4, session: 1, data: { type: 'hello', tab: 'new' } }], leading).effects.find((e) => e.type === 'welcome')).not.toHaveProperty('from')
+  })
+
   it('ignores replies from a session that ended', () => {
     const s = run([{ type: 'subscribed', at: 1 }, { type: 'unsubscribed', at: 2 }, { type: 'subscribed', at: 3 }]).state
     const r = run([{ type: 'keyed', at: 4, session: 1, name: 'old' }, { type: 'granted', at: 4, session: 1 }], s)
@@ -161,11 +174,11 @@ describe('tabStep()', () => {
 })
 
 describe('tabMessage()', () => {
-  it.each([null, 7, 'x', [], {}, { type: 'out' }, { type: 'out', items: 'no' }, { type: 'welcome', to: 1 }, { type: 'welcome', to: 'me' }, { type: 'hello' }, { type: 'bye', tab: 3 }, { type: 'other' }])(
+  it.each([null, 7, 'x', [], {}, { type: 'out' }, { type: 'out', items: 'no' }, { type: 'welcome', to: 1 }, { type: 'welcome', to: 'me' }, { type: 'hello' }, { type: 'hello', tab: 't', from: 5 }, { type: 'hello', tab: 't', from: { ts: '1', eid: 'e' } }, { type: 'hello', tab: 't', from: { ts: 1 } }, { type: 'hello', tab: 't', from: { ts: 1, eid: 'e', tied: 3 } }, { type: 'bye', tab: 3 }, { type: 'other' }])(
     'refuses %j',
     (data) => expect(tabMessage(data)).toBeUndefined(),
   )
-  it.each([{ type: 'out', items: [] }, { type: 'lead' }, { type: 'hello', tab: 't' }, { type: 'bye', tab: 't' }, { type: 'reconnect' }, { type: 'welcome', to: 't', status: live }])(
+  it.each([{ type: 'out', items: [] }, { type: 'lead' }, { type: 'hello', tab: 't' }, { type: 'hello', tab: 't', from: { ts: 1, eid: 'e', tied: ['f'] } }, { type: 'bye', tab: 't' }, { type: 'reconnect' }, { type: 'welcome', to: 't', status: live }])(
     'accepts %j',
     (data) => expect(tabMessage(data)).toEqual(data),
   )

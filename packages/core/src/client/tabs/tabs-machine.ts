@@ -22,12 +22,19 @@ export type TabItem =
   | readonly ['frame', string]
   | readonly ['metrics', ConnectionMetrics]
 
+/**
+ * How many of the newest events a tab that leads (or a SharedWorker's hub, per target) keeps
+ * for a tab that comes back from a reload: what it missed is filled from them.
+ */
+export const RecentEvents = 1_000
+
 /** The messages between tabs; `tab` and `to` are tab ids. */
 export type TabMessage =
   | { readonly type: 'out'; readonly items: readonly TabItem[] }
   | { readonly type: 'lead' }
   | { readonly type: 'welcome'; readonly to: string; readonly status: ConnectionStatus; readonly mark?: Watermark; readonly history?: readonly ReceivedEvent[] }
-  | { readonly type: 'hello'; readonly tab: string }
+  /** `from`: the newest event the tab delivered before (a reload's mark), for the leader to fill what it missed since. */
+  | { readonly type: 'hello'; readonly tab: string; readonly from?: Watermark }
   | { readonly type: 'bye'; readonly tab: string }
   | { readonly type: 'reconnect' }
 
@@ -80,8 +87,11 @@ export type TabInput =
   | { readonly type: 'unsubscribed'; readonly at: number }
   | { readonly type: 'close'; readonly at: number }
   | { readonly type: 'reconnect'; readonly at: number }
-  /** The identity digested into a name; `undefined` when it could not be read or digested. */
-  | { readonly type: 'keyed'; readonly at: number; readonly session: number; readonly name: string | undefined }
+  /**
+   * The identity digested into a name; `undefined` when it could not be read or digested.
+   * `from`: the mark this tab kept under that name before a reload (read once per page).
+   */
+  | { readonly type: 'keyed'; readonly at: number; readonly session: number; readonly name: string | undefined; readonly from?: Watermark }
   | { readonly type: 'granted'; readonly at: number; readonly session: number }
   /** Anything received on the channel, unchecked. */
   | { readonly type: 'message'; readonly at: number; readonly session: number; readonly data: unknown }
@@ -105,8 +115,11 @@ export type TabEffect =
   | { readonly type: 'post'; readonly message: TabMessage }
   /** Post this item to the followers, batched with the others of this task. */
   | { readonly type: 'broadcast'; readonly item: TabItem }
-  /** Welcome a follower (the interpreter adds the history it kept, with `sendAll`). */
-  | { readonly type: 'welcome'; readonly to: string; readonly status: ConnectionStatus; readonly mark: Watermark | undefined }
+  /**
+   * Welcome a follower. The interpreter adds the history it kept: what followed the follower's
+   * `from` (resumed), else, with `sendAll`, all of it.
+   */
+  | { readonly type: 'welcome'; readonly to: string; readonly status: ConnectionStatus; readonly mark: Watermark | undefined; readonly from?: Watermark }
   /** Open this tab's own client, resuming after `from`, and feed its emissions back as `inner`. */
   | { readonly type: 'open-inner'; readonly from: Watermark | undefined }
   | { readonly type: 'inner-reconnect' }
@@ -165,6 +178,10 @@ const roleOf = (phase: TabPhase): TabRole | undefined =>
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
 
+/** A mark as a tab posts it (another version's, or a broken one, must not reach the leader's filter). */
+const isMark = (value: unknown): boolean =>
+  isObject(value) && typeof value['ts'] === 'number' && typeof value['eid'] === 'string' && (value['tied'] === undefined || Array.isArray(value['tied']))
+
 /** The message, if `data` is one of this version's; anything else on the channel is ignored. */
 export function tabMessage(data: unknown): TabMessage | undefined {
   if (!isObject(data)) return undefined
@@ -174,6 +191,7 @@ export function tabMessage(data: unknown): TabMessage | undefined {
     case 'welcome':
       return typeof data['to'] === 'string' && isObject(data['status']) ? (data as TabMessage) : undefined
     case 'hello':
+      return typeof data['tab'] === 'string' && (data['from'] === undefined || isMark(data['from'])) ? (data as TabMessage) : undefined
     case 'bye':
       return typeof data['tab'] === 'string' ? (data as TabMessage) : undefined
     case 'lead':
@@ -261,6 +279,9 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
     show({ state: 'closed', since: input.at, detail })
   }
 
+  // A tab back from a reload says where it was: the leader fills what it missed since.
+  const hello = (): void => emit({ type: 'post', message: next.mark === undefined ? { type: 'hello', tab: next.me } : { type: 'hello', tab: next.me, from: next.mark } })
+
   const learn = (mark: Watermark | undefined): void => {
     const later = newer(next.mark, mark)
     if (later !== next.mark) set({ mark: later })
@@ -285,7 +306,7 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
         }
         return
       case 'lead':
-        emit({ type: 'post', message: { type: 'hello', tab: next.me } })
+        hello()
         return
       case 'welcome':
         if (message.to !== next.me) return
@@ -301,7 +322,7 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
     switch (message.type) {
       case 'hello':
         set({ greeted: [...next.greeted.filter((tab) => tab !== message.tab), message.tab], served: true })
-        emit({ type: 'welcome', to: message.tab, status: shown(next.current), mark: next.mark })
+        emit({ type: 'welcome', to: message.tab, status: shown(next.current), mark: next.mark, ...(message.from === undefined ? {} : { from: message.from }) })
         queryLocks()
         return
       case 'bye':
@@ -341,10 +362,11 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
         lead(input.at)
         break
       }
+      learn(input.from)
       set({ phase: 'waiting', name: input.name })
       emit({ type: 'open-channel', session: next.session, name: input.name })
       emit({ type: 'request-lock', session: next.session, name: input.name })
-      emit({ type: 'post', message: { type: 'hello', tab: next.me } })
+      hello()
       break
     case 'granted':
       if (input.session === next.session && next.phase === 'waiting') lead(input.at)

@@ -3,6 +3,7 @@ import type { ReceivedEvent } from '../../codec/index.js'
 import { dedupeEvents } from '../../operators/index.js'
 import type { FatesClient } from '../fates-client.js'
 import type { MachineInput, Watermark } from '../connection/machine.js'
+import { unseen } from '../connection/watermark.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import { identityText, NameVersion, sha256 } from '../digest.js'
 import { noted } from '../noted.js'
@@ -11,9 +12,9 @@ import type { MachineStep } from '../persist/persist-machine.js'
 import type { Layer } from '../persist/persist.js'
 import type { IdentifyBudget } from '../policies/identify-budget.js'
 import { serially } from '../serially.js'
-import { emitItem, endsReplay, feedItems, tabStreams } from './tab-streams.js'
+import { emitItem, endsReplay, feedItems, markKeeper, tabStreams } from './tab-streams.js'
 import { type TabChannel, type TabsEnvironment, tabsEnvironment, type WorkerSharing } from './tab-support.js'
-import { initialTabState, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
+import { initialTabState, RecentEvents, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
 
 // Tabs of one origin share one connection. The decisions are tabs-machine.ts's; this is its
 // interpreter, the effectful edge: the Web Lock, the BroadcastChannel, the digest, this tab's
@@ -111,16 +112,15 @@ export function sharedClient(
   const streams = tabStreams(state.current, noMetrics)
   const { event$ } = streams
 
-  // With sendAll, what this tab delivered: a tab joining later gets it as its history.
+  // What this tab delivered, the newest: a tab back from a reload gets what followed its mark,
+  // and with sendAll a tab joining later gets it all as its history.
+  const keep = config.sendAll ? config.dedupeCapacity : RecentEvents
   let retained: ReceivedEvent[] = []
   // Each tab deduplicates on its own: a takeover's replay may repeat what the leader sent.
   const offered = new Subject<ReceivedEvent>()
   offered.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
-    // Stryker disable next-line ConditionalExpression: equivalent to a subscriber: the history is posted only with sendAll (the welcome below); without it, retaining costs bounded memory only.
-    if (config.sendAll) {
-      retained.push(event)
-      if (retained.length > 2 * config.dedupeCapacity) retained = retained.slice(-config.dedupeCapacity)
-    }
+    retained.push(event)
+    if (retained.length > 2 * keep) retained = retained.slice(-keep)
     event$.next(event)
     dispatch({ type: 'delivered', at: now(), event })
   })
@@ -129,9 +129,16 @@ export function sharedClient(
   // What the leader posts is batched per task: a frame of fifty events is one message.
   let batch: TabItem[] = []
 
+  // The tab's mark, kept in its session under the target's name: read by the first keying of
+  // the page (a reload's), written once per task when it moved.
+  const kept = markKeeper(environment.session, () => state)
+  let restored = false
+
   const { dispatch, later: enqueue } = serially<TabInput>((input) => {
+    const before = state.mark
     const result = tabStep(state, input, config)
     state = result.state
+    if (state.mark !== before) kept.save()
     for (const effect of result.effects) perform(effect)
   })
   /** A reply to an asynchronous request counts only while the session it was asked in lasts. */
@@ -159,7 +166,15 @@ export function sharedClient(
       case 'key': {
         const { session } = effect
         held = { session, abort: new AbortController(), subscriptions: [] }
-        const keyed = (name: string | undefined): void => dispatch({ type: 'keyed', at: now(), session, name })
+        const keyed = (name: string | undefined): void => {
+          let from: Watermark | undefined
+          // (No `config.resume` test: without it no mark moves, and its name, which `resume` is part of, has none kept.)
+          if (!restored && name !== undefined) {
+            restored = true
+            from = kept.read(name)
+          }
+          dispatch(from === undefined ? { type: 'keyed', at: now(), session, name } : { type: 'keyed', at: now(), session, name, from })
+        }
         let identity: string
         try {
           identity = identityText(config)
@@ -215,15 +230,19 @@ export function sharedClient(
         batch.push(effect.item)
         return
       }
-      case 'welcome':
+      case 'welcome': {
+        const from = effect.from
+        // A tab back from a reload: what followed its mark, as a gap filled; else, with sendAll, all.
+        const history = from !== undefined ? retained.filter((event) => unseen(event, from)).map((event) => ({ ...event, resumed: true })) : config.sendAll ? retained : undefined
         return post({
           type: 'welcome',
           to: effect.to,
           status: effect.status,
           // Stryker disable next-line ConditionalExpression: equivalent: a follower reads an absent and an undefined `mark` alike; the spread keeps the message exact.
           ...(effect.mark === undefined ? {} : { mark: effect.mark }),
-          ...(config.sendAll ? { history: retained } : {}),
+          ...(history === undefined ? {} : { history }),
         })
+      }
       case 'open-inner': {
         const mine = held
         // Stryker disable next-line ConditionalExpression: equivalent: the machine opens the inner client only while this tab holds a session.
