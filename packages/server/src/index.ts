@@ -12,7 +12,7 @@ export { ServerDetail } from './wire/details.js'
 export type { ConnectionState } from './protocol/connection.js'
 export type { PublishOptions, PublishOutcome, PublishRequest } from './protocol/publish-events.js'
 export type { PeerInfo, ProtocolSocket, SocketHandlers } from './protocol/socket.js'
-export type { Viewer, ViewerGate, ViewerRefusal } from './protocol/viewers.js'
+export type { Admission, Viewer, ViewerGate, ViewerHold, ViewerRefusal } from './protocol/viewers.js'
 export { RelayDefaults, resolveRelay, type RelayOptions, type RelaySurroundings } from './relay/options.js'
 export { Relay, UpstreamLimits, type RelayConfig, type RelayContext, type UpstreamReport } from './relay/relay.js'
 export {

@@ -2,6 +2,7 @@ import { isSnowflakeId, Protocol, SnowflakeRule } from '@fates-rx/core/protocol'
 import type { DemoOptions } from './demo.js'
 import type { Logger } from './log.js'
 import { resolveRelay, type RelayOptions } from './relay/options.js'
+import type { ProtocolConfig } from './protocol/config.js'
 import type { Credentials, Store } from './stores/store.js'
 
 /** Options of `startServer`. Every number is checked; a bad one throws at the call. */
@@ -232,4 +233,31 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     throw new RangeError(`demo must be false, a rate in events per second > 0, or { rate }, got ${String(rate)}`)
   }
   return resolved as ResolvedOptions
+}
+
+/**
+ * The protocol logic's rules from resolved options: the ratelimit, the timeouts and the
+ * outbox's bounds, as `startServer` gives them to `makeServer` (a test that builds a server
+ * from its parts gives the same).
+ */
+export function protocolRules(config: ResolvedOptions): Pick<
+  ProtocolConfig,
+  'rateLimit' | 'rateWindowMs' | 'identifyCost' | 'messageCost' | 'identifyTimeoutMs' | 'pingIntervalMs' | 'pongTimeoutMs' | 'donePriorDelayMs' | 'outbox'
+> {
+  return {
+    rateLimit: config.rateLimit,
+    rateWindowMs: config.rateWindowMs,
+    identifyCost: config.identifyCost,
+    messageCost: config.messageCost,
+    identifyTimeoutMs: config.identifyTimeoutMs,
+    pingIntervalMs: config.pingIntervalMs,
+    pongTimeoutMs: config.pongTimeoutMs,
+    donePriorDelayMs: config.donePriorDelayMs,
+    outbox: {
+      highWaterBytes: config.highWaterBytes,
+      maxFrameChars: 1024 * 1024,
+      maxQueuedEvents: config.maxQueuedEvents,
+      maxQueuedBytes: config.maxQueuedBytes,
+    },
+  }
 }

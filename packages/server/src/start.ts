@@ -8,7 +8,7 @@ import { DEMO_BOT, startDemo, type DemoTarget } from './demo.js'
 import { httpHandler } from './http.js'
 import { createMetrics } from './metrics.js'
 import { describe, silentLogger, type Logger } from './log.js'
-import { resolveOptions, type ServerOptions } from './options.js'
+import { protocolRules, resolveOptions, type ServerOptions } from './options.js'
 import { makeServer, type FatesServer } from './protocol/make-server.js'
 import { NodeTimers } from './protocol/timers.js'
 import { resolveRelay } from './relay/options.js'
@@ -92,20 +92,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     store,
     logger,
     observer: metrics.observer,
-    rateLimit: config.rateLimit,
-    rateWindowMs: config.rateWindowMs,
-    identifyCost: config.identifyCost,
-    messageCost: config.messageCost,
-    identifyTimeoutMs: config.identifyTimeoutMs,
-    pingIntervalMs: config.pingIntervalMs,
-    pongTimeoutMs: config.pongTimeoutMs,
-    donePriorDelayMs: config.donePriorDelayMs,
-    outbox: {
-      highWaterBytes: config.highWaterBytes,
-      maxFrameChars: 1024 * 1024,
-      maxQueuedEvents: config.maxQueuedEvents,
-      maxQueuedBytes: config.maxQueuedBytes,
-    },
+    ...protocolRules(config),
     now: Date.now,
     ...(relay === undefined ? {} : { viewers: relay }),
   })

@@ -141,7 +141,7 @@ const PhaseRules: readonly (readonly [ConnectionPhase, string, ConnectionInput, 
   ['identifying', 'a relay tell', { type: 'tell', code: 'c', detail: 'd' }, [], 'identifying'],
   ['ready', 'a relay tell', { type: 'tell', code: 'c', detail: 'd' }, ['send-control'], 'ready'],
   ['waiting', 'a relay refusal', { type: 'refuse', refusal: { code: 'c', detail: 'd', closeCode: 4503, reason: 'r' } }, [], 'waiting'],
-  ['identifying', 'a relay refusal', { type: 'refuse', refusal: { code: 'c', detail: 'd', closeCode: 4503, reason: 'r' } }, ['log', 'close'], 'closing'],
+  ['identifying', 'a relay refusal', { type: 'refuse', refusal: { code: 'c', detail: 'd', closeCode: 4503, reason: 'r' } }, ['identified', 'log', 'close'], 'closing'],
   ['ready', 'a relay refusal', { type: 'refuse', refusal: { code: 'c', detail: 'd', closeCode: 4503, reason: 'r' } }, ['log', 'close'], 'closing'],
   ['closing', 'a relay refusal', { type: 'refuse', refusal: { code: 'c', detail: 'd', closeCode: 4503, reason: 'r' } }, [], 'closing'],
   ['closing', 'the socket closing', { type: 'socket-closed', code: 1000 }, [...ConnectionTimers.map((t) => `cancel ${t}`), 'discard', 'leave', 'closed', 'log', 'forget'], 'closed'],
@@ -163,6 +163,8 @@ describe('phase rules', () => {
 const LateAnswers: readonly (readonly [string, readonly ConnectionInput[], ConnectionInput, ConnectionRules])[] = [
   ['token', [identify()], token(), rules],
   ['admission', [identify(), token()], { type: 'admission', refusal: undefined }, relayRules],
+  ['hold', [identify(), token()], { type: 'admission-held', hold: { holdMs: 5_000, refusal: { code: 'c', detail: 'd', closeCode: 4000, reason: 'r' } } }, relayRules],
+  ['held admission', [identify(), token(), { type: 'admission-held', hold: { holdMs: 5_000, refusal: { code: 'c', detail: 'd', closeCode: 4000, reason: 'r' } } }], { type: 'admission', refusal: undefined }, relayRules],
   ['count', [identify(), token()], counted(2), rules],
   ['join', [identify(), token(), counted(2)], joined, rules],
   ['history', [identify({ send_all: true }), token(), counted(2), joined], { type: 'history', events: [] }, rules],
@@ -420,6 +422,12 @@ describe('relay mode', () => {
     expect(state).toMatchObject({ phase: 'closing', viewing: false, awaiting: undefined })
   })
 
+  it('counts an identify refused while identifying with the refusal’s code', () => {
+    const { effects } = run([identify(), token(), { type: 'refuse', refusal: { code: 'upstream_failed', detail: 'd', closeCode: 4503, reason: 'r' } }], relayRules)
+    expect(types(effects.slice(4))).toEqual(['identified', 'log', 'close'])
+    expect(effects[4]).toEqual({ type: 'identified', outcome: 'upstream_failed' })
+  })
+
   it('closes a connection refused while identifying with the refusal’s own reason', () => {
     const { effects } = run([identify(), { type: 'refuse', refusal: { code: 'c', detail: 'd', closeCode: 4503, reason: 'why' } }], relayRules)
     expect(effects.at(-1)).toEqual({ type: 'close', code: 4503, reason: 'why', control: { code: 'c', detail: 'd', remaining: -1 } })
@@ -484,5 +492,98 @@ describe('timers (virtual time: each timer is an input)', () => {
     expect(run([timer('ping')]).effects).toEqual([{ type: 'ping' }, { type: 'arm', timer: 'ping', ms: 54_000 }])
     expect(run([timer('dead')]).effects).toEqual([{ type: 'log', level: 'info', line: 'silent for 60000 ms: dropped' }, { type: 'terminate' }])
     expect(run([{ type: 'pong' }]).effects).toEqual([alive])
+  })
+})
+
+describe('relay mode: a held admission', () => {
+  const turnAway = { code: 'upstream_connecting', detail: 'catching up', closeCode: 4000, reason: 'Invalid connection, try again' }
+  const hold: ConnectionInput = { type: 'admission-held', hold: { holdMs: 5_000, refusal: turnAway } }
+  const admitted: ConnectionInput = { type: 'admission', refusal: undefined }
+  const toHeld: readonly ConnectionInput[] = [identify(), token(), hold]
+  const gone = (turnedAway: boolean): ConnectionEffect => ({ type: 'unheld', kind: 'bot', id: '42', turnedAway })
+
+  it('leaves the identify unanswered, arms the hold\'s bound and tells the gate it waits', () => {
+    const { state, effects } = run(toHeld, relayRules)
+    expect(effects.slice(3)).toEqual([
+      { type: 'admit', kind: 'bot', id: '42' },
+      { type: 'log', level: 'info', line: 'admission held (5000 ms at most)' },
+      { type: 'arm', timer: 'admission', ms: 5_000 },
+      { type: 'held', kind: 'bot', id: '42' },
+    ])
+    expect(state).toMatchObject({ phase: 'identifying', awaiting: 'admission', held: { holdMs: 5_000, refusal: turnAway }, viewing: false })
+  })
+
+  it('let in, stops the bound and identifies as an admitted viewer does: ready, then the gate hears it joined', () => {
+    const { state, effects } = run([...toHeld, admitted], relayRules)
+    expect(types(effects.slice(7))).toEqual(['cancel admission', 'join'])
+    // Counted as held until it joined: a close now must still tell the gate.
+    expect(state).toMatchObject({ awaiting: 'join', held: { holdMs: 5_000 } })
+    const ready = step(state, joined, relayRules)
+    expect(types(ready.effects)).toEqual(['log', 'identified', 'send-control', 'release', 'viewer'])
+    expect(ready.effects[2]).toMatchObject({ type: 'send-control', code: 'ready', remaining: 18 })
+    expect(ready.state).toMatchObject({ phase: 'ready', viewing: true, held: undefined })
+    const closed = step(ready.state, { type: 'socket-closed', code: 1000 }, relayRules)
+    expect(closed.effects).toContainEqual({ type: 'viewer', joined: false, kind: 'bot', id: '42' })
+    expect(types(closed.effects)).not.toContain('unheld')
+  })
+
+  it('past its bound, turns the viewer away with the hold\'s refusal, and tells the gate it went (turned away)', () => {
+    const { state, effects } = run([...toHeld, timer('admission')], relayRules)
+    expect(effects.slice(7)).toEqual([
+      gone(true),
+      { type: 'identified', outcome: 'upstream_connecting' },
+      { type: 'log', level: 'info', line: 'refused: upstream_connecting → 4000' },
+      { type: 'close', code: 4000, reason: 'Invalid connection, try again', control: { code: 'upstream_connecting', detail: 'catching up', remaining: -1 } },
+    ])
+    expect(state).toMatchObject({ phase: 'closing', held: undefined, awaiting: undefined })
+    // The gate heard it once: the socket's close adds nothing, and a late answer changes nothing.
+    expect(types(step(state, { type: 'socket-closed', code: 4000 }, relayRules).effects)).not.toContain('unheld')
+    expect(step(state, admitted, relayRules).effects).toEqual([])
+  })
+
+  it.each<[string, readonly ConnectionInput[]]>([
+    ['while it waits', toHeld],
+    ['let in, before it joined', [...toHeld, admitted]],
+  ])('closed by the viewer %s: every timer stops, and the gate lets go of it', (_what, inputs) => {
+    const { state } = run(inputs, relayRules)
+    const closed = step(state, { type: 'socket-closed', code: 1001 }, relayRules)
+    expect(types(closed.effects)).toEqual([...ConnectionTimers.map((t) => `cancel ${t}`), 'discard', ...(state.joined.length > 0 ? ['leave'] : []), 'unheld', 'closed', 'log', 'forget'])
+    expect(closed.effects).toContainEqual(gone(false))
+    expect(ConnectionTimers).toContain('admission')
+    expect(closed.state).toMatchObject({ phase: 'closed', held: undefined, viewing: false })
+  })
+
+  it('refused by the gate while it waits (its upstream failed): closed with the refusal, the gate not told again', () => {
+    const refusal = { code: 'upstream_failed', detail: 'gone', closeCode: 4503, reason: 'Upstream unavailable, try again later' }
+    const { state, effects } = run([...toHeld, { type: 'refuse', refusal }], relayRules)
+    expect(effects.slice(7)).toEqual([
+      { type: 'identified', outcome: 'upstream_failed' },
+      { type: 'log', level: 'info', line: 'refused: upstream_failed → 4503' },
+      { type: 'close', code: 4503, reason: 'Upstream unavailable, try again later', control: { code: 'upstream_failed', detail: 'gone', remaining: -1 } },
+    ])
+    expect(state.held).toBeUndefined()
+    expect(types(step(state, { type: 'socket-closed', code: 4503 }, relayRules).effects)).not.toContain('unheld')
+    // The same through a late admission answer: its bound stops too.
+    const answered = run([...toHeld, { type: 'admission', refusal }], relayRules)
+    expect(types(answered.effects.slice(7))).toEqual(['cancel admission', 'identified', 'log', 'close'])
+    expect(answered.state.held).toBeUndefined()
+  })
+
+  it.each<[string, readonly ConnectionInput[], ConnectionInput]>([
+    ['a hold for a ready viewer', toRelayReady, hold],
+    ['a second hold', toHeld, hold],
+    ['a hold before the token checked out', [identify()], hold],
+    ['the bound of an admission not held', [identify(), token()], timer('admission')],
+    ['the bound after it was let in', [...toHeld, admitted], timer('admission')],
+    ['the bound of a ready viewer', toRelayReady, timer('admission')],
+  ])('%s changes nothing', (_what, before, input) => {
+    const { state } = run(before, relayRules)
+    expect(step(state, input, relayRules)).toEqual({ state, effects: [] })
+  })
+
+  it('counts messages sent while held only after ready, in order', () => {
+    const { state, effects } = run([...toHeld, message('{}'), admitted, joined], relayRules)
+    expect(state).toMatchObject({ phase: 'ready', backlog: 0, requests: 3, remaining: 17 })
+    expect(types(effects).indexOf('send-control', 1)).toBeGreaterThan(types(effects).indexOf('cancel admission'))
   })
 })

@@ -17,7 +17,7 @@ import { channelOf, GlobalChannel, rateKey, type EventsById, type IdentityKind }
 import { ServerDetail } from '../wire/details.js'
 import { encodeEvent, type EncodedEvent } from '../wire/encode.js'
 import { planReplay } from './replay-plan.js'
-import type { ViewerRefusal } from './viewers.js'
+import type { ViewerHold, ViewerRefusal } from './viewers.js'
 
 /**
  * Where a connection is in its life, in order: `waiting` for the identify, `identifying` while
@@ -38,9 +38,11 @@ export type ConnectionTimer =
   | 'done-prior'
   /** A slow reader was sent a close it may never read: drop it after {@link SlowReaderLingerMs}. */
   | 'linger'
+  /** Relay mode: a held admission was not answered within its `holdMs`: turn the viewer away. */
+  | 'admission'
 
 /** Every {@link ConnectionTimer}: what the interpreter cancels when the socket closes. */
-export const ConnectionTimers: readonly ConnectionTimer[] = Object.freeze(['identify', 'ping', 'dead', 'done-prior', 'linger'])
+export const ConnectionTimers: readonly ConnectionTimer[] = Object.freeze(['identify', 'ping', 'dead', 'done-prior', 'linger', 'admission'])
 
 /** Which store answer an identifying (or rate-counting) connection waits for. */
 export type Awaiting = 'token' | 'admission' | 'count' | 'join' | 'history'
@@ -64,6 +66,11 @@ export interface ConnectionMachineState {
   readonly remaining: number
   /** Relay mode: the viewer gate was told that this viewer joined (so must be told it left). */
   readonly viewing: boolean
+  /**
+   * Relay mode: the viewer gate held this viewer's admission, on these terms, and counts it
+   * until it joins (`ready`), so must be told if it goes first (`unheld`).
+   */
+  readonly held: ViewerHold | undefined
 }
 
 /** The rules a connection follows; `startServer` fills them from its options. */
@@ -116,8 +123,13 @@ export type ConnectionInput =
   | { readonly type: 'timer'; readonly timer: ConnectionTimer }
   /** `lookup-token`'s answer: the identity's token, or none. */
   | { readonly type: 'token'; readonly token: string | undefined }
-  /** `admit`'s answer: `undefined` to let the viewer identify, or why not. */
+  /**
+   * `admit`'s answer, or the gate's later one to a held admission: `undefined` to let the viewer
+   * identify, or why not.
+   */
   | { readonly type: 'admission'; readonly refusal: ViewerRefusal | undefined }
+  /** `admit`'s answer: the gate holds the viewer: wait up to `hold.holdMs` for an `admission`. */
+  | { readonly type: 'admission-held'; readonly hold: ViewerHold }
   /** `count`'s answer: the counter after adding the cost. */
   | { readonly type: 'counted'; readonly value: number }
   /** `join`'s answer: the fan-out delivers the joined channels' live events. */
@@ -200,6 +212,10 @@ export type ConnectionEffect =
   | { readonly type: 'leave'; readonly channels: readonly string[] }
   /** Relay mode: tell the viewer gate that this viewer joined, or left. */
   | { readonly type: 'viewer'; readonly joined: boolean; readonly kind: IdentityKind; readonly id: string }
+  /** Relay mode: tell the viewer gate that this viewer waits on the hold it answered. */
+  | { readonly type: 'held'; readonly kind: IdentityKind; readonly id: string }
+  /** Relay mode: tell the viewer gate that this held viewer went before it joined (`turnedAway`: its hold ran out). */
+  | { readonly type: 'unheld'; readonly kind: IdentityKind; readonly id: string; readonly turnedAway: boolean }
   /** Drop everything queued for the socket. */
   | { readonly type: 'discard' }
   /** The connection is over: the server forgets it, `done` settles. */
@@ -246,6 +262,7 @@ const Fresh: ConnectionMachineState = Object.freeze({
   requests: 0,
   remaining: Protocol.unidentifiedRequestsRemaining,
   viewing: false,
+  held: undefined,
 })
 
 /** The first step of every connection: the identity prompt and the timers. */
@@ -295,9 +312,28 @@ export function step(state: ConnectionMachineState, input: ConnectionInput, rule
     case 'admission': {
       if (state.phase !== 'identifying' || state.awaiting !== 'admission') return { state, effects: [] }
       const { refusal } = input
-      if (refusal === undefined) return countIdentify(state, rules)
-      const refused = refuse({ ...state, awaiting: undefined }, refusal)
-      return { state: refused.state, effects: [{ type: 'identified', outcome: refusal.code }, ...refused.effects] }
+      const effects: ConnectionEffect[] = state.held === undefined ? [] : [{ type: 'cancel', timer: 'admission' }]
+      if (refusal === undefined) {
+        const counting = countIdentify(state, rules)
+        return { state: counting.state, effects: [...effects, ...counting.effects] }
+      }
+      // A refusal ends a hold: the gate that refused has let go of the viewer.
+      const refused = refuse({ ...state, awaiting: undefined, held: undefined }, refusal)
+      return { state: refused.state, effects: [...effects, ...refused.effects] }
+    }
+    case 'admission-held': {
+      if (state.phase !== 'identifying' || state.awaiting !== 'admission' || state.held !== undefined || state.request === undefined) return { state, effects: [] }
+      const { hold } = input
+      // The identify stays unanswered: `ready` comes with the gate's `admission`, and the
+      // client's own ready timeout is the gate's to stay under (`holdMs`).
+      return {
+        state: { ...state, held: hold },
+        effects: [
+          { type: 'log', level: 'info', line: `admission held (${hold.holdMs} ms at most)` },
+          { type: 'arm', timer: 'admission', ms: hold.holdMs },
+          { type: 'held', kind: state.request.kind, id: state.request.id },
+        ],
+      }
     }
     case 'counted':
       if (state.awaiting !== 'count' || (state.phase !== 'identifying' && state.phase !== 'ready')) return { state, effects: [] }
@@ -355,7 +391,8 @@ export function step(state: ConnectionMachineState, input: ConnectionInput, rule
       return { state, effects: [{ type: 'send-control', code: input.code, detail: input.detail, remaining: state.remaining }] }
     case 'refuse':
       if (state.phase !== 'ready' && state.phase !== 'identifying') return { state, effects: [] }
-      return refuse(state, input.refusal)
+      // A held viewer refused (its upstream failed): the gate that refused has let go of it.
+      return refuse({ ...state, held: undefined }, input.refusal)
     case 'socket-closed':
       return socketClosed(state, input.code)
   }
@@ -378,6 +415,16 @@ function timer(state: ConnectionMachineState, name: ConnectionTimer, rules: Conn
       return { state, effects: [{ type: 'send-control', code: ControlCode.DonePrior, detail: ControlDetail.donePrior, remaining: state.remaining }] }
     case 'linger':
       return { state, effects: [{ type: 'terminate' }] }
+    case 'admission': {
+      const { held, request } = state
+      if (state.phase !== 'identifying' || state.awaiting !== 'admission' || held === undefined || request === undefined) return { state, effects: [] }
+      // Turned away as a viewer that is not held would be; the gate counts it no more.
+      const refused = refuse({ ...state, awaiting: undefined, held: undefined }, held.refusal)
+      return {
+        state: refused.state,
+        effects: [{ type: 'unheld', kind: request.kind, id: request.id, turnedAway: true }, ...refused.effects],
+      }
+    }
   }
 }
 
@@ -484,8 +531,9 @@ function ready(
   effects.push({ type: 'release', skip: replayed })
   let next: ConnectionMachineState = { ...state, phase: 'ready', holding: false }
   if (rules.relay) {
+    // A held viewer joins too: the gate counts it among the joined from now on.
     effects.push({ type: 'viewer', joined: true, kind: request.kind, id: request.id })
-    next = { ...next, viewing: true }
+    next = { ...next, viewing: true, held: undefined }
   }
   if (next.backlog > 0) return countMessage({ ...next, backlog: next.backlog - 1 }, rules, effects)
   return { state: next, effects }
@@ -500,10 +548,15 @@ function reject(state: ConnectionMachineState, code: string, detail: string, rem
   return { state: closing.state, effects: [...effects, ...closing.effects] }
 }
 
-/** Relay mode: a control payload, then the close the refusal names. */
+/**
+ * Relay mode: a control payload, then the close the refusal names; an identify that ends so is
+ * counted with the refusal's code.
+ */
 function refuse(state: ConnectionMachineState, refusal: ViewerRefusal): ConnectionStep {
+  const effects: ConnectionEffect[] = state.phase === 'identifying' ? [{ type: 'identified', outcome: refusal.code }] : []
+  effects.push({ type: 'log', level: 'info', line: `refused: ${refusal.code} → ${refusal.closeCode}` })
   const closing = close(state, refusal.closeCode, { code: refusal.code, detail: refusal.detail, remaining: state.remaining }, refusal.reason)
-  return { state: closing.state, effects: [{ type: 'log', level: 'info', line: `refused: ${refusal.code} → ${refusal.closeCode}` }, ...closing.effects] }
+  return { state: closing.state, effects: [...effects, ...closing.effects] }
 }
 
 /** Sends a close (once): after the payload when one is given; nothing more is handled. */
@@ -520,9 +573,11 @@ function socketClosed(state: ConnectionMachineState, code: number): ConnectionSt
   effects.push({ type: 'discard' })
   if (state.joined.length > 0) effects.push({ type: 'leave', channels: state.joined })
   if (state.viewing && state.request !== undefined) effects.push({ type: 'viewer', joined: false, kind: state.request.kind, id: state.request.id })
+  // Held and gone before it joined: the gate lets go of it, and it costs nothing.
+  if (state.held !== undefined && state.request !== undefined) effects.push({ type: 'unheld', kind: state.request.kind, id: state.request.id, turnedAway: false })
   effects.push({ type: 'closed', code }, { type: 'log', level: 'info', line: `closed ${code}` }, { type: 'forget' })
   return {
-    state: { ...state, phase: 'closed', awaiting: undefined, joined: [], holding: false, viewing: false, backlog: 0 },
+    state: { ...state, phase: 'closed', awaiting: undefined, joined: [], holding: false, viewing: false, held: undefined, backlog: 0 },
     effects,
   }
 }

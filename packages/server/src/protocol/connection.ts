@@ -141,6 +141,11 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
     this.#dispatch({ type: 'refuse', refusal: { code, detail, closeCode, reason } })
   }
 
+  /** Relay mode: the gate lets this held viewer identify. */
+  admitted(): void {
+    this.#dispatch({ type: 'admission', refusal: undefined })
+  }
+
   /** Where the connection is in its life. */
   get state(): ConnectionPhase {
     return this.#state.phase
@@ -242,9 +247,11 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
         case 'lookup-token':
           this.#ask(() => config.store.tokenOf(effect.kind, effect.id), (token) => ({ type: 'token', token }))
           break
-        case 'admit':
-          this.#dispatch({ type: 'admission', refusal: config.viewers?.admit(effect.kind, effect.id) })
+        case 'admit': {
+          const answer = config.viewers?.admit(effect.kind, effect.id)
+          this.#dispatch(answer !== undefined && 'holdMs' in answer ? { type: 'admission-held', hold: answer } : { type: 'admission', refusal: answer })
           break
+        }
         case 'count':
           this.#ask(() => config.store.countRequest(effect.key, effect.cost, effect.windowMs), (value) => ({ type: 'counted', value }))
           break
@@ -271,6 +278,12 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
         case 'viewer':
           if (effect.joined) config.viewers?.joined(effect.kind, effect.id, this)
           else config.viewers?.left(effect.kind, effect.id, this)
+          break
+        case 'held':
+          config.viewers?.held(effect.kind, effect.id, this)
+          break
+        case 'unheld':
+          config.viewers?.unheld(effect.kind, effect.id, this, effect.turnedAway)
           break
         case 'discard':
           this.#held = []

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { RelayControlCode } from '@fates-rx/core/protocol'
-import { admission, IdleTarget, retryDelay, RetryDefaults, step, WaitingGraceMs, type TargetEffect, type TargetInput, type TargetState } from './machine.js'
+import { ConnectDefaults } from '@fates-rx/core/sans-io'
+import { admission, HoldMs, IdleTarget, retryDelay, RetryDefaults, step, WaitingGraceMs, type TargetEffect, type TargetInput, type TargetState } from './machine.js'
 
 const config = { graceMs: 30_000 }
 const joined: TargetInput = { type: 'viewer-joined' }
@@ -10,7 +11,10 @@ const expired: TargetInput = { type: 'grace-expired' }
 const due: TargetInput = { type: 'retry-due' }
 const now: TargetInput = { type: 'retry-now' }
 const stop: TargetInput = { type: 'stop' }
-const waiting: TargetInput = { type: 'viewer-waiting' }
+const held: TargetInput = { type: 'viewer-held' }
+const heldJoined: TargetInput = { type: 'viewer-joined', held: true }
+const heldClosed: TargetInput = { type: 'hold-ended', turnedAway: false }
+const turnedAway: TargetInput = { type: 'hold-ended', turnedAway: true }
 const stored: TargetInput = { type: 'stored' }
 /** A live upstream whose last viewer left long enough ago for the grace period to close it. */
 const closedByGrace = (): TargetInput[] => [joined, upstream('live'), left, expired]
@@ -62,13 +66,23 @@ describe('the relay target machine', () => {
     ['stop during the grace period: the grace timer stops', [joined, upstream('live'), left, stop, expired], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'arm-grace', 'cancel-grace', 'close-upstream'], { upstream: 'idle', grace: false }],
     ['statuses after the relay closed the upstream change nothing', [joined, left, expired, upstream('live'), upstream('failed')], ['open-upstream', 'tell joined upstream_connecting', 'arm-grace', 'close-upstream'], { upstream: 'idle' }],
     ['closed by the grace period: behind, until a reopened upstream stored its replay', closedByGrace(), graceClose, { upstream: 'idle', behind: true }],
-    ['a viewer turned away while behind reopens the upstream, held by the grace timer', [...closedByGrace(), waiting], [...graceClose, 'open-upstream', 'arm-grace'], { upstream: 'connecting', viewers: 0, grace: true, behind: true }],
-    ['more turned away while it reopens: the timer starts again, nothing more opens', [...closedByGrace(), waiting, waiting], [...graceClose, 'open-upstream', 'arm-grace', 'arm-grace'], { upstream: 'connecting', behind: true }],
-    ['the reopened upstream live: its replay is to be stored before viewers are let in', [...closedByGrace(), waiting, upstream('live')], [...graceClose, 'open-upstream', 'arm-grace', 'tell all upstream_live', 'await-stored'], { upstream: 'live', grace: true, behind: true }],
-    ['stored: caught up, viewers are let in; the grace timer still closes it if none comes', [...closedByGrace(), waiting, upstream('live'), stored, joined], [...graceClose, 'open-upstream', 'arm-grace', 'tell all upstream_live', 'await-stored', 'cancel-grace'], { upstream: 'live', viewers: 1, grace: false, behind: false }],
-    ['stored after the reopened upstream dropped again: still behind, its next live asks again', [...closedByGrace(), waiting, upstream('live'), upstream('connecting'), stored, upstream('live')], [...graceClose, 'open-upstream', 'arm-grace', 'tell all upstream_live', 'await-stored', 'tell all upstream_connecting', 'tell all upstream_live', 'await-stored'], { upstream: 'live', behind: true }],
-    ['nobody came back: the grace timer closes the reopened upstream, still behind', [...closedByGrace(), waiting, expired], [...graceClose, 'open-upstream', 'arm-grace', 'close-upstream'], { upstream: 'idle', behind: true }],
-    ['a late viewer-waiting or stored changes nothing', [joined, upstream('live'), waiting, stored], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live'], { upstream: 'live', behind: false }],
+    ['a viewer held while behind reopens the upstream, which it holds open (no grace timer)', [...closedByGrace(), held], [...graceClose, 'open-upstream'], { upstream: 'connecting', viewers: 0, held: 1, grace: false, behind: true }],
+    ['more held while it reopens: nothing more opens', [...closedByGrace(), held, held], [...graceClose, 'open-upstream'], { upstream: 'connecting', held: 2, behind: true }],
+    ['a viewer held in the grace period of a reopened upstream stops the timer', [...closedByGrace(), held, heldClosed, held], [...graceClose, 'open-upstream', 'arm-grace', 'cancel-grace'], { upstream: 'connecting', held: 1, grace: false }],
+    ['the reopened upstream live: its replay is to be stored before the held are let in', [...closedByGrace(), held, upstream('live')], [...graceClose, 'open-upstream', 'tell all upstream_live', 'await-stored'], { upstream: 'live', held: 1, grace: false, behind: true }],
+    ['stored: caught up, the held are let in, and counted until they join', [...closedByGrace(), held, held, upstream('live'), stored], [...graceClose, 'open-upstream', 'tell all upstream_live', 'await-stored', 'admit-held'], { upstream: 'live', held: 2, viewers: 0, behind: false }],
+    ['a held viewer let in joins: it leaves the held for the viewers', [...closedByGrace(), held, upstream('live'), stored, heldJoined], [...graceClose, 'open-upstream', 'tell all upstream_live', 'await-stored', 'admit-held'], { upstream: 'live', held: 0, viewers: 1, grace: false, behind: false }],
+    ['stored with nobody held lets no one in; a new viewer is admitted and joins', [...closedByGrace(), held, heldClosed, upstream('live'), stored, joined], [...graceClose, 'open-upstream', 'arm-grace', 'tell all upstream_live', 'await-stored', 'cancel-grace'], { upstream: 'live', viewers: 1, held: 0, behind: false }],
+    ['stored after the reopened upstream dropped again: still behind, its next live asks again', [...closedByGrace(), held, upstream('live'), upstream('connecting'), stored, upstream('live')], [...graceClose, 'open-upstream', 'tell all upstream_live', 'await-stored', 'tell all upstream_connecting', 'tell all upstream_live', 'await-stored'], { upstream: 'live', held: 1, behind: true }],
+    ['the last held viewer closing leaves the upstream to the grace period, as a viewer leaving does', [...closedByGrace(), held, held, heldClosed, heldClosed], [...graceClose, 'open-upstream', 'arm-grace'], { upstream: 'connecting', held: 0, grace: true }],
+    ['the last held viewer turned away: the upstream waits WaitingGraceMs for it to come back', [...closedByGrace(), held, turnedAway], [...graceClose, 'open-upstream', 'arm-grace'], { upstream: 'connecting', held: 0, grace: true }],
+    ['one turned away while another is held: the other holds it open', [...closedByGrace(), held, held, turnedAway], [...graceClose, 'open-upstream'], { held: 1, grace: false }],
+    ['nobody came back: the grace timer closes the reopened upstream, still behind', [...closedByGrace(), held, turnedAway, expired], [...graceClose, 'open-upstream', 'arm-grace', 'close-upstream'], { upstream: 'idle', held: 0, behind: true }],
+    ['a stale grace timer while a viewer is held closes nothing', [...closedByGrace(), held, expired], [...graceClose, 'open-upstream'], { upstream: 'connecting', held: 1 }],
+    ['failed while viewers are held: they are refused with the viewers, and let go of', [...closedByGrace(), held, held, upstream('failed')], [...graceClose, 'open-upstream', 'arm-retry 60000', 'refuse all', 'refuse held'], { upstream: 'failed', held: 0 }],
+    ['a late viewer-held while failed: refused at once', [joined, upstream('failed'), held], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'refuse held'], { upstream: 'failed', held: 0 }],
+    ['a late viewer-held once caught up: let in at once', [joined, upstream('live'), held], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'admit-held'], { upstream: 'live', held: 1, behind: false }],
+    ['a late stored changes nothing', [joined, upstream('live'), stored], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live'], { upstream: 'live', behind: false }],
     ['a viewer joining while behind (admitted before the close) reopens as the first viewer does', [...closedByGrace(), joined], [...graceClose, 'open-upstream', 'tell joined upstream_connecting'], { upstream: 'connecting', viewers: 1, behind: true }],
   ])('%s', (_, inputs, effects, state) => {
     const result = run(inputs)
@@ -89,21 +103,29 @@ describe('the relay target machine', () => {
     ['reconnecting with its viewers', [joined, upstream('live'), upstream('connecting')], 'admit'],
     ['in its grace period', [joined, upstream('live'), left], 'admit'],
     ['failed', [joined, upstream('failed')], 'refuse'],
-    ['closed by the grace period', closedByGrace(), 'wait'],
-    ['reopening for a viewer turned away', [...closedByGrace(), waiting], 'wait'],
-    ['reopened, its replay not yet stored', [...closedByGrace(), waiting, upstream('live')], 'wait'],
-    ['reopened and caught up', [...closedByGrace(), waiting, upstream('live'), stored], 'admit'],
-    ['failed while reopening', [...closedByGrace(), waiting, upstream('failed')], 'refuse'],
+    ['closed by the grace period', closedByGrace(), 'hold'],
+    ['reopening for a held viewer', [...closedByGrace(), held], 'hold'],
+    ['reopened, its replay not yet stored', [...closedByGrace(), held, upstream('live')], 'hold'],
+    ['reopened and caught up', [...closedByGrace(), held, upstream('live'), stored], 'admit'],
+    ['failed while reopening', [...closedByGrace(), held, upstream('failed')], 'refuse'],
   ])('admits a viewer by the state: %s → %s', (_, inputs, expected) => {
     expect(admission(run(inputs).state)).toBe(expected)
   })
 
-  it('holds an upstream reopened for a turned-away viewer at least WaitingGraceMs, whatever the grace period', () => {
-    const arms = (graceMs: number) => run([joined, upstream('live'), left, ...(graceMs === 0 ? [] : [expired]), waiting], IdleTarget, graceMs).effects.flatMap((e) => (e.type === 'arm-grace' ? [e.ms] : []))
-    expect(arms(0)).toEqual([WaitingGraceMs])
-    expect(arms(1000)).toEqual([1000, WaitingGraceMs])
-    expect(arms(120_000)).toEqual([120_000, 120_000])
+  it('holds an upstream reopened for a viewer turned away at least WaitingGraceMs, whatever the grace period; one that closed, the grace period', () => {
+    const arms = (graceMs: number, end: TargetInput) => run([joined, upstream('live'), left, ...(graceMs === 0 ? [] : [expired]), held, end], IdleTarget, graceMs).effects.flatMap((e) => (e.type === 'arm-grace' ? [e.ms] : []))
+    expect(arms(0, turnedAway)).toEqual([WaitingGraceMs])
+    expect(arms(1000, turnedAway)).toEqual([1000, WaitingGraceMs])
+    expect(arms(120_000, turnedAway)).toEqual([120_000, 120_000])
+    expect(arms(1000, heldClosed)).toEqual([1000, 1000])
     expect(run([joined, upstream('live'), left], IdleTarget, 0).state.behind).toBe(true)
+    // No grace period: the last held viewer closing closes the upstream at once.
+    expect(kinds(run([joined, upstream('live'), left, held, heldClosed], IdleTarget, 0).effects).slice(-1)).toEqual(['close-upstream'])
+  })
+
+  it('holds a viewer for half of core\'s ready timeout, so that its turning away reaches the client before the client gives up', () => {
+    expect(HoldMs).toBe(ConnectDefaults.readyTimeoutMs / 2)
+    expect(HoldMs).toBeLessThan(ConnectDefaults.readyTimeoutMs)
   })
 
   it('tells viewers the words it was given, and the codes of the shared table', () => {
@@ -147,21 +169,30 @@ describe('the relay target machine', () => {
   })
 
   // The properties the relay's promises rest on, over random histories: the upstream is open
-  // exactly while it should be, it is opened at most once per period with viewers, and once it
-  // failed only a retry (its timer, or the operator) reconnects it: viewers never do.
-  it('opens at most once per period with viewers, retries a failure only on its timer or when asked, and is open whenever a viewer waits', () => {
+  // exactly while it should be, it is opened at most once per period with viewers, once it
+  // failed only a retry (its timer, or the operator) reconnects it: viewers never do; and a
+  // held viewer is let in only once the target caught up, and never left waiting on a failure.
+  it('opens at most once per period with viewers, retries a failure only on its timer or when asked, is open whenever a viewer is held, and lets the held in only caught up', () => {
     const input = fc.oneof(
       fc.constant(joined),
       fc.constant(left),
       fc.constant(expired),
       fc.constant(due),
       fc.constant(now),
-      fc.constant(waiting),
+      fc.constant(held),
+      fc.constant(heldJoined),
+      fc.constant(heldClosed),
+      fc.constant(turnedAway),
       fc.constant(stored),
       fc.constantFrom<'connecting' | 'live' | 'failed'>('connecting', 'live', 'failed').map((s) => upstream(s)),
     )
+    // Now and then a whole live period closed by the grace timer, so that histories often reach
+    // a target that is behind, where viewers are held.
+    const history = fc
+      .array(fc.oneof({ arbitrary: input.map((i) => [i]), weight: 6 }, { arbitrary: fc.constant(closedByGrace()), weight: 1 }), { maxLength: 40 })
+      .map((chunks) => chunks.flat())
     fc.assert(
-      fc.property(fc.array(input, { maxLength: 60 }), fc.constantFrom(0, 1000), (inputs, graceMs) => {
+      fc.property(history, fc.constantFrom(0, 1000), (inputs, graceMs) => {
         let state = IdleTarget
         let open = false
         let grace = false
@@ -169,12 +200,19 @@ describe('the relay target machine', () => {
         let viewers = 0
         let retries = 0
         let storing = 0
+        // Held viewers still waiting, and those let in that have not joined yet.
+        let waiting = 0
+        let letIn = 0
         for (const input of inputs) {
           // Model the edge: a viewer only leaves after joining; a timer only fires when armed;
-          // core's client reports nothing while it is failed or closed; a viewer waits only
-          // when admission says so; `stored` only answers an `await-stored`.
+          // core's client reports nothing while it is failed or closed; a viewer is held only
+          // when admission says so, turned away only while it waits, joins as a held one only
+          // once let in; `stored` only answers an `await-stored`.
           if (input.type === 'viewer-left' && viewers === 0) continue
-          if (input.type === 'viewer-waiting' && admission(state) !== 'wait') continue
+          if (input.type === 'viewer-held' && admission(state) !== 'hold') continue
+          if (input.type === 'hold-ended' && input.turnedAway && waiting === 0) continue
+          if (input.type === 'hold-ended' && waiting + letIn === 0) continue
+          if (input.type === 'viewer-joined' && input.held === true && letIn === 0) continue
           if (input.type === 'stored' && storing === 0) continue
           if (input.type === 'stored') storing--
           if (input.type === 'grace-expired' && !grace) continue
@@ -183,6 +221,13 @@ describe('the relay target machine', () => {
           if (input.type === 'upstream' && state.upstream === 'failed') continue
           if (input.type === 'viewer-joined') viewers++
           if (input.type === 'viewer-left') viewers--
+          if (input.type === 'viewer-held') waiting++
+          if (input.type === 'viewer-joined' && input.held === true) letIn--
+          // A closing one may be either; a turned-away one is waiting.
+          if (input.type === 'hold-ended') {
+            if (waiting > 0) waiting--
+            else letIn--
+          }
           const before = state.upstream
           const wasOpen = open
           const result = step(state, input, { graceMs })
@@ -211,24 +256,39 @@ describe('the relay target machine', () => {
             }
             if (effect.type === 'cancel-retry') retry = false
             if (effect.type === 'refuse') expect(result.state.upstream).toBe('failed')
+            if (effect.type === 'refuse' && effect.to === 'held') {
+              waiting = 0
+              letIn = 0
+            }
             if (effect.type === 'await-stored') storing++
+            if (effect.type === 'admit-held') {
+              // Only once what the reopened upstream replayed is stored.
+              expect(result.state.behind).toBe(false)
+              expect(result.state.upstream).not.toBe('failed')
+              letIn += waiting
+              waiting = 0
+            }
           }
           // Behind from every close (these histories never stop), until stored while live.
           if (wasOpen && result.state.upstream === 'idle') expect(result.state.behind).toBe(true)
           if (state.behind && !result.state.behind) expect([input.type, result.state.upstream]).toEqual(['stored', 'live'])
-          // A viewer turned away always finds the upstream opening, held open for it.
-          if (input.type === 'viewer-waiting') expect(result.state.upstream).not.toBe('idle')
+          // A held viewer always finds the upstream opening, held open for it.
+          if (input.type === 'viewer-held') expect(result.state.upstream).not.toBe('idle')
+          // Caught up, nobody is left waiting.
+          if (!result.state.behind) expect(waiting).toBe(0)
           if (input.type === 'grace-expired') grace = false
           if (input.type === 'retry-due') retry = false
           state = result.state
           expect(state.viewers).toBe(viewers)
+          expect(state.held).toBe(waiting + letIn)
           // A failed upstream keeps its client (socketless) so that a retry can reconnect it.
           expect(open).toBe(state.upstream !== 'idle')
-          // Failed: always a retry armed; otherwise never one.
+          // Failed: always a retry armed; otherwise never one. And nobody held.
           expect(retry).toBe(state.upstream === 'failed')
           expect(state.retryArmed).toBe(retry)
-          if (viewers > 0) expect(state.upstream).not.toBe('idle')
-          if (viewers === 0 && (state.upstream === 'connecting' || state.upstream === 'live') && state.retries === 0) expect(grace).toBe(true)
+          if (state.upstream === 'failed') expect(state.held).toBe(0)
+          if (viewers > 0 || state.held > 0) expect(state.upstream).not.toBe('idle')
+          if (viewers === 0 && state.held === 0 && (state.upstream === 'connecting' || state.upstream === 'live') && state.retries === 0) expect(grace).toBe(true)
           expect(state.grace).toBe(grace)
           if (state.upstream === 'live') expect(state.retries).toBe(0)
         }

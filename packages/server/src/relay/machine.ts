@@ -1,5 +1,5 @@
 import { RelayControlCode } from '@fates-rx/core/protocol'
-import { BackoffDefaults } from '@fates-rx/core/sans-io'
+import { BackoffDefaults, ConnectDefaults } from '@fates-rx/core/sans-io'
 
 /**
  * Where a relayed target's upstream connection is, as viewers and `/metrics` see it:
@@ -20,6 +20,13 @@ export const UpstreamStatuses: readonly UpstreamStatus[] = Object.freeze(['idle'
 export interface TargetState {
   /** Viewers identified for this target and still connected. */
   readonly viewers: number
+  /**
+   * Viewers whose identify is held (`admission`'s `hold`) while the target is
+   * {@link TargetState.behind}, and those let in since that have not joined yet: they hold the
+   * upstream open as viewers do, and each leaves this count by joining (`viewer-joined` with
+   * `held`), going (`hold-ended`), or being refused with the others when the upstream fails.
+   */
+  readonly held: number
   /** Where the upstream connection is. */
   readonly upstream: UpstreamStatus
   /** True while the grace timer runs (no viewer left, the upstream kept open). */
@@ -37,7 +44,8 @@ export interface TargetState {
    * True from the upstream's closing (no viewer for the grace period) until a reopened upstream
    * has come live and what it replayed is stored: meanwhile the store may lack events the origin
    * published while nobody was connected, so a viewer's replay could not be whole, and an exact
-   * resume (`after`) would be a lie. Viewers are turned away to try again then (`admission`).
+   * resume (`after`) would be a lie. Viewers identifying meanwhile are held until then
+   * (`admission`).
    */
   readonly behind: boolean
 }
@@ -47,8 +55,11 @@ export interface TargetState {
  * `at` of a failed status; chance only as its `random`.
  */
 export type TargetInput =
-  /** A viewer identified for this target (after its `ready` was queued). */
-  | { readonly type: 'viewer-joined' }
+  /**
+   * A viewer identified for this target (after its `ready` was queued); `held`: one that was
+   * {@link TargetState.held}, which it leaves for the viewers.
+   */
+  | { readonly type: 'viewer-joined'; readonly held?: boolean }
   /** A viewer that had joined closed. */
   | { readonly type: 'viewer-left' }
   /** The grace timer armed by `arm-grace` ran out. */
@@ -71,15 +82,23 @@ export type TargetInput =
   | { readonly type: 'retry-due' }
   /** The operator asked for a retry now (`SIGHUP`, `POST /admin/upstreams/retry`). */
   | { readonly type: 'retry-now' }
-  /** A viewer was turned away because the target is {@link TargetState.behind}: it comes back. */
-  | { readonly type: 'viewer-waiting' }
+  /** A viewer's identify is held because the target is {@link TargetState.behind} (`admission`'s `hold`). */
+  | { readonly type: 'viewer-held' }
+  /**
+   * A held viewer went before it joined: it closed, or (`turnedAway`) it waited `HoldMs` and
+   * was turned away, and comes back (core's client identifies again on its backoff).
+   */
+  | { readonly type: 'hold-ended'; readonly turnedAway: boolean }
   /** Every upstream event received before `await-stored` is stored (or given up on, logged). */
   | { readonly type: 'stored' }
   /** The relay shuts down: every timer stops and the upstream closes. */
   | { readonly type: 'stop' }
 
-/** Who a control payload or a refusal goes to: the viewer that just joined, or every viewer. */
-export type Audience = 'joined' | 'all'
+/**
+ * Who a control payload or a refusal goes to: the viewer that just joined, every viewer that
+ * joined, or every held one ({@link TargetState.held}).
+ */
+export type Audience = 'joined' | 'all' | 'held'
 
 /** What the edge does after a step, in order. */
 export type TargetEffect =
@@ -105,6 +124,11 @@ export type TargetEffect =
   | { readonly type: 'log'; readonly line: string }
   /** Once every upstream event received so far is stored, feed `stored`. */
   | { readonly type: 'await-stored' }
+  /**
+   * Let every held viewer still waiting identify (the target caught up); they stay
+   * {@link TargetState.held} until they join.
+   */
+  | { readonly type: 'admit-held' }
 
 /** The result of one {@link step}. */
 export interface TargetStep {
@@ -157,7 +181,10 @@ export const retryingDetail = (attempt: number): string =>
 /** What viewers are told while the first upstream connection opens. */
 export const OpeningDetail = 'The relay is connecting to its upstream; events follow once it is live.'
 
-/** What viewers are told when they are turned away while the relay catches up ({@link TargetState.behind}). */
+/**
+ * What viewers are told when they are turned away while the relay catches up
+ * ({@link TargetState.behind}): held for {@link HoldMs} in vain.
+ */
 export const CatchingUpDetail =
   'The relay is reopening its upstream and storing what was published since it was last open; identify again in a moment to get it.'
 
@@ -169,22 +196,49 @@ export const CatchingUpDetail =
  */
 export const WaitingGraceMs = BackoffDefaults.maxDelayMs
 
+/**
+ * How long a viewer's identify is held while its target catches up before it is turned away
+ * (`upstream_connecting`, 4000): half of core's ready timeout (10 s by default). Core's client
+ * closes and identifies again when no `ready` comes within that timeout, counted from its
+ * identify; the hold starts later (after the token check) and its refusal still has to travel,
+ * so half leaves room for both, and the client hears why instead of timing out. Catching up
+ * takes about a second (the origin's `done_prior` comes a second after its replay).
+ */
+export const HoldMs = ConnectDefaults.readyTimeoutMs / 2
+
 /** A target with no viewer and no upstream connection. */
-export const IdleTarget: TargetState = Object.freeze({ viewers: 0, upstream: 'idle', grace: false, detail: '', retries: 0, retryArmed: false, behind: false })
+export const IdleTarget: TargetState = Object.freeze({ viewers: 0, held: 0, upstream: 'idle', grace: false, detail: '', retries: 0, retryArmed: false, behind: false })
 
 /**
  * What a viewer identifying now gets, by the state alone: `refuse` while the upstream is
- * `failed` (`upstream_failed` and 4503); `wait` while the target is {@link TargetState.behind}
- * (`upstream_connecting` and a close that core's client answers by identifying again soon,
- * when its replay can be whole); else `admit`. Pure.
+ * `failed` (`upstream_failed` and 4503); `hold` while the target is {@link TargetState.behind}
+ * (its identify waits, unanswered, until the target has caught up and its replay can be
+ * whole, for {@link HoldMs} at most); else `admit`. Pure.
  */
-export function admission(state: TargetState): 'admit' | 'refuse' | 'wait' {
+export function admission(state: TargetState): 'admit' | 'refuse' | 'hold' {
   if (state.upstream === 'failed') return 'refuse'
-  return state.behind ? 'wait' : 'admit'
+  return state.behind ? 'hold' : 'admit'
 }
 
 /** Whether an upstream connection exists (open, opening or reconnecting). */
 const open = (status: UpstreamStatus): boolean => status === 'connecting' || status === 'live'
+
+/** Whether anyone keeps the upstream open: a viewer, or a held one. */
+const watched = (state: TargetState): boolean => state.viewers > 0 || state.held > 0
+
+/**
+ * Nobody keeps the open upstream any more: it lives on for `ms` (the grace timer), or closes at
+ * once for 0, after which the target is behind.
+ */
+function unwatched(state: TargetState, effects: TargetEffect[], ms: number): TargetState {
+  if (watched(state) || !open(state.upstream) || state.grace) return state
+  if (ms === 0) {
+    effects.push({ type: 'close-upstream' }, { type: 'log', line: 'closing the upstream connection (no viewer left)' })
+    return { ...state, upstream: 'idle', detail: '', behind: true }
+  }
+  effects.push({ type: 'arm-grace', ms })
+  return { ...state, grace: true }
+}
 
 /** A retry attempt: the upstream reconnects (`connecting`), everyone hears it. */
 function attempt(state: TargetState, effects: TargetEffect[], why: string): TargetStep {
@@ -204,15 +258,17 @@ function attempt(state: TargetState, effects: TargetEffect[], why: string): Targ
  * while at least one viewer is connected and for `graceMs` after the last one left. Once it
  * `failed` (core's close policy decided it cannot succeed) viewers are refused, and they cannot
  * make it retry (no retry storm): only the retry timer, on a long capped backoff, or the
- * operator's `retry-now` do. Once it closed, the target is `behind`: the next viewer reopens it
- * but is turned away (`viewer-waiting`) until the reopened upstream is live and its replay
- * stored (`stored`), so that every replay the relay serves is whole.
+ * operator's `retry-now` do. Once it closed, the target is `behind`: the next viewer reopens it,
+ * its identify held (`viewer-held`) until the reopened upstream is live and its replay stored
+ * (`stored`, then `admit-held`), so that every replay the relay serves is whole; a held viewer
+ * keeps the upstream open as a viewer does, until it joins or goes (`hold-ended`).
  */
 export function step(state: TargetState, input: TargetInput, config: TargetConfig): TargetStep {
   const effects: TargetEffect[] = []
   switch (input.type) {
     case 'viewer-joined': {
-      let next: TargetState = { ...state, viewers: state.viewers + 1 }
+      const held = input.held === true ? Math.max(0, state.held - 1) : state.held
+      let next: TargetState = { ...state, viewers: state.viewers + 1, held }
       if (next.grace) {
         effects.push({ type: 'cancel-grace' })
         next = { ...next, grace: false }
@@ -229,24 +285,12 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
       }
       return { state: next, effects }
     }
-    case 'viewer-left': {
-      const viewers = Math.max(0, state.viewers - 1)
-      let next: TargetState = { ...state, viewers }
-      if (viewers === 0 && open(state.upstream) && !state.grace) {
-        if (config.graceMs === 0) {
-          effects.push({ type: 'close-upstream' }, { type: 'log', line: 'closing the upstream connection (no viewer left)' })
-          next = { ...next, upstream: 'idle', detail: '', behind: true }
-        } else {
-          effects.push({ type: 'arm-grace', ms: config.graceMs })
-          next = { ...next, grace: true }
-        }
-      }
-      return { state: next, effects }
-    }
+    case 'viewer-left':
+      return { state: unwatched({ ...state, viewers: Math.max(0, state.viewers - 1) }, effects, config.graceMs), effects }
     case 'grace-expired': {
       // A timer cancelled too late (a viewer joined in the same turn) may still fire: ignored.
       if (!state.grace) return { state, effects }
-      if (state.viewers > 0 || !open(state.upstream)) return { state: { ...state, grace: false }, effects }
+      if (watched(state) || !open(state.upstream)) return { state: { ...state, grace: false }, effects }
       effects.push(
         { type: 'close-upstream' },
         { type: 'log', line: `closing the upstream connection (no viewer for ${config.graceMs} ms)` },
@@ -262,25 +306,36 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
       if (state.upstream !== 'failed') return { state, effects }
       if (state.retryArmed) effects.push({ type: 'cancel-retry' })
       return attempt(state, effects, 'the operator asked')
-    case 'viewer-waiting': {
-      // Only `admission`'s `wait` sends it; anything else is a late input, ignored.
-      if (!state.behind || state.upstream === 'failed') return { state, effects }
-      let next = state
+    case 'viewer-held': {
+      let next: TargetState = { ...state, held: state.held + 1 }
+      // The state moved on since `admission` answered (a queued input): the viewer gets what it
+      // would get now, so that no held viewer waits for a catching-up that is not coming.
+      if (next.upstream === 'failed') {
+        effects.push({ type: 'refuse', to: 'held', detail: next.detail })
+        return { state: { ...next, held: 0 }, effects }
+      }
+      if (next.grace) {
+        effects.push({ type: 'cancel-grace' })
+        next = { ...next, grace: false }
+      }
       if (next.upstream === 'idle') {
-        effects.push({ type: 'open-upstream' }, { type: 'log', line: 'reopening the upstream connection (a viewer waits for what was published since it closed)' })
+        const why = next.behind ? 'reopening the upstream connection (a viewer waits for what was published since it closed)' : 'opening the upstream connection (first viewer)'
+        effects.push({ type: 'open-upstream' }, { type: 'log', line: why })
         next = { ...next, upstream: 'connecting', detail: OpeningDetail }
       }
-      // No viewer holds it open: the grace timer does, long enough for the viewer to come back.
-      if (next.viewers === 0) {
-        effects.push({ type: 'arm-grace', ms: Math.max(config.graceMs, WaitingGraceMs) })
-        next = { ...next, grace: true }
-      }
+      if (!next.behind) effects.push({ type: 'admit-held' })
       return { state: next, effects }
+    }
+    case 'hold-ended': {
+      // One turned away comes back: the grace timer keeps the upstream open long enough for it.
+      const ms = input.turnedAway ? Math.max(config.graceMs, WaitingGraceMs) : config.graceMs
+      return { state: unwatched({ ...state, held: Math.max(0, state.held - 1) }, effects, ms), effects }
     }
     case 'stored':
       // Stored before a new drop (or a close) of the upstream: its next live asks again.
       if (!state.behind || state.upstream !== 'live') return { state, effects }
       effects.push({ type: 'log', line: 'caught up: what the origin published while the upstream was closed is stored, viewers are let in' })
+      if (state.held > 0) effects.push({ type: 'admit-held' })
       return { state: { ...state, behind: false }, effects }
     case 'stop': {
       if (state.grace) effects.push({ type: 'cancel-grace' })
@@ -303,7 +358,9 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
           { type: 'log', line: `upstream failed, retrying in ${ms} ms (after ${state.retries} retries): ${input.log}` },
           { type: 'refuse', to: 'all', detail },
         )
-        return { state: { ...state, upstream: 'failed', grace: false, retryArmed: true, detail }, effects }
+        // Held viewers get what an identify gets now, without waiting out their hold.
+        if (state.held > 0) effects.push({ type: 'refuse', to: 'held', detail })
+        return { state: { ...state, upstream: 'failed', grace: false, retryArmed: true, detail, held: 0 }, effects }
       }
       if (input.status === state.upstream) {
         // Reconnecting → reconnecting (a new wait): viewers were told already; keep the newest
@@ -326,15 +383,7 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
       if (state.behind) effects.push({ type: 'await-stored' })
       // A retry succeeded with no viewer (they were all refused while it failed): the upstream
       // lives on for the grace period only, as after a last viewer left.
-      if (state.viewers === 0 && !state.grace) {
-        if (config.graceMs === 0) {
-          effects.push({ type: 'close-upstream' }, { type: 'log', line: 'closing the upstream connection (no viewer left)' })
-          return { state: { ...state, upstream: 'idle', detail: '', retries: 0, behind: true }, effects }
-        }
-        effects.push({ type: 'arm-grace', ms: config.graceMs })
-        return { state: { ...state, upstream: 'live', detail: '', retries: 0, grace: true }, effects }
-      }
-      return { state: { ...state, upstream: 'live', detail: '', retries: 0 }, effects }
+      return { state: unwatched({ ...state, upstream: 'live', detail: '', retries: 0 }, effects, config.graceMs), effects }
     }
   }
 }

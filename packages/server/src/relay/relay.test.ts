@@ -8,6 +8,7 @@ import { PublishError } from '../publish.js'
 import type { PublishRequest } from '../protocol/publish-events.js'
 import type { ProtocolTimers } from '../protocol/timers.js'
 import type { Viewer } from '../protocol/viewers.js'
+import { HoldMs } from './machine.js'
 import { PublishRetry, Relay, UpstreamLimits } from './relay.js'
 import { LiveDetail } from './upstream-status.js'
 
@@ -40,15 +41,19 @@ function manualTimers(): ProtocolTimers & { fire(): void; pending: number } {
   }
 }
 
-/** A viewer that records what it is told. */
-function recordingViewer(): Viewer & { told: string[]; refused: { code: string; closeCode: number; reason: string }[] } {
+/** A viewer that records what it is told, and how often a hold let it in. */
+function recordingViewer(): Viewer & { told: string[]; refused: { code: string; closeCode: number; reason: string }[]; admissions: number } {
   const told: string[] = []
   const refused: { code: string; closeCode: number; reason: string }[] = []
   return {
     told,
     refused,
+    admissions: 0,
     tell: (code, detail) => void told.push(`${code}: ${detail}`),
     refuse: (code, _detail, closeCode, reason) => void refused.push({ code, closeCode, reason }),
+    admitted() {
+      this.admissions++
+    },
   }
 }
 
@@ -233,7 +238,7 @@ describe('Relay', () => {
     const { relay, sockets } = setup(async (requests) => {
       log.push(`publish ${requests.map((r) => (r.event as { m: { eid: string } }).m.eid).join(',')}`)
     })
-    relay.joined('bot', Bot, { tell: (code) => void log.push(code), refuse: () => {} })
+    relay.joined('bot', Bot, { tell: (code) => void log.push(code), refuse: () => {}, admitted: () => {} })
     await opened(sockets)
     const at = (eid: string, ts: number) => wrapEvent(fatesEvent(EventName.BotView, { user: '1' }, { eid, ts }), `bot-${Bot}`)
     // Stamped as the origin stamps them, after the upstream opened (its mark).
@@ -349,7 +354,7 @@ describe('Relay with several targets', () => {
 })
 
 describe('Relay after its grace period', () => {
-  it('turns viewers away, reopening the upstream once, until it is live and its replay (the gap) is stored; the gap is stored, not relayed live', async () => {
+  it('holds viewers, reopening the upstream once, until it is live and its replay (the gap) is stored, then lets them in; the gap is stored, not relayed live', async () => {
     let release: (() => void) | undefined
     const { relay, sockets, timers, batches, live } = setup(async (requests) => {
       // The store takes its time with the gap.
@@ -368,10 +373,17 @@ describe('Relay after its grace period', () => {
     await new Promise((resolve) => setTimeout(resolve, 250))
     expect(relay.upstreams()[0]).toMatchObject({ status: 'idle', opened: 1 })
 
-    const turnedAway = { code: RelayControlCode.UpstreamConnecting, closeCode: CloseCode.InvalidConnection, reason: CloseInfo[CloseCode.InvalidConnection].reason }
-    expect(relay.admit('bot', Bot)).toMatchObject(turnedAway)
+    // Held, to be turned away as before only past HoldMs (the connection's timer).
+    const hold = { holdMs: HoldMs, refusal: { code: RelayControlCode.UpstreamConnecting, closeCode: CloseCode.InvalidConnection, reason: CloseInfo[CloseCode.InvalidConnection].reason } }
+    expect(relay.admit('bot', Bot)).toMatchObject(hold)
+    // Asking reopens nothing: a viewer that waits on the hold does.
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'idle', opened: 1 })
+    const first = recordingViewer()
+    const second = recordingViewer()
+    relay.held('bot', Bot, first)
     await opened(sockets, 2)
-    expect(relay.admit('bot', Bot)).toMatchObject(turnedAway)
+    expect(relay.admit('bot', Bot)).toMatchObject(hold)
+    relay.held('bot', Bot, second)
     expect(relay.upstreams()[0]).toMatchObject({ status: 'connecting', opened: 2, viewers: 0 })
     // The origin replays from the last event relayed: that one (its mark), what was published
     // while the upstream was closed, and what came as it reopened.
@@ -381,15 +393,48 @@ describe('Relay after its grace period', () => {
     await settle()
     expect(relay.upstreams()[0]).toMatchObject({ status: 'live' })
     // Live, but the gap is not stored yet: a replay now would not hold it.
-    expect(relay.admit('bot', Bot)).toMatchObject(turnedAway)
+    expect(relay.admit('bot', Bot)).toMatchObject(hold)
+    expect([first.admissions, second.admissions]).toEqual([0, 0])
     release?.()
     await settle()
     await settle()
     expect(relay.admit('bot', Bot)).toBeUndefined()
+    expect([first.admissions, second.admissions]).toEqual([1, 1])
+    // The first joins; the second closes before it joined: the first holds the upstream open.
+    relay.joined('bot', Bot, first)
+    relay.unheld('bot', Bot, second, false)
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'live', viewers: 1 })
+    expect(timers.pending).toBe(0)
+    // Told nothing: the upstream_live of the reopening went to viewers that had joined (none).
+    expect([...first.told, ...second.told]).toEqual([])
     // `seen` again is dropped by core's dedupe; the gap is stored only, then what is news.
     expect(batches.map(eidsOf)).toEqual([['seen'], ['gap'], ['opening']])
     expect(live).toEqual([true, false, true])
     expect(sockets.sockets).toHaveLength(2)
+    await relay.close()
+  })
+
+  it('refuses held viewers with upstream_failed and 4503 when the reopened upstream fails, and lets go of them', async () => {
+    const { relay, sockets, timers } = setup()
+    const viewer = recordingViewer()
+    relay.joined('bot', Bot, viewer)
+    await opened(sockets)
+    sockets.last().handshake().frame(joinFrames(donePriorPayload()))
+    await settle()
+    relay.left('bot', Bot, viewer)
+    timers.fire()
+    const held = recordingViewer()
+    relay.held('bot', Bot, held)
+    await opened(sockets, 2)
+    sockets.last().open().frame(joinFrames(identityPayload())).frame(joinFrames(invalidAuthPayload()))
+    sockets.last().closeFromServer(4004, 'Invalid authentication, try again')
+    await settle()
+    expect(held.refused).toEqual([{ code: RelayControlCode.UpstreamFailed, closeCode: RelayCloseCode.UpstreamFailed, reason: RelayCloseInfo[4503].reason }])
+    expect(held.admissions).toBe(0)
+    // Its close, after the refusal, is nothing to the relay: only the retry timer is armed.
+    relay.unheld('bot', Bot, held, false)
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'failed', viewers: 0 })
+    expect(timers.pending).toBe(1)
     await relay.close()
   })
 })

@@ -8,9 +8,9 @@ import { PublishError } from '../publish.js'
 import { ServerDetail } from '../wire/details.js'
 import type { PublishOptions, PublishOutcome, PublishRequest } from '../protocol/publish-events.js'
 import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
-import type { Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
+import type { Admission, Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
 import { channelOf, GlobalChannel, type Credentials, type IdentityKind } from '../stores/store.js'
-import { admission, CatchingUpDetail, IdleTarget, step, type RetryPolicy, type TargetConfig, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
+import { admission, CatchingUpDetail, HoldMs, IdleTarget, step, type Audience, type RetryPolicy, type TargetConfig, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
 import { upstreamInput, upstreamNotice } from './upstream-status.js'
 
 /** One relayed target as `/metrics` and `/healthz` report it. */
@@ -112,6 +112,10 @@ interface Target {
   readonly channel: string
   state: TargetState
   readonly viewers: Set<Viewer>
+  /** Viewers held while the target catches up, not yet let in (the machine's `held` counts these and {@link joining}). */
+  readonly held: Set<Viewer>
+  /** Held viewers let in (`admit-held`) that have not joined yet. */
+  readonly joining: Set<Viewer>
   client: FatesClient | undefined
   subscription: Subscription | undefined
   grace: TimerHandle | undefined
@@ -172,12 +176,12 @@ export class Relay implements ViewerGate {
     for (const [kind, list] of [['bot', config.bots], ['server', config.servers]] as const) {
       for (const { id, token } of list) {
         const channel = channelOf(kind, id)
-        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, openedAt: 0, record: undefined, client: undefined, subscription: undefined, grace: undefined, retry: undefined })
+        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), held: new Set(), joining: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, openedAt: 0, record: undefined, client: undefined, subscription: undefined, grace: undefined, retry: undefined })
       }
     }
   }
 
-  admit(kind: IdentityKind, id: string): ViewerRefusal | undefined {
+  admit(kind: IdentityKind, id: string): Admission {
     const target = this.#targets.get(channelOf(kind, id))
     // A token lookup that knows more identities than the relay relays (PostgreSQL): those are
     // refused as unknown, never served an empty stream.
@@ -188,23 +192,39 @@ export class Relay implements ViewerGate {
     switch (admission(target.state)) {
       case 'refuse':
         return failedRefusal(target.state.detail)
-      case 'wait': {
+      case 'hold': {
         // The store may lack what was published while the upstream was closed: this viewer's
-        // replay (or exact resume) would not be whole. It reopens the upstream, and comes back.
-        this.#dispatch(target, { type: 'viewer-waiting' })
+        // replay (or exact resume) would not be whole yet. It waits (`held`, which reopens the
+        // upstream) and is let in once the gap is stored; if that takes too long, it is turned
+        // away to come back on its client's backoff.
         const closeCode = CloseCode.InvalidConnection
-        return { code: RelayControlCode.UpstreamConnecting, detail: CatchingUpDetail, closeCode, reason: CloseInfo[closeCode].reason }
+        return { holdMs: HoldMs, refusal: { code: RelayControlCode.UpstreamConnecting, detail: CatchingUpDetail, closeCode, reason: CloseInfo[closeCode].reason } }
       }
       case 'admit':
         return undefined
     }
   }
 
+  held(kind: IdentityKind, id: string, viewer: Viewer): void {
+    const target = this.#targets.get(channelOf(kind, id))
+    if (target === undefined) return
+    target.held.add(viewer)
+    this.#dispatch(target, { type: 'viewer-held' })
+  }
+
+  unheld(kind: IdentityKind, id: string, viewer: Viewer, turnedAway: boolean): void {
+    const target = this.#targets.get(channelOf(kind, id))
+    // Not held (any more): refused with the others when the upstream failed.
+    if (target === undefined || !(target.held.delete(viewer) || target.joining.delete(viewer))) return
+    this.#dispatch(target, { type: 'hold-ended', turnedAway })
+  }
+
   joined(kind: IdentityKind, id: string, viewer: Viewer): void {
     const target = this.#targets.get(channelOf(kind, id))
     if (target === undefined) return
+    const held = target.joining.delete(viewer) || target.held.delete(viewer)
     target.viewers.add(viewer)
-    this.#dispatch(target, { type: 'viewer-joined' }, viewer)
+    this.#dispatch(target, held ? { type: 'viewer-joined', held } : { type: 'viewer-joined' }, viewer)
   }
 
   left(kind: IdentityKind, id: string, viewer: Viewer): void {
@@ -320,9 +340,23 @@ export class Relay implements ViewerGate {
         })
         return
       }
+      case 'admit-held': {
+        const held = [...target.held]
+        target.held.clear()
+        for (const viewer of held) {
+          target.joining.add(viewer)
+          viewer.admitted()
+        }
+        return
+      }
       case 'refuse': {
         const { reason } = RelayCloseInfo[RelayCloseCode.UpstreamFailed]
         const viewers = audience(target, effect.to, joined)
+        if (effect.to === 'held') {
+          // Refused, the held are let go of (as the machine's count is): no `unheld` follows.
+          target.held.clear()
+          target.joining.clear()
+        }
         this.#inOrder(effect.to, () => {
           for (const viewer of viewers) viewer.refuse(RelayControlCode.UpstreamFailed, effect.detail, RelayCloseCode.UpstreamFailed, reason)
         })
@@ -340,11 +374,12 @@ export class Relay implements ViewerGate {
 
   /**
    * Runs `notify` for the viewers: at once for the one that just joined (its `ready` was just
-   * queued), else after every event received before it has been published, so that news about
-   * the upstream keeps its place among the events (`upstream_live` after the gap it filled).
+   * queued) and for held ones (sent nothing yet), else after every event received before it has
+   * been published, so that news about the upstream keeps its place among the events
+   * (`upstream_live` after the gap it filled).
    */
-  #inOrder(to: 'joined' | 'all', notify: () => void): void {
-    if (to === 'joined') {
+  #inOrder(to: Audience, notify: () => void): void {
+    if (to !== 'all') {
       notify()
       return
     }
@@ -576,7 +611,8 @@ function failedRefusal(detail: string): ViewerRefusal {
   return { code: RelayControlCode.UpstreamFailed, detail, closeCode: RelayCloseCode.UpstreamFailed, reason }
 }
 
-function audience(target: Target, to: 'joined' | 'all', joined: Viewer | undefined): Viewer[] {
+function audience(target: Target, to: Audience, joined: Viewer | undefined): Viewer[] {
   if (to === 'joined') return joined === undefined ? [] : [joined]
-  return [...target.viewers]
+  if (to === 'all') return [...target.viewers]
+  return [...target.held, ...target.joining]
 }
