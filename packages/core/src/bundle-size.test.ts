@@ -142,9 +142,10 @@ const Size = Object.freeze({
   // Raised in the open to 16,229 and 12,303 B (measured 16,228 and 12,302 B, +11 and +10 B):
   // a replay held for order reached event$ after control$ had passed on the done_prior that
   // ends it, so an app acting on done_prior (a total, "caught up") did so before the replay.
-  // Own code 12,304 B (+1 B) once the tabs' chunk imported `unseen` (a name exported more).
+  // Own code 12,304 B (+1 B) once the tabs' chunk imported `unseen` (a name exported more);
+  // 12,301 B since (gzip's noise over the same code).
   appImportingConnect: { budget: 16 * KB, ceiling: 16_229 },
-  ownCode: { budget: 5 * KB, ceiling: 12_305 },
+  ownCode: { budget: 5 * KB, ceiling: 12_302 },
   /**
    * The checks' chunk: the ctx check, the codecs' explanation of a rejected segment, and io-ts
    * and fp-ts with them (5,053 B when set). Downloaded after connect() by every app that checks
@@ -174,8 +175,12 @@ const Size = Object.freeze({
   // -16 B for an app that shares through a worker): an elected tab keeps its mark in its session and
   // says it in its hello, and the leader keeps its newest events (RecentEvents) to fill the gap
   // of a follower back from a reload, which was lost; the session's mark text and parsing moved
-  // here from the port's chunk, which shares them (`markKeeper`).
-  tabsChunk: { budget: 3.5 * KB, ceiling: 3_452 },
+  // here from the port's chunk, which shares them (`markKeeper`). Raised to 3,603 B (measured
+  // 3,602 B, +151 B) and its budget, ours, to 3.75 KB after a review proved the fill could
+  // claim a gap it had not filled: the welcome says `gap: 'filled'` or `'unknown'` by how far
+  // back the leader's kept events reach (its first mark, and a hole where it was unsubscribed),
+  // and a mark is read by a current session only.
+  tabsChunk: { budget: 3.75 * KB, ceiling: 3_603 },
   /** What `persist` downloads when an app uses it (issue 18): the layer, the ledger's merge, the store's code. */
   persistChunk: { budget: 2 * KB, ceiling: 2 * KB },
   /**
@@ -233,7 +238,8 @@ const Size = Object.freeze({
   // 30,793 (measured 30,792 B) for the hub giving a new tab of a sendAll target its history.
   // Raised to 30,898 (measured 30,897 B) for done_prior after the replay and `endsReplay` (above).
   // Raised to 31,086 (measured 31,085 B) by an elected follower's reload fill (the tabs' chunk, above).
-  workerScript: { budget: 36 * KB, ceiling: 31_086 },
+  // Raised to 31,234 (measured 31,233 B) by the fill's gap (above).
+  workerScript: { budget: 36 * KB, ceiling: 31_234 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { control, eventFrame } from '../../test-support/frames.js'
-import { FixedUnixSeconds, memoryBrowser } from '../../testing/index.js'
+import { control, eventFrame, identityFrame } from '../../test-support/frames.js'
+import { controlPayload, FixedUnixSeconds, joinFrames, memoryBrowser } from '../../testing/index.js'
 import { Clock, fakeWebSockets } from '../../test-support/frames.js'
-import { id, leaderAndFollower, recorded, settle, tabs, token } from '../../test-support/tabs-harness.js'
+import { digest, id, leaderAndFollower, recorded, settle, tabs, token } from '../../test-support/tabs-harness.js'
 import { Protocol } from '../../protocol/limits.js'
 import { connect } from '../connection/connect.js'
 import type { ConnectionStatus } from '../connection/status.js'
@@ -234,11 +234,107 @@ describe('connect({ shareAcrossTabs })', () => {
     expect(back.eids()).toEqual(['b', 'c'])
     expect(back.events[0]?.resumed).toBe(true)
     expect(back.status()).toMatchObject({ state: 'live', tabs: { role: 'follower', count: 2 } })
+    // The leader held every event since the follower's mark: the welcome's status says the gap is filled.
+    expect(back.statuses.filter((s) => s.gap !== undefined).map((s) => [s.state, s.gap])).toEqual([['live', 'filled']])
     expect(identifies([leader, follower, back])).toHaveLength(1)
     // A tab with no mark kept (a new one) gets no history: it missed nothing.
     const fresh = t.open()
     await settle()
     expect(fresh.eids()).toEqual([])
+  })
+
+  it('knows the gap filled when the follower\'s mark is no earlier than the leader\'s first, though no kept event reaches back to it', async () => {
+    const t = tabs()
+    const leader = t.open()
+    await settle()
+    leader.last().handshake()
+    const kept = memorySession()
+    // Its mark is the leader's ready (no event delivered before the reload).
+    const follower = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    follower.leave()
+    await settle()
+    leader.last().frame(eventFrame('b', T + 2))
+    await settle()
+    const back = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    expect(back.eids()).toEqual(['b'])
+    expect(back.statuses.filter((s) => s.gap !== undefined).map((s) => s.gap)).toEqual(['filled'])
+  })
+
+  it('says the gap of a follower back from a reload is unknown when the leader\'s events do not reach back to its mark', async () => {
+    const t = tabs()
+    const kept = memorySession()
+    const first = t.open()
+    await settle()
+    first.last().handshake()
+    const follower = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    first.last().frame(eventFrame('a', T + 1))
+    await settle()
+    follower.leave()
+    await settle()
+    // The leader goes too; b is published with no tab open; a new page leads from T + 3.
+    first.tab.crash()
+    first.leave()
+    await settle()
+    const next = t.open()
+    await settle()
+    next.last().open().frame(identityFrame).frame(joinFrames(controlPayload('ready', { requestsRemaining: 18, ts: T + 3 })))
+    next.last().frame(eventFrame('c', T + 4))
+    await settle()
+    const back = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    expect(back.eids()).toEqual(['c'])
+    expect(back.statuses.filter((s) => s.gap !== undefined).map((s) => [s.state, s.gap])).toEqual([['live', 'unknown']])
+  })
+
+  it('says the gap is unknown when the leader\'s events reach back to the mark only across a time it was unsubscribed', async () => {
+    const t = tabs()
+    const kept = memorySession()
+    const a = t.open()
+    await settle()
+    a.last().handshake()
+    const follower = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    a.last().frame(eventFrame('a', T + 1))
+    await settle()
+    follower.leave()
+    a.leave()
+    await settle()
+    // Nobody subscribed while b is published; the first tab subscribes again and leads afresh.
+    const again = recorded(a.client)
+    await settle()
+    a.last().open().frame(identityFrame).frame(joinFrames(controlPayload('ready', { requestsRemaining: 16, ts: T + 3 })))
+    a.last().frame(eventFrame('c', T + 4))
+    await settle()
+    const back = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    expect(back.eids()).toEqual(['c'])
+    expect(back.statuses.filter((s) => s.gap !== undefined).map((s) => s.gap)).toEqual(['unknown'])
+    again.leave()
+  })
+
+  it('keeps the mark a reload kept when the page\'s first subscription ends before its name is digested', async () => {
+    const t = tabs()
+    const kept = memorySession()
+    const first = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    first.last().handshake()
+    first.last().frame(eventFrame('a', T + 1))
+    await settle()
+    first.leave()
+    await settle()
+    // The reloaded page digests as crypto.subtle does (later); a view subscribes and leaves at once first.
+    const slow = (text: string) => new Promise<string>((resolve) => setTimeout(() => void digest(text).then(resolve), 20))
+    const back = t.open({}, (env) => ({ ...env, digest: slow, session: kept }))
+    await new Promise((resolve) => setImmediate(resolve))
+    back.leave()
+    const seen = recorded(back.client)
+    await until(() => back.sockets.length === 1)
+    back.last().handshake()
+    expect(JSON.parse(back.last().sent.at(-1) ?? '{}')).toMatchObject({ send_all: true })
+    seen.leave()
   })
 
   it('fills the gap of a lone tab back from a reload from the server: it resumes after the mark it kept', async () => {

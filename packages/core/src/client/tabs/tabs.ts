@@ -50,6 +50,12 @@ export function keptBudget(step: MachineStep): Layer {
   }
 }
 
+/** Whether `events` from index `start` on hold one stamped at or before `mark` (so reach back to it). */
+function reachesBack(events: readonly ReceivedEvent[], start: number, mark: Watermark): boolean {
+  for (let i = start; i < events.length; i++) if (!unseen(events[i] as ReceivedEvent, mark)) return true
+  return false
+}
+
 /**
  * The client of {@link connect} with `shareAcrossTabs`: shared where the environment allows it,
  * else this tab's own, saying in every status's detail why it is not shared.
@@ -105,9 +111,9 @@ export function sharedClient(
   const now = (): number => scheduler.now()
   const digest = environment.digest ?? sha256
 
-  // Stryker disable next-line MethodExpression: equivalent: the id need only be unique; the `0.` that the slice drops changes nothing.
   // One for every session's own client, so that each knows what the ones before it spent.
   const budget = keptBudget(step)
+  // Stryker disable next-line MethodExpression: equivalent: the id need only be unique; the `0.` that the slice drops changes nothing.
   let state = initialTabState(random().toString(36).slice(2) + now().toString(36), now())
   const streams = tabStreams(state.current, noMetrics)
   const { event$ } = streams
@@ -116,11 +122,21 @@ export function sharedClient(
   // and with sendAll a tab joining later gets it all as its history.
   const keep = config.sendAll ? config.dedupeCapacity : RecentEvents
   let retained: ReceivedEvent[] = []
+  // What of `retained` is whole, for a reload's fill: from index `whole` on (a session that
+  // ended left a hole before it), every event this tab delivered after `covered`, the first
+  // mark of its session that a connection or a leader gave (not a reload's own, which is only
+  // a claim), until trimming lets the oldest go (then only what the kept events reach back to).
+  let whole = 0
+  let covered: Watermark | undefined
   // Each tab deduplicates on its own: a takeover's replay may repeat what the leader sent.
   const offered = new Subject<ReceivedEvent>()
   offered.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
     retained.push(event)
-    if (retained.length > 2 * keep) retained = retained.slice(-keep)
+    if (retained.length > 2 * keep) {
+      whole = Math.max(0, whole - (retained.length - keep))
+      retained = retained.slice(-keep)
+      covered = undefined
+    }
     event$.next(event)
     dispatch({ type: 'delivered', at: now(), event })
   })
@@ -138,7 +154,13 @@ export function sharedClient(
     const before = state.mark
     const result = tabStep(state, input, config)
     state = result.state
-    if (state.mark !== before) kept.save()
+    if (state.mark !== before) {
+      if (state.mark === undefined) {
+        whole = retained.length
+        covered = undefined
+      } else if (before === undefined && input.type !== 'keyed' && retained.length === whole) covered = state.mark
+      kept.save()
+    }
     for (const effect of result.effects) perform(effect)
   })
   /** A reply to an asynchronous request counts only while the session it was asked in lasts. */
@@ -169,7 +191,8 @@ export function sharedClient(
         const keyed = (name: string | undefined): void => {
           let from: Watermark | undefined
           // (No `config.resume` test: without it no mark moves, and its name, which `resume` is part of, has none kept.)
-          if (!restored && name !== undefined) {
+          // Read by a current session only: one that ended before its digest came would drop it.
+          if (!restored && name !== undefined && current(session)) {
             restored = true
             from = kept.read(name)
           }
@@ -234,10 +257,14 @@ export function sharedClient(
         const from = effect.from
         // A tab back from a reload: what followed its mark, as a gap filled; else, with sendAll, all.
         const history = from !== undefined ? retained.filter((event) => unseen(event, from)).map((event) => ({ ...event, resumed: true })) : config.sendAll ? retained : undefined
+        // Whole when this tab holds every event since that mark (as a reconnect's `gap`): its
+        // first mark is no later, or it kept an event stamped at or before it. Else what the
+        // tab missed before the oldest kept may be lost to it, and its status says so.
+        const gap = from === undefined ? undefined : (covered !== undefined && covered.ts <= from.ts) || reachesBack(retained, whole, from) ? 'filled' : 'unknown'
         return post({
           type: 'welcome',
           to: effect.to,
-          status: effect.status,
+          status: gap === undefined ? effect.status : { ...effect.status, gap },
           // Stryker disable next-line ConditionalExpression: equivalent: a follower reads an absent and an undefined `mark` alike; the spread keeps the message exact.
           ...(effect.mark === undefined ? {} : { mark: effect.mark }),
           ...(history === undefined ? {} : { history }),
