@@ -198,11 +198,13 @@ export const WaitingGraceMs = BackoffDefaults.maxDelayMs
 
 /**
  * How long a viewer's identify is held while its target catches up before it is turned away
- * (`upstream_connecting`, 4000): half of core's ready timeout (10 s by default). Core's client
+ * (`upstream_connecting`, 4000): half of core's default ready timeout (10 s). Core's client
  * closes and identifies again when no `ready` comes within that timeout, counted from its
  * identify; the hold starts later (after the token check) and its refusal still has to travel,
  * so half leaves room for both, and the client hears why instead of timing out. Catching up
- * takes about a second (the origin's `done_prior` comes a second after its replay).
+ * takes about a second (the origin's `done_prior` comes a second after its replay). A client
+ * whose `readyTimeoutMs` is shorter gives up first, and comes back on its backoff: the relay
+ * keeps the upstream open for it meanwhile (`hold-ended` while behind).
  */
 export const HoldMs = ConnectDefaults.readyTimeoutMs / 2
 
@@ -327,8 +329,12 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
       return { state: next, effects }
     }
     case 'hold-ended': {
-      // One turned away comes back: the grace timer keeps the upstream open long enough for it.
-      const ms = input.turnedAway ? Math.max(config.graceMs, WaitingGraceMs) : config.graceMs
+      // One that went before the target caught up is likely to come back: turned away, or a
+      // client whose own ready timeout ran out first (core's is the client's to set). The grace
+      // timer keeps the upstream open long enough for it, and for the gap to be stored, so that
+      // its return is let in: closing a reopened upstream still behind would make every return
+      // reopen it again, an identify at the origin each time.
+      const ms = input.turnedAway || state.behind ? Math.max(config.graceMs, WaitingGraceMs) : config.graceMs
       return { state: unwatched({ ...state, held: Math.max(0, state.held - 1) }, effects, ms), effects }
     }
     case 'stored':

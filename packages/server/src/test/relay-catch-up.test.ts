@@ -140,6 +140,25 @@ describe('a relay back from its grace period', () => {
     expect(returned.ws.readyState).toBe(returned.ws.OPEN)
   })
 
+  it("lets in core's client whose ready timeout is shorter than the hold: it gives up, comes back, and finds the upstream caught up (no grace period, two identifies at the origin)", async () => {
+    const origin = await startTestServer()
+    cleanups.push(() => origin.close())
+    const relay = await relayOf(origin, { relay: { upstream: origin.url, bots: [RecordedBot], graceMs: 0 } })
+    const first = await identified(relay, { token: ViewerToken, send_all: true })
+    await until('the upstream to be live', () => status(relay) === 'live')
+    await first.client.close()
+    await until('the upstream to close with its last viewer', () => status(relay) === 'idle')
+    const states: string[] = []
+    const client = connect({ url: relay.url, id: RecordedBot.id, token: ViewerToken, sendAll: true, readyTimeoutMs: 300, backoff: { initialDelayMs: 100, maxDelayMs: 200 } })
+    const subscription = client.status$.subscribe((s) => states.push(s.state))
+    cleanups.push(() => subscription.unsubscribe())
+    await until('live', () => states.includes('live'))
+    // It timed out at least once while held; the upstream reopened once, for both attempts.
+    expect(states.filter((s) => s === 'reconnecting').length).toBeGreaterThan(0)
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'live', opened: 2 })
+    expect(await metric(origin, 'fates_identifies_total{outcome="ready"}')).toBe(2)
+  })
+
   it("core's client reloaded past the grace period (persist) gets the event published while it was away, and hears the gap filled only after it", async () => {
     const origin = await startTestServer()
     cleanups.push(() => origin.close())
@@ -297,7 +316,7 @@ describe('a viewer held while the relay cannot catch up (its origin is gone)', (
     expect(status(relay)).toBe('connecting')
   })
 
-  it('that closes leaves no trace: its hold\'s timer is cancelled, the relay lets go of it, and the reopened upstream closes after the grace period', async () => {
+  it('that closes leaves no trace: its hold\'s timer is cancelled, the relay lets go of it, and the reopened upstream waits WaitingGraceMs for its return, then closes', async () => {
     const { url, server, relay, timers, outcomes } = await stuckBehind()
     const held = await identifying(url)
     await until('the hold', () => timers.armed(HoldMs) === 1)
@@ -306,10 +325,13 @@ describe('a viewer held while the relay cannot catch up (its origin is gone)', (
     await held.close()
     expect(held.frames).toHaveLength(1)
 
-    // Gone: its connection forgotten with every timer of it, and nothing holds the upstream.
+    // Gone: its connection forgotten with every timer of it, and nothing holds the upstream but
+    // the grace timer, as long as for one turned away (a client whose own ready timeout ran out
+    // comes back on its backoff).
     await until('the connection to be forgotten', () => server.connections === 0)
     expect(timers.armed(HoldMs)).toBe(0)
-    await until('the grace period to close the reopened upstream', () => status(relay) === 'idle')
+    await until('the grace timer', () => timers.armed(WaitingGraceMs) === 1)
+    await relay.close()
     expect(relay.upstreams()[0]).toMatchObject({ status: 'idle', viewers: 0, opened: 2 })
     expect(timers.armed()).toBe(0)
     // It was never answered, so never counted as an identify.
