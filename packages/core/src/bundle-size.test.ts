@@ -143,9 +143,9 @@ const Size = Object.freeze({
   // a replay held for order reached event$ after control$ had passed on the done_prior that
   // ends it, so an app acting on done_prior (a total, "caught up") did so before the replay.
   // Own code 12,304 B (+1 B) once the tabs' chunk imported `unseen` (a name exported more);
-  // 12,301 B since (gzip's noise over the same code).
+  // 12,301 to 12,303 B since (gzip's noise over the same up-front code).
   appImportingConnect: { budget: 16 * KB, ceiling: 16_229 },
-  ownCode: { budget: 5 * KB, ceiling: 12_302 },
+  ownCode: { budget: 5 * KB, ceiling: 12_304 },
   /**
    * The checks' chunk: the ctx check, the codecs' explanation of a rejected segment, and io-ts
    * and fp-ts with them (5,053 B when set). Downloaded after connect() by every app that checks
@@ -238,8 +238,9 @@ const Size = Object.freeze({
   // 30,793 (measured 30,792 B) for the hub giving a new tab of a sendAll target its history.
   // Raised to 30,898 (measured 30,897 B) for done_prior after the replay and `endsReplay` (above).
   // Raised to 31,086 (measured 31,085 B) by an elected follower's reload fill (the tabs' chunk, above).
-  // Raised to 31,234 (measured 31,233 B) by the fill's gap (above).
-  workerScript: { budget: 36 * KB, ceiling: 31_234 },
+  // Raised to 31,234 (measured 31,233 B) by the fill's gap (above), and to 31,350 (measured
+  // 31,349 B) for the hub's welcome saying the same (`fillOutcome`) and checking a join's mark.
+  workerScript: { budget: 36 * KB, ceiling: 31_350 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

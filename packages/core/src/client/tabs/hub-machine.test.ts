@@ -123,6 +123,29 @@ describe('hubStep', () => {
     expect(marked).toEqual({ type: 'welcome', history: [{ ...events[1], resumed: true }] })
   })
 
+  it('tells a rejoining port whether its fill is whole: filled from the first join\'s mark or the upstream\'s first ready on, or back to a remembered event; unknown before', () => {
+    const welcomeGap = (state: HubState, from: { ts: number; eid: string }) => {
+      const post = ofType(run([msg('9', join('a', { from }))], undefined, state).effects, 'post')[0]?.message
+      return post?.type === 'welcome' ? post.status?.gap : 'no welcome'
+    }
+    // Opened by a tab with a mark at 15: every event after it is remembered.
+    const fromMark = run([msg('1', join('a', { from: { ts: 15, eid: 'm' } })), up('a', 1, ['status', live]), up('a', 1, ['event', event('e2', 20)])]).state
+    expect(welcomeGap(fromMark, { ts: 15, eid: 'm' })).toBe('filled')
+    expect(welcomeGap(fromMark, { ts: 20, eid: 'e2' })).toBe('filled')
+    expect(welcomeGap(fromMark, { ts: 12, eid: 'x' })).toBe('unknown')
+    // Opened afresh: from its first ready (the server's clock) on.
+    const fromReady = run([msg('1', join('a')), up('a', 1, ['status', live]), up('a', 1, ['control', { code: 'ready', control: true, ts: 18 } as never]), up('a', 1, ['event', event('e2', 20)])]).state
+    expect(welcomeGap(fromReady, { ts: 18, eid: '' })).toBe('filled')
+    expect(welcomeGap(fromReady, { ts: 17, eid: 'x' })).toBe('unknown')
+    // Once events were let go, only what is remembered reaches back.
+    const trimmed = run([msg('1', join('a', { from: { ts: 5, eid: 'm' } })), up('a', 1, ['status', live]), ...[10, 20, 30].map((ts) => up('a', 1, ['event', event(`e${ts}`, ts)]))], 2).state
+    expect(welcomeGap(trimmed, { ts: 5, eid: 'm' })).toBe('unknown')
+    expect(welcomeGap(trimmed, { ts: 20, eid: 'e20' })).toBe('filled')
+    // A port without a mark hears no gap.
+    const fresh = ofType(run([msg('8', join('a'))], undefined, fromMark).effects, 'post')[0]?.message
+    expect(fresh?.type === 'welcome' ? fresh.status : undefined).not.toHaveProperty('gap')
+  })
+
   it('remembers at most `recent` events, the newest', () => {
     const { state } = run([msg('1', join('a')), ...[1, 2, 3, 4].map((n) => up('a', 1, ['event', event(`e${n}`, n)]))], 2)
     expect(state.targets['a']?.recent.map((e) => e.m.eid)).toEqual(['e3', 'e4'])
@@ -170,10 +193,11 @@ describe('hubStep', () => {
   })
 
   it('ignores what is not a port message', () => {
-    for (const data of [null, 'join', { type: 'join' }, { type: 'join', name: 'a' }, { type: 'join', name: 1, options: {} }, { type: 'hello' }]) {
+    for (const data of [null, 'join', { type: 'join' }, { type: 'join', name: 'a' }, { type: 'join', name: 1, options: {} }, { type: 'join', name: 'a', options: {}, from: 5 }, { type: 'join', name: 'a', options: {}, from: { ts: 1, eid: 'e', tied: 2 } }, { type: 'hello' }]) {
       expect(portMessage(data)).toBeUndefined()
       expect(hubStep(initialHubState, msg('1', data))).toEqual({ state: initialHubState, effects: [] })
     }
+    expect(portMessage({ type: 'join', name: 'a', options: {}, from: { ts: 1, eid: 'e' } })).toBeDefined()
     expect(portMessage({ type: 'leave' })).toEqual({ type: 'leave' })
     expect(portMessage({ type: 'reconnect' })).toEqual({ type: 'reconnect' })
   })

@@ -1,6 +1,6 @@
 import type { ReceivedEvent } from '../../codec/index.js'
 import type { ConnectionStatus } from '../connection/status.js'
-import { RecentEvents, type TabItem } from './tabs-machine.js'
+import { fillOutcome, isMark, RecentEvents, type TabItem } from './tabs-machine.js'
 import { unseen, type Watermark } from '../connection/watermark.js'
 
 // The SharedWorker's hub as a pure state machine, as machine.ts is the connection's and
@@ -50,6 +50,12 @@ export interface HubTarget {
   readonly status: ConnectionStatus | undefined
   /** The newest events delivered, oldest first, at most `recent`: what a reloading tab missed. */
   readonly recent: readonly ReceivedEvent[]
+  /**
+   * The mark after which `recent` holds every event the upstream delivered: the first joining
+   * tab's mark (where the upstream resumed), else the upstream's first `ready`; gone once
+   * `recent` lets events go (then only what it reaches back to counts).
+   */
+  readonly covered: Watermark | undefined
 }
 
 /** Everything the hub knows, in one immutable value. */
@@ -109,7 +115,7 @@ export function portMessage(data: unknown): PortMessage | undefined {
   if (!isObject(data)) return undefined
   switch (data['type']) {
     case 'join':
-      return typeof data['name'] === 'string' && isObject(data['options']) ? (data as unknown as HubJoin) : undefined
+      return typeof data['name'] === 'string' && isObject(data['options']) && (data['from'] === undefined || isMark(data['from'])) ? (data as unknown as HubJoin) : undefined
     case 'leave':
     case 'reconnect':
       return data as PortMessage
@@ -162,7 +168,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
     let target = next.targets[name]
     if (target === undefined) {
       const upstream = next.upstreams + 1
-      target = { upstream, ports: [port], status: undefined, recent: [] }
+      target = { upstream, ports: [port], status: undefined, recent: [], covered: message.from }
       next = { ...next, upstreams: upstream }
       effects.push({ type: 'open', name, upstream, join: message })
     } else {
@@ -184,7 +190,9 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
           ? target.recent
           : []
     const status = target.status === undefined ? undefined : hubStatus(target.status, target.ports.length)
-    effects.push({ type: 'post', ports: [port], message: status === undefined ? { type: 'welcome', history } : { type: 'welcome', status, history } })
+    // A rejoining tab hears whether that fill is whole, as a reconnect says of its gap.
+    const shown = status === undefined || from === undefined ? status : { ...status, gap: fillOutcome(from, target.recent, 0, target.covered) }
+    effects.push({ type: 'post', ports: [port], message: shown === undefined ? { type: 'welcome', history } : { type: 'welcome', status: shown, history } })
     // The others learn the new count.
     if (target.status !== undefined) {
       const others = target.ports.filter((p) => p !== port)
@@ -218,8 +226,15 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
         out = ['status', hubStatus(item[1], target.ports.length)]
       } else if (item[0] === 'event') {
         const kept = [...target.recent, item[1]]
-        if (kept.length > recent) kept.splice(0, kept.length - recent)
-        next = { ...next, targets: { ...next.targets, [input.name]: { ...target, recent: kept } } }
+        let covered = target.covered
+        if (kept.length > recent) {
+          kept.splice(0, kept.length - recent)
+          covered = undefined
+        }
+        next = { ...next, targets: { ...next.targets, [input.name]: { ...target, recent: kept, covered } } }
+      } else if (item[0] === 'control' && item[1].code === 'ready' && target.covered === undefined && target.recent.length === 0 && typeof item[1].ts === 'number') {
+        // The upstream's first ready, the server's clock: every event after it is in `recent`.
+        next = { ...next, targets: { ...next.targets, [input.name]: { ...target, covered: { ts: item[1].ts, eid: '' } } } }
       }
       effects.push({ type: 'post', ports: target.ports, message: { type: 'out', items: [out] } })
       break

@@ -1,9 +1,9 @@
 import type { ControlPayload, ReceivedEvent } from '../../codec/index.js'
 import type { Diagnostic } from '../../operators/diagnostic.js'
-import { newer, readyMark, type Watermark } from '../connection/watermark.js'
+import { newer, readyMark, unseen, type Watermark } from '../connection/watermark.js'
 import { received } from './tab-streams.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
-import type { ConnectionStatus, TabRole } from '../connection/status.js'
+import type { ConnectionStatus, GapOutcome, TabRole } from '../connection/status.js'
 
 // The tabs' protocol as a pure state machine, as machine.ts is the connection's: one tab leads
 // (it was granted the Web Lock named after the connection, and holds this tab's own client),
@@ -27,6 +27,19 @@ export type TabItem =
  * for a tab that comes back from a reload: what it missed is filled from them.
  */
 export const RecentEvents = 1_000
+
+/**
+ * Whether a reload's fill from the events a leader (or hub) kept, `events` from index `start`
+ * on, is whole for a tab whose mark is `from` (as a reconnect's {@link ConnectionStatus.gap}):
+ * `filled` when the holder has every event since its `covered` mark and that is no later, or
+ * it kept an event stamped at or before `from`; else `unknown`: what the tab missed before the
+ * oldest kept event may be lost to it.
+ */
+export function fillOutcome(from: Watermark, events: readonly ReceivedEvent[], start: number, covered: Watermark | undefined): GapOutcome {
+  if (covered !== undefined && covered.ts <= from.ts) return 'filled'
+  for (let i = start; i < events.length; i++) if (!unseen(events[i] as ReceivedEvent, from)) return 'filled'
+  return 'unknown'
+}
 
 /** The messages between tabs; `tab` and `to` are tab ids. */
 export type TabMessage =
@@ -178,8 +191,8 @@ const roleOf = (phase: TabPhase): TabRole | undefined =>
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
 
-/** A mark as a tab posts it (another version's, or a broken one, must not reach the leader's filter). */
-const isMark = (value: unknown): boolean =>
+/** A mark as a tab posts it (another version's, or a broken one, must not reach a leader's or hub's filter). */
+export const isMark = (value: unknown): boolean =>
   isObject(value) && typeof value['ts'] === 'number' && typeof value['eid'] === 'string' && (value['tied'] === undefined || Array.isArray(value['tied']))
 
 /** The message, if `data` is one of this version's; anything else on the channel is ignored. */

@@ -14,7 +14,7 @@ import type { IdentifyBudget } from '../policies/identify-budget.js'
 import { serially } from '../serially.js'
 import { emitItem, endsReplay, feedItems, markKeeper, tabStreams } from './tab-streams.js'
 import { type TabChannel, type TabsEnvironment, tabsEnvironment, type WorkerSharing } from './tab-support.js'
-import { initialTabState, RecentEvents, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
+import { fillOutcome, initialTabState, RecentEvents, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
 
 // Tabs of one origin share one connection. The decisions are tabs-machine.ts's; this is its
 // interpreter, the effectful edge: the Web Lock, the BroadcastChannel, the digest, this tab's
@@ -48,12 +48,6 @@ export function keptBudget(step: MachineStep): Layer {
     budget = result.state.budget
     return result
   }
-}
-
-/** Whether `events` from index `start` on hold one stamped at or before `mark` (so reach back to it). */
-function reachesBack(events: readonly ReceivedEvent[], start: number, mark: Watermark): boolean {
-  for (let i = start; i < events.length; i++) if (!unseen(events[i] as ReceivedEvent, mark)) return true
-  return false
 }
 
 /**
@@ -260,7 +254,7 @@ export function sharedClient(
         // Whole when this tab holds every event since that mark (as a reconnect's `gap`): its
         // first mark is no later, or it kept an event stamped at or before it. Else what the
         // tab missed before the oldest kept may be lost to it, and its status says so.
-        const gap = from === undefined ? undefined : (covered !== undefined && covered.ts <= from.ts) || reachesBack(retained, whole, from) ? 'filled' : 'unknown'
+        const gap = from === undefined ? undefined : fillOutcome(from, retained, whole, covered)
         return post({
           type: 'welcome',
           to: effect.to,
