@@ -3,7 +3,7 @@ import { map } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import type { ConnectionStatus } from './client.js'
-import { countdown, describeStatus, describeTabs, statusView } from './status.js'
+import { countdown, describeStatus, describeTabs, GapUnknownLine, statusView } from './status.js'
 import { clockTime } from './feed.js'
 import type { ConnectionMetrics } from './client.js'
 import { RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
@@ -160,6 +160,28 @@ describe('statusView', () => {
         a: ['ok', 'Live'],
         b: ['warn', "Live, but the relay's upstream is connecting", 'Relay: The relay lost its upstream.', '18 requests remaining in the ratelimit window'],
         c: ['ok', 'Live', '18 requests remaining in the ratelimit window'],
+      })
+    })
+  })
+
+  it('warns that events may be missing after a gap not known filled, through the statuses after it, until the next connection attempt', () => {
+    scheduler().run(({ hot, expectObservable }) => {
+      const follower = { role: 'worker' as const, count: 2 }
+      const status$ = hot<ConnectionStatus>('a-b-c-d', {
+        a: { state: 'live', since: 0, gap: 'unknown', tabs: follower },
+        // The count changes: the status no longer says gap, the warning stays.
+        b: { state: 'live', since: 0, tabs: { role: 'worker', count: 3 } },
+        c: { state: 'connecting', since: 4 },
+        d: { state: 'live', since: 6, gap: 'filled' },
+      })
+      const event$ = hot<ReceivedEvent>('-')
+      const control$ = hot<ControlPayload>('-')
+      const seen = statusView({ status$, event$, control$ }).pipe(map((v) => [v.tone, ...v.lines]))
+      expectObservable(seen).toBe('a-b-c-d', {
+        a: ['warn', GapUnknownLine],
+        b: ['warn', GapUnknownLine],
+        c: ['busy'],
+        d: ['ok', 'Ready in 2 ms'],
       })
     })
   })

@@ -75,7 +75,17 @@ export interface StatusFacts {
    * `upstream_connecting` or `upstream_retrying` payload, until `upstream_live` (or a new connection attempt).
    */
   readonly upstreamDown?: string | undefined
+  /**
+   * The last gap (a reconnect's, or a reload's filled by the tab or worker holding the
+   * connection) was not known to be filled (`gap: 'unknown'`): some of its events may be
+   * missing from the numbers. Kept until the next connection attempt, since the statuses that
+   * follow (a count of tabs, a countdown) no longer carry it.
+   */
+  readonly gapUnknown?: boolean | undefined
 }
+
+/** What the status says while the last gap may be missing events. */
+export const GapUnknownLine = 'Some events may be missing: the history did not reach back over the last gap (a long disconnect or reload).'
 
 /** The status shown before a target is connected. */
 export const idleStatus: StatusView = Object.freeze({
@@ -164,6 +174,7 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
     lines.push(`Last close: ${status.close.code}. ${meaning ?? status.close.meaning}`)
   }
   if (facts.upstreamDown !== undefined && isReady(status.state)) lines.push(`Relay: ${facts.upstreamDown}`)
+  if (facts.gapUnknown === true && isReady(status.state)) lines.push(GapUnknownLine)
   if (status.detail !== undefined && status.detail !== '') lines.push(status.detail)
   if (facts.readyInMs !== undefined && (status.state === 'live' || status.state === 'replaying')) {
     lines.push(`Ready in ${Math.round(facts.readyInMs)} ms`)
@@ -175,7 +186,7 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
   if (remaining !== undefined && remaining >= 0) {
     lines.push(`${plural(remaining, 'request')} remaining in the ratelimit window`)
   }
-  const tone = status.state === 'live' && facts.upstreamDown !== undefined ? 'warn' : tones[status.state]
+  const tone = status.state === 'live' && (facts.upstreamDown !== undefined || facts.gapUnknown === true) ? 'warn' : tones[status.state]
   const view = { state: status.state, tone, headline, lines: Object.freeze(lines), spoken }
   return Object.freeze(status.tabs === undefined ? view : { ...view, tabs: describeTabs(status.tabs) })
 }
@@ -235,6 +246,7 @@ function step(acc: Acc, input: Input): Acc {
           readyInMs,
           requestsRemaining: facts?.requestsRemaining,
           upstreamDown: facts?.upstreamDown,
+          gapUnknown: status.gap === undefined ? facts?.gapUnknown : status.gap === 'unknown',
         },
       }
     }
