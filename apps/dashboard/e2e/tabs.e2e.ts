@@ -123,7 +123,7 @@ test('closing the leader tab hands over within 2 s, and events published meanwhi
   }
 })
 
-test('reloading a follower tab ten times costs no identify', async ({ context }) => {
+test('reloading a follower tab ten times costs no identify, and a vote published during each reload counts once', async ({ context }) => {
   const bot = { id: '811073947382579403', token: `tabs-c-${randomUUID()}` }
   const server = await startTabsServer(bot)
   try {
@@ -135,13 +135,28 @@ test('reloading a follower tab ten times costs no identify', async ({ context })
     const identifiedBefore = await server.identified()
     expect(identifiedBefore).toBe(1)
 
+    // Each vote is published while the follower is away: its old page gone (the new document
+    // asks for its script), its new one not yet joined.
+    let published = 0
+    await follower!.route(/\/src\/main\.ts/, async (route) => {
+      await server.publish([vote()])
+      published += 1
+      // The leader has it before the follower's new page loads.
+      await expect.poll(async () => (await countsOf(leader!))[0]).toBe(published)
+      await route.continue()
+    })
     for (let i = 0; i < 10; i += 1) {
       await follower!.reload()
       await expectLiveTab(follower!, 'follower')
+      // Once: the target's kept tally (which the leader's page wrote) counted it, and the
+      // leader's fill of this page's gap delivers it again, which the tally drops.
+      await expect.poll(async () => (await countsOf(follower!))[0]).toBe(i + 1)
     }
+    await follower!.unroute(/\/src\/main\.ts/)
     // Still live after the reloads, and receiving: a published event reaches the reloaded tab.
     await server.publish([vote()])
-    await expect.poll(async () => (await countsOf(follower!))[0]).toBe(1)
+    await expect.poll(async () => (await countsOf(leader!))[0]).toBe(11)
+    await expect.poll(async () => (await countsOf(follower!))[0]).toBe(11)
 
     // Ten identifies would be 20 requests: the whole window's budget, then ratelimited.
     expect(await server.identified()).toBe(identifiedBefore)
