@@ -180,7 +180,8 @@ const Size = Object.freeze({
   // claim a gap it had not filled: the welcome says `gap: 'filled'` or `'unknown'` by how far
   // back the leader's kept events reach (its first mark, and a hole where it was unsubscribed),
   // and a mark is read by a current session only.
-  tabsChunk: { budget: 3.75 * KB, ceiling: 3_603 },
+  // 3,605 B (+2) once a reload's own mark was tested apart, for mutation testing.
+  tabsChunk: { budget: 3.75 * KB, ceiling: 3_606 },
   /** What `persist` downloads when an app uses it (issue 18): the layer, the ledger's merge, the store's code. */
   persistChunk: { budget: 2 * KB, ceiling: 2 * KB },
   /**
@@ -240,7 +241,8 @@ const Size = Object.freeze({
   // Raised to 31,086 (measured 31,085 B) by an elected follower's reload fill (the tabs' chunk, above).
   // Raised to 31,234 (measured 31,233 B) by the fill's gap (above), and to 31,350 (measured
   // 31,349 B) for the hub's welcome saying the same (`fillOutcome`) and checking a join's mark.
-  workerScript: { budget: 36 * KB, ceiling: 31_350 },
+  // 31,352 B with the tabs' chunk's +2 (above).
+  workerScript: { budget: 36 * KB, ceiling: 31_353 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

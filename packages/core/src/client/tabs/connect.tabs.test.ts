@@ -315,6 +315,84 @@ describe('connect({ shareAcrossTabs })', () => {
     again.leave()
   })
 
+  it('does not take a mark it resumed from at the server for filled, when that replay did not reach back to it', async () => {
+    const t = tabs()
+    const kept = memorySession()
+    const first = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    first.last().handshake()
+    first.last().frame(eventFrame('a', T + 1))
+    await settle()
+    first.leave()
+    await settle()
+    // Back alone: it resumes after a, and the server's history no longer reaches back to it.
+    const back = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    back.last().handshake()
+    back.last().frame(eventFrame('c', T + 5)).frame(control('done_prior', 16))
+    await settle()
+    expect(back.statuses.at(-1)).toMatchObject({ state: 'live', gap: 'unknown' })
+    // A tab whose kept mark is that same a (a duplicated tab) is told the same by its welcome
+    // (the first status it shows; the leader's own, which follow, say its reconnect's).
+    const twin = memorySession()
+    for (const [key, value] of kept.map) twin.setItem(key, value)
+    const other = t.open({}, (env) => ({ ...env, session: twin }))
+    await settle()
+    expect(other.statuses.find((s) => s.tabs?.role === 'follower')).toMatchObject({ state: 'live', gap: 'unknown' })
+    // A tab with no mark kept is told the leader's own status as it is (its reconnect's gap).
+    const fresh = t.open()
+    await settle()
+    expect(fresh.statuses.find((s) => s.tabs?.role === 'follower')).toMatchObject({ state: 'live', gap: 'unknown' })
+  })
+
+  it('judges a reload\'s fill by what the leader still keeps once it let the oldest go, past a time it was unsubscribed', async () => {
+    // sendAll with a capacity of 2: the leader keeps 2 events, trimming once it holds 5.
+    const options = { sendAll: true, dedupeCapacity: 2 }
+    const t = tabs()
+    const lead = t.open(options)
+    await settle()
+    lead.last().handshake()
+    lead.last().frame(control('done_prior', 18)).frame(eventFrame('a', T + 1)).frame(eventFrame('b', T + 2))
+    await settle()
+    lead.leave()
+    await settle()
+    // Subscribed again (a hole before it): c, d reach a follower too, which then reloads.
+    const again = recorded(lead.client)
+    await settle()
+    lead.last().open().frame(identityFrame).frame(joinFrames(controlPayload('ready', { requestsRemaining: 16, ts: T + 2.5 }))).frame(control('done_prior', 16))
+    const kept = memorySession()
+    const follower = t.open(options, (env) => ({ ...env, session: kept }))
+    await settle()
+    lead.last().frame(eventFrame('c', T + 3)).frame(eventFrame('d', T + 4))
+    await settle()
+    follower.leave()
+    await settle()
+    lead.last().frame(eventFrame('e', T + 5))
+    await settle()
+    const back = t.open(options, (env) => ({ ...env, session: kept }))
+    await settle()
+    expect(back.eids()).toEqual(['e'])
+    // d, which the follower's mark names, is among the two kept: filled.
+    expect(back.statuses.find((s) => s.tabs?.role === 'follower')).toMatchObject({ gap: 'filled' })
+    again.leave()
+  })
+
+  it('reads the kept mark once per page: a later subscription in the same page starts afresh, as unshared', async () => {
+    const t = tabs()
+    const tab = t.open()
+    await settle()
+    tab.last().handshake()
+    tab.last().frame(eventFrame('a', T + 1))
+    await settle()
+    tab.leave()
+    await settle()
+    const again = recorded(tab.client)
+    await settle()
+    tab.last().handshake()
+    expect(JSON.parse(tab.last().sent.at(-1) ?? '{}')).toMatchObject({ send_all: false })
+    again.leave()
+  })
+
   it('keeps the mark a reload kept when the page\'s first subscription ends before its name is digested', async () => {
     const t = tabs()
     const kept = memorySession()

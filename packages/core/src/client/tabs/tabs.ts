@@ -44,6 +44,7 @@ export type OpenOwn = (from: Watermark | undefined, layer?: Layer) => FatesClien
 export function keptBudget(step: MachineStep): Layer {
   let budget: IdentifyBudget = {}
   return () => (machine, input, config) => {
+    // Stryker disable next-line ConditionalExpression: equivalent: after a client's first step its budget is the kept one (written back after every step), so putting it back changes nothing.
     const result = step(input.type === 'subscribed' ? { ...machine, budget } : machine, input as MachineInput, config)
     budget = result.state.budget
     return result
@@ -148,11 +149,16 @@ export function sharedClient(
     const before = state.mark
     const result = tabStep(state, input, config)
     state = result.state
+    // Stryker disable next-line ConditionalExpression: equivalent: a mark that did not move is written again as it was, and an unset one resets `whole` only where no event came since (a mark is set by a ready before any event, and without resume no fill is asked for).
     if (state.mark !== before) {
       if (state.mark === undefined) {
         whole = retained.length
         covered = undefined
-      } else if (before === undefined && input.type !== 'keyed' && retained.length === whole) covered = state.mark
+      } else if (input.type !== 'keyed') {
+        // A reload's own mark (keyed) is only a claim: the replay resuming from it may not reach back.
+        // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent in effect: a mark first set or learnt (a ready, a welcome) comes before any event of its session, and one learnt over a reload's (its leader's) is no later than the events that follow it live.
+        if (before === undefined && retained.length === whole) covered = state.mark
+      }
       kept.save()
     }
     for (const effect of result.effects) perform(effect)
@@ -186,10 +192,12 @@ export function sharedClient(
           let from: Watermark | undefined
           // (No `config.resume` test: without it no mark moves, and its name, which `resume` is part of, has none kept.)
           // Read by a current session only: one that ended before its digest came would drop it.
+          // Stryker disable next-line ConditionalExpression,LogicalOperator: `name !== undefined` is equivalent: nothing is kept under an undefined name.
           if (!restored && name !== undefined && current(session)) {
             restored = true
             from = kept.read(name)
           }
+          // Stryker disable next-line ConditionalExpression: equivalent: the machine reads an absent and an undefined `from` alike; the spelling is for exactOptionalPropertyTypes.
           dispatch(from === undefined ? { type: 'keyed', at: now(), session, name } : { type: 'keyed', at: now(), session, name, from })
         }
         let identity: string
@@ -261,6 +269,7 @@ export function sharedClient(
           status: gap === undefined ? effect.status : { ...effect.status, gap },
           // Stryker disable next-line ConditionalExpression: equivalent: a follower reads an absent and an undefined `mark` alike; the spread keeps the message exact.
           ...(effect.mark === undefined ? {} : { mark: effect.mark }),
+          // Stryker disable next-line ConditionalExpression: equivalent: a follower reads an absent and an undefined `history` alike.
           ...(history === undefined ? {} : { history }),
         })
       }
