@@ -377,9 +377,38 @@ describe('connect({ shareAcrossTabs })', () => {
     again.leave()
   })
 
+  it('does not count events kept from before a time it was unsubscribed, once trimming leaves some of them', async () => {
+    const options = { sendAll: true, dedupeCapacity: 2 }
+    const t = tabs()
+    const lead = t.open(options)
+    await settle()
+    lead.last().handshake()
+    const kept = memorySession()
+    const follower = t.open(options, (env) => ({ ...env, session: kept }))
+    await settle()
+    lead.last().frame(control('done_prior', 18))
+    for (const [i, eid] of ['a', 'b', 'c', 'd'].entries()) lead.last().frame(eventFrame(eid, T + 1 + i))
+    await settle()
+    expect(follower.eids()).toEqual(['a', 'b', 'c', 'd'])
+    // Both go; what is published then reaches no tab. The leader comes back first: e trims its
+    // five kept events to d and e, d from before the hole.
+    follower.leave()
+    lead.leave()
+    await settle()
+    const again = recorded(lead.client)
+    await settle()
+    lead.last().open().frame(identityFrame).frame(joinFrames(controlPayload('ready', { requestsRemaining: 16, ts: T + 4.5 }))).frame(control('done_prior', 16))
+    lead.last().frame(eventFrame('e', T + 6))
+    await settle()
+    const back = t.open(options, (env) => ({ ...env, session: kept }))
+    await settle()
+    expect(back.statuses.find((s) => s.tabs?.role === 'follower')).toMatchObject({ gap: 'unknown' })
+    again.leave()
+  })
+
   it('reads the kept mark once per page: a later subscription in the same page starts afresh, as unshared', async () => {
     const t = tabs()
-    const tab = t.open()
+    const tab = t.open({}, (env) => ({ ...env, session: memorySession() }))
     await settle()
     tab.last().handshake()
     tab.last().frame(eventFrame('a', T + 1))
