@@ -562,6 +562,16 @@ describe('a replay held for ordering', () => {
     expect(statusesOf(effects)).toMatchObject([{ state: 'live', gap: 'unknown' }])
   })
 
+  it('delivers nothing held at a control payload that is not done_prior: the replay is not over', () => {
+    const h = new Harness(configOf({ sendAll: true }))
+    h.toReady()
+    h.payloads(live(eventOf('old', 1)))
+    for (const code of ['resume', 'some_new_code', 'ready']) {
+      expect(h.payloads(control(code)).filter((e) => e.type === 'deliver')).toEqual([])
+    }
+    expect(h.state.connection?.phase).toBe('replaying')
+  })
+
   it('done_prior delivers the held before it is passed on (as on the wire), cancels the replay timer and goes live, where frames take the hot path again', () => {
     // After done_prior the connection is plainly live: one deliver-live effect per frame again.
     const h = new Harness(configOf({ sendAll: true }))

@@ -175,7 +175,10 @@ function onDecoded(input: InputOf<'decoded'>, connection: Connection): void {
     const payload = decoded.control
     // A replay held for order goes before the done_prior that ends it, as it came before it on
     // the wire: control$ says the replay is over once event$ has all of it.
-    if (payload.code === ControlCode.DonePrior && connection.phase === 'replaying') deliverHeld()
+    if (payload.code === ControlCode.DonePrior) {
+      // Stryker disable next-line ConditionalExpression: `true` is equivalent: past the replay (live after a cut) nothing is held.
+      if (connection.phase === 'replaying') deliverHeld()
+    }
     observeControl(payload)
     // Own keys only: a code is the server's text, and `constructor` must not find a handler.
     if (Object.hasOwn(Controls, payload.code)) dispatch(Controls[payload.code] as Row<ControlPayload>, payload, connection)
