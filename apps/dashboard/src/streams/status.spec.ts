@@ -169,8 +169,8 @@ describe('statusView', () => {
       const follower = { role: 'worker' as const, count: 2 }
       const status$ = hot<ConnectionStatus>('a-b-c-d', {
         a: { state: 'live', since: 0, gap: 'unknown', tabs: follower },
-        // The count changes: the status no longer says gap, the warning stays.
-        b: { state: 'live', since: 0, tabs: { role: 'worker', count: 3 } },
+        // The count changes: the status re-sends the holder's own gap (an older one, filled); the warning stays.
+        b: { state: 'live', since: 0, gap: 'filled', tabs: { role: 'worker', count: 3 } },
         c: { state: 'connecting', since: 4 },
         d: { state: 'live', since: 6, gap: 'filled' },
       })

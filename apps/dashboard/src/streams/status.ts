@@ -78,8 +78,8 @@ export interface StatusFacts {
   /**
    * The last gap (a reconnect's, or a reload's filled by the tab or worker holding the
    * connection) was not known to be filled (`gap: 'unknown'`): some of its events may be
-   * missing from the numbers. Kept until the next connection attempt, since the statuses that
-   * follow (a count of tabs, a countdown) no longer carry it.
+   * missing from the numbers. Kept until the next connection attempt: the statuses that follow
+   * (a count of tabs, a countdown) carry the holder's own gap, which may say otherwise.
    */
   readonly gapUnknown?: boolean | undefined
 }
@@ -246,7 +246,9 @@ function step(acc: Acc, input: Input): Acc {
           readyInMs,
           requestsRemaining: facts?.requestsRemaining,
           upstreamDown: facts?.upstreamDown,
-          gapUnknown: status.gap === undefined ? facts?.gapUnknown : status.gap === 'unknown',
+          // Cleared only by a new attempt: the statuses after it re-send the holder's own gap,
+          // which may say `filled` of an older gap while this one is still missing events.
+          gapUnknown: status.gap === 'unknown' || facts?.gapUnknown === true,
         },
       }
     }

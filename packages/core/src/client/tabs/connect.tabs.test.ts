@@ -328,7 +328,7 @@ describe('connect({ shareAcrossTabs })', () => {
     // Back alone: it resumes after a, and the server's history no longer reaches back to it.
     const back = t.open({}, (env) => ({ ...env, session: kept }))
     await settle()
-    back.last().handshake()
+    back.last().open().frame(identityFrame).frame(joinFrames(controlPayload('ready', { requestsRemaining: 16, ts: T + 6 })))
     back.last().frame(eventFrame('c', T + 5)).frame(control('done_prior', 16))
     await settle()
     expect(back.statuses.at(-1)).toMatchObject({ state: 'live', gap: 'unknown' })
@@ -420,6 +420,89 @@ describe('connect({ shareAcrossTabs })', () => {
     tab.last().handshake()
     expect(JSON.parse(tab.last().sent.at(-1) ?? '{}')).toMatchObject({ send_all: false })
     again.leave()
+  })
+
+  it('says the fill is unknown when the leader itself missed events since the mark (its own reconnect\'s gap was unknown)', async () => {
+    const t = tabs()
+    const leader = t.open()
+    await settle()
+    leader.last().open().frame(identityFrame).frame(joinFrames(controlPayload('ready', { requestsRemaining: 18, ts: T })))
+    const kept = memorySession()
+    const follower = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    leader.last().frame(eventFrame('a', T + 1))
+    await settle()
+    follower.leave()
+    await settle()
+    // The leader drops; b (T + 2) is published; its resume at T + 3 no longer finds b in the history.
+    leader.last().closeFromServer(1006)
+    t.clock.advance(1000)
+    await settle()
+    leader.last().open().frame(identityFrame).frame(joinFrames(controlPayload('ready', { requestsRemaining: 16, ts: T + 3 })))
+    leader.last().frame(eventFrame('c', T + 5)).frame(control('done_prior', 16))
+    await settle()
+    expect(leader.status()).toMatchObject({ state: 'live', gap: 'unknown' })
+    const back = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    expect(back.eids()).toEqual(['c'])
+    expect(back.statuses.find((s) => s.tabs?.role === 'follower')).toMatchObject({ gap: 'unknown' })
+  })
+
+  it('counts no event without m.ts, nor a ready\'s whole second, as reaching back to a reload\'s mark', async () => {
+    const scenario = async (readyTs: number, markTs: number, more: (frame: (text: string) => void) => void) => {
+      const t = tabs()
+      const kept = memorySession()
+      const first = t.open()
+      await settle()
+      first.last().handshake()
+      const follower = t.open({}, (env) => ({ ...env, session: kept }))
+      await settle()
+      first.last().frame(eventFrame('a', markTs))
+      await settle()
+      follower.leave()
+      first.tab.crash()
+      first.leave()
+      await settle()
+      // b is published with no tab open; a new page leads from `readyTs`.
+      const next = t.open()
+      await settle()
+      next.last().open().frame(identityFrame).frame(joinFrames(controlPayload('ready', { requestsRemaining: 18, ts: readyTs })))
+      more((text) => void next.last().frame(text))
+      next.last().frame(eventFrame('c', T + 4))
+      await settle()
+      const back = t.open({}, (env) => ({ ...env, session: kept }))
+      await settle()
+      return back.statuses.find((s) => s.tabs?.role === 'follower')?.gap
+    }
+    const noTs = JSON.stringify({ m: { e: 0, eid: 'x', t: -1 }, ctx: { user: '1', votes: 1 } })
+    expect(await scenario(T + 3, T + 1, (frame) => frame(noTs))).toBe('unknown')
+    // The mark at T + 1.2, b at T + 1.5, the new leader's ready floored to T + 1.
+    expect(await scenario(T + 1, T + 1.2, () => undefined)).toBe('unknown')
+    // A mark a second past the ready: everything after it reached the leader.
+    expect(await scenario(T + 1, T + 2, () => undefined)).toBe('filled')
+  })
+
+  it('says unknown when an event stamped after the mark was let go, though a late one stamped before it is kept', async () => {
+    const options = { sendAll: true, dedupeCapacity: 2 }
+    const t = tabs()
+    const lead = t.open(options)
+    await settle()
+    lead.last().handshake()
+    lead.last().frame(control('done_prior', 18))
+    const kept = memorySession()
+    const follower = t.open(options, (env) => ({ ...env, session: kept }))
+    await settle()
+    lead.last().frame(eventFrame('a', T + 1)).frame(eventFrame('b', T + 2))
+    await settle()
+    follower.leave()
+    await settle()
+    // While it reloads: c, d, e, and a late one stamped T + 1.5 (its producer's clock behind).
+    lead.last().frame(eventFrame('c', T + 3)).frame(eventFrame('d', T + 4)).frame(eventFrame('e', T + 5)).frame(eventFrame('late', T + 1.5))
+    await settle()
+    const back = t.open(options, (env) => ({ ...env, session: kept }))
+    await settle()
+    expect(back.eids()).toEqual(['d', 'e'])
+    expect(back.statuses.find((s) => s.tabs?.role === 'follower')).toMatchObject({ gap: 'unknown' })
   })
 
   it('keeps the mark a reload kept when the page\'s first subscription ends before its name is digested', async () => {

@@ -123,26 +123,32 @@ describe('hubStep', () => {
     expect(marked).toEqual({ type: 'welcome', history: [{ ...events[1], resumed: true }] })
   })
 
-  it('tells a rejoining port whether its fill is whole: filled from the first join\'s mark or the upstream\'s first ready on, or back to a remembered event; unknown before', () => {
+  it('tells a rejoining port whether its fill is whole: from a second past the upstream\'s first ready, at that ready, or back to a remembered event in its unbroken run; unknown before', () => {
     const welcomeGap = (state: HubState, from: { ts: number; eid: string }) => {
       const post = ofType(run([msg('9', join('a', { from }))], undefined, state).effects, 'post')[0]?.message
       return post?.type === 'welcome' ? post.status?.gap : 'no welcome'
     }
-    // Opened by a tab with a mark at 15: every event after it is remembered.
-    const fromMark = run([msg('1', join('a', { from: { ts: 15, eid: 'm' } })), up('a', 1, ['status', live]), up('a', 1, ['event', event('e2', 20)])]).state
-    expect(welcomeGap(fromMark, { ts: 15, eid: 'm' })).toBe('filled')
-    expect(welcomeGap(fromMark, { ts: 20, eid: 'e2' })).toBe('filled')
-    expect(welcomeGap(fromMark, { ts: 12, eid: 'x' })).toBe('unknown')
-    // Opened afresh: from its first ready (the server's clock) on.
-    const fromReady = run([msg('1', join('a')), up('a', 1, ['status', live]), up('a', 1, ['control', { code: 'ready', control: true, ts: 18 } as never]), up('a', 1, ['event', event('e2', 20)])]).state
-    expect(welcomeGap(fromReady, { ts: 18, eid: '' })).toBe('filled')
-    expect(welcomeGap(fromReady, { ts: 17, eid: 'x' })).toBe('unknown')
-    // Once events were let go, only what is remembered reaches back.
-    const trimmed = run([msg('1', join('a', { from: { ts: 5, eid: 'm' } })), up('a', 1, ['status', live]), ...[10, 20, 30].map((ts) => up('a', 1, ['event', event(`e${ts}`, ts)]))], 2).state
-    expect(welcomeGap(trimmed, { ts: 5, eid: 'm' })).toBe('unknown')
-    expect(welcomeGap(trimmed, { ts: 20, eid: 'e20' })).toBe('filled')
+    const ready = (ts: number) => up('a', 1, ['control', { code: 'ready', control: true, ts } as never])
+    // Opened by a tab with a mark at 15 (only a claim: its resume may not reach back); ready at 18.
+    const opened = run([msg('1', join('a', { from: { ts: 15, eid: 'm' } })), up('a', 1, ['status', live]), ready(18), up('a', 1, ['event', event('e20', 20)])]).state
+    expect(welcomeGap(opened, { ts: 19, eid: 'x' })).toBe('filled')
+    expect(welcomeGap(opened, { ts: 18, eid: '' })).toBe('filled')
+    expect(welcomeGap(opened, { ts: 20, eid: 'e20' })).toBe('filled')
+    expect(welcomeGap(opened, { ts: 18.5, eid: 'x' })).toBe('unknown')
+    expect(welcomeGap(opened, { ts: 15, eid: 'm' })).toBe('unknown')
+    // The upstream's own gap was not filled (a drop whose replay fell short): only the new run counts.
+    const unknown = run([up('a', 1, ['status', { ...live, since: 30, gap: 'unknown' }]), ready(40), up('a', 1, ['event', event('e41', 41)])], undefined, run([ready(31)], undefined, opened).state).state
+    expect(welcomeGap(unknown, { ts: 20, eid: 'e20' })).toBe('unknown')
+    expect(welcomeGap(unknown, { ts: 32, eid: 'x' })).toBe('filled')
+    // An event without m.ts reaches back to nothing.
+    const noTs = run([up('a', 1, ['event', { m: { e: 0, eid: 'n', t: -1 }, ctx: {} } as unknown as ReceivedEvent])], undefined, opened).state
+    expect(welcomeGap(noTs, { ts: 17, eid: 'x' })).toBe('unknown')
+    // Once events were let go, a mark older than the newest of them is not filled.
+    const trimmed = run([msg('1', join('a')), up('a', 1, ['status', live]), ready(5), ...[30, 10, 20].map((ts) => up('a', 1, ['event', event(`e${ts}`, ts)]))], 2).state
+    expect(welcomeGap(trimmed, { ts: 20, eid: 'e20' })).toBe('unknown')
+    expect(welcomeGap(trimmed, { ts: 30, eid: 'e30' })).toBe('filled')
     // A port without a mark hears no gap.
-    const fresh = ofType(run([msg('8', join('a'))], undefined, fromMark).effects, 'post')[0]?.message
+    const fresh = ofType(run([msg('8', join('a'))], undefined, opened).effects, 'post')[0]?.message
     expect(fresh?.type === 'welcome' ? fresh.status : undefined).not.toHaveProperty('gap')
   })
 

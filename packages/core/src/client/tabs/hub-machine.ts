@@ -1,6 +1,6 @@
 import type { ReceivedEvent } from '../../codec/index.js'
 import type { ConnectionStatus } from '../connection/status.js'
-import { fillOutcome, isMark, RecentEvents, type TabItem } from './tabs-machine.js'
+import { type Coverage, covering, fillOutcome, isMark, NoCoverage, RecentEvents, type TabItem, trimmed } from './tabs-machine.js'
 import { unseen, type Watermark } from '../connection/watermark.js'
 
 // The SharedWorker's hub as a pure state machine, as machine.ts is the connection's and
@@ -50,12 +50,8 @@ export interface HubTarget {
   readonly status: ConnectionStatus | undefined
   /** The newest events delivered, oldest first, at most `recent`: what a reloading tab missed. */
   readonly recent: readonly ReceivedEvent[]
-  /**
-   * The mark after which `recent` holds every event the upstream delivered: the first joining
-   * tab's mark (where the upstream resumed), else the upstream's first `ready`; gone once
-   * `recent` lets events go (then only what it reaches back to counts).
-   */
-  readonly covered: Watermark | undefined
+  /** How far back `recent` reaches unbroken, for a rejoining tab's fill (see `fillOutcome`). */
+  readonly coverage: Coverage
 }
 
 /** Everything the hub knows, in one immutable value. */
@@ -168,7 +164,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
     let target = next.targets[name]
     if (target === undefined) {
       const upstream = next.upstreams + 1
-      target = { upstream, ports: [port], status: undefined, recent: [], covered: message.from }
+      target = { upstream, ports: [port], status: undefined, recent: [], coverage: NoCoverage }
       next = { ...next, upstreams: upstream }
       effects.push({ type: 'open', name, upstream, join: message })
     } else {
@@ -191,7 +187,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
           : []
     const status = target.status === undefined ? undefined : hubStatus(target.status, target.ports.length)
     // A rejoining tab hears whether that fill is whole, as a reconnect says of its gap.
-    const shown = status === undefined || from === undefined ? status : { ...status, gap: fillOutcome(from, target.recent, 0, target.covered) }
+    const shown = status === undefined || from === undefined ? status : { ...status, gap: fillOutcome(from, target.recent, target.coverage) }
     effects.push({ type: 'post', ports: [port], message: shown === undefined ? { type: 'welcome', history } : { type: 'welcome', status: shown, history } })
     // The others learn the new count.
     if (target.status !== undefined) {
@@ -221,21 +217,16 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
       if (target === undefined || target.upstream !== input.upstream) break
       const item = input.item
       let out: TabItem = item
-      if (item[0] === 'status') {
-        next = { ...next, targets: { ...next.targets, [input.name]: { ...target, status: item[1] } } }
-        out = ['status', hubStatus(item[1], target.ports.length)]
-      } else if (item[0] === 'event') {
-        const kept = [...target.recent, item[1]]
-        let covered = target.covered
-        if (kept.length > recent) {
-          kept.splice(0, kept.length - recent)
-          covered = undefined
-        }
-        next = { ...next, targets: { ...next.targets, [input.name]: { ...target, recent: kept, covered } } }
-      } else if (item[0] === 'control' && item[1].code === 'ready' && target.covered === undefined && target.recent.length === 0 && typeof item[1].ts === 'number') {
-        // The upstream's first ready, the server's clock: every event after it is in `recent`.
-        next = { ...next, targets: { ...next.targets, [input.name]: { ...target, covered: { ts: item[1].ts, eid: '' } } } }
+      let recentEvents = target.recent
+      let coverage = target.coverage
+      if (item[0] === 'status') out = ['status', hubStatus(item[1], target.ports.length)]
+      else if (item[0] === 'event') {
+        const kept = [...recentEvents, item[1]]
+        if (kept.length > recent) coverage = trimmed(coverage, kept.splice(0, kept.length - recent))
+        recentEvents = kept
       }
+      coverage = covering(coverage, item, recentEvents.length)
+      next = { ...next, targets: { ...next.targets, [input.name]: { ...target, recent: recentEvents, coverage, status: item[0] === 'status' ? item[1] : target.status } } }
       effects.push({ type: 'post', ports: target.ports, message: { type: 'out', items: [out] } })
       break
     }

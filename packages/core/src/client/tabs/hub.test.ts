@@ -203,6 +203,22 @@ describe('createHub: the upstream', () => {
     expect(first).toMatchObject({ send_all: false })
   })
 
+  it('answers a join whose options connect() refuses with a failed status, and serves on', async () => {
+    const { hub: h } = hub()
+    const a = scriptedPort()
+    h.connect(a.port)
+    expect(() => a.say(join({ options: { url: 'ws://hub.invalid/ws', id: 5, token } }))).not.toThrow()
+    await settle()
+    const statuses = a.got.flatMap((m) => (m.type === 'out' ? m.items : [])).filter(([kind]) => kind === 'status')
+    expect(statuses.at(-1)?.[1]).toMatchObject({ state: 'failed', detail: expect.stringMatching(/snowflake/) })
+    expect(JSON.stringify(a.got)).not.toContain(token)
+    // Another port of the same target is welcomed with it.
+    const b = scriptedPort()
+    h.connect(b.port)
+    b.say(join())
+    expect(b.got[0]).toMatchObject({ type: 'welcome', status: { state: 'failed' } })
+  })
+
   it('passes a port’s reconnect to its upstream', async () => {
     const { hub: h, fakes } = hub()
     const a = scriptedPort()

@@ -2,7 +2,7 @@ import type { Subscription } from 'rxjs'
 import { connect, type FatesClient } from '../connection/connect.js'
 import { parseRecord, recordText } from '../persist/persist.js'
 import { type HubEffect, type HubInput, type HubMessage, hubStep, initialHubState } from './hub-machine.js'
-import type { ConnectOptions } from '../options.js'
+import { ConnectOptionsError, type ConnectOptions } from '../options.js'
 import type { PersistStore } from '../persist/persist-support.js'
 import { serially } from '../serially.js'
 import { feedItems } from './tab-streams.js'
@@ -118,7 +118,16 @@ export function createHub(options: HubOptions = {}): Hub {
             if (join.record !== undefined) dispatch({ type: 'stored', name, upstream, key, text: value })
           },
         }
-        const client = connect({ ...(join.options as unknown as ConnectOptions), ...options.connect, persist: store })
+        let client: FatesClient
+        try {
+          client = connect({ ...(join.options as unknown as ConnectOptions), ...options.connect, persist: store })
+        } catch (error) {
+          // Options connect() refuses (a tab of another version): its ports hear why, and the
+          // worker serves on. The error never quotes the token (ConnectOptionsError's rule).
+          const detail = error instanceof ConnectOptionsError ? error.message : 'The connection options could not be used.'
+          feed(['status', { state: 'failed', since: Date.now(), detail }])
+          return
+        }
         const subscriptions: Subscription[] = []
         upstreams.set(upstream, { client, subscriptions })
         subscriptions.push(...feedItems(client, feed))

@@ -29,15 +29,74 @@ export type TabItem =
 export const RecentEvents = 1_000
 
 /**
- * Whether a reload's fill from the events a leader (or hub) kept, `events` from index `start`
- * on, is whole for a tab whose mark is `from` (as a reconnect's {@link ConnectionStatus.gap}):
- * `filled` when the holder has every event since its `covered` mark and that is no later, or
- * it kept an event stamped at or before `from`; else `unknown`: what the tab missed before the
- * oldest kept event may be lost to it.
+ * How far back the events a holder kept (a leading tab, a hub's target) reach unbroken, for a
+ * reload's fill ({@link fillOutcome}). Plain data, moved by {@link covering}, {@link trimmed}
+ * and {@link hole}.
  */
-export function fillOutcome(from: Watermark, events: readonly ReceivedEvent[], start: number, covered: Watermark | undefined): GapOutcome {
-  if (covered !== undefined && covered.ts <= from.ts) return 'filled'
-  for (let i = start; i < events.length; i++) if (!unseen(events[i] as ReceivedEvent, from)) return 'filled'
+export interface Coverage {
+  /** The index of the kept events from which they are one unbroken run (a hole, or a gap the connection could not fill, before it). */
+  readonly start: number
+  /** The newest `m.ts` among the events let go of (trimmed): a mark older than it cannot be filled. */
+  readonly letGo: number
+  /**
+   * The `ts` of the first `ready` of the unbroken run: every event stamped a second after it
+   * (the server's clock is in whole seconds, floored) reached the holder, and a mark made at it
+   * (a tab that had delivered nothing since) asks for nothing before it.
+   */
+  readonly first: number | undefined
+  /** The `ts` of the last `ready`: where the run an unknown gap starts begins. */
+  readonly last: number | undefined
+  /** The `since` of the last status that said its gap was unknown: its repeats change nothing. */
+  readonly unknownAt: number | undefined
+}
+
+/** A holder that has kept nothing yet. */
+export const NoCoverage: Coverage = Object.freeze({ start: 0, letGo: -Infinity, first: undefined, last: undefined, unknownAt: undefined })
+
+/**
+ * The coverage after the holder passed on `item`, with `kept` events kept by then: a `ready`
+ * starts it (if none has), and a status saying the connection's gap is `unknown` breaks it:
+ * what the holder kept before may have a hole after it, so only the new run counts.
+ */
+export function covering(coverage: Coverage, item: TabItem, kept: number): Coverage {
+  if (item[0] === 'control') {
+    const ts = item[1].code === 'ready' ? item[1].ts : undefined
+    if (typeof ts !== 'number' || !Number.isFinite(ts)) return coverage
+    return { ...coverage, last: ts, first: coverage.first ?? ts }
+  }
+  if (item[0] !== 'status' || item[1].gap !== 'unknown' || item[1].since === coverage.unknownAt) return coverage
+  return { ...coverage, start: kept, first: coverage.last, unknownAt: item[1].since }
+}
+
+/** The coverage after the holder let the oldest of its kept events go (`dropped`). */
+export function trimmed(coverage: Coverage, dropped: readonly ReceivedEvent[]): Coverage {
+  let letGo = coverage.letGo
+  for (const event of dropped) {
+    const ts = event.m.ts
+    if (typeof ts === 'number' && ts > letGo) letGo = ts
+  }
+  return { ...coverage, start: Math.max(0, coverage.start - dropped.length), letGo }
+}
+
+/** The coverage of a holder that received nothing for a while (a tab between sessions), `kept` events kept. */
+export const hole = (coverage: Coverage, kept: number): Coverage => ({ ...coverage, start: kept, first: undefined, last: undefined })
+
+/**
+ * Whether a reload's fill from the kept `events` is whole for a tab whose mark is `from`, as a
+ * reconnect's {@link ConnectionStatus.gap} says: `filled` when nothing after `from` was let go
+ * and either every event stamped after `from` reached the holder (`from` a second past the
+ * run's first `ready`, or made at that `ready`) or the unbroken run holds an event stamped at
+ * or before `from`; else `unknown`: what the tab missed before the holder's run may be lost to
+ * it. (A producer's clock far off can still fool it.)
+ */
+export function fillOutcome(from: Watermark, events: readonly ReceivedEvent[], coverage: Coverage): GapOutcome {
+  if (from.ts < coverage.letGo) return 'unknown'
+  const first = coverage.first
+  if (first !== undefined && (from.ts >= first + 1 || (from.eid === '' && from.ts === first))) return 'filled'
+  for (let i = coverage.start; i < events.length; i++) {
+    const event = events[i] as ReceivedEvent
+    if (typeof event.m.ts === 'number' && !unseen(event, from)) return 'filled'
+  }
   return 'unknown'
 }
 

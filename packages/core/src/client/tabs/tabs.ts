@@ -14,7 +14,7 @@ import type { IdentifyBudget } from '../policies/identify-budget.js'
 import { serially } from '../serially.js'
 import { emitItem, endsReplay, feedItems, markKeeper, tabStreams } from './tab-streams.js'
 import { type TabChannel, type TabsEnvironment, tabsEnvironment, type WorkerSharing } from './tab-support.js'
-import { fillOutcome, initialTabState, RecentEvents, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
+import { covering, fillOutcome, hole, initialTabState, NoCoverage, RecentEvents, trimmed, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
 
 // Tabs of one origin share one connection. The decisions are tabs-machine.ts's; this is its
 // interpreter, the effectful edge: the Web Lock, the BroadcastChannel, the digest, this tab's
@@ -117,20 +117,15 @@ export function sharedClient(
   // and with sendAll a tab joining later gets it all as its history.
   const keep = config.sendAll ? config.dedupeCapacity : RecentEvents
   let retained: ReceivedEvent[] = []
-  // What of `retained` is whole, for a reload's fill: from index `whole` on (a session that
-  // ended left a hole before it), every event this tab delivered after `covered`, the first
-  // mark of its session that a connection or a leader gave (not a reload's own, which is only
-  // a claim), until trimming lets the oldest go (then only what the kept events reach back to).
-  let whole = 0
-  let covered: Watermark | undefined
+  // How far back `retained` reaches unbroken, for a reload's fill (tabs-machine.ts `Coverage`).
+  let coverage = NoCoverage
   // Each tab deduplicates on its own: a takeover's replay may repeat what the leader sent.
   const offered = new Subject<ReceivedEvent>()
   offered.pipe(dedupeEvents({ capacity: config.dedupeCapacity })).subscribe((event) => {
     retained.push(event)
     if (retained.length > 2 * keep) {
-      whole = Math.max(0, whole - (retained.length - keep))
+      coverage = trimmed(coverage, retained.slice(0, retained.length - keep))
       retained = retained.slice(-keep)
-      covered = undefined
     }
     event$.next(event)
     dispatch({ type: 'delivered', at: now(), event })
@@ -149,18 +144,8 @@ export function sharedClient(
     const before = state.mark
     const result = tabStep(state, input, config)
     state = result.state
-    // Stryker disable next-line ConditionalExpression: equivalent: a mark that did not move is written again as it was, and an unset one resets `whole` only where no event came since (a mark is set by a ready before any event, and without resume no fill is asked for).
-    if (state.mark !== before) {
-      if (state.mark === undefined) {
-        whole = retained.length
-        covered = undefined
-      } else if (input.type !== 'keyed') {
-        // A reload's own mark (keyed) is only a claim: the replay resuming from it may not reach back.
-        // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent in effect: a mark first set or learnt (a ready, a welcome) comes before any event of its session, and one learnt over a reload's (its leader's) is no later than the events that follow it live.
-        if (before === undefined && retained.length === whole) covered = state.mark
-      }
-      kept.save()
-    }
+    // Stryker disable next-line ConditionalExpression: equivalent: a mark that did not move is written again as it was.
+    if (state.mark !== before) kept.save()
     for (const effect of result.effects) perform(effect)
   })
   /** A reply to an asynchronous request counts only while the session it was asked in lasts. */
@@ -169,6 +154,7 @@ export function sharedClient(
   // A replay's end is told after its events: their `delivered` inputs wait in the queue before it.
   const emit = (item: TabItem): void => {
     emitItem(streams, item, (event) => offered.next(event))
+    coverage = covering(coverage, item, retained.length)
     if (endsReplay(item)) dispatch({ type: 'replay-done', at: now() })
   }
 
@@ -188,6 +174,8 @@ export function sharedClient(
       case 'key': {
         const { session } = effect
         held = { session, abort: new AbortController(), subscriptions: [] }
+        // Nothing reached this tab between its sessions: what it kept before is not one run with what follows.
+        coverage = hole(coverage, retained.length)
         const keyed = (name: string | undefined): void => {
           let from: Watermark | undefined
           // (No `config.resume` test: without it no mark moves, and its name, which `resume` is part of, has none kept.)
@@ -259,10 +247,9 @@ export function sharedClient(
         const from = effect.from
         // A tab back from a reload: what followed its mark, as a gap filled; else, with sendAll, all.
         const history = from !== undefined ? retained.filter((event) => unseen(event, from)).map((event) => ({ ...event, resumed: true })) : config.sendAll ? retained : undefined
-        // Whole when this tab holds every event since that mark (as a reconnect's `gap`): its
-        // first mark is no later, or it kept an event stamped at or before it. Else what the
-        // tab missed before the oldest kept may be lost to it, and its status says so.
-        const gap = from === undefined ? undefined : fillOutcome(from, retained, whole, covered)
+        // Whether that fill is whole, as a reconnect's `gap` says (tabs-machine.ts `fillOutcome`):
+        // else what the tab missed before this tab's unbroken run may be lost to it.
+        const gap = from === undefined ? undefined : fillOutcome(from, retained, coverage)
         return post({
           type: 'welcome',
           to: effect.to,
