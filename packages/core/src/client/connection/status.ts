@@ -54,6 +54,8 @@ export interface ConnectionStatus {
    * event stamped at or before it), so every event published since was in it. `unknown`: the
    * server's history did not reach that far (it keeps a bounded number of events), or the
    * replay was cut short (`maxReplayHeld`, `replayTimeoutMs`): events of the gap may be missing.
+   * With `shareAcrossTabs`, a tab back from a reload is told its fill's (the welcome's status);
+   * a status shown again to a tab (a count that changed, a new tab's welcome) carries none.
    */
   readonly gap?: GapOutcome
   /**

@@ -1,6 +1,6 @@
 import type { ReceivedEvent } from '../../codec/index.js'
 import type { ConnectionStatus } from '../connection/status.js'
-import { type Coverage, covering, fillOutcome, isMark, NoCoverage, RecentEvents, type TabItem, trimmed } from './tabs-machine.js'
+import { again, type Coverage, covering, fillOutcome, isMark, NoCoverage, RecentEvents, type TabItem, trimmed } from './tabs-machine.js'
 import { unseen, type Watermark } from '../connection/watermark.js'
 
 // The SharedWorker's hub as a pure state machine, as machine.ts is the connection's and
@@ -137,7 +137,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
   /** Tell every port of a target its status, with the count of ports (which just changed). */
   const recount = (target: HubTarget): void => {
     if (target.status !== undefined && target.ports.length > 0) {
-      effects.push({ type: 'post', ports: target.ports, message: { type: 'out', items: [['status', hubStatus(target.status, target.ports.length)]] } })
+      effects.push({ type: 'post', ports: target.ports, message: { type: 'out', items: [['status', hubStatus(again(target.status), target.ports.length)]] } })
     }
   }
 
@@ -185,7 +185,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
         : message.options['sendAll'] === true
           ? target.recent
           : []
-    const status = target.status === undefined ? undefined : hubStatus(target.status, target.ports.length)
+    const status = target.status === undefined ? undefined : hubStatus(again(target.status), target.ports.length)
     // A rejoining tab hears whether that fill is whole, as a reconnect says of its gap.
     const shown = status === undefined || from === undefined ? status : { ...status, gap: fillOutcome(from, target.recent, target.coverage) }
     effects.push({ type: 'post', ports: [port], message: shown === undefined ? { type: 'welcome', history } : { type: 'welcome', status: shown, history } })

@@ -29,6 +29,14 @@ export type TabItem =
 export const RecentEvents = 1_000
 
 /**
+ * A status shown again (a count that changed, a welcome): without the `gap` of the transition
+ * it first came with, which says nothing of the tab it is shown to now.
+ */
+export function again({ gap: _gap, ...status }: ConnectionStatus): ConnectionStatus {
+  return status
+}
+
+/**
  * How far back the events a holder kept (a leading tab, a hub's target) reach unbroken, for a
  * reload's fill ({@link fillOutcome}). Plain data, moved by {@link covering}, {@link trimmed}
  * and {@link hole}.
@@ -60,8 +68,10 @@ export const NoCoverage: Coverage = Object.freeze({ start: 0, letGo: -Infinity, 
  */
 export function covering(coverage: Coverage, item: TabItem, kept: number): Coverage {
   if (item[0] === 'control') {
-    const ts = item[1].code === 'ready' ? item[1].ts : undefined
-    if (typeof ts !== 'number' || !Number.isFinite(ts)) return coverage
+    if (item[1].code !== 'ready') return coverage
+    const ts = item[1].ts
+    // A ready that does not say when: no run can begin at it.
+    if (typeof ts !== 'number' || !Number.isFinite(ts)) return { ...coverage, last: undefined }
     return { ...coverage, last: ts, first: coverage.first ?? ts }
   }
   if (item[0] !== 'status' || item[1].gap !== 'unknown' || item[1].since === coverage.unknownAt) return coverage
@@ -90,7 +100,8 @@ export const hole = (coverage: Coverage, kept: number): Coverage => ({ ...covera
  * it. (A producer's clock far off can still fool it.)
  */
 export function fillOutcome(from: Watermark, events: readonly ReceivedEvent[], coverage: Coverage): GapOutcome {
-  if (from.ts < coverage.letGo) return 'unknown'
+  // At the ts of an event let go too: it may be one of a burst the mark does not remember.
+  if (from.ts <= coverage.letGo) return 'unknown'
   const first = coverage.first
   if (first !== undefined && (from.ts >= first + 1 || (from.eid === '' && from.ts === first))) return 'filled'
   for (let i = coverage.start; i < events.length; i++) {
@@ -202,6 +213,11 @@ export type TabEffect =
   | { readonly type: 'leave' }
   /** Emit on this tab's streams; an event goes through the tab's dedupe, and comes back as `delivered`. */
   | { readonly type: 'emit'; readonly item: TabItem }
+  /**
+   * The welcome's history was emitted: what this tab keeps from here on is its own run, not
+   * one with the leader's history (which may hold a hole this tab cannot see).
+   */
+  | { readonly type: 'welcomed' }
 
 /** What one step returns. */
 export interface TabStep {
@@ -384,6 +400,7 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
         if (message.to !== next.me) return
         learn(message.mark)
         for (const event of message.history ?? []) emit({ type: 'emit', item: ['event', event] })
+        emit({ type: 'welcomed' })
         set({ known: true })
         show(message.status)
         return
@@ -394,7 +411,7 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
     switch (message.type) {
       case 'hello':
         set({ greeted: [...next.greeted.filter((tab) => tab !== message.tab), message.tab], served: true })
-        emit({ type: 'welcome', to: message.tab, status: shown(next.current), mark: next.mark, ...(message.from === undefined ? {} : { from: message.from }) })
+        emit({ type: 'welcome', to: message.tab, status: shown(again(next.current)), mark: next.mark, ...(message.from === undefined ? {} : { from: message.from }) })
         queryLocks()
         return
       case 'bye':
@@ -469,7 +486,7 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
       const count = 1 + Math.max(input.waiting, next.greeted.length)
       if (count === next.count) break
       set({ count })
-      broadcast(['status', show(next.current)])
+      broadcast(['status', show(again(next.current))])
       break
     }
     case 'replay-done':

@@ -313,6 +313,9 @@ export function sharedClient(
       }
       case 'emit':
         return emit(effect.item)
+      case 'welcomed':
+        coverage = hole(coverage, retained.length)
+        return
     }
   }
 
