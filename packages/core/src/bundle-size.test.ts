@@ -190,7 +190,10 @@ const Size = Object.freeze({
   // re-sent the leader's older one, which held the dashboard's warning up for hours), a
   // `sendAll` welcome's history is not the tab's own run (`welcomed`), and a `ready` without
   // a `ts` begins no run. Only apps that share download this chunk.
-  tabsChunk: { budget: 4 * KB, ceiling: 3_852 },
+  // Raised to 3,937 B (measured 3,936 B, +85 B) when a run also covers from the mark its own
+  // resume started at, once that resume said its gap was filled (a restored session with two
+  // tabs of one mark was told `unknown`, and the dashboard warned for nothing).
+  tabsChunk: { budget: 4 * KB, ceiling: 3_937 },
   /** What `persist` downloads when an app uses it (issue 18): the layer, the ledger's merge, the store's code. */
   persistChunk: { budget: 2 * KB, ceiling: 2 * KB },
   /**
@@ -254,7 +257,8 @@ const Size = Object.freeze({
   // `Coverage` (above) in the tabs' chunk and the hub, and the hub's refusal of a join whose
   // options connect() refuses (it threw inside the worker).
   // Raised to 31,714 (measured 31,713 B) by the third review's fixes (above).
-  workerScript: { budget: 36 * KB, ceiling: 31_714 },
+  // Raised to 31,777 (measured 31,776 B) by the resume's mark (above).
+  workerScript: { budget: 36 * KB, ceiling: 31_777 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

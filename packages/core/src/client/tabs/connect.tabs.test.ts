@@ -315,6 +315,31 @@ describe('connect({ shareAcrossTabs })', () => {
     again.leave()
   })
 
+  it('takes the mark it resumed from at the server for covered once that replay reached back to it: a twin tab with the same mark is filled', async () => {
+    const t = tabs()
+    const kept = memorySession()
+    const first = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    first.last().handshake()
+    first.last().frame(eventFrame('a', T + 1))
+    await settle()
+    first.leave()
+    await settle()
+    // A restored session: two tabs come back with the same mark; the first leads and resumes.
+    const twin = memorySession()
+    for (const [key, value] of kept.map) twin.setItem(key, value)
+    const back = t.open({}, (env) => ({ ...env, session: kept }))
+    await settle()
+    back.last().open().frame(identityFrame).frame(joinFrames(controlPayload('ready', { requestsRemaining: 16, ts: T + 6 })))
+    back.last().frame(frameOf(eventFrame('a', T + 1), eventFrame('b', T + 2))).frame(control('done_prior', 16))
+    await settle()
+    expect(back.statuses.at(-1)).toMatchObject({ state: 'live', gap: 'filled' })
+    const other = t.open({}, (env) => ({ ...env, session: twin }))
+    await settle()
+    expect(other.eids()).toEqual(['b'])
+    expect(other.statuses.find((s) => s.tabs?.role === 'follower')).toMatchObject({ gap: 'filled' })
+  })
+
   it('does not take a mark it resumed from at the server for filled, when that replay did not reach back to it', async () => {
     const t = tabs()
     const kept = memorySession()

@@ -136,6 +136,14 @@ describe('hubStep', () => {
     expect(welcomeGap(opened, { ts: 20, eid: 'e20' })).toBe('filled')
     expect(welcomeGap(opened, { ts: 18.5, eid: 'x' })).toBe('unknown')
     expect(welcomeGap(opened, { ts: 15, eid: 'm' })).toBe('unknown')
+    // Its resume from 15 reached back (its status says the gap filled): 15 and later are covered.
+    const resumed = run([up('a', 1, ['status', { ...live, since: 25, gap: 'filled' }])], undefined, opened).state
+    expect(welcomeGap(resumed, { ts: 15, eid: 'm' })).toBe('filled')
+    expect(welcomeGap(resumed, { ts: 16, eid: 'x' })).toBe('filled')
+    expect(welcomeGap(resumed, { ts: 15, eid: 'other' })).toBe('unknown')
+    expect(welcomeGap(resumed, { ts: 14, eid: 'x' })).toBe('unknown')
+    // A later drop whose replay fell short breaks that too.
+    expect(welcomeGap(run([ready(60), up('a', 1, ['status', { ...live, since: 61, gap: 'unknown' }])], undefined, resumed).state, { ts: 16, eid: 'x' })).toBe('unknown')
     // The upstream's own gap was not filled (a drop whose replay fell short): only the new run counts.
     const unknown = run([up('a', 1, ['status', { ...live, since: 30, gap: 'unknown' }]), ready(40), up('a', 1, ['event', event('e41', 41)])], undefined, run([ready(31)], undefined, opened).state).state
     expect(welcomeGap(unknown, { ts: 20, eid: 'e20' })).toBe('unknown')

@@ -1,6 +1,6 @@
 import type { ReceivedEvent } from '../../codec/index.js'
 import type { ConnectionStatus } from '../connection/status.js'
-import { again, type Coverage, covering, fillOutcome, isMark, NoCoverage, RecentEvents, type TabItem, trimmed } from './tabs-machine.js'
+import { again, type Coverage, covering, fillOutcome, isMark, NoCoverage, RecentEvents, resuming, type TabItem, trimmed } from './tabs-machine.js'
 import { unseen, type Watermark } from '../connection/watermark.js'
 
 // The SharedWorker's hub as a pure state machine, as machine.ts is the connection's and
@@ -164,7 +164,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
     let target = next.targets[name]
     if (target === undefined) {
       const upstream = next.upstreams + 1
-      target = { upstream, ports: [port], status: undefined, recent: [], coverage: NoCoverage }
+      target = { upstream, ports: [port], status: undefined, recent: [], coverage: resuming(NoCoverage, message.from) }
       next = { ...next, upstreams: upstream }
       effects.push({ type: 'open', name, upstream, join: message })
     } else {

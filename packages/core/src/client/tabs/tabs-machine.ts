@@ -56,10 +56,17 @@ export interface Coverage {
   readonly last: number | undefined
   /** The `since` of the last status that said its gap was unknown: its repeats change nothing. */
   readonly unknownAt: number | undefined
+  /** The mark the holder's own connection resumed from (a takeover's, a reload's), until its gap is told. */
+  readonly resumed: Watermark | undefined
+  /** That mark, once the connection said its gap was filled: every event after it reached the holder. */
+  readonly from: Watermark | undefined
 }
 
 /** A holder that has kept nothing yet. */
-export const NoCoverage: Coverage = Object.freeze({ start: 0, letGo: -Infinity, first: undefined, last: undefined, unknownAt: undefined })
+export const NoCoverage: Coverage = Object.freeze({ start: 0, letGo: -Infinity, first: undefined, last: undefined, unknownAt: undefined, resumed: undefined, from: undefined })
+
+/** The coverage of a holder whose own connection opens now, resuming after `mark` (if any). */
+export const resuming = (coverage: Coverage, mark: Watermark | undefined): Coverage => ({ ...coverage, resumed: mark })
 
 /**
  * The coverage after the holder passed on `item`, with `kept` events kept by then: a `ready`
@@ -74,8 +81,11 @@ export function covering(coverage: Coverage, item: TabItem, kept: number): Cover
     if (typeof ts !== 'number' || !Number.isFinite(ts)) return { ...coverage, last: undefined }
     return { ...coverage, last: ts, first: coverage.first ?? ts }
   }
-  if (item[0] !== 'status' || item[1].gap !== 'unknown' || item[1].since === coverage.unknownAt) return coverage
-  return { ...coverage, start: kept, first: coverage.last, unknownAt: item[1].since }
+  if (item[0] !== 'status' || item[1].gap === undefined) return coverage
+  // The resume reached back to its mark: the run covers it (a status shown again carries no gap).
+  if (item[1].gap === 'filled') return coverage.resumed === undefined ? coverage : { ...coverage, from: coverage.from ?? coverage.resumed, resumed: undefined }
+  if (item[1].since === coverage.unknownAt) return coverage
+  return { ...coverage, start: kept, first: coverage.last, unknownAt: item[1].since, resumed: undefined, from: undefined }
 }
 
 /** The coverage after the holder let the oldest of its kept events go (`dropped`). */
@@ -89,7 +99,7 @@ export function trimmed(coverage: Coverage, dropped: readonly ReceivedEvent[]): 
 }
 
 /** The coverage of a holder that received nothing for a while (a tab between sessions), `kept` events kept. */
-export const hole = (coverage: Coverage, kept: number): Coverage => ({ ...coverage, start: kept, first: undefined, last: undefined })
+export const hole = (coverage: Coverage, kept: number): Coverage => ({ ...coverage, start: kept, first: undefined, last: undefined, resumed: undefined, from: undefined })
 
 /**
  * Whether a reload's fill from the kept `events` is whole for a tab whose mark is `from`, as a
@@ -104,6 +114,8 @@ export function fillOutcome(from: Watermark, events: readonly ReceivedEvent[], c
   if (from.ts <= coverage.letGo) return 'unknown'
   const first = coverage.first
   if (first !== undefined && (from.ts >= first + 1 || (from.eid === '' && from.ts === first))) return 'filled'
+  const resumed = coverage.from
+  if (resumed !== undefined && (from.ts > resumed.ts || (from.ts === resumed.ts && from.eid === resumed.eid))) return 'filled'
   for (let i = coverage.start; i < events.length; i++) {
     const event = events[i] as ReceivedEvent
     if (typeof event.m.ts === 'number' && !unseen(event, from)) return 'filled'

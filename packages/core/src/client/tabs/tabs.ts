@@ -14,7 +14,7 @@ import type { IdentifyBudget } from '../policies/identify-budget.js'
 import { serially } from '../serially.js'
 import { emitItem, endsReplay, feedItems, markKeeper, tabStreams } from './tab-streams.js'
 import { type TabChannel, type TabsEnvironment, tabsEnvironment, type WorkerSharing } from './tab-support.js'
-import { covering, fillOutcome, hole, initialTabState, NoCoverage, RecentEvents, trimmed, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
+import { covering, fillOutcome, hole, initialTabState, NoCoverage, RecentEvents, resuming, trimmed, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
 
 // Tabs of one origin share one connection. The decisions are tabs-machine.ts's; this is its
 // interpreter, the effectful edge: the Web Lock, the BroadcastChannel, the digest, this tab's
@@ -264,6 +264,7 @@ export function sharedClient(
         const mine = held
         // Stryker disable next-line ConditionalExpression: equivalent: the machine opens the inner client only while this tab holds a session.
         if (mine === undefined) return
+        coverage = resuming(coverage, effect.from)
         const inner = open(effect.from, budget)
         mine.inner = inner
         mine.subscriptions.push(...feedItems(inner, (item) => dispatch({ type: 'inner', at: now(), item })))
