@@ -1,7 +1,7 @@
 import type { ReceivedEvent } from '../../codec/index.js'
 import type { ConnectionStatus } from '../connection/status.js'
-import { again, type Coverage, covering, fillOutcome, isMark, NoCoverage, RecentEvents, resuming, type TabItem, trimmed } from './tabs-machine.js'
-import { unseen, type Watermark } from '../connection/watermark.js'
+import { again, type Coverage, covering, fillAfter, fillOutcome, isMark, NoCoverage, RecentEvents, resuming, type TabItem, trimmed } from './tabs-machine.js'
+import type { Watermark } from '../connection/watermark.js'
 
 // The SharedWorker's hub as a pure state machine, as machine.ts is the connection's and
 // tabs-machine.ts the tabs' election: tabs are ports; ports of one target (the token-free
@@ -181,7 +181,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
     const from = message.from
     const history =
       from !== undefined
-        ? target.recent.filter((event) => unseen(event, from)).map((event) => ({ ...event, resumed: true }))
+        ? fillAfter(target.recent, from)
         : message.options['sendAll'] === true
           ? target.recent
           : []

@@ -123,6 +123,10 @@ export function fillOutcome(from: Watermark, events: readonly ReceivedEvent[], c
   return 'unknown'
 }
 
+/** A reload's fill: the kept `events` a tab whose mark is `from` has not seen, marked as a gap filled. */
+export const fillAfter = (events: readonly ReceivedEvent[], from: Watermark): ReceivedEvent[] =>
+  events.filter((event) => unseen(event, from)).map((event) => ({ ...event, resumed: true }))
+
 /** The messages between tabs; `tab` and `to` are tab ids. */
 export type TabMessage =
   | { readonly type: 'out'; readonly items: readonly TabItem[] }

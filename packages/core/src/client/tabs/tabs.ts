@@ -3,7 +3,6 @@ import type { ReceivedEvent } from '../../codec/index.js'
 import { dedupeEvents } from '../../operators/index.js'
 import type { FatesClient } from '../fates-client.js'
 import type { MachineInput, Watermark } from '../connection/machine.js'
-import { unseen } from '../connection/watermark.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import { identityText, NameVersion, sha256 } from '../digest.js'
 import { noted } from '../noted.js'
@@ -14,7 +13,7 @@ import type { IdentifyBudget } from '../policies/identify-budget.js'
 import { serially } from '../serially.js'
 import { emitItem, endsReplay, feedItems, markKeeper, tabStreams } from './tab-streams.js'
 import { type TabChannel, type TabsEnvironment, tabsEnvironment, type WorkerSharing } from './tab-support.js'
-import { covering, fillOutcome, hole, initialTabState, NoCoverage, RecentEvents, resuming, trimmed, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
+import { covering, fillAfter, fillOutcome, hole, initialTabState, NoCoverage, RecentEvents, resuming, trimmed, type TabEffect, type TabInput, type TabItem, type TabMessage, TabsRecountMs, tabStep } from './tabs-machine.js'
 
 // Tabs of one origin share one connection. The decisions are tabs-machine.ts's; this is its
 // interpreter, the effectful edge: the Web Lock, the BroadcastChannel, the digest, this tab's
@@ -246,7 +245,7 @@ export function sharedClient(
       case 'welcome': {
         const from = effect.from
         // A tab back from a reload: what followed its mark, as a gap filled; else, with sendAll, all.
-        const history = from !== undefined ? retained.filter((event) => unseen(event, from)).map((event) => ({ ...event, resumed: true })) : config.sendAll ? retained : undefined
+        const history = from !== undefined ? fillAfter(retained, from) : config.sendAll ? retained : undefined
         // Whether that fill is whole, as a reconnect's `gap` says (tabs-machine.ts `fillOutcome`):
         // else what the tab missed before this tab's unbroken run may be lost to it.
         const gap = from === undefined ? undefined : fillOutcome(from, retained, coverage)
