@@ -15,6 +15,7 @@ const heldJoined: TargetInput = { type: 'viewer-joined', held: true }
 const heldClosed: TargetInput = { type: 'hold-ended', turnedAway: false }
 const turnedAway: TargetInput = { type: 'hold-ended', turnedAway: true }
 const stored: TargetInput = { type: 'stored' }
+const lost: TargetInput = { type: 'store-lost' }
 /** A live upstream whose last viewer left long enough ago for the grace period to close it. */
 const closedByGrace = (): TargetInput[] => [joined, upstream('live'), left, expired]
 const graceClose = ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'arm-grace', 'close-upstream']
@@ -37,7 +38,7 @@ function run(inputs: readonly TargetInput[], state: TargetState = IdleTarget, gr
 }
 
 const kinds = (effects: readonly TargetEffect[]): string[] =>
-  effects.map((e) => (e.type === 'tell' ? `tell ${e.to} ${e.code}` : e.type === 'refuse' ? `refuse ${e.to}` : e.type === 'arm-retry' ? `arm-retry ${e.ms}` : e.type))
+  effects.map((e) => (e.type === 'tell' ? `tell ${e.to} ${e.code}` : e.type === 'refuse' ? `refuse ${e.to}` : e.type === 'arm-retry' ? `arm-retry ${e.ms}` : e.type === 'refill-upstream' ? `refill-upstream${e.reopen ? ' reopen' : ''}` : e.type))
 
 describe('the relay target machine', () => {
   it.each<[string, TargetInput[], string[], Partial<TargetState>]>([
@@ -69,9 +70,9 @@ describe('the relay target machine', () => {
     ['more held while it reopens: nothing more opens', [...closedByGrace(), held, held], [...graceClose, 'open-upstream'], { upstream: 'connecting', held: 2, behind: true }],
     ['a viewer held in the grace period of a reopened upstream stops the timer', [...closedByGrace(), held, heldClosed, held], [...graceClose, 'open-upstream', 'arm-grace', 'cancel-grace'], { upstream: 'connecting', held: 1, grace: false }],
     ['the reopened upstream live: its replay is to be stored before the held are let in', [...closedByGrace(), held, upstream('live')], [...graceClose, 'open-upstream', 'tell all upstream_live', 'await-stored'], { upstream: 'live', held: 1, grace: false, behind: true }],
-    ['stored: caught up, the held are let in, and counted until they join', [...closedByGrace(), held, held, upstream('live'), stored], [...graceClose, 'open-upstream', 'tell all upstream_live', 'await-stored', 'admit-held'], { upstream: 'live', held: 2, viewers: 0, behind: false }],
-    ['a held viewer let in joins: it leaves the held for the viewers', [...closedByGrace(), held, upstream('live'), stored, heldJoined], [...graceClose, 'open-upstream', 'tell all upstream_live', 'await-stored', 'admit-held'], { upstream: 'live', held: 0, viewers: 1, grace: false, behind: false }],
-    ['stored with nobody held lets no one in; a new viewer is admitted and joins', [...closedByGrace(), held, heldClosed, upstream('live'), stored, joined], [...graceClose, 'open-upstream', 'arm-grace', 'tell all upstream_live', 'await-stored', 'cancel-grace'], { upstream: 'live', viewers: 1, held: 0, behind: false }],
+    ['stored: caught up, the held are let in, and counted until they join', [...closedByGrace(), held, held, upstream('live'), stored], [...graceClose, 'open-upstream', 'tell all upstream_live', 'await-stored', 'caught-up', 'admit-held'], { upstream: 'live', held: 2, viewers: 0, behind: false }],
+    ['a held viewer let in joins: it leaves the held for the viewers', [...closedByGrace(), held, upstream('live'), stored, heldJoined], [...graceClose, 'open-upstream', 'tell all upstream_live', 'await-stored', 'caught-up', 'admit-held'], { upstream: 'live', held: 0, viewers: 1, grace: false, behind: false }],
+    ['stored with nobody held lets no one in; a new viewer is admitted and joins', [...closedByGrace(), held, heldClosed, upstream('live'), stored, joined], [...graceClose, 'open-upstream', 'arm-grace', 'tell all upstream_live', 'await-stored', 'caught-up', 'cancel-grace'], { upstream: 'live', viewers: 1, held: 0, behind: false }],
     ['stored after the reopened upstream dropped again: still behind, its next live asks again', [...closedByGrace(), held, upstream('live'), upstream('connecting'), stored, upstream('live')], [...graceClose, 'open-upstream', 'tell all upstream_live', 'await-stored', 'tell all upstream_connecting', 'tell all upstream_live', 'await-stored'], { upstream: 'live', held: 1, behind: true }],
     ['the last held viewer closing before the catch-up leaves the upstream to a grace period (WaitingGraceMs, below)', [...closedByGrace(), held, held, heldClosed, heldClosed], [...graceClose, 'open-upstream', 'arm-grace'], { upstream: 'connecting', held: 0, grace: true }],
     ['the last held viewer turned away: the upstream waits WaitingGraceMs for it to come back', [...closedByGrace(), held, turnedAway], [...graceClose, 'open-upstream', 'arm-grace'], { upstream: 'connecting', held: 0, grace: true }],
@@ -82,6 +83,11 @@ describe('the relay target machine', () => {
     ['a late viewer-held while failed: refused at once', [joined, upstream('failed'), held], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'refuse held'], { upstream: 'failed', held: 0 }],
     ['a late viewer-held once caught up: let in at once', [joined, upstream('live'), held], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'admit-held'], { upstream: 'live', held: 1, behind: false }],
     ['a late stored changes nothing', [joined, upstream('live'), stored], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live'], { upstream: 'live', behind: false }],
+    ['the store lost events while live: a fresh upstream client at once, viewers told, behind', [joined, upstream('live'), lost], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'refill-upstream reopen', 'tell all upstream_connecting'], { upstream: 'connecting', viewers: 1, behind: true }],
+    ['the fresh client live: its replay is stored before the target catches up', [joined, upstream('live'), lost, upstream('connecting'), upstream('live'), stored], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'refill-upstream reopen', 'tell all upstream_connecting', 'tell all upstream_live', 'await-stored', 'caught-up'], { upstream: 'live', viewers: 1, behind: false }],
+    ['the store lost events while reconnecting: a fresh client at once', [joined, upstream('live'), upstream('connecting'), lost], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'tell all upstream_connecting', 'refill-upstream reopen', 'tell all upstream_connecting'], { upstream: 'connecting', behind: true }],
+    ['the store lost events after the upstream closed: a fresh client at the next opening', [...closedByGrace(), lost], [...graceClose, 'refill-upstream'], { upstream: 'idle', behind: true }],
+    ['the store lost events while the upstream failed: a fresh client at the retry, behind once it is live', [joined, upstream('failed'), lost, due, upstream('live')], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'refill-upstream', 'retry-upstream', 'tell all upstream_retrying', 'tell all upstream_live', 'await-stored'], { upstream: 'live', behind: true }],
     ['a viewer joining while behind (admitted before the close) reopens as the first viewer does', [...closedByGrace(), joined], [...graceClose, 'open-upstream', 'tell joined upstream_connecting'], { upstream: 'connecting', viewers: 1, behind: true }],
   ])('%s', (_, inputs, effects, state) => {
     const result = run(inputs)
@@ -107,6 +113,8 @@ describe('the relay target machine', () => {
     ['reopened, its replay not yet stored', [...closedByGrace(), held, upstream('live')], 'hold'],
     ['reopened and caught up', [...closedByGrace(), held, upstream('live'), stored], 'admit'],
     ['failed while reopening', [...closedByGrace(), held, upstream('failed')], 'refuse'],
+    ['fetching again what the store lost', [joined, upstream('live'), lost], 'hold'],
+    ['fetched again and stored', [joined, upstream('live'), lost, upstream('live'), stored], 'admit'],
   ])('admits a viewer by the state: %s → %s', (_, inputs, expected) => {
     expect(admission(run(inputs).state)).toBe(expected)
   })
@@ -181,6 +189,7 @@ describe('the relay target machine', () => {
       fc.constant(heldClosed),
       fc.constant(turnedAway),
       fc.constant(stored),
+      fc.constant(lost),
       fc.constantFrom<'connecting' | 'live' | 'failed'>('connecting', 'live', 'failed').map((s) => upstream(s)),
     )
     // Now and then a whole live period closed by the grace timer, so that histories often reach
@@ -258,6 +267,8 @@ describe('the relay target machine', () => {
               letIn = 0
             }
             if (effect.type === 'await-stored') storing++
+            // A fresh client for what the store lost: at once only while one is open (connecting or live).
+            if (effect.type === 'refill-upstream') expect(effect.reopen).toBe(before === 'connecting' || before === 'live')
             if (effect.type === 'admit-held') {
               // Only once what the reopened upstream replayed is stored.
               expect(result.state.behind).toBe(false)
@@ -268,6 +279,8 @@ describe('the relay target machine', () => {
           }
           // Behind from every close (these histories never stop), until stored while live.
           if (wasOpen && result.state.upstream === 'idle') expect(result.state.behind).toBe(true)
+          // Behind from every loss of the store's, too.
+          if (input.type === 'store-lost') expect(result.state.behind).toBe(true)
           if (state.behind && !result.state.behind) expect([input.type, result.state.upstream]).toEqual(['stored', 'live'])
           // A held viewer always finds the upstream opening, held open for it.
           if (input.type === 'viewer-held') expect(result.state.upstream).not.toBe('idle')

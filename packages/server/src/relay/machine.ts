@@ -91,6 +91,11 @@ export type TargetInput =
   | { readonly type: 'hold-ended'; readonly turnedAway: boolean }
   /** Every upstream event received before `await-stored` is stored (or given up on, logged). */
   | { readonly type: 'stored' }
+  /**
+   * The store gave up on some of this target's upstream events (`PublishRetry`): the upstream
+   * client's mark had moved past them, so the store lacks them until they are fetched again.
+   */
+  | { readonly type: 'store-lost' }
   /** The relay shuts down: every timer stops and the upstream closes. */
   | { readonly type: 'stop' }
 
@@ -129,6 +134,14 @@ export type TargetEffect =
    * {@link TargetState.held} until they join.
    */
   | { readonly type: 'admit-held' }
+  /**
+   * Replace the upstream client with a fresh one whose mark is rewound to before the events the
+   * store lost (its eid dedupe remembers them; the record keeps its identify budget), opened at
+   * once when `reopen`, else at the next opening or retry.
+   */
+  | { readonly type: 'refill-upstream'; readonly reopen: boolean }
+  /** The target caught up: what the store lost and was not sent again will not come (forget it). */
+  | { readonly type: 'caught-up' }
 
 /** The result of one {@link step}. */
 export interface TargetStep {
@@ -187,6 +200,13 @@ export const OpeningDetail = 'The relay is connecting to its upstream; events fo
  */
 export const CatchingUpDetail =
   'The relay is reopening its upstream and storing what was published since it was last open; identify again in a moment to get it.'
+
+/**
+ * What viewers are told when the relay reconnects its upstream to fetch again events its store
+ * could not keep (`store-lost`).
+ */
+export const RefillingDetail =
+  'The relay is reconnecting to its upstream to fetch again events its store could not keep; stay connected, they follow.'
 
 /**
  * How long an upstream reopened for a viewer that was turned away waits for it to come back,
@@ -340,9 +360,18 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
     case 'stored':
       // Stored before a new drop (or a close) of the upstream: its next live asks again.
       if (!state.behind || state.upstream !== 'live') return { state, effects }
-      effects.push({ type: 'log', line: 'caught up: what the origin published while the upstream was closed is stored, viewers are let in' })
+      effects.push({ type: 'log', line: 'caught up: what the origin published while the upstream was closed is stored, viewers are let in' }, { type: 'caught-up' })
       if (state.held > 0) effects.push({ type: 'admit-held' })
       return { state: { ...state, behind: false }, effects }
+    case 'store-lost': {
+      // Until the events are stored again a replay would lack them (and an exact resume lie):
+      // the target is behind, as after a closing, and new viewers are held.
+      const reopen = open(state.upstream)
+      effects.push({ type: 'refill-upstream', reopen }, { type: 'log', line: `the store lost upstream events: ${reopen ? 'reconnecting the upstream to fetch them again' : 'they are fetched again when the upstream next opens'}` })
+      if (!reopen) return { state: { ...state, behind: true }, effects }
+      effects.push({ type: 'tell', to: 'all', code: RelayControlCode.UpstreamConnecting, detail: RefillingDetail })
+      return { state: { ...state, upstream: 'connecting', detail: RefillingDetail, behind: true }, effects }
+    }
     case 'stop': {
       if (state.grace) effects.push({ type: 'cancel-grace' })
       if (state.retryArmed) effects.push({ type: 'cancel-retry' })

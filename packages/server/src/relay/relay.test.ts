@@ -462,9 +462,61 @@ describe('Relay publishing into a failing store', () => {
     const waits = lines.flatMap((l) => /retrying in (\d+) ms/.exec(l)?.slice(1).map(Number) ?? [])
     expect(waits).toEqual([250, 500, 1000, 2000, 4000, 8000, 8000, 8000, 8000, 8000, 8000])
     expect(waits.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(PublishRetry.giveUpMs)
-    expect(lines).toContain('storing 1 upstream events failed 12 times in 56 s, giving up: 1 lost: store down')
+    expect(lines).toContain('storing 1 upstream events failed 12 times in 56 s, giving up: 1 lost, to be fetched again from the upstream: store down')
     await settle()
     expect(batches.map(eidsOf)).toEqual([...Array.from({ length: 12 }, () => ['a']), ['b']])
+    await relay.close()
+  })
+
+  it('fetches again what the store gave up on: a fresh upstream client resumes from just before it, and it is relayed live as it was the first time', async () => {
+    let down = true
+    const lines: string[] = []
+    const { relay, sockets, timers, batches, live } = setup(
+      async (requests) => {
+        if (down && eidsOf(requests)?.includes('a')) throw new Error('store down')
+      },
+      { info: (line) => void lines.push(line), error: (line) => void lines.push(line) },
+    )
+    const viewer = recordingViewer()
+    relay.joined('bot', Bot, viewer)
+    await opened(sockets)
+    const now = Date.now() / 1000
+    // The origin stamps positions: the fresh client asks for what followed the one before `a`.
+    const at = (eid: string, ts: number, offset: number) => {
+      const event = viewAt(eid, ts)
+      return { ...event, dat: { ...event.dat, m: { ...event.dat.m, pos: `e1:${offset}` } } }
+    }
+    const first = sockets.last().handshake().frame(joinFrames(donePriorPayload()))
+    first.frame(joinFrames(at('before', now - 5, 1)))
+    await settle()
+    first.frame(joinFrames(at('a', now - 4, 2)))
+    await settle()
+    first.frame(joinFrames(at('b', now - 3, 3)))
+    await settle()
+    for (let i = 0; i < 20 && !lines.some((l) => l.includes('giving up')); i++) {
+      timers.fire()
+      await settle()
+    }
+    down = false
+    await opened(sockets, 2)
+    // The old client is closed; viewers hear why; a viewer identifying now is held, as its
+    // replay would lack `a` until it is stored again.
+    expect(first.closedByClient?.code).toBe(1000)
+    expect(viewer.told.at(-1)).toMatch(/^upstream_connecting: The relay is reconnecting to its upstream to fetch again/)
+    expect(relay.admit('bot', Bot)).toMatchObject({ holdMs: HoldMs })
+    const second = sockets.last().handshake()
+    const identify = JSON.parse(second.sent.find((text) => text.includes('"token"')) ?? '{}') as { after?: Record<string, string> }
+    expect(identify.after).toEqual({ [`bot-${Bot}`]: 'e1:1' })
+    second.frame(joinFrames(at('a', now - 4, 2), at('b', now - 3, 3), donePriorPayload()))
+    await settle()
+    await settle()
+    await settle()
+    // `a` went live, as it would have; `b` (stored already) is stored again as history, which
+    // the store recognizes by eid. Then the target caught up: viewers are admitted again.
+    const published = batches.map((batch, index) => `${eidsOf(batch)?.join(',')} ${live[index] === true ? 'live' : 'history'}`)
+    expect(published).toEqual(['before live', ...Array.from({ length: 12 }, () => 'a live'), 'b live', 'b history', 'a live'])
+    expect(relay.admit('bot', Bot)).toBeUndefined()
+    expect(lines.some((l) => l.includes('lost, to be fetched again'))).toBe(true)
     await relay.close()
   })
 

@@ -11,6 +11,7 @@ import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
 import type { Admission, Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
 import { channelOf, GlobalChannel, type Credentials, type IdentityKind } from '../stores/store.js'
 import { admission, CatchingUpDetail, HoldMs, IdleTarget, step, type Audience, type RetryPolicy, type TargetConfig, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
+import { rewoundRecord, type LostEvent } from './rewind.js'
 import { upstreamInput, upstreamNotice } from './upstream-status.js'
 
 /** One relayed target as `/metrics` and `/healthz` report it. */
@@ -134,6 +135,14 @@ interface Target {
    * one stopped; set at the first opening to that opening's mark.
    */
   record: string | undefined
+  /** Events of this target's upstream the store gave up on, not yet asked for again (`refill-upstream` rewinds to them). */
+  lostMarks: LostEvent[]
+  /**
+   * The eids of events the store gave up on, until they come again: each is then published as
+   * it was the first time (`true`: live, to viewers who missed it; `false`: history only),
+   * whatever the new client says of it. Forgotten once the target caught up (`caught-up`).
+   */
+  readonly lost: Map<string, boolean>
 }
 
 interface Pending {
@@ -168,6 +177,8 @@ export class Relay implements ViewerGate {
   #wake: (() => void) | undefined
   /** The eids of the `global` events received lately, from any target's upstream (see `#received`). */
   readonly #globalSeen = new EventIdMemory(DefaultDedupeCapacity)
+  /** Each queued request's target, for a batch the store gives up on (`#lose`). */
+  readonly #sources = new WeakMap<PublishRequest, Target>()
 
   constructor(config: RelayConfig, context: RelayContext) {
     this.#config = config
@@ -176,7 +187,7 @@ export class Relay implements ViewerGate {
     for (const [kind, list] of [['bot', config.bots], ['server', config.servers]] as const) {
       for (const { id, token } of list) {
         const channel = channelOf(kind, id)
-        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), held: new Set(), joining: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, openedAt: 0, record: undefined, client: undefined, subscription: undefined, grace: undefined, retry: undefined })
+        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), held: new Set(), joining: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, openedAt: 0, record: undefined, lostMarks: [], lost: new Map(), client: undefined, subscription: undefined, grace: undefined, retry: undefined })
       }
     }
   }
@@ -369,6 +380,12 @@ export class Relay implements ViewerGate {
         this.#flush()
         this.#publishing = this.#publishing.then(() => this.#dispatch(target, { type: 'stored' }))
         return
+      case 'refill-upstream':
+        this.#refill(target, effect.reopen)
+        return
+      case 'caught-up':
+        target.lost.clear()
+        return
     }
   }
 
@@ -430,6 +447,21 @@ export class Relay implements ViewerGate {
     target.subscription = subscription
   }
 
+  /**
+   * Replaces the upstream client with a fresh one (the old one's eid dedupe would drop what the
+   * store lost) whose record is rewound to before the lost events; opened now when `reopen`,
+   * else by the next opening or retry. (The old one writes its record in a microtask after its
+   * events, so none of its writes is left to undo the rewind: this runs in a turn of its own,
+   * the publish chain's, and closing writes nothing.)
+   */
+  #refill(target: Target, reopen: boolean): void {
+    this.#closeUpstream(target)
+    target.client = undefined
+    target.record = rewoundRecord(target.record, target.lostMarks)
+    target.lostMarks = []
+    if (reopen && !this.#closed) this.#openUpstream(target)
+  }
+
   /** Ends the subscription: core closes the socket (1000) with its last subscriber. */
   #closeUpstream(target: Target): void {
     const { subscription } = target
@@ -456,9 +488,18 @@ export class Relay implements ViewerGate {
     // Every target's upstream receives `global`: one that resumes after the others relayed its
     // events would store them again, and relay them live, once the store's bounded history no
     // longer holds their eids. A target's own channel has one upstream, whose client dedupes.
+    // But one the store gave up on, come again, is queued as it was the first time (the viewers
+    // connected then missed it), though `#globalSeen` knows it and the new client calls it resumed.
     const eid = event.m.eid
-    if (channel === GlobalChannel && eid !== undefined && !this.#globalSeen.firstSight(eid)) return
     const request = { channel, event: published }
+    this.#sources.set(request, target)
+    const lost = eid === undefined ? undefined : target.lost.get(eid)
+    if (lost !== undefined) {
+      target.lost.delete(eid as string)
+      this.#enqueue(request, !lost)
+      return
+    }
+    if (channel === GlobalChannel && eid !== undefined && !this.#globalSeen.firstSight(eid)) return
     // Relayed live: what the origin published since this subscription opened (less the clocks'
     // skew), as a direct client identified then would have had it, and what core resumes after a
     // drop. Stored only, for viewers' replays: the origin's history (`prior`), and a reopening's
@@ -468,9 +509,32 @@ export class Relay implements ViewerGate {
     // the upstream's order and a replay asked for later holds it.
     const ts = event.m.ts
     const gap = event.resumed === true && typeof ts === 'number' && ts < liveFrom(target)
-    if (event.prior === true || gap) this.#history.push(request)
+    this.#enqueue(request, event.prior === true || gap)
+  }
+
+  /** Queues a request for the next publish: stored only (`history`), or stored and relayed live. */
+  #enqueue(request: PublishRequest, history: boolean): void {
+    if (history) this.#history.push(request)
     else this.#batch.push(request)
     if (this.#history.length + this.#batch.length === 1) queueMicrotask(() => this.#flush())
+  }
+
+  /**
+   * A batch the store gave up on: each target whose upstream delivered some of it fetches them
+   * again (`store-lost`), and until then holds new viewers, whose replays would lack them.
+   */
+  #lose(batch: readonly PublishRequest[], live: boolean): void {
+    const targets = new Set<Target>()
+    for (const request of batch) {
+      const target = this.#sources.get(request)
+      if (target === undefined) continue
+      // The origin's `m` as received: the store stamps its own position on a copy.
+      const { eid, ts, pos } = (request.event as { m: { eid?: unknown; ts?: unknown; pos?: unknown } }).m
+      if (typeof eid === 'string') target.lost.set(eid, live)
+      target.lostMarks.push({ channel: request.channel as string, ts: typeof ts === 'number' ? ts : undefined, pos: typeof pos === 'string' ? pos : undefined })
+      targets.add(target)
+    }
+    for (const target of targets) this.#dispatch(target, { type: 'store-lost' })
   }
 
   #flush(): void {
@@ -529,7 +593,8 @@ export class Relay implements ViewerGate {
         }
         const ms = publishRetryDelay(failures, waitedMs)
         if (ms === undefined) {
-          logger.error(`storing ${n} upstream events failed ${failures} times in ${Math.round(waitedMs / 1000)} s, giving up: ${n} lost: ${describe(error)}`)
+          logger.error(`storing ${n} upstream events failed ${failures} times in ${Math.round(waitedMs / 1000)} s, giving up: ${n} lost, to be fetched again from the upstream: ${describe(error)}`)
+          this.#lose(batch, live)
           return
         }
         logger.error(`storing ${n} upstream events failed (attempt ${failures}), retrying in ${ms} ms: ${describe(error)}`)

@@ -1,0 +1,68 @@
+import { formatPosition, parsePosition } from '@fates-rx/core/protocol'
+import { parseRecord, recordText } from '@fates-rx/core/sans-io'
+
+// What the relay does about upstream events its store gave up on: its upstream client had
+// moved its resume mark past them, so a fresh client resumes from a mark rewound to before
+// them and the origin sends them again. Pure: the record in, the record out.
+
+/** An upstream event the relay could not store, as far as resuming goes: where it was on the origin. */
+export interface LostEvent {
+  /** The channel it was published on, as the mark's positions are keyed: `bot-<id>`, `server-<id>` or `global`. */
+  readonly channel: string
+  /** Its `m.ts` (Unix seconds), or `undefined` when it had none. */
+  readonly ts: number | undefined
+  /** Its `m.pos` from the origin (`"<epoch>:<offset>"`), or `undefined` when the origin stamps none. */
+  readonly pos: string | undefined
+}
+
+/**
+ * The upstream client's record (core's `persist` text) rewound so that a client resuming from it
+ * is sent every event of `lost` again:
+ * - the mark's `m.ts` goes back to the earliest lost one (to before every event when one had
+ *   no `m.ts`), with no eid or tie remembered, so that core's `m.ts` rule counts each of them
+ *   unseen (an origin without positions, or one whose answer is not `exact`);
+ * - per channel that lost events, the position goes back to just before the earliest of them,
+ *   so that an origin which stamps positions replays them exactly; when that cannot be said
+ *   (a lost event without a position, another epoch, the channel's first event) the channel's
+ *   position is dropped, and the origin replays its whole history for the `m.ts` rule;
+ * - other channels' positions and the identify ledger are kept: a fresh client spends the same
+ *   budget as the one it replaces.
+ *
+ * A record without a mark is returned as it is: a client with no mark asks for the whole
+ * history (the relay's `sendAll`), lost events included. Events the store holds already come
+ * again too; the store recognizes them by eid.
+ *
+ * @example
+ * rewoundRecord(record, [{ channel: 'bot-1', ts: 1700000000.5, pos: 'e1:42' }]) // its mark: ts 1700000000.5, pos['bot-1'] 'e1:41'
+ */
+export function rewoundRecord(text: string | undefined, lost: readonly LostEvent[]): string | undefined {
+  const record = parseRecord(text)
+  const mark = record?.mark
+  if (record === undefined || mark === undefined || lost.length === 0) return text
+  let ts = mark.ts
+  for (const event of lost) ts = Math.min(ts, event.ts ?? -Infinity)
+  const pos: Record<string, string> = { ...mark.pos }
+  for (const channel of new Set(lost.map((event) => event.channel))) {
+    const before = positionBefore(pos[channel], lost.filter((event) => event.channel === channel))
+    if (before === undefined) delete pos[channel]
+    else pos[channel] = before
+  }
+  const kept = Object.keys(pos).length > 0 ? { pos } : {}
+  return recordText({ mark: { ts, eid: '', ...kept }, ledger: record.ledger })
+}
+
+/**
+ * The position just before the earliest of `lost` on one channel, in the epoch of `current` (the
+ * mark's), or `undefined` when there is none to trust.
+ */
+function positionBefore(current: string | undefined, lost: readonly LostEvent[]): string | undefined {
+  const epoch = parsePosition(current)?.epoch
+  let earliest = Infinity
+  for (const event of lost) {
+    const position = parsePosition(event.pos)
+    if (position === undefined || position.epoch !== epoch) return undefined
+    earliest = Math.min(earliest, position.offset)
+  }
+  // Offsets count from 1: before the first event there is no position, only the whole history.
+  return earliest > 1 ? formatPosition({ epoch: epoch as string, offset: earliest - 1 }) : undefined
+}
