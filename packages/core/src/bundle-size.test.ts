@@ -194,7 +194,12 @@ const Size = Object.freeze({
   // resume started at, once that resume said its gap was filled (a restored session with two
   // tabs of one mark was told `unknown`, and the dashboard warned for nothing).
   // 3,938 B (+2) once the fill was one function (`fillAfter`) for the tabs and the hub.
-  tabsChunk: { budget: 4 * KB, ceiling: 3_939 },
+  // Raised to 4,026 B (measured 4,025 B, +87 B) when a tab came to check what it is posted
+  // before it reaches its streams (`isItem`, a welcome's mark and history, a NaN mark): an
+  // event without `m`, a control without its payload or a welcome with `mark: null`, posted by
+  // a tab of another version or a broken one, threw uncaught errors in the follower's page (its
+  // dedupe read `m`; its machine read the payload and the mark).
+  tabsChunk: { budget: 4 * KB, ceiling: 4_026 },
   /** What `persist` downloads when an app uses it (issue 18): the layer, the ledger's merge, the store's code. */
   persistChunk: { budget: 2 * KB, ceiling: 2 * KB },
   /**
@@ -260,7 +265,8 @@ const Size = Object.freeze({
   // Raised to 31,714 (measured 31,713 B) by the third review's fixes (above).
   // Raised to 31,777 (measured 31,776 B) by the resume's mark (above).
   // Lowered to 31,762 (measured 31,761 B) with `fillAfter` (above).
-  workerScript: { budget: 36 * KB, ceiling: 31_762 },
+  // Raised to 31,850 (measured 31,849 B) by the tabs' checks of what is posted (above).
+  workerScript: { budget: 36 * KB, ceiling: 31_850 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

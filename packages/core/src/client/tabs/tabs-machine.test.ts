@@ -174,11 +174,19 @@ describe('tabStep()', () => {
 })
 
 describe('tabMessage()', () => {
-  it.each([null, 7, 'x', [], {}, { type: 'out' }, { type: 'out', items: 'no' }, { type: 'welcome', to: 1 }, { type: 'welcome', to: 'me' }, { type: 'hello' }, { type: 'hello', tab: 't', from: 5 }, { type: 'hello', tab: 't', from: { ts: '1', eid: 'e' } }, { type: 'hello', tab: 't', from: { ts: 1 } }, { type: 'hello', tab: 't', from: { ts: 1, eid: 'e', tied: 3 } }, { type: 'bye', tab: 3 }, { type: 'other' }])(
+  it.each([null, 7, 'x', [], {}, { type: 'out' }, { type: 'out', items: 'no' }, { type: 'welcome', to: 1 }, { type: 'welcome', to: 'me' }, { type: 'hello' }, { type: 'hello', tab: 't', from: 5 }, { type: 'hello', tab: 't', from: { ts: '1', eid: 'e' } }, { type: 'hello', tab: 't', from: { ts: 1 } }, { type: 'hello', tab: 't', from: { ts: 1, eid: 'e', tied: 3 } }, { type: 'bye', tab: 3 }, { type: 'other' },
+    // Another version's or a broken tab's: nothing of it may reach a follower's streams or filters.
+    { type: 'hello', tab: 't', from: { ts: Number.NaN, eid: 'e' } },
+    { type: 'out', items: [7] }, { type: 'out', items: [['event', 'x']] }, { type: 'out', items: [['event', {}]] }, { type: 'out', items: [['control']] }, { type: 'out', items: [['frame', {}]] },
+    { type: 'welcome', to: 't', status: live, mark: null }, { type: 'welcome', to: 't', status: live, mark: { ts: 1 } },
+    { type: 'welcome', to: 't', status: live, history: 'x' }, { type: 'welcome', to: 't', status: live, history: [{ ctx: {} }] }])(
     'refuses %j',
     (data) => expect(tabMessage(data)).toBeUndefined(),
   )
-  it.each([{ type: 'out', items: [] }, { type: 'lead' }, { type: 'hello', tab: 't' }, { type: 'hello', tab: 't', from: { ts: 1, eid: 'e', tied: ['f'] } }, { type: 'bye', tab: 't' }, { type: 'reconnect' }, { type: 'welcome', to: 't', status: live }])(
+  it.each([{ type: 'out', items: [] }, { type: 'lead' }, { type: 'hello', tab: 't' }, { type: 'hello', tab: 't', from: { ts: 1, eid: 'e', tied: ['f'] } }, { type: 'bye', tab: 't' }, { type: 'reconnect' }, { type: 'welcome', to: 't', status: live },
+    { type: 'hello', tab: 't', from: { ts: -Infinity, eid: '' } },
+    { type: 'out', items: [['event', { m: { eid: 'e' }, ctx: {} }], ['frame', 'text'], ['status', live], ['control', { code: 'ready' }]] },
+    { type: 'welcome', to: 't', status: live, mark: { ts: 1, eid: 'e' }, history: [{ m: { eid: 'e' }, ctx: {} }] }])(
     'accepts %j',
     (data) => expect(tabMessage(data)).toEqual(data),
   )

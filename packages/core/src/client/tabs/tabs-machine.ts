@@ -282,18 +282,34 @@ const roleOf = (phase: TabPhase): TabRole | undefined =>
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
 
-/** A mark as a tab posts it (another version's, or a broken one, must not reach a leader's or hub's filter). */
+/**
+ * A mark as a tab posts it (another version's, or a broken one, must not reach a leader's or
+ * hub's filter): a `ts` that is a number but not NaN (`-Infinity` is a mark before every event).
+ */
 export const isMark = (value: unknown): boolean =>
-  isObject(value) && typeof value['ts'] === 'number' && typeof value['eid'] === 'string' && (value['tied'] === undefined || Array.isArray(value['tied']))
+  isObject(value) && typeof value['ts'] === 'number' && !Number.isNaN(value['ts']) && typeof value['eid'] === 'string' && (value['tied'] === undefined || Array.isArray(value['tied']))
+
+/**
+ * An item as a leader posts it: `[kind, value]`, the value a frame's text or an object (an
+ * event's with its `m`). Another version's or a broken one must not reach the streams: a
+ * follower's dedupe reads every event's `m`, and would end its stream on one without.
+ */
+const isItem = (item: unknown): boolean =>
+  Array.isArray(item) && (item[0] === 'frame' ? typeof item[1] === 'string' : isObject(item[1]) && (item[0] !== 'event' || isObject(item[1]['m'])))
 
 /** The message, if `data` is one of this version's; anything else on the channel is ignored. */
 export function tabMessage(data: unknown): TabMessage | undefined {
   if (!isObject(data)) return undefined
   switch (data['type']) {
     case 'out':
-      return Array.isArray(data['items']) ? (data as TabMessage) : undefined
+      return Array.isArray(data['items']) && data['items'].every(isItem) ? (data as TabMessage) : undefined
     case 'welcome':
-      return typeof data['to'] === 'string' && isObject(data['status']) ? (data as TabMessage) : undefined
+      return typeof data['to'] === 'string' &&
+        isObject(data['status']) &&
+        (data['mark'] === undefined || isMark(data['mark'])) &&
+        (data['history'] === undefined || (Array.isArray(data['history']) && data['history'].every((event) => isItem(['event', event]))))
+        ? (data as TabMessage)
+        : undefined
     case 'hello':
       return typeof data['tab'] === 'string' && (data['from'] === undefined || isMark(data['from'])) ? (data as TabMessage) : undefined
     case 'bye':

@@ -49,6 +49,31 @@ describe('sharedClient(): what crosses the channel', () => {
     expect(follower.eids()).toEqual(['last'])
   })
 
+  it("ignores what a tab of another version, or a broken one, posts: the follower's streams live on", async () => {
+    const t = tabs()
+    const leader = t.open()
+    await settle()
+    const follower = t.open()
+    await settle()
+    leader.last().handshake()
+    await settle()
+    // The follower's hello, the last one posted: the welcome below is addressed to it.
+    const hello = t.browser.posted.filter((p) => (p.message as { type?: string }).type === 'hello').at(-1)
+    const me = (hello?.message as { tab: string }).tab
+    const rogue = new (t.browser.tab().environment.BroadcastChannel)(hello?.channel as string)
+    // An event without `m` (the follower's dedupe reads it), one that is not an object, a
+    // control without its payload (the machine reads it), and a welcome whose history and mark
+    // are not what this version posts: each threw uncaught errors in the follower's page.
+    rogue.postMessage({ type: 'out', items: [['event', { ctx: {} }]] })
+    rogue.postMessage({ type: 'out', items: [['event', 'x'], ['control']] })
+    rogue.postMessage({ type: 'welcome', to: me, status: { state: 'live', since: 0 }, history: 'x', mark: null })
+    await settle()
+    leader.last().frame(eventFrame('after', T + 1))
+    await settle()
+    expect(follower.eids()).toEqual(['after'])
+    expect(follower.statuses.at(-1)).toMatchObject({ state: 'live', tabs: { role: 'follower' } })
+  })
+
   it("forwards every stream of the leader's client to a follower, not only events and statuses", async () => {
     const t = tabs()
     const leader = t.open()
