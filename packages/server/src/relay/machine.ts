@@ -140,8 +140,6 @@ export type TargetEffect =
    * once when `reopen`, else at the next opening or retry.
    */
   | { readonly type: 'refill-upstream'; readonly reopen: boolean }
-  /** The target caught up: what the store lost and was not sent again will not come (forget it). */
-  | { readonly type: 'caught-up' }
 
 /** The result of one {@link step}. */
 export interface TargetStep {
@@ -360,7 +358,7 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
     case 'stored':
       // Stored before a new drop (or a close) of the upstream: its next live asks again.
       if (!state.behind || state.upstream !== 'live') return { state, effects }
-      effects.push({ type: 'log', line: 'caught up: what the origin published while the upstream was closed is stored, viewers are let in' }, { type: 'caught-up' })
+      effects.push({ type: 'log', line: 'caught up: what the upstream replayed (the gap since it was closed, or what the store had lost) is stored, viewers are let in' })
       if (state.held > 0) effects.push({ type: 'admit-held' })
       return { state: { ...state, behind: false }, effects }
     case 'store-lost': {

@@ -8,6 +8,7 @@ import { PublishError } from '../publish.js'
 import type { PublishRequest } from '../protocol/publish-events.js'
 import type { ProtocolTimers } from '../protocol/timers.js'
 import type { Viewer } from '../protocol/viewers.js'
+import type { Credentials } from '../stores/store.js'
 import { HoldMs } from './machine.js'
 import { PublishRetry, Relay, UpstreamLimits } from './relay.js'
 import { LiveDetail } from './upstream-status.js'
@@ -15,12 +16,12 @@ import { LiveDetail } from './upstream-status.js'
 const Bot = '811073947382579200'
 const Token = 'upstream-secret'
 
-/** Timers fired by hand. */
-function manualTimers(): ProtocolTimers & { fire(): void; pending: number } {
-  let timers: { callback: () => void; live: boolean }[] = []
+/** Timers fired by hand: all that are due, or (`upToMs`) those armed for at most that long. */
+function manualTimers(): ProtocolTimers & { fire(upToMs?: number): void; pending: number } {
+  let timers: { callback: () => void; live: boolean; ms: number }[] = []
   return {
-    after(_ms, callback) {
-      const timer = { callback, live: true }
+    after(ms, callback) {
+      const timer = { callback, live: true, ms }
       timers.push(timer)
       return { refresh() {}, cancel: () => void (timer.live = false) }
     },
@@ -30,9 +31,9 @@ function manualTimers(): ProtocolTimers & { fire(): void; pending: number } {
     soon(callback) {
       setImmediate(callback)
     },
-    fire() {
-      const due = timers.filter((t) => t.live)
-      timers = []
+    fire(upToMs = Infinity) {
+      const due = timers.filter((t) => t.live && t.ms <= upToMs)
+      timers = timers.filter((t) => t.live && t.ms > upToMs)
       for (const t of due) t.callback()
     },
     get pending() {
@@ -516,6 +517,9 @@ describe('Relay publishing into a failing store', () => {
     const published = batches.map((batch, index) => `${eidsOf(batch)?.join(',')} ${live[index] === true ? 'live' : 'history'}`)
     expect(published).toEqual(['before live', ...Array.from({ length: 12 }, () => 'a live'), 'b live', 'b history', 'a live'])
     expect(relay.admit('bot', Bot)).toBeUndefined()
+    // A reconnect to viewers, not an opening: its live says whether the gap was filled.
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'live', opened: 1 })
+    expect(viewer.told.at(-1)).toBe(`upstream_live: ${LiveDetail.filled}`)
     expect(lines.some((l) => l.includes('lost, to be fetched again'))).toBe(true)
     await relay.close()
   })
@@ -551,5 +555,241 @@ describe('Relay.close', () => {
     expect(sockets.last().closedByClient?.code).toBe(1000)
     relay.left('bot', Bot, viewer)
     expect(timers.pending).toBe(0)
+  })
+})
+
+describe('Relay fetching again what the store lost', () => {
+  const Other = '811073947382579201'
+
+  /**
+   * As `setup`, with a store that is down (`store.down`) for batches holding any of `failing`
+   * (all, when empty), and slow (until `store.release()`) for one holding `slow`; the eids each
+   * successful publish stored, the log's lines, several bots, and core's options.
+   */
+  function lossSetup(failing: readonly string[], options: { down?: boolean; slow?: string; bots?: Credentials[]; connect?: Record<string, unknown> } = {}) {
+    const sockets = fakeWebSockets()
+    const timers = manualTimers()
+    const stored: string[] = []
+    const lines: string[] = []
+    const store = { down: options.down ?? true, release: undefined as (() => void) | undefined }
+    const relay = new Relay(
+      { upstream: 'ws://origin.invalid/ws', bots: options.bots ?? [{ id: Bot, token: Token }], servers: [], graceMs: 1000, connect: { WebSocket: sockets.WebSocket, random: () => 0, ...options.connect } },
+      {
+        publish: async (requests) => {
+          const eids = eidsOf(requests) ?? []
+          if (store.down && (failing.length === 0 || eids.some((eid) => failing.includes(eid)))) throw new Error('store down')
+          if (options.slow !== undefined && eids.includes(options.slow) && store.release === undefined) await new Promise<void>((resolve) => (store.release = resolve))
+          stored.push(...eids)
+          return requests.map(() => ({ eid: '', repeat: false }))
+        },
+        logger: { info: (l) => void lines.push(l), error: (l) => void lines.push(l) },
+        timers,
+      },
+    )
+    return { relay, sockets, timers, stored, lines, store }
+  }
+
+  async function openedWithin(sockets: { readonly sockets: readonly unknown[] }, n: number, ms: number): Promise<void> {
+    const end = Date.now() + ms
+    while (sockets.sockets.length < n) {
+      if (Date.now() > end) throw new Error(`no socket ${n} opened within ${ms} ms`)
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+  }
+
+  /** Fires the relay's timers (those armed for at most `upToMs`) until the store gave up `n` times in all. */
+  async function untilGivenUp(lines: readonly string[], timers: ReturnType<typeof manualTimers>, n = 1, upToMs?: number): Promise<void> {
+    const count = () => lines.filter((l) => l.includes('giving up')).length
+    for (let i = 0; i < 40 && count() < n; i++) {
+      timers.fire(upToMs)
+      await settle()
+    }
+    expect(count()).toBe(n)
+  }
+
+  /** A bot view on the target's channel with an origin position `e1:<offset>`. */
+  const at = (eid: string, ts: number, offset?: number) => {
+    const event = viewAt(eid, ts)
+    return offset === undefined ? event : { ...event, dat: { ...event.dat, m: { ...event.dat.m, pos: `e1:${offset}` } } }
+  }
+
+  const identifyOf = (sent: readonly string[]) => JSON.parse(sent.find((text) => text.includes('"token"')) ?? '{}') as { after?: Record<string, string> }
+
+  it('two batches given up while the upstream is closed: the reopened client still asks for what followed the one before the first lost event', async () => {
+    const { relay, sockets, timers, lines, store } = lossSetup(['a', 'b'])
+    const viewer = recordingViewer()
+    relay.joined('bot', Bot, viewer)
+    await opened(sockets)
+    const now = Date.now() / 1000
+    const first = sockets.last().handshake().frame(joinFrames(donePriorPayload()))
+    first.frame(joinFrames(at('before', now - 0.5, 1)))
+    await settle()
+    first.frame(joinFrames(at('a', now - 0.4, 2)))
+    await settle()
+    first.frame(joinFrames(at('b', now - 0.3, 3)))
+    await settle()
+    // The last viewer leaves: the grace timer closes the upstream at the first fire.
+    relay.left('bot', Bot, viewer)
+    await untilGivenUp(lines, timers, 2)
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'idle' })
+    store.down = false
+    relay.held('bot', Bot, recordingViewer())
+    await opened(sockets, 2)
+    const second = sockets.last().handshake()
+    // `a` is e1:2: resuming after e1:2 skips it, and the origin calls the replay exact.
+    expect(identifyOf(second.sent).after).toEqual({ [`bot-${Bot}`]: 'e1:1' })
+    await relay.close()
+  })
+
+  it('replaces the client once for batches it delivered: a later give-up of what the old client delivered costs no second identify', async () => {
+    const { relay, sockets, timers, lines, store } = lossSetup(['a', 'b'])
+    relay.joined('bot', Bot, recordingViewer())
+    await opened(sockets)
+    const now = Date.now() / 1000
+    const first = sockets.last().handshake().frame(joinFrames(donePriorPayload()))
+    first.frame(joinFrames(at('a', now - 0.4, 1)))
+    await settle()
+    first.frame(joinFrames(at('b', now - 0.3, 2)))
+    await settle()
+    await untilGivenUp(lines, timers)
+    // `a` given up: a fresh client, resuming from before it (the channel's first event: by m.ts).
+    await opened(sockets, 2)
+    expect(identifyOf(sockets.last().handshake().sent).after).toBeUndefined()
+    await untilGivenUp(lines, timers, 2)
+    // `b`, which the old client delivered, is after where the fresh one resumed: it asks for
+    // `b` too, and no third socket (an identify at the origin) is opened for it.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(sockets.sockets).toHaveLength(2)
+    store.down = false
+    await relay.close()
+  })
+
+  it('gives a failed upstream its fresh client at the retry, which counts as a reconnect, not an opening', async () => {
+    const { relay, sockets, timers, stored, lines, store } = lossSetup(['a'])
+    relay.joined('bot', Bot, recordingViewer())
+    await opened(sockets)
+    const now = Date.now() / 1000
+    sockets.last().handshake().frame(joinFrames(donePriorPayload())).frame(joinFrames(at('a', now - 0.4)))
+    await settle()
+    sockets.last().closeFromServer(4004, 'Invalid authentication, try again')
+    await settle()
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'failed', opened: 1 })
+    // The publish retries (up to 8 s) run out while the upstream's retry (a minute) waits.
+    await untilGivenUp(lines, timers, 1, PublishRetry.maxMs)
+    expect(sockets.sockets).toHaveLength(1)
+    store.down = false
+    timers.fire()
+    await opened(sockets, 2)
+    sockets.last().handshake().frame(joinFrames(at('a', now - 0.4), donePriorPayload()))
+    for (let i = 0; i < 3; i++) await settle()
+    expect(stored).toContain('a')
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'live', opened: 1, retries: 1 })
+    await relay.close()
+  })
+
+  it('lets held viewers in only once the fresh client\'s replay (the lost event) is stored', async () => {
+    // The store is slow with the lost event fetched again.
+    const { relay, sockets, timers, stored, lines, store } = lossSetup([], { down: false, slow: 'x' })
+    const viewer = recordingViewer()
+    relay.joined('bot', Bot, viewer)
+    await opened(sockets)
+    const now = Date.now() / 1000
+    const first = sockets.last().handshake().frame(joinFrames(donePriorPayload()))
+    await settle()
+    store.down = true
+    first.frame(joinFrames(at('x', now - 0.5)))
+    await settle()
+    // The store stays down: the grace period closes the upstream meanwhile.
+    relay.left('bot', Bot, viewer)
+    timers.fire()
+    await settle()
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'idle' })
+    // A viewer comes back: held, the upstream reopens (same client) and replays the gap `g`.
+    const held = recordingViewer()
+    relay.held('bot', Bot, held)
+    await opened(sockets, 2)
+    sockets.last().handshake().frame(joinFrames(at('x', now - 0.5), at('g', now - 0.2), donePriorPayload()))
+    await settle()
+    await settle()
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'live' })
+    // `x` is given up: a fresh client fetches it again.
+    await untilGivenUp(lines, timers)
+    await opened(sockets, 3)
+    sockets.last().handshake().frame(joinFrames(at('x', now - 0.5), at('g', now - 0.2), donePriorPayload()))
+    await settle()
+    await settle()
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'live' })
+    // The store is back: the gap `g` (queued before the give-up) is stored, then `x` again, slowly.
+    store.down = false
+    timers.fire()
+    for (let i = 0; i < 5; i++) await settle()
+    expect(store.release).toBeDefined()
+    expect(stored).not.toContain('x')
+    // `x` is not stored yet: a replay now lacks it, so the held viewer must still wait.
+    expect(held.admissions).toBe(0)
+    expect(relay.admit('bot', Bot)).toMatchObject({ holdMs: HoldMs })
+    store.release?.()
+    for (let i = 0; i < 5; i++) await settle()
+    expect(stored).toContain('x')
+    expect(held.admissions).toBe(1)
+    await relay.close()
+  })
+
+  it('is fetched again though the target that first received it has closed its upstream, while another target\'s upstream (which received it too) is live', async () => {
+    const bots = [{ id: Bot, token: Token }, { id: Other, token: 'other-secret' }]
+    const { relay, sockets, timers, stored, lines, store } = lossSetup(['g'], { down: false, bots })
+    const a = recordingViewer()
+    const b = recordingViewer()
+    relay.joined('bot', Bot, a)
+    await opened(sockets)
+    relay.joined('bot', Other, b)
+    await opened(sockets, 2)
+    const [first, second] = sockets.sockets
+    first?.handshake().frame(joinFrames(donePriorPayload()))
+    second?.handshake().frame(joinFrames(donePriorPayload()))
+    await settle()
+    store.down = true
+    const reset = fatesEvent(EventName.VoteResetAll, {}, { eid: 'g', ts: Date.now() / 1000 })
+    first?.frame(joinFrames(wrapEvent(reset, 'global')))
+    second?.frame(joinFrames(wrapEvent(reset, 'global')))
+    await settle()
+    // The first target's viewer leaves; its grace period ends while the store is down.
+    relay.left('bot', Bot, a)
+    await untilGivenUp(lines, timers)
+    store.down = false
+    expect(relay.upstreams()[0]?.status).toBe('idle')
+    expect(stored).not.toContain('g')
+    // `g` is lost to every viewer of `Other` (live, and in replays) until some upstream fetches
+    // it again: `Other`'s, which is open, or at least the first's, reopened.
+    await openedWithin(sockets, 3, 1_000)
+    sockets.last().handshake().frame(joinFrames(wrapEvent(reset, 'global'), donePriorPayload()))
+    for (let i = 0; i < 5; i++) await settle()
+    expect(stored).toContain('g')
+    await relay.close()
+  })
+
+  it('still publishes a lost global event that comes after the cut (the lost map is not forgotten before it came)', async () => {
+    // A replay cut short: the same as one past replayTimeoutMs (30 s) without done_prior.
+    const { relay, sockets, timers, stored, lines, store } = lossSetup(['g'], { down: false, connect: { maxReplayHeld: 2 } })
+    relay.joined('bot', Bot, recordingViewer())
+    await opened(sockets)
+    const now = Date.now() / 1000
+    const first = sockets.last().handshake().frame(joinFrames(donePriorPayload()))
+    await settle()
+    store.down = true
+    const reset = wrapEvent(fatesEvent(EventName.VoteResetAll, {}, { eid: 'g', ts: now }), 'global')
+    first.frame(joinFrames(reset))
+    await settle()
+    await untilGivenUp(lines, timers)
+    store.down = false
+    await opened(sockets, 2)
+    // The fresh client's replay: the origin's history first (send_all), cut after two held events.
+    const second = sockets.last().handshake().frame(joinFrames(at('old-1', now - 60), at('old-2', now - 59)))
+    for (let i = 0; i < 5; i++) await settle()
+    expect(relay.upstreams()[0]).toMatchObject({ status: 'live' })
+    second.frame(joinFrames(reset, donePriorPayload()))
+    for (let i = 0; i < 5; i++) await settle()
+    expect(stored).toContain('g')
+    await relay.close()
   })
 })

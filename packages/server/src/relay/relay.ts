@@ -135,14 +135,36 @@ interface Target {
    * one stopped; set at the first opening to that opening's mark.
    */
   record: string | undefined
-  /** Events of this target's upstream the store gave up on, not yet asked for again (`refill-upstream` rewinds to them). */
+  /** Which upstream client this is: raised each time a fresh one replaces it (`refill-upstream`). */
+  generation: number
+  /** Events the store gave up on that the next fresh client must ask for again: its record is rewound to them. */
   lostMarks: LostEvent[]
   /**
    * The eids of events the store gave up on, until they come again: each is then published as
    * it was the first time (`true`: live, to viewers who missed it; `false`: history only),
-   * whatever the new client says of it. Forgotten once the target caught up (`caught-up`).
+   * whatever the new client says of it. At most {@link DefaultDedupeCapacity}, the oldest
+   * forgotten first (an origin whose history let them go never sends them again).
    */
   readonly lost: Map<string, boolean>
+  /** The `await-stored` whose `stored` the machine is waiting for; any other is stale. */
+  awaiting: object | undefined
+}
+
+/** An upstream event as queued for the store: `channel` and `event` only, as the publish path takes it. */
+interface Relayed extends PublishRequest {
+  readonly channel: string
+  readonly event: { readonly m: ReceivedEvent['m']; readonly ctx: unknown }
+}
+
+/**
+ * Where a queued event came from, for a batch the store gives up on (`#lose`): kept beside the
+ * request rather than in it, so that nothing of a target (its token) rides the publish path.
+ */
+interface Source {
+  /** The target whose upstream delivered it. */
+  readonly target: Target
+  /** That target's client when it did ({@link Target.generation}). */
+  readonly generation: number
 }
 
 interface Pending {
@@ -170,15 +192,15 @@ export class Relay implements ViewerGate {
   #draining = false
   #closed = false
   #publishing: Promise<void> = Promise.resolve()
-  #batch: PublishRequest[] = []
+  #batch: Relayed[] = []
   /** The origin's replayed history waiting to be stored (history only). */
-  #history: PublishRequest[] = []
+  #history: Relayed[] = []
   /** Ends the wait of a publish retry early (at `close`); undefined when none waits. */
   #wake: (() => void) | undefined
+  /** Each queued event's {@link Source}. */
+  readonly #sources = new WeakMap<Relayed, Source>()
   /** The eids of the `global` events received lately, from any target's upstream (see `#received`). */
   readonly #globalSeen = new EventIdMemory(DefaultDedupeCapacity)
-  /** Each queued request's target, for a batch the store gives up on (`#lose`). */
-  readonly #sources = new WeakMap<PublishRequest, Target>()
 
   constructor(config: RelayConfig, context: RelayContext) {
     this.#config = config
@@ -187,7 +209,7 @@ export class Relay implements ViewerGate {
     for (const [kind, list] of [['bot', config.bots], ['server', config.servers]] as const) {
       for (const { id, token } of list) {
         const channel = channelOf(kind, id)
-        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), held: new Set(), joining: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, openedAt: 0, record: undefined, lostMarks: [], lost: new Map(), client: undefined, subscription: undefined, grace: undefined, retry: undefined })
+        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), held: new Set(), joining: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, openedAt: 0, record: undefined, generation: 0, lostMarks: [], lost: new Map(), awaiting: undefined, client: undefined, subscription: undefined, grace: undefined, retry: undefined })
       }
     }
   }
@@ -340,8 +362,9 @@ export class Relay implements ViewerGate {
         target.retries++
         target.liveSinceOpened = false
         // The failed client is still subscribed: reconnect() opens a socket again, within core's
-        // identify budget. Without a subscription (never expected), subscribing connects it.
-        if (target.subscription === undefined) this.#openUpstream(target)
+        // identify budget. Without a subscription (its client was replaced while it had failed,
+        // `refill-upstream`), subscribing a fresh one connects, as a reconnect would.
+        if (target.subscription === undefined) this.#openUpstream(target, true)
         else target.client?.reconnect()
         return
       case 'tell': {
@@ -376,15 +399,21 @@ export class Relay implements ViewerGate {
       case 'log':
         logger.info(`upstream ${target.kind} ${target.id}: ${effect.line}`)
         return
-      case 'await-stored':
+      case 'await-stored': {
         this.#flush()
-        this.#publishing = this.#publishing.then(() => this.#dispatch(target, { type: 'stored' }))
+        // Only the newest counts: one asked for before a drop or a refill would be dispatched
+        // once a later client is live, before what that one replayed is stored.
+        const token = {}
+        target.awaiting = token
+        this.#publishing = this.#publishing.then(() => {
+          if (target.awaiting !== token) return
+          target.awaiting = undefined
+          this.#dispatch(target, { type: 'stored' })
+        })
         return
+      }
       case 'refill-upstream':
         this.#refill(target, effect.reopen)
-        return
-      case 'caught-up':
-        target.lost.clear()
         return
     }
   }
@@ -404,10 +433,21 @@ export class Relay implements ViewerGate {
     this.#publishing = this.#publishing.then(notify)
   }
 
-  #openUpstream(target: Target): void {
-    target.opened++
-    target.liveSinceOpened = false
-    target.openedAt = Date.now()
+  /**
+   * Subscribes the target's client (a fresh one if there is none), counted as an opening unless
+   * it only `resumes` one: a failed or refilled client replaced, which is a reconnect to viewers.
+   */
+  #openUpstream(target: Target, resumes = false): void {
+    if (!resumes) {
+      target.opened++
+      target.liveSinceOpened = false
+      target.openedAt = Date.now()
+    }
+    // A fresh client after a loss of the store's: from before the lost events (rewind.ts).
+    if (target.client === undefined && target.lostMarks.length > 0) {
+      target.record = rewoundRecord(target.record, target.lostMarks)
+      target.lostMarks = []
+    }
     // One client per target for the relay's life, subscribed while the upstream is open: core
     // keeps its identify budget across subscriptions, so viewers who come and go around the
     // grace period cannot spend the upstream's ratelimit. Each subscription resumes through
@@ -449,17 +489,17 @@ export class Relay implements ViewerGate {
 
   /**
    * Replaces the upstream client with a fresh one (the old one's eid dedupe would drop what the
-   * store lost) whose record is rewound to before the lost events; opened now when `reopen`,
-   * else by the next opening or retry. (The old one writes its record in a microtask after its
-   * events, so none of its writes is left to undo the rewind: this runs in a turn of its own,
-   * the publish chain's, and closing writes nothing.)
+   * store lost) whose record is rewound to before the lost events (`#openUpstream`); opened now
+   * when `reopen`, else by the next opening or retry. (The old one writes its record in a
+   * microtask after its events, so none of its writes is left to undo the rewind: this runs in
+   * a turn of its own, the publish chain's, and closing writes nothing.)
    */
   #refill(target: Target, reopen: boolean): void {
     this.#closeUpstream(target)
     target.client = undefined
-    target.record = rewoundRecord(target.record, target.lostMarks)
-    target.lostMarks = []
-    if (reopen && !this.#closed) this.#openUpstream(target)
+    target.generation++
+    target.awaiting = undefined
+    if (reopen && !this.#closed) this.#openUpstream(target, true)
   }
 
   /** Ends the subscription: core closes the socket (1000) with its last subscriber. */
@@ -491,8 +531,8 @@ export class Relay implements ViewerGate {
     // But one the store gave up on, come again, is queued as it was the first time (the viewers
     // connected then missed it), though `#globalSeen` knows it and the new client calls it resumed.
     const eid = event.m.eid
-    const request = { channel, event: published }
-    this.#sources.set(request, target)
+    const request: Relayed = { channel, event: published }
+    this.#sources.set(request, { target, generation: target.generation })
     const lost = eid === undefined ? undefined : target.lost.get(eid)
     if (lost !== undefined) {
       target.lost.delete(eid as string)
@@ -513,28 +553,37 @@ export class Relay implements ViewerGate {
   }
 
   /** Queues a request for the next publish: stored only (`history`), or stored and relayed live. */
-  #enqueue(request: PublishRequest, history: boolean): void {
+  #enqueue(request: Relayed, history: boolean): void {
     if (history) this.#history.push(request)
     else this.#batch.push(request)
     if (this.#history.length + this.#batch.length === 1) queueMicrotask(() => this.#flush())
   }
 
   /**
-   * A batch the store gave up on: each target whose upstream delivered some of it fetches them
-   * again (`store-lost`), and until then holds new viewers, whose replays would lack them.
+   * A batch the store gave up on: the targets whose clients delivered it fetch it again with a
+   * fresh client (`store-lost`), holding new viewers meanwhile, whose replays would lack it.
+   * What an earlier client delivered, a fresh one since asked for already (it resumed from
+   * before the loss that replaced that client, and this batch is later): only the routing of
+   * its events is kept. A `global` event is fetched again by one open upstream, its own
+   * target's if that is open (every target's upstream receives `global`).
    */
-  #lose(batch: readonly PublishRequest[], live: boolean): void {
-    const targets = new Set<Target>()
+  #lose(batch: readonly Relayed[], live: boolean): void {
+    const refill = new Set<Target>()
     for (const request of batch) {
-      const target = this.#sources.get(request)
-      if (target === undefined) continue
+      const source = this.#sources.get(request)
+      if (source === undefined) continue
+      const { channel, event } = request
+      let { target } = source
+      if (channel === GlobalChannel && !open(target)) target = [...this.#targets.values()].find(open) ?? target
       // The origin's `m` as received: the store stamps its own position on a copy.
-      const { eid, ts, pos } = (request.event as { m: { eid?: unknown; ts?: unknown; pos?: unknown } }).m
-      if (typeof eid === 'string') target.lost.set(eid, live)
-      target.lostMarks.push({ channel: request.channel as string, ts: typeof ts === 'number' ? ts : undefined, pos: typeof pos === 'string' ? pos : undefined })
-      targets.add(target)
+      const { eid, ts, pos } = event.m
+      if (eid !== undefined) remember(target.lost, eid, live)
+      if (target !== source.target || source.generation === target.generation) {
+        target.lostMarks.push({ channel, ts, pos })
+        refill.add(target)
+      }
     }
-    for (const target of targets) this.#dispatch(target, { type: 'store-lost' })
+    for (const target of refill) this.#dispatch(target, { type: 'store-lost' })
   }
 
   #flush(): void {
@@ -563,7 +612,7 @@ export class Relay implements ViewerGate {
    * it, so a failed store is retried ({@link PublishRetry}) rather than dropped: the same eids
    * again, which the store dedupes. Later batches wait behind it (`#publishing`), in order.
    */
-  async #publish(batch: PublishRequest[], live = true): Promise<void> {
+  async #publish(batch: Relayed[], live = true): Promise<void> {
     const { logger } = this.#context
     let failures = 0
     let waitedMs = 0
@@ -662,6 +711,18 @@ function keptRecord(target: { record: string | undefined }): PersistStore {
       target.record = value
     },
   }
+}
+
+/** Whether a target's upstream connection exists (opening, live or reconnecting). */
+function open(target: { readonly state: TargetState }): boolean {
+  return target.state.upstream === 'connecting' || target.state.upstream === 'live'
+}
+
+/** Keeps `eid`'s routing in `lost`, letting the oldest go past {@link DefaultDedupeCapacity}. */
+function remember(lost: Map<string, boolean>, eid: string, live: boolean): void {
+  lost.delete(eid)
+  lost.set(eid, live)
+  if (lost.size > DefaultDedupeCapacity) lost.delete(lost.keys().next().value as string)
 }
 
 /** Whether a target can serve viewers now (see {@link UpstreamReport}`.ready`). */

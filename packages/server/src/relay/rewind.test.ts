@@ -28,6 +28,11 @@ describe('rewoundRecord', () => {
     expect(first?.mark).toEqual({ ts: 150, eid: '' })
   })
 
+  it('never moves a position forward: a record rewound before for an earlier loss keeps it', () => {
+    const text = record({ ts: 100, eid: '', pos: { [Bot]: 'e1:1' } })
+    expect(parseRecord(rewoundRecord(text, [{ channel: Bot, ts: 101, pos: 'e1:3' }]))?.mark?.pos).toEqual({ [Bot]: 'e1:1' })
+  })
+
   it('goes back to before every event when a lost one had no m.ts; keeps a mark already earlier', () => {
     expect(parseRecord(rewoundRecord(record({ ts: 200, eid: 'n' }), [{ channel: Bot, ts: undefined, pos: undefined }]))?.mark?.ts).toBe(-Infinity)
     expect(parseRecord(rewoundRecord(record({ ts: 100, eid: 'n' }), [{ channel: Bot, ts: 150, pos: undefined }]))?.mark).toEqual({ ts: 100, eid: '' })
@@ -64,6 +69,8 @@ describe('rewoundRecord', () => {
           expect(unseen({ chan: event.channel, m: { e: 0, eid: 'lost', ...(event.ts === undefined ? {} : { ts: event.ts }) }, ctx: {} } as never, after)).toBe(true)
           const kept = parsePosition(after.pos?.[event.channel])
           if (kept !== undefined) expect(kept.offset).toBeLessThan(parsePosition(event.pos)?.offset ?? -1)
+          // Never forward of where the record was.
+          if (kept !== undefined) expect(kept.offset).toBeLessThanOrEqual(parsePosition(pos[event.channel])?.offset ?? -1)
         }
         for (const channel of channels) {
           if (!lost.some((event) => event.channel === channel)) expect(after.pos?.[channel]).toBe(pos[channel])

@@ -21,8 +21,9 @@ export interface LostEvent {
  * - the mark's `m.ts` goes back to the earliest lost one (to before every event when one had
  *   no `m.ts`), with no eid or tie remembered, so that core's `m.ts` rule counts each of them
  *   unseen (an origin without positions, or one whose answer is not `exact`);
- * - per channel that lost events, the position goes back to just before the earliest of them,
- *   so that an origin which stamps positions replays them exactly; when that cannot be said
+ * - per channel that lost events, the position goes back to just before the earliest of them
+ *   (never forward: a record rewound before stays as far back), so that an origin which
+ *   stamps positions replays them exactly; when that cannot be said
  *   (a lost event without a position, another epoch, the channel's first event) the channel's
  *   position is dropped, and the origin replays its whole history for the `m.ts` rule;
  * - other channels' positions and the identify ledger are kept: a fresh client spends the same
@@ -53,16 +54,17 @@ export function rewoundRecord(text: string | undefined, lost: readonly LostEvent
 
 /**
  * The position just before the earliest of `lost` on one channel, in the epoch of `current` (the
- * mark's), or `undefined` when there is none to trust.
+ * mark's), or `current` itself when it is earlier already (a record rewound before, for losses
+ * not yet asked for again), or `undefined` when there is none to trust.
  */
 function positionBefore(current: string | undefined, lost: readonly LostEvent[]): string | undefined {
-  const epoch = parsePosition(current)?.epoch
-  let earliest = Infinity
+  const kept = parsePosition(current)
+  let earliest = kept === undefined ? 0 : kept.offset + 1
   for (const event of lost) {
     const position = parsePosition(event.pos)
-    if (position === undefined || position.epoch !== epoch) return undefined
+    if (position === undefined || position.epoch !== kept?.epoch) return undefined
     earliest = Math.min(earliest, position.offset)
   }
   // Offsets count from 1: before the first event there is no position, only the whole history.
-  return earliest > 1 ? formatPosition({ epoch: epoch as string, offset: earliest - 1 }) : undefined
+  return earliest > 1 ? formatPosition({ epoch: (kept as { epoch: string }).epoch, offset: earliest - 1 }) : undefined
 }
