@@ -397,6 +397,21 @@ describe('workerClient: what the hub says', () => {
     expect(t.eids()).toEqual(['a'])
   })
 
+  it('ignores what a worker of another version, or a broken one, posts: a batch whole, and a welcome (its join times out and it falls back)', async () => {
+    const hub = scripted()
+    const t = tab(hub, { sharing: { welcomeTimeoutMs: 300 }, fallbackStatus: { state: 'live', since: 0 } })
+    await settle()
+    // An event without `m`, an item that is no pair, a welcome whose history is not events.
+    hub.say({ type: 'out', items: [['event', event('a', 1)], ['event', { ctx: {} }]] })
+    hub.say({ type: 'out', items: [['event', event('b', 2)], 7] })
+    hub.say({ type: 'out', items: 'no' })
+    hub.say({ ...welcome(), history: [{ ctx: {} }] })
+    hub.say({ type: 'welcome' })
+    expect(t.events).toEqual([])
+    t.scheduler.flush()
+    expect(t.last()?.detail).toBe('Not shared through a SharedWorker: the worker did not answer within 300 ms.')
+  })
+
   it('keeps each record the hub relays in its store, and goes on when the store refuses', async () => {
     const writes: [string, string][] = []
     let mode: 'ok' | 'throw' | 'reject' = 'throw'

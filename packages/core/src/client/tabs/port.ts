@@ -7,7 +7,7 @@ import type { HubJoin, HubMessage, PortMessage } from './hub-machine.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import type { ResolvedOptions } from '../options.js'
 import type { PersistStore } from '../persist/persist-support.js'
-import { emitItem, endsReplay, markKeeper, parseMark, received, tabStreams } from './tab-streams.js'
+import { emitItem, endsReplay, isItem, isPostedEvent, markKeeper, parseMark, received, tabStreams } from './tab-streams.js'
 import type { TabItem } from './tabs-machine.js'
 import type { SharedWorkerLike, TabLocks, TabsEnvironment, WorkerPortLike, WorkerSharing } from './tab-support.js'
 import type { Watermark } from '../connection/watermark.js'
@@ -144,6 +144,10 @@ export function workerClient(
     const message = data as HubMessage
     switch (message.type) {
       case 'welcome':
+        // A worker of another version (one still running at the same URL across a deploy)
+        // or a broken one: ignored whole, as the election's tabs ignore such a message; the
+        // join then times out and the tab connects on its own.
+        if (!Array.isArray(message.history) || !message.history.every(isPostedEvent)) return
         // The answer: this joining's wait for it ends (each joining's wait is its own, as each
         // joining is preceded by a leave, which ends the wait before).
         // Stryker disable next-line OptionalChaining: equivalent: a welcome is heard only while joined, after the joining armed its wait.
@@ -174,6 +178,7 @@ export function workerClient(
         if (message.status !== undefined) status$.next(message.status)
         return
       case 'out':
+        if (!Array.isArray(message.items) || !message.items.every(isItem)) return
         for (const item of message.items) emit(item)
         return
       case 'store':

@@ -151,6 +151,19 @@ export function markKeeper(given: TabSessionStore | undefined, now: () => { read
 }
 
 /** A tab's mark as it keeps it in its session (a reload's resume mark): `-Infinity` is `null` in JSON. */
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
+
+/** An event as a tab or the hub posts it: an object with its `m`, which a follower's dedupe reads. */
+export const isPostedEvent = (value: unknown): boolean => isObject(value) && isObject(value['m'])
+
+/**
+ * An item as a leader or the hub posts it: `[kind, value]`, the value a frame's text or an
+ * object (an event's with its `m`). One of another version, or a broken one, must not reach a
+ * tab's streams: its dedupe and its machine read what they hold, and would throw in the page.
+ */
+export const isItem = (item: unknown): boolean =>
+  Array.isArray(item) && (item[0] === 'frame' ? typeof item[1] === 'string' : item[0] === 'event' ? isPostedEvent(item[1]) : isObject(item[1]))
+
 const markText = (mark: Watermark): string => JSON.stringify({ ts: Number.isFinite(mark.ts) ? mark.ts : null, eid: mark.eid, tied: mark.tied })
 /**
  * The mark in a session's text, or in a persisted record's `mark` (the same shape; a record

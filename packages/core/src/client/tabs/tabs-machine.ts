@@ -1,7 +1,7 @@
 import type { ControlPayload, ReceivedEvent } from '../../codec/index.js'
 import type { Diagnostic } from '../../operators/diagnostic.js'
 import { newer, readyMark, unseen, type Watermark } from '../connection/watermark.js'
-import { received } from './tab-streams.js'
+import { isItem, isPostedEvent, received } from './tab-streams.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import type { ConnectionStatus, GapOutcome, TabRole } from '../connection/status.js'
 
@@ -289,14 +289,6 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 export const isMark = (value: unknown): boolean =>
   isObject(value) && typeof value['ts'] === 'number' && !Number.isNaN(value['ts']) && typeof value['eid'] === 'string' && (value['tied'] === undefined || Array.isArray(value['tied']))
 
-/**
- * An item as a leader posts it: `[kind, value]`, the value a frame's text or an object (an
- * event's with its `m`). Another version's or a broken one must not reach the streams: a
- * follower's dedupe reads every event's `m`, and would end its stream on one without.
- */
-const isItem = (item: unknown): boolean =>
-  Array.isArray(item) && (item[0] === 'frame' ? typeof item[1] === 'string' : isObject(item[1]) && (item[0] !== 'event' || isObject(item[1]['m'])))
-
 /** The message, if `data` is one of this version's; anything else on the channel is ignored. */
 export function tabMessage(data: unknown): TabMessage | undefined {
   if (!isObject(data)) return undefined
@@ -307,7 +299,7 @@ export function tabMessage(data: unknown): TabMessage | undefined {
       return typeof data['to'] === 'string' &&
         isObject(data['status']) &&
         (data['mark'] === undefined || isMark(data['mark'])) &&
-        (data['history'] === undefined || (Array.isArray(data['history']) && data['history'].every((event) => isItem(['event', event]))))
+        (data['history'] === undefined || (Array.isArray(data['history']) && data['history'].every(isPostedEvent)))
         ? (data as TabMessage)
         : undefined
     case 'hello':
