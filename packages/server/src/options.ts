@@ -3,6 +3,7 @@ import type { DemoOptions } from './demo.js'
 import type { Logger } from './log.js'
 import { resolveRelay, type RelayOptions } from './relay/options.js'
 import type { ProtocolConfig } from './protocol/config.js'
+import { configuredRules, type ConfiguredRules } from './protocol/connection-machine.js'
 import type { Credentials, Store } from './stores/store.js'
 
 /** Options of `startServer`. Every number is checked; a bad one throws at the call. */
@@ -240,19 +241,9 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
  * outbox's bounds, as `startServer` gives them to `makeServer` (a test that builds a server
  * from its parts gives the same).
  */
-export function protocolRules(config: ResolvedOptions): Pick<
-  ProtocolConfig,
-  'rateLimit' | 'rateWindowMs' | 'identifyCost' | 'messageCost' | 'identifyTimeoutMs' | 'pingIntervalMs' | 'pongTimeoutMs' | 'donePriorDelayMs' | 'outbox'
-> {
+export function protocolRules(config: ResolvedOptions): ConfiguredRules & Pick<ProtocolConfig, 'outbox'> {
   return {
-    rateLimit: config.rateLimit,
-    rateWindowMs: config.rateWindowMs,
-    identifyCost: config.identifyCost,
-    messageCost: config.messageCost,
-    identifyTimeoutMs: config.identifyTimeoutMs,
-    pingIntervalMs: config.pingIntervalMs,
-    pongTimeoutMs: config.pongTimeoutMs,
-    donePriorDelayMs: config.donePriorDelayMs,
+    ...configuredRules(config),
     outbox: {
       highWaterBytes: config.highWaterBytes,
       maxFrameChars: 1024 * 1024,

@@ -1,20 +1,16 @@
 import type { ResumeOutcome } from '@fates-rx/core/protocol'
 import type { Logger } from '../log.js'
 import type { Store } from '../stores/store.js'
-import type { ConnectionRules } from './connection-machine.js'
+import type { ConfiguredRules } from './connection-machine.js'
 import type { OutboxLimits } from './outbox.js'
 import type { ProtocolTimers } from './timers.js'
 import type { ViewerGate } from './viewers.js'
 
 /**
  * Everything the protocol logic needs; `startServer` fills it from its options. The numbers are
- * the connection machine's rules, named once there (`ConnectionRules`).
+ * the connection machine's rules, named once there (`ConfiguredRules`).
  */
-export interface ProtocolConfig
-  extends Pick<
-    ConnectionRules,
-    'rateLimit' | 'rateWindowMs' | 'identifyCost' | 'messageCost' | 'identifyTimeoutMs' | 'pingIntervalMs' | 'pongTimeoutMs' | 'donePriorDelayMs'
-  > {
+export interface ProtocolConfig extends ConfiguredRules {
   readonly store: Store
   readonly logger: Logger
   /** Per-connection writer limits. */

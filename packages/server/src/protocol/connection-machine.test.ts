@@ -13,6 +13,7 @@ import {
   type ConnectionMachineState,
   type ConnectionPhase,
   type ConnectionRules,
+  configuredRules,
 } from './connection-machine.js'
 
 const rules: ConnectionRules = Object.freeze({
@@ -61,6 +62,13 @@ const Reach: Readonly<Record<ConnectionPhase, readonly ConnectionInput[]>> = Obj
 })
 
 const types = (effects: readonly ConnectionEffect[]): string[] => effects.map((e) => (e.type === 'arm' || e.type === 'cancel' ? `${e.type} ${e.timer}` : e.type))
+
+describe('configuredRules', () => {
+  it('copies the rules a configuration sets, and nothing else of it (its store, a token)', () => {
+    const rules = { rateLimit: 1, rateWindowMs: 2, identifyCost: 3, messageCost: 4, identifyTimeoutMs: 5, pingIntervalMs: 6, pongTimeoutMs: 7, donePriorDelayMs: 8 }
+    expect(configuredRules({ ...rules, store: {}, token: 'secret', relay: true } as typeof rules)).toEqual(rules)
+  })
+})
 
 describe('open', () => {
   it('prompts for the identity and arms the identify, ping and dead-peer timers', () => {

@@ -104,6 +104,31 @@ export interface ConnectionRules {
   readonly positions?: boolean
 }
 
+/**
+ * The {@link ConnectionRules} a server's configuration sets (the others follow from its store
+ * and mode), named once for `ProtocolConfig` and for whoever copies them out of options.
+ */
+export const ConfiguredRules = Object.freeze([
+  'rateLimit',
+  'rateWindowMs',
+  'identifyCost',
+  'messageCost',
+  'identifyTimeoutMs',
+  'pingIntervalMs',
+  'pongTimeoutMs',
+  'donePriorDelayMs',
+] as const)
+
+/** The rules a configuration sets: see {@link ConfiguredRules}. */
+export type ConfiguredRules = Pick<ConnectionRules, (typeof ConfiguredRules)[number]>
+
+/** The configured rules of `config`, and nothing else of it. Pure. */
+export function configuredRules(config: ConfiguredRules): ConfiguredRules {
+  const rules: Partial<Record<keyof ConfiguredRules, number>> = {}
+  for (const key of ConfiguredRules) rules[key] = config[key]
+  return rules as ConfiguredRules
+}
+
 /** Why a connection's writer gave up on a peer that does not read fast enough. */
 export type Overflow =
   /** More queued events than `maxQueuedEvents`. */

@@ -3,6 +3,7 @@ import type { EncodedEvent } from '../wire/encode.js'
 import { encodeControl } from '../wire/encode.js'
 import type { ProtocolConfig, ProtocolObserver } from './config.js'
 import {
+  configuredRules,
   open,
   step,
   type ConnectionEffect,
@@ -39,14 +40,7 @@ export interface ConnectionContext {
 /** The machine's rules from the protocol config. */
 export function connectionRules(config: ProtocolConfig): ConnectionRules {
   return Object.freeze({
-    rateLimit: config.rateLimit,
-    rateWindowMs: config.rateWindowMs,
-    identifyCost: config.identifyCost,
-    messageCost: config.messageCost,
-    identifyTimeoutMs: config.identifyTimeoutMs,
-    pingIntervalMs: config.pingIntervalMs,
-    pongTimeoutMs: config.pongTimeoutMs,
-    donePriorDelayMs: config.donePriorDelayMs,
+    ...configuredRules(config),
     relay: config.viewers !== undefined,
     // A store that stamps positions can say where a resume starts; without, `after` is ignored.
     positions: config.store.headOf !== undefined,
