@@ -86,6 +86,7 @@ describe('the relay target machine', () => {
     ['the store lost events while live: a fresh upstream client at once, viewers told, behind', [joined, upstream('live'), lost], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'refill-upstream reopen', 'tell all upstream_connecting'], { upstream: 'connecting', viewers: 1, behind: true }],
     ['the fresh client live: its replay is stored before the target catches up', [joined, upstream('live'), lost, upstream('connecting'), upstream('live'), stored], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'refill-upstream reopen', 'tell all upstream_connecting', 'tell all upstream_live', 'await-stored'], { upstream: 'live', viewers: 1, behind: false }],
     ['the store lost events while reconnecting: a fresh client at once', [joined, upstream('live'), upstream('connecting'), lost], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'tell all upstream_connecting', 'refill-upstream reopen', 'tell all upstream_connecting'], { upstream: 'connecting', behind: true }],
+    ['the store lost events in the grace period: closed now, a fresh client at the next opening', [joined, upstream('live'), left, lost], ['open-upstream', 'tell joined upstream_connecting', 'tell all upstream_live', 'arm-grace', 'cancel-grace', 'refill-upstream', 'close-upstream'], { upstream: 'idle', grace: false, behind: true }],
     ['the store lost events after the upstream closed: a fresh client at the next opening', [...closedByGrace(), lost], [...graceClose, 'refill-upstream'], { upstream: 'idle', behind: true }],
     ['the store lost events while the upstream failed: a fresh client at the retry, behind once it is live', [joined, upstream('failed'), lost, due, upstream('live')], ['open-upstream', 'tell joined upstream_connecting', 'arm-retry 60000', 'refuse all', 'refill-upstream', 'retry-upstream', 'tell all upstream_retrying', 'tell all upstream_live', 'await-stored'], { upstream: 'live', behind: true }],
     ['a viewer joining while behind (admitted before the close) reopens as the first viewer does', [...closedByGrace(), joined], [...graceClose, 'open-upstream', 'tell joined upstream_connecting'], { upstream: 'connecting', viewers: 1, behind: true }],
@@ -268,7 +269,7 @@ describe('the relay target machine', () => {
             }
             if (effect.type === 'await-stored') storing++
             // A fresh client for what the store lost: at once only while one is open (connecting or live).
-            if (effect.type === 'refill-upstream') expect(effect.reopen).toBe(before === 'connecting' || before === 'live')
+            if (effect.type === 'refill-upstream') expect(effect.reopen).toBe((before === 'connecting' || before === 'live') && !state.grace)
             if (effect.type === 'admit-held') {
               // Only once what the reopened upstream replayed is stored.
               expect(result.state.behind).toBe(false)

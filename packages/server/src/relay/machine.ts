@@ -364,6 +364,12 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
     case 'store-lost': {
       // Until the events are stored again a replay would lack them (and an exact resume lie):
       // the target is behind, as after a closing, and new viewers are held.
+      if (state.grace) {
+        // Nobody watches: a fresh client now would be an identify for a grace period that may
+        // run out unused. Closed now, as the timer would; the next viewer reopens it.
+        effects.push({ type: 'cancel-grace' }, { type: 'refill-upstream', reopen: false }, { type: 'close-upstream' }, { type: 'log', line: 'the store lost upstream events and no viewer is left: closing the upstream connection; they are fetched again when it next opens' })
+        return { state: { ...state, upstream: 'idle', grace: false, detail: '', retries: 0, behind: true }, effects }
+      }
       const reopen = open(state.upstream)
       effects.push({ type: 'refill-upstream', reopen }, { type: 'log', line: `the store lost upstream events: ${reopen ? 'reconnecting the upstream to fetch them again' : 'they are fetched again when the upstream next opens'}` })
       if (!reopen) return { state: { ...state, behind: true }, effects }

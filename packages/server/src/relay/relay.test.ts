@@ -2,7 +2,7 @@
 // and that it opens nothing it should not. (End to end with real processes: test/relay.test.ts.)
 import { describe, expect, it } from 'vitest'
 import { CloseCode, CloseInfo, EventName, RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
-import { donePriorPayload, fakeWebSockets, fatesEvent, invalidAuthPayload, joinFrames, wrapEvent, identityPayload } from '@fates-rx/core/testing'
+import { donePriorPayload, fakeWebSockets, fatesEvent, invalidAuthPayload, joinFrames, wrapEvent, identityPayload, readyPayload, type FakeWebSocket } from '@fates-rx/core/testing'
 import { silentLogger } from '../log.js'
 import { PublishError } from '../publish.js'
 import type { PublishRequest } from '../protocol/publish-events.js'
@@ -607,6 +607,25 @@ describe('Relay fetching again what the store lost', () => {
     expect(count()).toBe(n)
   }
 
+  /**
+   * Two relayed bots, each with a viewer (`a`, `b`) and a live upstream (`first`, `second`,
+   * greeted by `greet`), over a store down for `g` while `store.down`.
+   */
+  async function twoTargets(greet: (socket: FakeWebSocket) => FakeWebSocket) {
+    const bots = [{ id: Bot, token: Token }, { id: Other, token: 'other-secret' }]
+    const setup = lossSetup(['g'], { down: false, bots })
+    const { relay, sockets } = setup
+    const a = recordingViewer()
+    const b = recordingViewer()
+    relay.joined('bot', Bot, a)
+    await opened(sockets)
+    relay.joined('bot', Other, b)
+    await opened(sockets, 2)
+    const [first, second] = sockets.sockets.map((socket) => greet(socket).frame(joinFrames(donePriorPayload())))
+    await settle()
+    return { ...setup, a, b, first: first as FakeWebSocket, second: second as FakeWebSocket }
+  }
+
   /** A bot view on the target's channel with an origin position `e1:<offset>`. */
   const at = (eid: string, ts: number, offset?: number) => {
     const event = viewAt(eid, ts)
@@ -736,18 +755,7 @@ describe('Relay fetching again what the store lost', () => {
   })
 
   it('is fetched again though the target that first received it has closed its upstream, while another target\'s upstream (which received it too) is live', async () => {
-    const bots = [{ id: Bot, token: Token }, { id: Other, token: 'other-secret' }]
-    const { relay, sockets, timers, stored, lines, store } = lossSetup(['g'], { down: false, bots })
-    const a = recordingViewer()
-    const b = recordingViewer()
-    relay.joined('bot', Bot, a)
-    await opened(sockets)
-    relay.joined('bot', Other, b)
-    await opened(sockets, 2)
-    const [first, second] = sockets.sockets
-    first?.handshake().frame(joinFrames(donePriorPayload()))
-    second?.handshake().frame(joinFrames(donePriorPayload()))
-    await settle()
+    const { relay, sockets, timers, stored, lines, store, a, first, second } = await twoTargets((socket) => socket.handshake())
     store.down = true
     const reset = fatesEvent(EventName.VoteResetAll, {}, { eid: 'g', ts: Date.now() / 1000 })
     first?.frame(joinFrames(wrapEvent(reset, 'global')))
@@ -789,6 +797,73 @@ describe('Relay fetching again what the store lost', () => {
     expect(relay.upstreams()[0]).toMatchObject({ status: 'live' })
     second.frame(joinFrames(reset, donePriorPayload()))
     for (let i = 0; i < 5; i++) await settle()
+    expect(stored).toContain('g')
+    await relay.close()
+  })
+
+  /** A handshake whose `ready` carries the origin's clock as it is now (the fakes' default is 2023's). */
+  const hello = <S extends { open(): S; frame(text: string): S }>(socket: S): S =>
+    socket.open().frame(joinFrames(identityPayload())).frame(joinFrames(readyPayload(2, { ts: Date.now() / 1000 })))
+
+  it('asks again for a later batch of another channel that the replaced client delivered: its fresh client did not resume before it there', async () => {
+    const { relay, sockets, timers, stored, lines, store } = lossSetup(['g', 'b'])
+    relay.joined('bot', Bot, recordingViewer())
+    await opened(sockets)
+    const now = Date.now() / 1000
+    const globalAt = (eid: string, ts: number, offset: number) => {
+      const event = wrapEvent(fatesEvent(EventName.VoteResetAll, {}, { eid, ts }), 'global')
+      return { ...event, dat: { ...event.dat, m: { ...event.dat.m, pos: `e1:${offset}` } } }
+    }
+    const first = hello(sockets.last()).frame(joinFrames(donePriorPayload()))
+    first.frame(joinFrames(at('before', now - 0.6, 1), globalAt('g0', now - 0.6, 4)))
+    await settle()
+    first.frame(joinFrames(globalAt('g', now - 0.5, 5)))
+    await settle()
+    first.frame(joinFrames(at('b', now - 0.4, 2)))
+    await settle()
+    // `before`/`g0` were stored; `g` (global e1:5) is given up first: a fresh client.
+    await untilGivenUp(lines, timers)
+    await opened(sockets, 2)
+    hello(sockets.last())
+    // Then `b` (bot e1:2), which the replaced client had delivered, is given up too.
+    await untilGivenUp(lines, timers, 2)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    store.down = false
+    // An origin that stamps positions replays exactly what the newest identify asked for.
+    const newest = sockets.last()
+    if (newest.sent.length === 0) hello(newest)
+    const after = identifyOf(newest.sent).after ?? {}
+    const history = [at('before', now - 0.6, 1), globalAt('g0', now - 0.6, 4), globalAt('g', now - 0.5, 5), at('b', now - 0.4, 2)]
+    const offset = (text: string | undefined) => (text === undefined ? 0 : Number(text.split(':')[1]))
+    const replay = history.filter((event) => offset(event.dat.m.pos) > offset(after[event.chan as string]))
+    newest.frame(joinFrames(...replay, donePriorPayload()))
+    for (let i = 0; i < 5; i++) await settle()
+    expect(stored).toContain('g')
+    expect(stored).toContain('b')
+    await relay.close()
+  })
+
+  it('stores a lost global event given up while no upstream was open when another target\'s reopened upstream brings it', async () => {
+    const { relay, sockets, timers, stored, lines, store, a, b, first } = await twoTargets(hello)
+    // `Other`'s viewer leaves; its grace period closes its upstream.
+    relay.left('bot', Other, b)
+    timers.fire()
+    expect(relay.upstreams()[1]?.status).toBe('idle')
+    // `g` is published: only the first target's upstream receives it, and the store is down.
+    store.down = true
+    const reset = wrapEvent(fatesEvent(EventName.VoteResetAll, {}, { eid: 'g', ts: Date.now() / 1000 }), 'global')
+    first?.frame(joinFrames(reset))
+    await settle()
+    relay.left('bot', Bot, a)
+    await untilGivenUp(lines, timers)
+    expect(relay.upstreams().map((u) => u.status)).toEqual(['idle', 'idle'])
+    store.down = false
+    // A viewer of `Other` comes: its upstream reopens and the origin replays what it missed, `g` among it.
+    relay.held('bot', Other, recordingViewer())
+    await opened(sockets, 3)
+    hello(sockets.last()).frame(joinFrames(reset, donePriorPayload()))
+    for (let i = 0; i < 5; i++) await settle()
+    expect(relay.upstreams()[1]?.status).toBe('live')
     expect(stored).toContain('g')
     await relay.close()
   })

@@ -11,7 +11,7 @@ import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
 import type { Admission, Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
 import { channelOf, GlobalChannel, type Credentials, type IdentityKind } from '../stores/store.js'
 import { admission, CatchingUpDetail, HoldMs, IdleTarget, step, type Audience, type RetryPolicy, type TargetConfig, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
-import { rewoundRecord, type LostEvent } from './rewind.js'
+import { asksFor, rewoundRecord, type LostEvent } from './rewind.js'
 import { upstreamInput, upstreamNotice } from './upstream-status.js'
 
 /** One relayed target as `/metrics` and `/healthz` report it. */
@@ -139,8 +139,11 @@ interface Target {
   generation: number
   /** Events the store gave up on that the next fresh client must ask for again: its record is rewound to them. */
   lostMarks: LostEvent[]
+  /** The record the current client resumed from (read when it was made): what it asks for ({@link asksFor}). */
+  resumedFrom: string | undefined
   /**
-   * The eids of events the store gave up on, until they come again: each is then published as
+   * The eids of this target's own channel's events the store gave up on (`global`'s are the
+   * relay's, `#lostGlobal`), until they come again: each is then published as
    * it was the first time (`true`: live, to viewers who missed it; `false`: history only),
    * whatever the new client says of it. At most {@link DefaultDedupeCapacity}, the oldest
    * forgotten first (an origin whose history let them go never sends them again).
@@ -199,6 +202,11 @@ export class Relay implements ViewerGate {
   #wake: (() => void) | undefined
   /** Each queued event's {@link Source}. */
   readonly #sources = new WeakMap<Relayed, Source>()
+  /**
+   * As a target's `lost`, for `global` events: whichever target's upstream brings one again
+   * (every upstream receives `global`), it is published, though `#globalSeen` knows it.
+   */
+  readonly #lostGlobal = new Map<string, boolean>()
   /** The eids of the `global` events received lately, from any target's upstream (see `#received`). */
   readonly #globalSeen = new EventIdMemory(DefaultDedupeCapacity)
 
@@ -209,7 +217,7 @@ export class Relay implements ViewerGate {
     for (const [kind, list] of [['bot', config.bots], ['server', config.servers]] as const) {
       for (const { id, token } of list) {
         const channel = channelOf(kind, id)
-        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), held: new Set(), joining: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, openedAt: 0, record: undefined, generation: 0, lostMarks: [], lost: new Map(), awaiting: undefined, client: undefined, subscription: undefined, grace: undefined, retry: undefined })
+        this.#targets.set(channel, { kind, id, token, channel, state: IdleTarget, viewers: new Set(), held: new Set(), joining: new Set(), events: 0, opened: 0, refused: 0, retries: 0, liveSinceOpened: false, openedAt: 0, record: undefined, generation: 0, lostMarks: [], resumedFrom: undefined, lost: new Map(), awaiting: undefined, client: undefined, subscription: undefined, grace: undefined, retry: undefined })
       }
     }
   }
@@ -444,9 +452,10 @@ export class Relay implements ViewerGate {
       target.openedAt = Date.now()
     }
     // A fresh client after a loss of the store's: from before the lost events (rewind.ts).
-    if (target.client === undefined && target.lostMarks.length > 0) {
-      target.record = rewoundRecord(target.record, target.lostMarks)
+    if (target.client === undefined) {
+      if (target.lostMarks.length > 0) target.record = rewoundRecord(target.record, target.lostMarks)
       target.lostMarks = []
+      target.resumedFrom = target.record
     }
     // One client per target for the relay's life, subscribed while the upstream is open: core
     // keeps its identify budget across subscriptions, so viewers who come and go around the
@@ -533,9 +542,10 @@ export class Relay implements ViewerGate {
     const eid = event.m.eid
     const request: Relayed = { channel, event: published }
     this.#sources.set(request, { target, generation: target.generation })
-    const lost = eid === undefined ? undefined : target.lost.get(eid)
+    const lostMap = channel === GlobalChannel ? this.#lostGlobal : target.lost
+    const lost = eid === undefined ? undefined : lostMap.get(eid)
     if (lost !== undefined) {
-      target.lost.delete(eid as string)
+      lostMap.delete(eid as string)
       this.#enqueue(request, !lost)
       return
     }
@@ -562,10 +572,10 @@ export class Relay implements ViewerGate {
   /**
    * A batch the store gave up on: the targets whose clients delivered it fetch it again with a
    * fresh client (`store-lost`), holding new viewers meanwhile, whose replays would lack it.
-   * What an earlier client delivered, a fresh one since asked for already (it resumed from
-   * before the loss that replaced that client, and this batch is later): only the routing of
-   * its events is kept. A `global` event is fetched again by one open upstream, its own
-   * target's if that is open (every target's upstream receives `global`).
+   * What an earlier client delivered, the fresh client that replaced it may have asked for
+   * already (`asksFor`: every channel it did not resume by position, and what followed its
+   * positions); only the routing of those is kept. A `global` event is fetched again by one
+   * open upstream, its own target's if that is open (every target's upstream receives `global`).
    */
   #lose(batch: readonly Relayed[], live: boolean): void {
     const refill = new Set<Target>()
@@ -577,9 +587,11 @@ export class Relay implements ViewerGate {
       if (channel === GlobalChannel && !open(target)) target = [...this.#targets.values()].find(open) ?? target
       // The origin's `m` as received: the store stamps its own position on a copy.
       const { eid, ts, pos } = event.m
-      if (eid !== undefined) remember(target.lost, eid, live)
-      if (target !== source.target || source.generation === target.generation) {
-        target.lostMarks.push({ channel, ts, pos })
+      if (eid !== undefined) remember(channel === GlobalChannel ? this.#lostGlobal : target.lost, eid, live)
+      const lost = { channel, ts, pos }
+      const asked = target === source.target && source.generation !== target.generation && target.client !== undefined && asksFor(target.resumedFrom, lost)
+      if (!asked) {
+        target.lostMarks.push(lost)
         refill.add(target)
       }
     }

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parsePosition } from '@fates-rx/core/protocol'
 import { parseRecord, recordText, unseen } from '@fates-rx/core/sans-io'
-import { rewoundRecord, type LostEvent } from './rewind.js'
+import { asksFor, rewoundRecord, type LostEvent } from './rewind.js'
 
 const Bot = 'bot-1'
 const ledger = { windowStart: 1_000, remaining: 16, lastIdentifyAt: 1_000 }
@@ -76,6 +76,40 @@ describe('rewoundRecord', () => {
           if (!lost.some((event) => event.channel === channel)) expect(after.pos?.[channel]).toBe(pos[channel])
         }
         expect(after.ts).toBeLessThanOrEqual(ts)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+describe('asksFor', () => {
+  const text = record({ ts: 100, eid: 'newest', tied: ['t'], pos: { [Bot]: 'e1:9' } })
+
+  it('by position where the record keeps one: only what followed it, of its epoch', () => {
+    expect(asksFor(text, { channel: Bot, ts: 50, pos: 'e1:10' })).toBe(true)
+    expect(asksFor(text, { channel: Bot, ts: 150, pos: 'e1:9' })).toBe(false)
+    expect(asksFor(text, { channel: Bot, ts: 150, pos: 'e2:10' })).toBe(false)
+    expect(asksFor(text, { channel: Bot, ts: 150, pos: undefined })).toBe(false)
+  })
+
+  it('the whole history on a channel whose position it does not keep, and without a mark', () => {
+    expect(asksFor(text, { channel: 'global', ts: 1, pos: 'e1:3' })).toBe(true)
+    expect(asksFor(text, { channel: 'global', ts: undefined, pos: undefined })).toBe(true)
+    expect(asksFor(recordText({ ledger }), { channel: Bot, ts: 1, pos: 'e1:1' })).toBe(true)
+    expect(asksFor(undefined, { channel: Bot, ts: 1, pos: 'e1:1' })).toBe(true)
+  })
+
+  // The two agree: a record rewound for some lost events asks for each of them again.
+  it('asks a rewound record for every event it was rewound for', () => {
+    const lost = fc.record({
+      channel: fc.constantFrom(Bot, 'global'),
+      ts: fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined }),
+      pos: fc.option(fc.integer({ min: 1, max: 50 }).map((n) => `e1:${n}`), { nil: undefined }),
+    })
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 400 }), fc.array(lost, { minLength: 1, maxLength: 6 }), (ts, events) => {
+        const rewound = rewoundRecord(record({ ts, eid: 'newest', tied: ['t'], pos: { [Bot]: 'e1:60', global: 'e1:60' } }), events)
+        for (const event of events) expect(asksFor(rewound, event)).toBe(true)
       }),
       { numRuns: 300 },
     )

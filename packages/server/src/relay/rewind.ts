@@ -68,3 +68,21 @@ function positionBefore(current: string | undefined, lost: readonly LostEvent[])
   // Offsets count from 1: before the first event there is no position, only the whole history.
   return earliest > 1 ? formatPosition({ epoch: (kept as { epoch: string }).epoch, offset: earliest - 1 }) : undefined
 }
+
+/**
+ * Whether a client that asks for the whole history (`sendAll`, as the relay's upstream clients
+ * do) resuming from `text` (core's record) is sent `lost` again: on a channel whose position the
+ * record keeps, only what followed it (an exact replay), so only an event of that epoch after
+ * it (one it cannot be compared with counts as not sent); on any other channel, the whole
+ * history, `lost` included while the origin's history holds it. Pure.
+ *
+ * @example
+ * asksFor(record, { channel: 'global', ts: 1700000000, pos: 'e1:7' }) // false when `global` resumes after e1:9
+ */
+export function asksFor(text: string | undefined, lost: LostEvent): boolean {
+  const kept = parseRecord(text)?.mark?.pos?.[lost.channel]
+  if (kept === undefined) return true
+  const after = parsePosition(kept)
+  const position = parsePosition(lost.pos)
+  return after !== undefined && position !== undefined && position.epoch === after.epoch && position.offset > after.offset
+}
