@@ -129,67 +129,95 @@ export function goSyntaxError(input: string | Uint8Array): string | undefined {
     }
   }
 
-  const value = (): void => {
+  /** Go's scanner's limit (encoding/json maxNestingDepth, since Go 1.15). */
+  const maxNestingDepth = 10_000
+  // An explicit stack, as Go's scanner keeps: no nesting depth can exhaust the call stack.
+  const stack: number[] = []
+  const open = (c: number): void => {
+    stack.push(c)
+    if (stack.length > maxNestingDepth) fail(c, 'exceeded max depth')
+    i++
+  }
+  /** Scans one value; an object or array is opened and left for the loop to continue. */
+  const begin = (): boolean => {
     skipSpace()
     const c = peek()
     switch (c) {
       case 0x7b:
-        return object()
+        open(c)
+        skipSpace()
+        if (peek() === 0x7d) {
+          i++
+          stack.pop()
+          return false
+        }
+        objectKey()
+        return true
       case 0x5b:
-        return array()
+        open(c)
+        skipSpace()
+        if (peek() === 0x5d) {
+          i++
+          stack.pop()
+          return false
+        }
+        return true
       case 0x22:
-        return string()
+        string()
+        return false
       case 0x74:
-        return literal('true')
+        literal('true')
+        return false
       case 0x66:
-        return literal('false')
+        literal('false')
+        return false
       case 0x6e:
-        return literal('null')
+        literal('null')
+        return false
       default:
-        if (c === 0x2d || isDigit(c)) return number()
+        if (c === 0x2d || isDigit(c)) {
+          number()
+          return false
+        }
         return fail(c, 'looking for beginning of value')
     }
   }
-
-  const object = (): void => {
-    i++
+  const objectKey = (): void => {
     skipSpace()
-    if (peek() === 0x7d) {
-      i++
-      return
-    }
-    for (;;) {
-      skipSpace()
-      const k = peek()
-      if (k !== 0x22) fail(k, 'looking for beginning of object key string')
-      string()
-      skipSpace()
-      const colon = peek()
-      if (colon !== 0x3a) fail(colon, 'after object key')
-      i++
-      value()
-      skipSpace()
-      const next = peek()
-      i++
-      if (next === 0x7d) return
-      if (next !== 0x2c) fail(next, 'after object key:value pair')
-    }
+    const k = peek()
+    if (k !== 0x22) fail(k, 'looking for beginning of object key string')
+    string()
+    skipSpace()
+    const colon = peek()
+    if (colon !== 0x3a) fail(colon, 'after object key')
+    i++
   }
-
-  const array = (): void => {
-    i++
-    skipSpace()
-    if (peek() === 0x5d) {
-      i++
-      return
-    }
+  const value = (): void => {
+    // Each turn scans one value (opening a container, or a scalar) then closes what ends.
     for (;;) {
-      value()
-      skipSpace()
-      const next = peek()
-      i++
-      if (next === 0x5d) return
-      if (next !== 0x2c) fail(next, 'after array element')
+      if (begin()) continue
+      for (;;) {
+        if (stack.length === 0) return
+        skipSpace()
+        const next = peek()
+        i++
+        const top = stack[stack.length - 1]
+        if (top === 0x7b) {
+          if (next === 0x7d) {
+            stack.pop()
+            continue
+          }
+          if (next !== 0x2c) fail(next, 'after object key:value pair')
+          objectKey()
+        } else {
+          if (next === 0x5d) {
+            stack.pop()
+            continue
+          }
+          if (next !== 0x2c) fail(next, 'after array element')
+        }
+        break
+      }
     }
   }
 
@@ -202,4 +230,68 @@ export function goSyntaxError(input: string | Uint8Array): string | undefined {
     if (error instanceof ScanError) return error.message
     throw error
   }
+}
+
+/**
+ * The members of a JSON object text already known to be valid, in their order and repeats
+ * included, each as its key and the text of its value (Go's decoder applies every one in turn;
+ * `JSON.parse` keeps only the last of a repeated key). `undefined` when the text is no object.
+ */
+export function topLevelMembers(text: string): [key: string, value: string][] | undefined {
+  let i = 0
+  const space = (): void => {
+    while (i < text.length && ' \t\r\n'.includes(text[i] as string)) i++
+  }
+  const skipString = (): void => {
+    i++
+    while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1
+    i++
+  }
+  space()
+  if (text[i] !== '{') return undefined
+  i++
+  const members: [string, string][] = []
+  for (;;) {
+    space()
+    if (text[i] === '}') return members
+    const keyStart = i
+    skipString()
+    const key = JSON.parse(text.slice(keyStart, i)) as string
+    space()
+    i++ // colon
+    space()
+    const valueStart = i
+    let depth = 0
+    for (;;) {
+      const c = text[i]
+      if (c === '"') skipString()
+      else if (c === '{' || c === '[') (depth++, i++)
+      else if (c === '}' || c === ']') {
+        if (depth === 0) break
+        depth--
+        i++
+      } else if (c === ',' && depth === 0) break
+      else i++
+    }
+    members.push([key, text.slice(valueStart, i).trimEnd()])
+    if (text[i] === ',') i++
+  }
+}
+
+/** Go's `strconv.Quote`, as a `NumError` quotes the text it could not parse. */
+export function goQuote(text: string): string {
+  let out = '"'
+  for (const ch of text) {
+    let cp = ch.codePointAt(0) as number
+    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd // Go's decoder made a lone surrogate U+FFFD
+    const c = String.fromCodePoint(cp)
+    if (c === '"' || c === '\\') out += `\\${c}`
+    else if (cp === 0x20 || /[\p{L}\p{M}\p{N}\p{P}\p{S}]/u.test(c)) out += c
+    else {
+      const named: Record<number, string> = { 7: '\\a', 8: '\\b', 12: '\\f', 10: '\\n', 13: '\\r', 9: '\\t', 11: '\\v' }
+      const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')
+      out += named[cp] ?? (cp < 0x20 || cp === 0x7f ? `\\x${hex(cp, 2)}` : cp < 0x10000 ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`)
+    }
+  }
+  return `${out}"`
 }

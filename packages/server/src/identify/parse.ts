@@ -1,6 +1,6 @@
 import { either } from 'fp-ts'
 import { AfterLimits, IdentifyPayload, isSnowflakeId, MaxSnowflakeId, parsePosition, type Position } from '@fates-rx/core/protocol'
-import { goSyntaxError } from './go-json.js'
+import { goQuote, goSyntaxError, topLevelMembers } from './go-json.js'
 
 import type { IdentityKind } from '../stores/store.js'
 
@@ -70,6 +70,9 @@ function goKind(value: unknown): string {
   }
 }
 
+/** A key as Go 1.18's field matching folds it for these five ASCII names (ſ is s, K is k). */
+const goFold = (key: string): string => key.replace(/[A-Z\u017f\u212a]/g, (c) => (c === '\u017f' ? 's' : c === '\u212a' ? 'k' : c.toLowerCase()))
+
 const matchesType = (value: unknown, type: 'string' | 'bool'): boolean =>
   type === 'string' ? typeof value === 'string' : typeof value === 'boolean'
 
@@ -80,7 +83,7 @@ const matchesType = (value: unknown, type: 'string' | 'bool'): boolean =>
  * of Atoi names Atoi, also where it hands a long string to ParseInt).
  */
 export function goAtoi(s: string): either.Either<string, bigint> {
-  const quoted = JSON.stringify(s)
+  const quoted = goQuote(s)
   if (!/^[+-]?\d+$/.test(s)) return either.left(`strconv.Atoi: parsing ${quoted}: invalid syntax`)
   const value = BigInt(s)
   if (value > MaxInt64 || value < MinInt64) {
@@ -109,16 +112,20 @@ export function goAtoi(s: string): either.Either<string, bigint> {
 export function parseIdentify(message: string | Uint8Array, positions = false): either.Either<string, IdentifyRequest> {
   const syntax = goSyntaxError(message)
   if (syntax !== undefined) return either.left(syntax)
-  const parsed: unknown = JSON.parse(typeof message === 'string' ? message : Buffer.from(message).toString('utf8'))
+  const text = typeof message === 'string' ? message : Buffer.from(message).toString('utf8')
+  const parsed: unknown = JSON.parse(text)
   if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
     return either.left(`json: cannot unmarshal ${goKind(parsed)} into Go value of type ${GoPackage}.${GoStruct}`)
   }
   const fields: Partial<Record<FieldName, unknown>> = {}
   let typeError: string | undefined
-  for (const [key, value] of Object.entries(parsed ?? {})) {
+  // Every member in order, repeats included, as Go's decoder applies them.
+  for (const [key, raw] of topLevelMembers(text) ?? []) {
     const name = (Object.keys(Fields) as FieldName[]).find((f) => f === key) ??
-      (Object.keys(Fields) as FieldName[]).find((f) => f === key.toLowerCase())
-    if (name === undefined || value === null) continue
+      (Object.keys(Fields) as FieldName[]).find((f) => f === goFold(key))
+    if (name === undefined) continue
+    const value: unknown = JSON.parse(raw)
+    if (value === null) continue
     if (!matchesType(value, Fields[name])) {
       // Go keeps decoding after a type mismatch and reports the first one.
       typeError ??= `json: cannot unmarshal ${goKind(value)} into Go struct field ${GoStruct}.${name} of type ${Fields[name]}`
@@ -137,7 +144,7 @@ export function parseIdentify(message: string | Uint8Array, positions = false): 
   // parsed must be core's snowflake, the rule every other part of the project checks.
   if (!isSnowflakeId(number.right.toString()) || token === '') {
     // The original appended "and api token of <token>": a secret in a log-friendly text.
-    return either.left(`Invalid ID or token sent. Got ID of ${number.right}`)
+    return either.left(`Invalid ID or token sent. Got ID of ${id}`)
   }
   const kind: IdentityKind = bot ? 'bot' : 'server'
   const request: IdentifyRequest = { kind, id: number.right.toString(), token, sendAll: send_all, sendNone: send_none }
