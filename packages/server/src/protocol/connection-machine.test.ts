@@ -179,6 +179,36 @@ const LateAnswers: readonly (readonly [string, readonly ConnectionInput[], Conne
   ['a later message\'s count', [...toReady, message('{}')], counted(3), rules],
 ]
 
+describe('an identify nested past Go\'s limit', () => {
+  const closeOf = (effects: readonly ConnectionEffect[]) => effects.find((e) => e.type === 'close')
+
+  it('20,000 × "[" is refused with invalid_payload and 4004, never thrown', () => {
+    const { state } = open(rules)
+    let effects: readonly ConnectionEffect[] = []
+    expect(() => {
+      effects = step(state, { type: 'message', data: '['.repeat(20_000) }, rules).effects
+    }).not.toThrow()
+    expect(closeOf(effects)).toMatchObject({
+      code: 4004,
+      control: { code: 'invalid_payload', detail: "invalid character '[' exceeded max depth" },
+    })
+  })
+})
+
+describe('a fault (an input the interpreter could not step)', () => {
+  it('closes the connection with 4500 and logs the kind, in any phase still open; nothing once closing', () => {
+    for (const phase of ['waiting', 'identifying', 'ready'] as const) {
+      const { effects } = run([...Reach[phase], { type: 'fault', error: 'RangeError' }])
+      const faulted = effects.slice(run(Reach[phase]).effects.length)
+      expect(faulted).toContainEqual({ type: 'log', level: 'error', line: 'internal error, the connection is closed: RangeError' })
+      expect(faulted.find((e) => e.type === 'close')).toMatchObject({ code: 4500 })
+    }
+    for (const phase of ['closing', 'closed'] as const) {
+      expect(run([...Reach[phase], { type: 'fault', error: 'RangeError' }]).effects.slice(run(Reach[phase]).effects.length)).toEqual([])
+    }
+  })
+})
+
 describe('answers after a close', () => {
   it.each(LateAnswers)('a %s answer after the shutdown changes nothing', (_what, before, answer, r) => {
     const { state } = run([...before, { type: 'shutdown', code: 1001 }], r)

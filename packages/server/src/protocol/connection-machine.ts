@@ -170,6 +170,11 @@ export type ConnectionInput =
     }
   /** A store call failed (`error` is a description for the log, never a token). */
   | { readonly type: 'store-failed'; readonly error: string }
+  /**
+   * The interpreter could not step an input: a bug of the machine's (`error` names the
+   * exception's kind only, never its message, which may quote the client's text).
+   */
+  | { readonly type: 'fault'; readonly error: string }
   /** A live event on a joined channel. */
   | { readonly type: 'live'; readonly eid: string; readonly event: EncodedEvent }
   /** The writer gave up on a slow peer. */
@@ -381,6 +386,12 @@ export function step(state: ConnectionMachineState, input: ConnectionInput, rule
         state: closing.state,
         effects: [{ type: 'log', level: 'error', line: `store failed: ${input.error}` }, { type: 'store-failed' }, ...closing.effects],
       }
+    }
+    case 'fault': {
+      // One connection's fault must cost that connection, not the process and every other one.
+      if (!active(state)) return { state, effects: [] }
+      const closing = close({ ...state, awaiting: undefined }, CloseCode.InternalError)
+      return { state: closing.state, effects: [{ type: 'log', level: 'error', line: `internal error, the connection is closed: ${input.error}` }, ...closing.effects] }
     }
     case 'live':
       if (state.holding) return { state, effects: [{ type: 'hold', eid: input.eid, event: input.event }] }

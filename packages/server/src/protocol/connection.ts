@@ -157,7 +157,14 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
     this.#running = true
     try {
       for (let next: ConnectionInput | undefined = input; next !== undefined; next = this.#inputs.shift()) {
-        const result = step(this.#state, next, this.#rules)
+        let result: ReturnType<typeof step>
+        try {
+          result = step(this.#state, next, this.#rules)
+        } catch (error) {
+          // Thrown out of here, it would reach ws's listener and end the process: the machine
+          // closes this connection instead (4500). Its kind only: a message may quote the input.
+          result = step(this.#state, { type: 'fault', error: error instanceof Error ? error.name : typeof error }, this.#rules)
+        }
         this.#state = result.state
         this.#perform(result.effects)
       }

@@ -1,57 +1,14 @@
 // The protocol logic on its own, over a fake socket: no `ws`, no network.
 import { describe, expect, it, vi } from 'vitest'
-import type { ProtocolConfig } from './config.js'
 import { makeServer } from './make-server.js'
-import type { ProtocolSocket } from './socket.js'
 import type { ProtocolTimers, TimerHandle } from './timers.js'
-import { MemoryStore } from '../stores/memory.js'
-import { silentLogger } from '../log.js'
-
-/** A socket that records what the server does to it. */
-function fakeSocket() {
-  const log: string[] = []
-  const socket: ProtocolSocket = {
-    send(frame, written) {
-      log.push(typeof frame === 'string' ? frame : frame.toString('utf8'))
-      queueMicrotask(() => written())
-    },
-    bufferedAmount: 0,
-    close(code, reason) {
-      log.push(`close ${code} ${reason}`)
-    },
-    terminate() {
-      log.push('terminate')
-    },
-    ping() {
-      log.push('ping')
-    },
-  }
-  return { socket, log }
-}
+import { fakeSocket, protocolConfig } from '../test/protocol-fakes.js'
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-function config(overrides: Partial<ProtocolConfig> = {}): ProtocolConfig {
-  return {
-    store: new MemoryStore({ bots: [{ id: '42', token: 'secret' }], positions: false }),
-    logger: silentLogger,
-    rateLimit: 20,
-    rateWindowMs: 420_000,
-    identifyCost: 2,
-    messageCost: 1,
-    identifyTimeoutMs: 0,
-    pingIntervalMs: 54_000,
-    pongTimeoutMs: 60_000,
-    donePriorDelayMs: 1_000,
-    outbox: { highWaterBytes: 65_536, maxFrameChars: 1_000_000, maxQueuedEvents: 1_000 },
-    now: () => 1_700_000_000_500,
-    ...overrides,
-  }
-}
-
 describe('makeServer over a fake socket', () => {
   it('runs the handshake and delivers a published event', async () => {
-    const server = makeServer(config())
+    const server = makeServer(protocolConfig())
     const { socket, log } = fakeSocket()
     const handlers = server.opened(socket, { remote: 'test' })
     await turn()
@@ -69,7 +26,7 @@ describe('makeServer over a fake socket', () => {
   })
 
   it('sends the error payload, then closes, on a configurable ratelimit', async () => {
-    const server = makeServer(config({ rateLimit: 3 }))
+    const server = makeServer(protocolConfig({ rateLimit: 3 }))
     const { socket, log } = fakeSocket()
     const handlers = server.opened(socket, { remote: 'test' })
     handlers.message('{"id":"42","token":"secret","bot":true}')
@@ -87,7 +44,7 @@ describe('makeServer over a fake socket', () => {
   it('pings on the interval, keeps a peer that answers and terminates one that stays silent', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'] })
     try {
-      const server = makeServer(config({ pingIntervalMs: 10, pongTimeoutMs: 35 }))
+      const server = makeServer(protocolConfig({ pingIntervalMs: 10, pongTimeoutMs: 35 }))
       const { socket, log } = fakeSocket()
       const handlers = server.opened(socket, { remote: 'test' })
       vi.advanceTimersByTime(30)
@@ -113,11 +70,11 @@ describe('the peer label', () => {
         return '127.0.0.1:1'
       },
     }
-    const quiet = makeServer(config())
+    const quiet = makeServer(protocolConfig())
     quiet.opened(fakeSocket().socket, peer).closed(1000)
     expect(reads).toBe(0)
     const lines: string[] = []
-    const logging = makeServer(config({ logger: { info: (line) => lines.push(line), error: () => {} } }))
+    const logging = makeServer(protocolConfig({ logger: { info: (line) => lines.push(line), error: () => {} } }))
     logging.opened(fakeSocket().socket, peer).closed(1000)
     expect(reads).toBe(1)
     expect(lines[0]).toBe('#1 open from 127.0.0.1:1')
@@ -167,7 +124,7 @@ function virtualTimers() {
 describe('in virtual time', () => {
   it('closes with 4000 at the identify timeout, pings every interval, and drops a peer silent past the pong timeout', async () => {
     const clock = virtualTimers()
-    const server = makeServer(config({ timers: clock.timers, identifyTimeoutMs: 30_000, pingIntervalMs: 54_000, pongTimeoutMs: 60_000, now: clock.now }))
+    const server = makeServer(protocolConfig({ timers: clock.timers, identifyTimeoutMs: 30_000, pingIntervalMs: 54_000, pongTimeoutMs: 60_000, now: clock.now }))
     const quiet = fakeSocket()
     server.opened(quiet.socket, { remote: '-' })
     await clock.advance(29_999)

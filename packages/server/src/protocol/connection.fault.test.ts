@@ -1,0 +1,43 @@
+// The interpreter's last line: an input the pure machine throws on (a bug of its own, such as a
+// stack overflow on hostile input) closes that connection with 4500, logged by the exception's
+// kind only, and the server serves on. Thrown out of the interpreter, it reached ws's message
+// listener and ended the process. The machine's step is made to throw here on purpose.
+import { describe, expect, it, vi } from 'vitest'
+import { fakeSocket, protocolConfig } from '../test/protocol-fakes.js'
+import { makeServer } from './make-server.js'
+
+const fault = vi.hoisted(() => ({ armed: false }))
+
+vi.mock('./connection-machine.js', async (importOriginal) => {
+  const machine = await importOriginal<typeof import('./connection-machine.js')>()
+  return {
+    ...machine,
+    step: (...args: Parameters<typeof machine.step>) => {
+      // As V8's JSON.parse does, the message quotes the client's text, token included.
+      if (fault.armed && args[1].type === 'message') throw new SyntaxError('Unexpected token, "{"token":"secret"}" is not valid JSON')
+      return machine.step(...args)
+    },
+  }
+})
+
+describe('a connection whose machine throws', () => {
+  it('is closed with 4500, logged without the message, and the next connection is served', async () => {
+    const lines: string[] = []
+    const server = makeServer(protocolConfig({ logger: { info: (line) => void lines.push(line), error: (line) => void lines.push(line) } }))
+    const broken = fakeSocket()
+    const handlers = server.opened(broken.socket, { remote: 'test' })
+    fault.armed = true
+    expect(() => handlers.message('{"id":"42","token":"secret","bot":true}')).not.toThrow()
+    fault.armed = false
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(broken.log.at(-1)).toBe('close 4500 Internal Server Error, try reconnecting?')
+    expect(lines.some((line) => line.includes('internal error, the connection is closed: SyntaxError'))).toBe(true)
+    expect(lines.join('\n')).not.toContain('secret')
+
+    const next = fakeSocket()
+    server.opened(next.socket, { remote: 'test' }).message('{"id":"42","token":"secret","bot":true}')
+    await new Promise((resolve) => setImmediate(resolve))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(next.log.some((frame) => frame.includes('"code":"ready"'))).toBe(true)
+  })
+})
