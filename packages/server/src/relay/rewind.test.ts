@@ -28,6 +28,18 @@ describe('rewoundRecord', () => {
     expect(first?.mark).toEqual({ ts: 150, eid: '' })
   })
 
+  it('rewinds each channel by its own lost events', () => {
+    const text = record({ ts: 200, eid: 'n', pos: { [Bot]: 'e1:9', global: 'e1:30' } })
+    const lost: LostEvent[] = [
+      { channel: Bot, ts: 150, pos: 'e1:8' },
+      { channel: 'global', ts: 150, pos: 'e1:20' },
+      { channel: 'global', ts: 160, pos: 'e2:25' },
+    ]
+    // `global`'s other epoch drops its position; it does not touch the bot channel's.
+    expect(parseRecord(rewoundRecord(text, lost))?.mark?.pos).toEqual({ [Bot]: 'e1:7' })
+    expect(parseRecord(rewoundRecord(text, lost.slice(0, 2)))?.mark?.pos).toEqual({ [Bot]: 'e1:7', global: 'e1:19' })
+  })
+
   it('never moves a position forward: a record rewound before for an earlier loss keeps it', () => {
     const text = record({ ts: 100, eid: '', pos: { [Bot]: 'e1:1' } })
     expect(parseRecord(rewoundRecord(text, [{ channel: Bot, ts: 101, pos: 'e1:3' }]))?.mark?.pos).toEqual({ [Bot]: 'e1:1' })
@@ -90,6 +102,10 @@ describe('asksFor', () => {
     expect(asksFor(text, { channel: Bot, ts: 150, pos: 'e1:9' })).toBe(false)
     expect(asksFor(text, { channel: Bot, ts: 150, pos: 'e2:10' })).toBe(false)
     expect(asksFor(text, { channel: Bot, ts: 150, pos: undefined })).toBe(false)
+  })
+
+  it('counts an event as not asked for where the record keeps a position it cannot read (a hand-edited record)', () => {
+    expect(asksFor(record({ ts: 100, eid: 'n', pos: { [Bot]: 'garbage' } }), { channel: Bot, ts: 150, pos: 'e1:3' })).toBe(false)
   })
 
   it('the whole history on a channel whose position it does not keep, and without a mark', () => {
