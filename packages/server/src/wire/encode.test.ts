@@ -52,15 +52,35 @@ describe('goJson', () => {
     expect(goJson(nested)).toBe(goJsonWalk(nested))
   })
 
-  it('quotes strings as JSON.stringify does, with the HTML escapes, however they begin', () => {
-    const awkward = fc.constantFrom('"', '\\', '<', '>', '&', '\u2028', '\u2029', '\ud800', '\udc00', '\u0000', '\n', 'é', 'a', '1')
+  it('quotes strings as Go 1.18 did: JSON.stringify with the HTML escapes, \\u0008 and \\u000c, a lone surrogate as U+FFFD, however they begin', () => {
+    const awkward = fc.constantFrom('"', '\\', '<', '>', '&', '\u2028', '\u2029', '\ud800', '\udc00', '\u0000', '\n', '\b', '\f', 'b', 'f', 'é', 'a', '1', '😀')
     const unicode = fc.oneof(fc.string({ unit: awkward }), fc.string({ unit: 'binary' }), fc.string())
+    // The reference, character by character: what Go's encodeState.string wrote for each.
+    const go = (text: string): string => {
+      let out = '"'
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i)
+        const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && text.charCodeAt(i + 1) >= 0xdc00 && text.charCodeAt(i + 1) <= 0xdfff
+        if (pair) {
+          out += text.slice(i, i + 2)
+          i++
+        } else if (c >= 0xd800 && c <= 0xdfff) out += '\ufffd'
+        else if (c === 0x22 || c === 0x5c) out += `\\${text[i]}`
+        else if (c === 0x0a) out += '\\n'
+        else if (c === 0x0d) out += '\\r'
+        else if (c === 0x09) out += '\\t'
+        else if (c < 0x20 || c === 0x3c || c === 0x3e || c === 0x26 || c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16).padStart(4, '0')}`
+        else out += text[i]
+      }
+      return `${out}"`
+    }
     fc.assert(
       fc.property(unicode, (text) => {
-        const json = JSON.stringify(text).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-        expect(goString(text)).toBe(json)
+        expect(goString(text)).toBe(go(text))
       }),
     )
+    expect(goString('\b\f\\b')).toBe('"\\u0008\\u000c\\\\b"')
+    expect(goString('a\ud800b\udc00')).toBe('"a\ufffdb\ufffd"')
   })
 
   it('encodes 100,000 nested arrays and objects without exhausting the stack', () => {

@@ -121,11 +121,20 @@ const htmlUnsafeAll = /[<>&\u2028\u2029]/g
 // escapes for HTML, and surrogates (a lone one is escaped by JSON.stringify).
 const needsEscape = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/
 
-/** A JSON string literal with Go's HTML-safe escapes. */
+/** A lone surrogate: what Go's decoder (the original's) had made U+FFFD before it wrote a string. */
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+/**
+ * A JSON string literal as the original's Go (1.18) wrote it: HTML-safe escapes, `\u0008` and
+ * `\u000c` where JSON.stringify writes `\b` and `\f` (Go has written those only since 1.22),
+ * and U+FFFD for a lone surrogate (Go's strings hold none: its decoder replaced them).
+ */
 export function goString(text: string): string {
   // Most strings (keys, ids, UUIDs, plain words) need no escape: quoting them is enough.
   if (!needsEscape.test(text)) return `"${text}"`
-  const json = JSON.stringify(text)
+  let json = JSON.stringify(text.replace(loneSurrogate, '\ufffd'))
+  // Escapes are read in pairs from the left, so the `b` of an escaped backslash's `\\b` stays.
+  if (json.includes('\\b') || json.includes('\\f')) json = json.replace(/\\(.)/g, (escape, c: string) => (c === 'b' ? '\\u0008' : c === 'f' ? '\\u000c' : escape))
   return htmlUnsafe.test(json)
     ? json.replace(htmlUnsafeAll, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     : json
