@@ -60,6 +60,8 @@ export function goSyntaxError(input: string | Uint8Array): string | undefined {
     if (i >= end) throw new ScanError('unexpected end of JSON input')
     return bytes[i] as number
   }
+  // Go's eof() steps one ' ' through the state it is in: inside a token that is the error.
+  const peekInToken = (): number => (i >= end ? 0x20 : (bytes[i] as number))
   const skipSpace = (): void => {
     while (i < end && isSpace(bytes[i] as number)) i++
   }
@@ -68,7 +70,7 @@ export function goSyntaxError(input: string | Uint8Array): string | undefined {
     // The first byte is already known to match.
     i++
     for (let k = 1; k < word.length; k++) {
-      const c = peek()
+      const c = peekInToken()
       const want = word.charCodeAt(k)
       if (c !== want) fail(c, `in literal ${word} (expecting '${word[k]}')`)
       i++
@@ -82,11 +84,11 @@ export function goSyntaxError(input: string | Uint8Array): string | undefined {
       i++
       if (c === 0x22) return
       if (c === 0x5c) {
-        const e = peek()
+        const e = peekInToken()
         i++
         if (e === 0x75) {
           for (let k = 0; k < 4; k++) {
-            const h = peek()
+            const h = peekInToken()
             if (!isHex(h)) fail(h, 'in \\u hexadecimal character escape')
             i++
           }
@@ -106,23 +108,23 @@ export function goSyntaxError(input: string | Uint8Array): string | undefined {
   const number = (): void => {
     if (bytes[i] === 0x2d) {
       i++
-      const c = peek()
+      const c = peekInToken()
       if (!isDigit(c)) fail(c, 'in numeric literal')
     }
     if (bytes[i] === 0x30) i++
     else digits()
     if (i < end && bytes[i] === 0x2e) {
       i++
-      const c = peek()
+      const c = peekInToken()
       if (!isDigit(c)) fail(c, 'after decimal point in numeric literal')
       digits()
     }
     if (i < end && (bytes[i] === 0x65 || bytes[i] === 0x45)) {
       i++
-      let c = peek()
+      let c = peekInToken()
       if (c === 0x2b || c === 0x2d) {
         i++
-        c = peek()
+        c = peekInToken()
       }
       if (!isDigit(c)) fail(c, 'in exponent of numeric literal')
       digits()

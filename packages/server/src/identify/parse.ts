@@ -84,6 +84,10 @@ const matchesType = (value: unknown, type: 'string' | 'bool'): boolean =>
  */
 export function goAtoi(s: string): either.Either<string, bigint> {
   const quoted = goQuote(s)
+  // ParseUint checks overflow digit by digit: a leading run past 2^64-1 is ErrRange even when
+  // a bad byte follows it (only reachable on Atoi's slow path, 19 bytes or more).
+  const run = /^[+-]?(\d*)/.exec(s)?.[1] ?? ''
+  if (s.length >= 19 && run !== '' && BigInt(run) > 0xffff_ffff_ffff_ffffn) return either.left(`strconv.Atoi: parsing ${quoted}: value out of range`)
   if (!/^[+-]?\d+$/.test(s)) return either.left(`strconv.Atoi: parsing ${quoted}: invalid syntax`)
   const value = BigInt(s)
   if (value > MaxInt64 || value < MinInt64) {
@@ -112,7 +116,7 @@ export function goAtoi(s: string): either.Either<string, bigint> {
 export function parseIdentify(message: string | Uint8Array, positions = false): either.Either<string, IdentifyRequest> {
   const syntax = goSyntaxError(message)
   if (syntax !== undefined) return either.left(syntax)
-  const text = typeof message === 'string' ? message : Buffer.from(message).toString('utf8')
+  const text = typeof message === 'string' ? message : goDecodeUtf8(message)
   const parsed: unknown = JSON.parse(text)
   if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
     return either.left(`json: cannot unmarshal ${goKind(parsed)} into Go value of type ${GoPackage}.${GoStruct}`)
@@ -168,4 +172,51 @@ function parseAfter(after: unknown, channels: readonly string[]): Readonly<Recor
     read[channel] = position
   }
   return read
+}
+
+/**
+ * The leading byte's sequence length and the range its second byte must fall in (UTF-8's
+ * well-formed table), or length 0 for a byte that begins no sequence.
+ */
+function utf8Lead(b: number): readonly [length: number, low: number, high: number] {
+  if (b >= 0xc2 && b <= 0xdf) return [2, 0x80, 0xbf]
+  if (b === 0xe0) return [3, 0xa0, 0xbf]
+  if (b === 0xed) return [3, 0x80, 0x9f]
+  if (b >= 0xe1 && b <= 0xef) return [3, 0x80, 0xbf]
+  if (b === 0xf0) return [4, 0x90, 0xbf]
+  if (b >= 0xf1 && b <= 0xf3) return [4, 0x80, 0xbf]
+  if (b === 0xf4) return [4, 0x80, 0x8f]
+  return [0, 0, 0]
+}
+
+/**
+ * Bytes as Go's decoder reads them: one U+FFFD for each byte `utf8.DecodeRune` rejects (size 1),
+ * where `Buffer#toString` (WHATWG's rule) makes one of a truncated sequence. ws hands the
+ * identify over unvalidated (`skipUTF8Validation`), so the detail quoting a bad id follows Go.
+ */
+function goDecodeUtf8(bytes: Uint8Array): string {
+  let out = ''
+  let i = 0
+  while (i < bytes.length) {
+    const b = bytes[i] as number
+    if (b < 0x80) {
+      out += String.fromCharCode(b)
+      i++
+      continue
+    }
+    const [length, low, high] = utf8Lead(b)
+    let whole = length > 0 && i + length <= bytes.length
+    for (let k = 1; whole && k < length; k++) {
+      const c = bytes[i + k] as number
+      whole = k === 1 ? c >= low && c <= high : c >= 0x80 && c <= 0xbf
+    }
+    if (!whole) {
+      out += '\ufffd'
+      i++
+      continue
+    }
+    out += Buffer.from(bytes.subarray(i, i + length)).toString('utf8')
+    i += length
+  }
+  return out
 }

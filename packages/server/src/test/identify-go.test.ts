@@ -82,3 +82,47 @@ describe('invalid_payload details as the original wrote them', () => {
     expect(parseIdentify(text)).toEqual(either.left(detail))
   })
 })
+
+// scanner.go eof(): at the end of the input Go steps one ' ' through the current state
+// (`s.step(s, ' ')`) and only says "unexpected end of JSON input" if that did not fail.
+describe('input ending inside a token (Go steps a space at EOF)', () => {
+  it.each([
+    ['-', "invalid character ' ' in numeric literal"],
+    ['tru', "invalid character ' ' in literal true (expecting 'e')"],
+    ['{"id":-', "invalid character ' ' in numeric literal"],
+    ['{"id":1.', "invalid character ' ' after decimal point in numeric literal"],
+    ['{"id":1e', "invalid character ' ' in exponent of numeric literal"],
+    ['{"id":1e+', "invalid character ' ' in exponent of numeric literal"],
+    ['{"id":t', "invalid character ' ' in literal true (expecting 'r')"],
+    ['{"id":nul', "invalid character ' ' in literal null (expecting 'l')"],
+    ['{"id":"\\', "invalid character ' ' in string escape code"],
+    ['{"id":"\\u12', "invalid character ' ' in \\u hexadecimal character escape"],
+    // controls: a space is fine in these states, so Go says unexpected end
+    ['{"id":"abc', 'unexpected end of JSON input'],
+    ['{"id":1', 'unexpected end of JSON input'],
+  ])('%s → %s', (text, detail) => {
+    expect(parseIdentify(text)).toEqual(either.left(detail))
+  })
+})
+
+// strconv/atoi.go ParseUint: `if n >= cutoff { return maxVal, rangeError(...) }` is checked
+// digit by digit, so an overflow met before the first bad byte is ErrRange; ParseInt keeps
+// ErrRange (`err.(*NumError).Err != ErrRange`) and Atoi renames Func to "Atoi".
+describe('strconv.Atoi: overflow before an invalid byte is "value out of range"', () => {
+  it.each([
+    ['99999999999999999999x', 'strconv.Atoi: parsing "99999999999999999999x": value out of range'],
+    ['-99999999999999999999x', 'strconv.Atoi: parsing "-99999999999999999999x": value out of range'],
+  ])('%s', (id, detail) => {
+    expect(parseIdentify(`{"id":"${id}","token":"t"}`)).toEqual(either.left(detail))
+  })
+})
+
+// decode.go unquoteBytes: "Coerce to well-formed UTF-8 … rr, size := utf8.DecodeRune(s[r:])",
+// and DecodeRune returns (RuneError, 1) for every byte of a truncated sequence: E2 82 is two
+// U+FFFD in Go, one in Buffer#toString (WHATWG's maximal-subpart rule).
+describe('invalid UTF-8 in a binary/unvalidated frame is decoded byte by byte, as Go does', () => {
+  it('"\\xE2\\x82" as the id', () => {
+    const bytes = Buffer.concat([Buffer.from('{"id":"'), Buffer.from([0xe2, 0x82]), Buffer.from('","token":"t"}')])
+    expect(parseIdentify(bytes)).toEqual(either.left('strconv.Atoi: parsing "\ufffd\ufffd": invalid syntax'))
+  })
+})
