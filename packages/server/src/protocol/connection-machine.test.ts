@@ -207,6 +207,14 @@ describe('a fault (an input the interpreter could not step)', () => {
       expect(run([...Reach[phase], { type: 'fault', error: 'RangeError' }]).effects.slice(run(Reach[phase]).effects.length)).toEqual([])
     }
   })
+
+  it('at the socket\'s close lets go of the connection as the close would have: timers, channels, the server\'s count', () => {
+    const closed = run([...toReady, { type: 'socket-closed', code: 1006 }])
+    const faulted = run([...toReady, { type: 'fault', error: 'TypeError', closed: 1006 }])
+    expect(faulted.state).toEqual(closed.state)
+    expect(faulted.effects.filter((e) => e.type !== 'log')).toEqual(closed.effects.filter((e) => e.type !== 'log'))
+    expect(faulted.effects).toContainEqual({ type: 'log', level: 'error', line: 'internal error at the close: TypeError' })
+  })
 })
 
 describe('answers after a close', () => {

@@ -172,9 +172,10 @@ export type ConnectionInput =
   | { readonly type: 'store-failed'; readonly error: string }
   /**
    * The interpreter could not step an input: a bug of the machine's (`error` names the
-   * exception's kind only, never its message, which may quote the client's text).
+   * exception's kind only, never its message, which may quote the client's text). `closed`: the
+   * input was the socket's close (its code), which the socket never reports again.
    */
-  | { readonly type: 'fault'; readonly error: string }
+  | { readonly type: 'fault'; readonly error: string; readonly closed?: number }
   /** A live event on a joined channel. */
   | { readonly type: 'live'; readonly eid: string; readonly event: EncodedEvent }
   /** The writer gave up on a slow peer. */
@@ -389,6 +390,11 @@ export function step(state: ConnectionMachineState, input: ConnectionInput, rule
     }
     case 'fault': {
       // One connection's fault must cost that connection, not the process and every other one.
+      // Its socket already closed: let go of it as its close would have (no close to send).
+      if (input.closed !== undefined) {
+        const gone = socketClosed(state, input.closed)
+        return { state: gone.state, effects: [{ type: 'log', level: 'error', line: `internal error at the close: ${input.error}` }, ...gone.effects] }
+      }
       if (!active(state)) return { state, effects: [] }
       const closing = close({ ...state, awaiting: undefined }, CloseCode.InternalError)
       return { state: closing.state, effects: [{ type: 'log', level: 'error', line: `internal error, the connection is closed: ${input.error}` }, ...closing.effects] }

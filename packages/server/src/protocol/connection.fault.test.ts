@@ -6,7 +6,8 @@ import { describe, expect, it, vi } from 'vitest'
 import { fakeSocket, protocolConfig } from '../test/protocol-fakes.js'
 import { makeServer } from './make-server.js'
 
-const fault = vi.hoisted(() => ({ armed: false }))
+/** The input types the machine's step throws on while armed. */
+const fault = vi.hoisted(() => ({ armed: false, on: ['message'] as string[] }))
 
 vi.mock('./connection-machine.js', async (importOriginal) => {
   const machine = await importOriginal<typeof import('./connection-machine.js')>()
@@ -14,7 +15,7 @@ vi.mock('./connection-machine.js', async (importOriginal) => {
     ...machine,
     step: (...args: Parameters<typeof machine.step>) => {
       // As V8's JSON.parse does, the message quotes the client's text, token included.
-      if (fault.armed && args[1].type === 'message') throw new SyntaxError('Unexpected token, "{"token":"secret"}" is not valid JSON')
+      if (fault.armed && fault.on.includes(args[1].type)) throw new SyntaxError('Unexpected token, "{"token":"secret"}" is not valid JSON')
       return machine.step(...args)
     },
   }
@@ -39,5 +40,32 @@ describe('a connection whose machine throws', () => {
     await new Promise((resolve) => setImmediate(resolve))
     await new Promise((resolve) => setImmediate(resolve))
     expect(next.log.some((frame) => frame.includes('"code":"ready"'))).toBe(true)
+  })
+
+  it('is let go of when the machine throws on its socket\'s close, which the socket reports only once', async () => {
+    const server = makeServer(protocolConfig())
+    const broken = fakeSocket()
+    const handlers = server.opened(broken.socket, { remote: 'test' })
+    expect(server.connections).toBe(1)
+    Object.assign(fault, { armed: true, on: ['socket-closed'] })
+    expect(() => handlers.closed(1006)).not.toThrow()
+    Object.assign(fault, { armed: false, on: ['message'] })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(server.connections).toBe(0)
+  })
+
+  it('is dropped without its machine when the machine throws on the fault too: socket, timers, count', async () => {
+    const lines: string[] = []
+    const server = makeServer(protocolConfig({ logger: { info: (line) => void lines.push(line), error: (line) => void lines.push(line) } }))
+    const broken = fakeSocket()
+    const handlers = server.opened(broken.socket, { remote: 'test' })
+    Object.assign(fault, { armed: true, on: ['message', 'fault'] })
+    expect(() => handlers.message('{"id":"42","token":"secret","bot":true}')).not.toThrow()
+    Object.assign(fault, { armed: false, on: ['message'] })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(broken.log.at(-1)).toBe('terminate')
+    expect(server.connections).toBe(0)
+    expect(lines.some((line) => line.includes('internal error, the connection is dropped: SyntaxError'))).toBe(true)
+    expect(lines.join('\n')).not.toContain('secret')
   })
 })

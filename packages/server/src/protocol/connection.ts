@@ -157,20 +157,45 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
     this.#running = true
     try {
       for (let next: ConnectionInput | undefined = input; next !== undefined; next = this.#inputs.shift()) {
-        let result: ReturnType<typeof step>
+        let result: ReturnType<typeof step> | undefined
         try {
           result = step(this.#state, next, this.#rules)
         } catch (error) {
           // Thrown out of here, it would reach ws's listener and end the process: the machine
-          // closes this connection instead (4500). Its kind only: a message may quote the input.
-          result = step(this.#state, { type: 'fault', error: error instanceof Error ? error.name : typeof error }, this.#rules)
+          // closes this connection instead (4500), or lets go of it if its socket is gone (it
+          // says so once). Its kind only: a message may quote the input.
+          const kind = error instanceof Error ? error.name : typeof error
+          try {
+            result = step(this.#state, { type: 'fault', error: kind, ...(next.type === 'socket-closed' ? { closed: next.code } : {}) }, this.#rules)
+          } catch {
+            this.#abandon(kind)
+          }
         }
+        if (result === undefined) continue
         this.#state = result.state
         this.#perform(result.effects)
       }
     } finally {
       this.#running = false
     }
+  }
+
+  /**
+   * Lets go of everything this connection holds without its machine (which threw twice): the
+   * socket, its timers, its channels and queue, and its place in the server's count.
+   */
+  #abandon(kind: string): void {
+    const { config, fanOut } = this.#context
+    config.logger.error(`${this.#name} internal error, the connection is dropped: ${kind}`)
+    for (const timer of this.#timers.values()) timer.cancel()
+    this.#timers.clear()
+    for (const channel of this.#state.joined) fanOut.leave(channel, this)
+    this.#held = []
+    this.#outbox.discard()
+    this.#socket.terminate()
+    this.#state = { ...this.#state, phase: 'closed', joined: [] }
+    this.#context.forget(this)
+    this.#markDone()
   }
 
   #control({ code, detail, remaining, channels }: ControlPayload): string {
