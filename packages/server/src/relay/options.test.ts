@@ -26,6 +26,7 @@ describe('relay options', () => {
     ['a retry wait of 0', { bots: [{ id: Bot, token: 'v' }], relay: relay({ retryMs: 0 }) }, /relay.retryMs must be a whole number ≥ 1/],
     ['a retry cap under the first wait', { bots: [{ id: Bot, token: 'v' }], relay: relay({ retryMs: 10_000, retryMaxMs: 5_000 }) }, /relay.retryMaxMs must be a whole number ≥ relay.retryMs \(10000\)/],
     ['a fractional retry wait', { bots: [{ id: Bot, token: 'v' }], relay: relay({ retryMs: 1.5 }) }, /relay.retryMs/],
+    ['a store give-up of 0', { bots: [{ id: Bot, token: 'v' }], relay: relay({ storeGiveUpMs: 0 }) }, /relay.storeGiveUpMs must be a whole number ≥ 1, got 0/],
     ['demo traffic', { bots: [{ id: Bot, token: 'v' }], demo: 5, relay: relay() }, /demo and relay exclude each other/],
   ])('rejects %s, never echoing a token', (_name, options, message) => {
     let error: unknown
@@ -43,6 +44,11 @@ describe('relay options', () => {
     expect(resolveRelay(relay({ retryMs: 5_000, retryMaxMs: 20_000 })).retry).toEqual({ firstMs: 5_000, maxMs: 20_000 })
     expect(resolveRelay(relay({ retryMs: 3_600_000 })).retry).toEqual({ firstMs: 3_600_000, maxMs: 3_600_000 })
     expect(Object.isFrozen(RelayDefaults)).toBe(true)
+  })
+
+  it('takes how long a refused store is retried before the batch is fetched again, the waits as PublishRetry\'s', () => {
+    expect(resolveRelay(relay({ storeGiveUpMs: 500 })).storeRetry).toEqual({ firstMs: 250, maxMs: 8_000, giveUpMs: 500 })
+    expect(resolveRelay(relay({ storeGiveUpMs: RelayDefaults.storeGiveUpMs })).storeRetry).toBeUndefined()
   })
 
   it('leaves the viewer tokens to PostgreSQL when it holds them', () => {

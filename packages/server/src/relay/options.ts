@@ -2,6 +2,7 @@ import { isSnowflakeId, SnowflakeRule } from '@fates-rx/core/protocol'
 import type { Credentials } from '../stores/store.js'
 import type { RelayConfig } from './relay.js'
 import { RetryDefaults } from './machine.js'
+import { PublishRetry } from './relay.js'
 
 /**
  * Relay mode (`ServerOptions.relay`): the server relays the named targets from an upstream (an
@@ -30,6 +31,13 @@ export interface RelayOptions {
   readonly retryMs?: number
   /** The longest wait between retries of a failed upstream (milliseconds, ≥ `retryMs`). @default 1800000 */
   readonly retryMaxMs?: number
+  /**
+   * How long the relay retries storing a batch of upstream events its store refuses (a Redis
+   * down) before it gives the batch up and fetches it again from the upstream with a fresh
+   * client (milliseconds, ≥ 1; the retries start at 250 ms and double up to 8 s).
+   * @default 60000 (`PublishRetry.giveUpMs`)
+   */
+  readonly storeGiveUpMs?: number
   /** Extra options for each upstream `connect()`: backoff, timeouts, a `WebSocket`. @default core's defaults */
   readonly connect?: RelayConfig['connect']
 }
@@ -39,6 +47,7 @@ export const RelayDefaults = Object.freeze({
   graceMs: 30_000,
   retryMs: RetryDefaults.firstMs,
   retryMaxMs: RetryDefaults.maxMs,
+  storeGiveUpMs: PublishRetry.giveUpMs,
 } as const satisfies Partial<Record<keyof RelayOptions, number>>)
 
 /** What {@link resolveRelay} needs to know of the rest of the server's options. */
@@ -73,6 +82,10 @@ export function resolveRelay(options: RelayOptions, around: RelaySurroundings = 
   }
   if (typeof retryMaxMs !== 'number' || !Number.isSafeInteger(retryMaxMs) || retryMaxMs < retryMs) {
     throw new RangeError(`relay.retryMaxMs must be a whole number ≥ relay.retryMs (${retryMs}), got ${String(retryMaxMs)}`)
+  }
+  const storeGiveUpMs = options.storeGiveUpMs ?? RelayDefaults.storeGiveUpMs
+  if (typeof storeGiveUpMs !== 'number' || !Number.isSafeInteger(storeGiveUpMs) || storeGiveUpMs < 1) {
+    throw new RangeError(`relay.storeGiveUpMs must be a whole number ≥ 1, got ${String(storeGiveUpMs)}`)
   }
   const lists = { bots: options.bots ?? [], servers: options.servers ?? [] }
   for (const [key, list] of Object.entries(lists) as ['bots' | 'servers', readonly Credentials[]][]) {
@@ -110,6 +123,7 @@ export function resolveRelay(options: RelayOptions, around: RelaySurroundings = 
     servers: lists.servers,
     graceMs,
     retry: Object.freeze({ firstMs: retryMs, maxMs: retryMaxMs }),
+    ...(storeGiveUpMs === PublishRetry.giveUpMs ? {} : { storeRetry: Object.freeze({ ...PublishRetry, giveUpMs: storeGiveUpMs }) }),
     ...(options.connect === undefined ? {} : { connect: options.connect }),
   }
 }

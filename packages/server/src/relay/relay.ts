@@ -80,6 +80,8 @@ export interface RelayConfig {
   readonly graceMs: number
   /** How a failed upstream is retried. @default the machine's `RetryDefaults` */
   readonly retry?: RetryPolicy
+  /** How a batch the store refuses is retried before it is fetched again. @default {@link PublishRetry} */
+  readonly storeRetry?: StoreRetry
   /** Extra options for each upstream `connect()` (tests shorten backoff or inject a socket). */
   readonly connect?: Partial<Omit<ConnectOptions, 'url' | 'id' | 'token' | 'bot' | 'resume' | 'sendAll' | 'sendNone'>>
 }
@@ -95,13 +97,23 @@ const PublishChunk = 100
  * down longer is an outage, where holding every later event in memory helps no one.
  * With these numbers: 12 attempts over about 56 s.
  */
-export const PublishRetry = Object.freeze({ firstMs: 250, maxMs: 8_000, giveUpMs: 60_000 })
+export const PublishRetry: StoreRetry = Object.freeze({ firstMs: 250, maxMs: 8_000, giveUpMs: 60_000 })
+
+/** How a batch the store refuses is retried (see {@link PublishRetry}, the defaults). */
+export interface StoreRetry {
+  /** The first wait (milliseconds). */
+  readonly firstMs: number
+  /** The longest wait, the waits doubling up to it (milliseconds). */
+  readonly maxMs: number
+  /** When the waits would pass this, the batch is given up and fetched again (milliseconds). */
+  readonly giveUpMs: number
+}
 
 /**
  * The wait before retry number `failures` (1 for the first) when `waitedMs` were already waited
  * for this batch, or `undefined` when the batch is to be given up. Pure.
  */
-export function publishRetryDelay(failures: number, waitedMs: number, policy: typeof PublishRetry = PublishRetry): number | undefined {
+export function publishRetryDelay(failures: number, waitedMs: number, policy: StoreRetry = PublishRetry): number | undefined {
   const ms = Math.min(policy.maxMs, policy.firstMs * 2 ** Math.min(Math.max(failures - 1, 0), 30))
   return waitedMs + ms > policy.giveUpMs ? undefined : ms
 }
@@ -652,7 +664,7 @@ export class Relay implements ViewerGate {
           logger.error(`storing ${n} upstream events failed as the relay closes, ${n} lost: ${describe(error)}`)
           return
         }
-        const ms = publishRetryDelay(failures, waitedMs)
+        const ms = publishRetryDelay(failures, waitedMs, this.#config.storeRetry)
         if (ms === undefined) {
           logger.error(`storing ${n} upstream events failed ${failures} times in ${Math.round(waitedMs / 1000)} s, giving up: ${n} lost, to be fetched again from the upstream: ${describe(error)}`)
           this.#lose(batch, live)

@@ -39,6 +39,15 @@ export const normalizeTs = (frame: string): string =>
 /** The JSON documents of a frame, split at ASCII 31, empty segments skipped. */
 export const segments = (frame: string): string[] => frame.split('\x1f').filter((s) => s !== '')
 
+/** The eids of the events a raw client has received, in order. */
+export const eventIds = (client: { readonly frames: readonly string[] }): string[] =>
+  client.frames.flatMap((frame) =>
+    segments(frame).flatMap((s) => {
+      const payload = JSON.parse(s) as { code: string; dat?: { m: { eid: string } } }
+      return payload.code === 'event' && payload.dat !== undefined ? [payload.dat.m.eid] : []
+    }),
+  )
+
 /** Matches a frame built the original's way: `E\x1f` or `E\x1f\x1fE\x1f…`. */
 export const EventFramePattern = /^\{[^\x1f]+\}\x1f(?:\x1f\{[^\x1f]+\}\x1f)*$/
 

@@ -2,7 +2,7 @@
 // and the eid (the history's idempotency key) keeps each event stored and delivered once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../start.js'
-import { quietFor, segments, TestClient } from './harness.js'
+import { eventIds, quietFor, TestClient } from './harness.js'
 import { startRedis, type RedisService } from './services.js'
 
 const Bot = '811073947382579200'
@@ -19,13 +19,6 @@ afterAll(async () => {
   await redis.stop()
 })
 
-const eventIds = (client: TestClient): string[] =>
-  client.frames.flatMap((frame) =>
-    segments(frame).flatMap((s) => {
-      const payload = JSON.parse(s) as { code: string; dat?: { m: { eid: string } } }
-      return payload.code === 'event' && payload.dat !== undefined ? [payload.dat.m.eid] : []
-    }),
-  )
 
 describe('relays sharing a Redis', () => {
   it('deliver every event once to the viewers of both, one upstream identify each', async () => {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, type ConnectionStatus, type ControlPayload } from '@fates-rx/core'
 import { RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
-import { quietFor, segments, TestClient } from './harness.js'
+import { eventIds, quietFor, segments, TestClient } from './harness.js'
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 const BotId = '811073947382579200'
@@ -127,8 +127,6 @@ async function viewer(relay: Process, token = ViewerToken): Promise<{ client: Te
 const payloads = (client: TestClient): { code: string; control: boolean; dat?: { m: { eid: string } }; detail?: string }[] =>
   client.frames.flatMap((frame) => segments(frame).map((s) => JSON.parse(s) as { code: string; control: boolean }))
 
-const eventIds = (client: TestClient): string[] =>
-  payloads(client).flatMap((p) => (p.code === 'event' && p.dat !== undefined ? [p.dat.m.eid] : []))
 
 /** Runs `task` over `items`, `width` at a time. */
 async function inBatches<T, R>(items: readonly T[], width: number, task: (item: T) => Promise<R>): Promise<R[]> {

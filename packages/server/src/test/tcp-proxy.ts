@@ -11,6 +11,8 @@ export class TcpProxy {
   readonly #pairs = new Set<readonly [Socket, Socket]>()
   /** Connections accepted since the start. */
   accepted = 0
+  /** While true, a new connection is destroyed at once (the target looks down; see {@link down}). */
+  #refusing = false
 
   private constructor(server: Server) {
     this.#server = server
@@ -46,6 +48,15 @@ export class TcpProxy {
     return pairs.length
   }
 
+  /**
+   * The target looks down (`true`: every open connection cut, new ones destroyed at once) or up
+   * again (`false`), while the target itself runs on.
+   */
+  down(refusing: boolean): void {
+    this.#refusing = refusing
+    if (refusing) this.cut()
+  }
+
   /** Cuts everything and stops listening. */
   async close(): Promise<void> {
     this.cut()
@@ -54,6 +65,10 @@ export class TcpProxy {
 
   #pipe(client: Socket, target: { readonly host: string; readonly port: number }): void {
     this.accepted++
+    if (this.#refusing) {
+      client.destroy()
+      return
+    }
     const upstream = tcpConnect(target.port, target.host)
     const pair = [client, upstream] as const
     this.#pairs.add(pair)
