@@ -68,4 +68,42 @@ describe('a connection whose machine throws', () => {
     expect(lines.some((line) => line.includes('internal error, the connection is dropped: SyntaxError'))).toBe(true)
     expect(lines.join('\n')).not.toContain('secret')
   })
+
+  it('dropped without its machine, is let go of by a relay\'s gate it had joined as a viewer', async () => {
+    const calls: string[] = []
+    const viewers = {
+      admit: () => undefined,
+      held: () => void calls.push('held'),
+      unheld: () => void calls.push('unheld'),
+      joined: () => void calls.push('joined'),
+      left: () => void calls.push('left'),
+    }
+    const server = makeServer(protocolConfig({ viewers }))
+    const viewer = fakeSocket()
+    const handlers = server.opened(viewer.socket, { remote: 'test' })
+    handlers.message('{"id":"42","token":"secret","bot":true}')
+    for (let i = 0; i < 5 && !calls.includes('joined'); i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(calls).toEqual(['joined'])
+    Object.assign(fault, { armed: true, on: ['message', 'fault'] })
+    handlers.message('{}')
+    Object.assign(fault, { armed: false, on: ['message'] })
+    expect(calls).toEqual(['joined', 'left'])
+    expect(server.connections).toBe(0)
+    // Its socket's close, after, changes nothing more.
+    handlers.closed(1006)
+    expect(calls).toEqual(['joined', 'left'])
+
+    // One held (its target catching up) is let go of as held.
+    calls.length = 0
+    const holding = makeServer(protocolConfig({ viewers: { ...viewers, admit: () => ({ holdMs: 5_000, refusal: { code: 'upstream_connecting', detail: 'wait', closeCode: 4000, reason: 'Invalid connection, try again' } }) } }))
+    const waiting = holding.opened(fakeSocket().socket, { remote: 'test' })
+    waiting.message('{"id":"42","token":"secret","bot":true}')
+    for (let i = 0; i < 5 && !calls.includes('held'); i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(calls).toEqual(['held'])
+    Object.assign(fault, { armed: true, on: ['message', 'fault'] })
+    waiting.message('{}')
+    Object.assign(fault, { armed: false, on: ['message'] })
+    expect(calls).toEqual(['held', 'unheld'])
+    expect(holding.connections).toBe(0)
+  })
 })

@@ -182,7 +182,8 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
 
   /**
    * Lets go of everything this connection holds without its machine (which threw twice): the
-   * socket, its timers, its channels and queue, and its place in the server's count.
+   * socket, its timers, its channels and queue, its place in a relay's count of viewers, and
+   * its place in the server's count.
    */
   #abandon(kind: string): void {
     const { config, fanOut } = this.#context
@@ -190,10 +191,14 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
     for (const timer of this.#timers.values()) timer.cancel()
     this.#timers.clear()
     for (const channel of this.#state.joined) fanOut.leave(channel, this)
+    // A relay's gate counts its viewers and held ones: it lets go of this one too.
+    const { request, viewing, held } = this.#state
+    if (request !== undefined && viewing) config.viewers?.left(request.kind, request.id, this)
+    if (request !== undefined && held !== undefined) config.viewers?.unheld(request.kind, request.id, this, false)
     this.#held = []
     this.#outbox.discard()
     this.#socket.terminate()
-    this.#state = { ...this.#state, phase: 'closed', joined: [] }
+    this.#state = { ...this.#state, phase: 'closed', joined: [], viewing: false, held: undefined }
     this.#context.forget(this)
     this.#markDone()
   }
