@@ -56,7 +56,8 @@ describe('a connection whose machine throws', () => {
 
   it('is dropped without its machine when the machine throws on the fault too: socket, timers, count', async () => {
     const lines: string[] = []
-    const server = makeServer(protocolConfig({ logger: { info: (line) => void lines.push(line), error: (line) => void lines.push(line) } }))
+    const closes: number[] = []
+    const server = makeServer(protocolConfig({ logger: { info: (line) => void lines.push(line), error: (line) => void lines.push(line) }, observer: { closed: (code) => void closes.push(code) } }))
     const broken = fakeSocket()
     const handlers = server.opened(broken.socket, { remote: 'test' })
     Object.assign(fault, { armed: true, on: ['message', 'fault'] })
@@ -66,6 +67,9 @@ describe('a connection whose machine throws', () => {
     expect(broken.log.at(-1)).toBe('terminate')
     expect(server.connections).toBe(0)
     expect(lines.some((line) => line.includes('internal error, the connection is dropped: SyntaxError'))).toBe(true)
+    // Counted among the closes once, though its socket's close comes after.
+    handlers.closed(1006)
+    expect(closes).toEqual([1006])
     expect(lines.join('\n')).not.toContain('secret')
   })
 

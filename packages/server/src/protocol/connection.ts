@@ -199,6 +199,8 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
     this.#outbox.discard()
     this.#socket.terminate()
     this.#state = { ...this.#state, phase: 'closed', joined: [], viewing: false, held: undefined }
+    // Counted among the closes as a terminated socket's (its close, after, finds it closed).
+    this.#context.observer.closed?.(1006)
     this.#context.forget(this)
     this.#markDone()
   }

@@ -34,7 +34,9 @@ export interface RelayOptions {
   /**
    * How long the relay retries storing a batch of upstream events its store refuses (a Redis
    * down) before it gives the batch up and fetches it again from the upstream with a fresh
-   * client (milliseconds, ≥ 1; the retries start at 250 ms and double up to 8 s).
+   * client (milliseconds, ≥ 1; the retries start at 250 ms and double up to 8 s). It counts the
+   * waits between attempts: a store that hangs rather than refuses adds each attempt's own
+   * time (Redis's command timeout, 5 s by default).
    * @default 60000 (`PublishRetry.giveUpMs`)
    */
   readonly storeGiveUpMs?: number

@@ -77,5 +77,5 @@ describe('a relay whose store goes away', () => {
     await until(() => eventIds(late).length >= 3)
     expect(eventIds(late).sort()).toEqual([before, during, after].sort())
     await late.close()
-  })
+  }, 60_000)
 })
