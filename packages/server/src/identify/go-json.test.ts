@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { goQuoteByte, goSyntaxError } from './go-json.js'
+import { goQuote, goQuoteByte, goSyntaxError } from './go-json.js'
 
 describe('goSyntaxError', () => {
   // Texts as Go's encoding/json words them (the first three are in the recordings, e.json).
@@ -60,5 +60,19 @@ describe('goQuoteByte', () => {
     [0xff, "'ÿ'"],
   ])('quotes byte %i as %s', (byte, expected) => {
     expect(goQuoteByte(byte)).toBe(expected)
+  })
+})
+
+describe('goQuote', () => {
+  it.each([
+    ['plain é', '"plain é"'],
+    ['"\\', '"\\"\\\\"'],
+    ['\u0007\u000b\t\n\r\b\f', '"\\a\\v\\t\\n\\r\\b\\f"'],
+    ['\u0000\u007f', '"\\x00\\x7f"'],
+    ['\u00a0\u2028', '"\\u00a0\\u2028"'],
+    ['\u{10fffe}', '"\\U0010fffe"'],
+    ['a\ud800', '"a\ufffd"'],
+  ])('%j → %s, as strconv.Quote writes it', (text, quoted) => {
+    expect(goQuote(text)).toBe(quoted)
   })
 })

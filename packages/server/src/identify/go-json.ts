@@ -280,20 +280,26 @@ export function topLevelMembers(text: string): [key: string, value: string][] | 
   }
 }
 
-/** Go's `strconv.Quote`, as a `NumError` quotes the text it could not parse. */
+/** The control characters `strconv.Quote` writes by name. */
+const NamedEscapes: Readonly<Record<number, string>> = Object.freeze({ 7: '\\a', 8: '\\b', 12: '\\f', 10: '\\n', 13: '\\r', 9: '\\t', 11: '\\v' })
+
+const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')
+
+/**
+ * Go's `strconv.Quote`, as a `NumError` quotes the text it could not parse. What is printable
+ * is Node's Unicode, later than Go 1.18's 13.0: a character assigned since is written as it is
+ * where Go escaped it (left: Go's own tables would have to be copied).
+ */
 export function goQuote(text: string): string {
   let out = '"'
   for (const ch of text) {
-    let cp = ch.codePointAt(0) as number
-    if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd // Go's decoder made a lone surrogate U+FFFD
-    const c = String.fromCodePoint(cp)
+    // Go's decoder had made a lone surrogate U+FFFD.
+    const cp = ch.codePointAt(0) as number
+    const rune = cp >= 0xd800 && cp <= 0xdfff ? 0xfffd : cp
+    const c = String.fromCodePoint(rune)
     if (c === '"' || c === '\\') out += `\\${c}`
-    else if (cp === 0x20 || /[\p{L}\p{M}\p{N}\p{P}\p{S}]/u.test(c)) out += c
-    else {
-      const named: Record<number, string> = { 7: '\\a', 8: '\\b', 12: '\\f', 10: '\\n', 13: '\\r', 9: '\\t', 11: '\\v' }
-      const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')
-      out += named[cp] ?? (cp < 0x20 || cp === 0x7f ? `\\x${hex(cp, 2)}` : cp < 0x10000 ? `\\u${hex(cp, 4)}` : `\\U${hex(cp, 8)}`)
-    }
+    else if (rune === 0x20 || /[\p{L}\p{M}\p{N}\p{P}\p{S}]/u.test(c)) out += c
+    else out += NamedEscapes[rune] ?? (rune < 0x20 || rune === 0x7f ? `\\x${hex(rune, 2)}` : rune < 0x10000 ? `\\u${hex(rune, 4)}` : `\\U${hex(rune, 8)}`)
   }
   return `${out}"`
 }
