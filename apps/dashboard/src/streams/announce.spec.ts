@@ -1,7 +1,8 @@
-import type { ReceivedEvent } from '@fates-rx/core'
+import { eventLabel, type ReceivedEvent } from '@fates-rx/core'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import { feedAnnouncements, summarize } from './announce.js'
+import { addEvents, emptyTally, type Tally } from './kept.js'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 const ev = (e: number): ReceivedEvent => ({ m: { e }, ctx: {} })
@@ -17,21 +18,39 @@ describe('summarize', () => {
       '6 new events: bot vote 2, bot view 1, bot invite 1, 2 other kinds',
     ],
   ])('%s', (_label, events, expected) => {
-    expect(summarize(events)).toBe(expected)
+    expect(summarize(events.map((event) => eventLabel(event.m.e)))).toBe(expected)
+  })
+
+  it('says how many arrived when more than are named', () => {
+    expect(summarize(['bot vote'], 120)).toBe('120 new events: bot vote 1')
   })
 })
 
 describe('feedAnnouncements', () => {
+  /** The tallies a stream of events folds into, one per event, from an empty one. */
+  const tallies = (events: readonly ReceivedEvent[]): Tally[] => events.reduce<Tally[]>((all, event, i) => [...all, addEvents(all.at(-1) as Tally, [{ ...event, m: { ...event.m, eid: `e${i}` } }], i)], [emptyTally(0)])
+
   it('speaks at most once per interval, and not at all while nothing arrives', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const source = cold<ReceivedEvent>('ab 15ms c 30ms |', { a: ev(0), b: ev(16), c: ev(0) })
+      const [start, a, b, c] = tallies([ev(0), ev(16), ev(0)])
+      const source = cold<Tally>('sab 15ms c 30ms |', { s: start as Tally, a: a as Tally, b: b as Tally, c: c as Tally })
       // Windows of 10 ms: [0, 10) holds a and b, [10, 20) holds c, the two after hold nothing;
       // the completion flushes an empty buffer, which says nothing either.
-      expectObservable(feedAnnouncements(source, 10)).toBe('10ms x 9ms y 27ms |', {
+      expectObservable(feedAnnouncements(source, 10)).toBe('10ms x 9ms y 28ms |', {
         x: '2 new events: bot vote 1, bot view 1',
         y: '1 new event: bot vote 1',
       })
-      expectSubscriptions(source.subscriptions).toBe('^ 47ms !')
+      expectSubscriptions(source.subscriptions).toBe('^ 48ms !')
+    })
+  })
+
+  it('announces nothing for events the tally counted before (a reload\'s resumed gap, a send_all replay)', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const kept = addEvents(emptyTally(0), [{ ...ev(0), m: { e: 0, eid: 'a' } }], 0)
+      const again = addEvents(kept, [{ ...ev(0), m: { e: 0, eid: 'a' }, resumed: true }], 1)
+      const fresh = addEvents(again, [{ ...ev(16), m: { e: 16, eid: 'b' } }], 2)
+      // The repeat in the first window adds no row: silence; the completion flushes the second.
+      expectObservable(feedAnnouncements(cold<Tally>('ka 15ms f|', { k: kept, a: again, f: fresh }), 10)).toBe('18ms (x|)', { x: '1 new event: bot view 1' })
     })
   })
 })

@@ -267,7 +267,7 @@ export function addEvents(tally: Tally, events: readonly ReceivedEvent[], now: n
     rows.push(toFeedRow(event, seq, now))
   }
   if (rows.length === 0 && spans === tally.spans && sameRun(run, tally.run)) return tally
-  const buckets = tally.buckets.filter((b) => b.s > second - TallyBounds.seconds && !touched.has(b.s))
+  const buckets = tally.buckets.filter((b) => b.s > second - TallyBounds.seconds && b.s <= second && !touched.has(b.s))
   for (const [s, n] of touched) buckets.push(Object.freeze({ s, n: Object.freeze(Object.fromEntries(n)) }))
   // Oldest first; a filled-in gap adds seconds before the newest (nearly sorted: cheap).
   buckets.sort((a, b) => a.s - b.s)
@@ -309,7 +309,7 @@ export function statsOf(tally: Tally, now: number, windowMs: number): EventStats
   const from = Math.floor((now - windowMs) / 1000)
   const inWindow = new Map<string, number>()
   for (const bucket of tally.buckets) {
-    if (bucket.s <= from) continue
+    if (bucket.s <= from || bucket.s > Math.floor(now / 1000)) continue
     for (const [name, count] of Object.entries(bucket.n)) inWindow.set(name, (inWindow.get(name) ?? 0) + count)
   }
   const scale = scaleAt(tally, now, windowMs)

@@ -229,7 +229,7 @@ function step(acc: Acc, input: Input): Acc {
       if (startsAttempt(status.state)) {
         return {
           attemptStartedAt: status.since,
-          facts: { status, replayed: 0, readyInMs: undefined, requestsRemaining: facts?.requestsRemaining },
+          facts: { status, replayed: 0, readyInMs: undefined, requestsRemaining: facts?.requestsRemaining, gapUnknown: status.gap === 'unknown' },
         }
       }
       const becameReady = isReady(status.state) && (facts === undefined || !isReady(facts.status.state))

@@ -146,6 +146,6 @@ export function targetView(client: DashboardClient, config: TargetViewConfig = {
       merge(of(...keptProblem), client.diagnostic$),
       config.diagnosticsLength ?? TargetViewDefaults.diagnosticsLength,
     ),
-    feedAnnouncement$: feedAnnouncements(event$, config.announceEveryMs ?? TargetViewDefaults.announceEveryMs, scheduler),
+    feedAnnouncement$: feedAnnouncements(tally$, config.announceEveryMs ?? TargetViewDefaults.announceEveryMs, scheduler),
   }
 }

@@ -74,6 +74,7 @@ export class TargetPanel {
   private handle: ClientHandle | undefined
   private live = new Subscription()
   private active = false
+  private connected: TargetSettings | undefined
 
   constructor(
     private readonly open: OpenClient,
@@ -274,6 +275,7 @@ export class TargetPanel {
     // This tab's next load reconnects it without asking (the token only in sessionStorage).
     keepInSession(settings)
     this.handle = handle
+    this.connected = settings
     this.setActive(true)
     setText(this.title, `${settings.kind === 'bot' ? 'Bot' : 'Server'} ${settings.id}`)
     // The lists slide by row keys that each connection numbers afresh: a row the last target
@@ -357,10 +359,11 @@ export class TargetPanel {
 
   /** Closes the client and frees the chart. */
   destroy(): void {
-    dropFromSession(this.settings())
+    const target = this.connected ?? this.settings()
+    dropFromSession(target)
     this.stop()
     // Removed by the user: its numbers go too (a disconnect keeps them).
-    dropKept(this.settings())
+    dropKept(target)
     this.chart.destroy()
     this.element.remove()
   }
