@@ -110,6 +110,10 @@ describe('describeStatus', () => {
     expect(describeStatus({ status, replayed: 4 }, 1_000).spoken).toBe(spoken)
   })
 
+  it('says the warning a live status shows: events that may be missing', () => {
+    expect(describeStatus({ status: { state: 'live', since: 0 }, replayed: 0, gapUnknown: true }, 0).spoken).toBe('Live. Some events may be missing')
+  })
+
   it('speaks the same words while the countdown and the replay progress tick', () => {
     const reconnecting: ConnectionStatus = { state: 'reconnecting', since: 0, nextRetryAt: 5_000 }
     const replaying: ConnectionStatus = { state: 'replaying', since: 0 }

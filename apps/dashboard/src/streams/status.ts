@@ -144,7 +144,8 @@ export function describeStatus(facts: StatusFacts, now: number): StatusView {
       // "connecting", not "reconnecting": a relay's first opening says upstream_connecting too,
       // and the relay's own words (the Relay line below) say which it is.
       headline = facts.upstreamDown === undefined ? 'Live' : "Live, but the relay's upstream is connecting"
-      spoken = headline
+      // The warning the page shows in its tone is said too: a screen reader has no tone.
+      spoken = facts.gapUnknown === true ? `${headline}. Some events may be missing` : headline
       break
     case 'reconnecting': {
       const at = status.nextRetryAt
