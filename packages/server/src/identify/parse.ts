@@ -117,16 +117,18 @@ export function parseIdentify(message: string | Uint8Array, positions = false): 
   const syntax = goSyntaxError(message)
   if (syntax !== undefined) return either.left(syntax)
   const text = typeof message === 'string' ? message : goDecodeUtf8(message)
-  const parsed: unknown = JSON.parse(text)
-  if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
-    return either.left(`json: cannot unmarshal ${goKind(parsed)} into Go value of type ${GoPackage}.${GoStruct}`)
+  // Every member in order, repeats included, as Go's decoder applies them; a text that is no
+  // object is parsed whole only to name what it is (`null` decodes to nothing, as in Go).
+  const members = topLevelMembers(text)
+  if (members === undefined) {
+    const parsed: unknown = JSON.parse(text)
+    if (parsed !== null) return either.left(`json: cannot unmarshal ${goKind(parsed)} into Go value of type ${GoPackage}.${GoStruct}`)
   }
   const fields: Partial<Record<FieldName, unknown>> = {}
   let typeError: string | undefined
-  // Every member in order, repeats included, as Go's decoder applies them.
-  for (const [key, raw] of topLevelMembers(text) ?? []) {
-    const name = (Object.keys(Fields) as FieldName[]).find((f) => f === key) ??
-      (Object.keys(Fields) as FieldName[]).find((f) => f === goFold(key))
+  for (const [key, raw] of members ?? []) {
+    // An exact key folds to itself.
+    const name = (Object.keys(Fields) as FieldName[]).find((f) => f === goFold(key))
     if (name === undefined) continue
     const value: unknown = JSON.parse(raw)
     if (value === null) continue
@@ -152,7 +154,10 @@ export function parseIdentify(message: string | Uint8Array, positions = false): 
   }
   const kind: IdentityKind = bot ? 'bot' : 'server'
   const request: IdentifyRequest = { kind, id: number.right.toString(), token, sendAll: send_all, sendNone: send_none }
-  const after = positions ? (parsed as Record<string, unknown> | null)?.['after'] : undefined
+  // This project's `after` (the original's struct has none): its last occurrence, as JSON.parse keeps.
+  let afterText: string | undefined
+  if (positions) for (const [key, raw] of members ?? []) if (key === 'after') afterText = raw
+  const after: unknown = afterText === undefined ? undefined : JSON.parse(afterText)
   if (after === undefined || after === null) return either.right(request)
   const read = parseAfter(after, [`${kind}-${request.id}`, 'global'])
   return typeof read === 'string' ? either.left(read) : either.right({ ...request, after: read })
