@@ -240,8 +240,8 @@ export function admission(state: TargetState): 'admit' | 'refuse' | 'hold' {
   return state.behind ? 'hold' : 'admit'
 }
 
-/** Whether an upstream connection exists (open, opening or reconnecting). */
-const open = (status: UpstreamStatus): boolean => status === 'connecting' || status === 'live'
+/** Whether an upstream connection exists (open, opening or reconnecting). Pure. */
+export const upstreamOpen = (status: UpstreamStatus): boolean => status === 'connecting' || status === 'live'
 
 /** Whether anyone keeps the upstream open: a viewer, or a held one. */
 const watched = (state: TargetState): boolean => state.viewers > 0 || state.held > 0
@@ -251,7 +251,7 @@ const watched = (state: TargetState): boolean => state.viewers > 0 || state.held
  * once for 0, after which the target is behind.
  */
 function unwatched(state: TargetState, effects: TargetEffect[], ms: number): TargetState {
-  if (watched(state) || !open(state.upstream) || state.grace) return state
+  if (watched(state) || !upstreamOpen(state.upstream) || state.grace) return state
   if (ms === 0) {
     effects.push({ type: 'close-upstream' }, { type: 'log', line: 'closing the upstream connection (no viewer left)' })
     return { ...state, upstream: 'idle', detail: '', behind: true }
@@ -310,7 +310,7 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
     case 'grace-expired': {
       // A timer cancelled too late (a viewer joined in the same turn) may still fire: ignored.
       if (!state.grace) return { state, effects }
-      if (watched(state) || !open(state.upstream)) return { state: { ...state, grace: false }, effects }
+      if (watched(state) || !upstreamOpen(state.upstream)) return { state: { ...state, grace: false }, effects }
       effects.push(
         { type: 'close-upstream' },
         { type: 'log', line: `closing the upstream connection (no viewer for ${config.graceMs} ms)` },
@@ -370,7 +370,7 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
         effects.push({ type: 'cancel-grace' }, { type: 'refill-upstream', reopen: false }, { type: 'close-upstream' }, { type: 'log', line: 'the store lost upstream events and no viewer is left: closing the upstream connection; they are fetched again when it next opens' })
         return { state: { ...state, upstream: 'idle', grace: false, detail: '', retries: 0, behind: true }, effects }
       }
-      const reopen = open(state.upstream)
+      const reopen = upstreamOpen(state.upstream)
       effects.push({ type: 'refill-upstream', reopen }, { type: 'log', line: `the store lost upstream events: ${reopen ? 'reconnecting the upstream to fetch them again' : 'they are fetched again when the upstream next opens'}` })
       if (!reopen) return { state: { ...state, behind: true }, effects }
       effects.push({ type: 'tell', to: 'all', code: RelayControlCode.UpstreamConnecting, detail: RefillingDetail })
@@ -385,7 +385,7 @@ export function step(state: TargetState, input: TargetInput, config: TargetConfi
     }
     case 'upstream': {
       // Statuses of a connection the relay closed, or after it failed, change nothing.
-      if (!open(state.upstream)) return { state, effects }
+      if (!upstreamOpen(state.upstream)) return { state, effects }
       if (input.status === 'failed') {
         if (state.grace) effects.push({ type: 'cancel-grace' })
         // The client stays subscribed (no socket is open once core's client `failed`): a retry

@@ -10,7 +10,7 @@ import type { PublishOptions, PublishOutcome, PublishRequest } from '../protocol
 import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
 import type { Admission, Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
 import { channelOf, GlobalChannel, type Credentials, type IdentityKind } from '../stores/store.js'
-import { admission, CatchingUpDetail, HoldMs, IdleTarget, step, type Audience, type RetryPolicy, type TargetConfig, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
+import { admission, CatchingUpDetail, HoldMs, IdleTarget, step, upstreamOpen, type Audience, type RetryPolicy, type TargetConfig, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
 import { asksFor, rewoundRecord, type LostEvent } from './rewind.js'
 import { upstreamInput, upstreamNotice } from './upstream-status.js'
 
@@ -737,10 +737,8 @@ function keptRecord(target: { record: string | undefined }): PersistStore {
   }
 }
 
-/** Whether a target's upstream connection exists (opening, live or reconnecting). */
-function open(target: { readonly state: TargetState }): boolean {
-  return target.state.upstream === 'connecting' || target.state.upstream === 'live'
-}
+/** Whether a target's upstream connection exists (the machine's rule). */
+const open = (target: { readonly state: TargetState }): boolean => upstreamOpen(target.state.upstream)
 
 /** Keeps `eid`'s routing in `lost`, letting the oldest go past {@link DefaultDedupeCapacity}. */
 function remember(lost: Map<string, boolean>, eid: string, live: boolean): void {
