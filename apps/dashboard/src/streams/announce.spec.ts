@@ -2,7 +2,7 @@ import { eventLabel, type ReceivedEvent } from '@fates-rx/core'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import { feedAnnouncements, summarize } from './announce.js'
-import { addEvents, emptyTally, type Tally } from './kept.js'
+import { addEvents, emptyTally, TallyBounds, type Tally } from './kept.js'
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected))
 const ev = (e: number): ReceivedEvent => ({ m: { e }, ctx: {} })
@@ -41,6 +41,14 @@ describe('feedAnnouncements', () => {
         y: '1 new event: bot vote 1',
       })
       expectSubscriptions(source.subscriptions).toBe('^ 48ms !')
+    })
+  })
+
+  it('counts every row a step added, though the feed keeps only the newest (TallyBounds.feed)', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const start = emptyTally(0)
+      const burst = addEvents(start, Array.from({ length: TallyBounds.feed + 10 }, (_, i) => ({ ...ev(0), m: { e: 0, eid: `b${i}` } })), 1)
+      expectObservable(feedAnnouncements(cold<Tally>('sb|', { s: start, b: burst }), 10)).toBe('--(x|)', { x: `${TallyBounds.feed + 10} new events: bot vote ${TallyBounds.feed}` })
     })
   })
 

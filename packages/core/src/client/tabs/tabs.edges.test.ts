@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { control, eventFrame } from '../../test-support/frames.js'
 import { FixedUnixSeconds, memoryBrowser, type MemoryBrowser } from '../../testing/index.js'
 import { Clock, fakeWebSockets } from '../../test-support/frames.js'
-import { digest, id, recorded, settle, tabs, token } from '../../test-support/tabs-harness.js'
+import { digest, id, leaderAndFollower, recorded, settle, tabs, token } from '../../test-support/tabs-harness.js'
 import { connect } from '../connection/connect.js'
 import type { TabsEnvironment } from './tab-support.js'
 import { TabsRecountMs } from './tabs-machine.js'
@@ -28,11 +28,7 @@ describe('sharedClient(): what crosses the channel', () => {
     // `event$.pipe(take(1))` as the leader's last subscription: it leaves in the same task as
     // it broadcast the event. The batch goes out before the channel closes (a browser throws
     // InvalidStateError on a post after close(); the memory channel does too).
-    const t = tabs()
-    const leader = t.open()
-    await settle()
-    const follower = t.open()
-    await settle()
+    const { t, leader, follower } = await leaderAndFollower()
     leader.last().handshake()
     leader.last().frame(control('done_prior', 17))
     await settle()
@@ -50,11 +46,7 @@ describe('sharedClient(): what crosses the channel', () => {
   })
 
   it("ignores what a tab of another version, or a broken one, posts: the follower's streams live on", async () => {
-    const t = tabs()
-    const leader = t.open()
-    await settle()
-    const follower = t.open()
-    await settle()
+    const { t, leader, follower } = await leaderAndFollower()
     leader.last().handshake()
     await settle()
     // The follower's hello, the last one posted: the welcome below is addressed to it.
@@ -75,11 +67,7 @@ describe('sharedClient(): what crosses the channel', () => {
   })
 
   it("forwards every stream of the leader's client to a follower, not only events and statuses", async () => {
-    const t = tabs()
-    const leader = t.open()
-    await settle()
-    const follower = t.open()
-    await settle()
+    const { t, leader, follower } = await leaderAndFollower()
     // Before anything happened, metrics$ starts at zero in every tab, as an unshared client's does.
     const zero = { frames: 0, bytes: 0, payloads: 0, events: 0, resumed: 0, duplicates: 0, diagnostics: 0, reconnects: {} }
     expect(leader.metrics[0]).toEqual(zero)
