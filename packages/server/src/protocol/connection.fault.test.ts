@@ -111,3 +111,84 @@ describe('a connection whose machine throws', () => {
     expect(holding.connections).toBe(0)
   })
 })
+
+describe('a connection whose effect throws (a logger or an observer of the server\'s user)', () => {
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 4; i++) await new Promise((resolve) => setImmediate(resolve))
+  }
+
+  it('is closed with 4500 and logged by the exception\'s kind, and the next connection is served', async () => {
+    const lines: string[] = []
+    let throwing = true
+    const server = makeServer(
+      protocolConfig({
+        logger: { info: (line) => void lines.push(line), error: (line) => void lines.push(line) },
+        observer: {
+          identified: () => {
+            if (throwing) throw new TypeError('metrics down, token secret')
+          },
+        },
+      }),
+    )
+    const broken = fakeSocket()
+    const handlers = server.opened(broken.socket, { remote: 'test' })
+    expect(() => handlers.message('{"id":"42","token":"secret","bot":true}')).not.toThrow()
+    await settle()
+    expect(broken.log.at(-1)).toBe('close 4500 Internal Server Error, try reconnecting?')
+    expect(lines.some((line) => line.includes('internal error, the connection is closed: TypeError'))).toBe(true)
+    expect(lines.join('\n')).not.toContain('secret')
+    handlers.closed(4500)
+    expect(server.connections).toBe(0)
+
+    throwing = false
+    const next = fakeSocket()
+    server.opened(next.socket, { remote: 'test' }).message('{"id":"42","token":"secret","bot":true}')
+    await settle()
+    expect(next.log.some((frame) => frame.includes('"code":"ready"'))).toBe(true)
+  })
+
+  it('still lets go of the connection at its socket\'s close when the close\'s log line throws', async () => {
+    const closes: number[] = []
+    const server = makeServer(
+      protocolConfig({
+        logger: {
+          info: (line) => {
+            if (line.endsWith('closed 1000')) throw new Error('disk full')
+          },
+          error: () => {},
+        },
+        observer: { closed: (code) => void closes.push(code) },
+      }),
+    )
+    const handlers = server.opened(fakeSocket().socket, { remote: 'test' })
+    handlers.message('{"id":"42","token":"secret","bot":true}')
+    await settle()
+    expect(() => handlers.closed(1000)).not.toThrow()
+    expect(server.connections).toBe(0)
+    expect(closes).toEqual([1000])
+  })
+
+  it('is dropped when the logger throws on every line, the fault\'s own included', async () => {
+    const server = makeServer(
+      protocolConfig({
+        logger: {
+          info: () => {},
+          error: () => {
+            throw new Error('disk full')
+          },
+        },
+        observer: {
+          identified: () => {
+            throw new Error('metrics down')
+          },
+        },
+      }),
+    )
+    const broken = fakeSocket()
+    const handlers = server.opened(broken.socket, { remote: 'test' })
+    expect(() => handlers.message('{"id":"42","token":"secret","bot":true}')).not.toThrow()
+    await settle()
+    expect(broken.log.at(-1)).toBe('terminate')
+    expect(server.connections).toBe(0)
+  })
+})

@@ -87,7 +87,8 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
     if (config.logger !== silentLogger) config.logger.info(`${name} open from ${peer.remote}`)
     const first = open(rules)
     this.#state = first.state
-    this.#perform(first.effects)
+    const failed = this.#perform(first.effects)
+    if (failed !== undefined) this.#fault(failed.error)
   }
 
   /** A message from the client. */
@@ -157,27 +158,39 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
     this.#running = true
     try {
       for (let next: ConnectionInput | undefined = input; next !== undefined; next = this.#inputs.shift()) {
-        let result: ReturnType<typeof step> | undefined
+        let failed: { readonly error: unknown } | undefined
         try {
-          result = step(this.#state, next, this.#rules)
+          const result = step(this.#state, next, this.#rules)
+          this.#state = result.state
+          failed = this.#perform(result.effects)
         } catch (error) {
-          // Thrown out of here, it would reach ws's listener and end the process: the machine
-          // closes this connection instead (4500), or lets go of it if its socket is gone (it
-          // says so once). Its kind only: a message may quote the input.
-          const kind = error instanceof Error ? error.name : typeof error
-          try {
-            result = step(this.#state, { type: 'fault', error: kind, ...(next.type === 'socket-closed' ? { closed: next.code } : {}) }, this.#rules)
-          } catch {
-            this.#abandon(kind)
-          }
+          failed = { error }
         }
-        if (result === undefined) continue
-        this.#state = result.state
-        this.#perform(result.effects)
+        if (failed !== undefined) this.#fault(failed.error, next.type === 'socket-closed' ? next.code : undefined)
       }
     } finally {
       this.#running = false
     }
+  }
+
+  /**
+   * What the machine threw on, or an effect threw from (a logger or an observer of the
+   * server's user, a relay's gate), costs this connection and not the process: thrown out of
+   * here it would reach ws's listener, a timer or a store's promise, and end the process. The
+   * machine closes the connection (4500), or lets go of it if its socket is gone; if it throws
+   * on that too, the connection is dropped without it. Logged by the exception's kind only: a
+   * message may quote the input, token included.
+   */
+  #fault(error: unknown, closed?: number): void {
+    const kind = error instanceof Error ? error.name : typeof error
+    try {
+      const result = step(this.#state, { type: 'fault', error: kind, ...(closed === undefined ? {} : { closed }) }, this.#rules)
+      this.#state = result.state
+      if (this.#perform(result.effects) === undefined) return
+    } catch {
+      // Dropped below.
+    }
+    this.#abandon(kind)
   }
 
   /**
@@ -187,7 +200,11 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
    */
   #abandon(kind: string): void {
     const { config, fanOut } = this.#context
-    config.logger.error(`${this.#name} internal error, the connection is dropped: ${kind}`)
+    try {
+      config.logger.error(`${this.#name} internal error, the connection is dropped: ${kind}`)
+    } catch {
+      // The logger may be what threw: the connection is let go of all the same.
+    }
     for (const timer of this.#timers.values()) timer.cancel()
     this.#timers.clear()
     for (const channel of this.#state.joined) fanOut.leave(channel, this)
@@ -224,125 +241,139 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
     )
   }
 
-  #perform(effects: readonly ConnectionEffect[]): void {
-    const { config, observer, fanOut, timers } = this.#context
+  /**
+   * Performs `effects` in order. One that throws does not stop the rest (the socket's close
+   * still forgets the connection); the first exception is given back, for `#fault`.
+   */
+  #perform(effects: readonly ConnectionEffect[]): { readonly error: unknown } | undefined {
+    let failed: { readonly error: unknown } | undefined
     for (const effect of effects) {
-      switch (effect.type) {
-        case 'send-control':
-          this.#outbox.control(this.#control(effect))
-          break
-        case 'send-events':
-          this.#outbox.events(effect.events)
-          observer.delivered?.(effect.events.length)
-          observer.replayed?.(effect.events.length)
-          break
-        case 'send-event':
-          this.#outbox.event(effect.event)
-          observer.delivered?.(1)
-          break
-        case 'hold':
-          this.#held.push({ eid: effect.eid, event: effect.event })
-          break
-        case 'release': {
-          const held = this.#held
-          this.#held = []
-          for (const { eid, event } of held) {
-            if (effect.skip.has(eid)) continue
-            this.#outbox.event(event)
-            observer.delivered?.(1)
-          }
-          break
-        }
-        case 'close':
-          this.#held = []
-          this.#outbox.flushControlsOnly()
-          // The socket writes in order, so the payload always precedes the close frame (the
-          // original raced them and lost the payload about a quarter of the time).
-          if (effect.control !== undefined) this.#socket.send(this.#control(effect.control), () => {})
-          this.#socket.close(effect.code, effect.reason)
-          break
-        case 'terminate':
-          this.#socket.terminate()
-          break
-        case 'ping':
-          this.#socket.ping()
-          break
-        case 'arm': {
-          const { timer } = effect
-          this.#timers.get(timer)?.cancel()
-          this.#timers.set(timer, timers.after(effect.ms, () => this.#dispatch({ type: 'timer', timer })))
-          break
-        }
-        case 'cancel':
-          this.#timers.get(effect.timer)?.cancel()
-          this.#timers.delete(effect.timer)
-          break
-        case 'lookup-token':
-          this.#ask(() => config.store.tokenOf(effect.kind, effect.id), (token) => ({ type: 'token', token }))
-          break
-        case 'admit': {
-          const answer = config.viewers?.admit(effect.kind, effect.id)
-          this.#dispatch(answer !== undefined && 'holdMs' in answer ? { type: 'admission-held', hold: answer } : { type: 'admission', refusal: answer })
-          break
-        }
-        case 'count':
-          this.#ask(() => config.store.countRequest(effect.key, effect.cost, effect.windowMs), (value) => ({ type: 'counted', value }))
-          break
-        case 'join':
-          this.#ask(() => Promise.all(effect.channels.map((channel) => fanOut.join(channel, this))), () => ({ type: 'joined' }))
-          break
-        case 'read-history': {
-          const { store } = config
-          const { channels } = effect
-          this.#ask(
-            async () => {
-              // Heads first: the events read after them hold at least every event up to them.
-              const heads = effect.heads && store.headOf !== undefined ? await Promise.all(channels.map((channel) => store.headOf!(channel))) : undefined
-              const events = await Promise.all(channels.map(async (channel) => [channel, await store.storedEvents(channel)] as const))
-              return { events, heads }
-            },
-            ({ events, heads }) => (heads === undefined ? { type: 'history', events } : { type: 'history', events, heads }),
-          )
-          break
-        }
-        case 'leave':
-          for (const channel of effect.channels) fanOut.leave(channel, this)
-          break
-        case 'viewer':
-          if (effect.joined) config.viewers?.joined(effect.kind, effect.id, this)
-          else config.viewers?.left(effect.kind, effect.id, this)
-          break
-        case 'held':
-          config.viewers?.held(effect.kind, effect.id, this)
-          break
-        case 'unheld':
-          config.viewers?.unheld(effect.kind, effect.id, this, effect.turnedAway)
-          break
-        case 'discard':
-          this.#held = []
-          this.#outbox.discard()
-          break
-        case 'forget':
-          this.#context.forget(this)
-          this.#markDone()
-          break
-        case 'identified':
-          observer.identified?.(effect.outcome)
-          break
-        case 'closed':
-          observer.closed?.(effect.code)
-          break
-        case 'store-failed':
-          observer.storeFailed?.()
-          break
-        case 'resumed':
-          for (const outcome of effect.outcomes) observer.resumed?.(outcome)
-          break
-        case 'log':
-          if (effect.level === 'error') config.logger.error(`${this.#name} ${effect.line}`)
-          else config.logger.info(`${this.#name} ${effect.line}`)
-          break
+      try {
+        this.#effect(effect)
+      } catch (error) {
+        failed ??= { error }
       }
+    }
+    return failed
+  }
+
+  #effect(effect: ConnectionEffect): void {
+    const { config, observer, fanOut, timers } = this.#context
+    switch (effect.type) {
+      case 'send-control':
+        this.#outbox.control(this.#control(effect))
+        break
+      case 'send-events':
+        this.#outbox.events(effect.events)
+        observer.delivered?.(effect.events.length)
+        observer.replayed?.(effect.events.length)
+        break
+      case 'send-event':
+        this.#outbox.event(effect.event)
+        observer.delivered?.(1)
+        break
+      case 'hold':
+        this.#held.push({ eid: effect.eid, event: effect.event })
+        break
+      case 'release': {
+        const held = this.#held
+        this.#held = []
+        for (const { eid, event } of held) {
+          if (effect.skip.has(eid)) continue
+          this.#outbox.event(event)
+          observer.delivered?.(1)
+        }
+        break
+      }
+      case 'close':
+        this.#held = []
+        this.#outbox.flushControlsOnly()
+        // The socket writes in order, so the payload always precedes the close frame (the
+        // original raced them and lost the payload about a quarter of the time).
+        if (effect.control !== undefined) this.#socket.send(this.#control(effect.control), () => {})
+        this.#socket.close(effect.code, effect.reason)
+        break
+      case 'terminate':
+        this.#socket.terminate()
+        break
+      case 'ping':
+        this.#socket.ping()
+        break
+      case 'arm': {
+        const { timer } = effect
+        this.#timers.get(timer)?.cancel()
+        this.#timers.set(timer, timers.after(effect.ms, () => this.#dispatch({ type: 'timer', timer })))
+        break
+      }
+      case 'cancel':
+        this.#timers.get(effect.timer)?.cancel()
+        this.#timers.delete(effect.timer)
+        break
+      case 'lookup-token':
+        this.#ask(() => config.store.tokenOf(effect.kind, effect.id), (token) => ({ type: 'token', token }))
+        break
+      case 'admit': {
+        const answer = config.viewers?.admit(effect.kind, effect.id)
+        this.#dispatch(answer !== undefined && 'holdMs' in answer ? { type: 'admission-held', hold: answer } : { type: 'admission', refusal: answer })
+        break
+      }
+      case 'count':
+        this.#ask(() => config.store.countRequest(effect.key, effect.cost, effect.windowMs), (value) => ({ type: 'counted', value }))
+        break
+      case 'join':
+        this.#ask(() => Promise.all(effect.channels.map((channel) => fanOut.join(channel, this))), () => ({ type: 'joined' }))
+        break
+      case 'read-history': {
+        const { store } = config
+        const { channels } = effect
+        this.#ask(
+          async () => {
+            // Heads first: the events read after them hold at least every event up to them.
+            const heads = effect.heads && store.headOf !== undefined ? await Promise.all(channels.map((channel) => store.headOf!(channel))) : undefined
+            const events = await Promise.all(channels.map(async (channel) => [channel, await store.storedEvents(channel)] as const))
+            return { events, heads }
+          },
+          ({ events, heads }) => (heads === undefined ? { type: 'history', events } : { type: 'history', events, heads }),
+        )
+        break
+      }
+      case 'leave':
+        for (const channel of effect.channels) fanOut.leave(channel, this)
+        break
+      case 'viewer':
+        if (effect.joined) config.viewers?.joined(effect.kind, effect.id, this)
+        else config.viewers?.left(effect.kind, effect.id, this)
+        break
+      case 'held':
+        config.viewers?.held(effect.kind, effect.id, this)
+        break
+      case 'unheld':
+        config.viewers?.unheld(effect.kind, effect.id, this, effect.turnedAway)
+        break
+      case 'discard':
+        this.#held = []
+        this.#outbox.discard()
+        break
+      case 'forget':
+        this.#context.forget(this)
+        this.#markDone()
+        break
+      case 'identified':
+        observer.identified?.(effect.outcome)
+        break
+      case 'closed':
+        observer.closed?.(effect.code)
+        break
+      case 'store-failed':
+        observer.storeFailed?.()
+        break
+      case 'resumed':
+        for (const outcome of effect.outcomes) observer.resumed?.(outcome)
+        break
+      case 'log':
+        if (effect.level === 'error') config.logger.error(`${this.#name} ${effect.line}`)
+        else config.logger.info(`${this.#name} ${effect.line}`)
+        break
     }
   }
 }
