@@ -397,19 +397,32 @@ describe('workerClient: what the hub says', () => {
     expect(t.eids()).toEqual(['a'])
   })
 
-  it('ignores what a worker of another version, or a broken one, posts: a batch whole, and a welcome (its join times out and it falls back)', async () => {
+  it('ignores a batch whole that a worker of another version, or a broken one, posts', async () => {
     const hub = scripted()
     const t = tab(hub, { sharing: { welcomeTimeoutMs: 300 }, fallbackStatus: { state: 'live', since: 0 } })
     await settle()
-    // An event without `m`, an item that is no pair, a welcome whose history is not events.
+    // An event without `m`, an item that is no pair, no list.
     hub.say({ type: 'out', items: [['event', event('a', 1)], ['event', { ctx: {} }]] })
     hub.say({ type: 'out', items: [['event', event('b', 2)], 7] })
     hub.say({ type: 'out', items: 'no' })
-    hub.say({ ...welcome(), history: [{ ctx: {} }] })
-    hub.say({ type: 'welcome' })
     expect(t.events).toEqual([])
     t.scheduler.flush()
     expect(t.last()?.detail).toBe('Not shared through a SharedWorker: the worker did not answer within 300 ms.')
+  })
+
+  it.each([
+    ['whose history holds no events', { history: [{ ctx: {} }] }],
+    ['without a history', { history: undefined }],
+  ])('falls back at once on a welcome %s (a worker of another version), reading none of it', async (_, change) => {
+    const hub = scripted()
+    const t = tab(hub, { sharing: { welcomeTimeoutMs: 300 }, fallbackStatus: { state: 'live', since: 0 } })
+    await settle()
+    hub.say({ ...welcome(), ...change })
+    expect(t.events).toEqual([])
+    expect(t.last()?.detail).toBe('Not shared through a SharedWorker: its welcome was unreadable (another version?).')
+    // Its later messages are not read either.
+    hub.say({ type: 'out', items: [['event', event('a', 1)]] })
+    expect(t.eids()).toEqual([])
   })
 
   it('keeps each record the hub relays in its store, and goes on when the store refuses', async () => {

@@ -145,9 +145,9 @@ export function workerClient(
     switch (message.type) {
       case 'welcome':
         // A worker of another version (one still running at the same URL across a deploy)
-        // or a broken one: ignored whole, as the election's tabs ignore such a message; the
-        // join then times out and the tab connects on its own.
-        if (!Array.isArray(message.history) || !message.history.every(isPostedEvent)) return
+        // or a broken one: nothing of it is read, and the tab connects on its own at once
+        // rather than when its wait for a welcome ends.
+        if (!Array.isArray(message.history) || !message.history.every(isPostedEvent)) return fallBack('its welcome was unreadable (another version?)')
         // The answer: this joining's wait for it ends (each joining's wait is its own, as each
         // joining is preceded by a leave, which ends the wait before).
         // Stryker disable next-line OptionalChaining: equivalent: a welcome is heard only while joined, after the joining armed its wait.
