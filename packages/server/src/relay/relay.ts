@@ -11,7 +11,7 @@ import type { ProtocolTimers, TimerHandle } from '../protocol/timers.js'
 import type { Admission, Viewer, ViewerGate, ViewerRefusal } from '../protocol/viewers.js'
 import { channelOf, GlobalChannel, type Credentials, type IdentityKind } from '../stores/store.js'
 import { admission, CatchingUpDetail, HoldMs, IdleTarget, step, upstreamOpen, type Audience, type RetryPolicy, type TargetConfig, type TargetEffect, type TargetInput, type TargetState, type UpstreamStatus } from './machine.js'
-import { asksFor, rewoundRecord, type LostEvent } from './rewind.js'
+import { asksFor, rememberLost, rewoundRecord, type LostEvent } from './rewind.js'
 import { upstreamInput, upstreamNotice } from './upstream-status.js'
 
 /** One relayed target as `/metrics` and `/healthz` report it. */
@@ -599,7 +599,7 @@ export class Relay implements ViewerGate {
       if (channel === GlobalChannel && !open(target)) target = [...this.#targets.values()].find(open) ?? target
       // The origin's `m` as received: the store stamps its own position on a copy.
       const { eid, ts, pos } = event.m
-      if (eid !== undefined) remember(channel === GlobalChannel ? this.#lostGlobal : target.lost, eid, live)
+      if (eid !== undefined) rememberLost(channel === GlobalChannel ? this.#lostGlobal : target.lost, eid, live)
       const lost = { channel, ts, pos }
       const asked = target === source.target && source.generation !== target.generation && target.client !== undefined && asksFor(target.resumedFrom, lost)
       if (!asked) {
@@ -739,13 +739,6 @@ function keptRecord(target: { record: string | undefined }): PersistStore {
 
 /** Whether a target's upstream connection exists (the machine's rule). */
 const open = (target: { readonly state: TargetState }): boolean => upstreamOpen(target.state.upstream)
-
-/** Keeps `eid`'s routing in `lost`, letting the oldest go past {@link DefaultDedupeCapacity}. */
-function remember(lost: Map<string, boolean>, eid: string, live: boolean): void {
-  lost.delete(eid)
-  lost.set(eid, live)
-  if (lost.size > DefaultDedupeCapacity) lost.delete(lost.keys().next().value as string)
-}
 
 /** Whether a target can serve viewers now (see {@link UpstreamReport}`.ready`). */
 function servable(target: Target): boolean {

@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parsePosition } from '@fates-rx/core/protocol'
-import { parseRecord, recordText, unseen } from '@fates-rx/core/sans-io'
-import { asksFor, rewoundRecord, type LostEvent } from './rewind.js'
+import { DefaultDedupeCapacity, parseRecord, recordText, unseen } from '@fates-rx/core/sans-io'
+import { asksFor, rememberLost, rewoundRecord, type LostEvent } from './rewind.js'
 
 const Bot = 'bot-1'
 const ledger = { windowStart: 1_000, remaining: 16, lastIdentifyAt: 1_000 }
@@ -129,5 +129,27 @@ describe('asksFor', () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('rememberLost', () => {
+  it('keeps at most its capacity, letting the oldest go first; remembered again, an eid is the newest', () => {
+    const lost = new Map<string, boolean>()
+    for (const eid of ['a', 'b', 'c']) rememberLost(lost, eid, true, 3)
+    rememberLost(lost, 'a', false, 3)
+    rememberLost(lost, 'd', true, 3)
+    expect([...lost]).toEqual([
+      ['c', true],
+      ['a', false],
+      ['d', true],
+    ])
+  })
+
+  it('holds the eid memory\'s capacity by default', () => {
+    const lost = new Map<string, boolean>()
+    for (let i = 0; i <= DefaultDedupeCapacity; i++) rememberLost(lost, `e${i}`, true)
+    expect(lost.size).toBe(DefaultDedupeCapacity)
+    expect(lost.has('e0')).toBe(false)
+    expect(lost.has(`e${DefaultDedupeCapacity}`)).toBe(true)
   })
 })

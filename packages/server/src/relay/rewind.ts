@@ -1,5 +1,5 @@
 import { formatPosition, parsePosition } from '@fates-rx/core/protocol'
-import { parseRecord, recordText } from '@fates-rx/core/sans-io'
+import { DefaultDedupeCapacity, parseRecord, recordText } from '@fates-rx/core/sans-io'
 
 // What the relay does about upstream events its store gave up on: its upstream client had
 // moved its resume mark past them, so a fresh client resumes from a mark rewound to before
@@ -87,4 +87,16 @@ export function asksFor(text: string | undefined, lost: LostEvent): boolean {
   const after = parsePosition(kept)
   const position = parsePosition(lost.pos)
   return after !== undefined && position !== undefined && position.epoch === after.epoch && position.offset > after.offset
+}
+
+/**
+ * Keeps a lost event's routing (`live`: whether it goes to viewers as it comes again) under its
+ * eid in `lost`, the newest last, letting the oldest go past `capacity` ({@link
+ * DefaultDedupeCapacity}, the eid memory's): a loss so large is one the store's replays cannot
+ * make whole either, and the map must not grow with an upstream that never brings them back.
+ */
+export function rememberLost(lost: Map<string, boolean>, eid: string, live: boolean, capacity = DefaultDedupeCapacity): void {
+  lost.delete(eid)
+  lost.set(eid, live)
+  if (lost.size > capacity) lost.delete(lost.keys().next().value as string)
 }
