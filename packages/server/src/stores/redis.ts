@@ -445,9 +445,16 @@ export class RedisStore implements Store {
         }
       })
     }
-    // Every caller waits for the one SUBSCRIBE, so none is told "active" too early.
-    await entry.ready
+    // Every caller waits for the one SUBSCRIBE, so none is told "active" too early. The
+    // listener counts from now: an unsubscribe that runs during the wait (the last listener
+    // leaving in this turn) must find it and keep the subscription.
     entry.listeners.add(listener)
+    try {
+      await entry.ready
+    } catch (error) {
+      entry.listeners.delete(listener)
+      throw error
+    }
     const own = entry
     return async () => {
       own.listeners.delete(listener)
