@@ -111,7 +111,12 @@ function number(flag: string, value: string | undefined, scale = 1): number | un
   if (value === undefined) return undefined
   const parsed = Number(value)
   if (value.trim() === '' || !Number.isFinite(parsed)) throw new UsageError(`--${flag} expects a number, got "${value}"`)
-  return Math.round(parsed * scale)
+  // Counts and ports are whole numbers; seconds become whole milliseconds. Rounding would turn
+  // 0.5 into port 1, or a tiny timeout into 0, which means "never".
+  if (scale === 1 && !Number.isInteger(parsed)) throw new UsageError(`--${flag} expects a whole number, got "${value}"`)
+  const scaled = Math.round(parsed * scale)
+  if (scaled === 0 && parsed !== 0) throw new UsageError(`--${flag} expects 0 or at least a millisecond, got "${value}"`)
+  return scaled
 }
 
 function parse(argv: readonly string[]): ServerOptions | 'help' {

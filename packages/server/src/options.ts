@@ -207,6 +207,11 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   if (options.adminToken !== undefined && (typeof options.adminToken !== 'string' || options.adminToken.length < 8)) {
     throw new TypeError('adminToken must be a string of at least 8 characters')
   }
+  // A header carries bytes, read as Latin-1, with surrounding whitespace stripped: a token with
+  // a space, a control or a non-ASCII character could never be presented (every request 401).
+  if (options.adminToken !== undefined && !/^[\x21-\x7e]+$/.test(options.adminToken)) {
+    throw new TypeError('adminToken must be visible ASCII characters (no spaces, controls or non-ASCII): no request could carry it otherwise')
+  }
   for (const key of ['redis', 'postgres'] as const) {
     const url = options[key]
     if (url === undefined) continue

@@ -102,6 +102,9 @@ export function normalizePublish(
   if (m.eid !== undefined && m.eid.length > PublishLimits.maxEidLength) {
     return either.left(`event: m.eid must be at most ${PublishLimits.maxEidLength} characters`)
   }
+  // A lone surrogate (JSON's \uD800 escapes can carry one) becomes U+FFFD in any UTF-8 store:
+  // two different eids would become one key in Redis, and the replayed eid another than the live one.
+  if (m.eid !== undefined && /\p{Cs}/u.test(m.eid)) return either.left('event: m.eid must be well-formed Unicode (no lone surrogate)')
   if (checkTimestamp && m.ts !== undefined) {
     const problem = timestampProblem(m.ts, now())
     if (problem !== undefined) return either.left(`event: m.ts ${problem}`)
