@@ -144,8 +144,13 @@ const Size = Object.freeze({
   // ends it, so an app acting on done_prior (a total, "caught up") did so before the replay.
   // Own code 12,304 B (+1 B) once the tabs' chunk imported `unseen` (a name exported more);
   // 12,301 to 12,303 B since (gzip's noise over the same up-front code).
-  appImportingConnect: { budget: 16 * KB, ceiling: 16_229 },
-  ownCode: { budget: 5 * KB, ceiling: 12_304 },
+  // Raised in the open to 16,250 and 12,321 B (measured 16,249 and 12,320 B, +20 and +16 B;
+  // 2026-12-07, ninth session): a mark without the server's clock (a stored one) is held to the
+  // ceiling the first ready gives it (watermark.ts readyMark). A record whose mark lay past the
+  // server's clock (a garbage one, or one written against another server's) took every event
+  // for seen and, never moving back, left every later reload's gap unfilled (a review's finding).
+  appImportingConnect: { budget: 16 * KB, ceiling: 16_250 },
+  ownCode: { budget: 5 * KB, ceiling: 12_321 },
   /**
    * The checks' chunk: the ctx check, the codecs' explanation of a rejected segment, and io-ts
    * and fp-ts with them (5,053 B when set). Downloaded after connect() by every app that checks
@@ -203,6 +208,10 @@ const Size = Object.freeze({
   // port's chunk shares (below).
   tabsChunk: { budget: 4 * KB, ceiling: 3_987 },
   /** What `persist` downloads when an app uses it (issue 18): the layer, the ledger's merge, the store's code. */
+  // 1,848 B (+71 B; 2026-12-07, ninth session) with the stored ledger read on this clock
+  // (persist-machine.ts `onThisClock`): a window or cooldown stamped by a clock later than the
+  // page's (set back, or garbage) held the page back for as long, and a window begun by an
+  // identify whose ready never came (a reload first) was dated too early (a 4012 could follow).
   persistChunk: { budget: 2 * KB, ceiling: 2 * KB },
   /**
    * What `shareAcrossTabs: { worker }` downloads besides the tabs' chunk (its fallback), which
@@ -276,7 +285,9 @@ const Size = Object.freeze({
   // Raised to 31,850 (measured 31,849 B) by the tabs' checks of what is posted (above), and to
   // 31,916 (measured 31,915 B) with the worker tab's (the port's chunk, above).
   // Raised to 31,951 (measured 31,950 B) by the port's fallback on an unreadable welcome (above).
-  workerScript: { budget: 36 * KB, ceiling: 31_951 },
+  // Raised to 32,053 (measured 32,052 B) by the mark held at ready (above) and persist's ledger
+  // read on this clock (its chunk, above), which the worker holds too.
+  workerScript: { budget: 36 * KB, ceiling: 32_053 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

@@ -30,6 +30,15 @@ describe('the resume mark', () => {
     expect(readyMark({ code: 'ready', control: true, ts: T + 9 }, atT, { ts: T, eid: 'a' })).toEqual({ ts: T, eid: 'a', clock: 9 })
   })
 
+  it('holds a mark that had no clock to the ceiling the ready gives it (a stored mark a year ahead)', () => {
+    const ahead: Watermark = { ts: T + 365 * 86_400, eid: 'far', tied: ['x'], pos: { 'bot-1': 'e1:9' } }
+    const ceiling = T + 9 + Timestamps.maxAheadSeconds
+    expect(readyMark({ code: 'ready', control: true, ts: T + 9 }, atT, ahead)).toEqual({ ts: ceiling, eid: '', clock: 9, tied: undefined, pos: { 'bot-1': 'e1:9' } })
+    // At the ceiling, it is kept as it is; a mark with a clock is the ceiling's already.
+    expect(readyMark({ code: 'ready', control: true, ts: T + 9 }, atT, { ts: ceiling, eid: 'a' })).toEqual({ ts: ceiling, eid: 'a', clock: 9 })
+    expect(readyMark({ code: 'ready', control: true, ts: T + 9 }, atT, { ...ahead, clock: 0 })).toEqual({ ...ahead, clock: 0 })
+  })
+
   it('remembers the eids delivered at its timestamp, so that a tie is known exactly, up to a bound', () => {
     let mark: Watermark | undefined = { ts: T, eid: '', clock: 0 }
     const burst = Array.from({ length: MaxTiedEids + 3 }, (_, i) => `b${(i * 7919) % 1000}`)

@@ -144,14 +144,20 @@ export function newer(a: Watermark | undefined, b: Watermark | undefined): Water
  * The mark at a `ready`: `mark` when there is one, having learnt the server's clock if it had
  * not; else a new mark at `ready`'s `ts` (the server's clock, which also stamps every event
  * published without an `m.ts`; the receiver's when it sent none). `clock` is the difference
- * between the two. A `ts` that is no time at all (not finite) counts as absent.
+ * between the two, and a mark that had none is held to the ceiling it now has ({@link
+ * markCeiling}). A `ts` that is no time at all (not finite) counts as absent.
  */
 export function readyMark(ready: ControlPayload, atMs: number, mark?: Watermark): Watermark {
   const own = atMs / 1000
   // (An equivalent mutant, left counted: the `undefined` test → `true`: isFinite(undefined) is false.)
   const ts = ready.ts !== undefined && Number.isFinite(ready.ts) ? ready.ts : own
   if (mark === undefined) return { ts, eid: '', clock: ts - own, tied: undefined }
-  return mark.clock === undefined ? { ...mark, clock: ts - own } : mark
+  if (mark.clock !== undefined) return mark
+  // A mark without the server's clock had no ceiling (one restored by `persist`, or moved by
+  // events before the first `ready`): one past it (a garbage record, another server's clock)
+  // would take every event for seen and, never moving back, leave every later gap unfilled.
+  const ceiling = ts + Timestamps.maxAheadSeconds
+  return mark.ts > ceiling ? { ...mark, ts: ceiling, eid: '', clock: ts - own, tied: undefined } : { ...mark, clock: ts - own }
 }
 
 /**

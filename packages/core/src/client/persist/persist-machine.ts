@@ -32,12 +32,32 @@ export interface Persisted {
 }
 
 /**
+ * A stored ledger read on this clock: no identify lies in its future and no cooldown lasts past
+ * a window from now. A record written before the clock was set back (or a garbage one) would
+ * otherwise hold the page back for as long as the clock moved, not at most a window; taken as
+ * now, the window is taken to end later than the server's, never earlier. So is an open window
+ * begun by an identify whose `ready` never came (the page was reloaded first): it is on record
+ * at its sending, but the server began the window when it took it, later, which {@link afterReady}
+ * could not correct; by now the page that sent it is gone, and so is its socket.
+ */
+function onThisClock(stored: IdentifyBudget, now: number, config: IdentifyBudgetConfig): IdentifyBudget {
+  const { windowStart, lastIdentifyAt, cooldownUntil } = stored
+  return {
+    ...stored,
+    ...(windowStart !== undefined && now < windowStart + config.windowMs && (windowStart > now || windowStart === lastIdentifyAt) ? { windowStart: now } : {}),
+    ...(lastIdentifyAt !== undefined && lastIdentifyAt > now ? { lastIdentifyAt: now } : {}),
+    ...(cooldownUntil !== undefined && cooldownUntil > now + config.windowMs ? { cooldownUntil: now + config.windowMs } : {}),
+  }
+}
+
+/**
  * Two ledgers of one target merged: this client's and one stored by an earlier page or another
  * tab. Whichever spent more wins, field by field (the earliest open window, the fewest requests
  * left, the latest identify, the longest cooldown), so that no identify either knows of is
  * forgotten. A window that has passed is forgotten; a cooldown that has passed is dropped.
  */
-export function mergeLedgers(mine: IdentifyBudget, stored: IdentifyBudget, now: number, config: IdentifyBudgetConfig): IdentifyBudget {
+export function mergeLedgers(mine: IdentifyBudget, kept: IdentifyBudget, now: number, config: IdentifyBudgetConfig): IdentifyBudget {
+  const stored = onThisClock(kept, now, config)
   const later = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.max(a, b))
   const myOpen = windowOpen(mine, now, config)
   const storedOpen = windowOpen(stored, now, config)
