@@ -149,8 +149,14 @@ const Size = Object.freeze({
   // ceiling the first ready gives it (watermark.ts readyMark). A record whose mark lay past the
   // server's clock (a garbage one, or one written against another server's) took every event
   // for seen and, never moving back, left every later reload's gap unfilled (a review's finding).
-  appImportingConnect: { budget: 16 * KB, ceiling: 16_250 },
-  ownCode: { budget: 5 * KB, ceiling: 12_321 },
+  // Raised in the open to 16,276 and 12,351 B (measured 16,275 and 12,350 B, +26 and +30 B) for
+  // a review's four findings in the connection: refused upgrades counted "in a row" across a
+  // connection that had opened (three blips hours apart ended the client as `failed`); a first
+  // subscriber leaving on `connecting` still cost a socket (ref-counted.ts counts it out before
+  // `first` runs); close() on a closed client left status$ saying it opens on the next
+  // subscription; metrics$ counted the close the client gave up after as a reconnect.
+  appImportingConnect: { budget: 16 * KB, ceiling: 16_276 },
+  ownCode: { budget: 5 * KB, ceiling: 12_351 },
   /**
    * The checks' chunk: the ctx check, the codecs' explanation of a rejected segment, and io-ts
    * and fp-ts with them (5,053 B when set). Downloaded after connect() by every app that checks
@@ -287,7 +293,8 @@ const Size = Object.freeze({
   // Raised to 31,951 (measured 31,950 B) by the port's fallback on an unreadable welcome (above).
   // Raised to 32,053 (measured 32,052 B) by the mark held at ready (above) and persist's ledger
   // read on this clock (its chunk, above), which the worker holds too.
-  workerScript: { budget: 36 * KB, ceiling: 32_053 },
+  // Raised to 32,084 (measured 32,083 B) by the connection's four fixes (above).
+  workerScript: { budget: 36 * KB, ceiling: 32_084 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

@@ -15,10 +15,13 @@ export function refCounted(first: () => void, last: () => void): <T>(source: Obs
     new Observable<T>((subscriber) => {
       const inner = source.subscribe(subscriber)
       if (subscriber.closed) return inner
-      if (refs++ === 0) first()
-      return () => {
+      // Counted out before `first` runs: a subscriber that leaves on what `first` emits (the
+      // first `connecting`) then runs `last` at once, before `first`'s later effects (the socket).
+      subscriber.add(() => {
         inner.unsubscribe()
         if (--refs === 0) last()
-      }
+      })
+      if (refs++ === 0) first()
+      return undefined
     })
 }

@@ -1,3 +1,4 @@
+import { take } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import { control, eventFrame } from '../../test-support/frames.js'
 import { harness, token } from '../../test-support/virtual-client.js'
@@ -42,6 +43,12 @@ const walks: Walk[] = [
     reach: (h) => { spent(h); h.client.close() }, act: (h) => h.client.reconnect(),
   },
   { from: 'closed', to: 'failed', how: 'reconnect() when the url function returns a bad url', options: badSecondRead, reach: toClosed, act: (h) => h.client.reconnect() },
+  {
+    // Unsubscribed, so its statuses are read with take(1), which opens nothing.
+    from: 'closed', to: 'closed', how: 'close() after the last subscriber left',
+    reach: (h) => { h.leave(); h.client.status$.pipe(take(1)).subscribe((s) => h.statuses.push(s)) },
+    act: (h) => { h.client.close(); h.client.status$.pipe(take(1)).subscribe((s) => h.statuses.push(s)) },
+  },
   { from: 'connecting', to: 'identifying', how: 'the socket opens', reach: () => undefined, act: (h) => h.last().open() },
   { from: 'connecting', to: 'reconnecting', how: 'the connection is refused (1006)', reach: () => undefined, act: (h) => h.last().closeFromServer(1006) },
   { from: 'connecting', to: 'failed', how: 'a drop with no attempts allowed', options: () => ({ backoff: { maxAttempts: 0 } }), reach: () => undefined, act: (h) => h.last().closeFromServer(1006) },

@@ -43,6 +43,8 @@ export function openNow(_input: InputOf<'open-now'>, connection: Connection): vo
 
 /** `opening`: the socket opened; liveness counts from now. */
 export function opened(): void {
+  // An upgrade accepted: the refused upgrades before it are no longer "in a row".
+  set({ refusals: 0 })
   setConnection({ phase: 'awaiting-identity', openedAt: at })
   move('identifying', { attempt: next.failures })
   if (config.livenessTimeoutMs > 0) emit({ type: 'arm', timer: 'liveness', ms: config.livenessTimeoutMs })

@@ -32,13 +32,18 @@ function waitThen(waitMs: number, kind: 'backoff' | 'budget', extra: Extra): voi
   emit({ type: 'arm', timer: 'retry', ms: waitMs })
 }
 
-/** Counts a failed attempt and waits the backoff (or the budget, if longer), or gives up. */
-export function retryAfterBackoff(jitter: number, cause: Extra, detail: string): void {
+/**
+ * Counts a failed attempt and waits the backoff (or the budget, if longer), or gives up.
+ * `reconnect`: the metrics key of what ended the connection, counted only when it is replaced
+ * (giving up replaces nothing).
+ */
+export function retryAfterBackoff(jitter: number, cause: Extra, detail: string, reconnect: string): void {
   const failures = next.failures
   if (failures >= config.backoff.maxAttempts) {
     move('failed', { ...cause, detail: `Gave up after ${failures} reconnection attempts. Last: ${detail}` })
     return
   }
+  emit({ type: 'count', reconnect })
   set({ failures: failures + 1 })
   const delay = backoffDelay(failures + 1, config.backoff, () => jitter)
   const wait = identifyWait(next.budget, at, budgetConfig())
@@ -88,8 +93,7 @@ function attempt(): void {
 /** A wait without answer: the connection ends and counts as a failed attempt. */
 export function timedOut(key: string, detail: string, jitter: number): void {
   endConnection(true)
-  emit({ type: 'count', reconnect: key })
-  retryAfterBackoff(jitter, {}, detail)
+  retryAfterBackoff(jitter, {}, detail, key)
 }
 
 /** The first subscriber came: connect, resuming from `from` if given. */
@@ -106,8 +110,12 @@ export function unsubscribed(): void {
 
 /** `close()`: stopped until `reconnect()`. */
 export function close(): void {
+  // Closed already (never opened, or its last subscriber left) and not stopped: it stays
+  // closed for the next subscriber now, and its status must stop saying otherwise.
+  const restate = !next.stopped && next.status.state === 'closed'
   set({ stopped: true })
   closeWith('Closed by the user.')
+  if (restate) move('closed', { detail: 'Closed by the user.' })
 }
 
 /** `reconnect()`: a fresh connection now, whatever the current one is doing. */
@@ -164,9 +172,9 @@ export function closed(input: InputOf<'closed'>, current: Connection): void {
       fail(`Gave up after ${MaxRefusedUpgrades} refused upgrades in a row: check the url.${known}`, { close })
       return
     }
-    emit({ type: 'count', reconnect: String(code) })
-    if (refusal !== 'slow-retry') retryAfterBackoff(jitter, { close }, why)
+    if (refusal !== 'slow-retry') retryAfterBackoff(jitter, { close }, why, String(code))
     else {
+      emit({ type: 'count', reconnect: String(code) })
       const wait = Math.floor(SlowRetry.minMs * (1 + jitter))
       waitThen(wait, 'backoff', { close, detail: `${why} Connecting again in ${Math.round(wait / 1000)} s.` })
     }
@@ -187,8 +195,7 @@ export function closed(input: InputOf<'closed'>, current: Connection): void {
       return
     }
     case 'backoff':
-      emit({ type: 'count', reconnect: String(code) })
-      retryAfterBackoff(jitter, { close }, (current.errorDetail ?? policy.why) + known)
+      retryAfterBackoff(jitter, { close }, (current.errorDetail ?? policy.why) + known, String(code))
       return
   }
 }

@@ -78,13 +78,14 @@ export type TabRole = 'leader' | 'follower' | 'worker'
 /**
  * Every allowed transition, `from → to[]`. Anything else is a bug in the client and throws.
  * `closed → connecting` is the first subscription or `reconnect()`; `closed → failed` an
- * option function that returned a bad value; `reconnecting →
+ * option function that returned a bad value; `closed → closed` is `close()` on a client not
+ * opened yet or left by its last subscriber (it now stays closed for new ones); `reconnecting →
  * reconnecting` is a wait that changed (for example the ratelimit window after a backoff);
  * `failed → failed` is `reconnect()` whose attempt failed at once (an option function that
  * returned a bad value or threw), with the new reason.
  */
 export const Transitions = Object.freeze({
-  closed: ['connecting', 'reconnecting', 'failed'],
+  closed: ['connecting', 'reconnecting', 'failed', 'closed'],
   connecting: ['identifying', 'reconnecting', 'failed', 'closed'],
   identifying: ['replaying', 'live', 'reconnecting', 'failed', 'closed'],
   replaying: ['live', 'reconnecting', 'failed', 'closed'],
