@@ -99,7 +99,12 @@ export function httpHandler(
   logger: Logger,
   observed: Observed,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const authorized = secretMatcher(`Bearer ${adminToken}`)
+  const matches = secretMatcher(adminToken)
+  // The scheme is case-insensitive (RFC 9110 section 11.1): `bearer` and `BEARER` are Bearer.
+  const authorized = (header: string): boolean => {
+    const scheme = /^bearer +/i.exec(header)
+    return matches(scheme === null ? '' : header.slice(scheme[0].length)) && scheme !== null
+  }
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     if (path === '/metrics' || path === '/healthz') {

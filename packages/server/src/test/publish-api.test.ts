@@ -27,11 +27,18 @@ describe('POST /publish', () => {
     ['no Authorization header', {}],
     ['a wrong token', { authorization: 'Bearer nope' }],
     ['the token without Bearer', { authorization: adminToken }],
+    ['the token after another scheme', { authorization: `Basic ${adminToken}` }],
   ])('answers 401 to %s, never echoing a token', async (_name, headers) => {
     server = await startTestServer({ adminToken })
     const reply = await post(JSON.stringify({ channel: 'global', event: validEvent }), headers)
     expect(reply.status).toBe(401)
     expect(JSON.stringify(reply.body)).not.toContain(adminToken)
+  })
+
+  it.each(['bearer', 'BEARER'])('takes the scheme in any case (%s), as HTTP does', async (scheme) => {
+    server = await startTestServer({ adminToken })
+    const reply = await post(JSON.stringify({ channel: 'global', event: validEvent }), { authorization: `${scheme} ${adminToken}` })
+    expect(reply.status).toBe(200)
   })
 
   it.each([
