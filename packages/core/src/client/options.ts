@@ -130,12 +130,13 @@ export interface ConnectOptions {
   /** Reconnection delays; see {@link BackoffConfig} for the defaults. */
   readonly backoff?: BackoffConfig
   /**
-   * Close and retry when no `identity` payload arrives this long (ms) after the socket was created.
+   * Close and retry when no `identity` payload arrives this long (ms, at least 1) after the socket
+   * was created.
    * @default 10000
    */
   readonly identityTimeoutMs?: number
   /**
-   * Close and retry when no `ready` arrives this long (ms) after the identify was sent.
+   * Close and retry when no `ready` arrives this long (ms, at least 1) after the identify was sent.
    * @default 10000
    */
   readonly readyTimeoutMs?: number
@@ -307,6 +308,9 @@ const KindOf: Readonly<Record<string, keyof typeof Kinds>> = Object.freeze({
   maxReplayHeld: 'a positive integer',
   'backoff.factor': 'at least 1 and finite',
   'backoff.maxAttempts': 'a non-negative number',
+  // 0 would time every handshake out at once (the liveness and replay waits take 0 as off).
+  identityTimeoutMs: 'at least 1 and finite',
+  readyTimeoutMs: 'at least 1 and finite',
 })
 
 type Widened<T> = { -readonly [K in keyof T]: T[K] extends boolean ? boolean : number }
