@@ -3,7 +3,7 @@ import { control, eventFrame } from '../../test-support/frames.js'
 import { harness, token } from '../../test-support/virtual-client.js'
 import { FixedUnixSeconds } from '../../testing/index.js'
 import type { PersistStore } from './persist-support.js'
-import { parseRecord } from './persist.js'
+import { parseRecord, StoreReadTimeoutMs } from './persist.js'
 
 // connect({ persist }) in virtual time: each harness is a page load (a new client on a new
 // clock that starts at 0, inside the window of the loads before), the store outlives them.
@@ -146,6 +146,21 @@ describe('connect({ persist })', () => {
     expect(page.state()).toBe('live')
     page.leave()
   })
+
+  it(`connects without a record when the store does not answer its read within ${StoreReadTimeoutMs} ms`, async () => {
+    const writes: string[] = []
+    const hanging: PersistStore = {
+      getItem: () => new Promise<string>(() => {}),
+      setItem: (_key, value) => void writes.push(value),
+    }
+    const page = harness({ persist: hanging })
+    await vi.waitFor(() => expect(page.sockets).toHaveLength(1), { timeout: StoreReadTimeoutMs + 3_000, interval: 50 })
+    page.last().handshake()
+    expect(page.state()).toBe('live')
+    // It still keeps what it spends, for the next page, should the store come back.
+    expect(writes.length).toBeGreaterThan(0)
+    page.leave()
+  }, 10_000)
 
   it('connects without a record when the options cannot be read for its name', async () => {
     const { items, store } = memoryStore()

@@ -91,15 +91,26 @@ export interface OpenedRecord {
   readonly keep: (record: Persisted, now: boolean) => void
 }
 
+/**
+ * The longest wait (ms) for a store's read: a store that has not answered by then (an
+ * IndexedDB open blocked by another tab's upgrade) is read as holding nothing, as one that
+ * fails is, rather than keeping the client from connecting at all.
+ */
+export const StoreReadTimeoutMs = 2_000
+
 /** Opens the record of the connection `config` names in `store`. Rejects when its name cannot be read. */
 export async function openRecord(store: PersistStore, config: NamedOptions): Promise<OpenedRecord> {
   const key = await connectionName(config)
   let record: Persisted | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
   try {
-    record = parseRecord(await store.getItem(key))
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, StoreReadTimeoutMs)))
+    record = parseRecord(await Promise.race([store.getItem(key), late]))
   } catch {
     // A store that refuses (storage blocked, quota, a failing database) costs the record only.
     record = undefined
+  } finally {
+    clearTimeout(timer)
   }
   const write = (value: Persisted): void => {
     try {
