@@ -102,15 +102,18 @@ export const StoreReadTimeoutMs = 2_000
 export async function openRecord(store: PersistStore, config: NamedOptions): Promise<OpenedRecord> {
   const key = await connectionName(config)
   let record: Persisted | undefined
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let cancel = (): void => {}
   try {
-    const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, StoreReadTimeoutMs)))
+    const late = new Promise<undefined>((resolve) => {
+      const timer = setTimeout(resolve, StoreReadTimeoutMs)
+      cancel = () => clearTimeout(timer)
+    })
     record = parseRecord(await Promise.race([store.getItem(key), late]))
   } catch {
     // A store that refuses (storage blocked, quota, a failing database) costs the record only.
     record = undefined
   } finally {
-    clearTimeout(timer)
+    cancel()
   }
   const write = (value: Persisted): void => {
     try {
