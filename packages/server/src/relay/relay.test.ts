@@ -487,7 +487,10 @@ describe('Relay publishing into a failing store', () => {
       const event = viewAt(eid, ts)
       return { ...event, dat: { ...event.dat, m: { ...event.dat.m, pos: `e1:${offset}` } } }
     }
-    const first = sockets.last().handshake().frame(joinFrames(donePriorPayload()))
+    // The origin's clock is the one that stamps its events (a fresh client's mark is held
+    // within a minute of the ready's `ts`).
+    const handshake = (socket: FakeWebSocket): FakeWebSocket => socket.open().frame(joinFrames(identityPayload())).frame(joinFrames(readyPayload(undefined, { ts: now })))
+    const first = handshake(sockets.last()).frame(joinFrames(donePriorPayload()))
     first.frame(joinFrames(at('before', now - 5, 1)))
     await settle()
     first.frame(joinFrames(at('a', now - 4, 2)))
@@ -505,7 +508,7 @@ describe('Relay publishing into a failing store', () => {
     expect(first.closedByClient?.code).toBe(1000)
     expect(viewer.told.at(-1)).toMatch(/^upstream_connecting: The relay is reconnecting to its upstream to fetch again/)
     expect(relay.admit('bot', Bot)).toMatchObject({ holdMs: HoldMs })
-    const second = sockets.last().handshake()
+    const second = handshake(sockets.last())
     const identify = JSON.parse(second.sent.find((text) => text.includes('"token"')) ?? '{}') as { after?: Record<string, string> }
     expect(identify.after).toEqual({ [`bot-${Bot}`]: 'e1:1' })
     second.frame(joinFrames(at('a', now - 4, 2), at('b', now - 3, 3), donePriorPayload()))
