@@ -198,13 +198,13 @@ function nextRun(run: Run | null, spans: readonly Span[], event: ReceivedEvent, 
  * ahead of this one), and not at all when it has no `m.ts` or falls before the kept seconds or
  * before the tally began (its time was not watched). A replay is never a live arrival.
  */
-function secondOf(event: ReceivedEvent, tally: Tally, second: number): number | undefined {
+function secondOf(event: ReceivedEvent, since: number, second: number): number | undefined {
   if (event.prior === true) return undefined
   if (event.resumed !== true) return second
   const ts = event.m.ts
   if (typeof ts !== 'number' || !Number.isFinite(ts)) return undefined
   const s = Math.min(Math.floor(ts), second)
-  return s > second - TallyBounds.seconds && s >= Math.floor(tally.since / 1000) ? s : undefined
+  return s > second - TallyBounds.seconds && s >= Math.floor(since / 1000) ? s : undefined
 }
 
 /**
@@ -218,6 +218,9 @@ export function addEvents(tally: Tally, events: readonly ReceivedEvent[], now: n
   const totals = new Map(Object.entries(tally.totals))
   const users = new Set(tally.users)
   const second = Math.floor(now / 1000)
+  // A clock set back (NTP correcting a fast clock) leaves no beginning in the future: the rates
+  // are scaled by the time seen since, and the chart starts there.
+  const since = Math.min(tally.since, now)
   // Counts by second for the seconds this burst touches, each starting from its kept bucket.
   const touched = new Map<number, Map<string, number>>()
   let { total, replayed, uniqueUsers, latestVote, seq, spans, run } = tally
@@ -245,7 +248,7 @@ export function addEvents(tally: Tally, events: readonly ReceivedEvent[], now: n
     total += 1
     totals.set(name, (totals.get(name) ?? 0) + 1)
     if (event.prior === true) replayed += 1
-    const s = secondOf(event, tally, second)
+    const s = secondOf(event, since, second)
     if (s !== undefined) {
       let bucket = touched.get(s)
       if (bucket === undefined) {
@@ -273,7 +276,7 @@ export function addEvents(tally: Tally, events: readonly ReceivedEvent[], now: n
   buckets.sort((a, b) => a.s - b.s)
   return Object.freeze({
     v: 1,
-    since: tally.since,
+    since,
     total,
     replayed,
     totals: Object.freeze(Object.fromEntries(totals)),

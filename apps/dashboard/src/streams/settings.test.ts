@@ -31,6 +31,13 @@ describe('settingsError', () => {
     expect(settingsError({ ...good, ...change })).toMatch(message)
   })
 
+  // A browser's WebSocket constructor throws on any fragment, even an empty one (Chromium: "The
+  // URL contains a fragment identifier"): accepted here, the panel would reconnect on 1006
+  // forever instead of saying what is wrong.
+  it.each(['ws://127.0.0.1:8787/ws#live', 'ws://127.0.0.1:8787/ws#'])('rejects a URL with a fragment, %s, in words', (url) => {
+    expect(settingsError({ ...good, url })).toMatch(/#/)
+  })
+
   it("words a bad ID with core's one snowflake rule", () => {
     expect(settingsError({ ...good, id: '9223372036854775808' })).toContain(SnowflakeRule)
   })

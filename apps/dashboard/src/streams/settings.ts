@@ -27,6 +27,9 @@ export function settingsError(settings: TargetSettings): string | undefined {
   if (url.username !== '' || url.password !== '' || url.search !== '') {
     return 'Put no credentials or query in the server URL; the token goes in its own field.'
   }
+  // `hash` is '' for an empty fragment too; a '#' in the parsed href can only start one. A
+  // browser's WebSocket refuses any fragment, which the client would retry as a drop forever.
+  if (url.href.includes('#')) return 'Remove the # part from the server URL: a WebSocket URL has no fragment.'
   if (!isSnowflakeId(settings.id)) {
     return `The ID is a Discord snowflake: ${SnowflakeRule}.`
   }

@@ -1,5 +1,6 @@
 import { emptyTally, parseTally, serializeTally, type Tally } from '../streams/kept.js'
 import type { RememberedTarget } from './remember.js'
+import { browserStorage } from './storage.js'
 
 // A target's numbers (tiles, chart, feed) in localStorage, so that a reload, a restarted
 // browser or another tab of the same target starts from them. Keyed by URL, kind and ID, and
@@ -22,9 +23,10 @@ export interface Kept {
  * half-written one, a hand edit) is removed and named in `problem`: the page starts clean, and
  * says so, rather than failing to load.
  */
-export function loadKept(target: Pick<RememberedTarget, 'url' | 'kind' | 'id'>, now: number, storage: Storage = localStorage): Kept {
+export function loadKept(target: Pick<RememberedTarget, 'url' | 'kind' | 'id'>, now: number, storage: Storage | undefined = browserStorage('localStorage')): Kept {
   let text: string | null
   try {
+    if (storage === undefined) return { tally: emptyTally(now) }
     text = storage.getItem(keptKey(target))
   } catch {
     // Storage denied (a privacy setting): nothing kept, nothing to say per target.
@@ -41,7 +43,8 @@ export function loadKept(target: Pick<RememberedTarget, 'url' | 'kind' | 'id'>, 
  * Keeps a target's numbers. Returns false when the browser refused (quota, denied storage):
  * the page goes on counting, and the next load starts from the last numbers that were kept.
  */
-export function saveKept(target: Pick<RememberedTarget, 'url' | 'kind' | 'id'>, tally: Tally, storage: Storage = localStorage): boolean {
+export function saveKept(target: Pick<RememberedTarget, 'url' | 'kind' | 'id'>, tally: Tally, storage: Storage | undefined = browserStorage('localStorage')): boolean {
+  if (storage === undefined) return false
   try {
     storage.setItem(keptKey(target), serializeTally(tally))
     return true
@@ -51,9 +54,9 @@ export function saveKept(target: Pick<RememberedTarget, 'url' | 'kind' | 'id'>, 
 }
 
 /** Forgets a target's numbers (the user removed its panel). */
-export function dropKept(target: Pick<RememberedTarget, 'url' | 'kind' | 'id'>, storage: Storage = localStorage): void {
+export function dropKept(target: Pick<RememberedTarget, 'url' | 'kind' | 'id'>, storage: Storage | undefined = browserStorage('localStorage')): void {
   try {
-    storage.removeItem(keptKey(target))
+    storage?.removeItem(keptKey(target))
   } catch {
     // Denied storage kept nothing to forget.
   }

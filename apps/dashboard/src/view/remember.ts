@@ -1,5 +1,6 @@
 import type { DemoTarget } from '../demo-target.js'
 import type { TargetSettings } from '../streams/settings.js'
+import { browserStorage } from './storage.js'
 
 export type { TargetSettings }
 
@@ -36,7 +37,8 @@ const isSettings = (value: unknown): value is TargetSettings => isTarget(value) 
 /** A target without its token (and without anything else a stored entry might hold). */
 const withoutToken = (t: RememberedTarget): RememberedTarget => ({ url: t.url, kind: t.kind, id: t.id, sendAll: t.sendAll, sendNone: t.sendNone })
 
-function readList(storage: Storage, key: string): unknown[] {
+function readList(storage: Storage | undefined, key: string): unknown[] {
+  if (storage === undefined) return []
   try {
     const parsed: unknown = JSON.parse(storage.getItem(key) ?? '[]')
     return Array.isArray(parsed) ? parsed : []
@@ -45,16 +47,24 @@ function readList(storage: Storage, key: string): unknown[] {
   }
 }
 
-function writeList(storage: Storage, key: string, list: readonly unknown[]): void {
-  if (list.length === 0) storage.removeItem(key)
-  else storage.setItem(key, JSON.stringify(list))
+/**
+ * Writes a list, or removes it when empty. Blocked or full storage keeps nothing: the page goes
+ * on (a connect must not fail after its client opened), and the next load simply does not know.
+ */
+function writeList(storage: Storage | undefined, key: string, list: readonly unknown[]): void {
+  try {
+    if (list.length === 0) storage?.removeItem(key)
+    else storage?.setItem(key, JSON.stringify(list))
+  } catch {
+    // Full (QuotaExceededError) or denied: nothing to keep it in.
+  }
 }
 
 /**
  * Targets the user asked to remember on this device, without tokens. An entry an older version
  * stored with its token is read without it, and the store is rewritten without it.
  */
-export function rememberedTargets(storage: Storage = localStorage): RememberedTarget[] {
+export function rememberedTargets(storage: Storage | undefined = browserStorage('localStorage')): RememberedTarget[] {
   const stored = readList(storage, rememberedKey)
   const targets = stored.filter(isTarget).map(withoutToken)
   if (stored.some((entry) => typeof entry === 'object' && entry !== null && 'token' in entry)) writeList(storage, rememberedKey, targets)
@@ -62,29 +72,29 @@ export function rememberedTargets(storage: Storage = localStorage): RememberedTa
 }
 
 /** Remembers a target (never its token), replacing an older entry for the same URL, kind and ID. */
-export function remember(target: RememberedTarget, storage: Storage = localStorage): void {
+export function remember(target: RememberedTarget, storage: Storage | undefined = browserStorage('localStorage')): void {
   const others = rememberedTargets(storage).filter((t) => !sameTarget(t, target))
   writeList(storage, rememberedKey, [...others, withoutToken(target)])
 }
 
 /** Forgets a target on this device. */
-export function forget(target: RememberedTarget, storage: Storage = localStorage): void {
+export function forget(target: RememberedTarget, storage: Storage | undefined = browserStorage('localStorage')): void {
   writeList(storage, rememberedKey, rememberedTargets(storage).filter((t) => !sameTarget(t, target)))
 }
 
 /** The targets this tab had connected, tokens included, in the order they were connected. */
-export function sessionTargets(storage: Storage = sessionStorage): TargetSettings[] {
+export function sessionTargets(storage: Storage | undefined = browserStorage('sessionStorage')): TargetSettings[] {
   return readList(storage, sessionKey).filter(isSettings)
 }
 
 /** Keeps a connected target (token included) for this tab's next load. */
-export function keepInSession(settings: TargetSettings, storage: Storage = sessionStorage): void {
+export function keepInSession(settings: TargetSettings, storage: Storage | undefined = browserStorage('sessionStorage')): void {
   const others = sessionTargets(storage).filter((t) => !sameTarget(t, settings))
   writeList(storage, sessionKey, [...others, settings])
 }
 
 /** Drops a target from this tab's session (disconnected or removed). */
-export function dropFromSession(target: RememberedTarget, storage: Storage = sessionStorage): void {
+export function dropFromSession(target: RememberedTarget, storage: Storage | undefined = browserStorage('sessionStorage')): void {
   writeList(storage, sessionKey, sessionTargets(storage).filter((t) => !sameTarget(t, target)))
 }
 
@@ -96,8 +106,9 @@ export { sameTarget }
  * update), and notes that one was. The first offer connects by itself; later ones only what the
  * tab had connected.
  */
-export function offeredBefore(storage: Storage = sessionStorage): boolean {
+export function offeredBefore(storage: Storage | undefined = browserStorage('sessionStorage')): boolean {
   try {
+    if (storage === undefined) return false
     if (storage.getItem(offeredKey) !== null) return true
     storage.setItem(offeredKey, '1')
   } catch {

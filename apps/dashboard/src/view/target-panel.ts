@@ -10,7 +10,7 @@ import { h, renderSliding, setText } from './dom.js'
 import { renderOnFrame } from './frame.js'
 import { settingsError, type TargetSettings } from '../streams/settings.js'
 import { dropKept, loadKept, saveKept } from './kept-store.js'
-import { dropFromSession, forget, keepInSession, remember } from './remember.js'
+import { dropFromSession, forget, keepInSession, type RememberedTarget, remember, sameTarget } from './remember.js'
 
 /**
  * The tiles, the feed and the logs redraw at most this often (and once per frame): a person
@@ -38,6 +38,12 @@ export interface PanelOptions {
 }
 
 let panels = 0
+
+/**
+ * The panels of this page that are connected now. A target another of them still shows stays
+ * in this tab's session and keeps its numbers when one of its panels is disconnected or removed.
+ */
+const connectedPanels = new Set<TargetPanel>()
 
 /**
  * One watched target: its connect panel, status, tiles, chart, feed, control log and
@@ -276,6 +282,7 @@ export class TargetPanel {
     keepInSession(settings)
     this.handle = handle
     this.connected = settings
+    connectedPanels.add(this)
     this.setActive(true)
     setText(this.title, `${settings.kind === 'bot' ? 'Bot' : 'Server'} ${settings.id}`)
     // The lists slide by row keys that each connection numbers afresh: a row the last target
@@ -341,7 +348,8 @@ export class TargetPanel {
 
   /** Closes the client; the last numbers stay on screen. */
   disconnect(): void {
-    dropFromSession(this.settings())
+    const target = this.settings()
+    if (!this.shownElsewhere(target)) dropFromSession(target)
     this.stop()
     this.renderStatus({ ...idleStatus, state: 'closed', headline: 'Disconnected', lines: ['Closed by you.'], spoken: 'Disconnected' })
   }
@@ -360,15 +368,23 @@ export class TargetPanel {
   /** Closes the client and frees the chart. */
   destroy(): void {
     const target = this.connected ?? this.settings()
-    dropFromSession(target)
+    const elsewhere = this.shownElsewhere(target)
+    if (!elsewhere) dropFromSession(target)
     this.stop()
-    // Removed by the user: its numbers go too (a disconnect keeps them).
-    dropKept(target)
+    // Removed by the user: its numbers go too (a disconnect keeps them), unless another panel
+    // of this page still shows them.
+    if (!elsewhere) dropKept(target)
     this.chart.destroy()
     this.element.remove()
   }
 
+  /** Whether another panel of this page is connected to the target. */
+  private shownElsewhere(target: RememberedTarget): boolean {
+    return [...connectedPanels].some((panel) => panel !== this && panel.connected !== undefined && sameTarget(panel.connected, target))
+  }
+
   private stop(): void {
+    connectedPanels.delete(this)
     this.live.unsubscribe()
     this.handle?.close()
     this.handle = undefined
