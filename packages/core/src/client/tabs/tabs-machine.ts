@@ -4,6 +4,7 @@ import { newer, readyMark, unseen, type Watermark } from '../connection/watermar
 import { isItem, isPostedEvent, received } from './tab-streams.js'
 import type { ConnectionMetrics } from '../connection/metrics.js'
 import type { ConnectionStatus, GapOutcome, TabRole } from '../connection/status.js'
+import type { IdentifyBudget } from '../policies/identify-budget.js'
 
 // The tabs' protocol as a pure state machine, as machine.ts is the connection's: one tab leads
 // (it was granted the Web Lock named after the connection, and holds this tab's own client),
@@ -129,9 +130,10 @@ export const fillAfter = (events: readonly ReceivedEvent[], from: Watermark): Re
 
 /** The messages between tabs; `tab` and `to` are tab ids. */
 export type TabMessage =
-  | { readonly type: 'out'; readonly items: readonly TabItem[] }
+  /** `budget`: what the leader's connection has spent of the identify ratelimit, for a takeover to know. */
+  | { readonly type: 'out'; readonly items: readonly TabItem[]; readonly budget?: IdentifyBudget }
   | { readonly type: 'lead' }
-  | { readonly type: 'welcome'; readonly to: string; readonly status: ConnectionStatus; readonly mark?: Watermark; readonly history?: readonly ReceivedEvent[] }
+  | { readonly type: 'welcome'; readonly to: string; readonly status: ConnectionStatus; readonly mark?: Watermark; readonly history?: readonly ReceivedEvent[]; readonly budget?: IdentifyBudget }
   /** `from`: the newest event the tab delivered before (a reload's mark), for the leader to fill what it missed since. */
   | { readonly type: 'hello'; readonly tab: string; readonly from?: Watermark }
   | { readonly type: 'bye'; readonly tab: string }
@@ -192,6 +194,8 @@ export type TabInput =
    */
   | { readonly type: 'keyed'; readonly at: number; readonly session: number; readonly name: string | undefined; readonly from?: Watermark }
   | { readonly type: 'granted'; readonly at: number; readonly session: number }
+  /** The lock manager refused this session's request (not an abort: an opaque origin's `SecurityError`). */
+  | { readonly type: 'refused'; readonly at: number; readonly session: number }
   /** Anything received on the channel, unchecked. */
   | { readonly type: 'message'; readonly at: number; readonly session: number; readonly data: unknown }
   /** This tab's own client emitted (while it leads). */
@@ -483,6 +487,13 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
       break
     case 'granted':
       if (input.session === next.session && next.phase === 'waiting') lead(input.at)
+      break
+    case 'refused':
+      // No tab can lead by a lock the browser refuses: this one leads alone, unshared, rather than wait forever.
+      if (input.session === next.session && next.phase === 'waiting') {
+        set({ name: undefined, known: false })
+        lead(input.at)
+      }
       break
     case 'message': {
       if (input.session !== next.session) break

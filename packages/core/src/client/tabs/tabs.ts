@@ -36,19 +36,23 @@ export type OpenOwn = (from: Watermark | undefined, layer?: Layer) => FatesClien
  * Carries the identify budget from each of this tab's own clients to the next. A session (first
  * subscription to last leaving) opens a fresh client, which would start with no budget: a lone
  * tab subscribed again and again within the ratelimit's window would identify past the limit and
- * be refused (4012). `persist` carries it in its record; without it, this does, in memory. Each
- * new client takes the budget at its `subscribed`, the first input it steps. `step`: the
- * machine's, passed in (as to persist's chunk): imported here, it cost 67 B gzip up front.
+ * be refused (4012). `persist` carries it in its record; without it, this does, in memory, in
+ * `kept` (where a follower also keeps the budget its leader posts: a takeover knows what the
+ * connection it takes over spent). Each new client takes the budget at its `subscribed`, the
+ * first input it steps. `step`: the machine's, passed in (as to persist's chunk): imported
+ * here, it cost 67 B gzip up front.
  */
-export function keptBudget(step: MachineStep): Layer {
-  let budget: IdentifyBudget = {}
+export function keptBudget(step: MachineStep, kept: { budget: IdentifyBudget } = { budget: {} }): Layer {
   return () => (machine, input, config) => {
     // Stryker disable next-line ConditionalExpression: equivalent: after a client's first step its budget is the kept one (written back after every step), so putting it back changes nothing.
-    const result = step(input.type === 'subscribed' ? { ...machine, budget } : machine, input as MachineInput, config)
-    budget = result.state.budget
+    const result = step(input.type === 'subscribed' ? { ...machine, budget: kept.budget } : machine, input as MachineInput, config)
+    kept.budget = result.state.budget
     return result
   }
 }
+
+/** A budget as a leader posts it: its fields finite numbers (another version's, or a broken one, is ignored). */
+const isBudget = (value: unknown): value is IdentifyBudget => typeof value === 'object' && value !== null && Object.values(value).every(Number.isFinite)
 
 /**
  * The client of {@link connect} with `shareAcrossTabs`: shared where the environment allows it,
@@ -105,8 +109,10 @@ export function sharedClient(
   const now = (): number => scheduler.now()
   const digest = environment.digest ?? sha256
 
-  // One for every session's own client, so that each knows what the ones before it spent.
-  const budget = keptBudget(step)
+  // One for every session's own client, so that each knows what the ones before it spent (and
+  // what the leader's spent, while this tab follows: a takeover must not identify into a 4012).
+  const ledger: { budget: IdentifyBudget } = { budget: {} }
+  const budget = keptBudget(step, ledger)
   // Stryker disable next-line MethodExpression: equivalent: the id need only be unique; the `0.` that the slice drops changes nothing.
   let state = initialTabState(random().toString(36).slice(2) + now().toString(36), now())
   const streams = tabStreams(state.current, noMetrics)
@@ -165,7 +171,7 @@ export function sharedClient(
     const items = batch
     batch = []
     // Stryker disable next-line ConditionalExpression,EqualityOperator,OptionalChaining: equivalent: an empty batch posts a message that carries nothing; and a batch with items is only flushed on a channel (a leave flushes it first, a broadcast needs a channel).
-    if (items.length > 0) channel?.postMessage({ type: 'out', items } satisfies TabMessage)
+    if (items.length > 0) channel?.postMessage({ type: 'out', items, budget: ledger.budget } satisfies TabMessage)
   }
 
   const perform = (effect: TabEffect): void => {
@@ -210,7 +216,11 @@ export function sharedClient(
         held.channel = channel
         channel.onmessage = (event) => {
           // Stryker disable next-line ConditionalExpression: equivalent: a session's channel is closed when it ends, and a closed channel hears nothing.
-          if (current(session)) dispatch({ type: 'message', at: now(), session, data: event.data })
+          if (!current(session)) return
+          // What the leader's connection spent: this tab's next own client starts from it.
+          const posted = (event.data as { budget?: unknown } | null)?.budget
+          if (state.phase === 'waiting' && isBudget(posted)) ledger.budget = posted
+          dispatch({ type: 'message', at: now(), session, data: event.data })
         }
         return
       }
@@ -226,8 +236,10 @@ export function sharedClient(
             dispatch({ type: 'granted', at: now(), session })
             return holding
           })
-          // Aborted: this tab left before it led.
-          .catch(() => undefined)
+          // Aborted: this tab left before it led. Else refused (an opaque origin): it leads alone.
+          .catch(() => {
+            if (!mine.abort.signal.aborted) dispatch({ type: 'refused', at: now(), session })
+          })
         return
       }
       case 'post':
@@ -257,6 +269,7 @@ export function sharedClient(
           ...(effect.mark === undefined ? {} : { mark: effect.mark }),
           // Stryker disable next-line ConditionalExpression: equivalent: a follower reads an absent and an undefined `history` alike.
           ...(history === undefined ? {} : { history }),
+          budget: ledger.budget,
         })
       }
       case 'open-inner': {
