@@ -38,7 +38,10 @@ export interface ConnectionStatus {
   readonly requestsRemaining?: number
   /** When the last frame arrived (ms since the epoch), once one has. */
   readonly lastFrameAt?: number
-  /** `connecting` / `identifying` / `reconnecting`: the attempt number since the last success (1-based). */
+  /**
+   * `connecting` / `identifying` / `reconnecting`: which retry this is since the last success: 0
+   * for the first connection, 1 for the first retry (from the `reconnecting` that announces it).
+   */
   readonly attempt?: number
   /** `reconnecting`: how long the client waits before connecting again (ms). */
   readonly delayMs?: number
