@@ -21,8 +21,15 @@ describe('resolveOptions', () => {
     ['a short admin token', { adminToken: 'short' }, /adminToken/],
     ['a zero demo rate', { demo: 0 }, /demo must be/],
     ['a negative demo rate', { demo: { rate: -1 } }, /demo must be/],
+    ['an event queue a send_all replay overflows', { history: 100, maxQueuedEvents: 200 }, /maxQueuedEvents must exceed twice the history \(200\)/],
   ])('rejects %s', (_name, options, message) => {
     expect(() => resolveOptions(options)).toThrow(message)
+  })
+
+  it('raises the event queue with the history, so that a send_all replay leaves live events the same room', () => {
+    expect(resolveOptions({ history: 30_000 }).maxQueuedEvents).toBe(ServerDefaults.maxQueuedEvents + 2 * (30_000 - ServerDefaults.history))
+    expect(resolveOptions({ history: 10 }).maxQueuedEvents).toBe(ServerDefaults.maxQueuedEvents)
+    expect(resolveOptions({ history: 100, maxQueuedEvents: 201 }).maxQueuedEvents).toBe(201)
   })
 
   it('makes startServer reject at the call, before listening', async () => {

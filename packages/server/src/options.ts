@@ -55,7 +55,11 @@ export interface ServerOptions {
   readonly maxMessageBytes?: number
   /** Pause writing to a connection while its socket buffers this many bytes. @default 65536 */
   readonly highWaterBytes?: number
-  /** A connection with more events queued than this is closed with 4500. @default 50000 */
+  /**
+   * A connection with more events queued than this is closed with 4500. It must exceed twice
+   * `history` (a `send_all` replay of a channel and global is queued at once).
+   * @default 50000, plus twice what `history` exceeds its default by
+   */
   readonly maxQueuedEvents?: number
   /**
    * A connection with more bytes waiting for it than this (events and payloads queued, plus
@@ -180,6 +184,15 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     resolved[key] = value
   }
   if ((resolved.port as number) > 65535) throw new RangeError(`port must be ≤ 65535, got ${String(resolved.port)}`)
+  // A `send_all` replay queues its channel's history and global's at once, before a byte of it is
+  // written: a limit below that closed every such client at its first live event behind the
+  // replay. A raised history raises the default with it (the room left for live events kept).
+  const history = resolved.history as number
+  if (options.maxQueuedEvents === undefined) {
+    resolved.maxQueuedEvents = ServerDefaults.maxQueuedEvents + 2 * Math.max(0, history - ServerDefaults.history)
+  } else if ((resolved.maxQueuedEvents as number) <= 2 * history) {
+    throw new RangeError(`maxQueuedEvents must exceed twice the history (${2 * history}): a send_all replay queues that many events at once, got ${String(resolved.maxQueuedEvents)}`)
+  }
   for (const key of ['bots', 'servers'] as const) {
     const list = options[key]
     if (list === undefined) continue

@@ -290,7 +290,7 @@ describe('the batching writer', () => {
   })
 
   it('closes a connection that cannot keep up with 4500 instead of buffering without bound', async () => {
-    server = await startTestServer({ highWaterBytes: 1024, maxQueuedEvents: 200 })
+    server = await startTestServer({ highWaterBytes: 1024, maxQueuedEvents: 200, history: 50 })
     const { client: c } = await client()
     const socket = (c.ws as unknown as { _socket: Socket })._socket
     socket.pause()
