@@ -263,7 +263,9 @@ export function urlProblem(url: unknown, token: string | undefined): string | un
     return 'is not a valid URL'
   }
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    return `must use ws: or wss: (got ${parsed.protocol})`
+    // Not quoting the scheme: the parser lowercases it and drops tabs and newlines from it, so
+    // the check above misses a token spelt `HUNTER2:` or `hun\tter2:` there.
+    return 'must use ws: or wss:'
   }
   return undefined
 }
@@ -292,25 +294,28 @@ export function identifyMessage(
  */
 const Kinds = Object.freeze({
   'a boolean': (v: unknown) => typeof v === 'boolean',
-  'a non-negative finite number': (v: unknown) => typeof v === 'number' && v >= 0 && v < Infinity,
+  // Every such option is a timer's delay: setTimeout (browsers and Node) runs a delay past
+  // 2**31 - 1 ms at once, so a longer one would fire immediately, not late.
+  'a non-negative number below 2**31': (v: unknown) => typeof v === 'number' && v >= 0 && v < 2 ** 31,
   'a non-negative number': (v: unknown) => typeof v === 'number' && v >= 0,
   'a positive integer': (v: unknown) => Number.isInteger(v) && (v as number) > 0,
-  'at least 1 and finite': (v: unknown) => typeof v === 'number' && v >= 1 && v < Infinity,
+  'at least 1 and below 2**31': (v: unknown) => typeof v === 'number' && v >= 1 && v < 2 ** 31,
 } satisfies Record<string, (value: unknown) => boolean>)
 
 /**
  * The options whose kind their default does not tell. Every other option in
  * {@link ConnectDefaults} and {@link BackoffDefaults} must be a boolean when its default is one,
- * else a non-negative finite number.
+ * else a non-negative number below 2**31 (a delay in ms that setTimeout can hold).
  */
 const KindOf: Readonly<Record<string, keyof typeof Kinds>> = Object.freeze({
   dedupeCapacity: 'a positive integer',
   maxReplayHeld: 'a positive integer',
-  'backoff.factor': 'at least 1 and finite',
+  'backoff.factor': 'at least 1 and below 2**31',
   'backoff.maxAttempts': 'a non-negative number',
   // 0 would time every handshake out at once (the liveness and replay waits take 0 as off).
-  identityTimeoutMs: 'at least 1 and finite',
-  readyTimeoutMs: 'at least 1 and finite',
+  // And below 2**31, as every delay (above).
+  identityTimeoutMs: 'at least 1 and below 2**31',
+  readyTimeoutMs: 'at least 1 and below 2**31',
 })
 
 type Widened<T> = { -readonly [K in keyof T]: T[K] extends boolean ? boolean : number }
@@ -325,7 +330,7 @@ function withDefaults<T extends Readonly<Record<string, boolean | number>>>(
   for (const [key, fallback] of Object.entries(defaults)) {
     const value = given[key as keyof T]
     const name = prefix + key
-    const kind = KindOf[name] ?? (typeof fallback === 'boolean' ? 'a boolean' : 'a non-negative finite number')
+    const kind = KindOf[name] ?? (typeof fallback === 'boolean' ? 'a boolean' : 'a non-negative number below 2**31')
     if (value !== undefined && !Kinds[kind](value)) throw new ConnectOptionsError(`connect(): ${name} must be ${kind}`)
     resolved[key] = value ?? fallback
   }

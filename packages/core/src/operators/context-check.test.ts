@@ -22,4 +22,16 @@ describe('the ctx check', () => {
       'event 12: ctx: expected TransferContext (on event$, left out by ofEvent and isEvent)',
     )
   })
+
+  // JSON.parse takes any depth; JSON.stringify overflows the stack near 10,000 levels. The
+  // check re-serialises the event for `raw`: a deep ctx must not make it throw.
+  it('reports a mismatched ctx nested too deep to re-serialise, with an empty raw, and never throws', () => {
+    const deep = JSON.parse('['.repeat(20_000) + ']'.repeat(20_000)) as unknown
+    const event = { m: { e: EventName.BotVote, eid: 'deep-1' }, ctx: { user: '1', votes: 'lots', deep } }
+    expect(contextMismatch(event)).toEqual({
+      kind: 'ctx-mismatch',
+      message: 'event 0: ctx.votes: expected Integer (on event$, left out by ofEvent and isEvent)',
+      raw: '',
+    })
+  })
 })

@@ -47,10 +47,17 @@ export function contextMismatch(event: ReceivedEvent): Diagnostic | undefined {
     .split('; ')
     .map((line) => (line.startsWith('(root)') ? `ctx${line.slice(6)}` : `ctx.${line}`))
     .join('; ')
+  let raw = ''
+  try {
+    raw = JSON.stringify(event).slice(0, MaxDiagnosticRaw)
+  } catch {
+    // Nested too deep to re-serialise (JSON.parse takes any depth, JSON.stringify overflows the
+    // stack near 10,000 levels): a hostile ctx costs its `raw`, never the event and its frame.
+  }
   return {
     kind: 'ctx-mismatch',
     message: `event ${event.m.e}: ${paths} (on event$, left out by ofEvent and isEvent)`,
-    raw: JSON.stringify(event).slice(0, MaxDiagnosticRaw),
+    raw,
   }
 }
 

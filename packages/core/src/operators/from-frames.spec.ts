@@ -53,4 +53,21 @@ describe('fromFrames', () => {
       { numRuns: 500 },
     )
   })
+
+  // JSON.parse takes any depth; JSON.stringify (the ctx-mismatch diagnostic's raw) overflowed
+  // the stack: the throw escaped the pipeline as an uncaught error, and the event, its
+  // diagnostic and the rest of the frame were lost.
+  it('delivers an event whose mismatched ctx nests 20,000 deep, with its diagnostic, and the rest of its frame', () => {
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000)
+    const hostile = `{"m":{"e":0,"eid":"deep"},"ctx":{"user":"1","votes":"lots","x":${deep}}}`
+    const frame$ = new Subject<string>()
+    const { event$, diagnostic$ } = fromFrames(frame$)
+    const eids: unknown[] = []
+    const diagnostics: { kind: string; raw: string }[] = []
+    event$.subscribe((e) => eids.push(e.m.eid))
+    diagnostic$.subscribe((d) => diagnostics.push(d))
+    frame$.next(`${hostile}\x1f\x1f${wrap('after')}\x1f`)
+    expect(eids).toEqual(['deep', 'after'])
+    expect(diagnostics).toEqual([expect.objectContaining({ kind: 'ctx-mismatch', raw: '' })])
+  })
 })

@@ -70,4 +70,22 @@ describe('connect(): no event vanishes unseen', () => {
     expect(h.diagnostics).toEqual([])
     h.leave()
   })
+
+  // JSON.parse takes any depth; the ctx check's JSON.stringify (for the diagnostic's raw)
+  // overflowed the stack inside the interpreter: the throw left the frame's deliveries half
+  // done, so the event (already marked seen by the eid memory) and the rest of its frame were
+  // lost for good, and it escaped as an uncaught error.
+  it('delivers an event whose mismatched ctx nests 20,000 deep, and the rest of its frame', async () => {
+    const h = harness()
+    // The check's chunk loaded, so that it runs as the frame is delivered.
+    await tick()
+    await tick()
+    h.last().handshake()
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000)
+    const hostile = `{"m":{"e":0,"eid":"deep-1","ts":1},"ctx":{"user":"1","votes":"lots","x":${deep}}}`
+    h.last().frame(`${hostile}\x1f\x1f${fine}\x1f`)
+    expect(h.eids()).toEqual(['deep-1', 'ok-1'])
+    expect(h.diagnostics).toEqual([expect.objectContaining({ kind: 'ctx-mismatch', raw: '' })])
+    h.leave()
+  })
 })
