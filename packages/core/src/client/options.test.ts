@@ -68,6 +68,10 @@ describe('connect() options', () => {
     }
   })
 
+  it('refuses at the call a dedupe capacity no memory can hold (2**31 aborted the process, out of memory)', () => {
+    expect(() => connect({ ...good, dedupeCapacity: 2 ** 31 })).toThrow(new RangeError('dedupeEvents: capacity must be a positive integer up to 2**20 (got 2147483648)'))
+  })
+
   it('accepts sendNone with sendAll, and functions read per attempt', () => {
     expect(() => connect({ ...good, sendAll: true, sendNone: true })).not.toThrow()
     expect(() => connect({ url: () => good.url as string, id: () => '1', token: () => token })).not.toThrow()

@@ -53,8 +53,8 @@ describe('dedupeEvents', () => {
     })
   })
 
-  it.each([0, -1, 2.5, Number.NaN, Number.POSITIVE_INFINITY])('rejects a capacity of %d, saying why', (capacity) => {
-    expect(() => dedupeEvents({ capacity })).toThrow(new RangeError(`dedupeEvents: capacity must be a positive integer (got ${String(capacity)})`))
+  it.each([0, -1, 2.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 20 + 1, 2 ** 31])('rejects a capacity of %d, saying why', (capacity) => {
+    expect(() => dedupeEvents({ capacity })).toThrow(new RangeError(`dedupeEvents: capacity must be a positive integer up to 2**20 (got ${String(capacity)})`))
     expect(() => new EventIdMemory(capacity)).toThrow(/positive integer/)
   })
 

@@ -13,9 +13,15 @@ export interface DedupeEventsConfig {
 /** The default of {@link DedupeEventsConfig.capacity}. */
 export const DefaultDedupeCapacity = 10_000
 
+/**
+ * The largest {@link DedupeEventsConfig.capacity} (2**20): its tables take about 36 bytes per
+ * ID besides the IDs' texts, allocated at once; 2**31 aborted the process (out of memory).
+ */
+export const MaxDedupeCapacity = 2 ** 20
+
 function checkCapacity(capacity: number): void {
-  if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new RangeError(`dedupeEvents: capacity must be a positive integer (got ${String(capacity)})`)
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > MaxDedupeCapacity) {
+    throw new RangeError(`dedupeEvents: capacity must be a positive integer up to 2**20 (got ${String(capacity)})`)
   }
 }
 
