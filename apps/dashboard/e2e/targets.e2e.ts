@@ -21,6 +21,10 @@ test('a second target joins side by side, entered from the keyboard alone', asyn
   await page.keyboard.type(E2E.bot.token)
   await page.keyboard.press('Enter')
   await expectLive(second)
+  // The fields fold away (disabled) as it connects: the keyboard's place is the Disconnect
+  // button, not the page.
+  await expect(second.getByTestId('connect-submit')).toHaveText('Disconnect')
+  await expect(second.getByTestId('connect-submit')).toBeFocused()
 
   const [a, b] = await Promise.all([panels.first().boundingBox(), second.boundingBox()])
   expect(a !== null && b !== null && b.x > a.x + a.width - 1 && Math.abs(b.y - a.y) < 2).toBe(true)

@@ -393,6 +393,9 @@ export class TargetPanel {
 
   private setActive(active: boolean): void {
     this.active = active
+    // A browser drops the focus of a field it disables to the page: a keyboard user who pressed
+    // Enter in one would lose their place. It goes to the button that now says Disconnect.
+    if (active && this.fields.contains(document.activeElement)) this.submit.focus()
     this.fields.disabled = active
     // While connected the form folds into one line; the fields come back to fix and retry.
     this.form.dataset['active'] = String(active)
