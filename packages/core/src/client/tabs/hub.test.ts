@@ -353,3 +353,41 @@ describe('createHub: the upstream', () => {
     expect(a.types()).toEqual(['out'])
   })
 })
+
+describe('createHub: the identify ledger across tabs that do and do not persist', () => {
+  it('does not let a persisting tab’s older record undo what the target’s upstreams spent since', async () => {
+    const { hub: h, fakes } = hub()
+    // A tab that persists opens the target's first upstream, and keeps its record's writes.
+    const p = scriptedPort()
+    h.connect(p.port)
+    p.say(join({ record: recordText({ ledger: {} }) }))
+    await until(() => fakes.sockets.length === 1)
+    fakes.last().handshake(Protocol.rateLimit - Protocol.identifyCost).frame(joinFrames(vote(1)))
+    await settle()
+    const kept = p.got.filter((m): m is Extract<HubMessage, { type: 'store' }> => m.type === 'store').at(-1)?.text
+    expect(parseRecord(kept)?.ledger).toMatchObject({ remaining: Protocol.rateLimit - Protocol.identifyCost })
+    p.say({ type: 'leave' })
+    // Then a tab of the same target without persist (persist is not part of the target's name)
+    // spends the rest of the window, one upstream after another.
+    const n = scriptedPort()
+    h.connect(n.port)
+    const sessions = Protocol.rateLimit / Protocol.identifyCost
+    for (let i = 2; i <= sessions; i++) {
+      n.say(join())
+      await until(() => fakes.sockets.length === i)
+      fakes.last().handshake(Protocol.rateLimit - Protocol.identifyCost * i).frame(joinFrames(vote(i)))
+      await settle()
+      n.say({ type: 'leave' })
+    }
+    // The persisting tab comes back with its record, which knows of one identify only: the hub
+    // knows of ten, and an eleventh would be refused (4012). It waits for the window instead.
+    p.got.length = 0
+    p.say(join({ record: kept ?? '' }))
+    const waiting = () => p.got.flatMap((m) => (m.type === 'out' ? m.items : [])).some(([kind, value]) => kind === 'status' && /0 requests left in the ratelimit window/.test(JSON.stringify(value)))
+    await until(() => waiting() || fakes.sockets.length > sessions)
+    await settle()
+    expect(fakes.sockets).toHaveLength(sessions)
+    expect(waiting()).toBe(true)
+    p.say({ type: 'leave' })
+  })
+})

@@ -108,7 +108,12 @@ export function createHub(options: HubOptions = {}): Hub {
         // fills the gap since). A tab that persists gets every write back, for its storage.
         // Without a record, the ledger is the target's last upstream's, its mark not: a tab
         // that keeps none starts afresh, as connect() does.
-        const seeded = parseRecord(join.record) ?? { ledger: parseRecord(spent.get(name))?.ledger ?? {} }
+        // The ledger is the newer of the record's and the target's last upstream's: a record
+        // kept by a tab that was away predates what tabs keeping none spent meanwhile.
+        const own = parseRecord(join.record)
+        const last = parseRecord(spent.get(name))?.ledger ?? {}
+        const ledger = own === undefined || (last.lastIdentifyAt ?? 0) > (own.ledger.lastIdentifyAt ?? 0) ? last : own.ledger
+        const seeded = { ...own, ledger }
         let text = recordText(join.from === undefined ? seeded : { ...seeded, mark: join.from })
         const store: PersistStore = {
           getItem: () => text,
