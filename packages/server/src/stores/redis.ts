@@ -64,8 +64,10 @@ export const RedisKeys = Object.freeze({
 // With positions on, each stored event is stamped with its place in its channel (`m.pos`,
 // "<epoch>:<offset>", core's codec/position.ts) here, inside the same atomic call that stores
 // it, so that offsets follow the order Redis stored in whichever instance published: the
-// channel's position hash holds the epoch (set once, from the caller's random candidate, and
-// gone with a FLUSHALL, so a flushed Redis is a new life) and the last offset. The caller
+// channel's position hash holds the epoch (from the caller's random candidate, gone with a
+// FLUSHALL, and set anew by the first stamp of another Redis process: a restart may have
+// restored an older snapshot whose offsets will be stamped again on other events), the run id
+// of the process that set it, and the last offset. The caller
 // sends the event's JSON cut where the position's text goes.
 //
 // KEYS: per event, its history hash, order set, channel and position hash. ARGV: the history
@@ -78,6 +80,9 @@ local limit = tonumber(ARGV[1])
 local original = ARGV[2] == '1'
 local candidate = ARGV[3]
 local now = redis.call('TIME')
+-- This Redis process's run id: a position hash last written by another one may have been
+-- restored from an older snapshot (offsets rolled back), so it starts a new life (epoch).
+local run = candidate ~= '' and string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') or ''
 local clock = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local bodies, appended, channels = {}, {}, {}
 if original then
@@ -107,7 +112,7 @@ for i = 0, #KEYS / 4 - 1 do
     stored[i + 1] = 0
   else
     if candidate ~= '' and ARGV[base + 6] == '1' then
-      redis.call('HSETNX', position, 'epoch', candidate)
+      if redis.call('HGET', position, 'run') ~= run then redis.call('HSET', position, 'epoch', candidate, 'run', run) end
       local offset = redis.call('HINCRBY', position, 'offset', 1)
       event = event .. '"' .. redis.call('HGET', position, 'epoch') .. ':' .. offset .. '"' .. ARGV[base + 4]
     end
