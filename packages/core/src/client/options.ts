@@ -299,6 +299,9 @@ const Kinds = Object.freeze({
   'a non-negative number below 2**31': (v: unknown) => typeof v === 'number' && v >= 0 && v < 2 ** 31,
   'a non-negative number': (v: unknown) => typeof v === 'number' && v >= 0,
   'a positive integer': (v: unknown) => Number.isInteger(v) && (v as number) > 0,
+  // The eid memory's tables are allocated at once (dedupe-events.ts MaxDedupeCapacity): checked
+  // here, at the call, as the memory is made only once persist's or the sharing's chunk loaded.
+  'a positive integer up to 2**20': (v: unknown) => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 2 ** 20,
   'at least 1 and below 2**31': (v: unknown) => typeof v === 'number' && v >= 1 && v < 2 ** 31,
 } satisfies Record<string, (value: unknown) => boolean>)
 
@@ -308,7 +311,7 @@ const Kinds = Object.freeze({
  * else a non-negative number below 2**31 (a delay in ms that setTimeout can hold).
  */
 const KindOf: Readonly<Record<string, keyof typeof Kinds>> = Object.freeze({
-  dedupeCapacity: 'a positive integer',
+  dedupeCapacity: 'a positive integer up to 2**20',
   maxReplayHeld: 'a positive integer',
   'backoff.factor': 'at least 1 and below 2**31',
   'backoff.maxAttempts': 'a non-negative number',

@@ -192,3 +192,64 @@ describe('a connection whose effect throws (a logger or an observer of the serve
     expect(server.connections).toBe(0)
   })
 })
+
+describe('a logger that throws on the open line (the constructor logs outside the effects)', () => {
+  it('costs the connection (4500), not the process: server.opened does not throw', async () => {
+    let throwing = true
+    const errors: string[] = []
+    const server = makeServer(
+      protocolConfig({
+        logger: {
+          info: (line) => {
+            if (throwing && line.includes('open from')) throw new Error('disk full')
+          },
+          error: (line) => void errors.push(line),
+        },
+      }),
+    )
+    const broken = fakeSocket()
+    expect(() => server.opened(broken.socket, { remote: 'test' })).not.toThrow()
+    await settleEffects()
+    expect(broken.log.at(-1)).toBe('close 4500 Internal Server Error, try reconnecting?')
+    expect(errors.some((line) => line.includes('internal error, the connection is closed: Error'))).toBe(true)
+
+    throwing = false
+    const next = fakeSocket()
+    server.opened(next.socket, { remote: 'test' }).message('{"id":"42","token":"secret","bot":true}')
+    await settleEffects()
+    expect(next.log.some((frame) => frame.includes('"code":"ready"'))).toBe(true)
+  })
+})
+
+describe('an effect of the close that throws, with a logger that throws on every line', () => {
+  it('counts the close once: the connection let go of at its close is not dropped (and counted) again', async () => {
+    const closes: number[] = []
+    const server = makeServer(
+      protocolConfig({
+        logger: {
+          info: (line) => {
+            if (line.endsWith('closed 1000')) throw new Error('disk full')
+          },
+          error: () => {
+            throw new Error('disk full')
+          },
+        },
+        observer: { closed: (code) => void closes.push(code) },
+      }),
+    )
+    const broken = fakeSocket()
+    const handlers = server.opened(broken.socket, { remote: 'test' })
+    handlers.message('{"id":"42","token":"secret","bot":true}')
+    await settleEffects()
+    expect(() => handlers.closed(1000)).not.toThrow()
+    expect(server.connections).toBe(0)
+    // The socket closed with 1000 and was counted so; it was not also terminated as a 1006.
+    expect(closes).toEqual([1000])
+    expect(broken.log).not.toContain('terminate')
+  })
+})
+
+
+async function settleEffects(): Promise<void> {
+  for (let i = 0; i < 4; i++) await new Promise((resolve) => setImmediate(resolve))
+}

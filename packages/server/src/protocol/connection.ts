@@ -84,10 +84,18 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
     this.#socket = socket
     this.#name = name
     this.#outbox = new Outbox(socket, config.outbox, context.flushSoon, (overflow) => this.#dispatch({ type: 'overflow', overflow }))
-    if (config.logger !== silentLogger) config.logger.info(`${name} open from ${peer.remote}`)
+    // The open line is the user's logger too: one that throws costs this connection, as it
+    // does from an effect, and must not escape into ws's connection listener.
+    let failed: { readonly error: unknown } | undefined
+    try {
+      if (config.logger !== silentLogger) config.logger.info(`${name} open from ${peer.remote}`)
+    } catch (error) {
+      failed = { error }
+    }
     const first = open(rules)
     this.#state = first.state
-    const failed = this.#perform(first.effects)
+    const performed = this.#perform(first.effects)
+    failed ??= performed
     if (failed !== undefined) this.#fault(failed.error)
   }
 
@@ -199,6 +207,9 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
    * its place in the server's count.
    */
   #abandon(kind: string): void {
+    // Let go of already: its close's effects ran (each on its own, `forget` included) and only
+    // a line after them threw. Dropping it again would count its close twice (as a 1006 too).
+    if (this.#state.phase === 'closed') return
     const { config, fanOut } = this.#context
     try {
       config.logger.error(`${this.#name} internal error, the connection is dropped: ${kind}`)
