@@ -28,4 +28,14 @@ describe('the rates and the chart after the clock was set back', () => {
     if (!('tally' in parsed)) throw new Error(parsed.problem)
     expect(chartOf(parsed.tally, now, 300_000, 60_000).x.length).toBeGreaterThan(50)
   })
+
+  it('charts a quiet target (no event since the clock went back), across a load too', () => {
+    // Kept an hour ahead of this clock, and nothing has arrived since it was set back.
+    const quiet = addEvents(emptyTally(at + 3_600_000), [view(1)], at + 3_600_000)
+    const later = at + 30_000
+    expect(chartOf(quiet, later, 300_000, 60_000).x.length).toBeGreaterThan(0)
+    const parsed = parseTally(serializeTally(quiet))
+    if (!('tally' in parsed)) throw new Error(parsed.problem)
+    expect(chartOf(parsed.tally, later, 300_000, 60_000).x.length).toBeGreaterThan(0)
+  })
 })

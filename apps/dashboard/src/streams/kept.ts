@@ -220,7 +220,7 @@ export function addEvents(tally: Tally, events: readonly ReceivedEvent[], now: n
   const second = Math.floor(now / 1000)
   // A clock set back (NTP correcting a fast clock) leaves no beginning in the future: the rates
   // are scaled by the time seen since, and the chart starts there.
-  const since = Math.min(tally.since, now)
+  const since = sinceAt(tally, now)
   // Counts by second for the seconds this burst touches, each starting from its kept bucket.
   const touched = new Map<number, Map<string, number>>()
   let { total, replayed, uniqueUsers, latestVote, seq, spans, run } = tally
@@ -301,7 +301,13 @@ const groupOf: ReadonlyMap<string, number> = new Map(
 
 /** The rate scale at `now`: per minute, over the window or the time seen so far (at least 1 s). */
 const scaleAt = (tally: Tally, now: number, windowMs: number): number =>
-  60_000 / Math.min(windowMs, Math.max(now - tally.since, 1_000))
+  60_000 / Math.min(windowMs, Math.max(now - sinceAt(tally, now), 1_000))
+
+/**
+ * When the tally began, as seen at `now`: never later (a clock set back leaves a kept start in
+ * the future until the next event moves it, and a quiet target may have none for long).
+ */
+const sinceAt = (tally: Tally, now: number): number => Math.min(tally.since, now)
 
 /**
  * The tiles' numbers at `now`, in core's `EventStats` shape (so `tilesOf` words them): totals
@@ -341,7 +347,7 @@ export function statsOf(tally: Tally, now: number, windowMs: number): EventStats
  */
 export function chartOf(tally: Tally, now: number, spanMs: number, windowMs: number): ChartData {
   const end = Math.floor(now / 1000)
-  const start = Math.max(end - Math.floor(spanMs / 1000) + 1, Math.floor(tally.since / 1000))
+  const start = Math.max(end - Math.floor(spanMs / 1000) + 1, Math.floor(sinceAt(tally, now) / 1000))
   const windowS = Math.max(1, Math.round(windowMs / 1000))
   const width = StatGroups.length + 1
   // Per second from start - windowS to end: counts by series; then a running sum over windowS.
