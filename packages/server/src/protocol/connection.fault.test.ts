@@ -250,6 +250,26 @@ describe('an effect of the close that throws, with a logger that throws on every
 })
 
 
+describe('a close whose payload the socket throws on', () => {
+  it('still closes the socket (the machine sends no second close)', async () => {
+    const server = makeServer(protocolConfig())
+    const broken = fakeSocket()
+    const send = broken.socket.send.bind(broken.socket)
+    let throwing = false
+    broken.socket.send = (frame, written) => {
+      if (throwing) throw new Error('adapter write failed')
+      send(frame, written)
+    }
+    const handlers = server.opened(broken.socket, { remote: 'test' })
+    await settleEffects()
+    // A bad token: the server answers invalid_auth and closes (4004).
+    throwing = true
+    expect(() => handlers.message('{"id":"42","token":"wrong","bot":true}')).not.toThrow()
+    await settleEffects()
+    expect(broken.log.some((line) => line.startsWith('close 4004'))).toBe(true)
+  })
+})
+
 async function settleEffects(): Promise<void> {
   for (let i = 0; i < 4; i++) await new Promise((resolve) => setImmediate(resolve))
 }

@@ -298,11 +298,16 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
       }
       case 'close':
         this.#held = []
-        this.#outbox.flushControlsOnly()
-        // The socket writes in order, so the payload always precedes the close frame (the
-        // original raced them and lost the payload about a quarter of the time).
-        if (effect.control !== undefined) this.#socket.send(this.#control(effect.control), () => {})
-        this.#socket.close(effect.code, effect.reason)
+        try {
+          this.#outbox.flushControlsOnly()
+          // The socket writes in order, so the payload always precedes the close frame (the
+          // original raced them and lost the payload about a quarter of the time).
+          if (effect.control !== undefined) this.#socket.send(this.#control(effect.control), () => {})
+        } finally {
+          // Closed even when a write threw (a socket adapter's): the machine is `closing` now
+          // and sends no second close, so the peer would otherwise hang on until the ping's timeout.
+          this.#socket.close(effect.code, effect.reason)
+        }
         break
       case 'terminate':
         this.#socket.terminate()
