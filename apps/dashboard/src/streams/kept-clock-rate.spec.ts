@@ -1,4 +1,4 @@
-// Review: a tally begun under a clock that was later set back (NTP correcting a fast clock, a
+// A tally begun under a clock that was later set back (NTP correcting a fast clock, a
 // user fixing the time) kept its `since` in the future; the rates were then scaled by 1 s of
 // "time seen" and the chart started at that future second.
 import { EventName, type ReceivedEvent } from '@fates-rx/core'

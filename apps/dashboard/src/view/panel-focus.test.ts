@@ -1,15 +1,9 @@
 // @vitest-environment happy-dom
-import { BehaviorSubject, NEVER } from 'rxjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { TargetPanel, type ClientHandle } from './target-panel.js'
+import { liveHandle } from './panel-fakes.js'
 
-const open = (): ClientHandle => ({
-  event$: NEVER,
-  control$: NEVER,
-  diagnostic$: NEVER,
-  status$: new BehaviorSubject({ state: 'live' as const, since: 0 }),
-  close: () => {},
-})
+const open = (): ClientHandle => liveHandle()
 const made: TargetPanel[] = []
 afterEach(() => {
   for (const p of made.splice(0)) p.destroy()

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
-import { BehaviorSubject, NEVER } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import { TargetPanel, type ClientHandle } from './target-panel.js'
+import { liveHandle } from './panel-fakes.js'
 import { keptKey, saveKept } from './kept-store.js'
 import { sessionTargets } from './remember.js'
 import { emptyTally } from '../streams/kept.js'
@@ -10,13 +10,7 @@ const url = 'ws://127.0.0.1:1/ws'
 const A = '811073947382579200'
 const B = '811073947382579201'
 
-const open = (): ClientHandle => ({
-  event$: NEVER,
-  control$: NEVER,
-  diagnostic$: NEVER,
-  status$: new BehaviorSubject({ state: 'live' as const, since: 0 }),
-  close: () => {},
-})
+const open = (): ClientHandle => liveHandle()
 
 function panel(id: string): TargetPanel {
   const p = new TargetPanel(open, { settings: { url, id, token: 'secret-token', kind: 'bot' } })

@@ -1,23 +1,16 @@
 // @vitest-environment happy-dom
-// Review: two panels of one target (README: "two panels of one target in one page share a
-// connection too"). Disconnecting or removing one of them dropped the target from this tab's
-// session and its kept numbers, while the other panel still showed it live.
-import { BehaviorSubject, NEVER } from 'rxjs'
+// Two panels of one target in one page: disconnecting or removing one of them dropped the
+// target from this tab's session and its kept numbers, while the other panel still showed it.
 import { afterEach, describe, expect, it } from 'vitest'
 import { TargetPanel, type ClientHandle } from './target-panel.js'
+import { liveHandle } from './panel-fakes.js'
 import { keptKey } from './kept-store.js'
 import { sessionTargets } from './remember.js'
 
 const url = 'ws://127.0.0.1:1/ws'
 const A = '811073947382579200'
 
-const open = (): ClientHandle => ({
-  event$: NEVER,
-  control$: NEVER,
-  diagnostic$: NEVER,
-  status$: new BehaviorSubject({ state: 'live' as const, since: 0 }),
-  close: () => {},
-})
+const open = (): ClientHandle => liveHandle()
 
 const made: TargetPanel[] = []
 function panel(): TargetPanel {

@@ -1,12 +1,12 @@
 // @vitest-environment happy-dom
-// Review: storage full or blocked. A browser that blocks storage (cookies blocked for the site, a
+// Storage full or blocked. A browser that blocks storage (cookies blocked for the site, a
 // sandboxed frame) throws on reading `localStorage` / `sessionStorage` themselves, not on
 // `getItem`; a full one throws on `setItem`. Either way Connect opened a client (a socket, an
 // identify) and then threw before the panel took it: the panel stayed "Not connected", the
 // client was never closed, and each further press opened another one.
-import { BehaviorSubject, NEVER } from 'rxjs'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type ClientHandle, TargetPanel } from './target-panel.js'
+import { liveHandle } from './panel-fakes.js'
 import { offeredBefore, rememberedTargets, sessionTargets } from './remember.js'
 import { loadKept } from './kept-store.js'
 
@@ -18,13 +18,7 @@ function client(): { open: () => ClientHandle; opened: () => number; closed: () 
   return {
     open: () => {
       opened += 1
-      return {
-        event$: NEVER,
-        control$: NEVER,
-        diagnostic$: NEVER,
-        status$: new BehaviorSubject({ state: 'live' as const, since: 0 }),
-        close: () => void (closed += 1),
-      }
+      return liveHandle(() => void (closed += 1))
     },
     opened: () => opened,
     closed: () => closed,

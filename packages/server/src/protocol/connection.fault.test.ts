@@ -113,10 +113,6 @@ describe('a connection whose machine throws', () => {
 })
 
 describe('a connection whose effect throws (a logger or an observer of the server\'s user)', () => {
-  const settle = async (): Promise<void> => {
-    for (let i = 0; i < 4; i++) await new Promise((resolve) => setImmediate(resolve))
-  }
-
   it('is closed with 4500 and logged by the exception\'s kind, and the next connection is served', async () => {
     const lines: string[] = []
     let throwing = true
@@ -133,7 +129,7 @@ describe('a connection whose effect throws (a logger or an observer of the serve
     const broken = fakeSocket()
     const handlers = server.opened(broken.socket, { remote: 'test' })
     expect(() => handlers.message('{"id":"42","token":"secret","bot":true}')).not.toThrow()
-    await settle()
+    await settleEffects()
     expect(broken.log.at(-1)).toBe('close 4500 Internal Server Error, try reconnecting?')
     expect(lines.some((line) => line.includes('internal error, the connection is closed: TypeError'))).toBe(true)
     expect(lines.join('\n')).not.toContain('secret')
@@ -143,11 +139,19 @@ describe('a connection whose effect throws (a logger or an observer of the serve
     throwing = false
     const next = fakeSocket()
     server.opened(next.socket, { remote: 'test' }).message('{"id":"42","token":"secret","bot":true}')
-    await settle()
+    await settleEffects()
     expect(next.log.some((frame) => frame.includes('"code":"ready"'))).toBe(true)
   })
 
-  it('still lets go of the connection at its socket\'s close when the close\'s log line throws', async () => {
+  it.each<[string, () => void]>([
+    ['its error line works', () => {}],
+    [
+      'it throws on every line',
+      () => {
+        throw new Error('disk full')
+      },
+    ],
+  ])('lets go of the connection at its socket\'s close, counted once, when the close\'s log line throws and %s', async (_how, error) => {
     const closes: number[] = []
     const server = makeServer(
       protocolConfig({
@@ -155,17 +159,20 @@ describe('a connection whose effect throws (a logger or an observer of the serve
           info: (line) => {
             if (line.endsWith('closed 1000')) throw new Error('disk full')
           },
-          error: () => {},
+          error,
         },
         observer: { closed: (code) => void closes.push(code) },
       }),
     )
-    const handlers = server.opened(fakeSocket().socket, { remote: 'test' })
+    const socket = fakeSocket()
+    const handlers = server.opened(socket.socket, { remote: 'test' })
     handlers.message('{"id":"42","token":"secret","bot":true}')
-    await settle()
+    await settleEffects()
     expect(() => handlers.closed(1000)).not.toThrow()
     expect(server.connections).toBe(0)
+    // Counted as the 1000 it was, not dropped (and counted) again as a 1006.
     expect(closes).toEqual([1000])
+    expect(socket.log).not.toContain('terminate')
   })
 
   it('is dropped when the logger throws on every line, the fault\'s own included', async () => {
@@ -187,7 +194,7 @@ describe('a connection whose effect throws (a logger or an observer of the serve
     const broken = fakeSocket()
     const handlers = server.opened(broken.socket, { remote: 'test' })
     expect(() => handlers.message('{"id":"42","token":"secret","bot":true}')).not.toThrow()
-    await settle()
+    await settleEffects()
     expect(broken.log.at(-1)).toBe('terminate')
     expect(server.connections).toBe(0)
   })
@@ -221,35 +228,6 @@ describe('a logger that throws on the open line (the constructor logs outside th
   })
 })
 
-describe('an effect of the close that throws, with a logger that throws on every line', () => {
-  it('counts the close once: the connection let go of at its close is not dropped (and counted) again', async () => {
-    const closes: number[] = []
-    const server = makeServer(
-      protocolConfig({
-        logger: {
-          info: (line) => {
-            if (line.endsWith('closed 1000')) throw new Error('disk full')
-          },
-          error: () => {
-            throw new Error('disk full')
-          },
-        },
-        observer: { closed: (code) => void closes.push(code) },
-      }),
-    )
-    const broken = fakeSocket()
-    const handlers = server.opened(broken.socket, { remote: 'test' })
-    handlers.message('{"id":"42","token":"secret","bot":true}')
-    await settleEffects()
-    expect(() => handlers.closed(1000)).not.toThrow()
-    expect(server.connections).toBe(0)
-    // The socket closed with 1000 and was counted so; it was not also terminated as a 1006.
-    expect(closes).toEqual([1000])
-    expect(broken.log).not.toContain('terminate')
-  })
-})
-
-
 describe('a close whose payload the socket throws on', () => {
   it('still closes the socket (the machine sends no second close)', async () => {
     const server = makeServer(protocolConfig())
@@ -270,6 +248,7 @@ describe('a close whose payload the socket throws on', () => {
   })
 })
 
+/** Lets the store's answers and the writes queued meanwhile settle. */
 async function settleEffects(): Promise<void> {
   for (let i = 0; i < 4; i++) await new Promise((resolve) => setImmediate(resolve))
 }

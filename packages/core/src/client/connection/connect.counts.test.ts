@@ -1,52 +1,11 @@
-// What the client counts and says at the edges of its life: refused upgrades in a row, the
-// sockets a subscriber costs, what close() says of a closed client, and the reconnects metrics$
-// counts (a review's findings, each seen failing on the code before its fix).
+// What the client counts and says at the edges of its life: the sockets a subscriber costs,
+// what close() says of a closed client, and the reconnects metrics$ counts (a review's findings,
+// each seen failing on the code before its fix; refusals in a row are in machine.test.ts).
 import { takeWhile } from 'rxjs'
 import { describe, expect, it } from 'vitest'
 import { Clock, fakeWebSockets } from '../../test-support/frames.js'
 import { id, token } from '../../test-support/virtual-client.js'
-import { resolveOptions } from '../options.js'
 import { connect } from './connect.js'
-import { type Effect, initialState, type MachineInput, MaxRefusedUpgrades, step } from './machine.js'
-
-describe('refused upgrades are counted in a row only', () => {
-  it('does not count refusals from before a connection that reached ready and was then replaced by reconnect()', () => {
-    const cfg = resolveOptions({ url: 'ws://127.0.0.1:9/ws', id: '42', token, backoff: { initialDelayMs: 1, maxDelayMs: 1 } })
-    let state = initialState(0)
-    let at = 0
-    const feed = (input: MachineInput): Effect[] => {
-      const result = step(state, input, cfg)
-      state = result.state
-      return [...result.effects]
-    }
-    const open = (): number => {
-      at += 1000
-      feed({ type: 'credentials', at, url: 'ws://x/ws', id: '42', token })
-      feed({ type: 'open-now', at })
-      return state.connection?.socket as number
-    }
-    const refuse = (): Effect[] => {
-      const socket = open()
-      const effects = feed({ type: 'closed', at, socket, code: 1006, reason: '', httpStatus: 400, jitter: 0 })
-      feed({ type: 'timer', at, timer: 'retry', jitter: 0 })
-      return effects
-    }
-    const lastStatus = (effects: Effect[]) => effects.flatMap((e) => (e.type === 'status' ? [e.status] : [])).at(-1)
-    feed({ type: 'subscribed', at })
-    for (let i = 1; i < MaxRefusedUpgrades; i++) expect(lastStatus(refuse())?.state).toBe('reconnecting')
-    // The url is right after all: a connection reaches ready and stays live.
-    const socket = open()
-    feed({ type: 'opened', at, socket })
-    feed({ type: 'decoded', at, socket, decoded: { type: 'control', control: { code: 'identity', control: true } } })
-    feed({ type: 'decoded', at, socket, decoded: { type: 'control', control: { code: 'ready', control: true, requests_remaining: 18 } } })
-    expect(state.status.state).toBe('live')
-    at += 3_600_000
-    // The user asks for a fresh connection (or a liveness timeout replaces it): no close input.
-    feed({ type: 'reconnect', at })
-    // One refusal (a gateway blip during a deploy) must not make "3 in a row".
-    expect(lastStatus(refuse())?.state).toBe('reconnecting')
-  })
-})
 
 describe('a first subscriber that leaves on connecting', () => {
   it('costs no socket, as a later one does not', () => {

@@ -339,40 +339,64 @@ describe('the connection machine (properties over random histories)', () => {
     expect(status).toMatchObject({ status: { state: 'reconnecting', attempt: 1, delayMs: 500 } })
   })
 
-  it('counts refused upgrades in a row only: a connection that reaches ready starts the count again', () => {
+  /** A machine driven through refused upgrades (HTTP 400) and connections that reach ready. */
+  function refusals() {
     const cfg = config({ maxAttempts: Infinity, initialDelayMs: 1, maxDelayMs: 1 })
-    let state = initialState(0)
-    let at = 0
+    const driver = { state: initialState(0), at: 0 }
     const feed = (input: MachineInput): Effect[] => {
-      const result = step(state, input, cfg)
-      state = result.state
+      const result = step(driver.state, input, cfg)
+      driver.state = result.state
       return [...result.effects]
     }
     const open = (): number => {
-      at += 1000
-      feed({ type: 'credentials', at, url: 'ws://x/ws', id: '42', token })
-      feed({ type: 'open-now', at })
-      return state.connection?.socket as number
+      driver.at += 1000
+      feed({ type: 'credentials', at: driver.at, url: 'ws://x/ws', id: '42', token })
+      feed({ type: 'open-now', at: driver.at })
+      return driver.state.connection?.socket as number
     }
-    const refuse = (): Effect[] => {
-      const socket = open()
-      const effects = feed({ type: 'closed', at, socket, code: 1006, reason: '', httpStatus: 400, jitter: 0 })
-      feed({ type: 'timer', at, timer: 'retry', jitter: 0 })
-      return effects
-    }
-    feed({ type: 'subscribed', at })
     const statusOf = (effects: Effect[]) => effects.flatMap((e) => (e.type === 'status' ? [e.status] : [])).at(-1)
-    for (let i = 1; i < MaxRefusedUpgrades; i++) expect(statusOf(refuse())?.state).toBe('reconnecting')
+    /** One attempt refused with HTTP 400, and the retry's timer: the status it ended with. */
+    const refuse = () => {
+      const socket = open()
+      const effects = feed({ type: 'closed', at: driver.at, socket, code: 1006, reason: '', httpStatus: 400, jitter: 0 })
+      feed({ type: 'timer', at: driver.at, timer: 'retry', jitter: 0 })
+      return statusOf(effects)
+    }
+    /** One attempt that reaches ready; its socket. */
+    const ready = (): number => {
+      const socket = open()
+      const at = driver.at
+      feed({ type: 'opened', at, socket })
+      feed({ type: 'decoded', at, socket, decoded: { type: 'control', control: { code: 'identity', control: true } } })
+      feed({ type: 'decoded', at, socket, decoded: { type: 'control', control: { code: 'ready', control: true, requests_remaining: 18 } } })
+      return socket
+    }
+    feed({ type: 'subscribed', at: 0 })
+    return { driver, feed, refuse, ready }
+  }
+
+  it('counts refused upgrades in a row only: a connection that reaches ready starts the count again', () => {
+    const { driver, feed, refuse, ready } = refusals()
+    for (let i = 1; i < MaxRefusedUpgrades; i++) expect(refuse()?.state).toBe('reconnecting')
     // A connection that reaches ready in between: the refusals before it no longer count.
-    const socket = open()
-    feed({ type: 'opened', at, socket })
-    feed({ type: 'decoded', at, socket, decoded: { type: 'control', control: { code: 'identity', control: true } } })
-    feed({ type: 'decoded', at, socket, decoded: { type: 'control', control: { code: 'ready', control: true, requests_remaining: 18 } } })
-    feed({ type: 'closed', at, socket, code: 1006, reason: '', jitter: 0 })
-    feed({ type: 'timer', at, timer: 'retry', jitter: 0 })
-    for (let i = 1; i < MaxRefusedUpgrades; i++) expect(statusOf(refuse())?.state).toBe('reconnecting')
-    const last = statusOf(refuse())
-    expect(last).toMatchObject({ state: 'failed', detail: expect.stringContaining('HTTP 400') })
+    const socket = ready()
+    feed({ type: 'closed', at: driver.at, socket, code: 1006, reason: '', jitter: 0 })
+    feed({ type: 'timer', at: driver.at, timer: 'retry', jitter: 0 })
+    for (let i = 1; i < MaxRefusedUpgrades; i++) expect(refuse()?.state).toBe('reconnecting')
+    expect(refuse()).toMatchObject({ state: 'failed', detail: expect.stringContaining('HTTP 400') })
+  })
+
+  it('does not count refusals from before a connection that reached ready and was then replaced by reconnect() (no close input)', () => {
+    const { driver, feed, refuse, ready } = refusals()
+    for (let i = 1; i < MaxRefusedUpgrades; i++) expect(refuse()?.state).toBe('reconnecting')
+    // The url is right after all: a connection reaches ready (its replay, sendAll) and stays an hour.
+    ready()
+    expect(driver.state.status.state).toBe('replaying')
+    driver.at += 3_600_000
+    // The user asks for a fresh connection (or a liveness timeout replaces it): no close input.
+    feed({ type: 'reconnect', at: driver.at })
+    // One refusal (a gateway blip during a deploy) must not make "3 in a row".
+    expect(refuse()?.state).toBe('reconnecting')
   })
 
   it('does not count an HTTP 5xx answer as a refusal', () => {
