@@ -19,7 +19,7 @@
  * - backoff and states: `backoffDelay`, `BackoffDefaults`, `canTransition`;
  * - options: `resolveOptions`, `ConnectDefaults`, `identifyMessage`, `urlProblem`,
  *   `tokenProblem`, `snowflakeProblem`, `credentialsProblem`;
- * - the resume mark: `advance`, `newer`, `readyMark`, `unseen`, `markCeiling`, `MaxTiedEids`;
+ * - the resume mark: `advance`, `advanceAll`, `newer`, `readyMark`, `unseen`, `markCeiling`, `MaxTiedEids`;
  * - sizes and defaults: `utf8Length`, `encodedLength`, `DefaultDedupeCapacity`, `EventStatsDefaults`.
  *
  * Redaction (`redactor`, `redactSecret`) and the codecs are on `@fates-rx/core/protocol`.
@@ -51,6 +51,9 @@ export {
   type MachineConfig as ConnectionConfig,
   type MachineInput as ConnectionInput,
   type MachineState as ConnectionMachineState,
+  type Connection as ConnectionAttempt,
+  type HeldReplay,
+  type Phase as ConnectionAttemptPhase,
   MaxRefusedUpgrades,
   step as connectionStep,
   type Step as ConnectionStep,
@@ -58,6 +61,7 @@ export {
   type Watermark,
 } from './client/connection/machine.js'
 export {
+  type Coverage,
   initialTabState,
   type TabConfig,
   type TabEffect,
@@ -111,4 +115,4 @@ export {
 } from './client/persist/persist-machine.js'
 export { parseRecord, recordText } from './client/persist/persist.js'
 // The resume mark, one rule for both machines.
-export { advance, markCeiling, MaxTiedEids, newer, readyMark, unseen } from './client/connection/watermark.js'
+export { advance, advanceAll, markCeiling, MaxTiedEids, newer, readyMark, unseen } from './client/connection/watermark.js'

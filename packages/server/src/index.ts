@@ -14,7 +14,7 @@ export type { PublishOptions, PublishOutcome, PublishRequest } from './protocol/
 export type { PeerInfo, ProtocolSocket, SocketHandlers } from './protocol/socket.js'
 export type { Admission, Viewer, ViewerGate, ViewerHold, ViewerRefusal } from './protocol/viewers.js'
 export { RelayDefaults, resolveRelay, type RelayOptions, type RelaySurroundings } from './relay/options.js'
-export { Relay, UpstreamLimits, type RelayConfig, type RelayContext, type UpstreamReport } from './relay/relay.js'
+export { PublishRetry, Relay, UpstreamLimits, type RelayConfig, type RelayContext, type StoreRetry, type UpstreamReport } from './relay/relay.js'
 export {
   step as relayStep,
   IdleTarget,

@@ -71,7 +71,7 @@ export function nestedDeeperThan(value: unknown, limit: number): boolean {
  * client drops an event that does not; unknown event numbers take any object, as the protocol
  * allows (`checkContext: false` skips that one check, for events relayed from an upstream,
  * which a direct client of the upstream would receive too). A given `m.ts` must be a time:
- * finite, not before {@link Timestamps.min} and at most {@link Timestamps.maxAheadSeconds} ahead
+ * finite, not before {@link Timestamps}`.min` and at most {@link Timestamps}`.maxAheadSeconds` ahead
  * of the server's clock, since one event stamped `1e300` would make every client take every
  * later event for one already seen (`checkTimestamp: false` skips it for relayed events, as
  * `checkContext`). Pure apart from the UUID and the clock, which can be injected.

@@ -31,7 +31,7 @@ import { advanceAll, type Watermark } from './watermark.js'
 // goes to which handler) and the hot path (a frame of live events); the handlers live by
 // concern in handshake.ts, replay.ts and retry.ts, and what they share in decision.ts.
 
-export type { Effect, MachineConfig, MachineInput, MachineState, Step, TimerName } from './machine-types.js'
+export type { Connection, Effect, HeldReplay, MachineConfig, MachineInput, MachineState, Phase, Step, TimerName } from './machine-types.js'
 export type { Watermark } from './watermark.js'
 export { MaxRefusedUpgrades } from '../../protocol/close-policy.js'
 

@@ -6,7 +6,7 @@ import { Timestamps } from '../../protocol/limits.js'
 
 /**
  * The newest event delivered: where a resumed replay starts. Moved only forward, never past
- * the receiver's clock plus {@link Timestamps.maxAheadSeconds}.
+ * the receiver's clock plus {@link Timestamps}`.maxAheadSeconds`.
  */
 export interface Watermark {
   /** The newest `m.ts` delivered (Unix seconds; `-Infinity` when none had one), clamped. */
@@ -45,7 +45,7 @@ export const MaxTiedEids = 64
 
 /**
  * The highest `m.ts` a mark may take at `atMs` (the receiver's clock, ms): that clock, read as
- * the server's (`clock`), plus the stated skew ({@link Timestamps.maxAheadSeconds}). An event
+ * the server's (`clock`), plus the stated skew ({@link Timestamps}`.maxAheadSeconds`). An event
  * stamped later (a producer's clock far ahead, or `1e300`) then cannot make every later event
  * look seen.
  */

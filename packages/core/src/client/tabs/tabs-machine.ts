@@ -39,8 +39,8 @@ export function again({ gap: _gap, ...status }: ConnectionStatus): ConnectionSta
 
 /**
  * How far back the events a holder kept (a leading tab, a hub's target) reach unbroken, for a
- * reload's fill ({@link fillOutcome}). Plain data, moved by {@link covering}, {@link trimmed}
- * and {@link hole}.
+ * reload's fill (`fillOutcome` in tabs-machine.ts). Plain data, moved by `covering`, `trimmed`
+ * and `hole` there.
  */
 export interface Coverage {
   /** The index of the kept events from which they are one unbroken run (a hole, or a gap the connection could not fill, before it). */
