@@ -103,7 +103,8 @@ const PhaseRules: readonly (readonly [ConnectionPhase, string, ConnectionInput, 
   ['waiting', 'the ping timer', timer('ping'), ['ping', 'arm ping'], 'waiting'],
   ['closing', 'the ping timer', timer('ping'), ['ping', 'arm ping'], 'closing'],
   ['closed', 'the ping timer', timer('ping'), [], 'closed'],
-  ['ready', 'the dead-peer timer', timer('dead'), ['log', 'terminate'], 'ready'],
+  ['ready', 'the dead-peer timer', timer('dead'), ['log', 'close', 'arm linger'], 'closing'],
+  ['closing', 'the dead-peer timer', timer('dead'), ['log', 'terminate'], 'closing'],
   ['closed', 'the dead-peer timer', timer('dead'), [], 'closed'],
   ['ready', 'the done_prior timer', timer('done-prior'), ['send-control'], 'ready'],
   ['identifying', 'the done_prior timer', timer('done-prior'), [], 'identifying'],
@@ -536,7 +537,11 @@ describe('timers (virtual time: each timer is an input)', () => {
       { type: 'close', code: 4000, reason: 'Invalid connection, try again' },
     ])
     expect(run([timer('ping')]).effects).toEqual([{ type: 'ping' }, { type: 'arm', timer: 'ping', ms: 54_000 }])
-    expect(run([timer('dead')]).effects).toEqual([{ type: 'log', level: 'info', line: 'silent for 60000 ms: dropped' }, { type: 'terminate' }])
+    expect(run([timer('dead')]).effects).toEqual([
+      { type: 'log', level: 'info', line: 'silent for 60000 ms: dropped' },
+      { type: 'close', code: 4000, reason: 'Invalid connection, try again' },
+      { type: 'arm', timer: 'linger', ms: 1_000 },
+    ])
     expect(run([{ type: 'pong' }]).effects).toEqual([alive])
   })
 })

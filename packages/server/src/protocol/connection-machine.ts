@@ -450,8 +450,14 @@ function timer(state: ConnectionMachineState, name: ConnectionTimer, rules: Conn
     }
     case 'ping':
       return { state, effects: [{ type: 'ping' }, { type: 'arm', timer: 'ping', ms: rules.pingIntervalMs }] }
-    case 'dead':
-      return { state, effects: [{ type: 'log', level: 'info', line: `silent for ${rules.pongTimeoutMs} ms: dropped` }, { type: 'terminate' }] }
+    case 'dead': {
+      const line: ConnectionEffect = { type: 'log', level: 'info', line: `silent for ${rules.pongTimeoutMs} ms: dropped` }
+      if (!active(state)) return { state, effects: [line, { type: 'terminate' }] }
+      // The original's read deadline ran out: its read loop closed with 4000 (`InvalidConn`),
+      // then the socket. A peer that reads gets the close; one that does not is dropped soon.
+      const closing = close(state, CloseCode.InvalidConnection)
+      return { state: closing.state, effects: [line, ...closing.effects, { type: 'arm', timer: 'linger', ms: SlowReaderLingerMs }] }
+    }
     case 'done-prior':
       if (state.phase !== 'ready') return { state, effects: [] }
       return { state, effects: [{ type: 'send-control', code: ControlCode.DonePrior, detail: ControlDetail.donePrior, remaining: state.remaining }] }

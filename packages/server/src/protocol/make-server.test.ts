@@ -41,7 +41,7 @@ describe('makeServer over a fake socket', () => {
     handlers.closed(4012)
   })
 
-  it('pings on the interval, keeps a peer that answers and terminates one that stays silent', () => {
+  it('pings on the interval, keeps a peer that answers and closes one that stays silent with 4000', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'] })
     try {
       const server = makeServer(protocolConfig({ pingIntervalMs: 10, pongTimeoutMs: 35 }))
@@ -53,6 +53,9 @@ describe('makeServer over a fake socket', () => {
       expect(log.filter((entry) => entry === 'ping')).toHaveLength(6)
       expect(log).not.toContain('terminate')
       vi.advanceTimersByTime(5)
+      // As the original's read deadline: a close with 4000, then the socket is let go.
+      expect(log.at(-1)).toBe('close 4000 Invalid connection, try again')
+      vi.advanceTimersByTime(1_000)
       expect(log.at(-1)).toBe('terminate')
       handlers.closed(1006)
     } finally {
@@ -142,6 +145,8 @@ describe('in virtual time', () => {
     await clock.advance(59_999)
     expect(silent.log).not.toContain('terminate')
     await clock.advance(1)
+    expect(silent.log.at(-1)).toBe('close 4000 Invalid connection, try again')
+    await clock.advance(1_000)
     expect(silent.log.at(-1)).toBe('terminate')
   })
 })

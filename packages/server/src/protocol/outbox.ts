@@ -8,6 +8,12 @@ export interface OutboxLimits {
   readonly highWaterBytes: number
   /** Start a new frame once a batch of events reaches this many characters. */
   readonly maxFrameChars: number
+  /**
+   * Start a new frame once a batch holds this many events. The original's writer took one
+   * event and appended only those waiting in its 256-slot queue: at most 257 per frame.
+   * @default {@link OriginalMaxFrameEvents}
+   */
+  readonly maxFrameEvents?: number
   /** More queued events than this means the peer cannot keep up. */
   readonly maxQueuedEvents: number
   /**
@@ -26,6 +32,9 @@ interface Control {
 
 type Item = EncodedEvent | Control
 
+/** The most events the original put in one frame: the one its writer took, plus its queue's 256 slots. */
+export const OriginalMaxFrameEvents = 1 + 256
+
 /**
  * One connection's writer, batching the way the original's did: a control payload alone in its
  * frame; events queued, and every event waiting when the writer runs goes into one frame
@@ -41,6 +50,7 @@ export class Outbox {
   #queuedEvents = 0
   #queuedBytes = 0
   readonly #maxBytes: number
+  readonly #maxFrameEvents: number
 
   constructor(
     private readonly socket: ProtocolSocket,
@@ -49,6 +59,7 @@ export class Outbox {
     private readonly overflow: (overflow: Overflow) => void,
   ) {
     this.#maxBytes = limits.maxQueuedBytes ?? Number.POSITIVE_INFINITY
+    this.#maxFrameEvents = limits.maxFrameEvents ?? OriginalMaxFrameEvents
   }
 
   /** Events queued and not yet handed to the socket. */
@@ -136,7 +147,8 @@ export class Outbox {
       }
       let chars = first.text.length
       let last = this.#head
-      while (last < items.length && chars < this.limits.maxFrameChars) {
+      const end = Math.min(items.length, this.#head - 1 + this.#maxFrameEvents)
+      while (last < end && chars < this.limits.maxFrameChars) {
         const next = items[last] as Item
         if ('control' in next) break
         chars += next.text.length

@@ -55,11 +55,12 @@ describe('pings', () => {
     client.ws.terminate()
   })
 
-  it('drops a peer that stops answering (no close frame: 1006)', async () => {
+  it('closes a peer that stops answering with 4000, as the original read loop did on its read deadline', async () => {
     server = await startTestServer({ pingIntervalMs: 40, pongTimeoutMs: 150 })
     const client = await TestClient.open(server.url, { autoPong: false })
     const opened = Date.now()
-    expect((await client.closed).code).toBe(1006)
+    // client.go readPump: ReadMessage fails at the deadline → closeWs(c, types.InvalidConn).
+    expect(await client.closed).toEqual({ code: 4000, reason: 'Invalid connection, try again' })
     expect(Date.now() - opened).toBeGreaterThanOrEqual(140)
   })
 })

@@ -11,6 +11,11 @@ const toBytes = (data: RawData): Buffer => {
 
 /** Binds one `ws` socket to the protocol logic. */
 export function bindWebSocket(server: FatesServer, ws: WebSocket, request: IncomingMessage): void {
+  // gorilla/websocket's default close handler answered a peer's close frame with the peer's
+  // code and no reason (`FormatCloseMessage(code, "")`); `ws` echoes the reason too, by calling
+  // this socket's `close(code, reason)`. Our own closes use the method kept here.
+  const close = ws.close.bind(ws)
+  ws.close = (code?: number) => close(code)
   const socket: ProtocolSocket = {
     send(frame, written) {
       ws.send(frame, { binary: false }, written)
@@ -19,7 +24,7 @@ export function bindWebSocket(server: FatesServer, ws: WebSocket, request: Incom
       return ws.bufferedAmount
     },
     close(code, reason) {
-      ws.close(code, reason)
+      close(code, reason)
     },
     terminate() {
       ws.terminate()

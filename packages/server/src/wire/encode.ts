@@ -7,7 +7,8 @@ function goScalar(value: unknown): string | undefined {
     case 'string':
       return goString(value)
     case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null'
+      // Go's strconv writes negative zero with its sign; JSON.stringify drops it.
+      return Number.isFinite(value) ? (Object.is(value, -0) ? '-0' : JSON.stringify(value)) : 'null'
     case 'boolean':
       return value ? 'true' : 'false'
     case 'object':
@@ -15,6 +16,37 @@ function goScalar(value: unknown): string | undefined {
     default:
       return 'null'
   }
+}
+
+const surrogate = /[\ud800-\udfff]/
+
+/** A key's code point at `i` as Go's string held it (a lone surrogate was U+FFFD), and its width. */
+function goCodePoint(key: string, i: number): number {
+  const c = key.codePointAt(i) as number
+  return c >= 0xd800 && c <= 0xdfff ? 0xfffd : c
+}
+
+/** Orders two keys by code point: the order of their UTF-8 bytes, which Go's sort compared. */
+function byCodePoint(a: string, b: string): number {
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    const x = goCodePoint(a, i)
+    const y = goCodePoint(b, j)
+    if (x !== y) return x - y
+    i += x > 0xffff ? 2 : 1
+    j += y > 0xffff ? 2 : 1
+  }
+  return (a.length - i) - (b.length - j)
+}
+
+/**
+ * An object's keys in the order Go's `json.Marshal` wrote a map's: by UTF-8 bytes. The default
+ * sort (UTF-16 code units) agrees unless a key holds a surrogate (a character past U+FFFF).
+ */
+function goKeyOrder(keys: string[]): string[] {
+  keys.sort()
+  return keys.some((key) => surrogate.test(key)) ? keys.sort(byCodePoint) : keys
 }
 
 /** An array or object being written: its remaining entries and whether one was written. */
@@ -57,7 +89,7 @@ function goValue(value: unknown, depth: number): string {
     return `${out}]`
   }
   const record = value as Record<string, unknown>
-  const keys = Object.keys(record).sort()
+  const keys = goKeyOrder(Object.keys(record))
   let out = '{'
   let wrote = false
   for (const key of keys) {
@@ -84,7 +116,7 @@ export function goJsonWalk(value: unknown): string {
     } else {
       const record = current as Record<string, unknown>
       out += '{'
-      open.push({ close: '}', entries: Object.keys(record).sort(), record, next: 0, wrote: false })
+      open.push({ close: '}', entries: goKeyOrder(Object.keys(record)), record, next: 0, wrote: false })
     }
     // Find the next value to write, closing every array and object that has none left.
     let found = false
