@@ -55,6 +55,6 @@ export { DEMO_BOT, DemoMix, demoEvent, startDemo, type DemoOptions, type DemoTar
 export { PublishError, PublishLimits, isChannel, nestedDeeperThan, normalizePublish, type NormalizedEvent } from './publish.js'
 export { parseIdentify, type IdentifyRequest, type IdentityKind } from './identify/parse.js'
 export { silentLogger, stderrLogger, type Logger } from './log.js'
-export type { OutboxLimits } from './protocol/outbox.js'
+export { OriginalMaxFrameEvents, type OutboxLimits } from './protocol/outbox.js'
 export { NodeTimers, type ProtocolTimers, type TimerHandle } from './protocol/timers.js'
 export { createMetrics, storeAnswers, type ServerMetrics } from './metrics.js'
