@@ -56,5 +56,5 @@ export { PublishError, PublishLimits, isChannel, nestedDeeperThan, normalizePubl
 export { parseIdentify, type IdentifyRequest, type IdentityKind } from './identify/parse.js'
 export { silentLogger, stderrLogger, type Logger } from './log.js'
 export { OriginalMaxFrameEvents, type OutboxLimits } from './protocol/outbox.js'
-export { NodeTimers, type ProtocolTimers, type TimerHandle } from './protocol/timers.js'
+export { MaxTimerMs, NodeTimers, type ProtocolTimers, type TimerHandle } from './protocol/timers.js'
 export { createMetrics, storeAnswers, type ServerMetrics } from './metrics.js'

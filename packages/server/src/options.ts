@@ -5,6 +5,7 @@ import { resolveRelay, type RelayOptions } from './relay/options.js'
 import type { ProtocolConfig } from './protocol/config.js'
 import { configuredRules, type ConfiguredRules } from './protocol/connection-machine.js'
 import type { Credentials, Store } from './stores/store.js'
+import { MaxTimerMs } from './protocol/timers.js'
 
 /** Options of `startServer`. Every number is checked; a bad one throws at the call. */
 export interface ServerOptions {
@@ -168,6 +169,9 @@ const Minimum: Readonly<Record<NumberOption, number>> = Object.freeze({
   history: 1,
 })
 
+/** The options that are a timer's wait: past {@link MaxTimerMs}, Node would run it at once. */
+const TimerOptions = ['identifyTimeoutMs', 'pingIntervalMs', 'pongTimeoutMs', 'donePriorDelayMs', 'headersTimeoutMs'] as const satisfies readonly NumberOption[]
+
 /** Options with every default applied. */
 export type ResolvedOptions = Required<Pick<ServerOptions, NumberOption | 'host'>>
 
@@ -184,6 +188,9 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     resolved[key] = value
   }
   if ((resolved.port as number) > 65535) throw new RangeError(`port must be ≤ 65535, got ${String(resolved.port)}`)
+  for (const key of TimerOptions) {
+    if ((resolved[key] as number) > MaxTimerMs) throw new RangeError(`${key} must be ≤ ${MaxTimerMs} (a timer's longest wait), got ${String(resolved[key])}`)
+  }
   // A `send_all` replay queues its channel's history and global's at once, before a byte of it is
   // written: a limit below that closed every such client at its first live event behind the
   // replay. A raised history raises the default with it (the room left for live events kept).

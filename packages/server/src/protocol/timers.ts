@@ -1,3 +1,10 @@
+/**
+ * The longest wait a timer can take (milliseconds): Node's `setTimeout` and `setInterval` run a
+ * longer one after 1 ms (with a `TimeoutOverflowWarning`), so a wait configured past it would
+ * fire at once, again and again.
+ */
+export const MaxTimerMs = 2_147_483_647
+
 /** A scheduled callback that can be pushed back or cancelled. */
 export interface TimerHandle {
   /** Restarts the wait from now, as Node's `timeout.refresh()` does. */

@@ -3,6 +3,7 @@ import { resolveOptions, type ServerOptions } from '../options.js'
 import { RelayDefaults, resolveRelay } from './options.js'
 
 const Bot = '811073947382579200'
+const Bot2 = '811073947382579201'
 const Secret = 'upstream-secret-x1'
 const upstream = 'ws://127.0.0.1:1/ws'
 const relay = (extra: Partial<NonNullable<ServerOptions['relay']>> = {}) => ({ upstream, bots: [{ id: Bot, token: Secret }], ...extra })
@@ -19,6 +20,9 @@ describe('relay options', () => {
     ['no target', { relay: relay({ bots: [] }) }, /at least one target/],
     ['a relayed id without a viewer token', { relay: relay() }, new RegExp(`relay.bots\\[0\\] \\(${Bot}\\) has no viewer token`)],
     ['a viewer token equal to the upstream\'s', { bots: [{ id: Bot, token: Secret }], relay: relay() }, /must differ from the upstream's/],
+    ['a viewer id given twice, the second with the upstream token (the in-memory lookup keeps the last)', { bots: [{ id: Bot, token: 'v' }, { id: Bot, token: Secret }], relay: relay() }, /must differ from the upstream's/],
+    ['a viewer token equal to another target\'s upstream token', { bots: [{ id: Bot, token: 'v' }, { id: Bot2, token: Secret }], relay: relay({ bots: [{ id: Bot, token: Secret }, { id: Bot2, token: 'upstream-secret-x2' }] }) }, /bots 811073947382579201: the viewer token must differ from the upstream's/],
+    ['a viewer server token equal to a bot\'s upstream token', { bots: [{ id: Bot, token: 'v' }], servers: [{ id: Bot2, token: Secret }], relay: relay({ servers: [{ id: Bot2, token: 'upstream-secret-x2' }] }) }, /servers 811073947382579201: the viewer token must differ from the upstream's/],
     ['a viewer token for an id not relayed', { bots: [{ id: Bot, token: 'v' }, { id: '1', token: 'v' }], relay: relay() }, /bots 1 is not relayed/],
     ['a target named twice', { bots: [{ id: Bot, token: 'v' }], relay: relay({ bots: [{ id: Bot, token: Secret }, { id: Bot, token: Secret }] }) }, /names 811073947382579200 twice/],
     ['a bad target id', { bots: [{ id: Bot, token: 'v' }], relay: relay({ servers: [{ id: '0', token: Secret }] }) }, /relay.servers\[0\].id must be a snowflake/],
@@ -26,6 +30,9 @@ describe('relay options', () => {
     ['a retry wait of 0', { bots: [{ id: Bot, token: 'v' }], relay: relay({ retryMs: 0 }) }, /relay.retryMs must be a whole number ≥ 1/],
     ['a retry cap under the first wait', { bots: [{ id: Bot, token: 'v' }], relay: relay({ retryMs: 10_000, retryMaxMs: 5_000 }) }, /relay.retryMaxMs must be a whole number ≥ relay.retryMs \(10000\)/],
     ['a fractional retry wait', { bots: [{ id: Bot, token: 'v' }], relay: relay({ retryMs: 1.5 }) }, /relay.retryMs/],
+    ['a grace period longer than a timer can wait (Node fires it at once)', { bots: [{ id: Bot, token: 'v' }], relay: relay({ graceMs: 2 ** 31 }) }, /relay.graceMs must be a whole number ≥ 0 and ≤ 2147483647/],
+    ['a retry wait longer than a timer can wait (retried at once, again and again)', { bots: [{ id: Bot, token: 'v' }], relay: relay({ retryMs: 3_000_000_000 }) }, /relay.retryMs must be a whole number ≥ 1 and ≤ 2147483647/],
+    ['a retry cap longer than a timer can wait', { bots: [{ id: Bot, token: 'v' }], relay: relay({ retryMaxMs: 2 ** 31 }) }, /relay.retryMaxMs must be a whole number ≥ relay.retryMs \(60000\) and ≤ 2147483647/],
     ['a store give-up of 0', { bots: [{ id: Bot, token: 'v' }], relay: relay({ storeGiveUpMs: 0 }) }, /relay.storeGiveUpMs must be a whole number ≥ 1, got 0/],
     ['demo traffic', { bots: [{ id: Bot, token: 'v' }], demo: 5, relay: relay() }, /demo and relay exclude each other/],
   ])('rejects %s, never echoing a token', (_name, options, message) => {

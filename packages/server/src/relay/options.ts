@@ -3,6 +3,9 @@ import type { Credentials } from '../stores/store.js'
 import type { RelayConfig } from './relay.js'
 import { RetryDefaults } from './machine.js'
 import { PublishRetry } from './relay.js'
+// Past it, a grace period would close the upstream as its last viewer leaves, and a retry
+// wait would retry a refused upstream at once, again and again (the origin's identify budget).
+import { MaxTimerMs } from '../protocol/timers.js'
 
 /**
  * Relay mode (`ServerOptions.relay`): the server relays the named targets from an upstream (an
@@ -74,16 +77,16 @@ export function resolveRelay(options: RelayOptions, around: RelaySurroundings = 
     throw new TypeError('relay.upstream must be a ws:// or wss:// URL')
   }
   const graceMs = options.graceMs ?? RelayDefaults.graceMs
-  if (typeof graceMs !== 'number' || !Number.isSafeInteger(graceMs) || graceMs < 0) {
-    throw new RangeError(`relay.graceMs must be a whole number ≥ 0, got ${String(graceMs)}`)
+  if (typeof graceMs !== 'number' || !Number.isSafeInteger(graceMs) || graceMs < 0 || graceMs > MaxTimerMs) {
+    throw new RangeError(`relay.graceMs must be a whole number ≥ 0 and ≤ ${MaxTimerMs} (a timer's longest wait), got ${String(graceMs)}`)
   }
   const retryMs = options.retryMs ?? RelayDefaults.retryMs
   const retryMaxMs = options.retryMaxMs ?? Math.max(RelayDefaults.retryMaxMs, typeof retryMs === 'number' ? retryMs : 0)
-  if (typeof retryMs !== 'number' || !Number.isSafeInteger(retryMs) || retryMs < 1) {
-    throw new RangeError(`relay.retryMs must be a whole number ≥ 1, got ${String(retryMs)}`)
+  if (typeof retryMs !== 'number' || !Number.isSafeInteger(retryMs) || retryMs < 1 || retryMs > MaxTimerMs) {
+    throw new RangeError(`relay.retryMs must be a whole number ≥ 1 and ≤ ${MaxTimerMs} (a timer's longest wait), got ${String(retryMs)}`)
   }
-  if (typeof retryMaxMs !== 'number' || !Number.isSafeInteger(retryMaxMs) || retryMaxMs < retryMs) {
-    throw new RangeError(`relay.retryMaxMs must be a whole number ≥ relay.retryMs (${retryMs}), got ${String(retryMaxMs)}`)
+  if (typeof retryMaxMs !== 'number' || !Number.isSafeInteger(retryMaxMs) || retryMaxMs < retryMs || retryMaxMs > MaxTimerMs) {
+    throw new RangeError(`relay.retryMaxMs must be a whole number ≥ relay.retryMs (${retryMs}) and ≤ ${MaxTimerMs} (a timer's longest wait), got ${String(retryMaxMs)}`)
   }
   const storeGiveUpMs = options.storeGiveUpMs ?? RelayDefaults.storeGiveUpMs
   if (typeof storeGiveUpMs !== 'number' || !Number.isSafeInteger(storeGiveUpMs) || storeGiveUpMs < 1) {
@@ -113,6 +116,18 @@ export function resolveRelay(options: RelayOptions, around: RelaySurroundings = 
     for (const viewer of around.viewers?.[key] ?? []) {
       if (!seen.has(viewer.id)) {
         throw new TypeError(`${key} ${viewer.id} is not relayed: in relay mode ${key} are viewer tokens of relayed targets (add relay.${key} { id: '${viewer.id}', token }, --upstream-${key.slice(0, -1)} ${viewer.id}:TOKEN)`)
+      }
+    }
+  }
+  // Every viewer entry (the in-memory lookup keeps the last of an id, not the first checked
+  // above), against every target's upstream token: a viewer token is public by design.
+  if (around.viewers !== undefined) {
+    const upstreamTokens = new Set([...lists.bots, ...lists.servers].map((c) => c.token))
+    for (const key of ['bots', 'servers'] as const) {
+      for (const viewer of around.viewers[key]) {
+        if (upstreamTokens.has(viewer.token)) {
+          throw new TypeError(`${key} ${viewer.id}: the viewer token must differ from the upstream's (every relayed target's), or viewers would hold the upstream's credential`)
+        }
       }
     }
   }
