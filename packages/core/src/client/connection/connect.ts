@@ -155,7 +155,7 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   // The metrics: the effects performed (and what the interpreter observed), folded by count().
   let counters: Counters = NoCounts
   const snapshot = (): ConnectionMetrics => metricsOf(counters, state.lastFrameAt)
-  const metrics$ = new BehaviorSubject<ConnectionMetrics>(snapshot())
+  const metrics$ = new Subject<ConnectionMetrics>()
   let metricsTimer: Subscription | undefined
   const publishMetrics = (): void => {
     metricsTimer?.unsubscribe()
@@ -178,6 +178,8 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   const decodeOne = (segment: string): void => void decoded.push(decodeSegment(segment, undefined, undefined, explain))
   const report = (diagnostic: Diagnostic): void => {
     counters = count(counters, { type: 'diagnostic', diagnostic })
+    // Published within the interval: a mismatch reported once the checks' chunk has loaded may come after the frame's publication.
+    if (metricsTimer === undefined && state.subscribed) metricsTimer = scheduler.schedule(publishMetrics, config.metricsIntervalMs)
     diagnostic$.next(diagnostic)
   }
   // Stryker disable next-line ConditionalExpression: a prefetch, timing only: a delivery loads the check itself when it is not there yet (and in the test process it is, after the first test).
@@ -305,6 +307,14 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
         cancel(effect.timer)
         return
       case 'status':
+        // The page's listeners only while waiting to reconnect, the one state in which they act:
+        // a client closed (close(), the last subscriber gone) or failed is held by nothing of
+        // the page's, its subscribers with it. (A listener added twice is added once.)
+        if (config.reconnectOnOnline) {
+          const listen = effect.status.state === 'reconnecting' ? browser.addEventListener : browser.removeEventListener
+          listen?.('online', online)
+          listen?.('visibilitychange', visibility)
+        }
         status$.next(effect.status)
         publishMetrics()
         return
@@ -359,18 +369,11 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
   // last closes it.
   const lazy = refCounted(
     () => {
-      if (config.reconnectOnOnline) {
-        browser.addEventListener?.('online', online)
-        browser.addEventListener?.('visibilitychange', visibility)
-      }
       // Stryker disable next-line ConditionalExpression: equivalent: the machine reads an absent and an undefined `from` alike (the spelling is for exactOptionalPropertyTypes).
       dispatch(from === undefined ? { type: 'subscribed', at: now() } : { type: 'subscribed', at: now(), from })
       from = undefined
     },
     () => {
-      // Unconditional: removing a listener that was never added does nothing.
-      browser.removeEventListener?.('online', online)
-      browser.removeEventListener?.('visibilitychange', visibility)
       metricsTimer?.unsubscribe()
       metricsTimer = undefined
       dispatch({ type: 'unsubscribed', at: now() })
@@ -383,7 +386,8 @@ function open(options: ConnectOptions, config: ResolvedOptions, from?: Watermark
     event$: lazy(event$.observable),
     diagnostic$: lazy(diagnostic$),
     status$: lazy(status$),
-    metrics$: lazy(metrics$),
+    // The counts as they are now to each new subscriber, not as last published (a BehaviorSubject's).
+    metrics$: lazy(new Observable<ConnectionMetrics>((subscriber) => (subscriber.next(snapshot()), metrics$.subscribe(subscriber)))),
     close: () => dispatch({ type: 'close', at: now() }),
     reconnect: () => dispatch({ type: 'reconnect', at: now() }),
   }
