@@ -60,7 +60,8 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
 /** What `/metrics` and `/healthz` observe. */
 interface Observed {
   readonly metrics: Registry
-  readonly store: Store
+  /** What must answer a ping for the server to be ready: the store, and PostgreSQL's tokens. */
+  readonly store: Pick<Store, 'ping'>
   /** Relay mode: the relayed targets' upstreams. */
   readonly relay?: Pick<Relay, 'upstreams' | 'retryNow'>
 }
@@ -109,7 +110,7 @@ export function httpHandler(
     const path = (req.url ?? '/').split('?')[0]
     if (path === '/metrics' || path === '/healthz') {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        refuse(res, 405, { error: 'method not allowed: use GET' }, { allow: 'GET' })
+        refuse(res, 405, { error: 'method not allowed: use GET' }, { allow: 'GET, HEAD' })
         return
       }
       if (path === '/metrics' && !authorized(req.headers.authorization ?? '')) {

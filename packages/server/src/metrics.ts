@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { CloseCode, RelayCloseCode } from '@fates-rx/core/protocol'
 import type { ProtocolObserver } from './protocol/config.js'
 import type { ConnectionState } from './protocol/connection.js'
 import type { FatesServer } from './protocol/make-server.js'
@@ -9,8 +10,22 @@ import type { Store } from './stores/store.js'
 /** How long `/metrics` and `/healthz` wait for the store to answer a ping (milliseconds). */
 export const StorePingTimeoutMs = 1_000
 
+/**
+ * Close codes counted under their own label: the standard ones (1000–1015) and the protocol's.
+ * The code of a client's close frame is the client's choice (any of 3000–4999): each other code
+ * is counted as `other`, so that clients cannot add a series per code they send.
+ */
+const LabelledCloseCodes: ReadonlySet<number> = new Set([
+  ...Array.from({ length: 16 }, (_, i) => 1000 + i),
+  ...Object.values(CloseCode),
+  ...Object.values(RelayCloseCode),
+])
+
+/** The `code` label of a close. */
+export const closeCodeLabel = (code: number): string => (LabelledCloseCodes.has(code) ? String(code) : 'other')
+
 /** Resolves to whether `store` answered a ping in time. */
-export async function storeAnswers(store: Store, timeoutMs = StorePingTimeoutMs): Promise<boolean> {
+export async function storeAnswers(store: Pick<Store, 'ping'>, timeoutMs = StorePingTimeoutMs): Promise<boolean> {
   if (store.ping === undefined) return true
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<false>((resolve) => {
@@ -35,7 +50,7 @@ export interface ServerMetrics {
    * Connects the gauges read at scrape time: connections by state, whether the store is up,
    * and in relay mode each relayed target's upstream.
    */
-  watch(server: FatesServer, store: Store, relay?: Pick<Relay, 'upstreams'>): void
+  watch(server: FatesServer, store: Pick<Store, 'ping'>, relay?: Pick<Relay, 'upstreams'>): void
 }
 
 /**
@@ -52,7 +67,7 @@ export function createMetrics(): ServerMetrics {
   })
   const closes = new Counter({
     name: 'fates_closes_total',
-    help: 'Closed websocket connections by close code.',
+    help: 'Closed websocket connections by close code (a standard or the protocol\'s; "other" for any other code a client sent).',
     labelNames: ['code'] as const,
     registers: [registry],
   })
@@ -98,7 +113,7 @@ export function createMetrics(): ServerMetrics {
     help: 'Store failures met by a connection or a publish.',
     registers: [registry],
   })
-  let watched: { server: FatesServer; store: Store; relay?: Pick<Relay, 'upstreams'> | undefined } | undefined
+  let watched: { server: FatesServer; store: Pick<Store, 'ping'>; relay?: Pick<Relay, 'upstreams'> | undefined } | undefined
   new Gauge({
     name: 'fates_connections',
     help: 'Open websocket connections by state.',
@@ -184,7 +199,7 @@ export function createMetrics(): ServerMetrics {
     registry,
     observer: {
       identified: (outcome) => identifies.inc({ outcome }),
-      closed: (code) => closes.inc({ code: String(code) }),
+      closed: (code) => closes.inc({ code: closeCodeLabel(code) }),
       delivered: (count) => delivered.inc(count),
       published(stored, repeated, seconds) {
         if (stored > 0) published.inc(stored)

@@ -67,9 +67,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const release = async (): Promise<void> => {
     for (const resource of owned.splice(0).reverse()) await resource.close().catch(() => {})
   }
+  // Besides the store's own ping, what must answer for the server to be ready (PostgreSQL's
+  // tokens: while it is down every identify is closed with 4500).
+  const pings: (() => Promise<void>)[] = []
   let store: Store
   try {
-    store = options.store ?? (await ownStore(options, config.history, useDemoBot ? [DEMO_BOT] : bots, servers, logger, owned))
+    store = options.store ?? (await ownStore(options, config.history, useDemoBot ? [DEMO_BOT] : bots, servers, logger, owned, pings))
   } catch (error) {
     await release()
     throw error
@@ -97,7 +100,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ...(relay === undefined ? {} : { viewers: relay }),
   })
   publishMany = server.publishMany
-  metrics.watch(server, store, relay)
+  const health: Pick<Store, 'ping'> =
+    pings.length === 0 ? store : { ping: async () => void (await Promise.all([store.ping?.(), ...pings.map((ping) => ping())])) }
+  metrics.watch(server, health, relay)
 
   // gorilla/websocket did not validate UTF-8 in text frames; Go's JSON parser answered such
   // bytes with invalid_payload, so ours does too instead of closing with 1007.
@@ -115,7 +120,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       requestTimeout: Math.max(config.headersTimeoutMs, 300_000),
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.headersTimeoutMs / 4))),
     },
-    httpHandler(server, adminToken, logger, { metrics: metrics.registry, store, ...(relay === undefined ? {} : { relay }) }),
+    httpHandler(server, adminToken, logger, { metrics: metrics.registry, store: health, ...(relay === undefined ? {} : { relay }) }),
   )
   const perAddress = new AddressCap(config.maxConnectionsPerAddress)
   http.on('upgrade', (request, socket, head) => {
@@ -221,11 +226,13 @@ async function ownStore(
   servers: readonly Credentials[],
   logger: Logger,
   owned: { close(): Promise<void> }[],
+  pings: (() => Promise<void>)[],
 ): Promise<Store> {
   let tokens: TokenLookup = new MemoryTokens(bots, servers)
   if (options.postgres !== undefined) {
     const postgres = await PostgresTokens.connect({ url: options.postgres, logger })
     owned.push(postgres)
+    pings.push(() => postgres.ping())
     tokens = postgres
   }
   if (options.redis !== undefined) {

@@ -77,6 +77,11 @@ export class PostgresTokens implements TokenLookup {
     return typeof token === 'string' ? token : undefined
   }
 
+  /** Resolves once PostgreSQL answers a query; rejects while it does not (for `/healthz`). */
+  async ping(): Promise<void> {
+    await this.#pool.query('SELECT 1')
+  }
+
   /** Closes the pool. */
   async close(): Promise<void> {
     await this.#pool.end()

@@ -11,6 +11,9 @@ const toBytes = (data: RawData): Buffer => {
 
 /** Binds one `ws` socket to the protocol logic. */
 export function bindWebSocket(server: FatesServer, ws: WebSocket, request: IncomingMessage): void {
+  // Bound late (after the user's own asynchronous check), the socket may have closed already:
+  // its close event is gone, and a connection opened for it would never be let go of.
+  if (ws.readyState === WebSocket.CLOSED) return
   // gorilla/websocket's default close handler answered a peer's close frame with the peer's
   // code and no reason (`FormatCloseMessage(code, "")`); `ws` echoes the reason too, by calling
   // this socket's `close(code, reason)`. Our own closes use the method kept here.
