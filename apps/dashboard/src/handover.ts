@@ -1,5 +1,6 @@
-import type { ReceivedEvent } from '@fates-rx/core'
-import { Observable, Subject, type Subscription } from 'rxjs'
+import type { ControlPayload, ReceivedEvent } from '@fates-rx/core'
+import { RelayControlCode } from '@fates-rx/core/protocol'
+import { concat, defer, Observable, of, Subject, type Subscription } from 'rxjs'
 import type { ClientHandle, OpenClient } from './view/target-panel.js'
 
 // The Vite dev loop: a hot update re-runs main.ts, which builds its panels anew. Without this,
@@ -35,6 +36,13 @@ interface Entry {
    * and a moment without subscribers would close the socket).
    */
   readonly hold: Subscription
+  /**
+   * Behind a relay: its last word that its upstream is down (`upstream_connecting` or
+   * `upstream_retrying`), until `upstream_live` or a new connection attempt. A control payload
+   * is not replayed to a late subscriber, so the panel that takes the client back is told it
+   * again: without it, its status would read "Live" while the relay's upstream is down.
+   */
+  upstreamDown: ControlPayload | undefined
   /** Which handle may close the client: a handle from before a park may not. */
   generation: number
   /** While parked: what arrived since, and when to give up waiting. */
@@ -74,7 +82,7 @@ function handleOf(entry: Entry): ClientHandle {
   })
   return {
     event$,
-    control$: entry.client.control$,
+    control$: defer(() => (entry.upstreamDown === undefined ? entry.client.control$ : concat(of(entry.upstreamDown), entry.client.control$))),
     diagnostic$: entry.client.diagnostic$,
     status$: entry.client.status$,
     ...(entry.client.metrics$ === undefined ? {} : { metrics$: entry.client.metrics$ }),
@@ -90,6 +98,7 @@ function opened(key: string, client: ClientHandle): Entry {
     key,
     client,
     events,
+    upstreamDown: undefined,
     generation: 0,
     parked: undefined,
     hold: client.event$.subscribe({
@@ -103,6 +112,18 @@ function opened(key: string, client: ClientHandle): Entry {
       complete: () => events.complete(),
     }),
   }
+  entry.hold.add(
+    client.control$.subscribe((payload) => {
+      if (payload.code === RelayControlCode.UpstreamConnecting || payload.code === RelayControlCode.UpstreamRetrying) entry.upstreamDown = payload
+      else if (payload.code === RelayControlCode.UpstreamLive) entry.upstreamDown = undefined
+    }),
+  )
+  // A new attempt: the relay says it again after `ready` if its upstream is still down.
+  entry.hold.add(
+    client.status$.subscribe((status) => {
+      if (status.state === 'connecting') entry.upstreamDown = undefined
+    }),
+  )
   return entry
 }
 

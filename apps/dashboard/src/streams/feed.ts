@@ -51,15 +51,30 @@ const clock = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-dig
 let lastSecond = Number.NaN
 let lastClock = ''
 
-/** A clock time (local, 24-hour, with seconds). Memoised per second: a burst shares one. */
+/** The farthest a `Date` reaches from the epoch, either way (ms): beyond, formatting throws. */
+const maxDateMs = 8.64e15
+
+/**
+ * A clock time (local, 24-hour, with seconds). Memoised per second: a burst shares one. A time
+ * no `Date` can hold reads `''`: it comes from the wire, where `ts` is any JSON number.
+ */
 export function clockTime(epochMs: number): string {
+  if (!(Math.abs(epochMs) <= maxDateMs)) return ''
   const second = Math.floor(epochMs / 1000)
   if (second !== lastSecond) {
-    lastSecond = second
     lastClock = clock.format(second * 1000)
+    lastSecond = second
   }
   return lastClock
 }
+
+/**
+ * A wire timestamp (unix seconds) as epoch milliseconds, or `fallback` (the arrival) when there
+ * is none or no clock can show it (`1.7e15`, microseconds by mistake): one odd `ts` must not
+ * throw in the middle of a burst, which would drop every event of it from the counts.
+ */
+const wireTime = (ts: number | undefined, fallback: number): number =>
+  ts !== undefined && Math.abs(ts * 1000) <= maxDateMs ? ts * 1000 : fallback
 
 const shorten = (text: string, max = maxFieldChars): string =>
   text.length > max ? `${text.slice(0, max - 1)}…` : text
@@ -95,7 +110,7 @@ export function toFeedRow(event: ReceivedEvent, seq: number, arrivedAt: number):
   const user = event.ctx['user']
   return Object.freeze({
     key: String(seq),
-    time: clockTime(event.m.ts === undefined ? arrivedAt : event.m.ts * 1000),
+    time: clockTime(wireTime(event.m.ts, arrivedAt)),
     name: eventLabel(event.m.e),
     user: typeof user === 'string' || typeof user === 'number' ? shorten(String(user), 24) : '',
     fields: summarizeContext(event.ctx),
@@ -131,7 +146,7 @@ export function controlLogView(
       (payload, index): ControlRow =>
         Object.freeze({
           key: String(index + 1),
-          time: clockTime(payload.ts === undefined ? now() : payload.ts * 1000),
+          time: clockTime(wireTime(payload.ts, now())),
           code: payload.code,
           detail: shorten(payload.detail ?? '', 140),
           // -1 before identification means "not counted yet", not a budget.

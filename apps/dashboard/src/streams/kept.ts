@@ -382,9 +382,12 @@ export function serializeTally(tally: Tally): string {
   for (;;) {
     const text = JSON.stringify(kept)
     if (text.length <= TallyBounds.chars) return text
-    // Only a tally of unusually long feed rows gets here; halve what is largest, oldest first.
+    // Only a tally of unusually long feed rows, or of many event names a second, gets here;
+    // halve what is largest, oldest first. The oldest seconds go before the event IDs (which keep
+    // a resumed gap from counting twice), and all of it before the counts themselves.
     if (kept.users.length > 0) kept = { ...kept, users: kept.users.slice(Math.ceil(kept.users.length / 2)) }
     else if (kept.feed.length > 0) kept = { ...kept, feed: kept.feed.slice(0, Math.floor(kept.feed.length / 2)) }
+    else if (kept.buckets.length > 0) kept = { ...kept, buckets: kept.buckets.slice(Math.ceil(kept.buckets.length / 2)) }
     else if (kept.eids.length > 0) kept = { ...kept, eids: kept.eids.slice(Math.ceil(kept.eids.length / 2)) }
     else return JSON.stringify(emptyTally(tally.since))
   }
