@@ -73,4 +73,21 @@ describe('ChannelFanOut', () => {
     expect(b.got).toHaveLength(1)
     expect(a.got).toHaveLength(0)
   })
+
+  it('delivers an event once to a member that joined in the turn the last one left, while the old subscription still ran', async () => {
+    const s = subscriptions()
+    const fanOut = new ChannelFanOut(s.store, silentLogger)
+    const a = member()
+    const b = member()
+    await fanOut.join('bot-1', a)
+    fanOut.leave('bot-1', a)
+    const joining = fanOut.join('bot-1', b)
+    // The old subscription ends a microtask later: an event published now reaches both.
+    expect(s.live()).toBe(2)
+    s.publish('bot-1', 'y')
+    await joining
+    await settle()
+    expect(a.got).toHaveLength(0)
+    expect(b.got).toHaveLength(1)
+  })
 })

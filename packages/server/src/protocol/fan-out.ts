@@ -36,11 +36,15 @@ export class ChannelFanOut {
       // the join's.
       // In runs where the store can (a batch's events at once, no object per event), else one
       // `{"<eid>": event}` message at a time.
+      // Each subscription delivers to its own members only: the one a last leave ends runs
+      // until its unsubscribe (a turn later at least), while a join in between opens the next;
+      // through the channel's current entry, both would hand that join every event twice.
+      const members = new Set<ChannelMember>()
       const subscription =
         this.#store.subscribeBatches !== undefined
-          ? this.#store.subscribeBatches(channel, (from, events) => this.#deliverRun(from, events))
-          : this.#store.subscribe(channel, (from, events) => this.#deliver(from, events))
-      entry = { members: new Set(), subscription }
+          ? this.#store.subscribeBatches(channel, (from, events) => this.#deliverRun(members, from, events))
+          : this.#store.subscribe(channel, (from, events) => this.#deliver(members, from, events))
+      entry = { members, subscription }
       this.#channels.set(channel, entry)
       const created = entry
       subscription.catch(() => {
@@ -61,21 +65,19 @@ export class ChannelFanOut {
       .catch((error: unknown) => this.#logger.error(`unsubscribe ${channel}: ${describe(error)}`))
   }
 
-  #deliverRun(channel: string, events: readonly LiveEvent[]): void {
-    const entry = this.#channels.get(channel)
-    if (entry === undefined) return
+  #deliverRun(members: ReadonlySet<ChannelMember>, channel: string, events: readonly LiveEvent[]): void {
+    if (members.size === 0) return
     for (const { eid, event } of events) {
       const encoded = encodeEvent(channel, event)
-      for (const member of entry.members) member.live(eid, encoded)
+      for (const member of members) member.live(eid, encoded)
     }
   }
 
-  #deliver(channel: string, events: EventsById): void {
-    const entry = this.#channels.get(channel)
-    if (entry === undefined) return
+  #deliver(members: ReadonlySet<ChannelMember>, channel: string, events: EventsById): void {
+    if (members.size === 0) return
     for (const [eid, event] of Object.entries(events)) {
       const encoded = encodeEvent(channel, event)
-      for (const member of entry.members) member.live(eid, encoded)
+      for (const member of members) member.live(eid, encoded)
     }
   }
 }

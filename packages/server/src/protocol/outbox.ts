@@ -100,8 +100,14 @@ export class Outbox {
   }
 
   #overflow(overflow: Overflow): void {
-    // Let go of the events at once: holding them is what the limit prevents.
-    this.discard()
+    // Let go of the events at once: holding them is what the limit prevents. The control
+    // payloads stay for the close that follows (`flushControlsOnly`): a `ready` queued in the
+    // same turn as the replay that overflowed must still reach the client before it.
+    const controls = this.#items.slice(this.#head).filter((item): item is Control => 'control' in item)
+    this.#items = controls
+    this.#head = 0
+    this.#queuedEvents = 0
+    this.#queuedBytes = controls.reduce((bytes, { control }) => bytes + control.length, 0)
     this.overflow(overflow)
   }
 
