@@ -178,7 +178,7 @@ const Size = Object.freeze({
   // a ctx mismatch reported after its publication; a noted client's status$.pipe(take(1))
   // opened a socket to close it. 34 B of the 16 KB left.
   appImportingConnect: { budget: 16 * KB, ceiling: 16_350 },
-  ownCode: { budget: 5 * KB, ceiling: 12_409 },
+  ownCode: { budget: 5 * KB, ceiling: 12_411 },
   /**
    * The checks' chunk: the ctx check, the codecs' explanation of a rejected segment, and io-ts
    * and fp-ts with them (5,053 B when set). Downloaded after connect() by every app that checks
@@ -244,7 +244,15 @@ const Size = Object.freeze({
   // its batches and welcomes; a follower keeps it for its next own client). 22 B of the 4 KB left.
   // 4,076 B (+2) with the eid memory's bound (the up-front code's names shift the chunks').
   // 4,080 B (+4) with the noted client's status subscriber (above). 16 B of the 4 KB left.
-  tabsChunk: { budget: 4 * KB, ceiling: 4_081 },
+  // Raised to 4,311 B (measured 4,310 B, +230 B) and its budget, ours, to 4.25 KB for a second
+  // review's five findings, each a test that failed: a welcome's history delivered again the
+  // events posted to the tab between its hello and its welcome (past its dedupe: with sendAll,
+  // the normal state once busy); a follower whose clock differs read the leader's mark in its
+  // own clock (its mark never moved, and its takeover repeated events) and the leader's posted
+  // identify budget too (an hour's wait, or an identify into a 4012); a quick resubscribe took
+  // its last session's welcome (the history twice); a follower joining a quiet connection showed
+  // zero metrics. Only apps that share download this chunk.
+  tabsChunk: { budget: 4.25 * KB, ceiling: 4_311 },
   /** What `persist` downloads when an app uses it (issue 18): the layer, the ledger's merge, the store's code. */
   // 1,848 B (+71 B; 2026-12-07, ninth session) with the stored ledger read on this clock
   // (persist-machine.ts `onThisClock`): a window or cooldown stamped by a clock later than the
@@ -336,8 +344,9 @@ const Size = Object.freeze({
   // and to 32,361 (measured 32,360 B) by the eid memory's bound, and to 32,397 by the hub seeding
   // an upstream with the newer of a joining tab's ledger and the target's last upstream's, and to
   // 32,423 (measured 32,422 B) by the options' dedupe bound (above), and to 32,484 (measured
-  // 32,483 B) by the fixes of connect()'s life (above).
-  workerScript: { budget: 36 * KB, ceiling: 32_484 },
+  // 32,483 B) by the fixes of connect()'s life (above), and to 32,702 (measured 32,701 B) by the
+  // tabs' chunk's second review (above).
+  workerScript: { budget: 36 * KB, ceiling: 32_702 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

@@ -31,10 +31,10 @@ describe('tabStep()', () => {
   it('says hello with the mark a reload kept, and the leader welcomes it with that mark for the interpreter to fill from', () => {
     const kept = { ts: 7, eid: 'k', clock: 0 }
     const r = run([{ type: 'subscribed', at: 1 }, { type: 'keyed', at: 2, session: 1, name: 'fates-rx:1:abc', from: kept }])
-    expect(r.effects).toContainEqual({ type: 'post', message: { type: 'hello', tab: 'me', from: kept } })
+    expect(r.effects).toContainEqual({ type: 'post', message: { type: 'hello', tab: 'me:1', from: kept } })
     expect(r.state.mark).toEqual(kept)
     // Without one, no `from`.
-    expect(run([{ type: 'subscribed', at: 1 }, { type: 'keyed', at: 2, session: 1, name: 'n' }]).effects).toContainEqual({ type: 'post', message: { type: 'hello', tab: 'me' } })
+    expect(run([{ type: 'subscribed', at: 1 }, { type: 'keyed', at: 2, session: 1, name: 'n' }]).effects).toContainEqual({ type: 'post', message: { type: 'hello', tab: 'me:1' } })
     const leading = run([{ type: 'granted', at: 3, session: 1 }], waiting()).state
     const welcomed = run([{ type: 'message', at: 4, session: 1, data: { type: 'hello', tab: 'back', from: kept } }], leading).effects
     expect(welcomed).toContainEqual(expect.objectContaining({ type: 'welcome', to: 'back', from: kept }))
@@ -51,7 +51,7 @@ describe('tabStep()', () => {
     const stale = run(
       [
         { type: 'granted', at: 6, session: 1 },
-        { type: 'message', at: 6, session: 1, data: { type: 'welcome', to: 'me', status: live } },
+        { type: 'message', at: 6, session: 1, data: { type: 'welcome', to: 'me:1', status: live } },
       ],
       again,
     )
@@ -60,7 +60,7 @@ describe('tabStep()', () => {
   })
 
   it('follows: adopts the leader\'s mark and count, and takes over from the newest mark it has', () => {
-    const welcome = { type: 'welcome', to: 'me', status: { ...live, tabs: { role: 'leader', count: 3 } }, mark: { ts: 10, eid: 'x' } }
+    const welcome = { type: 'welcome', to: 'me:1', status: { ...live, tabs: { role: 'leader', count: 3 } }, mark: { ts: 10, eid: 'x' } }
     const r = run([{ type: 'message', at: 3, session: 1, data: welcome }], waiting())
     expect(r.state).toMatchObject({ known: true, mark: { ts: 10, eid: 'x' } })
     expect(r.shown.at(-1)).toMatchObject({ state: 'live', tabs: { role: 'follower', count: 3 } })
@@ -82,7 +82,7 @@ describe('tabStep()', () => {
   })
 
   it('takes over from where a replay it has not seen end began, and from the replay\'s newest once a live event follows it', () => {
-    const welcome = { type: 'welcome', to: 'me', status: { ...live, tabs: { role: 'leader', count: 2 } }, mark: { ts: 10, eid: 'x' } }
+    const welcome = { type: 'welcome', to: 'me:1', status: { ...live, tabs: { role: 'leader', count: 2 } }, mark: { ts: 10, eid: 'x' } }
     const r = run([{ type: 'message', at: 3, session: 1, data: welcome }], waiting())
     // A replay comes in any order: until it has ended, what is missing of it is before its events.
     const cut = run([{ type: 'delivered', at: 4, event: event('c', 12, { resumed: true }) }, { type: 'granted', at: 5, session: 1 }], r.state)
@@ -156,9 +156,9 @@ describe('tabStep()', () => {
   })
 
   it('says goodbye as a follower, forgets the mark when the last subscriber leaves, keeps it on close()', () => {
-    const welcomed = run([{ type: 'message', at: 3, session: 1, data: { type: 'welcome', to: 'me', status: live, mark: { ts: 4, eid: '' } } }], waiting()).state
+    const welcomed = run([{ type: 'message', at: 3, session: 1, data: { type: 'welcome', to: 'me:1', status: live, mark: { ts: 4, eid: '' } } }], waiting()).state
     const closed = run([{ type: 'close', at: 5 }], welcomed)
-    expect(closed.effects.slice(0, 2)).toEqual([{ type: 'post', message: { type: 'bye', tab: 'me' } }, { type: 'leave' }])
+    expect(closed.effects.slice(0, 2)).toEqual([{ type: 'post', message: { type: 'bye', tab: 'me:1' } }, { type: 'leave' }])
     expect(closed.state).toMatchObject({ phase: 'idle', stopped: true, mark: { ts: 4, eid: '' } })
     expect(closed.shown.at(-1)).toEqual({ state: 'closed', since: 5, detail: 'Closed by the user.' })
     expect(run([{ type: 'reconnect', at: 6 }], closed.state).types).toEqual(['emit', 'key'])
@@ -196,7 +196,7 @@ describe('tabMessage()', () => {
 describe('tabStep(), rule by rule', () => {
   const leading = (): TabState => run([{ type: 'granted', at: 3, session: 1 }], waiting()).state
   const welcomed = (mark?: { ts: number; eid: string }): TabState =>
-    run([{ type: 'message', at: 3, session: 1, data: { type: 'welcome', to: 'me', status: { ...live, tabs: { role: 'leader', count: 4 } }, ...(mark ? { mark } : {}) } }], waiting()).state
+    run([{ type: 'message', at: 3, session: 1, data: { type: 'welcome', to: 'me:1', status: { ...live, tabs: { role: 'leader', count: 4 } }, ...(mark ? { mark } : {}) } }], waiting()).state
 
   it('starts idle, closed, knowing nothing', () => {
     expect(initialTabState('t', 7)).toEqual({
@@ -237,16 +237,16 @@ describe('tabStep(), rule by rule', () => {
     const withOwn = run([{ type: 'delivered', at: 3, event: event('m', 10) }], waiting()).state
     expect(withOwn.mark).toEqual(own)
     const welcome = (mark: { ts: number; eid: string }) =>
-      run([{ type: 'message', at: 4, session: 1, data: { type: 'welcome', to: 'me', status: live, mark } }], withOwn).state.mark
+      run([{ type: 'message', at: 4, session: 1, data: { type: 'welcome', to: 'me:1', status: live, mark } }], withOwn).state.mark
     expect(welcome({ ts: 9, eid: 'z' })).toEqual(own)
     expect(welcome({ ts: 10, eid: 'a' })).toEqual(own)
     expect(welcome({ ts: 10, eid: 'n' })).toEqual(own)
     expect(welcome({ ts: 11, eid: '' })).toEqual({ ts: 11, eid: '' })
-    expect(run([{ type: 'message', at: 4, session: 1, data: { type: 'welcome', to: 'me', status: live } }], withOwn).state.mark).toEqual(own)
+    expect(run([{ type: 'message', at: 4, session: 1, data: { type: 'welcome', to: 'me:1', status: live } }], withOwn).state.mark).toEqual(own)
   })
 
   it('answers a new leader with hello, and ignores a welcome for another tab', () => {
-    expect(run([{ type: 'message', at: 3, session: 1, data: { type: 'lead' } }], waiting()).effects).toEqual([{ type: 'post', message: { type: 'hello', tab: 'me' } }])
+    expect(run([{ type: 'message', at: 3, session: 1, data: { type: 'lead' } }], waiting()).effects).toEqual([{ type: 'post', message: { type: 'hello', tab: 'me:1' } }])
     const other = run([{ type: 'message', at: 3, session: 1, data: { type: 'welcome', to: 'you', status: live, mark: { ts: 5, eid: '' } } }], waiting())
     expect(other.effects).toEqual([])
     expect(other.state).toMatchObject({ known: false, mark: undefined })
@@ -320,7 +320,7 @@ describe('tabStep(), exactly', () => {
   })
 
   it('says reconnecting when it takes over', () => {
-    const takeover = run([{ type: 'granted', at: 5, session: 1 }], run([{ type: 'message', at: 3, session: 1, data: { type: 'welcome', to: 'me', status: live } }], waiting()).state)
+    const takeover = run([{ type: 'granted', at: 5, session: 1 }], run([{ type: 'message', at: 3, session: 1, data: { type: 'welcome', to: 'me:1', status: live } }], waiting()).state)
     expect(takeover.shown[0]).toEqual({
       state: 'reconnecting',
       since: 5,

@@ -130,10 +130,18 @@ export const fillAfter = (events: readonly ReceivedEvent[], from: Watermark): Re
 
 /** The messages between tabs; `tab` and `to` are tab ids. */
 export type TabMessage =
-  /** `budget`: what the leader's connection has spent of the identify ratelimit, for a takeover to know. */
-  | { readonly type: 'out'; readonly items: readonly TabItem[]; readonly budget?: IdentifyBudget }
+  /**
+   * `budget`: what the leader's connection has spent of the identify ratelimit, for a takeover
+   * to know; its times in the leader's clock, which read `at` (ms) when it posted.
+   */
+  | { readonly type: 'out'; readonly items: readonly TabItem[]; readonly budget?: IdentifyBudget; readonly at?: number }
   | { readonly type: 'lead' }
-  | { readonly type: 'welcome'; readonly to: string; readonly status: ConnectionStatus; readonly mark?: Watermark; readonly history?: readonly ReceivedEvent[]; readonly budget?: IdentifyBudget }
+  /**
+   * `at`: the leader's clock when it welcomed (ms), by which the follower reads `mark`'s `clock`
+   * and `budget`'s times in its own. `metrics`: the leader's current counts (a client publishes
+   * them only after a frame).
+   */
+  | { readonly type: 'welcome'; readonly to: string; readonly status: ConnectionStatus; readonly mark?: Watermark; readonly history?: readonly ReceivedEvent[]; readonly budget?: IdentifyBudget; readonly at?: number; readonly metrics?: ConnectionMetrics }
   /** `from`: the newest event the tab delivered before (a reload's mark), for the leader to fill what it missed since. */
   | { readonly type: 'hello'; readonly tab: string; readonly from?: Watermark }
   | { readonly type: 'bye'; readonly tab: string }
@@ -180,6 +188,13 @@ export interface TabState {
   readonly mark: Watermark | undefined
   /** The mark a replay under way gives once it has ended (`received` in tab-streams.ts). */
   readonly replayMark: Watermark | undefined
+  /**
+   * Between this tab's hello and its welcome: the eids of the events the leader posted it
+   * meanwhile (at most `RecentEvents`). The welcome's history holds them too, further
+   * back than a dedupe smaller than the history remembers: it skips them. Absent when no
+   * welcome is awaited.
+   */
+  readonly early?: readonly string[] | undefined
 }
 
 /** What happens to a tab. */
@@ -303,6 +318,7 @@ export function tabMessage(data: unknown): TabMessage | undefined {
       return typeof data['to'] === 'string' &&
         isObject(data['status']) &&
         (data['mark'] === undefined || isMark(data['mark'])) &&
+        (data['metrics'] === undefined || isObject(data['metrics'])) &&
         (data['history'] === undefined || (Array.isArray(data['history']) && data['history'].every(isPostedEvent)))
         ? (data as TabMessage)
         : undefined
@@ -317,6 +333,15 @@ export function tabMessage(data: unknown): TabMessage | undefined {
       return undefined
   }
 }
+
+/**
+ * `mark` as posted by a tab whose clock read `there` (ms), in the clock of this one, which reads
+ * `here`: its `clock` is the server's minus the poster's, and this tab's may differ by hours; a
+ * ceiling read in the wrong one holds every later event below the mark (a takeover resumes
+ * from it and repeats them). As posted when `there` is not a time (a tab of another version).
+ */
+const rebased = (mark: Watermark | undefined, there: unknown, here: number): Watermark | undefined =>
+  mark?.clock === undefined || !Number.isFinite(there) ? mark : { ...mark, clock: mark.clock + ((there as number) - here) / 1000 }
 
 const NoEffects: readonly TabEffect[] = Object.freeze([])
 
@@ -364,6 +389,10 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
     if (posting(next)) emit({ type: 'broadcast', item })
   }
 
+  // This session's name in hellos, byes and welcomes: a welcome to a hello of this tab's last
+  // session (subscribed again before the leader answered it) is not this one's.
+  const self = (): string => `${next.me}:${next.session}`
+
   const join = (at: number): void => {
     set({ phase: 'keying', session: next.session + 1, name: undefined, known: false, count: 1, greeted: [] })
     show({ state: 'connecting', since: at, detail: Say.looking })
@@ -389,14 +418,17 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
 
   const leave = (detail: string): void => {
     if (next.phase === 'idle') return
-    if (next.phase === 'waiting') emit({ type: 'post', message: { type: 'bye', tab: next.me } })
+    if (next.phase === 'waiting') emit({ type: 'post', message: { type: 'bye', tab: self() } })
     emit({ type: 'leave' })
     set({ phase: 'idle', known: false, greeted: [] })
     show({ state: 'closed', since: input.at, detail })
   }
 
   // A tab back from a reload says where it was: the leader fills what it missed since.
-  const hello = (): void => emit({ type: 'post', message: next.mark === undefined ? { type: 'hello', tab: next.me } : { type: 'hello', tab: next.me, from: next.mark } })
+  const hello = (): void => {
+    set({ early: [] })
+    emit({ type: 'post', message: next.mark === undefined ? { type: 'hello', tab: self() } : { type: 'hello', tab: self(), from: next.mark } })
+  }
 
   const learn = (mark: Watermark | undefined): void => {
     const later = newer(next.mark, mark)
@@ -417,6 +449,8 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
           if (item[0] === 'status') show(item[1])
           else {
             markAtReady(item)
+            const early = next.early
+            if (item[0] === 'event' && early !== undefined && early.length < RecentEvents) set({ early: early.concat(item[1].m.eid ?? []) })
             emit({ type: 'emit', item })
           }
         }
@@ -425,12 +459,13 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
         hello()
         return
       case 'welcome':
-        if (message.to !== next.me) return
-        learn(message.mark)
-        for (const event of message.history ?? []) emit({ type: 'emit', item: ['event', event] })
+        if (message.to !== self()) return
+        learn(rebased(message.mark, message.at, input.at))
+        for (const event of message.history ?? []) if (!next.early?.includes(event.m.eid ?? '')) emit({ type: 'emit', item: ['event', event] })
         emit({ type: 'welcomed' })
-        set({ known: true })
+        set({ known: true, early: undefined })
         show(message.status)
+        if (message.metrics !== undefined) emit({ type: 'emit', item: ['metrics', message.metrics] })
         return
     }
   }

@@ -55,6 +55,15 @@ export function keptBudget(step: MachineStep, kept: { budget: IdentifyBudget } =
 const isBudget = (value: unknown): value is IdentifyBudget => typeof value === 'object' && value !== null && Object.values(value).every(Number.isFinite)
 
 /**
+ * A budget a leader posted when its clock read `at` (ms), on this tab's clock, which reads `here`:
+ * its times (all but `remaining`) moved by the difference. A tab's clock may differ by hours, and
+ * a cooldown read in the wrong one held a takeover back for as long, or let it identify into the
+ * ban. As posted when `at` is not a time (a tab of another version).
+ */
+const onThisClock = (budget: IdentifyBudget, at: unknown, here: number): IdentifyBudget =>
+  Number.isFinite(at) ? Object.fromEntries(Object.entries(budget).map(([field, value]) => [field, field === 'remaining' ? value : value + here - (at as number)])) : budget
+
+/**
  * The client of {@link connect} with `shareAcrossTabs`: shared where the environment allows it,
  * else this tab's own, saying in every status's detail why it is not shared.
  */
@@ -171,7 +180,7 @@ export function sharedClient(
     const items = batch
     batch = []
     // Stryker disable next-line ConditionalExpression,EqualityOperator,OptionalChaining: equivalent: an empty batch posts a message that carries nothing; and a batch with items is only flushed on a channel (a leave flushes it first, a broadcast needs a channel).
-    if (items.length > 0) channel?.postMessage({ type: 'out', items, budget: ledger.budget } satisfies TabMessage)
+    if (items.length > 0) channel?.postMessage({ type: 'out', items, budget: ledger.budget, at: now() } satisfies TabMessage)
   }
 
   const perform = (effect: TabEffect): void => {
@@ -218,8 +227,9 @@ export function sharedClient(
           // Stryker disable next-line ConditionalExpression: equivalent: a session's channel is closed when it ends, and a closed channel hears nothing.
           if (!current(session)) return
           // What the leader's connection spent: this tab's next own client starts from it.
-          const posted = (event.data as { budget?: unknown } | null)?.budget
-          if (state.phase === 'waiting' && isBudget(posted)) ledger.budget = posted
+          const data = event.data as { budget?: unknown; at?: unknown } | null
+          const posted = data?.budget
+          if (state.phase === 'waiting' && isBudget(posted)) ledger.budget = onThisClock(posted, data?.at, now())
           dispatch({ type: 'message', at: now(), session, data: event.data })
         }
         return
@@ -270,6 +280,9 @@ export function sharedClient(
           // Stryker disable next-line ConditionalExpression: equivalent: a follower reads an absent and an undefined `history` alike.
           ...(history === undefined ? {} : { history }),
           budget: ledger.budget,
+          at: now(),
+          // What the leader's client counted so far: it publishes only after a frame, which a quiet connection may not get for long.
+          metrics: streams.metrics$.value,
         })
       }
       case 'open-inner': {
