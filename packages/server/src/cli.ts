@@ -218,7 +218,15 @@ async function main(): Promise<void> {
   try {
     options = parse(process.argv.slice(2))
   } catch (error) {
-    process.stderr.write(`fates-rx-server: ${error instanceof Error ? error.message : String(error)}\nTry --help.\n`)
+    // parseArgs's error for a stray value quotes it: `--bot 42: TOKEN` (a space after the colon)
+    // would print the token. That one names no value.
+    const stray = (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+    const message = stray
+      ? 'a value without its flag (not shown: it may be a secret); each value follows its flag, as in --bot ID:TOKEN with no space'
+      : error instanceof Error
+        ? error.message
+        : String(error)
+    process.stderr.write(`fates-rx-server: ${message}\nTry --help.\n`)
     process.exitCode = 2
     return
   }

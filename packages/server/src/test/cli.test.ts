@@ -116,6 +116,8 @@ describe('fates-rx-server', () => {
     [['--bogus'], /Unknown option '--bogus'/],
     [['--history', '0'], /history must be a whole number ≥ 1, got 0/],
     [['--redis-write-original'], /writeOriginalHistory writes the original's blob in Redis: it needs redis/],
+    // A space after the colon: the token is a stray value, which parseArgs's own error quotes.
+    [['--bot', '42:', 'stray-secret-token'], /^(?![\s\S]*stray-secret-token)[\s\S]*a value without its flag \(not shown: it may be a secret\)/],
   ])('rejects %j with a clear message', async (args, message) => {
     const child = spawn(process.execPath, [cli, ...args], { stdio: 'pipe' })
     children.push(child)
