@@ -1,4 +1,5 @@
 import type { ReceivedEvent } from '../../codec/index.js'
+import type { ConnectionMetrics } from '../connection/metrics.js'
 import type { ConnectionStatus } from '../connection/status.js'
 import { again, type Coverage, covering, fillAfter, fillOutcome, isMark, NoCoverage, RecentEvents, resuming, type TabItem, trimmed } from './tabs-machine.js'
 import type { Watermark } from '../connection/watermark.js'
@@ -52,6 +53,11 @@ export interface HubTarget {
   readonly recent: readonly ReceivedEvent[]
   /** How far back `recent` reaches unbroken, for a rejoining tab's fill (see `fillOutcome`). */
   readonly coverage: Coverage
+  /**
+   * The upstream's last counts: a client publishes them only after a frame, and a port joining
+   * a quiet connection would show zeros until the next one.
+   */
+  readonly metrics?: ConnectionMetrics | undefined
 }
 
 /** Everything the hub knows, in one immutable value. */
@@ -189,6 +195,8 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
     // A rejoining tab hears whether that fill is whole, as a reconnect says of its gap.
     const shown = status === undefined || from === undefined ? status : { ...status, gap: fillOutcome(from, target.recent, target.coverage) }
     effects.push({ type: 'post', ports: [port], message: shown === undefined ? { type: 'welcome', history } : { type: 'welcome', status: shown, history } })
+    // The counts so far, as a batch after the welcome: what the port's tab would have seen had it been there.
+    if (target.metrics !== undefined) effects.push({ type: 'post', ports: [port], message: { type: 'out', items: [['metrics', target.metrics]] } })
     // The others learn the new count.
     if (target.status !== undefined) {
       const others = target.ports.filter((p) => p !== port)
@@ -226,7 +234,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
         recentEvents = kept
       }
       coverage = covering(coverage, item, recentEvents.length)
-      next = { ...next, targets: { ...next.targets, [input.name]: { ...target, recent: recentEvents, coverage, status: item[0] === 'status' ? item[1] : target.status } } }
+      next = { ...next, targets: { ...next.targets, [input.name]: { ...target, recent: recentEvents, coverage, status: item[0] === 'status' ? item[1] : target.status, metrics: item[0] === 'metrics' ? item[1] : target.metrics } } }
       effects.push({ type: 'post', ports: target.ports, message: { type: 'out', items: [out] } })
       break
     }

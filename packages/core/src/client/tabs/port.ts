@@ -74,6 +74,13 @@ export function workerClient(
   let fellBackSubscriptions: Subscription[] = []
   /** Counts joinings: an answer to an earlier one (a digest, a lock) is ignored. */
   let joining = 0
+  /**
+   * Joins posted to the current worker that it has not answered yet. Its hub answers each join
+   * with one welcome, in order: a welcome while another is due is a joining's left meanwhile (a
+   * quick resubscribe), and so are the batches before this joining's welcome (their events come
+   * again in its history, further back than a small dedupe remembers).
+   */
+  let unanswered = 0
   /** Joined and not left: messages in flight after a leave are ignored. */
   // Stryker disable next-line BooleanLiteral: equivalent: before the first joining there is no worker to hear from, and a leave posts nothing before a target is named.
   let active = false
@@ -122,7 +129,10 @@ export function workerClient(
     if (endsReplay(item)) replayWhole()
   }
 
-  const post = (message: PortMessage): void => worker?.port.postMessage(message)
+  const post = (message: PortMessage): void => {
+    if (message.type === 'join') unanswered += 1
+    worker?.port.postMessage(message)
+  }
 
   /** The worker is gone (its lock was granted to this tab): the next joining makes a new one. */
   const gone = (dead: SharedWorkerLike): void => {
@@ -140,10 +150,14 @@ export function workerClient(
   }
 
   const onMessage = (from: SharedWorkerLike, data: unknown): void => {
-    if (!active || from !== worker || typeof data !== 'object' || data === null) return
+    if (from !== worker || typeof data !== 'object' || data === null) return
     const message = data as HubMessage
+    // Counted once left too: a welcome that comes after its join was left still answers it.
+    if (message.type === 'welcome') unanswered -= 1
+    if (!active) return
     switch (message.type) {
       case 'welcome':
+        if (unanswered > 0) return
         // A worker of another version (one still running at the same URL across a deploy)
         // or a broken one: nothing of it is read, and the tab connects on its own at once
         // rather than when its wait for a welcome ends.
@@ -178,7 +192,7 @@ export function workerClient(
         if (message.status !== undefined) status$.next(message.status)
         return
       case 'out':
-        if (!Array.isArray(message.items) || !message.items.every(isItem)) return
+        if (unanswered > 0 || !Array.isArray(message.items) || !message.items.every(isItem)) return
         for (const item of message.items) emit(item)
         return
       case 'store':
@@ -242,6 +256,7 @@ export function workerClient(
         return fallBack('this browser has no SharedWorker')
       }
       const made = worker
+      unanswered = 0
       const port: WorkerPortLike = worker.port
       port.onmessage = (event) => onMessage(made, event.data)
       worker.addEventListener?.('error', () => fallBack('the worker script failed'))
