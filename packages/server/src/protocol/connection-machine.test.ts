@@ -132,7 +132,7 @@ const PhaseRules: readonly (readonly [ConnectionPhase, string, ConnectionInput, 
   ['ready', 'a live event', live('a'), ['send-event'], 'ready'],
   ['closing', 'a live event', live('a'), [], 'closing'],
   ['closed', 'a live event', live('a'), [], 'closed'],
-  ['ready', 'an event-count overflow', { type: 'overflow', overflow: { type: 'events', limit: 5 } }, ['log', 'close'], 'closing'],
+  ['ready', 'an event-count overflow', { type: 'overflow', overflow: { type: 'events', limit: 5 } }, ['log', 'close', 'arm linger'], 'closing'],
   ['ready', 'a byte overflow', { type: 'overflow', overflow: { type: 'bytes', limit: 5 } }, ['log', 'close', 'arm linger'], 'closing'],
   ['closing', 'an overflow', { type: 'overflow', overflow: { type: 'bytes', limit: 5 } }, [], 'closing'],
   ['closed', 'an overflow', { type: 'overflow', overflow: { type: 'events', limit: 5 } }, [], 'closed'],
@@ -520,12 +520,14 @@ describe('closing', () => {
     expect(step(state, timer('linger'), rules).effects).toEqual([{ type: 'terminate' }])
   })
 
-  it('closes a reader over its event limit with 4500', () => {
-    const { effects } = run([...toReady, { type: 'overflow', overflow: { type: 'events', limit: 50 } }])
-    expect(effects.slice(-2)).toEqual([
+  it('closes a reader over its event limit with 4500 and drops it after the linger', () => {
+    const { state, effects } = run([...toReady, { type: 'overflow', overflow: { type: 'events', limit: 50 } }])
+    expect(effects.slice(-3)).toEqual([
       { type: 'log', level: 'info', line: 'cannot keep up (over 50 events queued)' },
       { type: 'close', code: 4500, reason: 'Internal Server Error, try reconnecting?' },
+      { type: 'arm', timer: 'linger', ms: SlowReaderLingerMs },
     ])
+    expect(step(state, timer('linger'), rules).effects).toEqual([{ type: 'terminate' }])
   })
 })
 

@@ -406,19 +406,17 @@ export function step(state: ConnectionMachineState, input: ConnectionInput, rule
     case 'overflow': {
       if (!active(state)) return { state, effects: [] }
       const { overflow } = input
+      // Either way the peer may not read its close either: drop it soon, so its buffers are
+      // freed (ws would otherwise wait 30 s for the close's answer).
+      const linger: ConnectionEffect = { type: 'arm', timer: 'linger', ms: SlowReaderLingerMs }
       if (overflow.type === 'events') {
         const closing = close(state, CloseCode.InternalError)
-        return { state: closing.state, effects: [{ type: 'log', level: 'info', line: `cannot keep up (over ${overflow.limit} events queued)` }, ...closing.effects] }
+        return { state: closing.state, effects: [{ type: 'log', level: 'info', line: `cannot keep up (over ${overflow.limit} events queued)` }, ...closing.effects, linger] }
       }
-      // The peer may not read its close either: drop it soon, so its buffers are freed.
       const closing = close(state, SlowReaderClose.code, undefined, SlowReaderClose.reason(overflow.limit))
       return {
         state: closing.state,
-        effects: [
-          { type: 'log', level: 'info', line: `cannot keep up (over ${overflow.limit} bytes queued): closed with ${SlowReaderClose.code}` },
-          ...closing.effects,
-          { type: 'arm', timer: 'linger', ms: SlowReaderLingerMs },
-        ],
+        effects: [{ type: 'log', level: 'info', line: `cannot keep up (over ${overflow.limit} bytes queued): closed with ${SlowReaderClose.code}` }, ...closing.effects, linger],
       }
     }
     case 'interrupt':
