@@ -1,4 +1,5 @@
 // The server's HTTP edges: the close codes /metrics labels, and the methods a 405 names.
+import { connect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import type { RunningServer } from '../start.js'
@@ -46,5 +47,20 @@ describe('405 on /metrics and /healthz', () => {
     expect(reply.headers.get('allow')).toBe('GET, HEAD')
     const head = await fetch(`http://127.0.0.1:${server.port}${path}`, { method: 'HEAD', headers: { authorization: `Bearer ${adminToken}` } })
     expect(head.status).toBe(200)
+  })
+})
+
+describe('headers over the limit', () => {
+  it('are answered 431, as Node answers them, not 400', async () => {
+    server = await startTestServer({ adminToken })
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server!.port, '127.0.0.1')
+      let text = ''
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')))
+      socket.on('error', reject)
+      socket.on('close', () => resolve(text))
+      socket.end(`GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`)
+    })
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /)
   })
 })
