@@ -105,6 +105,12 @@ export interface DemoOptions {
 const TicksPerSecond = 20
 
 /**
+ * The highest demo rate (events per second): each tick publishes its share at once, so a rate of
+ * 1e9 would block the event loop and fill the memory with publishes.
+ */
+export const MaxDemoRate = 10_000
+
+/**
  * Publishes demo traffic to `targets` until stopped. Publish failures are reported to
  * `onError` and do not stop the generator.
  */
@@ -115,7 +121,7 @@ export function startDemo(
   onError: (error: unknown) => void,
 ): () => void {
   const { rate = 5, random = Math.random } = options
-  if (!(Number.isFinite(rate) && rate > 0)) throw new RangeError(`demo rate must be a number > 0, got ${rate}`)
+  if (!(Number.isFinite(rate) && rate > 0 && rate <= MaxDemoRate)) throw new RangeError(`demo rate must be a number > 0 and ≤ ${MaxDemoRate}, got ${rate}`)
   if (targets.length === 0) throw new RangeError('demo needs at least one bot or server')
   const votes = new Map<string, number>(targets.map((t) => [channelOf(t.kind, t.id), 40 + Math.floor(random() * 60)]))
   let owed = 0

@@ -51,7 +51,7 @@ export {
   type Store,
   type Unsubscribe,
 } from './stores/store.js'
-export { DEMO_BOT, DemoMix, demoEvent, startDemo, type DemoOptions, type DemoTarget, type Random } from './demo.js'
+export { DEMO_BOT, DemoMix, demoEvent, MaxDemoRate, startDemo, type DemoOptions, type DemoTarget, type Random } from './demo.js'
 export { PublishError, PublishLimits, isChannel, nestedDeeperThan, normalizePublish, type NormalizedEvent } from './publish.js'
 export { parseIdentify, type IdentifyRequest, type IdentityKind } from './identify/parse.js'
 export { silentLogger, stderrLogger, type Logger } from './log.js'

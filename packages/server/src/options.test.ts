@@ -21,6 +21,7 @@ describe('resolveOptions', () => {
     ['a short admin token', { adminToken: 'short' }, /adminToken/],
     ['a zero demo rate', { demo: 0 }, /demo must be/],
     ['a negative demo rate', { demo: { rate: -1 } }, /demo must be/],
+    ['a demo rate that would block the event loop', { demo: 1e9 }, /demo must be false, a rate in events per second > 0 and ≤ 10000/],
     ['an identify timeout no timer can wait (Node runs it at once)', { identifyTimeoutMs: 2 ** 31 }, /identifyTimeoutMs must be ≤ 2147483647/],
     ['a ping interval no timer can wait', { pingIntervalMs: 2 ** 31 }, /pingIntervalMs must be ≤ 2147483647/],
     ['an event queue a send_all replay overflows', { history: 100, maxQueuedEvents: 200 }, /maxQueuedEvents must exceed twice the history \(200\)/],

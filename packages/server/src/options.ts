@@ -1,5 +1,5 @@
 import { isSnowflakeId, Protocol, SnowflakeRule } from '@fates-rx/core/protocol'
-import type { DemoOptions } from './demo.js'
+import { type DemoOptions, MaxDemoRate } from './demo.js'
 import type { Logger } from './log.js'
 import { resolveRelay, type RelayOptions } from './relay/options.js'
 import type { ProtocolConfig } from './protocol/config.js'
@@ -255,8 +255,8 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
   }
   const { demo } = options
   const rate = typeof demo === 'object' && demo !== null ? demo.rate : demo
-  if (demo !== undefined && demo !== false && rate !== undefined && !(typeof rate === 'number' && Number.isFinite(rate) && rate > 0)) {
-    throw new RangeError(`demo must be false, a rate in events per second > 0, or { rate }, got ${String(rate)}`)
+  if (demo !== undefined && demo !== false && rate !== undefined && !(typeof rate === 'number' && Number.isFinite(rate) && rate > 0 && rate <= MaxDemoRate)) {
+    throw new RangeError(`demo must be false, a rate in events per second > 0 and ≤ ${MaxDemoRate}, or { rate }, got ${String(rate)}`)
   }
   return resolved as ResolvedOptions
 }
