@@ -1,8 +1,9 @@
 import type { Subscription } from 'rxjs'
 import { connect, type FatesClient } from '../connection/connect.js'
 import { parseRecord, recordText } from '../persist/persist.js'
+import { mergeLedgers } from '../persist/persist-machine.js'
 import { type HubEffect, type HubInput, type HubMessage, hubStep, initialHubState } from './hub-machine.js'
-import { ConnectOptionsError, type ConnectOptions } from '../options.js'
+import { ConnectDefaults, ConnectOptionsError, type ConnectOptions } from '../options.js'
 import type { PersistStore } from '../persist/persist-support.js'
 import { serially } from '../serially.js'
 import { feedItems } from './tab-streams.js'
@@ -108,11 +109,14 @@ export function createHub(options: HubOptions = {}): Hub {
         // fills the gap since). A tab that persists gets every write back, for its storage.
         // Without a record, the ledger is the target's last upstream's, its mark not: a tab
         // that keeps none starts afresh, as connect() does.
-        // The ledger is the newer of the record's and the target's last upstream's: a record
-        // kept by a tab that was away predates what tabs keeping none spent meanwhile.
+        // With both, the two ledgers merged as persist merges a page's with a stored one
+        // (whichever spent more wins): a record kept by a tab that was away lacks what tabs
+        // keeping none spent meanwhile.
         const own = parseRecord(join.record)
-        const last = parseRecord(spent.get(name))?.ledger ?? {}
-        const ledger = own === undefined || (last.lastIdentifyAt ?? 0) > (own.ledger.lastIdentifyAt ?? 0) ? last : own.ledger
+        const last = parseRecord(spent.get(name))?.ledger
+        const given = { ...(join.options as unknown as ConnectOptions), ...options.connect }
+        const window = { windowMs: given.rateWindowMs ?? ConnectDefaults.rateWindowMs, minSpacingMs: given.minIdentifySpacingMs ?? ConnectDefaults.minIdentifySpacingMs }
+        const ledger = own === undefined ? (last ?? {}) : last === undefined ? own.ledger : mergeLedgers(last, own.ledger, Date.now(), window)
         const seeded = { ...own, ledger }
         let text = recordText(join.from === undefined ? seeded : { ...seeded, mark: join.from })
         const store: PersistStore = {
@@ -125,7 +129,7 @@ export function createHub(options: HubOptions = {}): Hub {
         }
         let client: FatesClient
         try {
-          client = connect({ ...(join.options as unknown as ConnectOptions), ...options.connect, persist: store })
+          client = connect({ ...given, persist: store })
         } catch (error) {
           // Options connect() refuses (a tab of another version): its ports hear why, and the
           // worker serves on. The error never quotes the token (ConnectOptionsError's rule).
