@@ -60,7 +60,7 @@ const isBudget = (value: unknown): value is IdentifyBudget => typeof value === '
  * a cooldown read in the wrong one held a takeover back for as long, or let it identify into the
  * ban. As posted when `at` is not a time (a tab of another version).
  */
-const onThisClock = (budget: IdentifyBudget, at: unknown, here: number): IdentifyBudget =>
+const budgetOnThisClock = (budget: IdentifyBudget, at: unknown, here: number): IdentifyBudget =>
   Number.isFinite(at) ? Object.fromEntries(Object.entries(budget).map(([field, value]) => [field, field === 'remaining' ? value : value + here - (at as number)])) : budget
 
 /**
@@ -229,7 +229,7 @@ export function sharedClient(
           // What the leader's connection spent: this tab's next own client starts from it.
           const data = event.data as { budget?: unknown; at?: unknown } | null
           const posted = data?.budget
-          if (state.phase === 'waiting' && isBudget(posted)) ledger.budget = onThisClock(posted, data?.at, now())
+          if (state.phase === 'waiting' && isBudget(posted)) ledger.budget = budgetOnThisClock(posted, data?.at, now())
           dispatch({ type: 'message', at: now(), session, data: event.data })
         }
         return

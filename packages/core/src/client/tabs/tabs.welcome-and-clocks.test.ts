@@ -20,17 +20,23 @@ const memorySession = () => {
   return { getItem: (key: string) => map.get(key) ?? null, setItem: (key: string, value: string) => void map.set(key, value) }
 }
 
-/** The tab's channel, whose hello waits until `release()` (a leader busy, or its task later). */
-const heldHello = () => {
+/**
+ * The tab's channels, whose posts (those `holds` picks; all by default) wait, in order, until
+ * `release()` (a leader busy for a while, or its task later).
+ */
+const heldPosts = (holds: (message: unknown) => boolean = () => true) => {
   const waiting: Array<() => void> = []
   const wrap = (environment: TabsEnvironment): TabsEnvironment => {
     const Base = environment.BroadcastChannel
+    // Posted at release on a channel of the tab's that stays open: the session's own may have closed by then.
+    const relays = new Map<string, InstanceType<typeof Base>>()
     return {
       ...environment,
       BroadcastChannel: class {
         private readonly inner
-        constructor(name: string) {
+        constructor(readonly name: string) {
           this.inner = new Base(name)
+          if (!relays.has(name)) relays.set(name, new Base(name))
         }
         get onmessage() {
           return this.inner.onmessage
@@ -39,7 +45,7 @@ const heldHello = () => {
           this.inner.onmessage = handler
         }
         postMessage(message: unknown) {
-          if ((message as { type?: string }).type === 'hello') waiting.push(() => this.inner.postMessage(message))
+          if (holds(message)) waiting.push(() => relays.get(this.name)?.postMessage(message))
           else this.inner.postMessage(message)
         }
         close() {
@@ -50,6 +56,9 @@ const heldHello = () => {
   }
   return { wrap, release: () => waiting.splice(0).forEach((post) => post()) }
 }
+
+/** The tab's channel, whose hello waits until `release()`. */
+const heldHello = () => heldPosts((message) => (message as { type?: string }).type === 'hello')
 
 describe('sharedClient(): a welcome after live events', () => {
   it('with sendAll, does not deliver twice an event that reached the follower before its welcome, whatever the history holds', async () => {
@@ -135,39 +144,6 @@ describe('sharedClient(): a tab whose clock differs', () => {
     expect(follower.eids()).toEqual(['a', 'b', 'c', 'd', 'e'])
   })
 })
-
-/** The tab's channels, whose posts wait, in order, until `release()` (a leader busy for a while). */
-const heldPosts = () => {
-  const waiting: Array<() => void> = []
-  const wrap = (environment: TabsEnvironment): TabsEnvironment => {
-    const Base = environment.BroadcastChannel
-    // Posted at release on a channel of the tab's that stays open: the session's own may have closed by then.
-    const relays = new Map<string, InstanceType<typeof Base>>()
-    return {
-      ...environment,
-      BroadcastChannel: class {
-        private readonly inner
-        constructor(readonly name: string) {
-          this.inner = new Base(name)
-          if (!relays.has(name)) relays.set(name, new Base(name))
-        }
-        get onmessage() {
-          return this.inner.onmessage
-        }
-        set onmessage(handler) {
-          this.inner.onmessage = handler
-        }
-        postMessage(message: unknown) {
-          waiting.push(() => relays.get(this.name)?.postMessage(message))
-        }
-        close() {
-          this.inner.close()
-        }
-      },
-    }
-  }
-  return { wrap, release: () => waiting.splice(0).forEach((post) => post()) }
-}
 
 describe('sharedClient(): a follower that subscribes, leaves and subscribes again at once', () => {
   it('takes only the welcome of its current session: with sendAll, the history once', async () => {
