@@ -44,7 +44,9 @@ export interface OfEventConfig {
    * Called with a `ctx-mismatch` diagnostic for each event that has one of the names but
    * whose ctx does not fit its context codec: the events this operator leaves out. Give it
    * your diagnostics sink, so that no event vanishes unseen.
-   * @default none: such events are left out silently
+   * @default none: such events are left out here without a word; `connect()` and `fromFrames()`
+   * check every event's ctx by default and report each on `diagnostic$`, so they are seen there
+   * unless that check was turned off (`checkContexts: false`, or a `checkEvent` of your own)
    */
   readonly onMismatch?: (diagnostic: Diagnostic) => void
 }
