@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { NEVER } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing'
 import { describe, expect, it } from 'vitest'
 import { redactor, ServerPayload } from '../codec/index.js'
@@ -313,5 +314,14 @@ describe('decodePayload', () => {
 
   it('never throws on any string', () => {
     fc.assert(fc.property(fc.string(), (s) => void decodePayload(s)))
+  })
+})
+
+describe('decodePayloads: a bad option is an error at the call', () => {
+  // Found by a review: called on the first segment, either threw inside the operator, and
+  // every segment was lost to an unhandled error.
+  it.each([['redact', { redact: 'token' }], ['checkEvent', { checkEvent: true }]])('%s that is no function', (_, config) => {
+    expect(() => decodePayloads(config as never)).toThrow(new TypeError(`decodePayloads(): ${_} must be a function`))
+    expect(() => fromFrames(NEVER, config as never)).toThrow(TypeError)
   })
 })

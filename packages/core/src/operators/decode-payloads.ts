@@ -52,6 +52,11 @@ export function decodePayload(raw: string, redact?: Redact, checkEvent?: EventCh
  */
 export function decodePayloads(config: DecodePayloadsConfig = {}): OperatorFunction<string, Decoded> {
   const redact = config.redact
+  // Refused here: either, called on the first segment, would throw inside the operator and
+  // lose every segment.
+  for (const name of ['redact', 'checkEvent'] as const) {
+    if (config[name] !== undefined && typeof config[name] !== 'function') throw new TypeError(`decodePayloads(): ${name} must be a function`)
+  }
   // `new Observable` rather than `map`: connect() runs this operator on every segment, and
   // rxjs's map brings its OperatorSubscriber machinery into every app's bundle and a layer of
   // calls per value. decodePayload never throws, so map's try/catch buys nothing here.

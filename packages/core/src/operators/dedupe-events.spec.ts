@@ -267,3 +267,16 @@ describe('dedupeEvents', () => {
     )
   })
 })
+
+describe('an empty eid', () => {
+  // FNV's offset basis was written unsigned: the empty ID's hash (no character to make it an
+  // int32) never equalled what the Int32Array stored, so "" was never remembered and took a
+  // new slot each time (a review's finding). The server takes "" as an eid like any other.
+  it('is remembered like any other: seen once, and a replay of it delivered once', async () => {
+    const memory = new EventIdMemory(4)
+    expect(memory.firstSight('')).toBe(true)
+    expect(memory.firstSight('')).toBe(false)
+    const out = await lastValueFrom(from([ev(''), ev('a'), ev(''), ev('')]).pipe(dedupeEvents(), toArray()))
+    expect(out.map((event) => event.m.eid)).toEqual(['', 'a'])
+  })
+})

@@ -111,3 +111,17 @@ describe('isEvent', () => {
     expect(isEvent({ m: { e: EventName.BotVote }, ctx: null }, EventName.BotVote)).toBe(false)
   })
 })
+
+describe('ofEvent: a bad argument is an error at the call', () => {
+  // Found by a review: a misspelt EventName member (undefined in JS) matched nothing, and an
+  // onMismatch that is no function errored the stream at the first mismatched event.
+  it.each<[string, unknown[]]>([
+    ['a name that is undefined (a misspelt EventName member)', [undefined]],
+    ['a name that is NaN', [Number.NaN]],
+    ['a name that is a string', ['0']],
+    ['a name that is null', [0, null]],
+    ['an onMismatch that is no function', [0, { onMismatch: 'console.warn' }]],
+  ])('%s', (_, args) => {
+    expect(() => (ofEvent as (...a: unknown[]) => unknown)(...args)).toThrow(/^ofEvent\(\): /)
+  })
+})

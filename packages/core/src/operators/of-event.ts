@@ -83,9 +83,19 @@ export function ofEvent<E extends number>(
 ): OperatorFunction<ReceivedEvent, TypedEvent<E>>
 export function ofEvent<E extends number>(...args: readonly (E | OfEventConfig)[]): OperatorFunction<ReceivedEvent, TypedEvent<E>> {
   const last = args[args.length - 1]
-  const config: OfEventConfig = typeof last === 'object' ? last : {}
-  const names = (typeof last === 'object' ? args.slice(0, -1) : args) as readonly number[]
+  const given = typeof last === 'object' && last !== null
+  const config: OfEventConfig = given ? last : {}
+  const names = (given ? args.slice(0, -1) : args) as readonly number[]
   if (names.length === 0) throw new TypeError('ofEvent() needs at least one event name')
+  // Refused here, not at the first event: a name that is no integer (a misspelt EventName
+  // member is undefined in JS) matches nothing, and an onMismatch that is no function would
+  // error the stream at the first mismatch.
+  for (const name of names) {
+    if (!Number.isSafeInteger(name)) throw new TypeError(`ofEvent(): an event name must be an integer (got ${typeof name})`)
+  }
+  if (config.onMismatch !== undefined && typeof config.onMismatch !== 'function') {
+    throw new TypeError('ofEvent(): onMismatch must be a function')
+  }
   const wanted = new Set<number>(names)
   const onMismatch = config.onMismatch
   return filter((event): event is ReceivedEvent & TypedEvent<E> => {
