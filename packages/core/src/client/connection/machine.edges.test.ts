@@ -817,3 +817,115 @@ describe('each handler in its row', () => {
     expect(effects.some((effect) => effect.type === 'arm')).toBe(false)
   })
 })
+
+// Each test below kills mutants that the machine's own Stryker run (`pnpm test:mutation:machine`,
+// pure tests only) left alive on 2026-12-08: the whole suite caught them, the pure tests did not.
+describe('the handshake’s timers, effect by effect', () => {
+  it('opening arms the handshake timer for identityTimeoutMs; identity re-arms it for readyTimeoutMs; ready cancels it and arms the stable timer', () => {
+    const h = new Harness(configOf({ identityTimeoutMs: 1_111, readyTimeoutMs: 2_222, backoff: { resetAfterMs: 3_333 } }))
+    h.subscribe()
+    h.credentials()
+    expect(h.openNow()).toContainEqual({ type: 'arm', timer: 'handshake', ms: 1_111 })
+    h.opened()
+    expect(h.payloads(control('identity', { requests_remaining: -1 }))).toContainEqual({ type: 'arm', timer: 'handshake', ms: 2_222 })
+    const ready = h.payloads(control('ready', { ts: T0 / 1000, requests_remaining: 18 }))
+    expect(ready).toContainEqual({ type: 'cancel', timer: 'handshake' })
+    expect(ready).toContainEqual({ type: 'arm', timer: 'stable', ms: 3_333 })
+  })
+
+  it('a resumed ready says it is filling the gap; a first one says nothing', () => {
+    const h = new Harness(configOf())
+    expect(statusesOf(h.toReady()).at(-1)?.detail).toBeUndefined()
+    h.closed(1006)
+    h.timer('retry')
+    const resumed = h.toReady()
+    expect(statusesOf(resumed).at(-1)).toMatchObject({ state: 'replaying', detail: 'Resuming: filling the gap with the events published since the last one delivered.' })
+  })
+
+  it('with resume off, a reconnect after a ready says that the gap is not filled', () => {
+    const h = new Harness(configOf({ resume: false }))
+    const first = h.subscribe().concat(h.credentials())
+    expect(statusesOf(first).at(-1)).toEqual({ state: 'connecting', since: T0, attempt: 0 })
+    h.toReady()
+    h.closed(1006)
+    h.timer('retry')
+    expect(statusesOf(h.credentials()).at(-1)?.detail).toBe('resume is off: events published while the client was disconnected are not delivered.')
+  })
+})
+
+describe('the waits after a close, word by word', () => {
+  it('the second drop in a row waits the second backoff (the delay grows with the attempts)', () => {
+    const h = new Harness(configOf({ backoff: { initialDelayMs: 1_000, factor: 2, maxDelayMs: 60_000 } }))
+    h.toReady()
+    expect(statusesOf(h.closed(1006, { jitter: 0.5 })).at(-1)).toMatchObject({ state: 'reconnecting', delayMs: 500 })
+    h.timer('retry')
+    h.toIdentifying()
+    expect(statusesOf(h.closed(1006, { jitter: 0.5 })).at(-1)).toMatchObject({ state: 'reconnecting', attempt: 2, delayMs: 1_000 })
+  })
+
+  it('a drop keeps its close in the status, and what the socket reported, redacted', () => {
+    const h = new Harness(configOf())
+    h.toReady()
+    const effects = h.feed({ type: 'closed', at: h.at, socket: h.socket, code: 1006, reason: '', jitter: 0.5, error: `read ECONNRESET ${token}` })
+    const status = statusesOf(effects).at(-1)
+    expect(status?.close).toEqual({ code: 1006, reason: '', meaning: closeMeaning(1006) })
+    expect(status?.detail).toBe(`${closePolicy(1006).why} The socket reported: read ECONNRESET [redacted].`)
+  })
+
+  it('a fatal close without an error payload says its meaning and why, with the close', () => {
+    const h = new Harness(configOf())
+    h.toReady()
+    expect(statusesOf(h.closed(1009)).at(-1)).toEqual({
+      state: 'failed',
+      since: T0,
+      detail: `${closeMeaning(1009)} ${closePolicy(1009).why}`,
+      close: { code: 1009, reason: '', meaning: closeMeaning(1009) },
+      requestsRemaining: 18,
+      lastFrameAt: T0,
+    })
+  })
+
+  it('a 4012 after its ratelimited payload says the payload, then the wait', () => {
+    const h = new Harness(configOf())
+    h.toReady()
+    h.payloads(control('ratelimited', { detail: 'slow down', requests_remaining: -1 }))
+    const status = statusesOf(h.closed(4012)).at(-1)
+    expect(status?.detail).toMatch(/^ratelimited: slow down\. Then: Ratelimited \(4012\)/)
+  })
+})
+
+describe('close() and a later subscription', () => {
+  it('close() of a client not opened yet says the user closed it, once; a subscription after it opens nothing', () => {
+    const h = new Harness(configOf())
+    expect(statusesOf(h.feed({ type: 'close', at: T0 }))).toEqual([{ state: 'closed', since: T0, detail: 'Closed by the user.' }])
+    expect(h.state.stopped).toBe(true)
+    expect(statusesOf(h.feed({ type: 'close', at: T0 }))).toEqual([])
+    expect(h.subscribe()).toEqual([])
+  })
+
+  it('a subscription after close() of a live client opens nothing until reconnect()', () => {
+    const h = new Harness(configOf())
+    h.toReady()
+    h.feed({ type: 'unsubscribed', at: T0 })
+    h.feed({ type: 'close', at: T0 })
+    expect(h.subscribe().filter((effect) => effect.type === 'read-credentials')).toEqual([])
+    expect(h.feed({ type: 'reconnect', at: T0 })).toContainEqual({ type: 'read-credentials' })
+  })
+})
+
+describe('a takeover’s subscription (`from`)', () => {
+  const from = { ts: T0 / 1000 - 5, eid: 'last-seen' }
+
+  it('starts the mark at the mark it was given (the older of the two), with resume', () => {
+    const h = new Harness(configOf())
+    h.feed({ type: 'subscribed', at: T0, from })
+    expect(h.state.watermark).toEqual(from)
+  })
+
+  it('ignores it with resume off', () => {
+    const h = new Harness(configOf({ resume: false }))
+    h.feed({ type: 'subscribed', at: T0, from })
+    expect(h.state.watermark).toBeUndefined()
+    expect(h.state.subscribed).toBe(true)
+  })
+})
