@@ -185,7 +185,27 @@ export function wrapEvent(event: FatesEvent, chan = 'bot-811073947382579200'): W
 /** A payload for {@link joinFrames}: an object (serialized as JSON) or JSON text. */
 export type FramePart = object | string
 
-const text = (part: FramePart): string => (typeof part === 'string' ? part : JSON.stringify(part))
+/** A value with every object's keys sorted, as Go's `json.Marshal` wrote the maps of an event. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys)
+  if (value === null || typeof value !== 'object') return value
+  const sorted: Record<string, unknown> = {}
+  for (const key of Object.keys(value).sort()) sorted[key] = sortedKeys((value as Record<string, unknown>)[key])
+  return sorted
+}
+
+// Go escapes these in every string it writes (HTML-safe JSON); outside strings JSON never holds them.
+const goEscaped = /[<>&\u2028\u2029]/g
+
+/**
+ * A payload as the server writes it: a control payload in its struct's field order, anything
+ * else (an event) with its keys sorted; strings HTML-escaped as Go escapes them.
+ */
+const text = (part: FramePart): string => {
+  if (typeof part === 'string') return part
+  const ordered = (part as { control?: unknown }).control === true ? part : sortedKeys(part)
+  return JSON.stringify(ordered).replace(goEscaped, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
 
 /**
  * One text frame holding the given payloads the way the server's writer batches them: the
@@ -200,7 +220,7 @@ export function joinFrames(...parts: readonly FramePart[]): string {
   if (parts.length === 0) throw new TypeError('joinFrames() needs at least one payload')
   const [only] = parts
   if (parts.length === 1 && typeof only === 'object' && (only as { control?: unknown }).control === true) {
-    return JSON.stringify(only)
+    return text(only)
   }
   return parts.map(text).join(Protocol.separator + Protocol.separator) + Protocol.separator
 }

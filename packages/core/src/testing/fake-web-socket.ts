@@ -1,6 +1,7 @@
 import type { WebSocketConstructor, WebSocketLike } from '../socket/index.js'
 import { identityPayload, joinFrames, readyPayload } from './builders.js'
 import { Protocol } from '../protocol/limits.js'
+import { assertClientCloseCode } from './close-codes.js'
 
 /** How the client closed a fake socket. */
 export interface ClientClose {
@@ -35,13 +36,16 @@ export class FakeWebSocket implements WebSocketLike {
   /** @param url The address the client opened. */
   constructor(readonly url: string) {}
 
-  /** Records a message from the client. */
+  /** Records a message from the client; before {@link open} it throws, as a WebSocket does. */
   send(data: string): void {
+    // As the WHATWG socket does (and the scripted one): sending while CONNECTING is a client bug.
+    if (!this.opened) throw new Error('InvalidStateError: send() before the socket opened')
     this.sent.push(data)
   }
 
   /** Records the client's close; the test decides whether a close event follows. */
   close(code?: number, reason?: string): void {
+    assertClientCloseCode(code)
     this.closedByClient = { code, reason }
   }
 
@@ -61,6 +65,8 @@ export class FakeWebSocket implements WebSocketLike {
 
   /** Closes the connection from the server's side (1006 plays a dropped connection). */
   closeFromServer(code: number, reason = ''): void {
+    // A connection that ends without a close frame fires error first, as a WebSocket does.
+    if (code === 1006) this.onerror?.({})
     this.onclose?.({ code, reason })
   }
 

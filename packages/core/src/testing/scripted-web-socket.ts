@@ -16,6 +16,7 @@ import { CloseCode, CloseInfo } from '../protocol/close.js'
 import type { WebSocketConstructor, WebSocketLike } from '../socket/index.js'
 import { type FramePart, identityPayload, invalidAuthPayload, joinFrames, ratelimitedPayload, readyPayload } from './builders.js'
 import type { ClientClose } from './fake-web-socket.js'
+import { assertClientCloseCode } from './close-codes.js'
 
 /** The server closes the connection (1006 plays a drop with no close frame). */
 export interface ServerClose {
@@ -80,6 +81,7 @@ export interface ScriptedWebSockets {
   readonly sockets: readonly ScriptedSocket[]
 }
 
+
 class ScriptedWebSocket implements WebSocketLike, ScriptedSocket {
   onopen: WebSocketLike['onopen'] = null
   onmessage: WebSocketLike['onmessage'] = null
@@ -101,7 +103,8 @@ class ScriptedWebSocket implements WebSocketLike, ScriptedSocket {
     // A socket reports nothing before its constructor returns (the client sets its handlers
     // after), so opening is always scheduled, as a browser's event loop would.
     scheduler.schedule(() => {
-      if (this.closed !== undefined) return
+      // A socket the client closed while it was connecting never opens.
+      if (this.closed !== undefined || this.closedByClient !== undefined) return
       if (session === undefined) {
         // More connections than scripted sessions: behave like an unreachable server.
         this.end(CloseCode.Abnormal, '')
@@ -119,17 +122,24 @@ class ScriptedWebSocket implements WebSocketLike, ScriptedSocket {
   }
 
   send(data: string): void {
-    // As the WHATWG socket does: sending before open is a bug in the client.
-    if (!this.open) throw new Error('InvalidStateError: send() before the socket opened')
+    // As the WHATWG socket does: a closing or closed socket discards the data silently;
+    // sending before open (CONNECTING) is a bug in the client.
     if (this.closed !== undefined || this.closedByClient !== undefined) return
+    if (!this.open) throw new Error('InvalidStateError: send() before the socket opened')
     this.sent.push(data)
     this.messages.next(data)
   }
 
   close(code?: number, reason?: string): void {
+    assertClientCloseCode(code)
     if (this.closedByClient !== undefined || this.closed !== undefined) return
     this.closedByClient = { code, reason }
     this.script?.unsubscribe()
+    if (!this.open) {
+      // Closed while connecting: the browser fails the connection (end() fires error, then 1006).
+      this.scheduler.schedule(() => this.end(CloseCode.Abnormal, ''))
+      return
+    }
     // The server echoes the client's close; the close event comes later, never inside close().
     this.scheduler.schedule(() => this.end(code ?? 1005, reason ?? ''))
   }
@@ -146,6 +156,8 @@ class ScriptedWebSocket implements WebSocketLike, ScriptedSocket {
     this.open = false
     this.script?.unsubscribe()
     this.messages.complete()
+    // A connection that ends without a close frame (unreachable, dropped) fires error first.
+    if (code === CloseCode.Abnormal) this.onerror?.({})
     this.onclose?.({ code, reason })
   }
 }
