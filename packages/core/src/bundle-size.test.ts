@@ -180,8 +180,12 @@ const Size = Object.freeze({
   // Lowered to 16,348 and 12,408 B (measured 16,347 and 12,407 B; 2026-12-08, tenth session) when
   // the eid memory's FNV basis was written as the int32 its table stores (the empty eid was never
   // remembered: a review's finding).
-  appImportingConnect: { budget: 16 * KB, ceiling: 16_348 },
-  ownCode: { budget: 5 * KB, ceiling: 12_408 },
+  // Raised in the open to 16,364 and 12,425 B (measured 16,363 and 12,424 B, +16 and +17 B): a
+  // close reason is cut at 123 bytes, so a server echoing the identify in it sent the token's
+  // first 86 characters, which redacting the whole token missed (a review's finding): retry.ts
+  // shows no reason holding the token's first 8 characters. 21 B of the 16 KB left.
+  appImportingConnect: { budget: 16 * KB, ceiling: 16_364 },
+  ownCode: { budget: 5 * KB, ceiling: 12_425 },
   /**
    * The checks' chunk: the ctx check, the codecs' explanation of a rejected segment, and io-ts
    * and fp-ts with them (5,053 B when set). Downloaded after connect() by every app that checks

@@ -15,7 +15,7 @@ import { resolveRelay } from './relay/options.js'
 import { Relay, type UpstreamReport } from './relay/relay.js'
 import { MemoryStore } from './stores/memory.js'
 import { PostgresTokens } from './stores/postgres.js'
-import { RedisStore } from './stores/redis.js'
+import { RedisStore, withoutCredentials } from './stores/redis.js'
 import { MemoryTokens, type Credentials, type Store, type TokenLookup } from './stores/store.js'
 import { useServer } from './use/ws.js'
 import { AddressCap } from './address-cap.js'
@@ -169,7 +169,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if (relay !== undefined) {
     // The upstream's host only: its URL may carry a password, never its tokens (refused).
     const targets = relay.upstreams().map((u) => u.target).join(', ')
-    logger.info(`relaying ${targets} from ${new URL(options.relay!.upstream).host}, viewers identify with this server's tokens`)
+    logger.info(`relaying ${targets} from ${upstreamHost(options.relay!.upstream)}, viewers identify with this server's tokens`)
   }
 
   let stopDemo: (() => void) | undefined
@@ -204,6 +204,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       })()
       return closing
     },
+  }
+}
+
+/**
+ * The upstream URL's host, for the start line, read without its credentials (see
+ * {@link withoutCredentials}). A URL that is no longer one without them (an @ in its query) is
+ * not named: throwing here would stop a server already listening.
+ */
+function upstreamHost(upstream: string): string {
+  try {
+    return new URL(withoutCredentials(upstream)).host
+  } catch {
+    return 'its upstream'
   }
 }
 

@@ -169,10 +169,19 @@ if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) 
 return value
 `
 
+/**
+ * A URL without anything up to its last `@`, however a parser would split it: a password with an
+ * unescaped `/` or `?` ends the URL parser's authority early (`u:123` read as host and port, the
+ * rest of the password as a path), so taking the parsed host or path alone would show it. A URL
+ * with an `@` in its path or query loses part of them too: a wrong host may be named, never a
+ * secret.
+ */
+export const withoutCredentials = (url: string): string => url.replace(/\/\/.*@/s, '//')
+
 /** `host:port` of a Redis or PostgreSQL URL, for log lines that must not carry a password. */
 export function redactUrl(url: string): string {
   try {
-    const parsed = new URL(url)
+    const parsed = new URL(withoutCredentials(url))
     return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`
   } catch {
     return '(unparsable URL)'
