@@ -252,6 +252,9 @@ describe('tabStep(): the same rules, sans I/O', () => {
 describe('sharedClient(): the identify budget a leader posts, read by a tab whose clock differs', () => {
   const cooldown = async (offsetMs: number) => {
     const t = tabs()
+    // Not at 0: a budget rebased by adding the leader's clock instead of subtracting it would
+    // read the same there (a mutant that survived).
+    t.clock.advance(123_456)
     const leader = t.open()
     await settle()
     const skewed = Object.assign(Object.create(t.clock) as typeof t.clock, { now: () => t.clock.now() + offsetMs })
