@@ -90,6 +90,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           publish: (requests, publishOptions) => publishMany(requests, publishOptions),
           logger,
           timers: NodeTimers,
+          ...(store.headOf === undefined ? {} : { head: (channel: string) => store.headOf!(channel) }),
         })
   const server = makeServer({
     store,

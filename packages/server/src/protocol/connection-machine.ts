@@ -167,6 +167,8 @@ export type ConnectionInput =
       readonly type: 'history'
       readonly events: readonly (readonly [channel: string, events: EventsById])[]
       readonly heads?: readonly (Position | undefined)[]
+      /** Each channel's resume floor (a relay's gate, see `ReplayInput.floor`). */
+      readonly floors?: readonly (Position | undefined)[]
     }
   /** A store call failed (`error` is a description for the log, never a token). */
   | { readonly type: 'store-failed'; readonly error: string }
@@ -379,7 +381,7 @@ export function step(state: ConnectionMachineState, input: ConnectionInput, rule
     }
     case 'history':
       if (state.phase !== 'identifying' || state.awaiting !== 'history') return { state, effects: [] }
-      return ready({ ...state, awaiting: undefined }, input.events, rules, input.heads)
+      return ready({ ...state, awaiting: undefined }, input.events, rules, input.heads, input.floors)
     case 'store-failed': {
       if (!active(state)) return { state, effects: [] }
       const closing = close({ ...state, awaiting: undefined }, CloseCode.InternalError)
@@ -534,6 +536,7 @@ function ready(
   prior: readonly (readonly [string, EventsById])[] | undefined,
   rules: ConnectionRules,
   heads?: readonly (Position | undefined)[],
+  floors?: readonly (Position | undefined)[],
 ): ConnectionStep {
   const request = state.request as IdentifyRequest
   const count = rules.rateLimit - state.remaining
@@ -554,7 +557,7 @@ function ready(
     for (const [index, [channel, events]] of prior.entries()) {
       // Exact after the client's position when the store vouches for it; else the whole
       // history in m.ts order (a store keys events by eid in no useful order).
-      const plan = planReplay({ stored: events, after: after?.[channel], head: heads?.[index], positioned: rules.positions === true })
+      const plan = planReplay({ stored: events, after: after?.[channel], head: heads?.[index], floor: floors?.[index], positioned: rules.positions === true })
       outcomes[channel] = plan.outcome
       for (const [eid, event] of plan.events) {
         replayed.add(eid)

@@ -347,9 +347,10 @@ export class Connection implements SocketHandlers, ChannelMember, Viewer {
             // Heads first: the events read after them hold at least every event up to them.
             const heads = effect.heads && store.headOf !== undefined ? await Promise.all(channels.map((channel) => store.headOf!(channel))) : undefined
             const events = await Promise.all(channels.map(async (channel) => [channel, await store.storedEvents(channel)] as const))
-            return { events, heads }
+            const floors = heads === undefined || config.viewers?.floorOf === undefined ? undefined : channels.map((channel) => config.viewers!.floorOf!(channel))
+            return { events, heads, floors }
           },
-          ({ events, heads }) => (heads === undefined ? { type: 'history', events } : { type: 'history', events, heads }),
+          ({ events, heads, floors }) => (heads === undefined ? { type: 'history', events } : { type: 'history', events, heads, ...(floors === undefined ? {} : { floors }) }),
         )
         break
       }

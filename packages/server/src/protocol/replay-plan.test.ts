@@ -26,6 +26,12 @@ describe('planReplay', () => {
     ['a position past the head', { stored: history(1, 2), after: at(3), head: at(2), positioned: true }, 'ahead', ['x2', 'x1']],
     ['trimmed past the position', { stored: history(4, 5), after: at(2), head: at(5), positioned: true }, 'too-old', ['x5', 'x4']],
     ['trimmed to nothing', { stored: {}, after: at(2), head: at(5), positioned: true }, 'too-old', []],
+    // A floor (a relay whose upstream resumed a gap its origin could not fill): what follows, as
+    // stored, but not called exact at or before it; after it, exact again; another life's, moot.
+    ['a position before the floor', { stored: history(1, 2, 3), after: at(1), head: at(3), floor: at(2), positioned: true }, 'too-old', ['x2', 'x3']],
+    ['a position at the floor', { stored: history(1, 2, 3), after: at(2), head: at(3), floor: at(2), positioned: true }, 'too-old', ['x3']],
+    ['a position past the floor', { stored: history(1, 2, 3), after: at(3), head: at(3), floor: at(2), positioned: true }, 'exact', []],
+    ['a floor of another life', { stored: history(1, 2, 3), after: at(1), head: at(3), floor: at(2, 'old'), positioned: true }, 'exact', ['x2', 'x3']],
     [
       'an event without a position (an original producer’s)',
       { stored: { ...history(1, 2), orig: { m: { e: 0, ts: 50 }, ctx: {} } }, after: at(1), head: at(2), positioned: true },

@@ -25,6 +25,12 @@ export interface ReplayInput {
    * at least every event up to it); `undefined` when the store has no life recorded for it.
    */
   readonly head?: Position | undefined
+  /**
+   * The newest position before a hole the store cannot vouch for (a relay whose upstream
+   * resumed a gap its origin could not fill): a client at or before it gets what the store
+   * holds after its position, as for `exact`, but told `too-old`.
+   */
+  readonly floor?: Position | undefined
 }
 
 /** `m.ts` of a stored event, for ordering a replay; events without one go first. */
@@ -69,5 +75,7 @@ export function planReplay(input: ReplayInput): ReplayPlan {
   // still be stored (later ones were stored after the head was read, and are not counted).
   if (upToHead < head.offset - after.offset) return whole(stored, 'too-old')
   newer.sort(([a], [b]) => a - b)
-  return { events: newer.map(([, eid, event]) => [eid, event] as const), outcome: 'exact' }
+  const { floor } = input
+  const holed = floor !== undefined && floor.epoch === after.epoch && after.offset <= floor.offset
+  return { events: newer.map(([, eid, event]) => [eid, event] as const), outcome: holed ? 'too-old' : 'exact' }
 }

@@ -1,3 +1,4 @@
+import type { Position } from '@fates-rx/core/protocol'
 import type { IdentityKind } from '../stores/store.js'
 
 /** What a relay can do to one viewer connection. */
@@ -54,4 +55,9 @@ export interface ViewerGate {
   joined(kind: IdentityKind, id: string, viewer: Viewer): void
   /** A viewer that {@link joined} closed (called once). */
   left(kind: IdentityKind, id: string, viewer: Viewer): void
+  /**
+   * The position in `channel` before which a resume cannot be exact, though the store holds
+   * what follows it: a relay's upstream resumed a gap its origin could not fill.
+   */
+  floorOf?(channel: string): Position | undefined
 }

@@ -1,6 +1,6 @@
 import { connect, type ConnectOptions, type FatesClient, type PersistStore, type ReceivedEvent } from '@fates-rx/core'
 import { DefaultDedupeCapacity, EventIdMemory, recordText } from '@fates-rx/core/sans-io'
-import { CloseCode, CloseInfo, ControlCode, RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
+import { CloseCode, CloseInfo, ControlCode, RelayCloseCode, RelayCloseInfo, RelayControlCode, ResumeCode, type Position } from '@fates-rx/core/protocol'
 import type { Subscription } from 'rxjs'
 import { WebSocket } from 'ws'
 import { describe, type Logger } from '../log.js'
@@ -66,6 +66,8 @@ export interface RelayContext {
   readonly publish: (requests: readonly PublishRequest[], options?: PublishOptions) => Promise<PublishOutcome[]>
   readonly logger: Logger
   readonly timers: ProtocolTimers
+  /** The store's newest position in a channel (its `headOf`); absent: it stamps none. */
+  readonly head?: (channel: string) => Promise<Position | undefined>
 }
 
 /** The settings of a {@link Relay}, checked and defaulted (see `RelayOptions`). */
@@ -221,6 +223,8 @@ export class Relay implements ViewerGate {
   readonly #lostGlobal = new Map<string, boolean>()
   /** The eids of the `global` events received lately, from any target's upstream (see `#received`). */
   readonly #globalSeen = new EventIdMemory(DefaultDedupeCapacity)
+  /** Per channel, the store's newest position before an upstream gap not filled: a resume from it or before is not exact. */
+  readonly #floors = new Map<string, Position>()
 
   constructor(config: RelayConfig, context: RelayContext) {
     this.#config = config
@@ -284,6 +288,30 @@ export class Relay implements ViewerGate {
     const target = this.#targets.get(channelOf(kind, id))
     if (target === undefined || !target.viewers.delete(viewer)) return
     this.#dispatch(target, { type: 'viewer-left' }, viewer)
+  }
+
+  floorOf(channel: string): Position | undefined {
+    return this.#floors.get(channel)
+  }
+
+  /**
+   * The upstream resumed a gap its origin could not fill (core's `gap: 'unknown'`): the store's
+   * heads are read before what it replayed is stored (its events wait in the queue, behind this),
+   * and a viewer resuming from one of them or before is not told its replay is exact.
+   */
+  #raiseFloor(target: Target, outcomes: Readonly<Record<string, string>> | undefined): void {
+    const { head } = this.#context
+    if (head === undefined) return
+    // Only the channels the origin did not replay exactly (all of them without its `resume`).
+    const channels = [target.channel, GlobalChannel].filter((channel) => outcomes?.[channel] !== 'exact')
+    this.#publishing = this.#publishing.then(async () => {
+      for (const channel of channels) {
+        const position = await head(channel).catch(() => undefined)
+        if (position === undefined) continue
+        const kept = this.#floors.get(channel)
+        if (kept === undefined || kept.epoch !== position.epoch || kept.offset < position.offset) this.#floors.set(channel, position)
+      }
+    })
   }
 
   /** Every relayed target's upstream, for `/metrics` and `/healthz`. */
@@ -475,6 +503,9 @@ export class Relay implements ViewerGate {
     // core's `persist`, from the newest event the relay received (the first: from its opening),
     // so that the store gets what the origin published while the upstream was closed; see
     // `#received` for what of it is relayed live.
+    // A record kept from an earlier subscription: this one resumes a gap of the relay's store
+    // (as does a reconnect after this one was live).
+    const reopened = target.record !== undefined
     target.record ??= recordText({ mark: { ts: liveFrom(target), eid: '' }, ledger: {} })
     const client = (target.client ??= connect({
       WebSocket: LimitedWebSocket as unknown as NonNullable<ConnectOptions['WebSocket']>,
@@ -489,14 +520,19 @@ export class Relay implements ViewerGate {
       sendAll: true,
       persist: keptRecord(target),
     }))
+    // The upstream connection's `resume` payload: per channel, whether the origin replayed it exactly.
+    let outcomes: Readonly<Record<string, string>> | undefined
     const subscription = client.status$.subscribe((status) => {
       const input = upstreamInput(status, !target.liveSinceOpened)
       if (input === undefined) return
+      if (status.state === 'identifying') outcomes = undefined
+      if (status.state === 'live' && status.gap === 'unknown' && (reopened || target.liveSinceOpened)) this.#raiseFloor(target, outcomes)
       // A failure's retry is timed from now, jittered: the machine gets both as data.
       this.#dispatch(target, input.status === 'failed' ? { ...input, at: Date.now(), random: Math.random() } : input)
     })
     subscription.add(
       client.control$.subscribe((payload) => {
+        if (payload.code === ResumeCode) outcomes = (payload as { channels?: Record<string, string> }).channels
         const input = upstreamNotice(payload)
         if (input !== undefined) this.#dispatch(target, input)
       }),
