@@ -309,3 +309,14 @@ describe('the relay target machine', () => {
     )
   })
 })
+
+describe('retryWords', () => {
+  // Found by fuzzing the machine (2026-12-08): `at` is a plain number, and one no Date can hold
+  // made toISOString throw a RangeError from the pure step.
+  it.each([1e16, Number.NaN, -1e16])('a failed status at %s is said as a wait, not thrown', (at) => {
+    const joined = step(IdleTarget, { type: 'viewer-joined' }, { graceMs: 0 }).state
+    const failed = step(joined, { type: 'upstream', status: 'failed', detail: 'd', log: 'l', at, random: 0.5 }, { graceMs: 0 })
+    expect(failed.state.upstream).toBe('failed')
+    expect(failed.state.detail).toMatch(/tries again in \d+ s/)
+  })
+})

@@ -181,7 +181,9 @@ export function retryDelay(retries: number, random: number, policy: RetryPolicy 
 
 /** The words viewers read about a failed upstream's next attempt (no address, no token). */
 export function retryWords(failure: string, at: number | undefined, ms: number): string {
-  const when = at === undefined ? `in ${Math.round(ms / 1000)} s` : `at ${new Date(at + ms).toISOString()}`
+  const date = at === undefined ? undefined : new Date(at + ms)
+  // A time no Date can hold (NaN, or past ±8.64e15 ms) is said as a wait, not thrown from the pure step.
+  const when = date === undefined || Number.isNaN(date.getTime()) ? `in ${Math.round(ms / 1000)} s` : `at ${date.toISOString()}`
   return `${failure} The relay tries again ${when}, or sooner when its operator asks.`
 }
 

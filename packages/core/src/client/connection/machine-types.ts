@@ -119,7 +119,7 @@ export interface Connection {
    * The server's `resume` payload's `channels`: per channel, `exact` when its replay is exactly
    * what followed the position sent (`after`), else why not. Undefined until one arrives.
    */
-  readonly exact: Readonly<Record<string, string>> | undefined
+  readonly exact: Readonly<Record<string, string>> | null | undefined
 }
 
 /**

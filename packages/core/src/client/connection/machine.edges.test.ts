@@ -929,3 +929,23 @@ describe('a takeover’s subscription (`from`)', () => {
     expect(h.state.subscribed).toBe(true)
   })
 })
+
+describe('a resume payload that names no channel', () => {
+  // Found by fuzzing the machine (2026-12-08): `"channels": null` passes the codec (keys the
+  // protocol does not name pass through) and threw in the step at done_prior; `{}` vouched for
+  // every channel of none, and the gap was called filled.
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['{}', {}],
+    ['a number', 5],
+    ['a string', 'exact'],
+  ])('channels %s: no throw, and the gap is unknown, not filled', (_, channels) => {
+    const h = new Harness(configOf({ sendAll: false }))
+    h.feed({ type: 'subscribed', at: T0, from: { ts: 50, eid: 'z' } })
+    h.toIdentifying()
+    h.payloads(control('identity'))
+    h.payloads(control('ready'), { type: 'control', control: { code: 'resume', control: true, channels } as ControlPayload })
+    const done = h.payloads(control('done_prior'))
+    expect(statusesOf(done).at(-1)).toMatchObject({ state: 'live', gap: 'unknown' })
+  })
+})

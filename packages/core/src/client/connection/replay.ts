@@ -8,10 +8,14 @@ import { unseen } from './watermark.js'
 // long, and what the `live` status then says of the gap. Handlers of the machine's table
 // (machine.ts).
 
-/** Every channel of the `resume` payload was replayed exactly: the gap is filled whatever `m.ts` says. */
+/**
+ * Every channel of the `resume` payload was replayed exactly: the gap is filled whatever `m.ts`
+ * says. A payload that names no channel (`channels` missing, `null`, `{}` or no object: a server
+ * of another version) vouches for nothing, and must not throw in the step.
+ */
 const exactly = (connection: Connection): boolean => {
-  const channels = connection.exact
-  return channels !== undefined && Object.values(channels).every((outcome) => outcome === 'exact')
+  const outcomes = Object.values(connection.exact ?? {})
+  return outcomes.length > 0 && outcomes.every((outcome) => outcome === 'exact')
 }
 
 /** What the `live` status after a resumed replay says of the gap. */

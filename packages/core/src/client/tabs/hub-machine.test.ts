@@ -237,3 +237,14 @@ describe('hubStep', () => {
     expect(JSON.stringify(before)).toBe(frozen)
   })
 })
+
+describe('a target named as a key of Object.prototype', () => {
+  // Found by fuzzing the machine (2026-12-08): the hub's targets are a plain object, so a join
+  // naming its target `constructor` found Object.prototype's, took it for an open target (no
+  // upstream opened) and threw spreading its `ports`: in the worker every tab shares.
+  it.each(['constructor', 'toString', 'hasOwnProperty'])('%s: a join opens an upstream for it, without a throw', (name) => {
+    const { state, effects } = hubStep(initialHubState, { type: 'message', port: '1', data: { type: 'join', name, options: { url: 'ws://x/ws' } } })
+    expect(effects.filter((effect) => effect.type === 'open')).toHaveLength(1)
+    expect(state.ports['1']).toBe(name)
+  })
+})

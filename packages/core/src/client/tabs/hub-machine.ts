@@ -129,6 +129,9 @@ export function portMessage(data: unknown): PortMessage | undefined {
 /** The status a port shows: the upstream's, with the worker's part and the ports it serves. */
 export const hubStatus = (status: ConnectionStatus, count: number): ConnectionStatus => ({ ...status, tabs: { role: 'worker', count } })
 
+/** A record's own value at `key`: a name such as `constructor` is not Object.prototype's. */
+const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined)
+
 const without = <T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> => {
   const rest = { ...record }
   delete rest[key]
@@ -150,7 +153,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
   const leave = (port: string): void => {
     const name = next.ports[port]
     if (name === undefined) return
-    const target = next.targets[name]
+    const target = own(next.targets, name)
     next = { ...next, ports: without(next.ports, port), watched: without(next.watched, port) }
     if (target === undefined) return
     const ports = target.ports.filter((p) => p !== port)
@@ -167,7 +170,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
   const join = (port: string, message: HubJoin): void => {
     if (next.ports[port] !== undefined) leave(port)
     const name = message.name
-    let target = next.targets[name]
+    let target = own(next.targets, name)
     if (target === undefined) {
       const upstream = next.upstreams + 1
       target = { upstream, ports: [port], status: undefined, recent: [], coverage: resuming(NoCoverage, message.from) }
@@ -212,7 +215,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
       else if (message.type === 'leave') leave(input.port)
       else {
         const name = next.ports[input.port]
-        const target = name === undefined ? undefined : next.targets[name]
+        const target = name === undefined ? undefined : own(next.targets, name)
         if (target !== undefined) effects.push({ type: 'reconnect', upstream: target.upstream })
       }
       break
@@ -221,7 +224,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
       if (next.watched[input.port] === input.lock) leave(input.port)
       break
     case 'upstream': {
-      const target = next.targets[input.name]
+      const target = own(next.targets, input.name)
       if (target === undefined || target.upstream !== input.upstream) break
       const item = input.item
       let out: TabItem = item
@@ -239,7 +242,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
       break
     }
     case 'stored': {
-      const target = next.targets[input.name]
+      const target = own(next.targets, input.name)
       if (target === undefined || target.upstream !== input.upstream) break
       effects.push({ type: 'post', ports: target.ports, message: { type: 'store', key: input.key, text: input.text } })
       break
