@@ -187,7 +187,9 @@ const Size = Object.freeze({
   // Raised in the open to 16,369 and 12,429 B (measured 16,368 and 12,428 B, +5 and +4 B): a
   // `resume` payload whose `channels` is null threw in the machine's step at done_prior, and one
   // naming no channel (`{}`) vouched for the gap (found by fuzzing the machine). 16 B left.
-  appImportingConnect: { budget: 16 * KB, ceiling: 16_369 },
+  // Lowered to 16,366 B (measured 16,365 B) when the sharing chunks grew (below): esbuild's
+  // chunk names shift the entry's gzip by a few bytes.
+  appImportingConnect: { budget: 16 * KB, ceiling: 16_366 },
   ownCode: { budget: 5 * KB, ceiling: 12_429 },
   /**
    * The checks' chunk: the ctx check, the codecs' explanation of a rejected segment, and io-ts
@@ -263,7 +265,12 @@ const Size = Object.freeze({
   // its last session's welcome (the history twice); a follower joining a quiet connection showed
   // zero metrics. Only apps that share download this chunk.
   // Lowered to 4,307 B (measured 4,306 B) with the eid memory's basis (above).
-  tabsChunk: { budget: 4.25 * KB, ceiling: 4_307 },
+  // Raised to 4,352 B (measured 4,351 B, +45 B: its budget, ours, is full) for a fuzzing review's
+  // findings in what another tab posts or a session keeps: a welcome's mark with a BigInt clock
+  // threw in the step, one with a text clock or a ts of +Infinity froze the follower's mark, a
+  // posted event's text ts became the mark, a session mark of 1e999 (Infinity) was restored, a
+  // NaN count became the leader's (isMark, isPostedEvent, parseMark; tabs-machine.ts).
+  tabsChunk: { budget: 4.25 * KB, ceiling: 4_352 },
   /** What `persist` downloads when an app uses it (issue 18): the layer, the ledger's merge, the store's code. */
   // 1,848 B (+71 B; 2026-12-07, ninth session) with the stored ledger read on this clock
   // (persist-machine.ts `onThisClock`): a window or cooldown stamped by a clock later than the
@@ -298,7 +305,8 @@ const Size = Object.freeze({
   // tab takes only the welcome of its last join, and no batch before it (a quick resubscribe
   // took its last join's welcome and in-flight batches, and their events came twice; a welcome
   // that comes once its join was left still counts).
-  portChunk: { budget: 2.5 * KB, ceiling: 2_183 },
+  // Lowered to 2,182 B (measured 2,181 B) with the checks above (chunk names shift).
+  portChunk: { budget: 2.5 * KB, ceiling: 2_182 },
   /**
    * The SharedWorker script (`startHub()` from `@fates-rx/core/worker`), everything in it, its
    * lazy chunks included: it holds a whole client per target. Ours, set just above its size
@@ -370,7 +378,10 @@ const Size = Object.freeze({
   // Raised to 32,840 (measured 32,839 B, +19 B) for the resume payload's check (above) and the
   // hub reading its targets by own key: a join naming its target `constructor` found
   // Object.prototype's and threw in the hub's step, which every tab's connection shares.
-  workerScript: { budget: 36 * KB, ceiling: 32_840 },
+  // Raised to 32,887 (measured 32,886 B, +47 B) by the same checks, which the hub shares, and the
+  // hub reading its ports by own key too (a `__proto__` port that never joined reconnected the
+  // target named `[object Object]`).
+  workerScript: { budget: 36 * KB, ceiling: 32_887 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

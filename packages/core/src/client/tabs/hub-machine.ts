@@ -129,7 +129,7 @@ export function portMessage(data: unknown): PortMessage | undefined {
 /** The status a port shows: the upstream's, with the worker's part and the ports it serves. */
 export const hubStatus = (status: ConnectionStatus, count: number): ConnectionStatus => ({ ...status, tabs: { role: 'worker', count } })
 
-/** A record's own value at `key`: a name such as `constructor` is not Object.prototype's. */
+/** A record's own value at `key`: a name such as `constructor` (a target's) or `__proto__` (a port's) is not Object.prototype's. */
 const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined)
 
 const without = <T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> => {
@@ -151,7 +151,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
   }
 
   const leave = (port: string): void => {
-    const name = next.ports[port]
+    const name = own(next.ports, port)
     if (name === undefined) return
     const target = own(next.targets, name)
     next = { ...next, ports: without(next.ports, port), watched: without(next.watched, port) }
@@ -214,7 +214,7 @@ export function hubStep(state: HubState, input: HubInput, recent: number = HubRe
       if (message.type === 'join') join(input.port, message)
       else if (message.type === 'leave') leave(input.port)
       else {
-        const name = next.ports[input.port]
+        const name = own(next.ports, input.port)
         const target = name === undefined ? undefined : own(next.targets, name)
         if (target !== undefined) effects.push({ type: 'reconnect', upstream: target.upstream })
       }

@@ -153,8 +153,9 @@ export function markKeeper(given: TabSessionStore | undefined, now: () => { read
 /** A tab's mark as it keeps it in its session (a reload's resume mark): `-Infinity` is `null` in JSON. */
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
 
-/** An event as a tab or the hub posts it: an object with its `m`, which a follower's dedupe reads. */
-export const isPostedEvent = (value: unknown): boolean => isObject(value) && isObject(value['m'])
+/** An event as a tab or the hub posts it: an object with its `m`, which a follower's dedupe reads, its `ts` a number and `eid` text if any (else they become a mark's). */
+export const isPostedEvent = (value: unknown): boolean =>
+  isObject(value) && isObject(value['m']) && typeof (value['m']['ts'] ?? 0) === 'number' && typeof (value['m']['eid'] ?? '') === 'string'
 
 /**
  * An item as a leader or the hub posts it: `[kind, value]`, the value a frame's text or an
@@ -176,7 +177,8 @@ export function parseMark(text: string | null | undefined): Watermark | undefine
     const parsed = JSON.parse(text ?? 'null') as { mark?: unknown } | null
     const data = (parsed?.mark ?? parsed) as { ts?: unknown; eid?: unknown; tied?: unknown } | null
     // Stryker disable next-line OptionalChaining: equivalent: reading `eid` of null throws, and the catch answers alike.
-    if (typeof data?.eid !== 'string' || (data.ts !== null && typeof data.ts !== 'number')) return undefined
+    // Finite: JSON's 1e999 parses as Infinity, a mark no ready (its clock is known) ever brings back.
+    if (typeof data?.eid !== 'string' || (data.ts !== null && !Number.isFinite(data.ts))) return undefined
     const tied = Array.isArray(data.tied) && data.tied.every((eid) => typeof eid === 'string') ? (data.tied as string[]) : undefined
     return { ts: data.ts === null ? -Infinity : (data.ts as number), eid: data.eid, tied, clock: 0 }
   } catch {

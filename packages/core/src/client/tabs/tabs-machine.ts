@@ -301,12 +301,23 @@ const roleOf = (phase: TabPhase): TabRole | undefined =>
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
 
+/** Whether `list` is a list of texts. */
+const texts = (list: unknown): boolean => Array.isArray(list) && list.every((text) => typeof text === 'string')
+
 /**
  * A mark as a tab posts it (another version's, or a broken one, must not reach a leader's or
- * hub's filter): a `ts` that is a number but not NaN (`-Infinity` is a mark before every event).
+ * hub's filter): a `ts` that is a number below `Infinity` (`-Infinity` is a mark before every
+ * event; NaN or `+Infinity` would freeze it), text eids, and a finite `clock` if any (a BigInt
+ * one threw in `rebased`), and text `pos` (other eids or positions threw in the hub's record).
  */
 export const isMark = (value: unknown): boolean =>
-  isObject(value) && typeof value['ts'] === 'number' && !Number.isNaN(value['ts']) && typeof value['eid'] === 'string' && (value['tied'] === undefined || Array.isArray(value['tied']))
+  isObject(value) &&
+  typeof value['ts'] === 'number' &&
+  value['ts'] < Infinity &&
+  typeof value['eid'] === 'string' &&
+  (value['tied'] === undefined || texts(value['tied'])) &&
+  (value['pos'] === undefined || (isObject(value['pos']) && texts(Object.values(value['pos'])))) &&
+  Number.isFinite(value['clock'] ?? 0)
 
 /** The message, if `data` is one of this version's; anything else on the channel is ignored. */
 export function tabMessage(data: unknown): TabMessage | undefined {
@@ -553,7 +564,8 @@ function decide(state: TabState, input: TabInput, config: TabConfig): TabStep {
     }
     case 'counted': {
       if (input.session !== next.session || next.phase !== 'leading') break
-      const count = 1 + Math.max(input.waiting, next.greeted.length)
+      // `|| 0`: a count that is no number (NaN) counts none, never a NaN tab count.
+      const count = 1 + Math.max(input.waiting || 0, next.greeted.length)
       if (count === next.count) break
       set({ count })
       broadcast(['status', show(again(next.current))])
