@@ -1,5 +1,5 @@
 import { useMemo, useSyncExternalStore } from 'react'
-import type { Observable } from 'rxjs'
+import { asapScheduler, type Observable, share, timer } from 'rxjs'
 
 /** A store over an observable, in the shape `useSyncExternalStore` asks for. */
 export interface ObservableStore<T> {
@@ -33,6 +33,12 @@ export function observableStore<T>(source: Observable<T>, initial: T): Observabl
  * `initial` is read when the source changes, not on every render.
  */
 export function useObservable<T>(source: Observable<T>, initial: T): T {
-  const store = useMemo(() => observableStore(source, initial), [source])
+  // The subscription outlives its last subscriber by a microtask: StrictMode's development
+  // remount (unsubscribe, then subscribe again at once) keeps it, so a lazy client keeps its
+  // socket instead of opening a second one.
+  const store = useMemo(
+    () => observableStore(source.pipe(share({ resetOnRefCountZero: () => timer(0, asapScheduler) })), initial),
+    [source],
+  )
   return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot)
 }

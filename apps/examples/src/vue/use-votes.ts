@@ -1,18 +1,26 @@
 import { EventName, type FatesClient, ofEvent } from '@fates-rx/core'
-import { map, type Observable } from 'rxjs'
-import { onScopeDispose, type Ref, shallowRef } from 'vue'
+import { map, type Observable, type Subscription } from 'rxjs'
+import { getCurrentInstance, onMounted, onScopeDispose, type Ref, shallowRef } from 'vue'
 
 /**
  * The latest value of an observable as a read-only ref. Call it in `setup()` (or any effect
- * scope): the subscription ends when the component unmounts or the scope stops.
+ * scope): in a component it subscribes once mounted (so never in a server render), and the
+ * subscription ends when the component unmounts or the scope stops.
  */
 export function useObservable<T>(source: Observable<T>, initial: T): Readonly<Ref<T>> {
   // shallowRef: the values are replaced, never mutated, so deep reactivity would only cost.
   const value = shallowRef(initial) as Ref<T>
-  const subscription = source.subscribe((next) => {
-    value.value = next
-  })
-  onScopeDispose(() => subscription.unsubscribe())
+  let subscription: Subscription | undefined
+  const start = (): void => {
+    subscription = source.subscribe((next) => {
+      value.value = next
+    })
+  }
+  // In a component, subscribe once mounted: a server render (SSR) never mounts nor unmounts,
+  // so a subscription made in setup() would never end there (nor the socket it opened).
+  if (getCurrentInstance() === null) start()
+  else onMounted(start)
+  onScopeDispose(() => subscription?.unsubscribe())
   return value
 }
 
