@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import { GlobalRegistrator } from '@happy-dom/global-registrator'
-import { EventName, type ReceivedEvent } from '@fates-rx/core'
-import { fakeClient, fatesEvent, receivedEvent } from '@fates-rx/core/testing'
+import { connect, EventName, type ReceivedEvent } from '@fates-rx/core'
+import { fakeClient, fatesEvent, receivedEvent, rejectIdentify, scriptedWebSockets } from '@fates-rx/core/testing'
 import { Subject } from 'rxjs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type * as Component from './vote-count.component.js'
 
 // The component is compiled ahead of time by the Angular compiler (ngc, strictTemplates: the
@@ -48,5 +48,26 @@ describe('examples/angular', () => {
 
     app.destroy()
     expect(event$.observed).toBe(false)
+  })
+
+  // A wrong token stops the client for good (`failed`, no retry): say so, not "No votes yet".
+  it('says why a client that failed is not connected, and keeps the token out', async () => {
+    const { FATES_CLIENT, VoteCountComponent } = (await import(/* @vite-ignore */ compiled.href)) as typeof Component
+    const { provideZonelessChangeDetection } = await import('@angular/core')
+    const { bootstrapApplication } = await import('@angular/platform-browser')
+    document.body.innerHTML = '<vote-count></vote-count>'
+    const token = 'wrong-secret-token'
+    const server = scriptedWebSockets([rejectIdentify('invalid_auth')])
+    const client = connect({ url: 'ws://127.0.0.1:9/ws', id: '811073947382579200', token, WebSocket: server.WebSocket })
+    const app = await bootstrapApplication(VoteCountComponent, {
+      providers: [provideZonelessChangeDetection(), { provide: FATES_CLIENT, useValue: client }],
+    })
+    await vi.waitFor(async () => {
+      await app.whenStable()
+      expect(document.body.textContent?.trim()).toMatch(/^Not connected: .*invalid_auth/)
+    })
+    expect(document.body.innerHTML).not.toContain(token)
+    expect(server.sockets).toHaveLength(1)
+    app.destroy()
   })
 })

@@ -71,4 +71,31 @@ describe('examples/browser', () => {
     expect(root.querySelector('.status')?.textContent).toMatch(/^connect\(\): id must be a Discord snowflake/)
     expect(root.outerHTML).not.toContain(token)
   })
+
+  it('keeps only the newest 50 events on the page', async () => {
+    const votes = Array.from({ length: 60 }, (_, i) => wrapEvent(fatesEvent(EventName.BotVote, { user: String(i + 1), votes: i + 1 })))
+    const server = scriptedWebSockets([acceptIdentify(of(joinFrames(...votes)))])
+    const root = document.createElement('div')
+    const unmount = page.mount(root, { WebSocket: server.WebSocket })
+    submit(root, { url: 'ws://127.0.0.1:9/ws', id, token })
+    await vi.waitFor(() => expect(root.querySelector('.events li')?.textContent).toBe('bot vote by 60'))
+    const items = [...root.querySelectorAll('.events li')].map((li) => li.textContent)
+    expect(items).toHaveLength(50)
+    expect(items.at(-1)).toBe('bot vote by 11')
+    unmount()
+  })
+
+  it('starts a new list when the form connects again (maybe to another bot)', async () => {
+    const vote = wrapEvent(fatesEvent(EventName.BotVote, { user: '1', votes: 1 }))
+    const server = scriptedWebSockets([acceptIdentify(of(joinFrames(vote))), acceptIdentify()])
+    const root = document.createElement('div')
+    const unmount = page.mount(root, { WebSocket: server.WebSocket })
+    submit(root, { url: 'ws://127.0.0.1:9/ws', id, token })
+    await vi.waitFor(() => expect(root.querySelectorAll('.events li')).toHaveLength(1))
+
+    submit(root, { url: 'ws://127.0.0.1:9/ws', id: '563808552288780322', token })
+    expect(root.querySelectorAll('.events li')).toHaveLength(0)
+    await vi.waitFor(() => expect(root.querySelector('.status')?.textContent).toBe('live'))
+    unmount()
+  })
 })

@@ -9,6 +9,9 @@ export interface MountOptions {
   readonly WebSocket?: WebSocketConstructor
 }
 
+/** The newest events kept on the page: a busy bot would otherwise grow the list without bound. */
+const maxEvents = 50
+
 const template = `
   <form>
     <label>Socket URL <input name="url" value="wss://api.fateslist.xyz/api/dragon/ws/" required /></label>
@@ -30,6 +33,7 @@ export function mount(root: HTMLElement, options: MountOptions = {}): () => void
   form.addEventListener('submit', (submit) => {
     submit.preventDefault()
     stop()
+    events.replaceChildren() // a new connection (maybe another bot): start a new list
     const field = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value.trim()
     let client: FatesClient
     try {
@@ -54,6 +58,7 @@ export function mount(root: HTMLElement, options: MountOptions = {}): () => void
         const item = document.createElement('li')
         item.textContent = `${eventLabel(event.m.e)} by ${String(event.ctx['user'] ?? 'the system')}`
         events.prepend(item)
+        if (events.childElementCount > maxEvents) events.lastElementChild?.remove()
       }),
     ]
     stop = () => subscriptions.forEach((s) => s.unsubscribe())

@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { GlobalRegistrator } from '@happy-dom/global-registrator'
-import { EventName, type FatesClient, type ReceivedEvent } from '@fates-rx/core'
-import { fakeClient, fatesEvent, receivedEvent } from '@fates-rx/core/testing'
+import { connect, EventName, type FatesClient, type ReceivedEvent } from '@fates-rx/core'
+import { fakeClient, fatesEvent, receivedEvent, rejectIdentify, scriptedWebSockets } from '@fates-rx/core/testing'
 import { Subject } from 'rxjs'
 import type { Component } from 'svelte'
 import { compile } from 'svelte/compiler'
 import { build } from 'esbuild'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 // Compiles the component with svelte/compiler, bundles it with Svelte's browser runtime as a
 // bundler would (esbuild, platform browser), then mounts it into happy-dom's document.
@@ -63,6 +63,23 @@ describe('examples/svelte', () => {
 
     await unmount(component)
     expect(event$.observed).toBe(false)
+  })
+
+  // A wrong token stops the client for good (`failed`, no retry): say so, not "No votes yet".
+  it('says why a client that failed is not connected, and keeps the token out', async () => {
+    const { mount, unmount, flushSync, VoteCount } = await browserBundle()
+    const token = 'wrong-secret-token'
+    const server = scriptedWebSockets([rejectIdentify('invalid_auth')])
+    const client = connect({ url: 'ws://127.0.0.1:9/ws', id: '811073947382579200', token, WebSocket: server.WebSocket })
+    const target = document.createElement('div')
+    const component = mount(VoteCount, { target, props: { client } })
+    await vi.waitFor(() => {
+      flushSync()
+      expect(target.textContent).toMatch(/^Not connected: .*invalid_auth/)
+    })
+    expect(target.innerHTML).not.toContain(token)
+    expect(server.sockets).toHaveLength(1)
+    await unmount(component)
   })
 
   it('compiles for server rendering too', async () => {

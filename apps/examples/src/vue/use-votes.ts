@@ -1,5 +1,5 @@
 import { EventName, type FatesClient, ofEvent } from '@fates-rx/core'
-import { map, type Observable, type Subscription } from 'rxjs'
+import { distinctUntilChanged, map, type Observable, type Subscription } from 'rxjs'
 import { getCurrentInstance, onMounted, onScopeDispose, type Ref, shallowRef } from 'vue'
 
 /**
@@ -30,6 +30,20 @@ export function useVotes(client: FatesClient): Readonly<Ref<number | undefined>>
     client.event$.pipe(
       ofEvent(EventName.BotVote),
       map((vote) => vote.ctx.votes),
+    ),
+    undefined,
+  )
+}
+
+/**
+ * Why the client stopped for good (`failed`: a wrong token, a bad id), else `undefined`. Show it
+ * before the votes, or a failed client looks like a bot nobody votes for.
+ */
+export function useFailure(client: FatesClient): Readonly<Ref<string | undefined>> {
+  return useObservable<string | undefined>(
+    client.status$.pipe(
+      map((s) => (s.state === 'failed' ? (s.detail ?? 'failed') : undefined)),
+      distinctUntilChanged(),
     ),
     undefined,
   )
