@@ -22,6 +22,10 @@ describe('planReplay', () => {
     ['exact with events stored after the head was read', { stored: history(3, 4, 5, 6), after: at(3), head: at(4), positioned: true }, 'exact', ['x4', 'x5', 'x6']],
     ['unpositioned store', { stored: history(1, 2), after: at(1), positioned: false }, 'unpositioned', ['x2', 'x1']],
     ['another life of the store', { stored: history(1, 2), after: at(1, 'old'), head: at(2), positioned: true }, 'epoch', ['x2', 'x1']],
+    // A restarted Redis keeps its snapshot's events in their old life; the new life counts on
+    // from the offset it found, so an old-life event at or before the client's offset is older.
+    ['an earlier life’s events kept by a restarted Redis, before the position', { stored: { ...Object.fromEntries([1, 2, 3].map((n) => [`x${n}`, stored(n, 'old')])), ...history(4, 5, 6) }, after: at(4), head: at(6), positioned: true }, 'exact', ['x5', 'x6']],
+    ['an earlier life’s event after the position: cannot tell', { stored: { x5: stored(5, 'old'), x6: stored(6) }, after: at(4), head: at(6), positioned: true }, 'unpositioned', ['x6', 'x5']],
     ['no life recorded (a flushed Redis)', { stored: {}, after: at(1), positioned: true }, 'epoch', []],
     ['a position past the head', { stored: history(1, 2), after: at(3), head: at(2), positioned: true }, 'ahead', ['x2', 'x1']],
     ['trimmed past the position', { stored: history(4, 5), after: at(2), head: at(5), positioned: true }, 'too-old', ['x5', 'x4']],

@@ -66,7 +66,14 @@ export function planReplay(input: ReplayInput): ReplayPlan {
   let upToHead = 0
   for (const [eid, event] of Object.entries(stored)) {
     const position = parsePosition((event as { m?: { pos?: unknown } } | null)?.m?.pos)
-    if (position === undefined || position.epoch !== head.epoch) return whole(stored, 'unpositioned')
+    if (position === undefined) return whole(stored, 'unpositioned')
+    if (position.epoch !== head.epoch) {
+      // An earlier life's event that a restarted Redis kept (its snapshot): a new life goes on
+      // counting from the offset it found, so one at or before the client's offset was stored
+      // before every event of this life, and is not after the position. Any other: can't tell.
+      if (position.offset <= after.offset) continue
+      return whole(stored, 'unpositioned')
+    }
     if (position.offset <= after.offset) continue
     newer.push([position.offset, eid, event])
     if (position.offset <= head.offset) upToHead++

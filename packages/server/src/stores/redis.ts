@@ -403,6 +403,11 @@ export class RedisStore implements Store {
 
   async storedEvents(channel: string): Promise<EventsById> {
     const [own, original] = await Promise.all([this.#commands.hgetall(RedisKeys.history(channel)), this.#originalEvents(channel)])
+    // A barrier on the pub/sub connection: its answer comes after the live message of every
+    // event just read (published before the read ran), so that those reach the subscribers
+    // first; a reader holding live events until the replay is queued then skips them by eid
+    // instead of receiving them a second time after it.
+    if (this.#subscriber.status === 'ready') await this.#subscriber.ping()
     // The original producer's events first, so that the server's own copy of an eid wins.
     // Eids are the producers' strings: keyed into an object without a prototype, `__proto__`
     // is an eid like any other instead of a way to replace the object's prototype.
