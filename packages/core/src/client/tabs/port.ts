@@ -155,6 +155,8 @@ export function workerClient(
     // Counted once left too: a welcome that comes after its join was left still answers it.
     if (message.type === 'welcome') unanswered -= 1
     if (!active) return
+    // A subscriber may close(), leave or rejoin inside an emission: the rest is not this joining's.
+    const at = joining
     switch (message.type) {
       case 'welcome':
         if (unanswered > 0) return
@@ -184,16 +186,16 @@ export function workerClient(
           mark = recordMark ?? { ts: now() / 1000, eid: '', clock: 0 }
           saveMark()
         }
-        for (const event of message.history) deliver(event)
+        for (const event of message.history) if (at === joining) deliver(event)
         // The fill is whole (what the hub delivered after this tab's mark, in order), though
         // the hub marks it resumed: it counts at once, or a second reload with no live event
         // between would get it again.
         replayWhole()
-        if (message.status !== undefined) status$.next(message.status)
+        if (message.status !== undefined && at === joining) status$.next(message.status)
         return
       case 'out':
         if (unanswered > 0 || !Array.isArray(message.items) || !message.items.every(isItem)) return
-        for (const item of message.items) emit(item)
+        for (const item of message.items) if (at === joining) emit(item)
         return
       case 'store':
         try {
@@ -249,6 +251,8 @@ export function workerClient(
     const joined = (joining += 1)
     active = true
     status$.next({ state: 'connecting', since: now(), detail: Say.joining })
+    // Left by a subscriber that had what it wanted of that status (refCounted runs `last` at once).
+    if (joined !== joining) return
     if (worker === undefined) {
       try {
         worker = typeof sharing.worker === 'function' ? sharing.worker() : sharing.worker

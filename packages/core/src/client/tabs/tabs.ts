@@ -141,8 +141,9 @@ export function sharedClient(
       coverage = trimmed(coverage, retained.slice(0, retained.length - keep))
       retained = retained.slice(-keep)
     }
-    event$.next(event)
+    // Queued before what a subscriber does inside next() (its last unsubscribe resets the mark).
     dispatch({ type: 'delivered', at: now(), event })
+    event$.next(event)
   })
 
   let held: TabSession | undefined
