@@ -2,6 +2,7 @@ import type { ControlPayload, FatesEvent, ReceivedEvent, WrappedEvent } from '..
 import type { ContextOf } from '../codec/contexts.js'
 import { ControlCode, ControlDetail } from '../protocol/control.js'
 import { Protocol } from '../protocol/limits.js'
+import { goJson, goString } from '../codec/go-json.js'
 
 // Builders of wire payloads for tests. They take their codes, detail texts and numbers from
 // the protocol tables, so a test written with them tracks the protocol instead of a copy of it.
@@ -185,26 +186,16 @@ export function wrapEvent(event: FatesEvent, chan = 'bot-811073947382579200'): W
 /** A payload for {@link joinFrames}: an object (serialized as JSON) or JSON text. */
 export type FramePart = object | string
 
-/** A value with every object's keys sorted, as Go's `json.Marshal` wrote the maps of an event. */
-function sortedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedKeys)
-  if (value === null || typeof value !== 'object') return value
-  const sorted: Record<string, unknown> = {}
-  for (const key of Object.keys(value).sort()) sorted[key] = sortedKeys((value as Record<string, unknown>)[key])
-  return sorted
-}
-
-// Go escapes these in every string it writes (HTML-safe JSON); outside strings JSON never holds them.
-const goEscaped = /[<>&\u2028\u2029]/g
-
 /**
- * A payload as the server writes it: a control payload in its struct's field order, anything
- * else (an event) with its keys sorted; strings HTML-escaped as Go escapes them.
+ * A payload as the server writes it (codec/go-json.ts, the server's writer): a control payload
+ * in its struct's field order, anything else (an event) with its keys sorted as Go sorted them;
+ * strings escaped as Go escaped them.
  */
 const text = (part: FramePart): string => {
   if (typeof part === 'string') return part
-  const ordered = (part as { control?: unknown }).control === true ? part : sortedKeys(part)
-  return JSON.stringify(ordered).replace(goEscaped, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  if ((part as { control?: unknown }).control !== true) return goJson(part)
+  const fields = Object.entries(part).filter(([, value]) => value !== undefined)
+  return `{${fields.map(([key, value]) => `${goString(key)}:${goJson(value)}`).join(',')}}`
 }
 
 /**

@@ -504,8 +504,9 @@ export class Relay implements ViewerGate {
     // so that the store gets what the origin published while the upstream was closed; see
     // `#received` for what of it is relayed live.
     // A record kept from an earlier subscription: this one resumes a gap of the relay's store
-    // (as does a reconnect after this one was live).
-    const reopened = target.record !== undefined
+    // (as does any later live of this one: a reconnect, or a failed upstream's retry, which
+    // resets `liveSinceOpened`).
+    let resumesGap = target.record !== undefined
     target.record ??= recordText({ mark: { ts: liveFrom(target), eid: '' }, ledger: {} })
     const client = (target.client ??= connect({
       WebSocket: LimitedWebSocket as unknown as NonNullable<ConnectOptions['WebSocket']>,
@@ -526,7 +527,10 @@ export class Relay implements ViewerGate {
       const input = upstreamInput(status, !target.liveSinceOpened)
       if (input === undefined) return
       if (status.state === 'identifying') outcomes = undefined
-      if (status.state === 'live' && status.gap === 'unknown' && (reopened || target.liveSinceOpened)) this.#raiseFloor(target, outcomes)
+      if (status.state === 'live') {
+        if (status.gap === 'unknown' && resumesGap) this.#raiseFloor(target, outcomes)
+        resumesGap = true
+      }
       // A failure's retry is timed from now, jittered: the machine gets both as data.
       this.#dispatch(target, input.status === 'failed' ? { ...input, at: Date.now(), random: Math.random() } : input)
     })

@@ -25,6 +25,10 @@ it('ready: the builder makes the server frame, but for ts', async () => {
 it.each([
   ['a vote', { user: '1', votes: 57, test: false }],
   ['a review with markup', { user: '1', id: '9a6c0e52-4f3a-4b8e-9d51-0c4b5e0f7a21', star_rating: 4.5, reply: null, review: 'Great <b>5/5</b> & more', upvotes: 0, downvotes: 0, upvote: true }],
+  // Go 1.18 wrote \b and \f as \u0008 and \u000c, and sorted keys by their UTF-8 bytes (a key
+  // past U+FFFF after U+FFFD): the kit writes with the server's own writer (codec/go-json.ts).
+  ['a backspace in a review', { user: '1', id: '9a6c0e52-4f3a-4b8e-9d51-0c4b5e0f7a21', star_rating: 4.5, reply: null, review: 'a\bb\fc', upvotes: 0, downvotes: 0, upvote: true }],
+  ['a key past U+FFFF', { user: '1', votes: 57, test: false, '\u{1F600}': 1, '\uFFFD': 2 }],
 ] as const)('%s: the builder makes the frame the server writes for the same event', async (_, ctx) => {
   server = await startTestServer({ positions: false })
   const { client } = await identified(server)
