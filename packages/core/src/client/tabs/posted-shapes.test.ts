@@ -62,8 +62,12 @@ describe('1. a posted mark of the wrong shape (isMark)', () => {
 })
 
 describe('2. a posted event whose m.ts or m.eid is of the wrong type (isPostedEvent)', () => {
-  it("a follower's mark keeps a number ts after delivering such an event", () => {
-    const event = { m: { eid: 'x', ts: '99' }, ctx: {} } as unknown as ReceivedEvent
+  it.each<[string, unknown]>([
+    ['text', '99'],
+    // Survives structured clone; a follower with no clock yet would take it for its mark.
+    ['+Infinity', Number.POSITIVE_INFINITY],
+  ])("a follower's mark keeps a finite number ts after delivering an event whose ts is %s", (_, ts) => {
+    const event = { m: { eid: 'x', ts }, ctx: {} } as unknown as ReceivedEvent
     const r = run([{ type: 'message', at: 3, session: 1, data: { type: 'out', items: [['event', event]] } }], waiting())
     // The interpreter delivers what the machine emits (after its dedupe).
     const delivered = r.effects.flatMap((e): TabInput[] => (e.type === 'emit' && e.item[0] === 'event' ? [{ type: 'delivered', at: 4, event: e.item[1] }] : []))

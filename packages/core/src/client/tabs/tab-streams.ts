@@ -153,9 +153,9 @@ export function markKeeper(given: TabSessionStore | undefined, now: () => { read
 /** A tab's mark as it keeps it in its session (a reload's resume mark): `-Infinity` is `null` in JSON. */
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
 
-/** An event as a tab or the hub posts it: an object with its `m`, which a follower's dedupe reads, its `ts` a number and `eid` text if any (else they become a mark's). */
+/** An event as a tab or the hub posts it: an object with its `m`, which a follower's dedupe reads, its `ts` a finite number and `eid` text if any (else they become a mark's). */
 export const isPostedEvent = (value: unknown): boolean =>
-  isObject(value) && isObject(value['m']) && typeof (value['m']['ts'] ?? 0) === 'number' && typeof (value['m']['eid'] ?? '') === 'string'
+  isObject(value) && isObject(value['m']) && Number.isFinite(value['m']['ts'] ?? 0) && typeof (value['m']['eid'] ?? '') === 'string'
 
 /**
  * An item as a leader or the hub posts it: `[kind, value]`, the value a frame's text or an
