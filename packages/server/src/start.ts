@@ -92,6 +92,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           timers: NodeTimers,
           ...(store.headOf === undefined ? {} : { head: (channel: string) => store.headOf!(channel) }),
         })
+  // A relay on a store that already holds events (a restart on Redis) fetches what it missed.
+  await relay?.restore((channel) => newestStored(store, channel))
   const server = makeServer({
     store,
     logger,
@@ -206,6 +208,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return closing
     },
   }
+}
+
+/** The newest `m.ts` among a channel's stored events (Unix seconds), undefined when none has one. */
+async function newestStored(store: Store, channel: string): Promise<number | undefined> {
+  let newest: number | undefined
+  for (const event of Object.values(await store.storedEvents(channel))) {
+    const ts = (event as { m?: { ts?: unknown } } | null)?.m?.ts
+    if (typeof ts === 'number' && Number.isFinite(ts) && !(ts <= (newest ?? -Infinity))) newest = ts
+  }
+  return newest
 }
 
 /**

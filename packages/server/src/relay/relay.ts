@@ -238,6 +238,25 @@ export class Relay implements ViewerGate {
     }
   }
 
+  /**
+   * Before the first viewer: a target whose store already holds events (a relay restarted on a
+   * persistent store, or one started beside another on the same Redis) resumes its upstream from
+   * the newest of them, and holds its viewers until that replay is stored, as after a grace
+   * period's close: what the origin published while no upstream of this process held it is
+   * fetched, or, past the origin's history, floored (a resume across it is not called exact).
+   * Without it the first opening resumed from its own start, and a viewer resuming from before
+   * the restart was told `exact` over events never fetched. `newest`: the newest `m.ts` the
+   * store holds in a channel (Unix seconds), undefined when it holds none.
+   */
+  async restore(newest: (channel: string) => Promise<number | undefined>): Promise<void> {
+    for (const target of this.#targets.values()) {
+      const ts = await newest(target.channel).catch(() => undefined)
+      if (ts === undefined || target.record !== undefined) continue
+      target.record = recordText({ mark: { ts, eid: '' }, ledger: {} })
+      target.state = { ...target.state, behind: true }
+    }
+  }
+
   admit(kind: IdentityKind, id: string): Admission {
     const target = this.#targets.get(channelOf(kind, id))
     // A token lookup that knows more identities than the relay relays (PostgreSQL): those are

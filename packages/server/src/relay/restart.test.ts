@@ -1,0 +1,73 @@
+// A relay restarted on a store that keeps its events (Redis): the first opening of its upstream
+// resumes from the newest stored event, so what the origin published while no relay process
+// held the upstream reaches a viewer resuming from before the restart, and is not skipped under
+// an exact resume (a review's finding, 2026-12-08: it resumed from its own start).
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { startServer, type RunningServer } from '../start.js'
+import { quietFor, RecordedBot, segments, TestClient } from '../test/harness.js'
+import { startRedis, type RedisService } from '../test/services.js'
+
+const Upstream = RecordedBot
+const Viewer = { id: RecordedBot.id, token: 'viewer-token-public' }
+const Channel = `bot-${RecordedBot.id}`
+
+let redis: RedisService
+const running: { close(): Promise<unknown> | void }[] = []
+beforeAll(async () => {
+  redis = await startRedis()
+})
+afterAll(async () => {
+  for (const item of running.reverse()) await item.close()
+  await redis.stop()
+})
+
+interface Payload {
+  readonly code: string
+  readonly channels?: Record<string, string>
+  readonly dat?: { m: { pos?: string }; ctx: { user: string } }
+}
+const payloads = (c: TestClient): Payload[] => c.frames.flatMap((f) => segments(f).map((s) => JSON.parse(s) as Payload))
+const users = (c: TestClient): string[] => payloads(c).flatMap((p) => (p.code === 'event' && p.dat !== undefined ? [p.dat.ctx.user] : []))
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await quietFor(20)
+  }
+}
+const relayOn = async (origin: RunningServer): Promise<RunningServer> => {
+  const relay = await startServer({ host: '127.0.0.1', port: 0, redis: redis.url, bots: [Viewer], relay: { upstream: origin.url, bots: [Upstream] } })
+  running.push(relay)
+  return relay
+}
+const viewer = async (relay: RunningServer, after?: string): Promise<TestClient> => {
+  const client = await TestClient.open(relay.url)
+  running.push({ close: () => void client.ws.terminate() })
+  await client.next()
+  client.send(JSON.stringify({ id: Viewer.id, token: Viewer.token, bot: true, send_all: true, ...(after === undefined ? {} : { after: { [Channel]: after } }) }))
+  return client
+}
+
+it('fetches, at its first opening, what the origin published while the relay was down, and a resume from before gets it', async () => {
+  const origin = await startServer({ host: '127.0.0.1', port: 0, bots: [Upstream] })
+  running.push(origin)
+  const first = await relayOn(origin)
+  const before = await viewer(first)
+  await until('live', () => first.upstreams()[0]?.status === 'live' && payloads(before).some((p) => p.code === 'ready'))
+  await origin.publish(Channel, { m: { e: 16 }, ctx: { user: '1', widget: false } })
+  await until('event 1', () => users(before).length === 1)
+  const position = payloads(before).find((p) => p.code === 'event')?.dat?.m.pos
+  expect(position).toBeDefined()
+  await first.close()
+
+  // Published while no relay runs, and over a second before the next one opens its upstream
+  // (which once resumed from its own start, less a second).
+  for (const user of ['2', '3']) await origin.publish(Channel, { m: { e: 16 }, ctx: { user, widget: false } })
+  await quietFor(1_500)
+
+  const second = await relayOn(origin)
+  const returned = await viewer(second, position)
+  await until('done_prior', () => payloads(returned).some((p) => p.code === 'done_prior'))
+  expect(users(returned)).toEqual(['2', '3'])
+  expect(payloads(returned).find((p) => p.code === 'resume')?.channels?.[Channel]).toBe('exact')
+})
