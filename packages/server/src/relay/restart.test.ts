@@ -4,7 +4,7 @@
 // an exact resume (a review's finding, 2026-12-08: it resumed from its own start).
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../start.js'
-import { quietFor, RecordedBot, segments, TestClient } from '../test/harness.js'
+import { payloadsOf, quietFor, RecordedBot, TestClient, until, usersOf } from '../test/harness.js'
 import { startRedis, type RedisService } from '../test/services.js'
 
 const Upstream = RecordedBot
@@ -21,20 +21,6 @@ afterAll(async () => {
   await redis.stop()
 })
 
-interface Payload {
-  readonly code: string
-  readonly channels?: Record<string, string>
-  readonly dat?: { m: { pos?: string }; ctx: { user: string } }
-}
-const payloads = (c: TestClient): Payload[] => c.frames.flatMap((f) => segments(f).map((s) => JSON.parse(s) as Payload))
-const users = (c: TestClient): string[] => payloads(c).flatMap((p) => (p.code === 'event' && p.dat !== undefined ? [p.dat.ctx.user] : []))
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await quietFor(20)
-  }
-}
 const relayOn = async (origin: RunningServer): Promise<RunningServer> => {
   const relay = await startServer({ host: '127.0.0.1', port: 0, redis: redis.url, bots: [Viewer], relay: { upstream: origin.url, bots: [Upstream] } })
   running.push(relay)
@@ -53,10 +39,10 @@ it('fetches, at its first opening, what the origin published while the relay was
   running.push(origin)
   const first = await relayOn(origin)
   const before = await viewer(first)
-  await until('live', () => first.upstreams()[0]?.status === 'live' && payloads(before).some((p) => p.code === 'ready'))
+  await until('live', () => first.upstreams()[0]?.status === 'live' && payloadsOf(before).some((p) => p.code === 'ready'))
   await origin.publish(Channel, { m: { e: 16 }, ctx: { user: '1', widget: false } })
-  await until('event 1', () => users(before).length === 1)
-  const position = payloads(before).find((p) => p.code === 'event')?.dat?.m.pos
+  await until('event 1', () => usersOf(before).length === 1)
+  const position = payloadsOf(before).find((p) => p.code === 'event')?.dat?.m.pos
   expect(position).toBeDefined()
   await first.close()
 
@@ -67,7 +53,7 @@ it('fetches, at its first opening, what the origin published while the relay was
 
   const second = await relayOn(origin)
   const returned = await viewer(second, position)
-  await until('done_prior', () => payloads(returned).some((p) => p.code === 'done_prior'))
-  expect(users(returned)).toEqual(['2', '3'])
-  expect(payloads(returned).find((p) => p.code === 'resume')?.channels?.[Channel]).toBe('exact')
+  await until('done_prior', () => payloadsOf(returned).some((p) => p.code === 'done_prior'))
+  expect(usersOf(returned)).toEqual(['2', '3'])
+  expect(payloadsOf(returned).find((p) => p.code === 'resume')?.channels?.[Channel]).toBe('exact')
 })

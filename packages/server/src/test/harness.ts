@@ -214,3 +214,27 @@ export async function identified(
 
 /** Resolves after `ms` milliseconds: only to prove that nothing arrives. */
 export const quietFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Polls `check` every 20 ms until it holds, failing after `timeoutMs` with what was awaited. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await quietFor(20)
+  }
+}
+
+/** A received payload as the relay's tests read it: a control's code, a resume's channels, an event's position and user. */
+export interface ReadPayload {
+  readonly code: string
+  readonly channels?: Record<string, string>
+  readonly dat?: { m: { pos?: string }; ctx: { user: string } }
+}
+
+/** Every payload `client` received, in order. */
+export const payloadsOf = (client: { readonly frames: readonly string[] }): ReadPayload[] =>
+  client.frames.flatMap((frame) => segments(frame).map((segment) => JSON.parse(segment) as ReadPayload))
+
+/** The `ctx.user` of every event `client` received, in order. */
+export const usersOf = (client: { readonly frames: readonly string[] }): string[] =>
+  payloadsOf(client).flatMap((p) => (p.code === 'event' && p.dat !== undefined ? [p.dat.ctx.user] : []))

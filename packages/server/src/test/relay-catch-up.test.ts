@@ -18,7 +18,7 @@ import type { EventToStore } from '../stores/store.js'
 import { MemoryStore } from '../stores/memory.js'
 import { startServer, type RunningServer } from '../start.js'
 import { useServer } from '../use/ws.js'
-import { identified, quietFor, RecordedBot, segments, startTestServer, TestClient } from './harness.js'
+import { identified, quietFor, RecordedBot, segments, startTestServer, TestClient, until } from './harness.js'
 
 const ViewerToken = 'viewer-token-public'
 const Channel = `bot-${RecordedBot.id}`
@@ -35,14 +35,6 @@ const view = (user: string) => ({ m: { e: 16 }, ctx: { user, widget: false } })
 function recording(): Logger & { lines: string[] } {
   const lines: string[] = []
   return { lines, info: (line) => void lines.push(line), error: (line) => void lines.push(`ERR ${line}`) }
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await quietFor(20)
-  }
 }
 
 async function relayOf(origin: RunningServer, more: Partial<Parameters<typeof startServer>[0]> = {}): Promise<RunningServer & { log: string[] }> {

@@ -2,13 +2,13 @@
 // viewers as websocket clients in this process.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, type ConnectionStatus, type ControlPayload } from '@fates-rx/core'
 import { RelayCloseCode, RelayCloseInfo, RelayControlCode } from '@fates-rx/core/protocol'
 import { eventIds, quietFor, segments, TestClient } from './harness.js'
+import { freePort } from './services.js'
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 const BotId = '811073947382579200'
@@ -65,14 +65,6 @@ async function stop(process: Process): Promise<void> {
 }
 
 /** A free loopback port, for an origin that must come back on the same one. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
 const scrape = async (p: Process, admin: string): Promise<string> =>
   (await fetch(`${p.http}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text()
 
