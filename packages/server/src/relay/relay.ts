@@ -249,8 +249,12 @@ export class Relay implements ViewerGate {
    * store holds in a channel (Unix seconds), undefined when it holds none.
    */
   async restore(newest: (channel: string) => Promise<number | undefined>): Promise<void> {
+    // Every upstream also carries `global`: a store holding only its events still resumes, and
+    // the older of the two newest is where neither channel's gap has begun.
+    const global = await newest(GlobalChannel).catch(() => undefined)
     for (const target of this.#targets.values()) {
-      const ts = await newest(target.channel).catch(() => undefined)
+      const own = await newest(target.channel).catch(() => undefined)
+      const ts = own === undefined ? global : global === undefined ? own : Math.min(own, global)
       if (ts === undefined || target.record !== undefined) continue
       target.record = recordText({ mark: { ts, eid: '' }, ledger: {} })
       target.state = { ...target.state, behind: true }
