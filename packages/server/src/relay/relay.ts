@@ -249,11 +249,20 @@ export class Relay implements ViewerGate {
    * store holds in a channel (Unix seconds), undefined when it holds none.
    */
   async restore(newest: (channel: string) => Promise<number | undefined>): Promise<void> {
+    // A store that cannot answer now leaves its channels as a fresh relay's, said in the log (the
+    // server starts all the same, as it did before restoring); read together, so that a hanging
+    // store delays the start by one command timeout, not one per target.
+    const read = (channel: string): Promise<number | undefined> =>
+      newest(channel).catch((error: unknown) => {
+        this.#context.logger.error(`relay: could not read the newest stored event of ${channel} (${describe(error)}): its upstream's first opening starts from now`)
+        return undefined
+      })
+    const targets = [...this.#targets.values()]
     // Every upstream also carries `global`: a store holding only its events still resumes, and
     // the older of the two newest is where neither channel's gap has begun.
-    const global = await newest(GlobalChannel).catch(() => undefined)
-    for (const target of this.#targets.values()) {
-      const own = await newest(target.channel).catch(() => undefined)
+    const [global, ...owns] = await Promise.all([read(GlobalChannel), ...targets.map((target) => read(target.channel))])
+    for (const [index, target] of targets.entries()) {
+      const own = owns[index]
       const ts = own === undefined ? global : global === undefined ? own : Math.min(own, global)
       if (ts === undefined || target.record !== undefined) continue
       target.record = recordText({ mark: { ts, eid: '' }, ledger: {} })

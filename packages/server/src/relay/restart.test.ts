@@ -4,6 +4,7 @@
 // an exact resume (a review's finding, 2026-12-08: it resumed from its own start).
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { startServer, type RunningServer } from '../start.js'
+import { MemoryStore } from '../stores/memory.js'
 import { payloadsOf, quietFor, RecordedBot, TestClient, until, usersOf } from '../test/harness.js'
 import { startRedis, type RedisService } from '../test/services.js'
 
@@ -63,4 +64,20 @@ it.each([[Channel], ['global']])('fetches, at its first opening, what the origin
   await until('done_prior', () => payloadsOf(returned).some((p) => p.code === 'done_prior'))
   expect(usersOf(returned)).toEqual(['2', '3'])
   expect(payloadsOf(returned).find((p) => p.code === 'resume')?.channels?.[channel]).toBe('exact')
+})
+
+it('starts all the same when the store cannot say what it holds, and says so in the log', async () => {
+  const store = new MemoryStore({ bots: [Viewer] })
+  store.storedEvents = () => Promise.reject(new Error('the store is down'))
+  const lines: string[] = []
+  const logger = { info: (line: string) => lines.push(line), error: (line: string) => lines.push(line) }
+  const origin = await startServer({ host: '127.0.0.1', port: 0, bots: [Upstream] })
+  running.push(origin)
+  const relay = await startServer({ host: '127.0.0.1', port: 0, store, logger, relay: { upstream: origin.url, bots: [Upstream] } })
+  running.push(relay)
+  expect(relay.upstreams()[0]?.status).toBe('idle')
+  expect(lines.filter((line) => line.startsWith('relay: could not read the newest stored event'))).toEqual([
+    `relay: could not read the newest stored event of global (the store is down): its upstream's first opening starts from now`,
+    `relay: could not read the newest stored event of ${Channel} (the store is down): its upstream's first opening starts from now`,
+  ])
 })
