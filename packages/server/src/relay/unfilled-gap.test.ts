@@ -20,6 +20,16 @@ async function relayOf(origin: RunningServer, graceMs = 200): Promise<RunningSer
   return relay
 }
 
+/** A viewer back with `send_all` and `after` (the position it had), once its replay has ended. */
+async function resumedAfter(relay: RunningServer, position: string | undefined): Promise<TestClient> {
+  const returned = await TestClient.open(relay.url)
+  cleanups.push(() => void returned.ws.terminate())
+  await returned.next()
+  returned.send(JSON.stringify({ id: RecordedBot.id, token: ViewerToken, bot: true, send_all: true, after: { [Channel]: position } }))
+  await until('done_prior', () => payloadsOf(returned).some((p) => p.code === 'done_prior'))
+  return returned
+}
+
 describe('a relay whose upstream could not fill its gap', () => {
   it('does not tell a returning viewer its resume after a grace-period close is exact when the origin no longer held the gap', async () => {
     const origin = await startTestServer({ history: 2 })
@@ -37,11 +47,7 @@ describe('a relay whose upstream could not fill its gap', () => {
     // Published while nobody watched; the origin keeps only the last two.
     for (const user of ['2', '3', '4', '5']) await origin.publish(Channel, view(user))
 
-    const returned = await TestClient.open(relay.url)
-    cleanups.push(() => void returned.ws.terminate())
-    await returned.next()
-    returned.send(JSON.stringify({ id: RecordedBot.id, token: ViewerToken, bot: true, send_all: true, after: { [Channel]: position } }))
-    await until('done_prior', () => payloadsOf(returned).some((p) => p.code === 'done_prior'))
+    const returned = await resumedAfter(relay, position)
     // Events 2 and 3 are gone for good: the replay lacks them, so it must not be called exact
     // (a direct client of the origin resuming from the same point is told 'too-old').
     expect(usersOf(returned)).toEqual(['4', '5'])
@@ -108,11 +114,7 @@ describe('a relay whose failed upstream is retried across a gap its origin could
     await until('live again', () => status(relay) === 'live')
     await quietFor(300)
 
-    const returned = await TestClient.open(relay.url)
-    cleanups.push(() => void returned.ws.terminate())
-    await returned.next()
-    returned.send(JSON.stringify({ id: RecordedBot.id, token: ViewerToken, bot: true, send_all: true, after: { [Channel]: position } }))
-    await until('done_prior', () => payloadsOf(returned).some((p) => p.code === 'done_prior'))
+    const returned = await resumedAfter(relay, position)
     expect(usersOf(returned)).toEqual(['4', '5'])
     expect(payloadsOf(returned).find((p) => p.code === 'resume')?.channels?.[Channel]).not.toBe('exact')
   })

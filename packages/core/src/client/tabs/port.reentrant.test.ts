@@ -40,16 +40,22 @@ function setup() {
   return { client, posted, scheduler, fallbacks, say, joins: () => posted.filter((m) => m.type === 'join').length }
 }
 
+/** A worker tab whose event$ subscriber calls close() on event `a`; `log` holds states and events. */
+async function closingOnA() {
+  const t = setup()
+  const log: string[] = []
+  t.client.status$.subscribe((s) => log.push(s.state))
+  t.client.event$.subscribe((e) => {
+    log.push(`event ${e.m.eid}`)
+    if (e.m.eid === 'a') t.client.close()
+  })
+  await settle()
+  return { t, log }
+}
+
 describe('workerClient: close() from inside an emission', () => {
   it('shows nothing after closed when close() is called on a history event of the welcome', async () => {
-    const t = setup()
-    const log: string[] = []
-    t.client.status$.subscribe((s) => log.push(s.state))
-    t.client.event$.subscribe((e) => {
-      log.push(`event ${e.m.eid}`)
-      if (e.m.eid === 'a') t.client.close()
-    })
-    await settle()
+    const { t, log } = await closingOnA()
     t.say({ type: 'welcome', history: [event('a', 1), event('b', 2)], status: live })
     // The table: closed leaves only to connecting, reconnecting, failed or closed; after
     // close() it stays closed until reconnect().
@@ -57,14 +63,7 @@ describe('workerClient: close() from inside an emission', () => {
   })
 
   it('shows nothing after closed when close() is called on an event of a batch', async () => {
-    const t = setup()
-    const log: string[] = []
-    t.client.status$.subscribe((s) => log.push(s.state))
-    t.client.event$.subscribe((e) => {
-      log.push(`event ${e.m.eid}`)
-      if (e.m.eid === 'a') t.client.close()
-    })
-    await settle()
+    const { t, log } = await closingOnA()
     t.say({ type: 'welcome', history: [], status: live })
     t.say({ type: 'out', items: [['event', event('a', 1)], ['event', event('b', 2)], ['status', { state: 'reconnecting', since: 3 }]] })
     expect(log.slice(log.indexOf('closed', 1))).toEqual(['closed'])

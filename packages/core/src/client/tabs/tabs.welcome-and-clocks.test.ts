@@ -60,19 +60,27 @@ const heldPosts = (holds: (message: unknown) => boolean = () => true) => {
 /** The tab's channel, whose hello waits until `release()`. */
 const heldHello = () => heldPosts((message) => (message as { type?: string }).type === 'hello')
 
+/**
+ * A leader with sendAll (dedupe capacity 2) and a first follower (so it posts from now on), live
+ * after three events e0–e2: more history than a new tab's dedupe holds.
+ */
+async function busySendAll() {
+  const t = tabs()
+  const options = { sendAll: true, dedupeCapacity: 2 }
+  const leader = t.open(options)
+  await settle()
+  t.open(options)
+  await settle()
+  leader.last().handshake()
+  leader.last().frame(control('done_prior', 18))
+  for (const [i, eid] of ['e0', 'e1', 'e2'].entries()) leader.last().frame(eventFrame(eid, T + i))
+  await settle()
+  return { t, options, leader }
+}
+
 describe('sharedClient(): a welcome after live events', () => {
   it('with sendAll, does not deliver twice an event that reached the follower before its welcome, whatever the history holds', async () => {
-    const t = tabs()
-    const options = { sendAll: true, dedupeCapacity: 2 }
-    const leader = t.open(options)
-    await settle()
-    // A first follower: the leader posts from now on.
-    t.open(options)
-    await settle()
-    leader.last().handshake()
-    leader.last().frame(control('done_prior', 18))
-    for (const [i, eid] of ['e0', 'e1', 'e2'].entries()) leader.last().frame(eventFrame(eid, T + i))
-    await settle()
+    const { t, options, leader } = await busySendAll()
     // A tab joins: its hello reaches the leader only after the next event was posted.
     const hello = heldHello()
     const late = t.open(options, hello.wrap)
@@ -147,16 +155,7 @@ describe('sharedClient(): a tab whose clock differs', () => {
 
 describe('sharedClient(): a follower that subscribes, leaves and subscribes again at once', () => {
   it('takes only the welcome of its current session: with sendAll, the history once', async () => {
-    const t = tabs()
-    const options = { sendAll: true, dedupeCapacity: 2 }
-    const leader = t.open(options)
-    await settle()
-    t.open(options)
-    await settle()
-    leader.last().handshake()
-    leader.last().frame(control('done_prior', 18))
-    for (const [i, eid] of ['e0', 'e1', 'e2'].entries()) leader.last().frame(eventFrame(eid, T + i))
-    await settle()
+    const { t, options, leader } = await busySendAll()
     const posts = heldPosts()
     const tab = t.open(options, posts.wrap)
     await settle()
