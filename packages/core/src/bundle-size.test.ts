@@ -189,7 +189,9 @@ const Size = Object.freeze({
   // naming no channel (`{}`) vouched for the gap (found by fuzzing the machine). 16 B left.
   // Lowered to 16,366 B (measured 16,365 B) when the sharing chunks grew (below): esbuild's
   // chunk names shift the entry's gzip by a few bytes.
-  appImportingConnect: { budget: 16 * KB, ceiling: 16_366 },
+  // Lowered to 16,360 B (measured 16,359 B) when the close reason's rule moved into redact.ts
+  // (`redactCut`: one place for what a redaction withholds).
+  appImportingConnect: { budget: 16 * KB, ceiling: 16_360 },
   ownCode: { budget: 5 * KB, ceiling: 12_429 },
   /**
    * The checks' chunk: the ctx check, the codecs' explanation of a rejected segment, and io-ts
@@ -389,7 +391,9 @@ const Size = Object.freeze({
   // hub reading its ports by own key too (a `__proto__` port that never joined reconnected the
   // target named `[object Object]`).
   // Raised to 32,904 (measured 32,903 B) by the same guard (the port's chunk, above).
-  workerScript: { budget: 36 * KB, ceiling: 32_904 },
+  // Raised to 32,917 (measured 32,916 B, +14 B) by `redactCut` (above): the worker's chunks
+  // share redact.ts, and an exported function costs them a name the app's inlining does not.
+  workerScript: { budget: 36 * KB, ceiling: 32_917 },
 } as const satisfies Record<string, { budget: number; ceiling: number }>)
 
 interface Bundle {

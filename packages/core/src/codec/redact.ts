@@ -21,6 +21,18 @@ export function redactSecret(text: string, secret: string | undefined): string {
 }
 
 /**
+ * {@link redactSecret} for a text that may hold the secret cut short: a close reason (at most 123
+ * bytes, so a server echoing the identify in it sends only the start of a 132-character token,
+ * which no spelling of the whole secret matches). Such a text holding the secret's first 8
+ * characters is withheld whole. Not exported from the package.
+ * @internal
+ */
+export function redactCut(text: string, secret: string): string {
+  const redacted = redactSecret(text, secret)
+  return redacted.includes(secret.slice(0, 8)) ? Redacted : redacted
+}
+
+/**
  * A regular expression source matching one UTF-16 code unit in any JSON spelling: itself,
  * `\uXXXX` (either case of hex) or its short escape (`\"`, `\n`, `\/`…).
  */

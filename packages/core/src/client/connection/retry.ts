@@ -1,6 +1,6 @@
 import { closeMeaning } from '../../protocol/close.js'
 import { closePolicy, MaxRefusedUpgrades, refusalAction, RefusalWhy, SlowRetry } from '../../protocol/close-policy.js'
-import { Redacted, redactSecret } from '../../codec/redact.js'
+import { redactCut, redactSecret } from '../../codec/redact.js'
 import { backoffDelay } from '../policies/backoff.js'
 import { afterRatelimited, identifyWait } from '../policies/identify-budget.js'
 import {
@@ -155,11 +155,8 @@ export function retryTimer(_input: InputOf<'timer'>, connection: Connection | un
 /** The current socket closed: the close and refusal policies decide what follows. */
 export function closed(input: InputOf<'closed'>, current: Connection): void {
   const { code, httpStatus, error, jitter } = input
-  // A reason is cut at 123 bytes: an echoed identify ends in the token's start, which redacting
-  // the whole token misses (a Fates List token is 132 characters): a reason holding its first 8
-  // characters is not shown at all.
-  const reason = redactSecret(input.reason, current.token)
-  const close: CloseDetails = { code, reason: reason.includes(current.token.slice(0, 8)) ? Redacted : reason, meaning: closeMeaning(code) }
+  // A reason is cut at 123 bytes: it may hold the token's start (redact.ts `redactCut`).
+  const close: CloseDetails = { code, reason: redactCut(input.reason, current.token), meaning: closeMeaning(code) }
   const policy = closePolicy(code)
   // A 4012 is a fact about the budget whatever happens next.
   if (policy.action === 'cooldown') set({ budget: afterRatelimited(next.budget, at, budgetConfig()) })
